@@ -1,0 +1,17 @@
+//! Sokuji's domain: audio, transcripts, the engine traits every service implements on both sides
+//! of the wire, the one error table, and the pure policies of streaming recognition.
+//!
+//! Invariants: no IO, no wire formats (no prost, no HTTP types), no panics on any input.
+
+pub mod audio;
+pub mod error;
+pub mod stream;
+pub mod stt;
+pub mod subtitle;
+pub mod transcript;
+pub mod wer;
+
+pub use audio::{Audio, SAMPLE_RATE};
+pub use error::{Error, ErrorCode, Result};
+pub use stt::{Health, SpeechToText};
+pub use transcript::{Segment, Task, TranscribeOptions, Transcript, Word};

@@ -1,0 +1,160 @@
+//! Conversions between wire messages and domain types, and between `Status` and `Error`.
+use crate::{common, stt};
+use sokuji_core::{Error, ErrorCode, Segment, Task, TranscribeOptions, Transcript, Word};
+
+/// Metadata key that carries the machine error code next to the gRPC status.
+pub const ERROR_CODE_KEY: &str = "x-sokuji-error-code";
+
+pub fn status_from_error(e: &Error) -> tonic::Status {
+    let mut s = tonic::Status::new(tonic::Code::from(e.code.grpc_code()), e.message.clone());
+    if let Ok(v) = e.code.as_str().parse() {
+        s.metadata_mut().insert(ERROR_CODE_KEY, v);
+    }
+    s
+}
+
+pub fn error_from_status(s: &tonic::Status) -> Error {
+    let code = s
+        .metadata()
+        .get(ERROR_CODE_KEY)
+        .and_then(|v| v.to_str().ok())
+        .and_then(ErrorCode::from_str_code)
+        .unwrap_or_else(|| ErrorCode::from_grpc_code(s.code() as i32));
+    Error::new(code, s.message().to_string())
+}
+
+impl From<&Word> for common::Word {
+    fn from(w: &Word) -> Self {
+        Self { text: w.text.clone(), start: w.start, end: w.end, probability: w.probability }
+    }
+}
+
+impl From<common::Word> for Word {
+    fn from(w: common::Word) -> Self {
+        Self { text: w.text, start: w.start, end: w.end, probability: w.probability }
+    }
+}
+
+impl From<&Segment> for common::Segment {
+    fn from(s: &Segment) -> Self {
+        Self {
+            id: s.id,
+            start: s.start,
+            end: s.end,
+            text: s.text.clone(),
+            words: s.words.iter().map(Into::into).collect(),
+            no_speech_probability: s.no_speech_probability,
+            language: s.language.clone(),
+        }
+    }
+}
+
+impl From<common::Segment> for Segment {
+    fn from(s: common::Segment) -> Self {
+        Self {
+            id: s.id,
+            start: s.start,
+            end: s.end,
+            text: s.text,
+            words: s.words.into_iter().map(Into::into).collect(),
+            no_speech_probability: s.no_speech_probability,
+            language: s.language,
+        }
+    }
+}
+
+/// A final result for a whole transcript; `timestamp` is the caller's (seconds since epoch).
+pub fn final_result(t: &Transcript, timestamp: f64, processing_ms: f64) -> common::TranscriptionResult {
+    common::TranscriptionResult {
+        text: t.text.clone(),
+        language: t.language.clone(),
+        confidence: t.confidence,
+        timestamp,
+        start_time: Some(t.segments.first().map_or(0.0, |s| s.start)),
+        end_time: Some(t.segments.last().map_or(t.duration, |s| s.end)),
+        is_final: true,
+        words: t.words().map(Into::into).collect(),
+        segments: t.segments.iter().map(Into::into).collect(),
+        stability: 1.0,
+        committed_text: t.text.clone(),
+        segment_id: 0,
+        processing_time_ms: processing_ms,
+    }
+}
+
+impl From<common::TranscriptionResult> for Transcript {
+    fn from(r: common::TranscriptionResult) -> Self {
+        let duration = r.end_time.unwrap_or(0.0);
+        Self {
+            text: r.text,
+            language: r.language,
+            confidence: r.confidence,
+            duration,
+            segments: r.segments.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<stt::Task> for Task {
+    fn from(t: stt::Task) -> Self {
+        match t {
+            stt::Task::Transcribe => Task::Transcribe,
+            stt::Task::Translate => Task::Translate,
+        }
+    }
+}
+
+impl From<Task> for stt::Task {
+    fn from(t: Task) -> Self {
+        match t {
+            Task::Transcribe => stt::Task::Transcribe,
+            Task::Translate => stt::Task::Translate,
+        }
+    }
+}
+
+/// Reads a request's options; an unknown task number is an error, not a silent default.
+pub fn options_from_request(language: Option<String>, o: Option<stt::TranscribeOptions>) -> Result<TranscribeOptions, Error> {
+    let o = o.unwrap_or_default();
+    let task = stt::Task::try_from(o.task).map_err(|_| Error::invalid_request(format!("unknown task {}", o.task)))?;
+    Ok(TranscribeOptions {
+        language,
+        task: task.into(),
+        word_timestamps: o.word_timestamps,
+        initial_prompt: Some(o.initial_prompt).filter(|p| !p.trim().is_empty()),
+        vad: o.vad,
+        fit_context: false,
+    })
+}
+
+pub fn options_to_request(o: &TranscribeOptions) -> stt::TranscribeOptions {
+    stt::TranscribeOptions {
+        word_timestamps: o.word_timestamps,
+        task: stt::Task::from(o.task) as i32,
+        initial_prompt: o.initial_prompt.clone().unwrap_or_default(),
+        vad: o.vad,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_round_trips_through_status() {
+        for &code in sokuji_core::error::ALL_CODES {
+            let e = Error::new(code, "why");
+            let s = status_from_error(&e);
+            assert_eq!(s.code() as i32, code.grpc_code());
+            assert_eq!(error_from_status(&s), e);
+        }
+        let bare = tonic::Status::invalid_argument("x");
+        assert_eq!(error_from_status(&bare).code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn options_reject_unknown_task() {
+        let o = stt::TranscribeOptions { task: 7, ..Default::default() };
+        assert!(options_from_request(None, Some(o)).is_err());
+    }
+}

@@ -1,0 +1,16 @@
+//! The wire contracts: code generated from `proto/*.proto`, and conversions to `sokuji-core`
+//! domain types. Only this crate and the gateway know wire formats; engines never see them.
+#![allow(clippy::all)] // generated code
+
+pub mod convert;
+
+pub mod common {
+    tonic::include_proto!("sokuji.common");
+}
+
+pub mod stt {
+    tonic::include_proto!("sokuji.stt");
+}
+
+/// Encoded `FileDescriptorSet` of every contract, served by gRPC reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sokuji_descriptor.bin"));
