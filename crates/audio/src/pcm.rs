@@ -51,9 +51,15 @@ impl PcmSpec {
         }
         let channels = if channels == 0 { 1 } else { channels };
         if !(1..=MAX_CHANNELS).contains(&channels) {
-            return Err(Error::invalid_audio(format!("channels {channels} is out of range (1..={MAX_CHANNELS})")));
+            return Err(Error::invalid_audio(format!(
+                "channels {channels} is out of range (1..={MAX_CHANNELS})"
+            )));
         }
-        Ok(Self { format, sample_rate: sample_rate as u32, channels: channels as u16 })
+        Ok(Self {
+            format,
+            sample_rate: sample_rate as u32,
+            channels: channels as u16,
+        })
     }
 
     /// Decodes bytes to mono f32, averaging channels. Rejects partial frames and non-finite floats.
@@ -74,10 +80,14 @@ impl PcmSpec {
                 .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
                 .collect(),
             PcmFormat::Float32 => {
-                let v: Vec<f32> =
-                    data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+                let v: Vec<f32> = data
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect();
                 if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                    return Err(Error::invalid_audio(format!("sample {i} is not a finite number")));
+                    return Err(Error::invalid_audio(format!(
+                        "sample {i} is not a finite number"
+                    )));
                 }
                 v.into_iter().map(|x| x.clamp(-1.0, 1.0)).collect()
             }
@@ -92,7 +102,10 @@ pub fn mix_to_mono(interleaved: &[f32], channels: usize) -> Vec<f32> {
         return interleaved.to_vec();
     }
     let scale = 1.0 / channels as f32;
-    interleaved.chunks_exact(channels).map(|f| f.iter().sum::<f32>() * scale).collect()
+    interleaved
+        .chunks_exact(channels)
+        .map(|f| f.iter().sum::<f32>() * scale)
+        .collect()
 }
 
 #[cfg(test)]
@@ -103,7 +116,10 @@ mod tests {
     #[test]
     fn int16_stereo_to_mono() {
         let spec = PcmSpec::new("int16", 48_000, 2).expect("valid");
-        let bytes: Vec<u8> = [16384i16, -16384, 32767, 32767].iter().flat_map(|s| s.to_le_bytes()).collect();
+        let bytes: Vec<u8> = [16384i16, -16384, 32767, 32767]
+            .iter()
+            .flat_map(|s| s.to_le_bytes())
+            .collect();
         let mono = spec.to_mono(&bytes).expect("decodes");
         assert_eq!(mono.len(), 2);
         assert!(mono[0].abs() < 1e-6);
@@ -125,7 +141,10 @@ mod tests {
     fn rejects_partial_frames_and_nan() {
         let spec = PcmSpec::new("float32", 16000, 1).expect("valid");
         assert!(spec.to_mono(&[0, 0, 0]).is_err());
-        let nan: Vec<u8> = [0.5f32, f32::NAN].iter().flat_map(|s| s.to_le_bytes()).collect();
+        let nan: Vec<u8> = [0.5f32, f32::NAN]
+            .iter()
+            .flat_map(|s| s.to_le_bytes())
+            .collect();
         let err = spec.to_mono(&nan).expect_err("NaN");
         assert!(err.message.contains("sample 1"), "{err}");
         let inf: Vec<u8> = f32::INFINITY.to_le_bytes().to_vec();

@@ -14,4 +14,4 @@ pub mod wer;
 pub use audio::{Audio, SAMPLE_RATE};
 pub use error::{Error, ErrorCode, Result};
 pub use stt::{Health, SpeechToText};
-pub use transcript::{Segment, Task, TranscribeOptions, Transcript, Word};
+pub use transcript::{ProgressFn, Segment, Task, TranscribeOptions, Transcript, Word};

@@ -26,7 +26,13 @@ pub fn to_srt(t: &Transcript) -> String {
 pub fn to_vtt(t: &Transcript) -> String {
     let mut out = String::from("WEBVTT\n\n");
     for s in &t.segments {
-        let _ = write!(out, "{} --> {}\n{}\n\n", stamp(s.start, '.'), stamp(s.end, '.'), s.text.trim());
+        let _ = write!(
+            out,
+            "{} --> {}\n{}\n\n",
+            stamp(s.start, '.'),
+            stamp(s.end, '.'),
+            s.text.trim()
+        );
     }
     out
 }
@@ -37,9 +43,18 @@ mod tests {
     use crate::Segment;
 
     fn sample() -> Transcript {
-        let seg = |id, start, end, text: &str| Segment { id, start, end, text: text.into(), ..Default::default() };
+        let seg = |id, start, end, text: &str| Segment {
+            id,
+            start,
+            end,
+            text: text.into(),
+            ..Default::default()
+        };
         Transcript {
-            segments: vec![seg(0, 0.0, 1.5, " Xin chào"), seg(1, 61.25, 3723.004, "hello")],
+            segments: vec![
+                seg(0, 0.0, 1.5, " Xin chào"),
+                seg(1, 61.25, 3723.004, "hello"),
+            ],
             ..Default::default()
         }
     }

@@ -52,6 +52,22 @@ pub enum Task {
     Translate,
 }
 
+/// Called with the fraction of the audio transcribed so far, for progress bars.
+#[derive(Clone)]
+pub struct ProgressFn(pub std::sync::Arc<dyn Fn(f32) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressFn")
+    }
+}
+
+impl PartialEq for ProgressFn {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// What a caller may ask of a transcription. Defaults are what a newcomer expects.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TranscribeOptions {
@@ -66,6 +82,8 @@ pub struct TranscribeOptions {
     /// Size the encoder context to the audio instead of a full 30 s window: much faster for
     /// short utterances (live use), slightly less accurate.
     pub fit_context: bool,
+    /// Progress reports for long audio (local engines only; not sent over the wire).
+    pub progress: Option<ProgressFn>,
 }
 
 impl TranscribeOptions {

@@ -25,13 +25,23 @@ pub fn error_from_status(s: &tonic::Status) -> Error {
 
 impl From<&Word> for common::Word {
     fn from(w: &Word) -> Self {
-        Self { text: w.text.clone(), start: w.start, end: w.end, probability: w.probability }
+        Self {
+            text: w.text.clone(),
+            start: w.start,
+            end: w.end,
+            probability: w.probability,
+        }
     }
 }
 
 impl From<common::Word> for Word {
     fn from(w: common::Word) -> Self {
-        Self { text: w.text, start: w.start, end: w.end, probability: w.probability }
+        Self {
+            text: w.text,
+            start: w.start,
+            end: w.end,
+            probability: w.probability,
+        }
     }
 }
 
@@ -64,7 +74,11 @@ impl From<common::Segment> for Segment {
 }
 
 /// A final result for a whole transcript; `timestamp` is the caller's (seconds since epoch).
-pub fn final_result(t: &Transcript, timestamp: f64, processing_ms: f64) -> common::TranscriptionResult {
+pub fn final_result(
+    t: &Transcript,
+    timestamp: f64,
+    processing_ms: f64,
+) -> common::TranscriptionResult {
     common::TranscriptionResult {
         text: t.text.clone(),
         language: t.language.clone(),
@@ -114,9 +128,13 @@ impl From<Task> for stt::Task {
 }
 
 /// Reads a request's options; an unknown task number is an error, not a silent default.
-pub fn options_from_request(language: Option<String>, o: Option<stt::TranscribeOptions>) -> Result<TranscribeOptions, Error> {
+pub fn options_from_request(
+    language: Option<String>,
+    o: Option<stt::TranscribeOptions>,
+) -> Result<TranscribeOptions, Error> {
     let o = o.unwrap_or_default();
-    let task = stt::Task::try_from(o.task).map_err(|_| Error::invalid_request(format!("unknown task {}", o.task)))?;
+    let task = stt::Task::try_from(o.task)
+        .map_err(|_| Error::invalid_request(format!("unknown task {}", o.task)))?;
     Ok(TranscribeOptions {
         language,
         task: task.into(),
@@ -124,6 +142,7 @@ pub fn options_from_request(language: Option<String>, o: Option<stt::TranscribeO
         initial_prompt: Some(o.initial_prompt).filter(|p| !p.trim().is_empty()),
         vad: o.vad,
         fit_context: false,
+        progress: None,
     })
 }
 
@@ -154,7 +173,10 @@ mod tests {
 
     #[test]
     fn options_reject_unknown_task() {
-        let o = stt::TranscribeOptions { task: 7, ..Default::default() };
+        let o = stt::TranscribeOptions {
+            task: 7,
+            ..Default::default()
+        };
         assert!(options_from_request(None, Some(o)).is_err());
     }
 }

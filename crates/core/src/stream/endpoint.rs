@@ -15,7 +15,12 @@ pub struct EndpointConfig {
 
 impl Default for EndpointConfig {
     fn default() -> Self {
-        Self { frame_secs: 0.016, threshold: 0.5, min_speech_frames: 5, min_silence_frames: 40 }
+        Self {
+            frame_secs: 0.016,
+            threshold: 0.5,
+            min_speech_frames: 5,
+            min_silence_frames: 40,
+        }
     }
 }
 
@@ -45,7 +50,13 @@ pub struct Endpointer {
 
 impl Endpointer {
     pub fn new(cfg: EndpointConfig) -> Self {
-        Self { cfg, frame: 0, in_speech: false, run: 0, run_start: 0 }
+        Self {
+            cfg,
+            frame: 0,
+            in_speech: false,
+            run: 0,
+            run_start: 0,
+        }
     }
 
     pub fn config(&self) -> &EndpointConfig {
@@ -70,13 +81,21 @@ impl Endpointer {
         } else {
             self.run = 0;
         }
-        let needed = if self.in_speech { self.cfg.min_silence_frames } else { self.cfg.min_speech_frames };
+        let needed = if self.in_speech {
+            self.cfg.min_silence_frames
+        } else {
+            self.cfg.min_speech_frames
+        };
         if self.run < needed {
             return None;
         }
         self.in_speech = !self.in_speech;
         self.run = 0;
-        Some(if self.in_speech { VadEvent::SpeechStart(self.run_start) } else { VadEvent::SpeechEnd(self.run_start) })
+        Some(if self.in_speech {
+            VadEvent::SpeechStart(self.run_start)
+        } else {
+            VadEvent::SpeechEnd(self.run_start)
+        })
     }
 
     /// Ends an open utterance at the current frame (end of input).
@@ -97,7 +116,10 @@ pub fn speech_regions(scores: &[f32], cfg: &EndpointConfig, pad: f64) -> Vec<(f6
     let mut regions: Vec<(f64, f64)> = Vec::new();
     let mut start = 0u64;
     let total = scores.len() as f64 * cfg.frame_secs;
-    let events = scores.iter().filter_map(|&s| ep.push(s)).collect::<Vec<_>>();
+    let events = scores
+        .iter()
+        .filter_map(|&s| ep.push(s))
+        .collect::<Vec<_>>();
     for ev in events.into_iter().chain(ep.finish()) {
         match ev {
             VadEvent::SpeechStart(f) => start = f,
@@ -119,12 +141,19 @@ mod tests {
     use super::*;
 
     fn cfg() -> EndpointConfig {
-        EndpointConfig { frame_secs: 0.1, threshold: 0.5, min_speech_frames: 2, min_silence_frames: 3 }
+        EndpointConfig {
+            frame_secs: 0.1,
+            threshold: 0.5,
+            min_speech_frames: 2,
+            min_silence_frames: 3,
+        }
     }
 
     /// Scores written as a string: '#' voiced, '.' silent.
     fn scores(s: &str) -> Vec<f32> {
-        s.chars().map(|c| if c == '#' { 0.9 } else { 0.1 }).collect()
+        s.chars()
+            .map(|c| if c == '#' { 0.9 } else { 0.1 })
+            .collect()
     }
 
     fn events(s: &str) -> Vec<VadEvent> {
@@ -140,9 +169,20 @@ mod tests {
         assert_eq!(events("...."), vec![]);
         assert_eq!(events("..#..#.."), vec![], "single voiced frames are noise");
         assert_eq!(events("..####....."), vec![SpeechStart(2), SpeechEnd(6)]);
-        assert_eq!(events("..##.##.##...."), vec![SpeechStart(2), SpeechEnd(10)], "short gaps stay inside");
-        assert_eq!(events("###"), vec![SpeechStart(0), SpeechEnd(3)], "finish closes an open utterance");
-        assert_eq!(events("##...##..."), vec![SpeechStart(0), SpeechEnd(2), SpeechStart(5), SpeechEnd(7)]);
+        assert_eq!(
+            events("..##.##.##...."),
+            vec![SpeechStart(2), SpeechEnd(10)],
+            "short gaps stay inside"
+        );
+        assert_eq!(
+            events("###"),
+            vec![SpeechStart(0), SpeechEnd(3)],
+            "finish closes an open utterance"
+        );
+        assert_eq!(
+            events("##...##..."),
+            vec![SpeechStart(0), SpeechEnd(2), SpeechStart(5), SpeechEnd(7)]
+        );
     }
 
     #[test]
@@ -156,7 +196,10 @@ mod tests {
     fn regions_pad_and_merge() {
         let r = speech_regions(&scores("..##......##......"), &cfg(), 0.1);
         assert_eq!(r.len(), 2);
-        assert!((r[0].0 - 0.1).abs() < 1e-9 && (r[0].1 - 0.5).abs() < 1e-9, "{r:?}");
+        assert!(
+            (r[0].0 - 0.1).abs() < 1e-9 && (r[0].1 - 0.5).abs() < 1e-9,
+            "{r:?}"
+        );
         let merged = speech_regions(&scores("..##......##......"), &cfg(), 0.3);
         assert_eq!(merged.len(), 1, "{merged:?}");
     }

@@ -1,0 +1,5 @@
+pub mod config;
+pub mod engines;
+pub mod models;
+pub mod serve;
+pub mod transcribe;

@@ -1,0 +1,107 @@
+//! `sokuji serve`: all in one process, or one service alone.
+use crate::{cmd::engines, config::Config};
+use sokuji_services::grpc::{GrpcLimits, serve_stt};
+use std::{future::Future, pin::Pin};
+use tokio::net::TcpListener;
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Service {
+    /// Gateway (HTTP) and every engine in one process; the STT gRPC service beside it.
+    All,
+    /// The speech-to-text gRPC service alone.
+    Stt,
+    /// The HTTP gateway alone, using the services at SOKUJI_*_URL.
+    Gateway,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(value_enum, default_value = "all")]
+    service: Service,
+    /// Address to listen on (HTTP for all/gateway, gRPC for stt).
+    #[arg(long)]
+    listen: Option<String>,
+    /// For `all`: where the STT gRPC service listens too ("off" to disable).
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    grpc_listen: String,
+}
+
+type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Completes on Ctrl-C or SIGTERM.
+fn shutdown_signal() -> Shutdown {
+    Box::pin(async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => return std::future::pending().await,
+                };
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+    })
+}
+
+async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
+    let addr = sokuji_services::grpc::parse_addr(addr).map_err(anyhow::Error::msg)?;
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+}
+
+pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match args.service {
+            Service::Stt => {
+                let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50051")).await?;
+                let stt = engines::local_stt(&cfg)?;
+                tracing::info!(addr = %listener.local_addr()?, "stt gRPC service listening");
+                serve_stt(listener, stt, GrpcLimits::default(), shutdown_signal()).await?;
+            }
+            Service::All | Service::Gateway => {
+                let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:8000")).await?;
+                let stt = engines::stt(&cfg)?;
+                let grpc = match (args.service, args.grpc_listen.as_str()) {
+                    (Service::All, addr) if addr != "off" && cfg.stt_url.is_none() => {
+                        Some(bind(addr).await?)
+                    }
+                    _ => None,
+                };
+                let (tx, rx) = tokio::sync::watch::channel(false);
+                if let Some(grpc) = grpc {
+                    tracing::info!(addr = %grpc.local_addr()?, "stt gRPC service listening");
+                    let mut rx = rx.clone();
+                    let stt = stt.clone();
+                    tokio::spawn(async move {
+                        let stop = async move {
+                            let _ = rx.wait_for(|v| *v).await;
+                        };
+                        if let Err(e) = serve_stt(grpc, stt, GrpcLimits::default(), stop).await {
+                            tracing::error!("stt gRPC service stopped: {e}");
+                        }
+                    });
+                }
+                let app = sokuji_gateway::app(sokuji_gateway::AppState {
+                    stt,
+                    max_upload_bytes: cfg.max_upload_bytes,
+                });
+                tracing::info!(addr = %listener.local_addr()?, "gateway listening");
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        shutdown_signal().await;
+                        let _ = tx.send(true);
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    })
+}

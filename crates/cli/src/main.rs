@@ -1,0 +1,55 @@
+//! `sokuji`: the one binary. It alone knows about processes, ports, environment variables and
+//! terminals; the crates below take plain values.
+mod cmd;
+mod config;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "sokuji",
+    version,
+    about = "Speech platform: live translation and a speech archive"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: everything in one process, or one service alone.
+    Serve(cmd::serve::Args),
+    /// Transcribe audio files.
+    Transcribe(cmd::transcribe::Args),
+    /// Fetch, convert and list models.
+    #[command(subcommand)]
+    Models(cmd::models::Command),
+    /// Show the effective configuration.
+    #[command(subcommand)]
+    Config(cmd::config::Command),
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SOKUJI_LOG")
+                .unwrap_or_else(|_| "info,whisper_rs=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = config::Config::from_env().and_then(|cfg| match cli.command {
+        Command::Serve(a) => cmd::serve::run(cfg, a),
+        Command::Transcribe(a) => cmd::transcribe::run(cfg, a),
+        Command::Models(c) => cmd::models::run(cfg, c),
+        Command::Config(c) => cmd::config::run(cfg, c),
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

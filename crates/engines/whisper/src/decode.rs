@@ -1,0 +1,157 @@
+//! One whisper pass over one window of audio, and the assembly of windows into a transcript.
+use crate::words::{Token, group};
+use sokuji_core::{Audio, Error, ErrorCode, Result, Segment, Task, TranscribeOptions, Transcript};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperState};
+
+/// A decoded segment and the mean probability of its tokens.
+pub struct Decoded {
+    pub segment: Segment,
+    pub mean_probability: f32,
+}
+
+pub struct Window {
+    pub audio: Audio,
+    /// Start of the window in the whole audio, seconds.
+    pub offset: f64,
+}
+
+/// whisper.cpp refuses input shorter than one second; shorter windows are padded with silence.
+const MIN_SAMPLES: usize = 16_800;
+
+/// Segments whisper decodes from noise: high no-speech probability and low confidence.
+fn is_hallucination(no_speech: f32, mean_logprob: f32) -> bool {
+    no_speech > 0.6 && mean_logprob < -1.0
+}
+
+pub fn window(
+    state: &mut WhisperState,
+    ctx: &WhisperContext,
+    w: &Window,
+    o: &TranscribeOptions,
+    language: Option<&str>,
+    threads: usize,
+) -> Result<Vec<Decoded>> {
+    let mut pcm = w.audio.samples().to_vec();
+    if pcm.len() < MIN_SAMPLES {
+        pcm.resize(MIN_SAMPLES, 0.0);
+    }
+    let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+    p.set_n_threads(threads as i32);
+    p.set_translate(o.task == Task::Translate);
+    p.set_language(Some(language.unwrap_or("auto")));
+    p.set_no_context(true);
+    p.set_token_timestamps(true);
+    p.set_suppress_nst(true);
+    p.set_print_special(false);
+    p.set_print_progress(false);
+    p.set_print_realtime(false);
+    p.set_print_timestamps(false);
+    if let Some(prompt) = o.initial_prompt.as_deref().filter(|s| !s.trim().is_empty()) {
+        p.set_initial_prompt(prompt);
+    }
+    if o.fit_context {
+        // 50 encoder positions a second, with margin; whisper's full context is 1500.
+        let secs = pcm.len() as f64 / 16_000.0;
+        p.set_audio_ctx(((secs * 50.0).ceil() as i32 + 64).min(1500));
+    }
+    state.full(p, &pcm).map_err(|e| {
+        Error::new(
+            ErrorCode::EngineFailed,
+            format!("whisper decode failed: {e}"),
+        )
+    })?;
+    let lang = match language {
+        Some(l) => l.to_string(),
+        None => whisper_rs::get_lang_str(state.full_lang_id_from_state())
+            .unwrap_or("")
+            .to_string(),
+    };
+    let eot = ctx.token_eot();
+    let mut out = Vec::new();
+    for seg in state.as_iter() {
+        let mut tokens = Vec::new();
+        let mut logprob = 0f32;
+        for i in 0..seg.n_tokens() {
+            let Some(t) = seg.get_token(i) else { continue };
+            if t.token_id() >= eot {
+                continue;
+            }
+            let d = t.token_data();
+            logprob += d.plog;
+            tokens.push(Token {
+                bytes: t.to_bytes().map(<[u8]>::to_vec).unwrap_or_default(),
+                start: w.offset + d.t0 as f64 / 100.0,
+                end: w.offset + d.t1 as f64 / 100.0,
+                probability: d.p,
+            });
+        }
+        let text = seg
+            .to_str_lossy()
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        let mean_logprob = logprob / tokens.len().max(1) as f32;
+        if text.is_empty()
+            || tokens.is_empty()
+            || is_hallucination(seg.no_speech_probability(), mean_logprob)
+        {
+            continue;
+        }
+        let words = group(&tokens);
+        let mean_probability =
+            tokens.iter().map(|t| t.probability).sum::<f32>() / tokens.len() as f32;
+        let segment = Segment {
+            id: 0,
+            start: w.offset + seg.start_timestamp() as f64 / 100.0,
+            end: (w.offset + seg.end_timestamp() as f64 / 100.0)
+                .min(w.offset + w.audio.duration_secs()),
+            text,
+            words: if o.word_timestamps { words } else { Vec::new() },
+            no_speech_probability: seg.no_speech_probability(),
+            language: lang.clone(),
+        };
+        out.push(Decoded {
+            segment,
+            mean_probability,
+        });
+    }
+    Ok(out)
+}
+
+/// Joins the windows' segments: ids in order, text joined, language by speaking time,
+/// confidence as the mean token probability.
+pub fn assemble(decoded: Vec<Decoded>, duration: f64, hint: Option<String>) -> Transcript {
+    let confidence = if decoded.is_empty() {
+        0.0
+    } else {
+        decoded.iter().map(|d| d.mean_probability).sum::<f32>() / decoded.len() as f32
+    };
+    let mut segments: Vec<Segment> = decoded.into_iter().map(|d| d.segment).collect();
+    let mut by_lang: Vec<(String, f64)> = Vec::new();
+    for s in &segments {
+        match by_lang.iter_mut().find(|(l, _)| *l == s.language) {
+            Some((_, t)) => *t += s.end - s.start,
+            None => by_lang.push((s.language.clone(), s.end - s.start)),
+        }
+    }
+    let language = by_lang
+        .into_iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(l, _)| l)
+        .or(hint)
+        .unwrap_or_default();
+    for (i, s) in segments.iter_mut().enumerate() {
+        s.id = i as u32;
+    }
+    let text = segments
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Transcript {
+        text,
+        language,
+        confidence,
+        duration,
+        segments,
+    }
+}

@@ -1,0 +1,259 @@
+//! `WhisperEngine`: the model, a pool of decoding states, and the `SpeechToText` impl.
+use crate::decode::{self, Window};
+use sokuji_audio::vad::detect_speech;
+use sokuji_core::{
+    Audio, Error, ErrorCode, Health, Result, SpeechToText, Task, TranscribeOptions, Transcript,
+    stream::EndpointConfig,
+};
+use std::{
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
+use tokio::sync::Semaphore;
+use whisper_rs::{WhisperContext, WhisperContextParameters, WhisperState};
+
+/// How to run the engine. The binary fills this from config; nothing here reads the environment.
+#[derive(Clone, Debug)]
+pub struct WhisperConfig {
+    pub model_path: PathBuf,
+    /// Threads per decode.
+    pub threads: usize,
+    /// Decodes that may run at once; more wait their turn.
+    pub max_concurrent: usize,
+}
+
+/// A cheap handle to a loaded model; clones share it.
+#[derive(Clone)]
+pub struct WhisperEngine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    ctx: WhisperContext,
+    states: Mutex<Vec<WhisperState>>,
+    permits: Arc<Semaphore>,
+    threads: usize,
+    multilingual: bool,
+    model_name: String,
+}
+
+/// Longest stretch handed to whisper in one window (its context is 30 s).
+const MAX_WINDOW_SECS: f64 = 28.0;
+
+impl WhisperEngine {
+    /// Loads the model; a missing or unreadable file is `model_not_found`.
+    pub fn load(cfg: &WhisperConfig) -> Result<Self> {
+        if !cfg.model_path.is_file() {
+            return Err(Error::new(
+                ErrorCode::ModelNotFound,
+                format!(
+                    "no Whisper model at {} (run `sokuji models fetch`)",
+                    cfg.model_path.display()
+                ),
+            ));
+        }
+        whisper_rs::install_logging_hooks();
+        let path = cfg.model_path.to_string_lossy().to_string();
+        let ctx = WhisperContext::new_with_params(&path, WhisperContextParameters::default())
+            .map_err(|e| {
+                Error::new(ErrorCode::ModelNotFound, format!("cannot load {path}: {e}"))
+            })?;
+        let multilingual = ctx.is_multilingual();
+        let model_name = cfg
+            .model_path
+            .file_stem()
+            .map(|s| s.to_string_lossy().trim_start_matches("ggml-").to_string())
+            .unwrap_or_else(|| "whisper".into());
+        tracing::info!(model = %model_name, multilingual, threads = cfg.threads, "whisper model loaded");
+        let inner = Inner {
+            ctx,
+            states: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(cfg.max_concurrent.max(1))),
+            threads: cfg.threads.max(1),
+            multilingual,
+            model_name,
+        };
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    pub fn model_name(&self) -> &str {
+        &self.inner.model_name
+    }
+}
+
+impl Inner {
+    fn take_state(&self) -> Result<WhisperState> {
+        if let Some(s) = self.states.lock().ok().and_then(|mut v| v.pop()) {
+            return Ok(s);
+        }
+        self.ctx.create_state().map_err(|e| {
+            Error::new(
+                ErrorCode::EngineFailed,
+                format!("cannot create whisper state: {e}"),
+            )
+        })
+    }
+
+    fn put_state(&self, s: WhisperState) {
+        if let Ok(mut v) = self.states.lock() {
+            v.push(s);
+        }
+    }
+
+    fn check_options(&self, o: &TranscribeOptions) -> Result<Option<String>> {
+        let lang = o.language_hint().map(str::to_ascii_lowercase);
+        if let Some(l) = &lang {
+            if whisper_rs::get_lang_id(l).is_none() {
+                return Err(Error::new(
+                    ErrorCode::UnsupportedLanguage,
+                    format!("unknown language code {l:?}"),
+                ));
+            }
+            if !self.multilingual && l != "en" {
+                return Err(Error::new(
+                    ErrorCode::UnsupportedLanguage,
+                    format!(
+                        "model {} is English-only; it cannot transcribe {l:?}",
+                        self.model_name
+                    ),
+                ));
+            }
+        }
+        if !self.multilingual && o.task == Task::Translate {
+            return Err(Error::invalid_request(format!(
+                "model {} is English-only; it cannot translate",
+                self.model_name
+            )));
+        }
+        Ok(lang)
+    }
+
+    /// The blocking part: VAD, windowing, decoding.
+    fn run(
+        &self,
+        audio: &Audio,
+        o: &TranscribeOptions,
+        language: Option<String>,
+    ) -> Result<Transcript> {
+        let samples = audio.samples();
+        let duration = audio.duration_secs();
+        let windows: Vec<(f64, f64)> = if o.vad == Some(false) {
+            vec![(0.0, duration)]
+        } else {
+            group_regions(&detect_speech(samples, &EndpointConfig::default(), 0.25))
+        };
+        let mut state = self.take_state()?;
+        let mut segments = Vec::new();
+        let mut result = Ok(());
+        let report = |t: f64| {
+            if let Some(p) = &o.progress {
+                (p.0)((t / duration.max(1e-9)).clamp(0.0, 1.0) as f32);
+            }
+        };
+        for (start, end) in windows {
+            report(start);
+            let w = Window {
+                audio: audio.slice_secs(start, end),
+                offset: start,
+            };
+            match decode::window(
+                &mut state,
+                &self.ctx,
+                &w,
+                o,
+                language.as_deref(),
+                self.threads,
+            ) {
+                Ok(mut s) => segments.append(&mut s),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        self.put_state(state);
+        result?;
+        report(duration);
+        Ok(decode::assemble(segments, duration, language))
+    }
+}
+
+/// Merges VAD regions into windows of at most `MAX_WINDOW_SECS` (a longer region stands alone;
+/// whisper walks through it itself).
+fn group_regions(regions: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for &(a, b) in regions {
+        match out.last_mut() {
+            Some(w) if b - w.0 <= MAX_WINDOW_SECS => w.1 = b,
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+#[async_trait::async_trait]
+impl SpeechToText for WhisperEngine {
+    async fn transcribe(&self, audio: Audio, options: TranscribeOptions) -> Result<Transcript> {
+        let language = self.inner.check_options(&options)?;
+        let _permit = self
+            .inner
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::new(ErrorCode::EngineUnavailable, "engine is shutting down"))?;
+        let engine = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || engine.run(&audio, &options, language))
+            .await
+            .map_err(|e| Error::new(ErrorCode::EngineFailed, format!("whisper task failed: {e}")))?
+    }
+
+    async fn languages(&self) -> Result<Vec<String>> {
+        if !self.inner.multilingual {
+            return Ok(vec!["en".into()]);
+        }
+        Ok((0..=whisper_rs::get_lang_max_id())
+            .filter_map(|i| whisper_rs::get_lang_str(i).map(String::from))
+            .collect())
+    }
+
+    async fn health(&self) -> Health {
+        let mut details = std::collections::BTreeMap::new();
+        details.insert("model".into(), self.inner.model_name.clone());
+        details.insert("threads".into(), self.inner.threads.to_string());
+        details.insert(
+            "available_slots".into(),
+            self.inner.permits.available_permits().to_string(),
+        );
+        Health {
+            healthy: true,
+            status: "ready".into(),
+            provider: "whisper.cpp".into(),
+            details,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_group_into_windows() {
+        assert_eq!(group_regions(&[]), vec![]);
+        assert_eq!(
+            group_regions(&[(0.0, 5.0), (6.0, 20.0), (21.0, 27.0)]),
+            vec![(0.0, 27.0)]
+        );
+        assert_eq!(
+            group_regions(&[(0.0, 5.0), (6.0, 20.0), (21.0, 30.0)]),
+            vec![(0.0, 20.0), (21.0, 30.0)]
+        );
+        assert_eq!(
+            group_regions(&[(0.0, 45.0), (46.0, 50.0)]),
+            vec![(0.0, 45.0), (46.0, 50.0)]
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! OpenAI-compatible `POST /v1/audio/transcriptions` and `/v1/audio/translations`, so the
+//! official SDKs work against Sokuji unchanged.
+use crate::{
+    AppState,
+    error::{ApiError, ApiResult},
+    upload,
+};
+use axum::{
+    Json, Router,
+    extract::{Multipart, State},
+    http::header,
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use serde_json::json;
+use sokuji_core::{ErrorCode, Task, TranscribeOptions, Transcript, subtitle};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/audio/transcriptions", post(transcriptions))
+        .route("/v1/audio/translations", post(translations))
+}
+
+async fn transcriptions(State(s): State<AppState>, mp: Multipart) -> ApiResult<Response> {
+    handle(s, mp, Task::Transcribe).await
+}
+
+async fn translations(State(s): State<AppState>, mp: Multipart) -> ApiResult<Response> {
+    handle(s, mp, Task::Translate).await
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Json,
+    Text,
+    Srt,
+    Vtt,
+    VerboseJson,
+}
+
+fn format(s: Option<&str>) -> ApiResult<Format> {
+    Ok(match s.unwrap_or("json") {
+        "json" => Format::Json,
+        "text" => Format::Text,
+        "srt" => Format::Srt,
+        "vtt" => Format::Vtt,
+        "verbose_json" => Format::VerboseJson,
+        other => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "response_format {other:?} is not one of json, text, srt, vtt, verbose_json"
+                ),
+            ));
+        }
+    })
+}
+
+async fn handle(s: AppState, mp: Multipart, task: Task) -> ApiResult<Response> {
+    let mut form = upload::read(mp, &["file"]).await?;
+    let fmt = format(form.field("response_format"))?;
+    let granularities: Vec<String> = ["timestamp_granularities[]", "timestamp_granularities"]
+        .iter()
+        .flat_map(|k| form.fields.get(*k).cloned().unwrap_or_default())
+        .collect();
+    if let Some(bad) = granularities
+        .iter()
+        .find(|g| !matches!(g.as_str(), "word" | "segment"))
+    {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("timestamp granularity {bad:?} is not word or segment"),
+        ));
+    }
+    let words = granularities.iter().any(|g| g == "word");
+    let options = TranscribeOptions {
+        language: if task == Task::Translate {
+            None
+        } else {
+            form.field("language").map(String::from)
+        },
+        task,
+        word_timestamps: words,
+        initial_prompt: form.field("prompt").map(String::from),
+        ..Default::default()
+    };
+    let audio = upload::decode(&mut form, "file").await?;
+    let t = s.stt.transcribe(audio, options).await?;
+    Ok(render(&t, fmt, task, words))
+}
+
+fn render(t: &Transcript, fmt: Format, task: Task, words: bool) -> Response {
+    let text =
+        |body: String, mime: &'static str| ([(header::CONTENT_TYPE, mime)], body).into_response();
+    match fmt {
+        Format::Json => Json(json!({ "text": t.text })).into_response(),
+        Format::Text => text(format!("{}\n", t.text), "text/plain; charset=utf-8"),
+        Format::Srt => text(subtitle::to_srt(t), "application/x-subrip; charset=utf-8"),
+        Format::Vtt => text(subtitle::to_vtt(t), "text/vtt; charset=utf-8"),
+        Format::VerboseJson => {
+            let segments: Vec<_> = t
+                .segments
+                .iter()
+                .map(|s| {
+                    json!({
+                        "id": s.id, "seek": 0, "start": s.start, "end": s.end, "text": s.text,
+                        "tokens": [], "temperature": 0.0, "avg_logprob": 0.0, "compression_ratio": 0.0,
+                        "no_speech_prob": s.no_speech_probability,
+                    })
+                })
+                .collect();
+            let mut body = json!({
+                "task": if task == Task::Translate { "translate" } else { "transcribe" },
+                "language": t.language,
+                "duration": t.duration,
+                "text": t.text,
+                "segments": segments,
+            });
+            if words {
+                body["words"] = t
+                    .words()
+                    .map(|w| json!({"word": w.text, "start": w.start, "end": w.end}))
+                    .collect();
+            }
+            Json(body).into_response()
+        }
+    }
+}

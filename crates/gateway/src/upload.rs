@@ -1,0 +1,71 @@
+//! Multipart uploads: the audio file and the text fields beside it.
+use crate::error::ApiError;
+use axum::extract::{Multipart, multipart::MultipartError};
+use sokuji_core::{Audio, Error, ErrorCode};
+use std::collections::HashMap;
+
+/// A parsed multipart form: one file and any number of text fields (repeated ones collected).
+#[derive(Default)]
+pub struct Form {
+    pub file: Option<(Vec<u8>, Option<String>)>,
+    pub fields: HashMap<String, Vec<String>>,
+}
+
+impl Form {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .get(name)
+            .and_then(|v| v.first())
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    }
+}
+
+fn multipart_error(e: MultipartError) -> ApiError {
+    if e.status().as_u16() == 413 {
+        ApiError::new(
+            ErrorCode::UploadTooLarge,
+            format!("upload exceeds the size limit: {}", e.body_text()),
+        )
+    } else {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("malformed multipart body: {}", e.body_text()),
+        )
+    }
+}
+
+/// Reads a form whose file field is named one of `file_fields`.
+pub async fn read(mut mp: Multipart, file_fields: &[&str]) -> Result<Form, ApiError> {
+    let mut form = Form::default();
+    while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if file_fields.contains(&name.as_str()) {
+            let ext = field
+                .file_name()
+                .and_then(|f| std::path::Path::new(f).extension())
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
+            let bytes = field.bytes().await.map_err(multipart_error)?;
+            form.file = Some((bytes.to_vec(), ext));
+        } else {
+            let text = field.text().await.map_err(multipart_error)?;
+            form.fields.entry(name).or_default().push(text);
+        }
+    }
+    Ok(form)
+}
+
+/// Decodes the uploaded file off the async runtime.
+pub async fn decode(form: &mut Form, field: &str) -> Result<Audio, ApiError> {
+    let (bytes, ext) = form.file.take().ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("the form has no `{field}` file field"),
+        )
+    })?;
+    tokio::task::spawn_blocking(move || sokuji_audio::decode_bytes(bytes, ext.as_deref()))
+        .await
+        .map_err(|e| ApiError(Error::internal(format!("decoder task failed: {e}"))))?
+        .map_err(ApiError)
+}

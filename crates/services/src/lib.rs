@@ -1,0 +1,13 @@
+//! Sokuji's services on the wire. Each service has a server that wraps any implementation of its
+//! domain trait and a client that implements the same trait, so callers never know which they
+//! hold. Every server also serves `grpc.health.v1` and reflection.
+//!
+//! Only wire-level concerns live here; policies (endpointing, agreement) are in `sokuji-core`.
+
+pub mod grpc;
+pub mod metrics;
+pub mod stream;
+pub mod stt;
+
+pub use stream::session::{StreamConfig, StreamEvent, StreamSession};
+pub use stt::{client::RemoteStt, server::SttServer};
