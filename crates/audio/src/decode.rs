@@ -23,8 +23,7 @@ pub fn decode_bytes(bytes: Vec<u8>, extension: Option<&str>) -> Result<Audio> {
 
 /// Decodes a file from disk; `progress` gets the fraction of bytes read.
 pub fn decode_file(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Audio> {
-    let file = File::open(path)
-        .map_err(|e| Error::invalid_request(format!("cannot open {}: {e}", path.display())))?;
+    let file = File::open(path).map_err(|e| Error::invalid_request(format!("cannot open {}: {e}", path.display())))?;
     let ext = path.extension().and_then(|e| e.to_str());
     decode_source(Box::new(file), ext, progress)
 }
@@ -33,11 +32,7 @@ fn invalid(e: SymError) -> Error {
     Error::invalid_audio(format!("not a decodable audio file: {e}"))
 }
 
-fn decode_source(
-    source: Box<dyn MediaSource>,
-    ext: Option<&str>,
-    progress: &mut dyn FnMut(f32),
-) -> Result<Audio> {
+fn decode_source(source: Box<dyn MediaSource>, ext: Option<&str>, progress: &mut dyn FnMut(f32)) -> Result<Audio> {
     let total = source.byte_len().unwrap_or(0);
     let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
@@ -45,12 +40,7 @@ fn decode_source(
         hint.with_extension(ext);
     }
     let probed = symphonia::default::get_probe()
-        .format(
-            &hint,
-            mss,
-            &FormatOptions::default(),
-            &MetadataOptions::default(),
-        )
+        .format(&hint, mss, &FormatOptions::default(), &MetadataOptions::default())
         .map_err(invalid)?;
     let mut format = probed.format;
     let track = format
@@ -108,15 +98,11 @@ fn decode_source(
         }
     }
     let Some(mut r) = resampler else {
-        return Err(Error::invalid_audio(format!(
-            "no audio could be decoded ({bad_packets} damaged packets)"
-        )));
+        return Err(Error::invalid_audio(format!("no audio could be decoded ({bad_packets} damaged packets)")));
     };
     out.extend(r.finish());
     if out.iter().any(|x| !x.is_finite()) {
-        return Err(Error::invalid_audio(
-            "the audio contains non-finite samples",
-        ));
+        return Err(Error::invalid_audio("the audio contains non-finite samples"));
     }
     progress(1.0);
     Ok(Audio::new(out))
@@ -129,9 +115,7 @@ mod tests {
 
     #[test]
     fn wav_round_trip_at_other_rate() {
-        let samples: Vec<f32> = (0..22_050)
-            .map(|i| ((i as f32) * 0.05).sin() * 0.3)
-            .collect();
+        let samples: Vec<f32> = (0..22_050).map(|i| ((i as f32) * 0.05).sin() * 0.3).collect();
         let wav = crate::wav::encode_wav(&samples, 22_050);
         let audio = decode_bytes(wav, Some("wav")).expect("decodes");
         assert_eq!(audio.samples().len(), 16_000);
@@ -141,19 +125,11 @@ mod tests {
     fn rejects_garbage_empty_and_truncated() {
         let err = |b: Vec<u8>| decode_bytes(b, None).expect_err("must fail").code;
         assert_eq!(err(Vec::new()), ErrorCode::InvalidAudio);
-        assert_eq!(
-            err(b"this is not audio at all, just text".repeat(50)),
-            ErrorCode::InvalidAudio
-        );
+        assert_eq!(err(b"this is not audio at all, just text".repeat(50)), ErrorCode::InvalidAudio);
         let wav = crate::wav::encode_wav(&[0.1; 1000], 16_000);
-        assert_eq!(
-            err(wav[..30].to_vec()),
-            ErrorCode::InvalidAudio,
-            "header cut short"
-        );
+        assert_eq!(err(wav[..30].to_vec()), ErrorCode::InvalidAudio, "header cut short");
         // Cut in the data: what is there decodes.
-        let cut =
-            decode_bytes(wav[..44 + 1000].to_vec(), Some("wav")).expect("partial data decodes");
+        let cut = decode_bytes(wav[..44 + 1000].to_vec(), Some("wav")).expect("partial data decodes");
         assert_eq!(cut.samples().len(), 500);
     }
 }

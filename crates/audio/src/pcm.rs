@@ -14,9 +14,9 @@ impl PcmFormat {
         match s.trim().to_ascii_lowercase().as_str() {
             "" | "int16" | "s16le" | "pcm16" | "pcm_s16le" => Ok(Self::Int16),
             "float32" | "f32le" | "pcm_f32le" => Ok(Self::Float32),
-            other => Err(Error::invalid_audio(format!(
-                "unsupported PCM format {other:?}: use \"int16\" or \"float32\""
-            ))),
+            other => {
+                Err(Error::invalid_audio(format!("unsupported PCM format {other:?}: use \"int16\" or \"float32\"")))
+            }
         }
     }
 
@@ -51,15 +51,9 @@ impl PcmSpec {
         }
         let channels = if channels == 0 { 1 } else { channels };
         if !(1..=MAX_CHANNELS).contains(&channels) {
-            return Err(Error::invalid_audio(format!(
-                "channels {channels} is out of range (1..={MAX_CHANNELS})"
-            )));
+            return Err(Error::invalid_audio(format!("channels {channels} is out of range (1..={MAX_CHANNELS})")));
         }
-        Ok(Self {
-            format,
-            sample_rate: sample_rate as u32,
-            channels: channels as u16,
-        })
+        Ok(Self { format, sample_rate: sample_rate as u32, channels: channels as u16 })
     }
 
     /// Decodes bytes to mono f32, averaging channels. Rejects partial frames and non-finite floats.
@@ -75,19 +69,13 @@ impl PcmSpec {
             )));
         }
         let samples: Vec<f32> = match self.format {
-            PcmFormat::Int16 => data
-                .chunks_exact(2)
-                .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
-                .collect(),
+            PcmFormat::Int16 => {
+                data.chunks_exact(2).map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0).collect()
+            }
             PcmFormat::Float32 => {
-                let v: Vec<f32> = data
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect();
+                let v: Vec<f32> = data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
                 if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                    return Err(Error::invalid_audio(format!(
-                        "sample {i} is not a finite number"
-                    )));
+                    return Err(Error::invalid_audio(format!("sample {i} is not a finite number")));
                 }
                 v.into_iter().map(|x| x.clamp(-1.0, 1.0)).collect()
             }
@@ -102,10 +90,7 @@ pub fn mix_to_mono(interleaved: &[f32], channels: usize) -> Vec<f32> {
         return interleaved.to_vec();
     }
     let scale = 1.0 / channels as f32;
-    interleaved
-        .chunks_exact(channels)
-        .map(|f| f.iter().sum::<f32>() * scale)
-        .collect()
+    interleaved.chunks_exact(channels).map(|f| f.iter().sum::<f32>() * scale).collect()
 }
 
 #[cfg(test)]
@@ -116,10 +101,7 @@ mod tests {
     #[test]
     fn int16_stereo_to_mono() {
         let spec = PcmSpec::new("int16", 48_000, 2).expect("valid");
-        let bytes: Vec<u8> = [16384i16, -16384, 32767, 32767]
-            .iter()
-            .flat_map(|s| s.to_le_bytes())
-            .collect();
+        let bytes: Vec<u8> = [16384i16, -16384, 32767, 32767].iter().flat_map(|s| s.to_le_bytes()).collect();
         let mono = spec.to_mono(&bytes).expect("decodes");
         assert_eq!(mono.len(), 2);
         assert!(mono[0].abs() < 1e-6);
@@ -141,10 +123,7 @@ mod tests {
     fn rejects_partial_frames_and_nan() {
         let spec = PcmSpec::new("float32", 16000, 1).expect("valid");
         assert!(spec.to_mono(&[0, 0, 0]).is_err());
-        let nan: Vec<u8> = [0.5f32, f32::NAN]
-            .iter()
-            .flat_map(|s| s.to_le_bytes())
-            .collect();
+        let nan: Vec<u8> = [0.5f32, f32::NAN].iter().flat_map(|s| s.to_le_bytes()).collect();
         let err = spec.to_mono(&nan).expect_err("NaN");
         assert!(err.message.contains("sample 1"), "{err}");
         let inf: Vec<u8> = f32::INFINITY.to_le_bytes().to_vec();

@@ -22,9 +22,8 @@ impl StreamResampler {
             None
         } else {
             Some(
-                FftFixedIn::new(from_rate as usize, SAMPLE_RATE as usize, CHUNK, 2, 1).map_err(
-                    |e| Error::invalid_audio(format!("cannot resample from {from_rate} Hz: {e}")),
-                )?,
+                FftFixedIn::new(from_rate as usize, SAMPLE_RATE as usize, CHUNK, 2, 1)
+                    .map_err(|e| Error::invalid_audio(format!("cannot resample from {from_rate} Hz: {e}")))?,
             )
         };
         let skip = inner.as_ref().map_or(0, |r| r.output_delay());
@@ -71,11 +70,7 @@ impl StreamResampler {
             if self.out_total >= want {
                 break;
             }
-            let input = if pending.is_empty() {
-                None
-            } else {
-                Some(&[&pending[..]][..])
-            };
+            let input = if pending.is_empty() { None } else { Some(&[&pending[..]][..]) };
             let chunk = match r.process_partial(input, None) {
                 Ok(mut o) => std::mem::take(&mut o[0]),
                 Err(_) => break,
@@ -124,9 +119,7 @@ mod tests {
             assert_eq!(out.len(), 16_000, "from {rate}");
             // Compare with the ideal 440 Hz sine at 16 kHz away from the edges.
             let ideal = sine(16_000, 440.0, 1.0);
-            let err: f32 = (2000..14000)
-                .map(|i| (out[i] - ideal[i]).abs())
-                .fold(0.0, f32::max);
+            let err: f32 = (2000..14000).map(|i| (out[i] - ideal[i]).abs()).fold(0.0, f32::max);
             assert!(err < 0.05, "from {rate}: max error {err}");
         }
     }
@@ -142,11 +135,7 @@ mod tests {
         }
         chunked.extend(r.finish());
         assert_eq!(whole.len(), chunked.len());
-        let diff = whole
-            .iter()
-            .zip(&chunked)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f32::max);
+        let diff = whole.iter().zip(&chunked).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
         assert!(diff < 1e-4, "{diff}");
     }
 }

@@ -13,10 +13,7 @@ pub struct VoiceDetector {
 
 impl Default for VoiceDetector {
     fn default() -> Self {
-        Self {
-            detector: Detector::default(),
-            pending: Vec::with_capacity(FRAME),
-        }
+        Self { detector: Detector::default(), pending: Vec::with_capacity(FRAME) }
     }
 }
 
@@ -25,10 +22,7 @@ impl VoiceDetector {
     pub fn push(&mut self, samples: &[f32]) -> Vec<f32> {
         self.pending.extend_from_slice(samples);
         let whole = self.pending.len() / FRAME * FRAME;
-        let scores = self.pending[..whole]
-            .chunks_exact(FRAME)
-            .map(|f| self.detector.predict_f32(f))
-            .collect();
+        let scores = self.pending[..whole].chunks_exact(FRAME).map(|f| self.detector.predict_f32(f)).collect();
         self.pending.drain(..whole);
         scores
     }
@@ -56,13 +50,7 @@ mod tests {
             })
             .collect();
         // earshot adapts to steady noise within a few hundred ms; only its onset may pass.
-        let voiced: f64 = detect_speech(&noise, &cfg, 0.0)
-            .iter()
-            .map(|(a, b)| b - a)
-            .sum();
-        assert!(
-            voiced < 0.5,
-            "{voiced} s of 3 s of white noise taken for speech"
-        );
+        let voiced: f64 = detect_speech(&noise, &cfg, 0.0).iter().map(|(a, b)| b - a).sum();
+        assert!(voiced < 0.5, "{voiced} s of 3 s of white noise taken for speech");
     }
 }

@@ -31,37 +31,22 @@ fn var(name: &str) -> Option<String> {
 fn parse<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
     match var(name) {
         None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| anyhow::anyhow!("{name}={v:?} is not a valid value")),
+        Some(v) => v.trim().parse().map_err(|_| anyhow::anyhow!("{name}={v:?} is not a valid value")),
     }
 }
 
 fn home() -> PathBuf {
-    var("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."))
+    var("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."))
 }
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
-        let cache = var("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home().join(".cache"));
-        let data = var("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home().join(".local/share"));
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cache = var("XDG_CACHE_HOME").map(PathBuf::from).unwrap_or_else(|| home().join(".cache"));
+        let data = var("XDG_DATA_HOME").map(PathBuf::from).unwrap_or_else(|| home().join(".local/share"));
         Ok(Self {
-            model_dir: var("SOKUJI_MODEL_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| cache.join("sokuji/models")),
-            data_dir: var("SOKUJI_DATA_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| data.join("sokuji")),
+            model_dir: var("SOKUJI_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| cache.join("sokuji/models")),
+            data_dir: var("SOKUJI_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| data.join("sokuji")),
             stt_model: var("SOKUJI_STT_MODEL").unwrap_or_else(|| "whisper-base".into()),
             stt_threads: parse("SOKUJI_STT_THREADS", cores)?,
             stt_concurrency: parse("SOKUJI_STT_CONCURRENCY", 1)?,

@@ -6,11 +6,7 @@ mod config;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "sokuji",
-    version,
-    about = "Speech platform: live translation and a speech archive"
-)]
+#[command(name = "sokuji", version, about = "Speech platform: live translation and a speech archive")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,8 +29,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SOKUJI_LOG")
-                .unwrap_or_else(|_| "info,whisper_rs=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("SOKUJI_LOG").unwrap_or_else(|_| "info,whisper_rs=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -12,9 +12,7 @@ pub struct Audio {
 
 impl Audio {
     pub fn new(samples: impl Into<Arc<[f32]>>) -> Self {
-        Self {
-            samples: samples.into(),
-        }
+        Self { samples: samples.into() }
     }
 
     pub fn samples(&self) -> &[f32] {

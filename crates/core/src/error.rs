@@ -113,10 +113,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+        Self { code, message: message.into() }
     }
     pub fn invalid_audio(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidAudio, message)

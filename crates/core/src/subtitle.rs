@@ -11,14 +11,7 @@ fn stamp(secs: f64, decimal: char) -> String {
 pub fn to_srt(t: &Transcript) -> String {
     let mut out = String::new();
     for (i, s) in t.segments.iter().enumerate() {
-        let _ = write!(
-            out,
-            "{}\n{} --> {}\n{}\n\n",
-            i + 1,
-            stamp(s.start, ','),
-            stamp(s.end, ','),
-            s.text.trim()
-        );
+        let _ = write!(out, "{}\n{} --> {}\n{}\n\n", i + 1, stamp(s.start, ','), stamp(s.end, ','), s.text.trim());
     }
     out
 }
@@ -26,13 +19,7 @@ pub fn to_srt(t: &Transcript) -> String {
 pub fn to_vtt(t: &Transcript) -> String {
     let mut out = String::from("WEBVTT\n\n");
     for s in &t.segments {
-        let _ = write!(
-            out,
-            "{} --> {}\n{}\n\n",
-            stamp(s.start, '.'),
-            stamp(s.end, '.'),
-            s.text.trim()
-        );
+        let _ = write!(out, "{} --> {}\n{}\n\n", stamp(s.start, '.'), stamp(s.end, '.'), s.text.trim());
     }
     out
 }
@@ -43,18 +30,9 @@ mod tests {
     use crate::Segment;
 
     fn sample() -> Transcript {
-        let seg = |id, start, end, text: &str| Segment {
-            id,
-            start,
-            end,
-            text: text.into(),
-            ..Default::default()
-        };
+        let seg = |id, start, end, text: &str| Segment { id, start, end, text: text.into(), ..Default::default() };
         Transcript {
-            segments: vec![
-                seg(0, 0.0, 1.5, " Xin chào"),
-                seg(1, 61.25, 3723.004, "hello"),
-            ],
+            segments: vec![seg(0, 0.0, 1.5, " Xin chào"), seg(1, 61.25, 3723.004, "hello")],
             ..Default::default()
         }
     }

@@ -89,9 +89,6 @@ pub struct TranscribeOptions {
 impl TranscribeOptions {
     /// The language hint with "auto" and "" read as no hint.
     pub fn language_hint(&self) -> Option<&str> {
-        self.language
-            .as_deref()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.eq_ignore_ascii_case("auto"))
+        self.language.as_deref().map(str::trim).filter(|l| !l.is_empty() && !l.eq_ignore_ascii_case("auto"))
     }
 }

@@ -4,11 +4,7 @@
 pub fn normalize_words(text: &str) -> Vec<String> {
     text.to_lowercase()
         .split(|c: char| c.is_whitespace())
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphanumeric() || *c == '\'')
-                .collect::<String>()
-        })
+        .map(|w| w.chars().filter(|c| c.is_alphanumeric() || *c == '\'').collect::<String>())
         .filter(|w| !w.is_empty())
         .collect()
 }
@@ -46,10 +42,7 @@ mod tests {
     fn cases() {
         let check = |r: &str, h: &str, want: f64| {
             let got = word_error_rate(r, h);
-            assert!(
-                (got - want).abs() < 1e-9,
-                "wer({r:?}, {h:?}) = {got}, want {want}"
-            );
+            assert!((got - want).abs() < 1e-9, "wer({r:?}, {h:?}) = {got}, want {want}");
         };
         check("xin chào các bạn", "Xin chào, các bạn!", 0.0);
         check("huấn luyện viên", "hoấn lượng viên", 2.0 / 3.0);

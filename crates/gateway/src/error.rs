@@ -24,13 +24,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if status.is_server_error() {
             tracing::error!(code = %self.0.code, "{}", self.0.message);
         }
-        let body =
-            serde_json::json!({"error": {"code": self.0.code.as_str(), "message": self.0.message}});
+        let body = serde_json::json!({"error": {"code": self.0.code.as_str(), "message": self.0.message}});
         (status, Json(body)).into_response()
     }
 }

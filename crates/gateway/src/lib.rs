@@ -28,6 +28,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::stt::router())
         .merge(routes::openai::router())
+        .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -35,4 +36,8 @@ pub fn app(state: AppState) -> Router {
             Duration::from_secs(600),
         ))
         .layer(TraceLayer::new_for_http())
+}
+
+async fn not_found(uri: axum::http::Uri) -> error::ApiError {
+    error::ApiError::new(sokuji_core::ErrorCode::NotFound, format!("no route for {}", uri.path()))
 }

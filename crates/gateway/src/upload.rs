@@ -1,6 +1,9 @@
 //! Multipart uploads: the audio file and the text fields beside it.
 use crate::error::ApiError;
-use axum::extract::{Multipart, multipart::MultipartError};
+use axum::extract::{
+    Multipart,
+    multipart::{MultipartError, MultipartRejection},
+};
 use sokuji_core::{Audio, Error, ErrorCode};
 use std::collections::HashMap;
 
@@ -13,30 +16,24 @@ pub struct Form {
 
 impl Form {
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .get(name)
-            .and_then(|v| v.first())
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
+        self.fields.get(name).and_then(|v| v.first()).map(|s| s.trim()).filter(|s| !s.is_empty())
     }
 }
 
 fn multipart_error(e: MultipartError) -> ApiError {
     if e.status().as_u16() == 413 {
-        ApiError::new(
-            ErrorCode::UploadTooLarge,
-            format!("upload exceeds the size limit: {}", e.body_text()),
-        )
+        ApiError::new(ErrorCode::UploadTooLarge, format!("upload exceeds the size limit: {}", e.body_text()))
     } else {
-        ApiError::new(
-            ErrorCode::InvalidRequest,
-            format!("malformed multipart body: {}", e.body_text()),
-        )
+        ApiError::new(ErrorCode::InvalidRequest, format!("malformed multipart body: {}", e.body_text()))
     }
 }
 
-/// Reads a form whose file field is named one of `file_fields`.
-pub async fn read(mut mp: Multipart, file_fields: &[&str]) -> Result<Form, ApiError> {
+/// Reads a form whose file field is named one of `file_fields`; a body that is not multipart
+/// at all is an `invalid_request`.
+pub async fn read(mp: Result<Multipart, MultipartRejection>, file_fields: &[&str]) -> Result<Form, ApiError> {
+    let mut mp = mp.map_err(|e| {
+        ApiError::new(ErrorCode::InvalidRequest, format!("expected a multipart/form-data body: {}", e.body_text()))
+    })?;
     let mut form = Form::default();
     while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_string();
@@ -58,12 +55,10 @@ pub async fn read(mut mp: Multipart, file_fields: &[&str]) -> Result<Form, ApiEr
 
 /// Decodes the uploaded file off the async runtime.
 pub async fn decode(form: &mut Form, field: &str) -> Result<Audio, ApiError> {
-    let (bytes, ext) = form.file.take().ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::InvalidRequest,
-            format!("the form has no `{field}` file field"),
-        )
-    })?;
+    let (bytes, ext) = form
+        .file
+        .take()
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, format!("the form has no `{field}` file field")))?;
     tokio::task::spawn_blocking(move || sokuji_audio::decode_bytes(bytes, ext.as_deref()))
         .await
         .map_err(|e| ApiError(Error::internal(format!("decoder task failed: {e}"))))?

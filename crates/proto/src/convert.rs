@@ -25,23 +25,13 @@ pub fn error_from_status(s: &tonic::Status) -> Error {
 
 impl From<&Word> for common::Word {
     fn from(w: &Word) -> Self {
-        Self {
-            text: w.text.clone(),
-            start: w.start,
-            end: w.end,
-            probability: w.probability,
-        }
+        Self { text: w.text.clone(), start: w.start, end: w.end, probability: w.probability }
     }
 }
 
 impl From<common::Word> for Word {
     fn from(w: common::Word) -> Self {
-        Self {
-            text: w.text,
-            start: w.start,
-            end: w.end,
-            probability: w.probability,
-        }
+        Self { text: w.text, start: w.start, end: w.end, probability: w.probability }
     }
 }
 
@@ -74,11 +64,7 @@ impl From<common::Segment> for Segment {
 }
 
 /// A final result for a whole transcript; `timestamp` is the caller's (seconds since epoch).
-pub fn final_result(
-    t: &Transcript,
-    timestamp: f64,
-    processing_ms: f64,
-) -> common::TranscriptionResult {
+pub fn final_result(t: &Transcript, timestamp: f64, processing_ms: f64) -> common::TranscriptionResult {
     common::TranscriptionResult {
         text: t.text.clone(),
         language: t.language.clone(),
@@ -133,8 +119,7 @@ pub fn options_from_request(
     o: Option<stt::TranscribeOptions>,
 ) -> Result<TranscribeOptions, Error> {
     let o = o.unwrap_or_default();
-    let task = stt::Task::try_from(o.task)
-        .map_err(|_| Error::invalid_request(format!("unknown task {}", o.task)))?;
+    let task = stt::Task::try_from(o.task).map_err(|_| Error::invalid_request(format!("unknown task {}", o.task)))?;
     Ok(TranscribeOptions {
         language,
         task: task.into(),
@@ -173,10 +158,7 @@ mod tests {
 
     #[test]
     fn options_reject_unknown_task() {
-        let o = stt::TranscribeOptions {
-            task: 7,
-            ..Default::default()
-        };
+        let o = stt::TranscribeOptions { task: 7, ..Default::default() };
         assert!(options_from_request(None, Some(o)).is_err());
     }
 }

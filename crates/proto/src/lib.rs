@@ -13,5 +13,4 @@ pub mod stt {
 }
 
 /// Encoded `FileDescriptorSet` of every contract, served by gRPC reflection.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/sokuji_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sokuji_descriptor.bin"));

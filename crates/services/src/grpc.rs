@@ -17,11 +17,7 @@ pub struct GrpcLimits {
 
 impl Default for GrpcLimits {
     fn default() -> Self {
-        Self {
-            max_message_bytes: 64 << 20,
-            concurrency_per_connection: 32,
-            timeout: Duration::from_secs(600),
-        }
+        Self { max_message_bytes: 64 << 20, concurrency_per_connection: 32, timeout: Duration::from_secs(600) }
     }
 }
 
@@ -33,12 +29,8 @@ pub async fn serve_stt(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
-    reporter
-        .set_serving::<SttServiceServer<crate::SttServer>>()
-        .await;
-    reporter
-        .set_service_status("", tonic_health::ServingStatus::Serving)
-        .await;
+    reporter.set_serving::<SttServiceServer<crate::SttServer>>().await;
+    reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(sokuji_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -53,19 +45,46 @@ pub async fn serve_stt(
     let mut builder = tonic::transport::Server::builder()
         .concurrency_limit_per_connection(limits.concurrency_per_connection)
         .timeout(limits.timeout)
-        .tcp_nodelay(true);
+        .tcp_nodelay(true)
+        .layer(tower::util::MapResponseLayer::new(too_large_is_resource_exhausted));
     let router = builder.add_service(health).add_service(stt_service);
     let router = match reflection {
         Ok(r) => router.add_service(r),
         Err(_) => router,
     };
-    router
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await
+    router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown).await
 }
 
 /// Parses a listen address with a clear message.
 pub fn parse_addr(s: &str) -> Result<SocketAddr, String> {
-    s.parse()
-        .map_err(|e| format!("bad listen address {s:?}: {e}"))
+    s.parse().map_err(|e| format!("bad listen address {s:?}: {e}"))
+}
+
+/// tonic rejects an over-long message with OUT_OF_RANGE before reading it; the error table says
+/// RESOURCE_EXHAUSTED / `upload_too_large`, so the status is rewritten on its way out, in the
+/// headers (trailers-only responses) or in the trailers.
+fn too_large_is_resource_exhausted(res: http::Response<tonic::body::Body>) -> http::Response<tonic::body::Body> {
+    use http_body_util::BodyExt;
+    let (mut parts, body) = res.into_parts();
+    rewrite_status(&mut parts.headers);
+    let body = body.map_frame(|frame| match frame.into_trailers() {
+        Ok(mut trailers) => {
+            rewrite_status(&mut trailers);
+            http_body::Frame::trailers(trailers)
+        }
+        Err(frame) => frame,
+    });
+    http::Response::from_parts(parts, tonic::body::Body::new(body))
+}
+
+fn rewrite_status(h: &mut http::HeaderMap) {
+    let too_large = h.get("grpc-status").is_some_and(|v| v == "11")
+        && h.get("grpc-message")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|m| m.replace("%20", " ").contains("message length too large"));
+    if too_large {
+        let code = sokuji_core::ErrorCode::UploadTooLarge;
+        h.insert("grpc-status", http::HeaderValue::from(code.grpc_code()));
+        h.insert(sokuji_proto::convert::ERROR_CODE_KEY, http::HeaderValue::from_static(code.as_str()));
+    }
 }

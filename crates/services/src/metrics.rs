@@ -16,8 +16,7 @@ impl Metrics {
         if result.is_err() {
             self.errors.fetch_add(1, Ordering::Relaxed);
         }
-        self.total_us
-            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        self.total_us.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
     }
 
     pub fn snapshot(&self) -> sokuji_proto::common::MetricsResponse {
@@ -26,11 +25,7 @@ impl Metrics {
         sokuji_proto::common::MetricsResponse {
             total_requests: requests,
             total_errors: self.errors.load(Ordering::Relaxed),
-            avg_duration_ms: if requests > 0 {
-                total_ms / requests as f64
-            } else {
-                0.0
-            },
+            avg_duration_ms: if requests > 0 { total_ms / requests as f64 } else { 0.0 },
             total_duration_ms: total_ms,
             additional: Default::default(),
         }

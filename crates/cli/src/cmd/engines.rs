@@ -25,7 +25,5 @@ pub fn local_stt(cfg: &Config) -> anyhow::Result<Arc<dyn SpeechToText>> {
 
 #[cfg(not(feature = "stt-whisper"))]
 pub fn local_stt(_cfg: &Config) -> anyhow::Result<Arc<dyn SpeechToText>> {
-    anyhow::bail!(
-        "this build links no speech-to-text engine (feature stt-whisper); set SOKUJI_STT_URL"
-    )
+    anyhow::bail!("this build links no speech-to-text engine (feature stt-whisper); set SOKUJI_STT_URL")
 }

@@ -22,12 +22,7 @@ pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
         Command::List => {
             for m in CATALOG {
                 let ready = sokuji_models::fetch::is_ready(&cfg.model_dir, m);
-                println!(
-                    "{:<18} {:<6} {}",
-                    m.name,
-                    if ready { "ready" } else { "-" },
-                    m.description
-                );
+                println!("{:<18} {:<6} {}", m.name, if ready { "ready" } else { "-" }, m.description);
             }
             Ok(())
         }
@@ -53,9 +48,7 @@ pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
 
 fn fetch_one(cfg: &Config, spec: &sokuji_models::ModelSpec) -> anyhow::Result<()> {
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template(
-        "{spinner} {elapsed:>4} {msg}",
-    )?);
+    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")?);
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let path = sokuji_models::ensure(&cfg.model_dir, spec, &cfg.python, &mut |p| match p {
         Progress::Step(s) => bar.set_message(s),

@@ -34,11 +34,10 @@ fn shutdown_signal() -> Shutdown {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(s) => s,
-                    Err(_) => return std::future::pending().await,
-                };
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
             tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
         }
         #[cfg(not(unix))]
@@ -49,15 +48,11 @@ fn shutdown_signal() -> Shutdown {
 
 async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
     let addr = sokuji_services::grpc::parse_addr(addr).map_err(anyhow::Error::msg)?;
-    TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+    TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
 }
 
 pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         match args.service {
             Service::Stt => {
@@ -70,9 +65,7 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
                 let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:8000")).await?;
                 let stt = engines::stt(&cfg)?;
                 let grpc = match (args.service, args.grpc_listen.as_str()) {
-                    (Service::All, addr) if addr != "off" && cfg.stt_url.is_none() => {
-                        Some(bind(addr).await?)
-                    }
+                    (Service::All, addr) if addr != "off" && cfg.stt_url.is_none() => Some(bind(addr).await?),
                     _ => None,
                 };
                 let (tx, rx) = tokio::sync::watch::channel(false);
@@ -89,10 +82,7 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
                         }
                     });
                 }
-                let app = sokuji_gateway::app(sokuji_gateway::AppState {
-                    stt,
-                    max_upload_bytes: cfg.max_upload_bytes,
-                });
+                let app = sokuji_gateway::app(sokuji_gateway::AppState { stt, max_upload_bytes: cfg.max_upload_bytes });
                 tracing::info!(addr = %listener.local_addr()?, "gateway listening");
                 axum::serve(listener, app)
                     .with_graceful_shutdown(async move {

@@ -45,17 +45,13 @@ fn render(t: &Transcript, f: Format) -> anyhow::Result<String> {
 }
 
 pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let stt = engines::stt(&cfg)?;
         let many = args.files.len() > 1;
         for path in &args.files {
             let bar = ProgressBar::new(1000);
-            bar.set_style(ProgressStyle::with_template(
-                "{msg:>12} [{bar:30}] {percent:>3}% {elapsed}/{duration}",
-            )?);
+            bar.set_style(ProgressStyle::with_template("{msg:>12} [{bar:30}] {percent:>3}% {elapsed}/{duration}")?);
             bar.set_message("decoding");
             let (p, b) = (path.clone(), bar.clone());
             let audio = tokio::task::spawn_blocking(move || {
@@ -67,23 +63,14 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
             let b = bar.clone();
             let options = TranscribeOptions {
                 language: Some(args.language.clone()),
-                task: if args.translate {
-                    Task::Translate
-                } else {
-                    Task::Transcribe
-                },
+                task: if args.translate { Task::Translate } else { Task::Transcribe },
                 word_timestamps: args.words,
                 initial_prompt: args.prompt.clone(),
                 vad: Some(!args.no_vad),
-                progress: Some(ProgressFn(Arc::new(move |f| {
-                    b.set_position((f * 1000.0) as u64)
-                }))),
+                progress: Some(ProgressFn(Arc::new(move |f| b.set_position((f * 1000.0) as u64)))),
                 ..Default::default()
             };
-            let t = stt
-                .transcribe(audio, options)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let t = stt.transcribe(audio, options).await.map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             bar.finish_and_clear();
             if many && args.format == Format::Text {
                 println!("# {}", path.display());

@@ -14,21 +14,12 @@ impl Hypothesis {
         self.committed.join(" ")
     }
     pub fn text(&self) -> String {
-        self.committed
-            .iter()
-            .chain(&self.tentative)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" ")
+        self.committed.iter().chain(&self.tentative).cloned().collect::<Vec<_>>().join(" ")
     }
     /// Share of the words that are committed, in [0, 1].
     pub fn stability(&self) -> f32 {
         let n = self.committed.len() + self.tentative.len();
-        if n == 0 {
-            1.0
-        } else {
-            self.committed.len() as f32 / n as f32
-        }
+        if n == 0 { 1.0 } else { self.committed.len() as f32 / n as f32 }
     }
 }
 
@@ -57,17 +48,10 @@ impl LocalAgreement {
     /// compared with the previous hypothesis' tail; their common prefix becomes committed.
     pub fn update(&mut self, words: &[String]) -> Hypothesis {
         let tail: Vec<String> = words.iter().skip(self.committed.len()).cloned().collect();
-        let agreed = tail
-            .iter()
-            .zip(&self.previous_tail)
-            .take_while(|(a, b)| same(a, b))
-            .count();
+        let agreed = tail.iter().zip(&self.previous_tail).take_while(|(a, b)| same(a, b)).count();
         self.committed.extend(tail[..agreed].iter().cloned());
         self.previous_tail = tail[agreed..].to_vec();
-        Hypothesis {
-            committed: self.committed.clone(),
-            tentative: self.previous_tail.clone(),
-        }
+        Hypothesis { committed: self.committed.clone(), tentative: self.previous_tail.clone() }
     }
 
     /// The final words of the utterance: the committed prefix exactly as it was shown, then
@@ -101,40 +85,19 @@ mod tests {
         for (hyp, want) in steps {
             let h = la.update(&words(hyp));
             assert_eq!(h.committed_text(), *want, "after {hyp:?}");
-            assert!(
-                h.committed_text().starts_with(&last),
-                "committed text changed"
-            );
+            assert!(h.committed_text().starts_with(&last), "committed text changed");
             last = h.committed_text();
         }
     }
 
     #[test]
     fn agreement_cases() {
-        check(&[
-            ("xin", ""),
-            ("xin chào", "xin"),
-            ("xin chào các", "xin chào"),
-            ("xin chào các bạn", "xin chào các"),
-        ]);
-        check(&[
-            ("hello word", ""),
-            ("hello world", "hello"),
-            ("hello world again", "hello world"),
-        ]);
+        check(&[("xin", ""), ("xin chào", "xin"), ("xin chào các", "xin chào"), ("xin chào các bạn", "xin chào các")]);
+        check(&[("hello word", ""), ("hello world", "hello"), ("hello world again", "hello world")]);
         // Punctuation and case do not block agreement; the first surface form is kept.
-        check(&[
-            ("Hello,", ""),
-            ("hello there", "hello"),
-            ("hello there friend", "hello there"),
-        ]);
+        check(&[("Hello,", ""), ("hello there", "hello"), ("hello there friend", "hello there")]);
         // A later hypothesis that rewrites committed words cannot change them.
-        check(&[
-            ("a b c", ""),
-            ("a b d", "a b"),
-            ("x y z w", "a b"),
-            ("x y z w", "a b z w"),
-        ]);
+        check(&[("a b c", ""), ("a b d", "a b"), ("x y z w", "a b"), ("x y z w", "a b z w")]);
         check(&[("", ""), ("", "")]);
     }
 
@@ -143,19 +106,13 @@ mod tests {
         let mut la = LocalAgreement::new();
         la.update(&words("một hai ba"));
         la.update(&words("một hai bốn"));
-        assert_eq!(
-            la.finish(&words("mốt hai bốn năm")),
-            words("một hai bốn năm")
-        );
+        assert_eq!(la.finish(&words("mốt hai bốn năm")), words("một hai bốn năm"));
         assert!(la.committed().is_empty());
     }
 
     #[test]
     fn stability() {
-        let h = Hypothesis {
-            committed: words("a b c"),
-            tentative: words("d"),
-        };
+        let h = Hypothesis { committed: words("a b c"), tentative: words("d") };
         assert_eq!(h.stability(), 0.75);
         assert_eq!(h.text(), "a b c d");
     }

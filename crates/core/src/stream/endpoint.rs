@@ -5,8 +5,11 @@
 #[derive(Clone, Debug, PartialEq)]
 pub struct EndpointConfig {
     pub frame_secs: f64,
-    /// A frame at or above this score is voiced.
-    pub threshold: f32,
+    /// Score a frame needs to count toward starting an utterance: higher than `end_threshold`,
+    /// so the onset of steady noise (which VADs briefly score as voice) does not start one.
+    pub start_threshold: f32,
+    /// Inside an utterance, a frame below this score counts toward ending it.
+    pub end_threshold: f32,
     /// Voiced frames in a row that start an utterance.
     pub min_speech_frames: u32,
     /// Unvoiced frames in a row that end one.
@@ -17,16 +20,11 @@ impl Default for EndpointConfig {
     fn default() -> Self {
         Self {
             frame_secs: 0.016,
-            threshold: 0.5,
-            min_speech_frames: 5,
+            start_threshold: 0.7,
+            end_threshold: 0.5,
+            min_speech_frames: 6,
             min_silence_frames: 40,
         }
-    }
-}
-
-impl EndpointConfig {
-    pub fn frames_for(&self, secs: f64) -> u32 {
-        (secs / self.frame_secs).ceil().max(1.0) as u32
     }
 }
 
@@ -50,13 +48,7 @@ pub struct Endpointer {
 
 impl Endpointer {
     pub fn new(cfg: EndpointConfig) -> Self {
-        Self {
-            cfg,
-            frame: 0,
-            in_speech: false,
-            run: 0,
-            run_start: 0,
-        }
+        Self { cfg, frame: 0, in_speech: false, run: 0, run_start: 0 }
     }
 
     pub fn config(&self) -> &EndpointConfig {
@@ -69,7 +61,8 @@ impl Endpointer {
 
     /// Feeds one frame's voice probability; NaN counts as unvoiced.
     pub fn push(&mut self, score: f32) -> Option<VadEvent> {
-        let voiced = score >= self.cfg.threshold;
+        let threshold = if self.in_speech { self.cfg.end_threshold } else { self.cfg.start_threshold };
+        let voiced = score >= threshold;
         let frame = self.frame;
         self.frame += 1;
         // A run counts frames of the kind that would flip the state.
@@ -81,21 +74,13 @@ impl Endpointer {
         } else {
             self.run = 0;
         }
-        let needed = if self.in_speech {
-            self.cfg.min_silence_frames
-        } else {
-            self.cfg.min_speech_frames
-        };
+        let needed = if self.in_speech { self.cfg.min_silence_frames } else { self.cfg.min_speech_frames };
         if self.run < needed {
             return None;
         }
         self.in_speech = !self.in_speech;
         self.run = 0;
-        Some(if self.in_speech {
-            VadEvent::SpeechStart(self.run_start)
-        } else {
-            VadEvent::SpeechEnd(self.run_start)
-        })
+        Some(if self.in_speech { VadEvent::SpeechStart(self.run_start) } else { VadEvent::SpeechEnd(self.run_start) })
     }
 
     /// Ends an open utterance at the current frame (end of input).
@@ -116,10 +101,7 @@ pub fn speech_regions(scores: &[f32], cfg: &EndpointConfig, pad: f64) -> Vec<(f6
     let mut regions: Vec<(f64, f64)> = Vec::new();
     let mut start = 0u64;
     let total = scores.len() as f64 * cfg.frame_secs;
-    let events = scores
-        .iter()
-        .filter_map(|&s| ep.push(s))
-        .collect::<Vec<_>>();
+    let events = scores.iter().filter_map(|&s| ep.push(s)).collect::<Vec<_>>();
     for ev in events.into_iter().chain(ep.finish()) {
         match ev {
             VadEvent::SpeechStart(f) => start = f,
@@ -143,7 +125,8 @@ mod tests {
     fn cfg() -> EndpointConfig {
         EndpointConfig {
             frame_secs: 0.1,
-            threshold: 0.5,
+            start_threshold: 0.7,
+            end_threshold: 0.5,
             min_speech_frames: 2,
             min_silence_frames: 3,
         }
@@ -151,8 +134,13 @@ mod tests {
 
     /// Scores written as a string: '#' voiced, '.' silent.
     fn scores(s: &str) -> Vec<f32> {
+        // '#' voiced, '~' in between (keeps speech going, cannot start it), '.' silent.
         s.chars()
-            .map(|c| if c == '#' { 0.9 } else { 0.1 })
+            .map(|c| match c {
+                '#' => 0.9,
+                '~' => 0.6,
+                _ => 0.1,
+            })
             .collect()
     }
 
@@ -169,20 +157,11 @@ mod tests {
         assert_eq!(events("...."), vec![]);
         assert_eq!(events("..#..#.."), vec![], "single voiced frames are noise");
         assert_eq!(events("..####....."), vec![SpeechStart(2), SpeechEnd(6)]);
-        assert_eq!(
-            events("..##.##.##...."),
-            vec![SpeechStart(2), SpeechEnd(10)],
-            "short gaps stay inside"
-        );
-        assert_eq!(
-            events("###"),
-            vec![SpeechStart(0), SpeechEnd(3)],
-            "finish closes an open utterance"
-        );
-        assert_eq!(
-            events("##...##..."),
-            vec![SpeechStart(0), SpeechEnd(2), SpeechStart(5), SpeechEnd(7)]
-        );
+        assert_eq!(events("..##.##.##...."), vec![SpeechStart(2), SpeechEnd(10)], "short gaps stay inside");
+        assert_eq!(events("###"), vec![SpeechStart(0), SpeechEnd(3)], "finish closes an open utterance");
+        assert_eq!(events("..~~~~~~..."), vec![], "middling scores do not start speech");
+        assert_eq!(events("..##~~~~~..."), vec![SpeechStart(2), SpeechEnd(9)], "but keep it going");
+        assert_eq!(events("##...##..."), vec![SpeechStart(0), SpeechEnd(2), SpeechStart(5), SpeechEnd(7)]);
     }
 
     #[test]
@@ -196,10 +175,7 @@ mod tests {
     fn regions_pad_and_merge() {
         let r = speech_regions(&scores("..##......##......"), &cfg(), 0.1);
         assert_eq!(r.len(), 2);
-        assert!(
-            (r[0].0 - 0.1).abs() < 1e-9 && (r[0].1 - 0.5).abs() < 1e-9,
-            "{r:?}"
-        );
+        assert!((r[0].0 - 0.1).abs() < 1e-9 && (r[0].1 - 0.5).abs() < 1e-9, "{r:?}");
         let merged = speech_regions(&scores("..##......##......"), &cfg(), 0.3);
         assert_eq!(merged.len(), 1, "{merged:?}");
     }

@@ -18,9 +18,11 @@ pub struct Window {
 /// whisper.cpp refuses input shorter than one second; shorter windows are padded with silence.
 const MIN_SAMPLES: usize = 16_800;
 
-/// Segments whisper decodes from noise: high no-speech probability and low confidence.
-fn is_hallucination(no_speech: f32, mean_logprob: f32) -> bool {
-    no_speech > 0.6 && mean_logprob < -1.0
+/// Segments whisper decodes from noise: high no-speech probability and low confidence (the
+/// rule of OpenAI's decoder), or tokens the model itself barely believes. VAD lets some steady
+/// noise through; this is the second line of defence.
+fn is_hallucination(no_speech: f32, mean_logprob: f32, mean_probability: f32) -> bool {
+    (no_speech > 0.6 && mean_logprob < -1.0) || mean_probability < 0.2
 }
 
 pub fn window(
@@ -54,17 +56,10 @@ pub fn window(
         let secs = pcm.len() as f64 / 16_000.0;
         p.set_audio_ctx(((secs * 50.0).ceil() as i32 + 64).min(1500));
     }
-    state.full(p, &pcm).map_err(|e| {
-        Error::new(
-            ErrorCode::EngineFailed,
-            format!("whisper decode failed: {e}"),
-        )
-    })?;
+    state.full(p, &pcm).map_err(|e| Error::new(ErrorCode::EngineFailed, format!("whisper decode failed: {e}")))?;
     let lang = match language {
         Some(l) => l.to_string(),
-        None => whisper_rs::get_lang_str(state.full_lang_id_from_state())
-            .unwrap_or("")
-            .to_string(),
+        None => whisper_rs::get_lang_str(state.full_lang_id_from_state()).unwrap_or("").to_string(),
     };
     let eot = ctx.token_eot();
     let mut out = Vec::new();
@@ -85,34 +80,26 @@ pub fn window(
                 probability: d.p,
             });
         }
-        let text = seg
-            .to_str_lossy()
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default();
-        let mean_logprob = logprob / tokens.len().max(1) as f32;
-        if text.is_empty()
-            || tokens.is_empty()
-            || is_hallucination(seg.no_speech_probability(), mean_logprob)
-        {
+        let text = seg.to_str_lossy().map(|s| s.trim().to_string()).unwrap_or_default();
+        let n = tokens.len().max(1) as f32;
+        let mean_logprob = logprob / n;
+        let mean_probability = tokens.iter().map(|t| t.probability).sum::<f32>() / n;
+        let no_speech = seg.no_speech_probability();
+        if text.is_empty() || tokens.is_empty() || is_hallucination(no_speech, mean_logprob, mean_probability) {
+            tracing::debug!(%text, no_speech, mean_logprob, mean_probability, "dropped a segment as hallucination");
             continue;
         }
         let words = group(&tokens);
-        let mean_probability =
-            tokens.iter().map(|t| t.probability).sum::<f32>() / tokens.len() as f32;
         let segment = Segment {
             id: 0,
             start: w.offset + seg.start_timestamp() as f64 / 100.0,
-            end: (w.offset + seg.end_timestamp() as f64 / 100.0)
-                .min(w.offset + w.audio.duration_secs()),
+            end: (w.offset + seg.end_timestamp() as f64 / 100.0).min(w.offset + w.audio.duration_secs()),
             text,
             words: if o.word_timestamps { words } else { Vec::new() },
             no_speech_probability: seg.no_speech_probability(),
             language: lang.clone(),
         };
-        out.push(Decoded {
-            segment,
-            mean_probability,
-        });
+        out.push(Decoded { segment, mean_probability });
     }
     Ok(out)
 }
@@ -133,25 +120,10 @@ pub fn assemble(decoded: Vec<Decoded>, duration: f64, hint: Option<String>) -> T
             None => by_lang.push((s.language.clone(), s.end - s.start)),
         }
     }
-    let language = by_lang
-        .into_iter()
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(l, _)| l)
-        .or(hint)
-        .unwrap_or_default();
+    let language = by_lang.into_iter().max_by(|a, b| a.1.total_cmp(&b.1)).map(|(l, _)| l).or(hint).unwrap_or_default();
     for (i, s) in segments.iter_mut().enumerate() {
         s.id = i as u32;
     }
-    let text = segments
-        .iter()
-        .map(|s| s.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
-    Transcript {
-        text,
-        language,
-        confidence,
-        duration,
-        segments,
-    }
+    let text = segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
+    Transcript { text, language, confidence, duration, segments }
 }

@@ -2,8 +2,7 @@
 use crate::decode::{self, Window};
 use sokuji_audio::vad::detect_speech;
 use sokuji_core::{
-    Audio, Error, ErrorCode, Health, Result, SpeechToText, Task, TranscribeOptions, Transcript,
-    stream::EndpointConfig,
+    Audio, Error, ErrorCode, Health, Result, SpeechToText, Task, TranscribeOptions, Transcript, stream::EndpointConfig,
 };
 use std::{
     path::PathBuf,
@@ -46,18 +45,13 @@ impl WhisperEngine {
         if !cfg.model_path.is_file() {
             return Err(Error::new(
                 ErrorCode::ModelNotFound,
-                format!(
-                    "no Whisper model at {} (run `sokuji models fetch`)",
-                    cfg.model_path.display()
-                ),
+                format!("no Whisper model at {} (run `sokuji models fetch`)", cfg.model_path.display()),
             ));
         }
         whisper_rs::install_logging_hooks();
         let path = cfg.model_path.to_string_lossy().to_string();
         let ctx = WhisperContext::new_with_params(&path, WhisperContextParameters::default())
-            .map_err(|e| {
-                Error::new(ErrorCode::ModelNotFound, format!("cannot load {path}: {e}"))
-            })?;
+            .map_err(|e| Error::new(ErrorCode::ModelNotFound, format!("cannot load {path}: {e}")))?;
         let multilingual = ctx.is_multilingual();
         let model_name = cfg
             .model_path
@@ -73,9 +67,7 @@ impl WhisperEngine {
             multilingual,
             model_name,
         };
-        Ok(Self {
-            inner: Arc::new(inner),
-        })
+        Ok(Self { inner: Arc::new(inner) })
     }
 
     pub fn model_name(&self) -> &str {
@@ -88,12 +80,9 @@ impl Inner {
         if let Some(s) = self.states.lock().ok().and_then(|mut v| v.pop()) {
             return Ok(s);
         }
-        self.ctx.create_state().map_err(|e| {
-            Error::new(
-                ErrorCode::EngineFailed,
-                format!("cannot create whisper state: {e}"),
-            )
-        })
+        self.ctx
+            .create_state()
+            .map_err(|e| Error::new(ErrorCode::EngineFailed, format!("cannot create whisper state: {e}")))
     }
 
     fn put_state(&self, s: WhisperState) {
@@ -106,18 +95,12 @@ impl Inner {
         let lang = o.language_hint().map(str::to_ascii_lowercase);
         if let Some(l) = &lang {
             if whisper_rs::get_lang_id(l).is_none() {
-                return Err(Error::new(
-                    ErrorCode::UnsupportedLanguage,
-                    format!("unknown language code {l:?}"),
-                ));
+                return Err(Error::new(ErrorCode::UnsupportedLanguage, format!("unknown language code {l:?}")));
             }
             if !self.multilingual && l != "en" {
                 return Err(Error::new(
                     ErrorCode::UnsupportedLanguage,
-                    format!(
-                        "model {} is English-only; it cannot transcribe {l:?}",
-                        self.model_name
-                    ),
+                    format!("model {} is English-only; it cannot transcribe {l:?}", self.model_name),
                 ));
             }
         }
@@ -131,12 +114,7 @@ impl Inner {
     }
 
     /// The blocking part: VAD, windowing, decoding.
-    fn run(
-        &self,
-        audio: &Audio,
-        o: &TranscribeOptions,
-        language: Option<String>,
-    ) -> Result<Transcript> {
+    fn run(&self, audio: &Audio, o: &TranscribeOptions, language: Option<String>) -> Result<Transcript> {
         let samples = audio.samples();
         let duration = audio.duration_secs();
         let windows: Vec<(f64, f64)> = if o.vad == Some(false) {
@@ -154,18 +132,8 @@ impl Inner {
         };
         for (start, end) in windows {
             report(start);
-            let w = Window {
-                audio: audio.slice_secs(start, end),
-                offset: start,
-            };
-            match decode::window(
-                &mut state,
-                &self.ctx,
-                &w,
-                o,
-                language.as_deref(),
-                self.threads,
-            ) {
+            let w = Window { audio: audio.slice_secs(start, end), offset: start };
+            match decode::window(&mut state, &self.ctx, &w, o, language.as_deref(), self.threads) {
                 Ok(mut s) => segments.append(&mut s),
                 Err(e) => {
                     result = Err(e);
@@ -214,25 +182,15 @@ impl SpeechToText for WhisperEngine {
         if !self.inner.multilingual {
             return Ok(vec!["en".into()]);
         }
-        Ok((0..=whisper_rs::get_lang_max_id())
-            .filter_map(|i| whisper_rs::get_lang_str(i).map(String::from))
-            .collect())
+        Ok((0..=whisper_rs::get_lang_max_id()).filter_map(|i| whisper_rs::get_lang_str(i).map(String::from)).collect())
     }
 
     async fn health(&self) -> Health {
         let mut details = std::collections::BTreeMap::new();
         details.insert("model".into(), self.inner.model_name.clone());
         details.insert("threads".into(), self.inner.threads.to_string());
-        details.insert(
-            "available_slots".into(),
-            self.inner.permits.available_permits().to_string(),
-        );
-        Health {
-            healthy: true,
-            status: "ready".into(),
-            provider: "whisper.cpp".into(),
-            details,
-        }
+        details.insert("available_slots".into(), self.inner.permits.available_permits().to_string());
+        Health { healthy: true, status: "ready".into(), provider: "whisper.cpp".into(), details }
     }
 }
 
@@ -243,17 +201,8 @@ mod tests {
     #[test]
     fn regions_group_into_windows() {
         assert_eq!(group_regions(&[]), vec![]);
-        assert_eq!(
-            group_regions(&[(0.0, 5.0), (6.0, 20.0), (21.0, 27.0)]),
-            vec![(0.0, 27.0)]
-        );
-        assert_eq!(
-            group_regions(&[(0.0, 5.0), (6.0, 20.0), (21.0, 30.0)]),
-            vec![(0.0, 20.0), (21.0, 30.0)]
-        );
-        assert_eq!(
-            group_regions(&[(0.0, 45.0), (46.0, 50.0)]),
-            vec![(0.0, 45.0), (46.0, 50.0)]
-        );
+        assert_eq!(group_regions(&[(0.0, 5.0), (6.0, 20.0), (21.0, 27.0)]), vec![(0.0, 27.0)]);
+        assert_eq!(group_regions(&[(0.0, 5.0), (6.0, 20.0), (21.0, 30.0)]), vec![(0.0, 20.0), (21.0, 30.0)]);
+        assert_eq!(group_regions(&[(0.0, 45.0), (46.0, 50.0)]), vec![(0.0, 45.0), (46.0, 50.0)]);
     }
 }

@@ -19,12 +19,7 @@ pub fn group(tokens: &[Token]) -> Vec<Word> {
             let text = String::from_utf8_lossy(&bytes).trim().to_string();
             if !text.is_empty() {
                 let probability = ps.iter().sum::<f32>() / ps.len().max(1) as f32;
-                words.push(Word {
-                    text,
-                    start,
-                    end,
-                    probability,
-                });
+                words.push(Word { text, start, end, probability });
             }
         }
     };
@@ -51,12 +46,7 @@ mod tests {
     use super::*;
 
     fn tok(s: &[u8], start: f64, end: f64) -> Token {
-        Token {
-            bytes: s.to_vec(),
-            start,
-            end,
-            probability: 0.5,
-        }
+        Token { bytes: s.to_vec(), start, end, probability: 0.5 }
     }
 
     #[test]

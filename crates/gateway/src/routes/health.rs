@@ -10,11 +10,7 @@ pub fn router() -> Router<AppState> {
 async fn health(State(s): State<AppState>) -> Json<Value> {
     let stt = s.stt.health().await;
     let status = if stt.healthy { "healthy" } else { "degraded" };
-    let stt_state = if stt.healthy {
-        "ready".to_string()
-    } else {
-        stt.status.clone()
-    };
+    let stt_state = if stt.healthy { "ready".to_string() } else { stt.status.clone() };
     Json(json!({
         "status": status,
         "services": { "stt": stt_state },

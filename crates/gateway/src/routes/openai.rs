@@ -7,7 +7,7 @@ use crate::{
 };
 use axum::{
     Json, Router,
-    extract::{Multipart, State},
+    extract::{Multipart, State, multipart::MultipartRejection},
     http::header,
     response::{IntoResponse, Response},
     routing::post,
@@ -21,11 +21,11 @@ pub fn router() -> Router<AppState> {
         .route("/v1/audio/translations", post(translations))
 }
 
-async fn transcriptions(State(s): State<AppState>, mp: Multipart) -> ApiResult<Response> {
+async fn transcriptions(State(s): State<AppState>, mp: Result<Multipart, MultipartRejection>) -> ApiResult<Response> {
     handle(s, mp, Task::Transcribe).await
 }
 
-async fn translations(State(s): State<AppState>, mp: Multipart) -> ApiResult<Response> {
+async fn translations(State(s): State<AppState>, mp: Result<Multipart, MultipartRejection>) -> ApiResult<Response> {
     handle(s, mp, Task::Translate).await
 }
 
@@ -48,25 +48,20 @@ fn format(s: Option<&str>) -> ApiResult<Format> {
         other => {
             return Err(ApiError::new(
                 ErrorCode::InvalidRequest,
-                format!(
-                    "response_format {other:?} is not one of json, text, srt, vtt, verbose_json"
-                ),
+                format!("response_format {other:?} is not one of json, text, srt, vtt, verbose_json"),
             ));
         }
     })
 }
 
-async fn handle(s: AppState, mp: Multipart, task: Task) -> ApiResult<Response> {
+async fn handle(s: AppState, mp: Result<Multipart, MultipartRejection>, task: Task) -> ApiResult<Response> {
     let mut form = upload::read(mp, &["file"]).await?;
     let fmt = format(form.field("response_format"))?;
     let granularities: Vec<String> = ["timestamp_granularities[]", "timestamp_granularities"]
         .iter()
         .flat_map(|k| form.fields.get(*k).cloned().unwrap_or_default())
         .collect();
-    if let Some(bad) = granularities
-        .iter()
-        .find(|g| !matches!(g.as_str(), "word" | "segment"))
-    {
+    if let Some(bad) = granularities.iter().find(|g| !matches!(g.as_str(), "word" | "segment")) {
         return Err(ApiError::new(
             ErrorCode::InvalidRequest,
             format!("timestamp granularity {bad:?} is not word or segment"),
@@ -74,11 +69,7 @@ async fn handle(s: AppState, mp: Multipart, task: Task) -> ApiResult<Response> {
     }
     let words = granularities.iter().any(|g| g == "word");
     let options = TranscribeOptions {
-        language: if task == Task::Translate {
-            None
-        } else {
-            form.field("language").map(String::from)
-        },
+        language: if task == Task::Translate { None } else { form.field("language").map(String::from) },
         task,
         word_timestamps: words,
         initial_prompt: form.field("prompt").map(String::from),
@@ -90,8 +81,7 @@ async fn handle(s: AppState, mp: Multipart, task: Task) -> ApiResult<Response> {
 }
 
 fn render(t: &Transcript, fmt: Format, task: Task, words: bool) -> Response {
-    let text =
-        |body: String, mime: &'static str| ([(header::CONTENT_TYPE, mime)], body).into_response();
+    let text = |body: String, mime: &'static str| ([(header::CONTENT_TYPE, mime)], body).into_response();
     match fmt {
         Format::Json => Json(json!({ "text": t.text })).into_response(),
         Format::Text => text(format!("{}\n", t.text), "text/plain; charset=utf-8"),
@@ -117,10 +107,7 @@ fn render(t: &Transcript, fmt: Format, task: Task, words: bool) -> Response {
                 "segments": segments,
             });
             if words {
-                body["words"] = t
-                    .words()
-                    .map(|w| json!({"word": w.text, "start": w.start, "end": w.end}))
-                    .collect();
+                body["words"] = t.words().map(|w| json!({"word": w.text, "start": w.start, "end": w.end})).collect();
             }
             Json(body).into_response()
         }

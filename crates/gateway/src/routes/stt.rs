@@ -2,7 +2,7 @@
 use crate::{AppState, error::ApiResult, upload};
 use axum::{
     Json, Router,
-    extract::{Multipart, State},
+    extract::{Multipart, State, multipart::MultipartRejection},
     routing::{get, post},
 };
 use serde_json::{Value, json};
@@ -10,14 +10,12 @@ use sokuji_core::TranscribeOptions;
 use std::time::Instant;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/stt/transcribe", post(transcribe))
-        .route("/api/v1/stt/languages", get(languages))
+    Router::new().route("/api/v1/stt/transcribe", post(transcribe)).route("/api/v1/stt/languages", get(languages))
 }
 
 /// Multipart `audio_file` and `language` (default "auto") -> `{text, language, confidence,
 /// processing_time_ms}`, plus `duration` and `segments`.
-async fn transcribe(State(s): State<AppState>, mp: Multipart) -> ApiResult<Json<Value>> {
+async fn transcribe(State(s): State<AppState>, mp: Result<Multipart, MultipartRejection>) -> ApiResult<Json<Value>> {
     let started = Instant::now();
     let mut form = upload::read(mp, &["audio_file", "file"]).await?;
     let audio = upload::decode(&mut form, "audio_file").await?;

@@ -12,11 +12,7 @@ pub enum Ct2Error {
     #[error("missing variable {0}")]
     Missing(String),
     #[error("variable {name} has shape {shape:?}, expected {want}")]
-    Shape {
-        name: String,
-        shape: Vec<usize>,
-        want: String,
-    },
+    Shape { name: String, shape: Vec<usize>, want: String },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,24 +50,15 @@ impl Variable<'_> {
     /// Values as f32 whatever the stored float type; integers are an error for the caller.
     pub fn to_f32(&self) -> Option<Vec<f32>> {
         match self.dtype {
-            DType::F32 => Some(
-                self.data
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect(),
-            ),
-            DType::F16 => Some(
-                self.data
-                    .chunks_exact(2)
-                    .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-                    .collect(),
-            ),
-            DType::BF16 => Some(
-                self.data
-                    .chunks_exact(2)
-                    .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
-                    .collect(),
-            ),
+            DType::F32 => {
+                Some(self.data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+            }
+            DType::F16 => {
+                Some(self.data.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect())
+            }
+            DType::BF16 => {
+                Some(self.data.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect())
+            }
             _ => None,
         }
     }
@@ -99,11 +86,7 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], Ct2Error> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|e| *e <= self.buf.len())
-            .ok_or(Ct2Error::Truncated(self.pos))?;
+        let end = self.pos.checked_add(n).filter(|e| *e <= self.buf.len()).ok_or(Ct2Error::Truncated(self.pos))?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -122,9 +105,7 @@ impl<'a> Cursor<'a> {
     fn string(&mut self) -> Result<String, Ct2Error> {
         let n = self.u16()? as usize;
         let raw = self.take(n)?;
-        Ok(String::from_utf8_lossy(raw)
-            .trim_end_matches('\0')
-            .to_string())
+        Ok(String::from_utf8_lossy(raw).trim_end_matches('\0').to_string())
     }
 }
 
@@ -142,14 +123,9 @@ impl<'a> Model<'a> {
         for _ in 0..count {
             let name = c.string()?;
             let rank = c.u8()?;
-            let shape = (0..rank)
-                .map(|_| c.u32().map(|d| d as usize))
-                .collect::<Result<Vec<_>, _>>()?;
+            let shape = (0..rank).map(|_| c.u32().map(|d| d as usize)).collect::<Result<Vec<_>, _>>()?;
             let raw = c.u8()?;
-            let dtype = DType::from_u8(raw).ok_or_else(|| Ct2Error::Dtype {
-                name: name.clone(),
-                dtype: raw,
-            })?;
+            let dtype = DType::from_u8(raw).ok_or_else(|| Ct2Error::Dtype { name: name.clone(), dtype: raw })?;
             let bytes = c.u32()? as usize;
             let data = c.take(bytes)?;
             variables.insert(name, Variable { shape, dtype, data });
@@ -159,9 +135,7 @@ impl<'a> Model<'a> {
     }
 
     pub fn get(&self, name: &str) -> Result<&Variable<'a>, Ct2Error> {
-        self.variables
-            .get(name)
-            .ok_or_else(|| Ct2Error::Missing(name.to_string()))
+        self.variables.get(name).ok_or_else(|| Ct2Error::Missing(name.to_string()))
     }
 }
 

@@ -38,34 +38,21 @@ pub struct HParams {
 }
 
 fn count_layers(m: &Model, prefix: &str) -> usize {
-    (0..)
-        .take_while(|i| {
-            m.variables
-                .contains_key(&format!("{prefix}/layer_{i}/ffn/linear_0/weight"))
-        })
-        .count()
+    (0..).take_while(|i| m.variables.contains_key(&format!("{prefix}/layer_{i}/ffn/linear_0/weight"))).count()
 }
 
 fn heads(m: &Model, name: &str) -> Result<usize, Ct2Error> {
-    m.get(name)?
-        .scalar_int()
-        .filter(|h| *h > 0)
-        .map(|h| h as usize)
-        .ok_or_else(|| Ct2Error::Shape {
-            name: name.into(),
-            shape: vec![],
-            want: "a positive integer".into(),
-        })
+    m.get(name)?.scalar_int().filter(|h| *h > 0).map(|h| h as usize).ok_or_else(|| Ct2Error::Shape {
+        name: name.into(),
+        shape: vec![],
+        want: "a positive integer".into(),
+    })
 }
 
 fn dims2(m: &Model, name: &str) -> Result<(usize, usize), Ct2Error> {
     match m.get(name)?.shape.as_slice() {
         [a, b] => Ok((*a, *b)),
-        s => Err(Ct2Error::Shape {
-            name: name.into(),
-            shape: s.to_vec(),
-            want: "2 dimensions".into(),
-        }),
+        s => Err(Ct2Error::Shape { name: name.into(), shape: s.to_vec(), want: "2 dimensions".into() }),
     }
 }
 
@@ -120,12 +107,7 @@ impl Builder<'_, '_> {
     /// Copies `src` whole; `f16` for matrices, f32 for everything else.
     fn copy(&mut self, src: &str, dst: &str, f16: bool) -> Result<(), ConvertError> {
         let v = self.m.get(src)?;
-        self.out.push(Out {
-            name: dst.into(),
-            shape: v.shape.clone(),
-            f16,
-            values: values(src, v)?,
-        });
+        self.out.push(Out { name: dst.into(), shape: v.shape.clone(), f16, values: values(src, v)? });
         Ok(())
     }
 
@@ -141,12 +123,7 @@ impl Builder<'_, '_> {
             let mut shape = v.shape.clone();
             shape[0] = rows;
             let chunk = all[i * rows * cols..(i + 1) * rows * cols].to_vec();
-            self.out.push(Out {
-                name: (*dst).into(),
-                shape,
-                f16,
-                values: chunk,
-            });
+            self.out.push(Out { name: (*dst).into(), shape, f16, values: chunk });
         }
         Ok(())
     }
@@ -170,18 +147,10 @@ impl Builder<'_, '_> {
     fn self_attention(&mut self, src: &str, dst: &str) -> Result<(), ConvertError> {
         let (s, a) = (format!("{src}/self_attention"), format!("{dst}.attn"));
         self.norm(&format!("{s}/layer_norm"), &format!("{dst}.attn_ln"))?;
-        let (q, k, v) = (
-            format!("{a}.query"),
-            format!("{a}.key"),
-            format!("{a}.value"),
-        );
+        let (q, k, v) = (format!("{a}.query"), format!("{a}.key"), format!("{a}.value"));
         self.split(
             &format!("{s}/linear_0/weight"),
-            &[
-                Some(&format!("{q}.weight")),
-                Some(&format!("{k}.weight")),
-                Some(&format!("{v}.weight")),
-            ],
+            &[Some(&format!("{q}.weight")), Some(&format!("{k}.weight")), Some(&format!("{v}.weight"))],
             true,
         )?;
         self.split(
@@ -202,33 +171,17 @@ impl Builder<'_, '_> {
             &[Some(&format!("{k}.weight")), Some(&format!("{v}.weight"))],
             true,
         )?;
-        self.split(
-            &format!("{s}/linear_1/bias"),
-            &[None, Some(&format!("{v}.bias"))],
-            false,
-        )?;
+        self.split(&format!("{s}/linear_1/bias"), &[None, Some(&format!("{v}.bias"))], false)?;
         self.linear(&format!("{s}/linear_2"), &format!("{a}.out"))
     }
 }
 
 fn tensors(m: &Model, hp: &HParams) -> Result<Vec<Out>, ConvertError> {
     let mut b = Builder { m, out: Vec::new() };
-    b.copy(
-        "encoder/position_encodings/encodings",
-        "encoder.positional_embedding",
-        false,
-    )?;
+    b.copy("encoder/position_encodings/encodings", "encoder.positional_embedding", false)?;
     for conv in ["conv1", "conv2"] {
-        b.copy(
-            &format!("encoder/{conv}/weight"),
-            &format!("encoder.{conv}.weight"),
-            true,
-        )?;
-        b.copy(
-            &format!("encoder/{conv}/bias"),
-            &format!("encoder.{conv}.bias"),
-            false,
-        )?;
+        b.copy(&format!("encoder/{conv}/weight"), &format!("encoder.{conv}.weight"), true)?;
+        b.copy(&format!("encoder/{conv}/bias"), &format!("encoder.{conv}.bias"), false)?;
         // whisper.cpp adds conv biases as [1, state] tensors.
         if let Some(last) = b.out.last_mut() {
             last.shape = vec![last.shape[0], 1];
@@ -240,16 +193,8 @@ fn tensors(m: &Model, hp: &HParams) -> Result<Vec<Out>, ConvertError> {
         b.self_attention(&src, &dst)?;
         b.ffn(&src, &dst)?;
     }
-    b.copy(
-        "decoder/position_encodings/encodings",
-        "decoder.positional_embedding",
-        false,
-    )?;
-    b.copy(
-        "decoder/embeddings/weight",
-        "decoder.token_embedding.weight",
-        true,
-    )?;
+    b.copy("decoder/position_encodings/encodings", "decoder.positional_embedding", false)?;
+    b.copy("decoder/embeddings/weight", "decoder.token_embedding.weight", true)?;
     b.norm("decoder/layer_norm", "decoder.ln")?;
     for i in 0..hp.n_text_layer {
         let (src, dst) = (format!("decoder/layer_{i}"), format!("decoder.blocks.{i}"));
@@ -265,11 +210,7 @@ fn i32le(w: &mut impl Write, v: usize) -> io::Result<()> {
 }
 
 /// Converts a parsed CTranslate2 Whisper model and its `vocabulary.txt` into ggml, written to `w`.
-pub fn convert(
-    m: &Model,
-    vocabulary_txt: &str,
-    w: &mut impl Write,
-) -> Result<HParams, ConvertError> {
+pub fn convert(m: &Model, vocabulary_txt: &str, w: &mut impl Write) -> Result<HParams, ConvertError> {
     let hp = hparams(m)?;
     let tensors = tensors(m, &hp)?;
     w.write_all(&MAGIC.to_le_bytes())?;
@@ -309,11 +250,7 @@ pub fn convert(
         }
         w.write_all(t.name.as_bytes())?;
         if t.f16 {
-            let bytes: Vec<u8> = t
-                .values
-                .iter()
-                .flat_map(|x| half::f16::from_f32(*x).to_le_bytes())
-                .collect();
+            let bytes: Vec<u8> = t.values.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect();
             w.write_all(&bytes)?;
         } else {
             let bytes: Vec<u8> = t.values.iter().flat_map(|x| x.to_le_bytes()).collect();

@@ -10,31 +10,19 @@ fn log_step() -> f64 {
 }
 
 pub fn hz_to_mel(f: f64) -> f64 {
-    if f < MIN_LOG_HZ {
-        f / F_SP
-    } else {
-        MIN_LOG_MEL + (f / MIN_LOG_HZ).ln() / log_step()
-    }
+    if f < MIN_LOG_HZ { f / F_SP } else { MIN_LOG_MEL + (f / MIN_LOG_HZ).ln() / log_step() }
 }
 
 pub fn mel_to_hz(m: f64) -> f64 {
-    if m < MIN_LOG_MEL {
-        F_SP * m
-    } else {
-        MIN_LOG_HZ * (log_step() * (m - MIN_LOG_MEL)).exp()
-    }
+    if m < MIN_LOG_MEL { F_SP * m } else { MIN_LOG_HZ * (log_step() * (m - MIN_LOG_MEL)).exp() }
 }
 
 /// Row-major `n_mels × (n_fft/2 + 1)` filter weights.
 pub fn filters(sample_rate: f64, n_fft: usize, n_mels: usize) -> Vec<f32> {
     let bins = n_fft / 2 + 1;
-    let fft_freqs: Vec<f64> = (0..bins)
-        .map(|k| k as f64 * sample_rate / n_fft as f64)
-        .collect();
+    let fft_freqs: Vec<f64> = (0..bins).map(|k| k as f64 * sample_rate / n_fft as f64).collect();
     let (lo, hi) = (hz_to_mel(0.0), hz_to_mel(sample_rate / 2.0));
-    let mel_f: Vec<f64> = (0..n_mels + 2)
-        .map(|i| mel_to_hz(lo + (hi - lo) * i as f64 / (n_mels + 1) as f64))
-        .collect();
+    let mel_f: Vec<f64> = (0..n_mels + 2).map(|i| mel_to_hz(lo + (hi - lo) * i as f64 / (n_mels + 1) as f64)).collect();
     let mut w = vec![0f32; n_mels * bins];
     for i in 0..n_mels {
         let (f0, f1, f2) = (mel_f[i], mel_f[i + 1], mel_f[i + 2]);
@@ -70,14 +58,8 @@ mod tests {
             assert!(row.iter().all(|x| *x >= 0.0));
             assert!(row.iter().any(|x| *x > 0.0), "band {i} is empty");
             // Triangles: weights rise to one peak, then fall.
-            let peak = row
-                .iter()
-                .enumerate()
-                .fold(0, |p, (k, x)| if *x > row[p] { k } else { p });
-            assert!(
-                row[..peak].windows(2).all(|p| p[0] <= p[1])
-                    && row[peak..].windows(2).all(|p| p[0] >= p[1])
-            );
+            let peak = row.iter().enumerate().fold(0, |p, (k, x)| if *x > row[p] { k } else { p });
+            assert!(row[..peak].windows(2).all(|p| p[0] <= p[1]) && row[peak..].windows(2).all(|p| p[0] >= p[1]));
         }
         // Slaney normalization: the 25 Hz bin spacing times each band's weights integrates to ~1
         // for bands wide enough to be sampled well.
@@ -86,10 +68,7 @@ mod tests {
         // Spot values of the bank OpenAI ships (whisper/assets/mel_filters.npz, mel_80).
         let check = |band: usize, bin: usize, want: f32| {
             let got = w[band * 201 + bin];
-            assert!(
-                (got - want).abs() < 1e-6,
-                "[{band},{bin}] = {got}, want {want}"
-            );
+            assert!((got - want).abs() < 1e-6, "[{band},{bin}] = {got}, want {want}");
         };
         check(1, 0, 0.0);
         check(1, 1, 0.001_990_82);

@@ -4,10 +4,7 @@ use std::collections::HashMap;
 
 /// GPT-2's map from printable characters back to the bytes they stand for.
 fn unicode_to_byte() -> HashMap<char, u8> {
-    let mut printable: Vec<u8> = (b'!'..=b'~')
-        .chain(0xA1..=0xAC)
-        .chain(0xAE..=0xFF)
-        .collect();
+    let mut printable: Vec<u8> = (b'!'..=b'~').chain(0xA1..=0xAC).chain(0xAE..=0xFF).collect();
     let mut chars: Vec<char> = printable.iter().map(|&b| char::from(b)).collect();
     let mut n = 0u32;
     for b in 0..=255u8 {
@@ -26,11 +23,7 @@ pub fn regular_tokens(vocabulary_txt: &str) -> Vec<Vec<u8>> {
     vocabulary_txt
         .split('\n')
         .take_while(|t| *t != "<|endoftext|>")
-        .map(|t| {
-            t.chars()
-                .map(|c| map.get(&c).copied().unwrap_or(b'?'))
-                .collect()
-        })
+        .map(|t| t.chars().map(|c| map.get(&c).copied().unwrap_or(b'?')).collect())
         .collect()
 }
 
@@ -41,16 +34,7 @@ mod tests {
     #[test]
     fn decodes_byte_level_tokens() {
         let toks = regular_tokens("!\nĠthe\nĊ\nÃł\n\n<|endoftext|>\n<|en|>");
-        assert_eq!(
-            toks,
-            vec![
-                b"!".to_vec(),
-                b" the".to_vec(),
-                b"\n".to_vec(),
-                vec![0xC3, 0xA0],
-                vec![]
-            ]
-        );
+        assert_eq!(toks, vec![b"!".to_vec(), b" the".to_vec(), b"\n".to_vec(), vec![0xC3, 0xA0], vec![]]);
         assert_eq!(String::from_utf8(toks[3].clone()).expect("utf8"), "à");
     }
 }

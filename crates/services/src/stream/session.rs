@@ -92,11 +92,7 @@ fn samples(secs: f64) -> u64 {
 }
 
 impl StreamSession {
-    pub fn new(
-        stt: Arc<dyn SpeechToText>,
-        cfg: StreamConfig,
-        mut options: TranscribeOptions,
-    ) -> Self {
+    pub fn new(stt: Arc<dyn SpeechToText>, cfg: StreamConfig, mut options: TranscribeOptions) -> Self {
         options.vad = Some(false);
         options.word_timestamps = true;
         options.fit_context = true;
@@ -152,11 +148,7 @@ impl StreamSession {
 
     /// Ends the stream: flushes the resampler and finalizes an open utterance.
     pub async fn finish(&mut self) -> Result<Vec<StreamEvent>> {
-        let tail = self
-            .resampler
-            .as_mut()
-            .map(StreamResampler::finish)
-            .unwrap_or_default();
+        let tail = self.resampler.as_mut().map(StreamResampler::finish).unwrap_or_default();
         let mut events = self.ingest(tail).await?;
         if let Some(VadEvent::SpeechEnd(_)) = self.endpointer.finish() {
             let end = self.buf_start + self.buf.len() as u64;
@@ -201,9 +193,7 @@ impl StreamSession {
     fn interim_due(&self) -> bool {
         let now = self.buf_start + self.buf.len() as u64;
         secs(now.saturating_sub(self.last_interim_audio)) >= self.cfg.interim_every
-            && self
-                .last_interim_wall
-                .is_none_or(|t| t.elapsed() >= self.cfg.min_interim_gap)
+            && self.last_interim_wall.is_none_or(|t| t.elapsed() >= self.cfg.min_interim_gap)
     }
 
     fn slice(&self, from: u64, to: u64) -> Vec<f32> {
@@ -218,10 +208,7 @@ impl StreamSession {
             options.language = self.language.clone();
         }
         let started = Instant::now();
-        let mut t = self
-            .stt
-            .transcribe(sokuji_core::Audio::new(self.slice(from, to)), options)
-            .await?;
+        let mut t = self.stt.transcribe(sokuji_core::Audio::new(self.slice(from, to)), options).await?;
         let offset = secs(from);
         for s in &mut t.segments {
             s.start += offset;
@@ -307,11 +294,7 @@ impl StreamSession {
             return Ok(Vec::new());
         };
         let committed = self.agreement.committed().to_vec();
-        let cut = committed
-            .len()
-            .checked_sub(1)
-            .and_then(|i| self.last_words.get(i))
-            .map(|w| samples(w.end));
+        let cut = committed.len().checked_sub(1).and_then(|i| self.last_words.get(i)).map(|w| samples(w.end));
         let Some(cut) = cut.filter(|c| *c > start && *c < now) else {
             // Nothing stable to cut at: finalize everything so far and start afresh.
             let events = self.finalize(now).await?;
@@ -332,8 +315,7 @@ impl StreamSession {
             text,
             stability: 1.0,
             language: self.language.clone().unwrap_or_default(),
-            confidence: words.iter().map(|w| w.probability).sum::<f32>()
-                / words.len().max(1) as f32,
+            confidence: words.iter().map(|w| w.probability).sum::<f32>() / words.len().max(1) as f32,
             start: secs(start),
             end: secs(cut),
             words,
@@ -347,9 +329,7 @@ impl StreamSession {
             Some(start) => start,
             None => self.scored.saturating_sub(samples(self.cfg.pre_roll_secs)),
         };
-        let drop = keep_from
-            .saturating_sub(self.buf_start)
-            .min(self.buf.len() as u64) as usize;
+        let drop = keep_from.saturating_sub(self.buf_start).min(self.buf.len() as u64) as usize;
         if drop > 0 {
             self.buf.drain(..drop);
             self.buf_start += drop as u64;

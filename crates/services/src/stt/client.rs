@@ -1,8 +1,6 @@
 //! `SpeechToText` over gRPC: the gateway or pipeline holds this exactly as it would hold a
 //! local engine.
-use sokuji_core::{
-    Audio, Error, ErrorCode, Health, Result, SpeechToText, TranscribeOptions, Transcript,
-};
+use sokuji_core::{Audio, Error, ErrorCode, Health, Result, SpeechToText, TranscribeOptions, Transcript};
 use sokuji_proto::{
     common::{AudioChunk, Empty},
     convert::{error_from_status, options_to_request},
@@ -26,21 +24,14 @@ impl RemoteStt {
         let client = SttServiceClient::new(endpoint.connect_lazy())
             .max_decoding_message_size(64 << 20)
             .max_encoding_message_size(1 << 30);
-        Ok(Self {
-            client,
-            url: url.to_string(),
-        })
+        Ok(Self { client, url: url.to_string() })
     }
 }
 
 #[async_trait::async_trait]
 impl SpeechToText for RemoteStt {
     async fn transcribe(&self, audio: Audio, options: TranscribeOptions) -> Result<Transcript> {
-        let data: Vec<u8> = audio
-            .samples()
-            .iter()
-            .flat_map(|s| s.to_le_bytes())
-            .collect();
+        let data: Vec<u8> = audio.samples().iter().flat_map(|s| s.to_le_bytes()).collect();
         let req = TranscribeRequest {
             audio: Some(AudioChunk {
                 data,
@@ -54,24 +45,14 @@ impl SpeechToText for RemoteStt {
             language: options.language.clone(),
             options: Some(options_to_request(&options)),
         };
-        let res = self
-            .client
-            .clone()
-            .transcribe(req)
-            .await
-            .map_err(|s| error_from_status(&s))?;
+        let res = self.client.clone().transcribe(req).await.map_err(|s| error_from_status(&s))?;
         let mut t: Transcript = res.into_inner().into();
         t.duration = audio.duration_secs();
         Ok(t)
     }
 
     async fn languages(&self) -> Result<Vec<String>> {
-        let res = self
-            .client
-            .clone()
-            .get_supported_languages(Empty {})
-            .await
-            .map_err(|s| error_from_status(&s))?;
+        let res = self.client.clone().get_supported_languages(Empty {}).await.map_err(|s| error_from_status(&s))?;
         Ok(res.into_inner().language_codes)
     }
 
@@ -91,17 +72,8 @@ impl SpeechToText for RemoteStt {
                 let mut details = std::collections::BTreeMap::new();
                 details.insert("url".into(), self.url.clone());
                 details.insert("error".into(), e.to_string());
-                let status = if e.code == ErrorCode::EngineUnavailable {
-                    "unreachable"
-                } else {
-                    "error"
-                };
-                Health {
-                    healthy: false,
-                    status: status.into(),
-                    provider: "grpc".into(),
-                    details,
-                }
+                let status = if e.code == ErrorCode::EngineUnavailable { "unreachable" } else { "error" };
+                Health { healthy: false, status: status.into(), provider: "grpc".into(), details }
             }
         }
     }

@@ -22,19 +22,12 @@ pub struct SttServer {
 
 impl SttServer {
     pub fn new(stt: Arc<dyn SpeechToText>) -> Self {
-        Self {
-            stt,
-            metrics: Arc::default(),
-            stream_cfg: StreamConfig::default(),
-        }
+        Self { stt, metrics: Arc::default(), stream_cfg: StreamConfig::default() }
     }
 }
 
 fn now_secs() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
 fn chunk_spec(c: &AudioChunk) -> Result<PcmSpec, Error> {
@@ -63,30 +56,19 @@ type ResultStream = Pin<Box<dyn Stream<Item = Result<TranscriptionResult, Status
 
 #[tonic::async_trait]
 impl SttService for SttServer {
-    async fn transcribe(
-        &self,
-        request: Request<TranscribeRequest>,
-    ) -> Result<Response<TranscriptionResult>, Status> {
+    async fn transcribe(&self, request: Request<TranscribeRequest>) -> Result<Response<TranscriptionResult>, Status> {
         let started = Instant::now();
         let result = async {
             let req = request.into_inner();
-            let chunk = req
-                .audio
-                .ok_or_else(|| Error::invalid_audio("the request has no audio"))?;
+            let chunk = req.audio.ok_or_else(|| Error::invalid_audio("the request has no audio"))?;
             if chunk.data.is_empty() {
                 return Err(Error::invalid_audio("the audio is empty (0 bytes)"));
             }
-            let samples = sokuji_audio::resample::to_16k(
-                &chunk_spec(&chunk)?.to_mono(&chunk.data)?,
-                chunk.sample_rate as u32,
-            )?;
+            let samples =
+                sokuji_audio::resample::to_16k(&chunk_spec(&chunk)?.to_mono(&chunk.data)?, chunk.sample_rate as u32)?;
             let options = options_from_request(req.language, req.options)?;
             let t = self.stt.transcribe(Audio::new(samples), options).await?;
-            Ok(final_result(
-                &t,
-                chunk.timestamp,
-                started.elapsed().as_secs_f64() * 1000.0,
-            ))
+            Ok(final_result(&t, chunk.timestamp, started.elapsed().as_secs_f64() * 1000.0))
         }
         .await;
         self.metrics.observe(started, &result);
@@ -134,22 +116,12 @@ impl SttService for SttServer {
         Ok(Response::new(Box::pin(out)))
     }
 
-    async fn get_supported_languages(
-        &self,
-        _: Request<Empty>,
-    ) -> Result<Response<LanguageListResponse>, Status> {
-        let language_codes = self
-            .stt
-            .languages()
-            .await
-            .map_err(|e| status_from_error(&e))?;
+    async fn get_supported_languages(&self, _: Request<Empty>) -> Result<Response<LanguageListResponse>, Status> {
+        let language_codes = self.stt.languages().await.map_err(|e| status_from_error(&e))?;
         Ok(Response::new(LanguageListResponse { language_codes }))
     }
 
-    async fn health_check(
-        &self,
-        _: Request<Empty>,
-    ) -> Result<Response<HealthCheckResponse>, Status> {
+    async fn health_check(&self, _: Request<Empty>) -> Result<Response<HealthCheckResponse>, Status> {
         let h = self.stt.health().await;
         Ok(Response::new(HealthCheckResponse {
             healthy: h.healthy,

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Prepares the speech the tests and benchmarks run on, in $SOKUJI_TESTDATA:
+#   vieneu/NAME.wav + NAME.txt   six real Vietnamese recordings with transcripts (PyPI vieneu==3.8.3)
+#   en/NN.wav + NN.txt           English sentences synthesized with espeak-ng
+#   mixed-60s.wav                ~62 s of Vietnamese with English in the middle, for benchmarks
+# A second run is a no-op.
+set -euo pipefail
+D="${SOKUJI_TESTDATA:-$HOME/.cache/sokuji/testdata}"
+mkdir -p "$D"
+
+if [ ! -f "$D/vieneu/.ready" ]; then
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  python3 -m pip download --no-deps --only-binary=:all: -q -d "$tmp" vieneu==3.8.3
+  python3 - "$tmp" "$D/vieneu" <<'PY'
+import glob, os, sys, unicodedata, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+os.makedirs(dst, exist_ok=True)
+wheel = glob.glob(os.path.join(src, "vieneu-3.8.3-*.whl"))[0]
+def slug(name):
+    base = name.split(" (")[0].replace("Đ", "D").replace("đ", "d")
+    base = unicodedata.normalize("NFD", base)
+    return "".join(c for c in base if not unicodedata.combining(c)).lower()
+with zipfile.ZipFile(wheel) as z:
+    for n in z.namelist():
+        if n.startswith("vieneu/assets/samples/") and n.endswith((".wav", ".txt")):
+            stem, ext = os.path.splitext(os.path.basename(n))
+            with open(os.path.join(dst, slug(stem) + ext), "wb") as f:
+                f.write(z.read(n))
+PY
+  touch "$D/vieneu/.ready"
+fi
+
+if [ ! -f "$D/en/.ready" ]; then
+  mkdir -p "$D/en"
+  i=0
+  while IFS= read -r line; do
+    i=$((i + 1))
+    n=$(printf '%02d' "$i")
+    printf '%s\n' "$line" > "$D/en/$n.txt"
+    espeak-ng -v en-us -s 150 -w "$D/en/$n.wav" "$line"
+  done <<'TXT'
+The birch canoe slid on the smooth planks.
+Glue the sheet to the dark blue background.
+It is easy to tell the depth of a well.
+These days a chicken leg is a rare dish.
+Rice is often served in round bowls.
+The juice of lemons makes fine punch.
+TXT
+  touch "$D/en/.ready"
+fi
+
+if [ ! -f "$D/mixed-60s.wav" ]; then
+  tmp=$(mktemp -d)
+  parts=()
+  k=0
+  for f in "$D"/vieneu/*.wav "$D"/en/0[1-3].wav "$D"/vieneu/*.wav; do
+    k=$((k + 1))
+    sox "$f" -r 16000 -c 1 -b 16 "$tmp/$k.wav"
+    sox -n -r 16000 -c 1 -b 16 "$tmp/$k-gap.wav" trim 0 1.0
+    parts+=("$tmp/$k.wav" "$tmp/$k-gap.wav")
+  done
+  sox "${parts[@]}" "$D/mixed-60s.wav"
+  rm -rf "$tmp"
+fi
+echo "test data ready in $D"
