@@ -59,7 +59,7 @@ impl PcmSpec {
     /// Decodes bytes to mono f32, averaging channels. Rejects partial frames and non-finite floats.
     pub fn to_mono(&self, data: &[u8]) -> Result<Vec<f32>> {
         let frame = self.format.bytes_per_sample() * usize::from(self.channels);
-        if data.len() % frame != 0 {
+        if !data.len().is_multiple_of(frame) {
             return Err(Error::invalid_audio(format!(
                 "{} bytes is not a whole number of {}-byte frames ({:?}, {} channels)",
                 data.len(),

@@ -37,7 +37,7 @@ async fn rest_and_openai_endpoints() {
         http.get(format!("{url}/api/v1/stt/languages")).send().await.expect("langs").json().await.expect("json");
     assert!(langs["languages"].as_array().expect("array").iter().any(|l| l == "vi"));
 
-    let (wav, reference) = sample("tuyen");
+    let (wav, reference) = sample("doan");
     let form = Form::new().part("audio_file", file(wav.clone(), "a.wav")).text("language", "vi");
     let r: Value = http
         .post(format!("{url}/api/v1/stt/transcribe"))
@@ -112,7 +112,7 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
     assert_eq!(error_code(post(junk).await.expect("post"), 400).await, "invalid_audio");
     let empty = Form::new().part("file", file(Vec::new(), "x.wav"));
     assert_eq!(error_code(post(empty).await.expect("post"), 400).await, "invalid_audio");
-    let (wav, reference) = sample("ngoc");
+    let (wav, reference) = sample("binh");
     let truncated = Form::new().part("file", file(wav[..40].to_vec(), "x.wav"));
     assert_eq!(error_code(post(truncated).await.expect("post"), 400).await, "invalid_audio");
     let no_file = Form::new().text("model", "whisper-1");
@@ -143,7 +143,7 @@ async fn gateway_in_front_of_separate_stt_service() {
     let health: Value =
         http.get(format!("{}/health", gateway.url())).send().await.expect("health").json().await.expect("json");
     assert_eq!(health["status"], "healthy", "{health}");
-    let (wav, reference) = sample("vinh");
+    let (wav, reference) = sample("binh");
     let form = Form::new().part("audio_file", file(wav, "v.wav")).text("language", "vi");
     let r: Value = http
         .post(format!("{}/api/v1/stt/transcribe", gateway.url()))

@@ -177,10 +177,10 @@ impl StreamSession {
                 None => {}
             }
             self.scored = frame_end;
-            if let Some(start) = self.utterance {
-                if secs(frame_end - start) >= self.cfg.max_utterance_secs {
-                    events.extend(self.cut_long_utterance(frame_end).await?);
-                }
+            if let Some(start) = self.utterance
+                && secs(frame_end - start) >= self.cfg.max_utterance_secs
+            {
+                events.extend(self.cut_long_utterance(frame_end).await?);
             }
         }
         if self.utterance.is_some() && self.interim_due() {

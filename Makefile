@@ -1,0 +1,43 @@
+# Sokuji: two commands do everything.
+#   make run    install what is missing, fetch models, build, start the all-in-one server
+#   make test   the same set-up, then every check and test CI runs
+# Caches live outside the clone so that CI and fresh clones reuse them.
+CACHE            ?= $(HOME)/.cache/sokuji
+export CARGO_TARGET_DIR ?= $(CACHE)/target
+export SOKUJI_MODEL_DIR ?= $(CACHE)/models
+export SOKUJI_TESTDATA  ?= $(CACHE)/testdata
+SOKUJI := $(CARGO_TARGET_DIR)/release/sokuji
+LISTEN ?= 127.0.0.1:8000
+
+.PHONY: run setup deps build models testdata test lint unit bench clean-cache
+
+run: setup
+	$(SOKUJI) serve --listen $(LISTEN)
+
+setup: deps build models
+
+deps:
+	@bash scripts/install-deps.sh
+
+build:
+	cargo build --release --locked
+
+models: build
+	$(SOKUJI) models fetch whisper-base
+
+testdata:
+	@bash scripts/testdata.sh
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --release --locked --workspace --all-targets -- -D warnings
+
+# Inference is CPU-bound: tests run one at a time so that none starves another.
+test: setup testdata lint
+	RUST_TEST_THREADS=1 cargo test --release --locked --workspace
+
+bench: setup testdata
+	bash bench/stt.sh
+
+clean-cache:
+	rm -rf $(CACHE)
