@@ -36,6 +36,7 @@ lint:
 test: setup testdata lint
 	RUST_TEST_THREADS=1 cargo test --release --locked --workspace
 
+# Needs WHISPER_CLI=/path/to/whisper-cli (see bench/README.md).
 bench: setup testdata
 	bash bench/stt.sh
 

@@ -4,8 +4,7 @@
 # noise hits both alike. Reports the median wall time, real-time factor and peak RSS of each
 # configuration, and the word error rate on the six Vietnamese recordings.
 #
-# whisper.cpp's CLI is built from the very source the whisper-rs-sys crate vendors (the code
-# Sokuji links), in the cargo registry; nothing is downloaded.
+# Usage: WHISPER_CLI=/path/to/whisper-cli bash bench/stt.sh   (RUNS=3 THREADS=2 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${CACHE:-$HOME/.cache/sokuji}"
@@ -18,18 +17,11 @@ MODEL="$SOKUJI_MODEL_DIR/ggml-whisper-base.bin"
 AUDIO="$SOKUJI_TESTDATA/mixed-60s.wav"
 command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
 
-# whisper.cpp's CLI from the vendored source of the whisper-rs-sys version in Cargo.lock.
-src=$(cargo metadata --format-version 1 --locked 2>/dev/null | python3 -c '
-import json, sys, os
-m = json.load(sys.stdin)
-p = next(p for p in m["packages"] if p["name"] == "whisper-rs-sys")
-print(os.path.join(os.path.dirname(p["manifest_path"]), "whisper.cpp"))')
-WCLI="$CACHE/whisper-cpp-build/bin/whisper-cli"
+# whisper.cpp's own CLI, built by you from whisper.cpp's release source (see bench/README.md).
+WCLI="${WHISPER_CLI:-}"
 if [ ! -x "$WCLI" ]; then
-  echo "building whisper.cpp's CLI from $src"
-  cmake -S "$src" -B "$CACHE/whisper-cpp-build" -DCMAKE_BUILD_TYPE=Release -DWHISPER_BUILD_EXAMPLES=ON \
-    -DWHISPER_BUILD_TESTS=OFF -DWHISPER_SDL2=OFF -DBUILD_SHARED_LIBS=OFF >/dev/null
-  cmake --build "$CACHE/whisper-cpp-build" --target whisper-cli -j "$(nproc)" >/dev/null
+  echo "set WHISPER_CLI to whisper.cpp's whisper-cli binary (see bench/README.md)" >&2
+  exit 2
 fi
 [ -x "$SOKUJI" ] || cargo build --release --locked
 out=$(mktemp -d)
@@ -37,12 +29,16 @@ trap 'rm -rf "$out"' EXIT
 
 # name|command (the audio path is appended)
 configs=(
-  "whisper.cpp CLI, vi|$WCLI -m $MODEL -t $THREADS -l vi -bs 1 -bo 1 -np -nt -f"
+  "whisper.cpp CLI $("$WCLI" --version 2>&1 | grep -o '[0-9][0-9.]*[0-9]' | head -1), vi|$WCLI -m $MODEL -t $THREADS -l vi -bs 1 -bo 1 -np -nt -f"
   "sokuji, vi, no VAD|$SOKUJI transcribe -l vi --no-vad"
   "sokuji, vi, VAD|$SOKUJI transcribe -l vi"
   "whisper.cpp CLI, auto|$WCLI -m $MODEL -t $THREADS -l auto -bs 1 -bo 1 -np -nt -f"
   "sokuji, auto, VAD|$SOKUJI transcribe"
 )
+# Optionally whisper.cpp's CLI at the version whisper-rs-sys vendors (what Sokuji links).
+if [ -x "${WHISPER_CLI_LINKED:-}" ]; then
+  configs+=("whisper.cpp CLI as linked, vi|$WHISPER_CLI_LINKED -m $MODEL -t $THREADS -l vi -bs 1 -bo 1 -np -nt -f")
+fi
 export SOKUJI_STT_THREADS="$THREADS" SOKUJI_LOG=warn
 dur=$(python3 -c "import wave,sys; w=wave.open(sys.argv[1]); print(w.getnframes()/w.getframerate())" "$AUDIO")
 for run in $(seq 1 "$RUNS"); do

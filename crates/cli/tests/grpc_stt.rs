@@ -274,3 +274,34 @@ async fn stream_errors_and_disconnects_leave_server_serving() {
     let r = client.transcribe(req).await.expect("serving after a disconnect").into_inner();
     assert!(word_error_rate(&ref_b, &r.text) < 0.4);
 }
+
+#[tokio::test]
+async fn long_continuous_speech_is_cut_at_committed_words() {
+    let (_server, mut client) = start().await;
+    // Six recordings with 0.25 s pauses (too short to end an utterance): ~25 s of continuous
+    // speech, past the 20 s limit of one utterance, so the session must cut it at committed words
+    // and trim its buffer, yet lose and repeat nothing.
+    let names = ["binh", "ly", "doan", "binh", "ly", "doan"];
+    let mut audio = silence(0.3);
+    let mut reference = String::new();
+    for n in names {
+        let (s, r) = vieneu(n);
+        audio.extend(s);
+        audio.extend(silence(0.25));
+        reference.push_str(&r);
+        reference.push(' ');
+    }
+    audio.extend(silence(1.0));
+    let total = audio.len() as f64 / 16_000.0;
+    let results = stream(&mut client, audio, 200, Duration::from_millis(20), "vi").await;
+    let finals: Vec<_> = results.iter().filter(|r| r.is_final).collect();
+    assert!(finals.len() >= 2, "expected the long utterance to be cut: {finals:#?}");
+    for f in &finals {
+        let len = f.end_time.unwrap_or(0.0) - f.start_time.unwrap_or(0.0);
+        assert!(len <= 21.0, "a final spans {len} s");
+    }
+    assert!(finals.windows(2).all(|w| w[0].end_time <= w[1].start_time.map(|s| s + 0.01)), "finals overlap");
+    let joined = finals.iter().map(|f| f.text.as_str()).collect::<Vec<_>>().join(" ");
+    let wer = word_error_rate(&reference, &joined);
+    assert!(wer < 0.4, "WER {wer} over {total:.1} s: {joined}");
+}

@@ -50,7 +50,9 @@ impl WhisperEngine {
         }
         whisper_rs::install_logging_hooks();
         let path = cfg.model_path.to_string_lossy().to_string();
-        let ctx = WhisperContext::new_with_params(&path, WhisperContextParameters::default())
+        // Flash attention: whisper.cpp's own CLI default, about a quarter faster on CPU here.
+        let params = WhisperContextParameters { flash_attn: true, ..Default::default() };
+        let ctx = WhisperContext::new_with_params(&path, params)
             .map_err(|e| Error::new(ErrorCode::ModelNotFound, format!("cannot load {path}: {e}")))?;
         let multilingual = ctx.is_multilingual();
         let model_name = cfg
