@@ -34,7 +34,7 @@ lint:
 
 # Inference is CPU-bound: tests run one at a time so that none starves another.
 test: setup testdata lint
-	RUST_TEST_THREADS=1 cargo test --release --locked --workspace
+	RUST_TEST_THREADS=1 cargo test --release --locked --workspace --no-fail-fast
 
 # Needs WHISPER_CLI=/path/to/whisper-cli (see bench/README.md).
 bench: setup testdata

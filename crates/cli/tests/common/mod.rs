@@ -132,3 +132,14 @@ pub fn noise(secs: f32, amplitude: f32) -> Vec<f32> {
 pub fn int16_bytes(samples: &[f32]) -> Vec<u8> {
     samples.iter().flat_map(|s| ((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes()).collect()
 }
+
+/// Whisper base's English for "Chúng ta có thể áp dụng logic tương tự với người khác." ("We can
+/// apply the same logic to other people") varies in wording between builds; it must be English
+/// and keep the content: "logic" and the subject.
+pub fn assert_translation_of_ly(text: &str) {
+    let t = text.to_lowercase();
+    assert!(t.is_ascii() && !t.trim().is_empty(), "not English: {text}");
+    assert!(t.contains("logic"), "translation lost the content word: {text}");
+    let hits = ["we", "can", "apply", "use", "same", "other", "people"].iter().filter(|w| t.contains(*w)).count();
+    assert!(hits >= 2, "translation lacks the sentence's words: {text}");
+}

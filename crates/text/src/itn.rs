@@ -1,0 +1,389 @@
+//! Inverse text normalization: spoken Vietnamese (ASR output) to written form.
+//!
+//! The line is cut into words (punctuation kept aside); at each word the classes are tried in a
+//! fixed order and the first that matches rewrites the words it covers. Conventions: digits
+//! without thousands separators, "." as the decimal point, "ngày 24 tháng 7 năm 2013", "8:20" /
+//! "20h", money with its symbol after the amount ("2$", "50000đ"), measures with unit symbols
+//! ("200 km/h"). A lone digit word stays a word ("ba năm" is three years, not "3 năm") unless a
+//! class around it (a date, time, amount, measure) makes it a number.
+use crate::number::{digit, parse_cardinal};
+
+/// One word of the line: the text before it (spaces), leading and trailing punctuation.
+struct Token<'a> {
+    space: &'a str,
+    lead: &'a str,
+    core: &'a str,
+    trail: &'a str,
+    lower: String,
+}
+
+fn tokenize(line: &str) -> Vec<Token<'_>> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while !rest.is_empty() {
+        let ws = rest.len() - rest.trim_start().len();
+        let (space, after) = rest.split_at(ws);
+        if after.is_empty() {
+            out.push(Token { space, lead: "", core: "", trail: "", lower: String::new() });
+            break;
+        }
+        let end = after.find(char::is_whitespace).unwrap_or(after.len());
+        let (word, next) = after.split_at(end);
+        let is_punct = |c: char| !c.is_alphanumeric() && c != '@' && c != '%' && c != '$' && c != '€';
+        let core_start = word.find(|c: char| !is_punct(c)).unwrap_or(word.len());
+        let core_end = word
+            .rfind(|c: char| !is_punct(c))
+            .map(|i| i + word[i..].chars().next().map_or(1, char::len_utf8))
+            .unwrap_or(core_start)
+            .max(core_start);
+        out.push(Token {
+            space,
+            lead: &word[..core_start],
+            core: &word[core_start..core_end],
+            trail: &word[core_end..],
+            lower: word[core_start..core_end].to_lowercase(),
+        });
+        rest = next;
+    }
+    out
+}
+
+/// What a matcher produced: the written form and how many tokens it covers.
+type Hit = (String, usize);
+
+/// Inverse-normalizes one line.
+pub fn inverse_normalize(line: &str) -> String {
+    let tokens = tokenize(line);
+    // A phrase cannot run across punctuation: each token's words end where it has trailing
+    // punctuation, so matchers see only words up to the next such boundary.
+    let lower: Vec<&str> = tokens.iter().map(|t| t.lower.as_str()).collect();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let stop = (i..tokens.len())
+            .find(|&j| !tokens[j].trail.is_empty() || tokens[j].core.is_empty())
+            .map_or(tokens.len(), |j| j + 1);
+        let t = &tokens[i];
+        match (!t.core.is_empty()).then(|| classify(&lower[i..stop])).flatten() {
+            Some((text, n)) if n > 0 => {
+                let last = &tokens[i + n - 1];
+                out.push_str(t.space);
+                out.push_str(t.lead);
+                out.push_str(&text);
+                out.push_str(last.trail);
+                i += n;
+            }
+            _ => {
+                out.push_str(t.space);
+                out.push_str(t.lead);
+                out.push_str(t.core);
+                out.push_str(t.trail);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn classify(w: &[&str]) -> Option<Hit> {
+    address(w)
+        .or_else(|| time(w))
+        .or_else(|| date(w))
+        .or_else(|| ordinal(w))
+        .or_else(|| measure_or_money(w))
+        .or_else(|| fraction(w))
+        .or_else(|| decimal(w).map(|(s, n, _)| (s, n)))
+        .or_else(|| digit_run(w, 3))
+        .or_else(|| cardinal(w))
+}
+
+/// A cardinal worth writing as digits: more than one word, or a value of ten or more.
+fn cardinal(w: &[&str]) -> Option<Hit> {
+    let (v, n) = parse_cardinal(w)?;
+    (n > 1 || v >= 10).then(|| (v.to_string(), n))
+}
+
+/// Any number, however short: for the classes whose context makes it one.
+fn number(w: &[&str]) -> Option<Hit> {
+    if let Some((s, n, _)) = decimal(w) {
+        return Some((s, n));
+    }
+    let run = digit_run(w, 2);
+    let card = parse_cardinal(w).map(|(v, n)| (v.to_string(), n));
+    match (run, card) {
+        (Some(r), Some(c)) if r.1 > c.1 => Some(r),
+        (_, Some(c)) => Some(c),
+        (r, None) => r,
+    }
+}
+
+/// "hai không hai ba" -> "2023"; "không chín một..." -> "091...": at least `min` digit words.
+fn digit_run(w: &[&str], min: usize) -> Option<Hit> {
+    let n = w.iter().take_while(|x| **x != "linh" && digit(x).is_some()).count();
+    if n < min {
+        return None;
+    }
+    Some((w[..n].iter().filter_map(|x| digit(x)).map(|d| char::from(b'0' + d as u8)).collect(), n))
+}
+
+/// "ba phẩy mười bốn" / "ba phẩy một bốn" -> "3.14"; "không phẩy không một" -> "0.01".
+fn decimal(w: &[&str]) -> Option<(String, usize, f64)> {
+    let (int, n) = parse_cardinal(w)?;
+    if w.get(n) != Some(&"phẩy") {
+        return None;
+    }
+    let rest = &w[n + 1..];
+    let run = digit_run(rest, 1);
+    let card = parse_cardinal(rest).filter(|(v, m)| *m > 1 || *v >= 10);
+    let (frac, m) = match (run, card) {
+        (Some(r), Some(c)) if c.1 > r.1 => (c.0.to_string(), c.1),
+        (Some(r), _) => r,
+        (None, Some(c)) => (c.0.to_string(), c.1),
+        (None, None) => return None,
+    };
+    let s = format!("{int}.{frac}");
+    let v = s.parse().unwrap_or(0.0);
+    Some((s, n + 1 + m, v))
+}
+
+/// "thứ mười lăm" -> "thứ 15"; small ordinals ("thứ nhất", "thứ hai" = Monday) stay words.
+fn ordinal(w: &[&str]) -> Option<Hit> {
+    if w.first() != Some(&"thứ") {
+        return None;
+    }
+    let (v, n) = parse_cardinal(&w[1..])?;
+    (v >= 10).then(|| (format!("{} {v}", "thứ"), n + 1))
+}
+
+fn month(w: &[&str]) -> Option<(u64, usize)> {
+    match w.first() {
+        Some(&"giêng") => Some((1, 1)),
+        Some(&"chạp") => Some((12, 1)),
+        Some(&"tư") => Some((4, 1)),
+        Some(&"năm") => Some((5, 1)),
+        _ => parse_cardinal(w).filter(|(v, _)| (1..=12).contains(v)),
+    }
+}
+
+fn year(w: &[&str]) -> Option<(String, usize)> {
+    let card = parse_cardinal(w).filter(|(v, n)| *n > 1 && *v >= 100 && *v <= 9999).map(|(v, n)| (v.to_string(), n));
+    let run = digit_run(w, 4).filter(|(s, _)| s.len() == 4);
+    match (card, run) {
+        (Some(c), Some(r)) => Some(if r.1 > c.1 { r } else { c }),
+        (c, r) => c.or(r),
+    }
+}
+
+/// Dates: "ngày hai mươi tư tháng bảy năm hai nghìn không trăm mười ba" -> "ngày 24 tháng 7 năm
+/// 2013", and each part alone ("mùng một", "tháng giêng", "năm hai không hai ba").
+fn date(w: &[&str]) -> Option<Hit> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    if let Some(day_word @ ("ngày" | "mùng" | "mồng")) = w.first().copied() {
+        let (d, n) = parse_cardinal(&w[1..]).filter(|(d, _)| (1..=31).contains(d))?;
+        out.push(format!("{day_word} {d}"));
+        i = 1 + n;
+    }
+    if w.get(i) == Some(&"tháng") {
+        if let Some((m, n)) = month(&w[i + 1..]) {
+            out.push(format!("tháng {m}"));
+            i += 1 + n;
+        }
+    }
+    if w.get(i) == Some(&"năm") {
+        if let Some((y, n)) = year(&w[i + 1..]) {
+            out.push(format!("năm {y}"));
+            i += 1 + n;
+        }
+    }
+    (!out.is_empty()).then(|| (out.join(" "), i))
+}
+
+/// Times: "tám giờ hai mươi phút" -> "8:20", "hai mươi giờ" -> "20h", "tám giờ rưỡi" -> "8:30",
+/// "tám giờ kém mười lăm" -> "7:45", with seconds "8:20:15".
+fn time(w: &[&str]) -> Option<Hit> {
+    let (h, n) = parse_cardinal(w).filter(|(h, _)| *h <= 24)?;
+    if w.get(n) != Some(&"giờ") {
+        return None;
+    }
+    let mut i = n + 1;
+    let rest = &w[i..];
+    if rest.first() == Some(&"rưỡi") {
+        return Some((format!("{h}:30"), i + 1));
+    }
+    if rest.first() == Some(&"kém") {
+        if let Some((m, k)) = parse_cardinal(&rest[1..]).filter(|(m, _)| (1..60).contains(m)) {
+            let used = 1 + k + usize::from(rest.get(1 + k) == Some(&"phút"));
+            return Some((format!("{}:{:02}", (h + 23) % 24, 60 - m), i + used));
+        }
+    }
+    let Some((m, k)) = parse_cardinal(rest).filter(|(m, _)| *m < 60) else {
+        return Some((format!("{h}h"), i));
+    };
+    // "hai giờ ba mươi" needs "phút" unless nothing else could follow.
+    let unit = rest.get(k).copied();
+    i += k;
+    match unit {
+        Some("phút") => i += 1,
+        Some("giây") => return Some((format!("{h}h"), n + 1)),
+        _ => {}
+    }
+    let mut s = format!("{h}:{m:02}");
+    if let Some((sec, k2)) = parse_cardinal(&w[i..]).filter(|(s, _)| *s < 60) {
+        if w.get(i + k2) == Some(&"giây") {
+            s.push_str(&format!(":{sec:02}"));
+            i += k2 + 1;
+        }
+    }
+    Some((s, i))
+}
+
+/// Units and currencies as spoken (words, longest first within a first word) and written.
+const UNITS: &[(&str, &str)] = &[
+    ("ki lô mét trên giờ", "km/h"),
+    ("ki lô mét một giờ", "km/h"),
+    ("cây số một giờ", "km/h"),
+    ("mét trên giây", "m/s"),
+    ("ki lô mét vuông", "km²"),
+    ("ki lô mét", "km"),
+    ("cây số", "km"),
+    ("xăng ti mét vuông", "cm²"),
+    ("xăng ti mét", "cm"),
+    ("xen ti mét", "cm"),
+    ("mi li mét", "mm"),
+    ("mét vuông", "m²"),
+    ("mét khối", "m³"),
+    ("mét", "m"),
+    ("ki lô gam", "kg"),
+    ("ki lô oát giờ", "kWh"),
+    ("ki lô oát", "kW"),
+    ("ki lô héc", "kHz"),
+    ("ki lô", "kg"),
+    ("mi li gam", "mg"),
+    ("gam", "g"),
+    ("mi li lít", "ml"),
+    ("lít", "l"),
+    ("héc ta", "ha"),
+    ("độ xê", "°C"),
+    ("độ c", "°C"),
+    ("mê ga héc", "MHz"),
+    ("gi ga héc", "GHz"),
+    ("héc", "Hz"),
+    ("mê ga bai", "MB"),
+    ("gi ga bai", "GB"),
+    ("oát", "W"),
+    ("vôn", "V"),
+    ("phần trăm", "%"),
+];
+
+const CURRENCIES: &[(&str, &str)] = &[
+    ("đô la mỹ", "$"),
+    ("đô la", "$"),
+    ("đô", "$"),
+    ("ơ rô", "€"),
+    ("euro", "€"),
+    ("yên nhật", "¥"),
+    ("yên", "¥"),
+    ("bảng anh", "£"),
+    ("việt nam đồng", "đ"),
+    ("đồng", "đ"),
+];
+
+/// Matches a spoken name at the start of `w`, reading hyphenated words ("ki-lô-mét") as spaced.
+fn spoken(w: &[&str], name: &str) -> Option<usize> {
+    let want: Vec<&str> = name.split(' ').collect();
+    let mut got = 0;
+    let mut used = 0;
+    while got < want.len() {
+        let parts: Vec<&str> = w.get(used)?.split('-').collect();
+        if want.get(got..got + parts.len())? != parts.as_slice() {
+            return None;
+        }
+        got += parts.len();
+        used += 1;
+    }
+    Some(used)
+}
+
+/// "hai trăm ki lô mét trên giờ" -> "200 km/h"; "năm mươi nghìn đồng" -> "50000đ";
+/// "không phẩy không một ơ rô" -> "0.01€"; "năm phần trăm" -> "5%".
+fn measure_or_money(w: &[&str]) -> Option<Hit> {
+    let (num, n) = number(w)?;
+    let rest = &w[n..];
+    for (name, symbol) in CURRENCIES {
+        if let Some(k) = spoken(rest, name) {
+            return Some((format!("{num}{symbol}"), n + k));
+        }
+    }
+    for (name, symbol) in UNITS {
+        if let Some(k) = spoken(rest, name) {
+            let sep = if *symbol == "%" { "" } else { " " };
+            return Some((format!("{num}{sep}{symbol}"), n + k));
+        }
+    }
+    None
+}
+
+/// "hai phần ba" -> "2/3", "ba trên bốn" -> "3/4".
+fn fraction(w: &[&str]) -> Option<Hit> {
+    let (a, n) = parse_cardinal(w)?;
+    if !matches!(w.get(n), Some(&"phần" | &"trên")) {
+        return None;
+    }
+    let rest = &w[n + 1..];
+    if rest.first() == Some(&"trăm") {
+        return None;
+    }
+    let (b, m) = parse_cardinal(rest).or_else(|| (rest.first() == Some(&"tư")).then_some((4, 1)))?;
+    (b > 0).then(|| (format!("{a}/{b}"), n + 1 + m))
+}
+
+const TLDS: &[&str] = &["com", "vn", "net", "org", "edu", "gov", "io", "info", "biz", "me", "app"];
+
+/// E-mail addresses and domains spoken out: "an a còng gmail chấm com" -> "an@gmail.com",
+/// "vnexpress chấm net" -> "vnexpress.net", "w w w chấm ..." -> "www....".
+fn address(w: &[&str]) -> Option<Hit> {
+    let piece = |w: &[&str]| -> Option<(String, usize)> {
+        // Single letters spelled one by one join into one piece ("w w w").
+        let letters =
+            w.iter().take_while(|x| x.chars().count() == 1 && x.chars().all(|c| c.is_ascii_alphanumeric())).count();
+        if letters >= 2 {
+            return Some((w[..letters].concat(), letters));
+        }
+        let x = w.first()?;
+        (x.chars().all(|c| c.is_ascii_alphanumeric()) && !x.is_empty()).then(|| (x.to_string(), 1))
+    };
+    let (user, mut i) = piece(w)?;
+    let mut out = user;
+    let mut is_email = false;
+    let mut dots = 0;
+    loop {
+        let sep = match (w.get(i), w.get(i + 1)) {
+            (Some(&"a"), Some(&"còng")) if !is_email => ("@", 2),
+            (Some(&"chấm"), _) => (".", 1),
+            (Some(&"gạch"), Some(&"dưới")) => ("_", 2),
+            (Some(&"gạch"), Some(&"ngang")) => ("-", 2),
+            _ => break,
+        };
+        let Some((next, k)) = piece(&w[i + sep.1..]) else { break };
+        is_email |= sep.0 == "@";
+        dots += usize::from(sep.0 == ".");
+        out.push_str(sep.0);
+        out.push_str(&next);
+        i += sep.1 + k;
+    }
+    let tld_ok = out.rsplit('.').next().is_some_and(|t| TLDS.contains(&t));
+    (dots > 0 && tld_ok).then_some((out, i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_text_and_spacing() {
+        assert_eq!(inverse_normalize(""), "");
+        assert_eq!(inverse_normalize("  xin chào,  bạn!  "), "  xin chào,  bạn!  ");
+        assert_eq!(inverse_normalize("Ba năm trước"), "Ba năm trước");
+    }
+}

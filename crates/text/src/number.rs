@@ -1,0 +1,222 @@
+//! Vietnamese cardinal numbers in words, both ways.
+
+/// Value of a digit word in the units position. `after_tens` allows the forms used only after
+/// "mươi"/"mười" (mốt, tư, lăm, nhăm).
+fn unit(word: &str, after_tens: bool) -> Option<u64> {
+    Some(match word {
+        "một" => 1,
+        "hai" => 2,
+        "ba" => 3,
+        "bốn" => 4,
+        "năm" if !after_tens => 5,
+        "sáu" => 6,
+        "bảy" | "bẩy" => 7,
+        "tám" => 8,
+        "chín" => 9,
+        "mốt" | "tư" | "lăm" | "nhăm" if after_tens => match word {
+            "mốt" => 1,
+            "tư" => 4,
+            _ => 5,
+        },
+        _ => return None,
+    })
+}
+
+/// A digit word read on its own (digit-by-digit forms: years, phone numbers, decimals).
+pub fn digit(word: &str) -> Option<u64> {
+    match word {
+        "không" | "linh" => Some(0),
+        "năm" => Some(5),
+        "bảy" | "bẩy" => Some(7),
+        w => unit(w, false),
+    }
+}
+
+/// 0..=99 at the start of `w`: (value, words used).
+fn below_100(w: &[&str]) -> Option<(u64, usize)> {
+    match w {
+        ["mười", rest @ ..] => match rest.first().and_then(|x| unit(x, true).or_else(|| unit(x, false))) {
+            // "mười năm" is ten years far more often than fifteen.
+            Some(u) if rest.first() != Some(&"năm") => Some((10 + u, 2)),
+            _ => Some((10, 1)),
+        },
+        [d, "mươi" | "chục", rest @ ..] => {
+            let tens = unit(d, false)?;
+            if tens < 2 && w[1] == "mươi" {
+                return None;
+            }
+            match rest.first().and_then(|x| unit(x, true).or_else(|| unit(x, false).filter(|_| *x != "năm"))) {
+                Some(u) => Some((tens * 10 + u, 3)),
+                None => Some((tens * 10, 2)),
+            }
+        }
+        [d, ..] => unit(d, false).map(|u| (u, 1)).or_else(|| (*d == "không").then_some((0, 1))),
+        [] => None,
+    }
+}
+
+/// 0..=999: "ba trăm lẻ tám", "không trăm linh năm", "hai mươi tư".
+fn below_1000(w: &[&str]) -> Option<(u64, usize)> {
+    if let [d, "trăm", rest @ ..] = w {
+        let h = if *d == "không" { 0 } else { unit(d, false)? };
+        if let [z @ ("linh" | "lẻ"), u, ..] = rest {
+            let _ = z;
+            if let Some(u) = unit(u, false).or_else(|| (*u == "năm").then_some(5)) {
+                return Some((h * 100 + u, 4));
+            }
+        }
+        if let Some((v, n)) = below_100(rest).filter(|(v, _)| *v >= 10) {
+            return Some((h * 100 + v, 2 + n));
+        }
+        return Some((h * 100, 2));
+    }
+    below_100(w)
+}
+
+fn scale(word: &str) -> Option<u64> {
+    match word {
+        "nghìn" | "ngàn" => Some(1_000),
+        "triệu" => Some(1_000_000),
+        "tỷ" | "tỉ" => Some(1_000_000_000),
+        _ => None,
+    }
+}
+
+/// The longest cardinal at the start of `w` (lower-case words): (value, words used).
+/// Groups descend ("hai triệu ba trăm nghìn"); "tỷ" may repeat ("nghìn tỷ").
+pub fn parse_cardinal(w: &[&str]) -> Option<(u64, usize)> {
+    let mut total: u64 = 0;
+    let mut i = 0;
+    let mut last_scale = u64::MAX;
+    let mut any = false;
+    while i < w.len() {
+        let Some((v, n)) = below_1000(&w[i..]) else { break };
+        match w.get(i + n).and_then(|s| scale(s)) {
+            Some(sc) if sc < last_scale || sc == 1_000_000_000 => {
+                // "nghìn tỷ": a scale right after another multiplies it.
+                let mut sc = sc;
+                let mut used = n + 1;
+                while let Some(next) = w.get(i + used).and_then(|s| scale(s)) {
+                    sc = sc.saturating_mul(next);
+                    used += 1;
+                }
+                total = total.saturating_add(v.saturating_mul(sc));
+                // "hai triệu rưỡi": and a half of the scale.
+                if w.get(i + used) == Some(&"rưỡi") {
+                    total = total.saturating_add(sc / 2);
+                    used += 1;
+                }
+                last_scale = sc;
+                i += used;
+                any = true;
+            }
+            _ => {
+                total = total.saturating_add(v);
+                i += n;
+                any = true;
+                break;
+            }
+        }
+    }
+    any.then_some((total, i))
+}
+
+const DIGITS: [&str; 10] = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"];
+
+/// Digit-by-digit reading: "090" -> "không chín không".
+pub fn spell_digits(digits: &str) -> String {
+    digits.chars().filter_map(|c| c.to_digit(10)).map(|d| DIGITS[d as usize]).collect::<Vec<_>>().join(" ")
+}
+
+/// 0..=999 in words; `full` forces "không trăm" for a group after a larger one.
+fn group_words(n: u64, full: bool, out: &mut Vec<&'static str>) {
+    let (h, t, u) = (n / 100, n / 10 % 10, n % 10);
+    if h > 0 || full {
+        out.extend([DIGITS[h as usize], "trăm"]);
+    }
+    match t {
+        0 if u > 0 && (h > 0 || full) => out.extend(["linh", DIGITS[u as usize]]),
+        0 => {
+            if u > 0 || (h == 0 && !full) {
+                out.push(DIGITS[u as usize]);
+            }
+        }
+        1 => {
+            out.push("mười");
+            match u {
+                0 => {}
+                5 => out.push("lăm"),
+                u => out.push(DIGITS[u as usize]),
+            }
+        }
+        t => {
+            out.extend([DIGITS[t as usize], "mươi"]);
+            match u {
+                0 => {}
+                1 => out.push("mốt"),
+                4 => out.push("tư"),
+                5 => out.push("lăm"),
+                u => out.push(DIGITS[u as usize]),
+            }
+        }
+    }
+}
+
+/// A cardinal in words, as it is read: 105 "một trăm linh năm", 1005 "một nghìn không trăm linh
+/// năm", 21 "hai mươi mốt", 24 "hai mươi tư", 15 "mười lăm", 1_000_000_000_000 "một nghìn tỷ".
+pub fn to_words(n: u64) -> String {
+    if n == 0 {
+        return "không".into();
+    }
+    let mut out = Vec::new();
+    push_words(n, &mut out);
+    out.join(" ")
+}
+
+fn push_words(n: u64, out: &mut Vec<&'static str>) {
+    let billions = n / 1_000_000_000;
+    let rest = n % 1_000_000_000;
+    if billions > 0 {
+        push_words(billions, out);
+        out.push("tỷ");
+    }
+    let mut started = billions > 0;
+    for (g, name) in [(rest / 1_000_000, "triệu"), (rest / 1000 % 1000, "nghìn"), (rest % 1000, "")] {
+        if g == 0 {
+            continue;
+        }
+        group_words(g, started, out);
+        if !name.is_empty() {
+            out.push(name);
+        }
+        started = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for n in (0..2000).chain([10_000, 100_005, 1_000_000, 1_234_567_890, 2_000_000_000_000]) {
+            let w = to_words(n);
+            let words: Vec<&str> = w.split(' ').collect();
+            assert_eq!(parse_cardinal(&words), Some((n, words.len())), "{n}: {w}");
+        }
+    }
+
+    #[test]
+    fn spoken_variants() {
+        let p = |s: &str| parse_cardinal(&s.split(' ').collect::<Vec<_>>()).map(|x| x.0);
+        assert_eq!(p("ba trăm lẻ tám"), Some(308));
+        assert_eq!(p("hai mươi bốn"), Some(24));
+        assert_eq!(p("hai chục"), Some(20));
+        assert_eq!(p("năm ngàn"), Some(5000));
+        assert_eq!(p("ba tỉ"), Some(3_000_000_000));
+        assert_eq!(p("mười năm"), Some(10), "ten years");
+        assert_eq!(p("hai mươi năm"), Some(20), "twenty years");
+        assert_eq!(p("hai triệu rưỡi"), Some(2_500_000));
+        assert_eq!(p("một nghìn không trăm linh năm"), Some(1005));
+    }
+}

@@ -1,0 +1,394 @@
+//! Text normalization: written Vietnamese to the words a speaker says, for text-to-speech.
+//!
+//! Each whitespace-separated word is read on its own, with the word before it as context
+//! ("ngày 24/7", "thế kỷ XIX", "thứ 4"). Vietnamese conventions: "." groups thousands when three
+//! digits follow it ("1.000.000"), "," is the decimal comma ("3,5"); a "." before other digit
+//! counts is a decimal point ("3.5").
+use crate::number::{spell_digits, to_words};
+
+const LEAD: &[char] = &['(', '[', '{', '"', '\'', '“', '‘', '«'];
+const TRAIL: &[char] = &['.', ',', ';', ':', '!', '?', ')', ']', '}', '"', '\'', '”', '’', '»', '…'];
+
+/// Normalizes one line.
+pub fn normalize(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() * 2);
+    let mut prev: Vec<String> = Vec::new();
+    let mut rest = line;
+    while !rest.is_empty() {
+        let ws = rest.len() - rest.trim_start().len();
+        out.push_str(&rest[..ws]);
+        rest = &rest[ws..];
+        if rest.is_empty() {
+            break;
+        }
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let (word, next) = rest.split_at(end);
+        rest = next;
+        let spoken = read_word(word, &prev);
+        prev.push(word.to_lowercase());
+        match spoken {
+            Some(s) => out.push_str(&s),
+            None => out.push_str(word),
+        }
+    }
+    out
+}
+
+/// The spoken form of one written word, or `None` to keep it as written.
+fn read_word(word: &str, prev: &[String]) -> Option<String> {
+    if let Some(s) = abbreviation(word) {
+        return Some(s.to_string());
+    }
+    let core = word.trim_start_matches(LEAD);
+    let lead = &word[..word.len() - core.len()];
+    let core = core.trim_end_matches(TRAIL);
+    let trail = &word[lead.len() + core.len()..];
+    if core.is_empty() {
+        return None;
+    }
+    let spoken = if core.chars().any(|c| c.is_ascii_digit()) {
+        read_core(core, prev)?
+    } else if prev.last().is_some_and(|p| p.ends_with(|c: char| c.is_ascii_digit())) {
+        // A unit or currency written apart from its number: "200 km/h", "50.000 VND".
+        unit_or_currency(core)?.to_string()
+    } else {
+        roman_in_context(core, prev)?
+    };
+    Some(format!("{lead}{spoken}{trail}"))
+}
+
+fn prev_is(prev: &[String], words: &[&str]) -> bool {
+    prev.len() >= words.len() && prev[prev.len() - words.len()..].iter().zip(words).all(|(a, b)| a == b)
+}
+
+/// A number written with Vietnamese separators: "1.000.000", "3,5", "-2", "3.5", "0,01".
+fn number_words(s: &str) -> Option<String> {
+    let (neg, s) = match s.strip_prefix(['-', '−']) {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    if s.is_empty()
+        || !s.starts_with(|c: char| c.is_ascii_digit())
+        || !s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+    {
+        return None;
+    }
+    let groups: Vec<&str> = s.split('.').collect();
+    let thousands = groups.len() > 1 && groups[1..].iter().all(|g| g.len() == 3 && !g.contains(','))
+        || (groups.len() > 1
+            && groups[1..groups.len() - 1].iter().all(|g| g.len() == 3)
+            && groups.last().is_some_and(|g| g.split(',').next().is_some_and(|x| x.len() == 3)));
+    let (int, frac) = if thousands {
+        let joined = groups.concat();
+        match joined.split_once(',') {
+            Some((i, f)) => (i.to_string(), Some(f.to_string())),
+            None => (joined, None),
+        }
+    } else {
+        let sep = if s.contains(',') { ',' } else { '.' };
+        match s.split_once(sep) {
+            Some((i, f)) => (i.to_string(), Some(f.to_string())),
+            None => (s.to_string(), None),
+        }
+    };
+    if int.is_empty()
+        || frac.as_ref().is_some_and(|f| f.is_empty() || !f.chars().all(|c| c.is_ascii_digit()))
+        || !int.chars().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    let mut out = String::new();
+    if neg {
+        out.push_str("âm ");
+    }
+    out.push_str(&int_words(&int));
+    if let Some(f) = frac {
+        out.push_str(" phẩy ");
+        // "3,14" -> "mười bốn"; "0,05" and long fractions -> digit by digit.
+        if f.starts_with('0') || f.len() > 2 {
+            out.push_str(&spell_digits(&f));
+        } else {
+            out.push_str(&int_words(&f));
+        }
+    }
+    Some(out)
+}
+
+/// An integer string in words; too long for u64, or with leading zeros, digit by digit.
+fn int_words(digits: &str) -> String {
+    if digits.len() > 1 && digits.starts_with('0') {
+        return spell_digits(digits);
+    }
+    match digits.parse::<u64>() {
+        Ok(n) if digits.len() <= 15 => to_words(n),
+        _ => spell_digits(digits),
+    }
+}
+
+const UNITS: &[(&str, &str)] = &[
+    ("km/h", "ki lô mét trên giờ"),
+    ("m/s", "mét trên giây"),
+    ("km²", "ki lô mét vuông"),
+    ("km2", "ki lô mét vuông"),
+    ("cm²", "xăng ti mét vuông"),
+    ("cm2", "xăng ti mét vuông"),
+    ("m²", "mét vuông"),
+    ("m2", "mét vuông"),
+    ("m³", "mét khối"),
+    ("m3", "mét khối"),
+    ("km", "ki lô mét"),
+    ("cm", "xăng ti mét"),
+    ("mm", "mi li mét"),
+    ("m", "mét"),
+    ("kg", "ki lô gam"),
+    ("mg", "mi li gam"),
+    ("g", "gam"),
+    ("ml", "mi li lít"),
+    ("l", "lít"),
+    ("ha", "héc ta"),
+    ("°C", "độ xê"),
+    ("°c", "độ xê"),
+    ("°", "độ"),
+    ("kWh", "ki lô oát giờ"),
+    ("kW", "ki lô oát"),
+    ("W", "oát"),
+    ("V", "vôn"),
+    ("kHz", "ki lô héc"),
+    ("MHz", "mê ga héc"),
+    ("GHz", "gi ga héc"),
+    ("Hz", "héc"),
+    ("KB", "ki lô bai"),
+    ("MB", "mê ga bai"),
+    ("GB", "gi ga bai"),
+    ("TB", "tê ra bai"),
+    ("%", "phần trăm"),
+];
+
+const CURRENCIES: &[(&str, &str)] = &[
+    ("$", "đô la"),
+    ("USD", "đô la"),
+    ("€", "ơ rô"),
+    ("EUR", "ơ rô"),
+    ("¥", "yên"),
+    ("JPY", "yên"),
+    ("£", "bảng anh"),
+    ("GBP", "bảng anh"),
+    ("đ", "đồng"),
+    ("₫", "đồng"),
+    ("VND", "đồng"),
+    ("VNĐ", "đồng"),
+    ("vnđ", "đồng"),
+    ("đồng", "đồng"),
+];
+
+fn unit_or_currency(suffix: &str) -> Option<&'static str> {
+    UNITS.iter().chain(CURRENCIES).find(|(w, _)| *w == suffix).map(|(_, s)| *s)
+}
+
+/// Reads a core that contains digits.
+fn read_core(core: &str, prev: &[String]) -> Option<String> {
+    if let Some(s) = phone(core) {
+        return Some(s);
+    }
+    if let Some(s) = time(core) {
+        return Some(s);
+    }
+    if let Some(s) = date(core, prev) {
+        return Some(s);
+    }
+    if let Some(n) = number_words(core) {
+        // Ordinals after "thứ": 1 and 4 have their own words.
+        if prev.last().is_some_and(|p| p == "thứ") {
+            return Some(match core {
+                "1" => "nhất".into(),
+                "4" => "tư".into(),
+                _ => n,
+            });
+        }
+        return Some(n);
+    }
+    // Currency before the amount: "$2", "€5".
+    for (sym, spoken) in CURRENCIES {
+        if let Some(rest) = core.strip_prefix(sym) {
+            if let Some(n) = number_words(rest) {
+                return Some(format!("{n} {spoken}"));
+            }
+        }
+    }
+    // Range: "3-5", "10-20%", "2010-2015".
+    if let Some((a, b)) = core.split_once(['-', '–']) {
+        if let (Some(x), Some(y)) = (number_words(a), read_core(b, &[])) {
+            return Some(format!("{x} đến {y}"));
+        }
+    }
+    // Fraction "2/3".
+    if let Some((a, b)) = core.split_once('/') {
+        if let (Some(x), Some(y)) = (number_words(a), number_words(b)) {
+            return Some(format!("{x} phần {y}"));
+        }
+    }
+    // Amount with a unit or currency attached: "12kg", "2$", "0,01€", "50.000đ".
+    let split = core.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',' || c == '-')).unwrap_or(core.len());
+    let (num, suffix) = core.split_at(split);
+    let n = number_words(num)?;
+    let spoken = unit_or_currency(suffix)?;
+    Some(format!("{n} {spoken}"))
+}
+
+/// "8:20" -> "tám giờ hai mươi phút", "8:20:15", "20h", "20h30".
+fn time(core: &str) -> Option<String> {
+    let parts: Vec<&str> = if core.contains(':') {
+        core.split(':').collect()
+    } else {
+        let i = core.find('h')?;
+        let (h, m) = (&core[..i], &core[i + 1..]);
+        if m.is_empty() { vec![h] } else { vec![h, m] }
+    };
+    if parts.iter().any(|p| p.is_empty() || p.len() > 2 || !p.chars().all(|c| c.is_ascii_digit())) || parts.len() > 3 {
+        return None;
+    }
+    let v: Vec<u64> = parts.iter().filter_map(|p| p.parse().ok()).collect();
+    if v[0] > 24 || v.iter().skip(1).any(|x| *x >= 60) || (core.contains(':') && parts.len() < 2) {
+        return None;
+    }
+    let mut s = format!("{} giờ", to_words(v[0]));
+    if let Some(m) = v.get(1).filter(|m| **m > 0 || v.len() > 2) {
+        s.push_str(&format!(" {} phút", to_words(*m)));
+    }
+    if let Some(sec) = v.get(2) {
+        s.push_str(&format!(" {} giây", to_words(*sec)));
+    }
+    Some(s)
+}
+
+fn month_words(m: u64) -> String {
+    if m == 4 { "tư".into() } else { to_words(m) }
+}
+
+/// "24/7/2013" -> "ngày hai mươi tư tháng bảy năm hai nghìn không trăm mười ba" ("ngày" left out
+/// when the text says it already); "24/7" only after "ngày"; "7/2013" -> "tháng bảy năm …".
+fn date(core: &str, prev: &[String]) -> Option<String> {
+    let parts: Vec<&str> = core.split(['/', '-', '.']).collect();
+    if parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit())) {
+        return None;
+    }
+    let v: Vec<u64> = parts.iter().filter_map(|p| p.parse().ok()).collect();
+    let after_day_word = prev.last().is_some_and(|p| matches!(p.as_str(), "ngày" | "mùng" | "mồng" | "hôm"));
+    let day = |d: u64| if after_day_word { to_words(d) } else { format!("ngày {}", to_words(d)) };
+    match v.as_slice() {
+        [d, m, y] if (1..=31).contains(d) && (1..=12).contains(m) && parts[2].len() == 4 => {
+            Some(format!("{} tháng {} năm {}", day(*d), month_words(*m), to_words(*y)))
+        }
+        [d, m] if after_day_word && (1..=31).contains(d) && (1..=12).contains(m) && !core.contains('.') => {
+            Some(format!("{} tháng {}", day(*d), month_words(*m)))
+        }
+        [m, y] if (1..=12).contains(m) && parts[1].len() == 4 && core.contains('/') => {
+            let month_word = if prev.last().is_some_and(|p| p == "tháng") { "" } else { "tháng " };
+            Some(format!("{month_word}{} năm {}", month_words(*m), to_words(*y)))
+        }
+        _ => None,
+    }
+}
+
+/// Phone numbers are read digit by digit: "0912345678", "0912.345.678", "+84912345678".
+fn phone(core: &str) -> Option<String> {
+    let (plus, body) = match core.strip_prefix('+') {
+        Some(b) => (true, b),
+        None => (false, core),
+    };
+    if !body.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-') {
+        return None;
+    }
+    let digits: String = body.chars().filter(char::is_ascii_digit).collect();
+    let phone_like = (plus && digits.len() >= 8)
+        || (digits.starts_with('0') && (9..=11).contains(&digits.len()) && !body.contains(','));
+    if !phone_like {
+        return None;
+    }
+    Some(format!("{}{}", if plus { "cộng " } else { "" }, spell_digits(&digits)))
+}
+
+/// Roman numerals where the text names what they count: "thế kỷ XIX", "chương IV", "quý III".
+fn roman_in_context(core: &str, prev: &[String]) -> Option<String> {
+    let counted = prev_is(prev, &["thế", "kỷ"])
+        || prev_is(prev, &["thế", "kỉ"])
+        || prev.last().is_some_and(|p| {
+            matches!(p.as_str(), "chương" | "phần" | "quý" | "khóa" | "khoá" | "tập" | "kỳ" | "lần" | "thứ")
+        })
+        || prev_is(prev, &["đại", "hội"]);
+    if !counted {
+        return None;
+    }
+    roman(core).map(to_words)
+}
+
+fn roman(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 15 {
+        return None;
+    }
+    let val = |c: char| match c {
+        'I' => Some(1),
+        'V' => Some(5),
+        'X' => Some(10),
+        'L' => Some(50),
+        'C' => Some(100),
+        'D' => Some(500),
+        'M' => Some(1000),
+        _ => None,
+    };
+    let v: Vec<i64> = s.chars().map(val).collect::<Option<_>>()?;
+    let mut total = 0i64;
+    for (i, x) in v.iter().enumerate() {
+        if v.get(i + 1).is_some_and(|n| n > x) {
+            total -= x;
+        } else {
+            total += x;
+        }
+    }
+    u64::try_from(total).ok().filter(|t| *t > 0)
+}
+
+const ABBREVIATIONS: &[(&str, &str)] = &[
+    ("TP.HCM", "thành phố Hồ Chí Minh"),
+    ("TPHCM", "thành phố Hồ Chí Minh"),
+    ("HCM", "Hồ Chí Minh"),
+    ("TP.", "thành phố"),
+    ("Tp.", "thành phố"),
+    ("TP", "thành phố"),
+    ("UBND", "ủy ban nhân dân"),
+    ("HĐND", "hội đồng nhân dân"),
+    ("v.v.", "vân vân"),
+    ("v.v", "vân vân"),
+    ("PGS.TS", "phó giáo sư tiến sĩ"),
+    ("PGS.TS.", "phó giáo sư tiến sĩ"),
+    ("PGS.", "phó giáo sư"),
+    ("GS.", "giáo sư"),
+    ("TS.", "tiến sĩ"),
+    ("ThS.", "thạc sĩ"),
+    ("BS.", "bác sĩ"),
+    ("KS.", "kỹ sư"),
+    ("ĐH", "đại học"),
+    ("THPT", "trung học phổ thông"),
+    ("THCS", "trung học cơ sở"),
+    ("CLB", "câu lạc bộ"),
+    ("HLV", "huấn luyện viên"),
+    ("VĐV", "vận động viên"),
+    ("CSGT", "cảnh sát giao thông"),
+    ("&", "và"),
+];
+
+fn abbreviation(word: &str) -> Option<&'static str> {
+    let core = word.trim_end_matches([',', ';', ':', '!', '?']);
+    ABBREVIATIONS.iter().find(|(a, _)| *a == core).map(|(_, s)| *s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_plain_text() {
+        assert_eq!(normalize(""), "");
+        assert_eq!(normalize("  xin chào,  bạn!  "), "  xin chào,  bạn!  ");
+    }
+}
