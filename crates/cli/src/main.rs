@@ -18,6 +18,9 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Transcribe audio files.
     Transcribe(cmd::transcribe::Args),
+    /// Vietnamese text normalization of stdin, line by line.
+    #[command(subcommand)]
+    Text(cmd::text::Command),
     /// Fetch, convert and list models.
     #[command(subcommand)]
     Models(cmd::models::Command),
@@ -38,6 +41,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(a) => cmd::serve::run(cfg, a),
         Command::Transcribe(a) => cmd::transcribe::run(cfg, a),
         Command::Models(c) => cmd::models::run(cfg, c),
+        Command::Text(c) => cmd::text::run(c),
         Command::Config(c) => cmd::config::run(cfg, c),
     });
     match result {

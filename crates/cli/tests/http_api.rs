@@ -134,6 +134,42 @@ async fn bad_requests_get_json_errors_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn text_normalization_endpoint() {
+    let server = Server::start(&["--grpc-listen", "off"], &[]).wait_ready();
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/text/normalize", server.url());
+    let post = |body: Value| http.post(&url).json(&body).send();
+    let r: Value = post(serde_json::json!({"mode": "itn", "texts": ["hai mươi tư", "tám giờ rưỡi"]}))
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(r["results"], serde_json::json!(["24", "8:30"]));
+    let r: Value =
+        post(serde_json::json!({"mode": "tn", "text": "12kg"})).await.expect("post").json().await.expect("json");
+    assert_eq!(r["results"][0], "mười hai ki lô gam");
+    let r: Value = post(serde_json::json!({"mode": "tone", "text": "hòa", "tone_style": "modern"}))
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(r["results"][0], "hoà");
+    assert_eq!(
+        error_code(post(serde_json::json!({"mode": "xyz", "text": "a"})).await.expect("post"), 400).await,
+        "invalid_request"
+    );
+    assert_eq!(
+        error_code(post(serde_json::json!({"mode": "itn", "text": "a", "language": "fr"})).await.expect("post"), 400)
+            .await,
+        "unsupported_language"
+    );
+    let bad = http.post(&url).header("content-type", "application/json").body("{not json").send().await.expect("post");
+    assert_eq!(error_code(bad, 400).await, "invalid_request");
+}
+
+#[tokio::test]
 async fn gateway_in_front_of_separate_stt_service() {
     let stt = Server::start(&["stt"], &[]).wait_ready();
     let stt_url = format!("http://127.0.0.1:{}", stt.port);

@@ -28,6 +28,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::stt::router())
         .merge(routes::openai::router())
+        .merge(routes::text::router())
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(limit))

@@ -184,17 +184,17 @@ fn date(w: &[&str]) -> Option<Hit> {
         out.push(format!("{day_word} {d}"));
         i = 1 + n;
     }
-    if w.get(i) == Some(&"tháng") {
-        if let Some((m, n)) = month(&w[i + 1..]) {
-            out.push(format!("tháng {m}"));
-            i += 1 + n;
-        }
+    if w.get(i) == Some(&"tháng")
+        && let Some((m, n)) = month(&w[i + 1..])
+    {
+        out.push(format!("tháng {m}"));
+        i += 1 + n;
     }
-    if w.get(i) == Some(&"năm") {
-        if let Some((y, n)) = year(&w[i + 1..]) {
-            out.push(format!("năm {y}"));
-            i += 1 + n;
-        }
+    if w.get(i) == Some(&"năm")
+        && let Some((y, n)) = year(&w[i + 1..])
+    {
+        out.push(format!("năm {y}"));
+        i += 1 + n;
     }
     (!out.is_empty()).then(|| (out.join(" "), i))
 }
@@ -211,11 +211,11 @@ fn time(w: &[&str]) -> Option<Hit> {
     if rest.first() == Some(&"rưỡi") {
         return Some((format!("{h}:30"), i + 1));
     }
-    if rest.first() == Some(&"kém") {
-        if let Some((m, k)) = parse_cardinal(&rest[1..]).filter(|(m, _)| (1..60).contains(m)) {
-            let used = 1 + k + usize::from(rest.get(1 + k) == Some(&"phút"));
-            return Some((format!("{}:{:02}", (h + 23) % 24, 60 - m), i + used));
-        }
+    if rest.first() == Some(&"kém")
+        && let Some((m, k)) = parse_cardinal(&rest[1..]).filter(|(m, _)| (1..60).contains(m))
+    {
+        let used = 1 + k + usize::from(rest.get(1 + k) == Some(&"phút"));
+        return Some((format!("{}:{:02}", (h + 23) % 24, 60 - m), i + used));
     }
     let Some((m, k)) = parse_cardinal(rest).filter(|(m, _)| *m < 60) else {
         return Some((format!("{h}h"), i));
@@ -229,11 +229,11 @@ fn time(w: &[&str]) -> Option<Hit> {
         _ => {}
     }
     let mut s = format!("{h}:{m:02}");
-    if let Some((sec, k2)) = parse_cardinal(&w[i..]).filter(|(s, _)| *s < 60) {
-        if w.get(i + k2) == Some(&"giây") {
-            s.push_str(&format!(":{sec:02}"));
-            i += k2 + 1;
-        }
+    if let Some((sec, k2)) = parse_cardinal(&w[i..]).filter(|(s, _)| *s < 60)
+        && w.get(i + k2) == Some(&"giây")
+    {
+        s.push_str(&format!(":{sec:02}"));
+        i += k2 + 1;
     }
     Some((s, i))
 }

@@ -68,23 +68,37 @@ fn below_1000(w: &[&str]) -> Option<(u64, usize)> {
         if let Some((v, n)) = below_100(rest).filter(|(v, _)| *v >= 10) {
             return Some((h * 100 + v, 2 + n));
         }
+        if let Some(u) = rest.first().and_then(|x| unit(x, false)) {
+            // "một trăm hai nghìn" is 102 thousand; "một trăm hai" alone is the short form of 120.
+            let before_scale = rest.get(1).is_some_and(|x| scale(x).is_some() || matches!(*x, "tỷ" | "tỉ"));
+            return Some((h * 100 + if before_scale { u } else { u * 10 }, 3));
+        }
         return Some((h * 100, 2));
     }
     below_100(w)
 }
 
-fn scale(word: &str) -> Option<u64> {
-    match word {
-        "nghìn" | "ngàn" => Some(1_000),
-        "triệu" => Some(1_000_000),
-        "tỷ" | "tỉ" => Some(1_000_000_000),
-        _ => None,
+/// The longest cardinal at the start of `w` (lower-case words): (value, words used).
+/// "X tỷ Y" is X (itself up to "nghìn tỷ") billions plus Y below a billion.
+pub fn parse_cardinal(w: &[&str]) -> Option<(u64, usize)> {
+    let (x, n) = below_billion(w)?;
+    if !matches!(w.get(n), Some(&"tỷ" | &"tỉ")) {
+        return Some((x, n));
     }
+    let mut value = x.saturating_mul(1_000_000_000);
+    let mut used = n + 1;
+    if w.get(used) == Some(&"rưỡi") {
+        return Some((value.saturating_add(500_000_000), used + 1));
+    }
+    if let Some((y, m)) = below_billion(&w[used..]) {
+        value = value.saturating_add(y);
+        used += m;
+    }
+    Some((value, used))
 }
 
-/// The longest cardinal at the start of `w` (lower-case words): (value, words used).
-/// Groups descend ("hai triệu ba trăm nghìn"); "tỷ" may repeat ("nghìn tỷ").
-pub fn parse_cardinal(w: &[&str]) -> Option<(u64, usize)> {
+/// 0..=999_999_999: groups of "triệu" and "nghìn" in descending order, then the rest.
+fn below_billion(w: &[&str]) -> Option<(u64, usize)> {
     let mut total: u64 = 0;
     let mut i = 0;
     let mut last_scale = u64::MAX;
@@ -92,18 +106,12 @@ pub fn parse_cardinal(w: &[&str]) -> Option<(u64, usize)> {
     while i < w.len() {
         let Some((v, n)) = below_1000(&w[i..]) else { break };
         match w.get(i + n).and_then(|s| scale(s)) {
-            Some(sc) if sc < last_scale || sc == 1_000_000_000 => {
-                // "nghìn tỷ": a scale right after another multiplies it.
-                let mut sc = sc;
+            Some(sc) if sc < last_scale => {
+                total += v * sc;
                 let mut used = n + 1;
-                while let Some(next) = w.get(i + used).and_then(|s| scale(s)) {
-                    sc = sc.saturating_mul(next);
-                    used += 1;
-                }
-                total = total.saturating_add(v.saturating_mul(sc));
                 // "hai triệu rưỡi": and a half of the scale.
                 if w.get(i + used) == Some(&"rưỡi") {
-                    total = total.saturating_add(sc / 2);
+                    total += sc / 2;
                     used += 1;
                 }
                 last_scale = sc;
@@ -111,14 +119,28 @@ pub fn parse_cardinal(w: &[&str]) -> Option<(u64, usize)> {
                 any = true;
             }
             _ => {
-                total = total.saturating_add(v);
-                i += n;
+                if last_scale != u64::MAX && n == 1 && (1..=9).contains(&v) {
+                    // Short form: "hai nghìn ba" is 2300, "ba triệu hai" 3 200 000.
+                    total += v * last_scale / 10;
+                    i += n;
+                } else if v < last_scale {
+                    total += v;
+                    i += n;
+                }
                 any = true;
                 break;
             }
         }
     }
     any.then_some((total, i))
+}
+
+fn scale(word: &str) -> Option<u64> {
+    match word {
+        "nghìn" | "ngàn" => Some(1_000),
+        "triệu" => Some(1_000_000),
+        _ => None,
+    }
 }
 
 const DIGITS: [&str; 10] = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"];

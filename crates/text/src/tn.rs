@@ -209,23 +209,23 @@ fn read_core(core: &str, prev: &[String]) -> Option<String> {
     }
     // Currency before the amount: "$2", "€5".
     for (sym, spoken) in CURRENCIES {
-        if let Some(rest) = core.strip_prefix(sym) {
-            if let Some(n) = number_words(rest) {
-                return Some(format!("{n} {spoken}"));
-            }
+        if let Some(rest) = core.strip_prefix(sym)
+            && let Some(n) = number_words(rest)
+        {
+            return Some(format!("{n} {spoken}"));
         }
     }
     // Range: "3-5", "10-20%", "2010-2015".
-    if let Some((a, b)) = core.split_once(['-', '–']) {
-        if let (Some(x), Some(y)) = (number_words(a), read_core(b, &[])) {
-            return Some(format!("{x} đến {y}"));
-        }
+    if let Some((a, b)) = core.split_once(['-', '–'])
+        && let (Some(x), Some(y)) = (number_words(a), read_core(b, &[]))
+    {
+        return Some(format!("{x} đến {y}"));
     }
     // Fraction "2/3".
-    if let Some((a, b)) = core.split_once('/') {
-        if let (Some(x), Some(y)) = (number_words(a), number_words(b)) {
-            return Some(format!("{x} phần {y}"));
-        }
+    if let Some((a, b)) = core.split_once('/')
+        && let (Some(x), Some(y)) = (number_words(a), number_words(b))
+    {
+        return Some(format!("{x} phần {y}"));
     }
     // Amount with a unit or currency attached: "12kg", "2$", "0,01€", "50.000đ".
     let split = core.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',' || c == '-')).unwrap_or(core.len());

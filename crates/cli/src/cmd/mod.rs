@@ -2,4 +2,5 @@ pub mod config;
 pub mod engines;
 pub mod models;
 pub mod serve;
+pub mod text;
 pub mod transcribe;

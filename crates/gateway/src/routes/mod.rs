@@ -1,3 +1,4 @@
 pub mod health;
 pub mod openai;
 pub mod stt;
+pub mod text;
