@@ -20,6 +20,8 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// Remote STT service; when set the gateway uses it instead of a local engine (`SOKUJI_STT_URL`).
     pub stt_url: Option<String>,
+    /// Remote text-normalization service (`SOKUJI_TEXT_URL`).
+    pub text_url: Option<String>,
     /// Python used to run pip for `models fetch` (`SOKUJI_PYTHON`, default `python3`).
     pub python: String,
 }
@@ -52,6 +54,7 @@ impl Config {
             stt_concurrency: parse("SOKUJI_STT_CONCURRENCY", 1)?,
             max_upload_bytes: parse("SOKUJI_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)?,
             stt_url: var("SOKUJI_STT_URL"),
+            text_url: var("SOKUJI_TEXT_URL"),
             python: var("SOKUJI_PYTHON").unwrap_or_else(|| "python3".into()),
         })
     }

@@ -8,10 +8,12 @@ pub mod error;
 pub mod stream;
 pub mod stt;
 pub mod subtitle;
+pub mod text;
 pub mod transcript;
 pub mod wer;
 
 pub use audio::{Audio, SAMPLE_RATE};
 pub use error::{Error, ErrorCode, Result};
 pub use stt::{Health, SpeechToText};
+pub use text::{NormalizeMode, TextNormalizer};
 pub use transcript::{ProgressFn, Segment, Task, TranscribeOptions, Transcript, Word};

@@ -9,7 +9,7 @@ pub mod routes;
 pub mod upload;
 
 use axum::{Router, extract::DefaultBodyLimit};
-use sokuji_core::SpeechToText;
+use sokuji_core::{SpeechToText, TextNormalizer};
 use std::{sync::Arc, time::Duration};
 use tower_http::trace::TraceLayer;
 
@@ -17,6 +17,7 @@ use tower_http::trace::TraceLayer;
 #[derive(Clone)]
 pub struct AppState {
     pub stt: Arc<dyn SpeechToText>,
+    pub text: Arc<dyn TextNormalizer>,
     /// Largest accepted request body; larger uploads get `upload_too_large`.
     pub max_upload_bytes: usize,
 }

@@ -12,5 +12,9 @@ pub mod stt {
     tonic::include_proto!("sokuji.stt");
 }
 
+pub mod text {
+    tonic::include_proto!("sokuji.text");
+}
+
 /// Encoded `FileDescriptorSet` of every contract, served by gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sokuji_descriptor.bin"));

@@ -1,7 +1,7 @@
 //! Builds and runs gRPC servers with the cross-cutting layers every service gets: health,
 //! reflection, message size limits, a per-connection concurrency limit and request timeouts.
-use sokuji_core::SpeechToText;
-use sokuji_proto::stt::stt_service_server::SttServiceServer;
+use sokuji_core::{SpeechToText, TextNormalizer};
+use sokuji_proto::{stt::stt_service_server::SttServiceServer, text::text_service_server::TextServiceServer};
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio_stream::wrappers::TcpListenerStream;
 
@@ -21,15 +21,21 @@ impl Default for GrpcLimits {
     }
 }
 
-/// Serves the STT service on an already bound listener until `shutdown` completes.
-pub async fn serve_stt(
+/// The services one gRPC server carries; each is optional so that a service can run alone.
+#[derive(Clone, Default)]
+pub struct Services {
+    pub stt: Option<Arc<dyn SpeechToText>>,
+    pub text: Option<Arc<dyn TextNormalizer>>,
+}
+
+/// Serves `services` on an already bound listener until `shutdown` completes.
+pub async fn serve(
     listener: tokio::net::TcpListener,
-    stt: Arc<dyn SpeechToText>,
+    services: Services,
     limits: GrpcLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
-    reporter.set_serving::<SttServiceServer<crate::SttServer>>().await;
     reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(sokuji_proto::FILE_DESCRIPTOR_SET)
@@ -39,15 +45,28 @@ pub async fn serve_stt(
             tracing::error!("reflection: {e}");
             e
         });
-    let stt_service = SttServiceServer::new(crate::SttServer::new(stt))
-        .max_decoding_message_size(limits.max_message_bytes)
-        .max_encoding_message_size(limits.max_message_bytes);
     let mut builder = tonic::transport::Server::builder()
         .concurrency_limit_per_connection(limits.concurrency_per_connection)
         .timeout(limits.timeout)
         .tcp_nodelay(true)
         .layer(tower::util::MapResponseLayer::new(too_large_is_resource_exhausted));
-    let router = builder.add_service(health).add_service(stt_service);
+    let mut router = builder.add_service(health);
+    if let Some(stt) = services.stt {
+        reporter.set_serving::<SttServiceServer<crate::SttServer>>().await;
+        router = router.add_service(
+            SttServiceServer::new(crate::SttServer::new(stt))
+                .max_decoding_message_size(limits.max_message_bytes)
+                .max_encoding_message_size(limits.max_message_bytes),
+        );
+    }
+    if let Some(text) = services.text {
+        reporter.set_serving::<TextServiceServer<crate::TextServer>>().await;
+        router = router.add_service(
+            TextServiceServer::new(crate::TextServer::new(text))
+                .max_decoding_message_size(limits.max_message_bytes)
+                .max_encoding_message_size(limits.max_message_bytes),
+        );
+    }
     let router = match reflection {
         Ok(r) => router.add_service(r),
         Err(_) => router,

@@ -8,6 +8,8 @@ pub mod grpc;
 pub mod metrics;
 pub mod stream;
 pub mod stt;
+pub mod text;
 
 pub use stream::session::{StreamConfig, StreamEvent, StreamSession};
 pub use stt::{client::RemoteStt, server::SttServer};
+pub use text::{client::RemoteText, local::VietnameseNormalizer, server::TextServer};

@@ -1,7 +1,7 @@
 //! `sokuji serve`: all in one process, or one service alone.
 use crate::{cmd::engines, config::Config};
-use sokuji_services::grpc::{GrpcLimits, serve_stt};
-use std::{future::Future, pin::Pin};
+use sokuji_services::grpc::{GrpcLimits, Services, serve};
+use std::{future::Future, pin::Pin, sync::Arc};
 use tokio::net::TcpListener;
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -10,6 +10,8 @@ pub enum Service {
     All,
     /// The speech-to-text gRPC service alone.
     Stt,
+    /// The text-normalization gRPC service alone.
+    Text,
     /// The HTTP gateway alone, using the services at SOKUJI_*_URL.
     Gateway,
 }
@@ -21,7 +23,7 @@ pub struct Args {
     /// Address to listen on (HTTP for all/gateway, gRPC for stt).
     #[arg(long)]
     listen: Option<String>,
-    /// For `all`: where the STT gRPC service listens too ("off" to disable).
+    /// For `all`: where the gRPC services (STT, text) listen too ("off" to disable).
     #[arg(long, default_value = "127.0.0.1:50051")]
     grpc_listen: String,
 }
@@ -57,32 +59,44 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
         match args.service {
             Service::Stt => {
                 let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50051")).await?;
-                let stt = engines::local_stt(&cfg)?;
+                let services = Services { stt: Some(engines::local_stt(&cfg)?), text: None };
                 tracing::info!(addr = %listener.local_addr()?, "stt gRPC service listening");
-                serve_stt(listener, stt, GrpcLimits::default(), shutdown_signal()).await?;
+                serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
+            }
+            Service::Text => {
+                let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50053")).await?;
+                let services = Services { stt: None, text: Some(Arc::new(sokuji_services::VietnameseNormalizer)) };
+                tracing::info!(addr = %listener.local_addr()?, "text gRPC service listening");
+                serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
             Service::All | Service::Gateway => {
                 let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:8000")).await?;
                 let stt = engines::stt(&cfg)?;
+                let text = engines::text(&cfg)?;
                 let grpc = match (args.service, args.grpc_listen.as_str()) {
-                    (Service::All, addr) if addr != "off" && cfg.stt_url.is_none() => Some(bind(addr).await?),
+                    (Service::All, addr) if addr != "off" => Some(bind(addr).await?),
                     _ => None,
                 };
                 let (tx, rx) = tokio::sync::watch::channel(false);
                 if let Some(grpc) = grpc {
-                    tracing::info!(addr = %grpc.local_addr()?, "stt gRPC service listening");
+                    tracing::info!(addr = %grpc.local_addr()?, "gRPC services listening");
                     let mut rx = rx.clone();
-                    let stt = stt.clone();
+                    // Services already remote are not served again here.
+                    let services = Services {
+                        stt: cfg.stt_url.is_none().then(|| stt.clone()),
+                        text: cfg.text_url.is_none().then(|| text.clone()),
+                    };
                     tokio::spawn(async move {
                         let stop = async move {
                             let _ = rx.wait_for(|v| *v).await;
                         };
-                        if let Err(e) = serve_stt(grpc, stt, GrpcLimits::default(), stop).await {
-                            tracing::error!("stt gRPC service stopped: {e}");
+                        if let Err(e) = serve(grpc, services, GrpcLimits::default(), stop).await {
+                            tracing::error!("gRPC services stopped: {e}");
                         }
                     });
                 }
-                let app = sokuji_gateway::app(sokuji_gateway::AppState { stt, max_upload_bytes: cfg.max_upload_bytes });
+                let app =
+                    sokuji_gateway::app(sokuji_gateway::AppState { stt, text, max_upload_bytes: cfg.max_upload_bytes });
                 tracing::info!(addr = %listener.local_addr()?, "gateway listening");
                 axum::serve(listener, app)
                     .with_graceful_shutdown(async move {

@@ -1,0 +1,42 @@
+//! `TextNormalizer` over gRPC.
+use sokuji_core::{Error, NormalizeMode, Result, TextNormalizer};
+use sokuji_proto::{
+    convert::error_from_status,
+    text::{Mode, NormalizeRequest, ToneStyle, text_service_client::TextServiceClient},
+};
+use tonic::transport::{Channel, Endpoint};
+
+#[derive(Clone)]
+pub struct RemoteText {
+    client: TextServiceClient<Channel>,
+}
+
+impl RemoteText {
+    pub fn connect_lazy(url: &str) -> Result<Self> {
+        let endpoint = Endpoint::from_shared(url.to_string())
+            .map_err(|e| Error::invalid_request(format!("bad text service url {url:?}: {e}")))?
+            .connect_timeout(std::time::Duration::from_secs(5));
+        Ok(Self { client: TextServiceClient::new(endpoint.connect_lazy()) })
+    }
+}
+
+#[async_trait::async_trait]
+impl TextNormalizer for RemoteText {
+    async fn normalize(
+        &self,
+        texts: Vec<String>,
+        mode: NormalizeMode,
+        language: &str,
+        modern: bool,
+    ) -> Result<Vec<String>> {
+        let mode = match mode {
+            NormalizeMode::Itn => Mode::Itn,
+            NormalizeMode::Tn => Mode::Tn,
+            NormalizeMode::Tone => Mode::Tone,
+        };
+        let style = if modern { ToneStyle::Modern } else { ToneStyle::Classic };
+        let req = NormalizeRequest { texts, mode: mode as i32, language: language.into(), tone_style: style as i32 };
+        let res = self.client.clone().normalize(req).await.map_err(|s| error_from_status(&s))?;
+        Ok(res.into_inner().texts)
+    }
+}
