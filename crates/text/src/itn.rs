@@ -118,12 +118,25 @@ fn number(w: &[&str]) -> Option<Hit> {
 }
 
 /// "hai không hai ba" -> "2023"; "không chín một..." -> "091...": at least `min` digit words.
+/// The last digit may take its after-tens form ("hai không hai mốt" -> "2021").
 fn digit_run(w: &[&str], min: usize) -> Option<Hit> {
-    let n = w.iter().take_while(|x| **x != "linh" && digit(x).is_some()).count();
-    if n < min {
-        return None;
+    let mut digits: String = w
+        .iter()
+        .take_while(|x| **x != "linh" && digit(x).is_some())
+        .filter_map(|x| digit(x))
+        .map(|d| char::from(b'0' + d as u8))
+        .collect();
+    if !digits.is_empty() {
+        let last = match w.get(digits.len()) {
+            Some(&"mốt") => Some('1'),
+            Some(&"tư") => Some('4'),
+            Some(&"lăm") => Some('5'),
+            _ => None,
+        };
+        digits.extend(last);
     }
-    Some((w[..n].iter().filter_map(|x| digit(x)).map(|d| char::from(b'0' + d as u8)).collect(), n))
+    let n = digits.len();
+    (n >= min).then_some((digits, n))
 }
 
 /// "ba phẩy mười bốn" / "ba phẩy một bốn" -> "3.14"; "không phẩy không một" -> "0.01".
@@ -134,7 +147,10 @@ fn decimal(w: &[&str]) -> Option<(String, usize, f64)> {
     }
     let rest = &w[n + 1..];
     let run = digit_run(rest, 1);
-    let card = parse_cardinal(rest).filter(|(v, m)| *m > 1 || *v >= 10);
+    // The fraction is digits or a small cardinal; a scale word after it scales the whole
+    // number ("ba mươi tư phẩy năm triệu" is "34.5 triệu").
+    let is_scale = |x: &&str| matches!(*x, "nghìn" | "ngàn" | "triệu" | "tỷ" | "tỉ");
+    let card = parse_cardinal(rest).filter(|(v, m)| (*m > 1 || *v >= 10) && !rest[..*m].iter().any(is_scale));
     let (frac, m) = match (run, card) {
         (Some(r), Some(c)) if c.1 > r.1 => (c.0.to_string(), c.1),
         (Some(r), _) => r,
@@ -309,6 +325,10 @@ fn spoken(w: &[&str], name: &str) -> Option<usize> {
 /// "không phẩy không một ơ rô" -> "0.01€"; "năm phần trăm" -> "5%".
 fn measure_or_money(w: &[&str]) -> Option<Hit> {
     let (num, n) = number(w)?;
+    // A lone "một" before a unit is "a" or "per" ("hai mươi nghìn đồng một lít").
+    if n == 1 && w[0] == "một" {
+        return None;
+    }
     let rest = &w[n..];
     for (name, symbol) in CURRENCIES {
         if let Some(k) = spoken(rest, name) {

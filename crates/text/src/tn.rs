@@ -221,13 +221,26 @@ fn read_core(core: &str, prev: &[String]) -> Option<String> {
     {
         return Some(format!("{x} đến {y}"));
     }
+    // Per: "150.000đ/người" -> "... đồng một người".
+    if let Some((a, b)) = core.split_once('/')
+        && !b.is_empty()
+        && b.chars().all(char::is_alphabetic)
+        && amount_with_unit(core).is_none()
+        && let Some(x) = read_core(a, prev)
+    {
+        return Some(format!("{x} một {b}"));
+    }
     // Fraction "2/3".
     if let Some((a, b)) = core.split_once('/')
         && let (Some(x), Some(y)) = (number_words(a), number_words(b))
     {
         return Some(format!("{x} phần {y}"));
     }
-    // Amount with a unit or currency attached: "12kg", "2$", "0,01€", "50.000đ".
+    amount_with_unit(core)
+}
+
+/// An amount with its unit or currency attached: "12kg", "2$", "0,01€", "50.000đ", "200km/h".
+fn amount_with_unit(core: &str) -> Option<String> {
     let split = core.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',' || c == '-')).unwrap_or(core.len());
     let (num, suffix) = core.split_at(split);
     let n = number_words(num)?;
