@@ -39,6 +39,7 @@ test: setup testdata lint
 # Needs WHISPER_CLI=/path/to/whisper-cli (see bench/README.md).
 bench: setup testdata
 	bash bench/stt.sh
+	bash bench/text.sh
 
 clean-cache:
 	rm -rf $(CACHE)

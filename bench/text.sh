@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Text normalization benchmark: lines per second on one core (taskset -c 0) for ITN and TN over
+# a transcript-like corpus, and, when NEMO_PYTHON points at a Python with nemo-text-processing,
+# NVIDIA NeMo's Vietnamese grammars on the same lines side by side (and how often the two agree).
+#
+# Corpus: the spoken (ITN) and written (TN) inputs of crates/text/tests/cases plus the six vieneu
+# transcripts, shuffled with a fixed seed and repeated to LINES lines (default 20000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE="${CACHE:-$HOME/.cache/sokuji}"
+: "${CARGO_TARGET_DIR:=$CACHE/target}" "${SOKUJI_TESTDATA:=$CACHE/testdata}"
+SOKUJI="$CARGO_TARGET_DIR/release/sokuji"
+LINES="${LINES:-20000}"
+RUNS="${RUNS:-5}"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+python3 - "$out" "$LINES" "$SOKUJI_TESTDATA" <<'PY'
+import glob, os, random, sys
+out, n, data = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def inputs(mode):
+    lines = []
+    for f in sorted(glob.glob(f"crates/text/tests/cases/{mode}/*.txt")):
+        for l in open(f, encoding="utf-8"):
+            if "~" in l and not l.startswith("#"):
+                lines.append(l.split("~")[0])
+    return lines
+prose = [open(f, encoding="utf-8").read().strip() for f in sorted(glob.glob(os.path.join(data, "vieneu", "*.txt")))]
+rng = random.Random(7)
+for mode in ("itn", "tn"):
+    base = inputs(mode) + [p.lower() if mode == "itn" else p for p in prose]
+    lines = [rng.choice(base) for _ in range(n)]
+    open(os.path.join(out, mode + ".txt"), "w", encoding="utf-8").write("\n".join(lines) + "\n")
+    open(os.path.join(out, mode + "-cases.txt"), "w", encoding="utf-8").write("\n".join(inputs(mode)) + "\n")
+PY
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+echo "corpus: $LINES lines per mode; $RUNS runs; one core (taskset -c 0); medians"
+echo
+echo "| engine | mode | lines/s | ms/line |"
+echo "|---|---|---|---|"
+for mode in itn tn; do
+  for r in $(seq 1 "$RUNS"); do
+    /usr/bin/time -f "%e" -o "$out/t" taskset -c 0 "$SOKUJI" text "$mode" < "$out/$mode.txt" > /dev/null
+    cat "$out/t"
+  done | median > "$out/m"
+  python3 -c "import sys; s=float(open(sys.argv[1]).read()); n=int(sys.argv[2]); print(f'| sokuji | {sys.argv[3]} | {n/s:,.0f} | {s/n*1000:.4f} |')" "$out/m" "$LINES" "$mode"
+done
+
+if [ -n "${NEMO_PYTHON:-}" ]; then
+  for mode in itn tn; do
+    taskset -c 0 "$NEMO_PYTHON" - "$out" "$mode" "$SOKUJI" <<'PY'
+import subprocess, sys, time
+out, mode, sokuji = sys.argv[1], sys.argv[2], sys.argv[3]
+if mode == "itn":
+    from nemo_text_processing.inverse_text_normalization.inverse_normalize import InverseNormalizer
+    eng = InverseNormalizer(lang="vi")
+    f = lambda l: eng.inverse_normalize(l, verbose=False)
+else:
+    from nemo_text_processing.text_normalization.normalize import Normalizer
+    eng = Normalizer(input_case="cased", lang="vi")
+    f = lambda l: eng.normalize(l, verbose=False)
+def safe(l):
+    try:
+        return f(l)
+    except Exception:
+        return None
+lines = open(f"{out}/{mode}.txt", encoding="utf-8").read().splitlines()[:1000]
+safe(lines[0])  # grammars loaded and cached before timing
+t = time.perf_counter()
+failed = sum(1 for l in lines if safe(l) is None)
+s = time.perf_counter() - t
+print(f"| NeMo | {mode} | {len(lines)/s:,.0f} | {s/len(lines)*1000:.4f} |" + (f" ({failed} lines raised)" if failed else ""))
+cases = open(f"{out}/{mode}-cases.txt", encoding="utf-8").read().splitlines()
+ours = subprocess.run([sokuji, "text", mode], input="\n".join(cases) + "\n", capture_output=True, text=True).stdout.splitlines()
+same = sum(1 for c, o in zip(cases, ours) if (safe(c) or "").strip() == o.strip())
+print(f"|   | {mode}: NeMo and Sokuji agree on {same} of {len(cases)} case inputs | | |")
+PY
+  done
+fi
