@@ -33,7 +33,6 @@ fn invalid(e: SymError) -> Error {
 }
 
 fn decode_source(source: Box<dyn MediaSource>, ext: Option<&str>, progress: &mut dyn FnMut(f32)) -> Result<Audio> {
-    let total = source.byte_len().unwrap_or(0);
     let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = ext {
@@ -93,8 +92,6 @@ fn decode_source(source: Box<dyn MediaSource>, ext: Option<&str>, progress: &mut
         out.extend(r.push(&mono));
         if let Some(n) = n_frames.filter(|n| *n > 0) {
             progress((decoded_frames as f32 / n as f32).min(1.0));
-        } else if total > 0 {
-            progress(0.0);
         }
     }
     let Some(mut r) = resampler else {
