@@ -8,7 +8,8 @@
 //! class around it (a date, time, amount, measure) makes it a number.
 use crate::number::{digit, parse_cardinal};
 
-/// One word of the line: the text before it (spaces), leading and trailing punctuation.
+/// One word of the line: the spaces before it, its leading punctuation, the word itself, its
+/// trailing punctuation, and the word in lower case for matching.
 struct Token<'a> {
     space: &'a str,
     lead: &'a str,
@@ -54,15 +55,23 @@ type Hit = (String, usize);
 /// Inverse-normalizes one line.
 pub fn inverse_normalize(line: &str) -> String {
     let tokens = tokenize(line);
-    // A phrase cannot run across punctuation: each token's words end where it has trailing
-    // punctuation, so matchers see only words up to the next such boundary.
+    // A phrase never runs across punctuation, so none is lost: matchers see the words up to the
+    // first one with trailing punctuation, or before the next one with leading punctuation.
     let lower: Vec<&str> = tokens.iter().map(|t| t.lower.as_str()).collect();
     let mut out = String::with_capacity(line.len());
     let mut i = 0;
     while i < tokens.len() {
         let stop = (i..tokens.len())
-            .find(|&j| !tokens[j].trail.is_empty() || tokens[j].core.is_empty())
-            .map_or(tokens.len(), |j| j + 1);
+            .find_map(|j| {
+                if j > i && !tokens[j].lead.is_empty() {
+                    Some(j)
+                } else if !tokens[j].trail.is_empty() || tokens[j].core.is_empty() {
+                    Some(j + 1)
+                } else {
+                    None
+                }
+            })
+            .unwrap_or(tokens.len());
         let t = &tokens[i];
         match (!t.core.is_empty()).then(|| classify(&lower[i..stop])).flatten() {
             Some((text, n)) if n > 0 => {

@@ -45,3 +45,22 @@ proptest! {
         prop_assert_eq!(number::parse_cardinal(&words), Some((n, words.len())));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Inverse normalization rewrites words, never punctuation: every non-alphanumeric, non-space
+    /// character of the input survives, in order (numbers may add ":" "." "/" "%" and symbols).
+    #[test]
+    fn itn_keeps_punctuation(words in proptest::collection::vec(proptest::sample::select(VOCAB), 0..16), marks in proptest::collection::vec(proptest::sample::select(&["\"", "(", ")", "!", "?", ";"][..]), 0..16)) {
+        let mut line = String::new();
+        for (i, w) in words.iter().enumerate() {
+            if let Some(m) = marks.get(i) { line.push_str(m); }
+            line.push_str(w);
+            line.push(' ');
+        }
+        let out = inverse_normalize(&line);
+        let kept = |s: &str| s.chars().filter(|c| matches!(c, '"' | '(' | ')' | '!' | '?' | ';')).collect::<String>();
+        prop_assert_eq!(kept(&line), kept(&out));
+    }
+}
