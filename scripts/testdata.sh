@@ -2,7 +2,8 @@
 # Prepares the speech the tests and benchmarks run on, in $SOKUJI_TESTDATA:
 #   vieneu/NAME.wav + NAME.txt   six real Vietnamese recordings with transcripts (PyPI vieneu==3.8.3)
 #   en/NN.wav + NN.txt           English sentences synthesized with espeak-ng
-#   mixed-60s.wav                ~62 s of Vietnamese with English in the middle, for benchmarks
+#   mixed-60s.wav                ~70 s of Vietnamese with English in the middle, for benchmarks
+#   venv/                        a Python with the official OpenAI SDK, to test the compatible API
 # A second run is a no-op.
 set -euo pipefail
 D="${SOKUJI_TESTDATA:-$HOME/.cache/sokuji/testdata}"
@@ -62,5 +63,9 @@ if [ ! -f "$D/mixed-60s.wav" ]; then
   done
   sox "${parts[@]}" "$D/mixed-60s.wav"
   rm -rf "$tmp"
+fi
+if [ ! -x "$D/venv/bin/python" ] || ! "$D/venv/bin/python" -c 'import openai' 2>/dev/null; then
+  python3 -m venv "$D/venv"
+  "$D/venv/bin/pip" install -q 'openai==3.54.0'
 fi
 echo "test data ready in $D"

@@ -305,3 +305,32 @@ async fn long_continuous_speech_is_cut_at_committed_words() {
     let wer = word_error_rate(&reference, &joined);
     assert!(wer < 0.4, "WER {wer} over {total:.1} s: {joined}");
 }
+
+#[tokio::test]
+async fn stream_float32_stereo_44k() {
+    let (_server, mut client) = start().await;
+    let (a, reference) = vieneu("ly");
+    // 44.1 kHz stereo float32 by linear interpolation of the 16 kHz recording.
+    let audio = [silence(0.3), a, silence(1.0)].concat();
+    let ratio = 16_000.0 / 44_100.0;
+    let n = (audio.len() as f64 / ratio) as usize;
+    let mut pcm = Vec::with_capacity(n * 8);
+    for i in 0..n {
+        let x = i as f64 * ratio;
+        let (k, f) = (x as usize, (x - x.floor()) as f32);
+        let s = audio[k] + (audio.get(k + 1).copied().unwrap_or(0.0) - audio[k]) * f;
+        pcm.extend(s.to_le_bytes());
+        pcm.extend(s.to_le_bytes());
+    }
+    let chunks: Vec<AudioChunk> = pcm.chunks(8 * 4410).map(|c| chunk(c.to_vec(), 44_100, 2, "float32")).collect();
+    let mut res = client.transcribe_stream(tokio_stream::iter(chunks)).await.expect("stream").into_inner();
+    let mut finals = Vec::new();
+    while let Some(r) = res.next().await {
+        let r = r.expect("result");
+        if r.is_final {
+            finals.push(r.text);
+        }
+    }
+    assert_eq!(finals.len(), 1, "{finals:?}");
+    assert!(word_error_rate(&reference, &finals[0]) < 0.4, "{}", finals[0]);
+}

@@ -1,0 +1,29 @@
+"""Calls Sokuji through the official OpenAI Python SDK, unchanged; prints what came back as JSON."""
+import json
+import sys
+
+from openai import OpenAI
+
+base_url, speech, english = sys.argv[1], sys.argv[2], sys.argv[3]
+client = OpenAI(base_url=base_url, api_key="not-needed", max_retries=0)
+with open(speech, "rb") as f:
+    verbose = client.audio.transcriptions.create(
+        model="whisper-1",
+        file=f,
+        language="vi",
+        response_format="verbose_json",
+        timestamp_granularities=["word", "segment"],
+    )
+with open(speech, "rb") as f:
+    plain = client.audio.transcriptions.create(model="whisper-1", file=f, response_format="text")
+with open(english, "rb") as f:
+    translated = client.audio.translations.create(model="whisper-1", file=f)
+print(json.dumps({
+    "text": verbose.text,
+    "language": verbose.language,
+    "duration": verbose.duration,
+    "words": [{"word": w.word, "start": w.start, "end": w.end} for w in (verbose.words or [])],
+    "segments": len(verbose.segments or []),
+    "plain": plain,
+    "translated": translated.text,
+}))
