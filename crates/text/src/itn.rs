@@ -78,7 +78,16 @@ pub fn inverse_normalize(line: &str) -> String {
                 let last = &tokens[i + n - 1];
                 out.push_str(t.space);
                 out.push_str(t.lead);
-                out.push_str(&text);
+                // "Ngày hai…" keeps its capital: "Ngày 2…".
+                let capital = t.core.chars().next().is_some_and(char::is_uppercase);
+                let mut chars = text.chars();
+                match chars.next() {
+                    Some(c) if capital && c.is_lowercase() => {
+                        out.extend(c.to_uppercase());
+                        out.push_str(chars.as_str());
+                    }
+                    _ => out.push_str(&text),
+                }
                 out.push_str(last.trail);
                 i += n;
             }
@@ -206,6 +215,11 @@ fn date(w: &[&str]) -> Option<Hit> {
     let mut i = 0;
     if let Some(day_word @ ("ngày" | "mùng" | "mồng")) = w.first().copied() {
         let (d, n) = parse_cardinal(&w[1..]).filter(|(d, _)| (1..=31).contains(d))?;
+        // "ngày một" alone is "a day" ("năm ngày một tuần"); a lone digit is a day of the month
+        // only with its month, or after "mùng".
+        if day_word == "ngày" && n == 1 && d < 10 && w.get(1 + n) != Some(&"tháng") {
+            return None;
+        }
         out.push(format!("{day_word} {d}"));
         i = 1 + n;
     }
@@ -334,6 +348,14 @@ fn spoken(w: &[&str], name: &str) -> Option<usize> {
 /// "không phẩy không một ơ rô" -> "0.01€"; "năm phần trăm" -> "5%".
 fn measure_or_money(w: &[&str]) -> Option<Hit> {
     let (num, n) = number(w)?;
+    // Heights: "một mét bảy mươi" -> "1m70".
+    if w.get(n) == Some(&"mét")
+        && !num.contains('.')
+        && let Some((cm, k)) = parse_cardinal(&w[n + 1..]).filter(|(cm, _)| (1..100).contains(cm))
+        && !UNITS.iter().chain(CURRENCIES).any(|(name, _)| spoken(&w[n + 1 + k..], name).is_some())
+    {
+        return Some((format!("{num}m{cm:02}"), n + 1 + k));
+    }
     // A lone "một" before a unit is "a" or "per" ("hai mươi nghìn đồng một lít").
     if n == 1 && w[0] == "một" {
         return None;

@@ -50,6 +50,10 @@ fn below_100(w: &[&str]) -> Option<(u64, usize)> {
                 None => Some((tens * 10, 2)),
             }
         }
+        // Spoken short form without "mươi": "hai lăm" 25, "sáu lăm" 65, "ba tư" 34, "hai mốt" 21.
+        [d, u @ ("mốt" | "tư" | "lăm"), ..] if unit(d, false).is_some_and(|t| t >= 2) => {
+            Some((unit(d, false)? * 10 + unit(u, true)?, 2))
+        }
         [d, ..] => unit(d, false).map(|u| (u, 1)).or_else(|| (*d == "không").then_some((0, 1))),
         [] => None,
     }

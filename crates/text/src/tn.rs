@@ -215,9 +215,9 @@ fn read_core(core: &str, prev: &[String]) -> Option<String> {
             return Some(format!("{n} {spoken}"));
         }
     }
-    // Range: "3-5", "10-20%", "2010-2015".
+    // Range: "3-5", "10-20%", "2010-2015", "8:00-17:00".
     if let Some((a, b)) = core.split_once(['-', '–'])
-        && let (Some(x), Some(y)) = (number_words(a), read_core(b, &[]))
+        && let (Some(x), Some(y)) = (read_core(a, &[]), read_core(b, &[]))
     {
         return Some(format!("{x} đến {y}"));
     }
