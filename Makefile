@@ -8,8 +8,9 @@ export SOKUJI_MODEL_DIR ?= $(CACHE)/models
 export SOKUJI_TESTDATA  ?= $(CACHE)/testdata
 SOKUJI := $(CARGO_TARGET_DIR)/release/sokuji
 LISTEN ?= 127.0.0.1:8000
+FUZZ_SECONDS ?= 60
 
-.PHONY: run setup deps build models testdata test lint unit bench clean-cache
+.PHONY: run setup deps build models testdata test lint bench fuzz clean-cache
 
 run: setup
 	$(SOKUJI) serve --listen $(LISTEN)
@@ -40,6 +41,11 @@ test: setup testdata lint
 bench: setup testdata
 	bash bench/stt.sh
 	bash bench/text.sh
+
+# libFuzzer over the text normalizers (cargo install cargo-fuzz). This machine has only a stable
+# toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass its -Z flags; no sanitizer runtime, so none.
+fuzz:
+	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none text_normalize -- -max_total_time=$(FUZZ_SECONDS)
 
 clean-cache:
 	rm -rf $(CACHE)
