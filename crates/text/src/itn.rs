@@ -110,7 +110,7 @@ fn classify(w: &[&str]) -> Option<Hit> {
         .or_else(|| ordinal(w))
         .or_else(|| measure_or_money(w))
         .or_else(|| fraction(w))
-        .or_else(|| decimal(w).map(|(s, n, _)| (s, n)))
+        .or_else(|| decimal(w))
         .or_else(|| digit_run(w, 3))
         .or_else(|| cardinal(w))
 }
@@ -123,15 +123,14 @@ fn cardinal(w: &[&str]) -> Option<Hit> {
 
 /// Any number, however short: for the classes whose context makes it one.
 fn number(w: &[&str]) -> Option<Hit> {
-    if let Some((s, n, _)) = decimal(w) {
-        return Some((s, n));
-    }
-    let run = digit_run(w, 2);
-    let card = parse_cardinal(w).map(|(v, n)| (v.to_string(), n));
-    match (run, card) {
-        (Some(r), Some(c)) if r.1 > c.1 => Some(r),
-        (_, Some(c)) => Some(c),
-        (r, None) => r,
+    decimal(w).or_else(|| longer(parse_cardinal(w).map(|(v, n)| (v.to_string(), n)), digit_run(w, 2)))
+}
+
+/// The reading that covers more words; `a` on a tie.
+fn longer(a: Option<Hit>, b: Option<Hit>) -> Option<Hit> {
+    match (a, b) {
+        (Some(a), Some(b)) if b.1 > a.1 => Some(b),
+        (a, b) => a.or(b),
     }
 }
 
@@ -158,7 +157,7 @@ fn digit_run(w: &[&str], min: usize) -> Option<Hit> {
 }
 
 /// "ba phẩy mười bốn" / "ba phẩy một bốn" -> "3.14"; "không phẩy không một" -> "0.01".
-fn decimal(w: &[&str]) -> Option<(String, usize, f64)> {
+fn decimal(w: &[&str]) -> Option<Hit> {
     let (int, n) = parse_cardinal(w)?;
     if w.get(n) != Some(&"phẩy") {
         return None;
@@ -169,15 +168,8 @@ fn decimal(w: &[&str]) -> Option<(String, usize, f64)> {
     // number ("ba mươi tư phẩy năm triệu" is "34.5 triệu").
     let is_scale = |x: &&str| matches!(*x, "nghìn" | "ngàn" | "triệu" | "tỷ" | "tỉ");
     let card = parse_cardinal(rest).filter(|(v, m)| (*m > 1 || *v >= 10) && !rest[..*m].iter().any(is_scale));
-    let (frac, m) = match (run, card) {
-        (Some(r), Some(c)) if c.1 > r.1 => (c.0.to_string(), c.1),
-        (Some(r), _) => r,
-        (None, Some(c)) => (c.0.to_string(), c.1),
-        (None, None) => return None,
-    };
-    let s = format!("{int}.{frac}");
-    let v = s.parse().unwrap_or(0.0);
-    Some((s, n + 1 + m, v))
+    let (frac, m) = longer(run, card.map(|(v, n)| (v.to_string(), n)))?;
+    Some((format!("{int}.{frac}"), n + 1 + m))
 }
 
 /// "thứ mười lăm" -> "thứ 15"; small ordinals ("thứ nhất", "thứ hai" = Monday) stay words.
@@ -202,10 +194,7 @@ fn month(w: &[&str]) -> Option<(u64, usize)> {
 fn year(w: &[&str]) -> Option<(String, usize)> {
     let card = parse_cardinal(w).filter(|(v, n)| *n > 1 && *v >= 100 && *v <= 9999).map(|(v, n)| (v.to_string(), n));
     let run = digit_run(w, 4).filter(|(s, _)| s.len() == 4);
-    match (card, run) {
-        (Some(c), Some(r)) => Some(if r.1 > c.1 { r } else { c }),
-        (c, r) => c.or(r),
-    }
+    longer(card, run)
 }
 
 /// Dates: "ngày hai mươi tư tháng bảy năm hai nghìn không trăm mười ba" -> "ngày 24 tháng 7 năm

@@ -25,7 +25,11 @@ pub fn normalize(line: &str) -> String {
         let (word, next) = rest.split_at(end);
         rest = next;
         let spoken = read_word(word, &prev);
-        prev.push(word.to_lowercase());
+        // Context is the last two words, without opening punctuation ("(ngày 2/9)").
+        if prev.len() == 2 {
+            prev.remove(0);
+        }
+        prev.push(word.trim_start_matches(LEAD).to_lowercase());
         match spoken {
             Some(s) => out.push_str(&s),
             None => out.push_str(word),
@@ -73,28 +77,23 @@ fn number_words(s: &str) -> Option<String> {
     {
         return None;
     }
-    let groups: Vec<&str> = s.split('.').collect();
-    let thousands = groups.len() > 1 && groups[1..].iter().all(|g| g.len() == 3 && !g.contains(','))
-        || (groups.len() > 1
-            && groups[1..groups.len() - 1].iter().all(|g| g.len() == 3)
-            && groups.last().is_some_and(|g| g.split(',').next().is_some_and(|x| x.len() == 3)));
-    let (int, frac) = if thousands {
-        let joined = groups.concat();
-        match joined.split_once(',') {
-            Some((i, f)) => (i.to_string(), Some(f.to_string())),
-            None => (joined, None),
-        }
-    } else {
-        let sep = if s.contains(',') { ',' } else { '.' };
-        match s.split_once(sep) {
-            Some((i, f)) => (i.to_string(), Some(f.to_string())),
-            None => (s.to_string(), None),
-        }
+    // The decimal comma first; then "." either groups thousands (every group after the first
+    // has three digits) or, alone and without a comma, is a decimal point.
+    let (int_part, frac) = match s.split_once(',') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
     };
-    if int.is_empty()
-        || frac.as_ref().is_some_and(|f| f.is_empty() || !f.chars().all(|c| c.is_ascii_digit()))
-        || !int.chars().all(|c| c.is_ascii_digit())
-    {
+    let groups: Vec<&str> = int_part.split('.').collect();
+    let (int, frac) = if groups.len() == 1 {
+        (int_part.to_string(), frac)
+    } else if groups[1..].iter().all(|g| g.len() == 3) {
+        (groups.concat(), frac)
+    } else if groups.len() == 2 && frac.is_none() {
+        (groups[0].to_string(), Some(groups[1]))
+    } else {
+        return None;
+    };
+    if int.is_empty() || frac.is_some_and(|f| f.is_empty() || !f.chars().all(|c| c.is_ascii_digit())) {
         return None;
     }
     let mut out = String::new();
@@ -106,9 +105,9 @@ fn number_words(s: &str) -> Option<String> {
         out.push_str(" phẩy ");
         // "3,14" -> "mười bốn"; "0,05" and long fractions -> digit by digit.
         if f.starts_with('0') || f.len() > 2 {
-            out.push_str(&spell_digits(&f));
+            out.push_str(&spell_digits(f));
         } else {
-            out.push_str(&int_words(&f));
+            out.push_str(&int_words(f));
         }
     }
     Some(out)

@@ -1,5 +1,5 @@
 //! `sokuji text itn|tn|tone`: one line in, one line out, flushed per line, for pipes.
-use sokuji_text::{ToneStyle, inverse_normalize, normalize, normalize_tones};
+use sokuji_text::{Mode, ToneStyle, normalize_line};
 use std::io::{BufRead, Write};
 
 #[derive(clap::Subcommand)]
@@ -26,13 +26,10 @@ pub struct Args {
 }
 
 pub fn run(c: Command) -> anyhow::Result<()> {
-    let f: Box<dyn Fn(&str) -> String> = match c {
-        Command::Itn(_) => Box::new(|l| inverse_normalize(&normalize_tones(l, ToneStyle::Classic))),
-        Command::Tn(_) => Box::new(|l| normalize(&normalize_tones(l, ToneStyle::Classic))),
-        Command::Tone { modern, .. } => {
-            let style = if modern { ToneStyle::Modern } else { ToneStyle::Classic };
-            Box::new(move |l| normalize_tones(l, style))
-        }
+    let (mode, style) = match c {
+        Command::Itn(_) => (Mode::Itn, ToneStyle::Classic),
+        Command::Tn(_) => (Mode::Tn, ToneStyle::Classic),
+        Command::Tone { modern, .. } => (Mode::Tone, if modern { ToneStyle::Modern } else { ToneStyle::Classic }),
     };
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
@@ -50,7 +47,7 @@ pub fn run(c: Command) -> anyhow::Result<()> {
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
         let line = std::str::from_utf8(bytes)
             .map_err(|e| anyhow::anyhow!("invalid_request: line {n} is not valid UTF-8 ({e})"))?;
-        out.write_all(f(line).as_bytes())?;
+        out.write_all(normalize_line(line, mode, style).as_bytes())?;
         if had_newline {
             out.write_all(b"\n")?;
         }

@@ -42,7 +42,8 @@ pub fn window(
     p.set_translate(o.task == Task::Translate);
     p.set_language(Some(language.unwrap_or("auto")));
     p.set_no_context(true);
-    p.set_token_timestamps(true);
+    // Only words need per-token times; segments carry their own.
+    p.set_token_timestamps(o.word_timestamps);
     p.set_suppress_nst(true);
     p.set_print_special(false);
     p.set_print_progress(false);
@@ -89,13 +90,12 @@ pub fn window(
             tracing::debug!(%text, no_speech, mean_logprob, mean_probability, "dropped a segment as hallucination");
             continue;
         }
-        let words = group(&tokens);
         let segment = Segment {
             id: 0,
             start: w.offset + seg.start_timestamp() as f64 / 100.0,
             end: (w.offset + seg.end_timestamp() as f64 / 100.0).min(w.offset + w.audio.duration_secs()),
             text,
-            words: if o.word_timestamps { words } else { Vec::new() },
+            words: if o.word_timestamps { group(&tokens) } else { Vec::new() },
             no_speech_probability: seg.no_speech_probability(),
             language: lang.clone(),
         };

@@ -124,27 +124,23 @@ impl Inner {
         } else {
             group_regions(&detect_speech(samples, &EndpointConfig::default(), 0.25))
         };
-        let mut state = self.take_state()?;
-        let mut segments = Vec::new();
-        let mut result = Ok(());
         let report = |t: f64| {
             if let Some(p) = &o.progress {
                 (p.0)((t / duration.max(1e-9)).clamp(0.0, 1.0) as f32);
             }
         };
-        for (start, end) in windows {
-            report(start);
-            let w = Window { audio: audio.slice_secs(start, end), offset: start };
-            match decode::window(&mut state, &self.ctx, &w, o, language.as_deref(), self.threads) {
-                Ok(mut s) => segments.append(&mut s),
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
+        let mut state = self.take_state()?;
+        let decoded: Result<Vec<_>> = windows
+            .into_iter()
+            .map(|(start, end)| {
+                report(start);
+                let w = Window { audio: audio.slice_secs(start, end), offset: start };
+                decode::window(&mut state, &self.ctx, &w, o, language.as_deref(), self.threads)
+            })
+            .collect();
+        // The state goes back to the pool whether or not a window failed.
         self.put_state(state);
-        result?;
+        let segments = decoded?.into_iter().flatten().collect();
         report(duration);
         Ok(decode::assemble(segments, duration, language))
     }

@@ -87,6 +87,25 @@ fn secs(samples: u64) -> f64 {
     samples as f64 / f64::from(SAMPLE_RATE)
 }
 
+/// A final result: committed whole, by definition. Language, confidence and timing are the
+/// caller's to fill in.
+fn final_event(segment_id: u64, words: &[String], (start, end): (u64, u64), detail: Vec<Word>) -> StreamEvent {
+    let text = words.join(" ");
+    StreamEvent {
+        segment_id,
+        is_final: true,
+        committed: text.clone(),
+        text,
+        stability: 1.0,
+        language: String::new(),
+        confidence: 0.0,
+        start: secs(start),
+        end: secs(end),
+        words: detail,
+        processing_ms: 0.0,
+    }
+}
+
 fn samples(secs: f64) -> u64 {
     (secs.max(0.0) * f64::from(SAMPLE_RATE)) as u64
 }
@@ -266,24 +285,16 @@ impl StreamSession {
         if self.options.language_hint().is_none() {
             self.language = None;
         }
-        let id = self.segment_id;
-        self.segment_id += 1;
+        // The id is spent even when nothing is said: interim results may have used it.
+        let id = self.next_segment_id();
         if final_words.is_empty() {
             return Ok(Vec::new());
         }
-        let text = final_words.join(" ");
         Ok(vec![StreamEvent {
-            segment_id: id,
-            is_final: true,
-            committed: text.clone(),
-            text,
-            stability: 1.0,
             language: t.language,
             confidence: t.confidence,
-            start: secs(start),
-            end: secs(end),
-            words,
             processing_ms: ms,
+            ..final_event(id, &final_words, (start, end), words)
         }])
     }
 
@@ -305,22 +316,18 @@ impl StreamSession {
         self.agreement.drain_committed(committed.len());
         self.last_words.clear();
         self.utterance = Some(cut);
-        let id = self.segment_id;
-        self.segment_id += 1;
-        let text = committed.join(" ");
+        let id = self.next_segment_id();
+        let confidence = words.iter().map(|w| w.probability).sum::<f32>() / words.len().max(1) as f32;
         Ok(vec![StreamEvent {
-            segment_id: id,
-            is_final: true,
-            committed: text.clone(),
-            text,
-            stability: 1.0,
             language: self.language.clone().unwrap_or_default(),
-            confidence: words.iter().map(|w| w.probability).sum::<f32>() / words.len().max(1) as f32,
-            start: secs(start),
-            end: secs(cut),
-            words,
-            processing_ms: 0.0,
+            confidence,
+            ..final_event(id, &committed, (start, cut), words)
         }])
+    }
+
+    fn next_segment_id(&mut self) -> u64 {
+        self.segment_id += 1;
+        self.segment_id - 1
     }
 
     /// Drops audio no open utterance needs, keeping the pre-roll.

@@ -1,6 +1,6 @@
 //! `TextNormalizer` over the pure `sokuji-text` crate.
 use sokuji_core::{Error, ErrorCode, NormalizeMode, Result, TextNormalizer};
-use sokuji_text::{ToneStyle, inverse_normalize, normalize, normalize_tones};
+use sokuji_text::{Mode, ToneStyle, normalize_line};
 
 /// A text is refused above this size: normalization is linear, but a text is a transcript, not a book.
 pub const MAX_TEXT_BYTES: usize = 1 << 20;
@@ -27,14 +27,12 @@ impl TextNormalizer for VietnameseNormalizer {
             return Err(Error::new(ErrorCode::UploadTooLarge, format!("a text is longer than {MAX_TEXT_BYTES} bytes")));
         }
         let style = if modern { ToneStyle::Modern } else { ToneStyle::Classic };
-        let line = |l: &str| {
-            let toned = normalize_tones(l, style);
-            match mode {
-                NormalizeMode::Itn => inverse_normalize(&toned),
-                NormalizeMode::Tn => normalize(&toned),
-                NormalizeMode::Tone => toned,
-            }
+        let mode = match mode {
+            NormalizeMode::Itn => Mode::Itn,
+            NormalizeMode::Tn => Mode::Tn,
+            NormalizeMode::Tone => Mode::Tone,
         };
+        let line = |l: &str| normalize_line(l, mode, style);
         // Each line on its own: a newline never joins two sentences.
         Ok(texts.iter().map(|t| t.split('\n').map(line).collect::<Vec<_>>().join("\n")).collect())
     }
