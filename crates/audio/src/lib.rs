@@ -4,12 +4,14 @@
 //! Never panics on input: malformed audio is an `invalid_audio` error naming what was wrong.
 
 pub mod decode;
+pub mod encode;
 pub mod pcm;
 pub mod resample;
 pub mod vad;
 pub mod wav;
 
 pub use decode::{decode_bytes, decode_file};
+pub use encode::{OutputFormat, encode};
 pub use pcm::{PcmFormat, PcmSpec};
 pub use resample::StreamResampler;
 pub use vad::VoiceDetector;

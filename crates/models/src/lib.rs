@@ -8,5 +8,5 @@ pub mod catalog;
 pub mod convert;
 pub mod fetch;
 
-pub use catalog::{CATALOG, ModelSpec, find};
+pub use catalog::{CATALOG, Format, Kind, ModelSpec, find};
 pub use fetch::{FetchError, Progress, ensure, model_path};

@@ -16,5 +16,13 @@ pub mod text {
     tonic::include_proto!("sokuji.text");
 }
 
+pub mod translation {
+    tonic::include_proto!("sokuji.translation");
+}
+
+pub mod tts {
+    tonic::include_proto!("sokuji.tts");
+}
+
 /// Encoded `FileDescriptorSet` of every contract, served by gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sokuji_descriptor.bin"));
