@@ -109,3 +109,22 @@ mod tests {
         assert_eq!(OutputFormat::parse("mp3").expect_err("mp3").code, ErrorCode::UnsupportedFormat);
     }
 }
+
+/// A WAV header for a stream of unknown length (16-bit mono): sizes set to the maximum, as
+/// streaming servers do; players read until the connection ends.
+pub fn streaming_wav_header(sample_rate: u32) -> Vec<u8> {
+    let mut h = Vec::with_capacity(44);
+    h.extend_from_slice(b"RIFF");
+    h.extend_from_slice(&u32::MAX.to_le_bytes());
+    h.extend_from_slice(b"WAVEfmt ");
+    h.extend_from_slice(&16u32.to_le_bytes());
+    h.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    h.extend_from_slice(&1u16.to_le_bytes()); // mono
+    h.extend_from_slice(&sample_rate.to_le_bytes());
+    h.extend_from_slice(&(sample_rate * 2).to_le_bytes());
+    h.extend_from_slice(&2u16.to_le_bytes());
+    h.extend_from_slice(&16u16.to_le_bytes());
+    h.extend_from_slice(b"data");
+    h.extend_from_slice(&u32::MAX.to_le_bytes());
+    h
+}

@@ -22,6 +22,34 @@ pub struct Config {
     pub stt_url: Option<String>,
     /// Remote text-normalization service (`SOKUJI_TEXT_URL`).
     pub text_url: Option<String>,
+    /// Translation engine (`TRANSLATION_PROVIDER`): `local` (GGUF model, default), `openai`
+    /// (any OpenAI-compatible chat endpoint), `deepl`, or `none`.
+    pub translation_provider: String,
+    /// Local translation model: catalog name or a path to a GGUF file (`SOKUJI_TRANSLATION_MODEL`).
+    pub translation_model: String,
+    /// Per-request translation timeout in seconds (`SOKUJI_TRANSLATION_TIMEOUT_SECS`, default 60).
+    pub translation_timeout_secs: u64,
+    /// Remote translation gRPC service; replaces the provider (`SOKUJI_TRANSLATION_URL`).
+    pub translation_url: Option<String>,
+    /// OpenAI-compatible base URL with its version path (`SOKUJI_OPENAI_BASE_URL`, e.g.
+    /// `http://127.0.0.1:8080/v1`), model name (`SOKUJI_OPENAI_MODEL`) and key (`OPENAI_API_KEY`).
+    pub openai_base_url: Option<String>,
+    pub openai_model: String,
+    #[serde(serialize_with = "mask")]
+    pub openai_api_key: Option<String>,
+    /// DeepL key (`DEEPL_API_KEY`) and endpoint override (`SOKUJI_DEEPL_URL`).
+    #[serde(serialize_with = "mask")]
+    pub deepl_api_key: Option<String>,
+    pub deepl_url: Option<String>,
+    /// Speech synthesis (`TTS_PROVIDER`): `local` (Piper voices + eSpeak NG, default), `espeak`
+    /// (eSpeak NG only) or `none`.
+    pub tts_provider: String,
+    /// Piper voices: catalog names or `.onnx` paths, comma-separated (`SOKUJI_PIPER_VOICES`).
+    pub piper_voices: Vec<String>,
+    /// ONNX Runtime shared library for Piper (`SOKUJI_ONNXRUNTIME`, default: the catalog's).
+    pub onnxruntime: PathBuf,
+    /// Remote TTS gRPC service; replaces the local voices (`SOKUJI_TTS_URL`).
+    pub tts_url: Option<String>,
     /// Python used to run pip for `models fetch` (`SOKUJI_PYTHON`, default `python3`).
     pub python: String,
 }
@@ -46,8 +74,9 @@ impl Config {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let cache = var("XDG_CACHE_HOME").map(PathBuf::from).unwrap_or_else(|| home().join(".cache"));
         let data = var("XDG_DATA_HOME").map(PathBuf::from).unwrap_or_else(|| home().join(".local/share"));
+        let model_dir = var("SOKUJI_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| cache.join("sokuji/models"));
         Ok(Self {
-            model_dir: var("SOKUJI_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| cache.join("sokuji/models")),
+            model_dir: model_dir.clone(),
             data_dir: var("SOKUJI_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| data.join("sokuji")),
             stt_model: var("SOKUJI_STT_MODEL").unwrap_or_else(|| "whisper-base".into()),
             stt_threads: parse("SOKUJI_STT_THREADS", cores)?,
@@ -55,15 +84,66 @@ impl Config {
             max_upload_bytes: parse("SOKUJI_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)?,
             stt_url: var("SOKUJI_STT_URL"),
             text_url: var("SOKUJI_TEXT_URL"),
+            translation_provider: var("TRANSLATION_PROVIDER").unwrap_or_else(|| "local".into()),
+            translation_model: var("SOKUJI_TRANSLATION_MODEL").unwrap_or_else(|| "qwen2.5-1.5b".into()),
+            translation_timeout_secs: parse("SOKUJI_TRANSLATION_TIMEOUT_SECS", 60)?,
+            translation_url: var("SOKUJI_TRANSLATION_URL"),
+            openai_base_url: var("SOKUJI_OPENAI_BASE_URL"),
+            openai_model: var("SOKUJI_OPENAI_MODEL").unwrap_or_else(|| "default".into()),
+            openai_api_key: var("OPENAI_API_KEY"),
+            deepl_api_key: var("DEEPL_API_KEY"),
+            deepl_url: var("SOKUJI_DEEPL_URL"),
+            tts_provider: var("TTS_PROVIDER").unwrap_or_else(|| "local".into()),
+            piper_voices: var("SOKUJI_PIPER_VOICES")
+                .unwrap_or_else(|| "piper-en-joe".into())
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            onnxruntime: match var("SOKUJI_ONNXRUNTIME") {
+                Some(p) => PathBuf::from(p),
+                None => catalog_path(&model_dir, "onnxruntime"),
+            },
+            tts_url: var("SOKUJI_TTS_URL"),
             python: var("SOKUJI_PYTHON").unwrap_or_else(|| "python3".into()),
         })
     }
 
     /// The ggml file of the configured STT model: a catalog name in the model dir, or a path.
     pub fn stt_model_path(&self) -> PathBuf {
-        match sokuji_models::find(&self.stt_model) {
-            Some(spec) => sokuji_models::model_path(&self.model_dir, spec),
-            None => PathBuf::from(&self.stt_model),
+        catalog_path(&self.model_dir, &self.stt_model)
+    }
+
+    pub fn translation_model_path(&self) -> PathBuf {
+        catalog_path(&self.model_dir, &self.translation_model)
+    }
+
+    /// The catalog models this configuration runs locally: what `models fetch` fetches by default.
+    pub fn local_models(&self) -> Vec<String> {
+        let mut names = vec![self.stt_model.clone()];
+        if self.translation_url.is_none() && self.translation_provider == "local" {
+            names.push(self.translation_model.clone());
         }
+        if self.tts_url.is_none() && self.tts_provider == "local" {
+            names.extend(self.piper_voices.iter().cloned());
+            names.push("onnxruntime".into());
+        }
+        names.retain(|n| sokuji_models::find(n).is_some());
+        names
+    }
+}
+
+/// A catalog name resolved in the model dir, or a path as given.
+pub fn catalog_path(model_dir: &std::path::Path, name_or_path: &str) -> PathBuf {
+    match sokuji_models::find(name_or_path) {
+        Some(spec) => sokuji_models::model_path(model_dir, spec),
+        None => PathBuf::from(name_or_path),
+    }
+}
+
+fn mask<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_str("***"),
+        None => s.serialize_none(),
     }
 }

@@ -18,6 +18,12 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Transcribe audio files.
     Transcribe(cmd::transcribe::Args),
+    /// Translate text (arguments, or stdin line by line).
+    Translate(cmd::translate::Args),
+    /// Synthesize speech to a file.
+    Speak(cmd::speak::Args),
+    /// List the voices.
+    Voices(cmd::speak::VoicesArgs),
     /// Vietnamese text normalization of stdin, line by line.
     #[command(subcommand)]
     Text(cmd::text::Command),
@@ -40,6 +46,9 @@ fn main() -> std::process::ExitCode {
     let result = config::Config::from_env().and_then(|cfg| match cli.command {
         Command::Serve(a) => cmd::serve::run(cfg, a),
         Command::Transcribe(a) => cmd::transcribe::run(cfg, a),
+        Command::Translate(a) => cmd::translate::run(cfg, a),
+        Command::Speak(a) => cmd::speak::run(cfg, a),
+        Command::Voices(a) => cmd::speak::voices(cfg, a),
         Command::Models(c) => cmd::models::run(cfg, c),
         Command::Text(c) => cmd::text::run(c),
         Command::Config(c) => cmd::config::run(cfg, c),

@@ -5,6 +5,7 @@
 
 pub mod audio;
 pub mod error;
+pub mod prompt;
 pub mod stream;
 pub mod stt;
 pub mod subtitle;

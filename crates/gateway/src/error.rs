@@ -34,3 +34,8 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A JSON body axum could not read, as `invalid_request`.
+pub fn bad_json(e: axum::extract::rejection::JsonRejection) -> ApiError {
+    ApiError::new(ErrorCode::InvalidRequest, format!("bad JSON body: {}", e.body_text()))
+}

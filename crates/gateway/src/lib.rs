@@ -1,5 +1,5 @@
 //! The HTTP gateway: Sokuji's REST API, the OpenAI-compatible audio API and health. It holds
-//! `Arc<dyn SpeechToText>` and never knows whether the engine is local or remote.
+//! `Arc<dyn Trait>` for every engine and never knows whether one is local or remote.
 //!
 //! Only this crate (and `proto`) knows wire formats; errors leave as
 //! `{"error":{"code","message"}}` with the status from the one error table.
@@ -9,7 +9,7 @@ pub mod routes;
 pub mod upload;
 
 use axum::{Router, extract::DefaultBodyLimit};
-use sokuji_core::{SpeechToText, TextNormalizer};
+use sokuji_core::{Error, ErrorCode, SpeechToText, Synthesizer, TextNormalizer, Translator};
 use std::{sync::Arc, time::Duration};
 use tower_http::trace::TraceLayer;
 
@@ -18,8 +18,28 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub stt: Arc<dyn SpeechToText>,
     pub text: Arc<dyn TextNormalizer>,
+    /// `None` when translation is switched off: its routes answer `engine_unavailable`.
+    pub translator: Option<Arc<dyn Translator>>,
+    /// `None` when speech output is switched off.
+    pub tts: Option<Arc<dyn Synthesizer>>,
     /// Largest accepted request body; larger uploads get `upload_too_large`.
     pub max_upload_bytes: usize,
+    /// Model ids listed by `GET /v1/models` (the configured STT and translation models).
+    pub model_names: Vec<String>,
+}
+
+impl AppState {
+    pub fn translator(&self) -> Result<&Arc<dyn Translator>, Error> {
+        self.translator.as_ref().ok_or_else(|| off("translation"))
+    }
+
+    pub fn tts(&self) -> Result<&Arc<dyn Synthesizer>, Error> {
+        self.tts.as_ref().ok_or_else(|| off("speech synthesis"))
+    }
+}
+
+fn off(what: &str) -> Error {
+    Error::new(ErrorCode::EngineUnavailable, format!("{what} is switched off in this server's configuration"))
 }
 
 /// The whole HTTP application, with its layers.
@@ -29,7 +49,10 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::stt::router())
         .merge(routes::openai::router())
+        .merge(routes::openai_speech::router())
         .merge(routes::text::router())
+        .merge(routes::translation::router())
+        .merge(routes::tts::router())
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(limit))

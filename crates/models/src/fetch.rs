@@ -55,7 +55,8 @@ pub fn model_path(dir: &Path, spec: &ModelSpec) -> PathBuf {
 }
 
 fn manifest_path(dir: &Path, spec: &ModelSpec) -> PathBuf {
-    dir.join(format!("{}.json", spec.file))
+    // Not "{file}.json": Piper keeps its voice config there.
+    dir.join(format!("{}.manifest.json", spec.file))
 }
 
 /// True when the converted file is there, complete, and from this converter and source.

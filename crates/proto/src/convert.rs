@@ -1,6 +1,9 @@
 //! Conversions between wire messages and domain types, and between `Status` and `Error`.
-use crate::{common, stt};
-use sokuji_core::{Error, ErrorCode, Segment, Task, TranscribeOptions, Transcript, Word};
+use crate::{common, stt, translation, tts};
+use sokuji_core::{
+    Error, ErrorCode, Segment, SynthesizeRequest, Task, TranscribeOptions, Transcript, TranslateRequest, Translation, Voice,
+    Word,
+};
 
 /// Metadata key that carries the machine error code next to the gRPC status.
 pub const ERROR_CODE_KEY: &str = "x-sokuji-error-code";
@@ -160,5 +163,132 @@ mod tests {
     fn options_reject_unknown_task() {
         let o = stt::TranscribeOptions { task: 7, ..Default::default() };
         assert!(options_from_request(None, Some(o)).is_err());
+    }
+}
+
+/// Seconds since the Unix epoch, for the seed contract's `timestamp` fields.
+pub fn now_timestamp() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+impl From<&Translation> for common::TranslationResult {
+    fn from(t: &Translation) -> Self {
+        Self {
+            original_text: t.original.clone(),
+            translated_text: t.text.clone(),
+            source_language: t.source.clone(),
+            target_language: t.target.clone(),
+            // Greedy decoding gives no calibrated confidence; 1.0 says "the engine's answer".
+            confidence: 1.0,
+            timestamp: now_timestamp(),
+            model_name: Some(t.model.clone()),
+            processing_time_ms: t.processing_ms,
+            source_detected: t.source_detected,
+        }
+    }
+}
+
+impl From<common::TranslationResult> for Translation {
+    fn from(r: common::TranslationResult) -> Self {
+        Self {
+            original: r.original_text,
+            text: r.translated_text,
+            source: r.source_language,
+            target: r.target_language,
+            source_detected: r.source_detected,
+            model: r.model_name.unwrap_or_default(),
+            processing_ms: r.processing_time_ms,
+        }
+    }
+}
+
+impl From<translation::TranslateRequest> for TranslateRequest {
+    fn from(r: translation::TranslateRequest) -> Self {
+        Self {
+            text: r.text,
+            source: if r.source_language.is_empty() { "auto".into() } else { r.source_language },
+            target: r.target_language,
+            context: r.context,
+            keep: r.do_not_translate,
+        }
+    }
+}
+
+impl From<&TranslateRequest> for translation::TranslateRequest {
+    fn from(r: &TranslateRequest) -> Self {
+        Self {
+            text: r.text.clone(),
+            source_language: r.source.clone(),
+            target_language: r.target.clone(),
+            context: r.context.clone(),
+            do_not_translate: r.keep.clone(),
+        }
+    }
+}
+
+impl From<&Voice> for tts::Voice {
+    fn from(v: &Voice) -> Self {
+        Self {
+            id: v.id.clone(),
+            name: v.name.clone(),
+            language: v.language.clone(),
+            supported_languages: v.languages.clone(),
+            gender: v.gender.clone(),
+            metadata: v.metadata.clone().into_iter().collect(),
+            sample_rate: v.sample_rate as i32,
+            engine: v.engine.clone(),
+        }
+    }
+}
+
+impl From<tts::Voice> for Voice {
+    fn from(v: tts::Voice) -> Self {
+        Self {
+            id: v.id,
+            name: v.name,
+            language: v.language,
+            languages: v.supported_languages,
+            gender: v.gender,
+            sample_rate: v.sample_rate.max(0) as u32,
+            engine: v.engine,
+            metadata: v.metadata.into_iter().collect(),
+        }
+    }
+}
+
+impl From<tts::SynthesizeRequest> for SynthesizeRequest {
+    fn from(r: tts::SynthesizeRequest) -> Self {
+        Self { text: r.text, voice: r.voice_id, language: r.language, speed: r.speed, pitch: r.pitch }
+    }
+}
+
+impl From<&SynthesizeRequest> for tts::SynthesizeRequest {
+    fn from(r: &SynthesizeRequest) -> Self {
+        Self {
+            text: r.text.clone(),
+            voice_id: r.voice.clone(),
+            language: r.language.clone(),
+            speed: r.speed,
+            pitch: r.pitch,
+            parameters: Default::default(),
+        }
+    }
+}
+
+pub fn health_response(h: &sokuji_core::Health) -> common::HealthCheckResponse {
+    common::HealthCheckResponse {
+        healthy: h.healthy,
+        status: h.status.clone(),
+        provider_name: h.provider.clone(),
+        details: h.details.clone().into_iter().collect(),
+    }
+}
+
+pub fn health_from_response(r: common::HealthCheckResponse) -> sokuji_core::Health {
+    sokuji_core::Health {
+        healthy: r.healthy,
+        status: r.status,
+        provider: r.provider_name,
+        details: r.details.into_iter().collect(),
     }
 }

@@ -1,7 +1,10 @@
 //! Builds and runs gRPC servers with the cross-cutting layers every service gets: health,
 //! reflection, message size limits, a per-connection concurrency limit and request timeouts.
-use sokuji_core::{SpeechToText, TextNormalizer};
-use sokuji_proto::{stt::stt_service_server::SttServiceServer, text::text_service_server::TextServiceServer};
+use sokuji_core::{SpeechToText, Synthesizer, TextNormalizer, Translator};
+use sokuji_proto::{
+    stt::stt_service_server::SttServiceServer, text::text_service_server::TextServiceServer,
+    translation::translation_service_server::TranslationServiceServer, tts::tts_service_server::TtsServiceServer,
+};
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio_stream::wrappers::TcpListenerStream;
 
@@ -26,6 +29,8 @@ impl Default for GrpcLimits {
 pub struct Services {
     pub stt: Option<Arc<dyn SpeechToText>>,
     pub text: Option<Arc<dyn TextNormalizer>>,
+    pub translation: Option<Arc<dyn Translator>>,
+    pub tts: Option<Arc<dyn Synthesizer>>,
 }
 
 /// Serves `services` on an already bound listener until `shutdown` completes.
@@ -63,6 +68,22 @@ pub async fn serve(
         reporter.set_serving::<TextServiceServer<crate::TextServer>>().await;
         router = router.add_service(
             TextServiceServer::new(crate::TextServer::new(text))
+                .max_decoding_message_size(limits.max_message_bytes)
+                .max_encoding_message_size(limits.max_message_bytes),
+        );
+    }
+    if let Some(t) = services.translation {
+        reporter.set_serving::<TranslationServiceServer<crate::TranslationServer>>().await;
+        router = router.add_service(
+            TranslationServiceServer::new(crate::TranslationServer::new(t))
+                .max_decoding_message_size(limits.max_message_bytes)
+                .max_encoding_message_size(limits.max_message_bytes),
+        );
+    }
+    if let Some(t) = services.tts {
+        reporter.set_serving::<TtsServiceServer<crate::TtsServer>>().await;
+        router = router.add_service(
+            TtsServiceServer::new(crate::TtsServer::new(t))
                 .max_decoding_message_size(limits.max_message_bytes)
                 .max_encoding_message_size(limits.max_message_bytes),
         );

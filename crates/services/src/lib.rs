@@ -6,10 +6,15 @@
 
 pub mod grpc;
 pub mod metrics;
+pub mod remote;
 pub mod stream;
 pub mod stt;
 pub mod text;
+pub mod translation;
+pub mod tts;
 
 pub use stream::session::{StreamConfig, StreamEvent, StreamSession};
 pub use stt::{client::RemoteStt, server::SttServer};
 pub use text::{client::RemoteText, local::VietnameseNormalizer, server::TextServer};
+pub use translation::{client::RemoteTranslator, lazy::LazyTranslator, server::TranslationServer};
+pub use tts::{client::RemoteTts, local::VoiceSet, server::TtsServer};

@@ -2,7 +2,7 @@ use crate::config::Config;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Print the effective configuration as JSON (it holds no secrets yet).
+    /// Print the effective configuration as JSON, secrets masked.
     Show,
 }
 

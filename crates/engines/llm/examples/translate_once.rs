@@ -1,6 +1,7 @@
 //! Loads a GGUF model and translates one sentence, printing token counts and speeds: the quick
 //! check behind bench/translation.sh.
-use sokuji_llm::{Model, prompt};
+use sokuji_core::prompt;
+use sokuji_llm::Model;
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

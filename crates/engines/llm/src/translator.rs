@@ -2,10 +2,9 @@
 use crate::{
     detect_language,
     model::{GenerateError, LoadError, Model},
-    prompt,
 };
 use sokuji_core::{
-    Error, ErrorCode, Health, Result, TranslateRequest, Translation, Translator,
+    Error, ErrorCode, Health, Result, TranslateRequest, Translation, Translator, prompt,
     translate::{LANGUAGES, validate},
 };
 use std::{

@@ -4,7 +4,9 @@
 //! Pure parts (`config`: the voice's JSON and phoneme ids) are separate from the session.
 
 mod config;
+mod synthesizer;
 mod voice;
 
 pub use config::{PiperConfig, phoneme_ids};
+pub use synthesizer::PiperSynthesizer;
 pub use voice::{PiperError, PiperVoice};

@@ -1,7 +1,7 @@
 //! `POST /api/v1/text/normalize`: Vietnamese ITN, TN and tone repair over HTTP.
 use crate::{
     AppState,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, bad_json},
 };
 use axum::{
     Json, Router,
@@ -39,8 +39,7 @@ async fn normalize_text(
     State(s): State<AppState>,
     body: Result<Json<Request>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
-    let Json(req) =
-        body.map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("bad JSON body: {}", e.body_text())))?;
+    let Json(req) = body.map_err(bad_json)?;
     let modern = match req.tone_style.as_deref() {
         None | Some("classic") => false,
         Some("modern") => true,

@@ -1,12 +1,12 @@
 //! `SpeechToText` over gRPC: the gateway or pipeline holds this exactly as it would hold a
 //! local engine.
-use sokuji_core::{Audio, Error, ErrorCode, Health, Result, SpeechToText, TranscribeOptions, Transcript};
+use sokuji_core::{Audio, Health, Result, SpeechToText, TranscribeOptions, Transcript};
 use sokuji_proto::{
     common::{AudioChunk, Empty},
     convert::{error_from_status, options_to_request},
     stt::{TranscribeRequest, stt_service_client::SttServiceClient},
 };
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 #[derive(Clone)]
 pub struct RemoteStt {
@@ -17,11 +17,7 @@ pub struct RemoteStt {
 impl RemoteStt {
     /// Connects lazily: the service may start after its caller.
     pub fn connect_lazy(url: &str) -> Result<Self> {
-        let endpoint = Endpoint::from_shared(url.to_string())
-            .map_err(|e| Error::invalid_request(format!("bad STT url {url:?}: {e}")))?
-            .connect_timeout(std::time::Duration::from_secs(5))
-            .tcp_nodelay(true);
-        let client = SttServiceClient::new(endpoint.connect_lazy())
+        let client = SttServiceClient::new(crate::remote::channel(url, "STT")?)
             .max_decoding_message_size(64 << 20)
             .max_encoding_message_size(1 << 30);
         Ok(Self { client, url: url.to_string() })
@@ -57,24 +53,6 @@ impl SpeechToText for RemoteStt {
     }
 
     async fn health(&self) -> Health {
-        match self.client.clone().health_check(Empty {}).await {
-            Ok(r) => {
-                let r = r.into_inner();
-                Health {
-                    healthy: r.healthy,
-                    status: r.status,
-                    provider: r.provider_name,
-                    details: r.details.into_iter().collect(),
-                }
-            }
-            Err(s) => {
-                let e = error_from_status(&s);
-                let mut details = std::collections::BTreeMap::new();
-                details.insert("url".into(), self.url.clone());
-                details.insert("error".into(), e.to_string());
-                let status = if e.code == ErrorCode::EngineUnavailable { "unreachable" } else { "error" };
-                Health { healthy: false, status: status.into(), provider: "grpc".into(), details }
-            }
-        }
+        crate::remote::health(self.client.clone().health_check(Empty {}).await, &self.url)
     }
 }

@@ -7,7 +7,7 @@ use sokuji_audio::PcmSpec;
 use sokuji_core::{Audio, Error, SpeechToText, TranscribeOptions};
 use sokuji_proto::{
     common::{AudioChunk, Empty, HealthCheckResponse, MetricsResponse, TranscriptionResult},
-    convert::{final_result, options_from_request, status_from_error},
+    convert::{final_result, health_response, options_from_request, status_from_error},
     stt::{LanguageListResponse, TranscribeRequest, stt_service_server::SttService},
 };
 use std::{pin::Pin, sync::Arc, time::Instant};
@@ -122,13 +122,7 @@ impl SttService for SttServer {
     }
 
     async fn health_check(&self, _: Request<Empty>) -> Result<Response<HealthCheckResponse>, Status> {
-        let h = self.stt.health().await;
-        Ok(Response::new(HealthCheckResponse {
-            healthy: h.healthy,
-            status: h.status,
-            provider_name: h.provider,
-            details: h.details.into_iter().collect(),
-        }))
+        Ok(Response::new(health_response(&self.stt.health().await)))
     }
 
     async fn get_metrics(&self, _: Request<Empty>) -> Result<Response<MetricsResponse>, Status> {

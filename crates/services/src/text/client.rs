@@ -1,10 +1,10 @@
 //! `TextNormalizer` over gRPC.
-use sokuji_core::{Error, NormalizeMode, Result, TextNormalizer};
+use sokuji_core::{NormalizeMode, Result, TextNormalizer};
 use sokuji_proto::{
     convert::error_from_status,
     text::{Mode, NormalizeRequest, ToneStyle, text_service_client::TextServiceClient},
 };
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 #[derive(Clone)]
 pub struct RemoteText {
@@ -13,10 +13,7 @@ pub struct RemoteText {
 
 impl RemoteText {
     pub fn connect_lazy(url: &str) -> Result<Self> {
-        let endpoint = Endpoint::from_shared(url.to_string())
-            .map_err(|e| Error::invalid_request(format!("bad text service url {url:?}: {e}")))?
-            .connect_timeout(std::time::Duration::from_secs(5));
-        Ok(Self { client: TextServiceClient::new(endpoint.connect_lazy()) })
+        Ok(Self { client: TextServiceClient::new(crate::remote::channel(url, "text service")?) })
     }
 }
 

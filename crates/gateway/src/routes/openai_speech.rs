@@ -1,0 +1,102 @@
+//! OpenAI-compatible `POST /v1/audio/speech` (streamed sentence by sentence) and
+//! `GET /v1/models`, so stock OpenAI clients speak through Sokuji.
+use crate::{
+    AppState,
+    error::{ApiError, ApiResult, bad_json},
+};
+use axum::{
+    Json, Router,
+    body::Body,
+    extract::{State, rejection::JsonRejection},
+    http::header,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sokuji_audio::{
+    OutputFormat, encode,
+    encode::streaming_wav_header,
+};
+use sokuji_core::{ErrorCode, SynthesizeRequest, tts::split_sentences};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/audio/speech", post(speech)).route("/v1/models", get(models))
+}
+
+#[derive(Deserialize)]
+struct Request {
+    #[serde(default)]
+    #[allow(dead_code)] // accepted for compatibility; the voice picks the engine
+    model: String,
+    input: String,
+    #[serde(default)]
+    voice: String,
+    /// wav (default here), pcm or flac; OpenAI's mp3/opus/aac are refused clearly.
+    response_format: Option<String>,
+    speed: Option<f32>,
+    /// Sokuji: the language whose default voice "alloy" and friends stand for.
+    language: Option<String>,
+}
+
+async fn speech(State(s): State<AppState>, body: Result<Json<Request>, JsonRejection>) -> ApiResult<Response> {
+    let Json(r) = body.map_err(bad_json)?;
+    let format = OutputFormat::parse(r.response_format.as_deref().unwrap_or("wav"))?;
+    let tts = s.tts()?.clone();
+    let base = SynthesizeRequest { text: r.input, voice: r.voice, language: r.language, speed: r.speed, pitch: None };
+    sokuji_core::tts::validate(&base, 20_000)?;
+    let sentences = split_sentences(&base.text, 400);
+    if format == OutputFormat::Flac {
+        // FLAC frames need the whole signal's parameters: encoded once, sent whole.
+        let speech = tts.synthesize(base).await?;
+        let bytes = encode(&speech.samples, speech.sample_rate, format)?;
+        return Ok(([(header::CONTENT_TYPE, format.content_type())], bytes).into_response());
+    }
+    // The first sentence is synthesized before the response starts, so a bad voice or language
+    // is a clean JSON error rather than a broken stream.
+    let mut pieces = sentences.into_iter().map(move |text| SynthesizeRequest { text, ..base.clone() });
+    let Some(first_req) = pieces.next() else {
+        return Err(ApiError::new(ErrorCode::InvalidRequest, "input has nothing to say"));
+    };
+    let first = tts.synthesize(first_req).await?;
+    let stream = async_stream::stream! {
+        if format == OutputFormat::Wav {
+            yield Ok::<Bytes, std::io::Error>(Bytes::from(streaming_wav_header(first.sample_rate)));
+        }
+        yield Ok(Bytes::from(encode(&first.samples, first.sample_rate, OutputFormat::Pcm).unwrap_or_default()));
+        for piece in pieces {
+            match tts.synthesize(piece).await {
+                Ok(sp) => yield Ok(Bytes::from(encode(&sp.samples, sp.sample_rate, OutputFormat::Pcm).unwrap_or_default())),
+                Err(e) => {
+                    tracing::warn!("speech stream cut short: {e}");
+                    yield Err(std::io::Error::other(e.to_string()));
+                    break;
+                }
+            }
+        }
+    };
+    let content_type = format.content_type();
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::HeaderName::from_static("x-sample-rate"), first.sample_rate.to_string()),
+            (header::HeaderName::from_static("x-voice-id"), first.voice.clone()),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+async fn models(State(s): State<AppState>) -> Json<Value> {
+    // OpenAI's own model names are accepted too (the SDKs default to them).
+    let aliases = ["whisper-1", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"];
+    let data: Vec<Value> = s
+        .model_names
+        .iter()
+        .map(String::as_str)
+        .chain(aliases)
+        .map(|id| json!({ "id": id, "object": "model", "created": 0, "owned_by": "sokuji" }))
+        .collect();
+    Json(json!({ "object": "list", "data": data }))
+}

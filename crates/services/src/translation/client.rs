@@ -1,0 +1,62 @@
+//! `Translator` over gRPC.
+use sokuji_core::{Health, Result, TranslateRequest, Translation, Translator};
+use sokuji_proto::{
+    common::Empty,
+    convert::error_from_status,
+    translation::{TranslateBatchRequest, translation_service_client::TranslationServiceClient},
+};
+use tonic::transport::Channel;
+
+#[derive(Clone)]
+pub struct RemoteTranslator {
+    client: TranslationServiceClient<Channel>,
+    url: String,
+}
+
+impl RemoteTranslator {
+    pub fn connect_lazy(url: &str) -> Result<Self> {
+        let client = TranslationServiceClient::new(crate::remote::channel(url, "translation service")?);
+        Ok(Self { client, url: url.into() })
+    }
+}
+
+#[async_trait::async_trait]
+impl Translator for RemoteTranslator {
+    async fn translate(&self, request: TranslateRequest) -> Result<Translation> {
+        let res = self.client.clone().translate(sokuji_proto::translation::TranslateRequest::from(&request)).await;
+        Ok(res.map_err(|s| error_from_status(&s))?.into_inner().into())
+    }
+
+    /// One call when the requests share languages and carry no context (what the wire batch
+    /// can say); otherwise one call each.
+    async fn translate_batch(&self, requests: Vec<TranslateRequest>) -> Result<Vec<Translation>> {
+        let Some(first) = requests.first() else { return Ok(Vec::new()) };
+        let uniform = requests
+            .iter()
+            .all(|r| r.source == first.source && r.target == first.target && r.keep == first.keep && r.context.is_none());
+        if !uniform {
+            let mut out = Vec::with_capacity(requests.len());
+            for r in requests {
+                out.push(self.translate(r).await?);
+            }
+            return Ok(out);
+        }
+        let req = TranslateBatchRequest {
+            source_language: first.source.clone(),
+            target_language: first.target.clone(),
+            do_not_translate: first.keep.clone(),
+            texts: requests.into_iter().map(|r| r.text).collect(),
+        };
+        let res = self.client.clone().translate_batch(req).await.map_err(|s| error_from_status(&s))?;
+        Ok(res.into_inner().results.into_iter().map(Into::into).collect())
+    }
+
+    async fn languages(&self) -> Result<Vec<String>> {
+        let res = self.client.clone().get_supported_languages(Empty {}).await.map_err(|s| error_from_status(&s))?;
+        Ok(res.into_inner().language_codes)
+    }
+
+    async fn health(&self) -> Health {
+        crate::remote::health(self.client.clone().health_check(Empty {}).await, &self.url)
+    }
+}

@@ -1,0 +1,4 @@
+//! Translation: its gRPC server and client (engines live in `sokuji-llm` and `sokuji-mt-remote`).
+pub mod client;
+pub mod lazy;
+pub mod server;

@@ -1,0 +1,100 @@
+//! `sokuji.translation.TranslationService` over any `Translator`.
+use crate::metrics::Metrics;
+use sokuji_core::{TranslateRequest, Translator};
+use sokuji_proto::{
+    common::{Empty, HealthCheckResponse, MetricsResponse, TranslationResult},
+    convert::{health_response, status_from_error},
+    translation::{
+        LanguageListResponse, TranslateBatchRequest, TranslateBatchResponse, TranslateRequest as WireRequest,
+        translation_service_server::TranslationService,
+    },
+};
+use std::{pin::Pin, sync::Arc, time::Instant};
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
+
+pub struct TranslationServer {
+    translator: Arc<dyn Translator>,
+    metrics: Arc<Metrics>,
+}
+
+impl TranslationServer {
+    pub fn new(translator: Arc<dyn Translator>) -> Self {
+        Self { translator, metrics: Arc::default() }
+    }
+}
+
+#[tonic::async_trait]
+impl TranslationService for TranslationServer {
+    async fn translate(&self, request: Request<WireRequest>) -> Result<Response<TranslationResult>, Status> {
+        let started = Instant::now();
+        let result = self.translator.translate(request.into_inner().into()).await;
+        self.metrics.observe(started, &result);
+        result.map(|t| Response::new((&t).into())).map_err(|e| status_from_error(&e))
+    }
+
+    async fn translate_batch(
+        &self,
+        request: Request<TranslateBatchRequest>,
+    ) -> Result<Response<TranslateBatchResponse>, Status> {
+        let started = Instant::now();
+        let r = request.into_inner();
+        let requests = r
+            .texts
+            .into_iter()
+            .map(|text| TranslateRequest {
+                text,
+                source: if r.source_language.is_empty() { "auto".into() } else { r.source_language.clone() },
+                target: r.target_language.clone(),
+                context: None,
+                keep: r.do_not_translate.clone(),
+            })
+            .collect();
+        let result = self.translator.translate_batch(requests).await;
+        self.metrics.observe(started, &result);
+        let results = result.map_err(|e| status_from_error(&e))?;
+        Ok(Response::new(TranslateBatchResponse { results: results.iter().map(Into::into).collect() }))
+    }
+
+    type TranslateStreamStream = Pin<Box<dyn Stream<Item = Result<TranslationResult, Status>> + Send>>;
+
+    /// Requests are answered one by one, in order; an error for one request is sent as that
+    /// item's status and ends the stream (gRPC streams carry one final status).
+    async fn translate_stream(
+        &self,
+        request: Request<Streaming<WireRequest>>,
+    ) -> Result<Response<Self::TranslateStreamStream>, Status> {
+        let mut input = request.into_inner();
+        let translator = self.translator.clone();
+        let metrics = self.metrics.clone();
+        let out = async_stream::try_stream! {
+            while let Some(req) = input.next().await {
+                let req = req?;
+                let started = Instant::now();
+                let result = translator.translate(req.into()).await;
+                metrics.observe(started, &result);
+                let t = result.map_err(|e| status_from_error(&e))?;
+                yield TranslationResult::from(&t);
+            }
+        };
+        Ok(Response::new(Box::pin(out)))
+    }
+
+    async fn get_supported_languages(&self, _: Request<Empty>) -> Result<Response<LanguageListResponse>, Status> {
+        let language_codes = self.translator.languages().await.map_err(|e| status_from_error(&e))?;
+        Ok(Response::new(LanguageListResponse {
+            language_codes,
+            supports_batch: true,
+            supports_streaming: true,
+            supports_auto_detect: true,
+        }))
+    }
+
+    async fn health_check(&self, _: Request<Empty>) -> Result<Response<HealthCheckResponse>, Status> {
+        Ok(Response::new(health_response(&self.translator.health().await)))
+    }
+
+    async fn get_metrics(&self, _: Request<Empty>) -> Result<Response<MetricsResponse>, Status> {
+        Ok(Response::new(self.metrics.snapshot()))
+    }
+}

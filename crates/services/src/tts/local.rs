@@ -1,0 +1,126 @@
+//! The local voice set: routes a request to the engine that owns the voice, picks a default voice
+//! per language, maps OpenAI's voice names, and reads Vietnamese numbers and dates out (TN)
+//! before synthesis.
+use sokuji_core::{
+    Error, ErrorCode, Health, Result, Speech, SynthesizeRequest, Synthesizer, Voice,
+    tts::{split_sentences, validate},
+};
+use sokuji_text::{Mode, ToneStyle, normalize_line};
+use std::sync::Arc;
+
+/// OpenAI's voice names: stock clients send them; they mean "the default voice".
+pub const OPENAI_VOICES: &[&str] =
+    &["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"];
+
+/// Longest text one request may carry, in characters.
+pub const MAX_CHARS: usize = 20_000;
+/// Silence between sentences of one request.
+const SENTENCE_GAP_SECS: f32 = 0.15;
+
+/// One engine and the voices it owns.
+pub struct Engine {
+    pub synthesizer: Arc<dyn Synthesizer>,
+    pub voices: Vec<Voice>,
+}
+
+pub struct VoiceSet {
+    /// Earlier engines win defaults: neural voices first.
+    engines: Vec<Engine>,
+}
+
+impl VoiceSet {
+    pub async fn new(synthesizers: Vec<Arc<dyn Synthesizer>>) -> Result<Self> {
+        let mut engines = Vec::new();
+        for s in synthesizers {
+            let voices = s.voices().await?;
+            engines.push(Engine { synthesizer: s, voices });
+        }
+        if engines.iter().all(|e| e.voices.is_empty()) {
+            return Err(Error::new(ErrorCode::EngineUnavailable, "no voices: neither Piper nor eSpeak NG loaded"));
+        }
+        Ok(Self { engines })
+    }
+
+    fn all(&self) -> impl Iterator<Item = (&Engine, &Voice)> {
+        self.engines.iter().flat_map(|e| e.voices.iter().map(move |v| (e, v)))
+    }
+
+    /// The engine and voice for a request: an exact id, or the default for the language.
+    fn resolve(&self, voice: &str, language: Option<&str>) -> Result<(&Engine, &Voice)> {
+        let wants_default = voice.is_empty() || voice == "default" || OPENAI_VOICES.contains(&voice);
+        if !wants_default {
+            return self.all().find(|(_, v)| v.id == voice).ok_or_else(|| {
+                Error::new(ErrorCode::VoiceNotFound, format!("unknown voice {voice:?}; GET /api/v1/tts/voices lists them"))
+            });
+        }
+        let lang = language.filter(|l| !l.is_empty()).unwrap_or("en").to_ascii_lowercase();
+        let primary = lang.split(['-', '_']).next().unwrap_or(&lang).to_string();
+        let norm = |l: &str| l.to_ascii_lowercase().replace('_', "-");
+        // Best first: the voice's own language, then one it also claims ("en-us" claims "en"),
+        // then any regional form of the language.
+        self.all()
+            .find(|(_, v)| norm(&v.language) == lang)
+            .or_else(|| self.all().find(|(_, v)| v.languages.iter().any(|l| norm(l) == lang)))
+            .or_else(|| self.all().find(|(_, v)| norm(&v.language).split('-').next() == Some(primary.as_str())))
+            .ok_or_else(|| Error::new(ErrorCode::UnsupportedLanguage, format!("no voice speaks {lang:?}")))
+    }
+
+    /// Text as the voice should read it: Vietnamese numbers, dates and units spelled out.
+    fn prepare(text: &str, voice: &Voice) -> String {
+        if voice.language.starts_with("vi") {
+            text.split('\n').map(|l| normalize_line(l, Mode::Tn, ToneStyle::Classic)).collect::<Vec<_>>().join("\n")
+        } else {
+            text.to_string()
+        }
+    }
+
+}
+
+#[async_trait::async_trait]
+impl Synthesizer for VoiceSet {
+    async fn synthesize(&self, request: SynthesizeRequest) -> Result<Speech> {
+        validate(&request, MAX_CHARS)?;
+        let (engine, voice) = self.resolve(&request.voice, request.language.as_deref())?;
+        let text = Self::prepare(&request.text, voice);
+        let mut out = Speech::default();
+        // Sentence by sentence: the engines' inputs stay short whatever the text's length.
+        for sentence in split_sentences(&text, 400) {
+            let piece = SynthesizeRequest { text: sentence, voice: voice.id.clone(), ..request.clone() };
+            let s = engine.synthesizer.synthesize(piece).await?;
+            if !out.samples.is_empty() {
+                out.samples.extend(std::iter::repeat_n(0.0, (s.sample_rate as f32 * SENTENCE_GAP_SECS) as usize));
+            }
+            out.samples.extend_from_slice(&s.samples);
+            out.sample_rate = s.sample_rate;
+            out.voice = s.voice;
+        }
+        Ok(out)
+    }
+
+    async fn voices(&self) -> Result<Vec<Voice>> {
+        Ok(self.all().map(|(_, v)| v.clone()).collect())
+    }
+
+    async fn health(&self) -> Health {
+        let mut h = Health { healthy: true, status: "ok".into(), provider: "sokuji-tts".into(), ..Default::default() };
+        for e in &self.engines {
+            let eh = e.synthesizer.health().await;
+            h.healthy &= eh.healthy;
+            h.details.insert(eh.provider.clone(), if eh.healthy { "ok".into() } else { eh.status.clone() });
+        }
+        if !h.healthy {
+            h.status = "degraded".into();
+        }
+        h
+    }
+}
+
+/// A request cut into sentences for streaming: each piece is synthesized and sent on its own,
+/// in order, so the first audio leaves long before the last sentence is done.
+pub fn sentences(request: &SynthesizeRequest) -> Result<Vec<SynthesizeRequest>> {
+    validate(request, MAX_CHARS)?;
+    Ok(split_sentences(&request.text, 400)
+        .into_iter()
+        .map(|text| SynthesizeRequest { text, ..request.clone() })
+        .collect())
+}
