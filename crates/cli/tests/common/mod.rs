@@ -77,8 +77,10 @@ impl Server {
         let listen = format!("127.0.0.1:{port}");
         let mut cmd = Command::new(bin());
         cmd.arg("serve").args(args).args(["--listen", &listen]);
+        // Translation loads a gigabyte model: tests that need it ask for it.
         cmd.env("SOKUJI_MODEL_DIR", model_dir())
             .env("SOKUJI_LOG", "warn")
+            .env("TRANSLATION_PROVIDER", "none")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (k, v) in env {
@@ -86,6 +88,13 @@ impl Server {
         }
         let child = cmd.spawn().expect("spawn sokuji serve");
         Server { child, port }
+    }
+
+    /// The same, with the gRPC services of `serve all` on a second free port (returned).
+    pub fn start_with_grpc(env: &[(&str, &str)]) -> (Server, u16) {
+        let grpc = free_port();
+        let addr = format!("127.0.0.1:{grpc}");
+        (Server::start(&["--grpc-listen", &addr], env), grpc)
     }
 
     pub fn url(&self) -> String {
@@ -142,4 +151,24 @@ pub fn assert_translation_of_ly(text: &str) {
     assert!(t.contains("logic"), "translation lost the content word: {text}");
     let hits = ["we", "can", "apply", "use", "same", "other", "people"].iter().filter(|w| t.contains(*w)).count();
     assert!(hits >= 2, "translation lacks the sentence's words: {text}");
+}
+
+/// An HTTP POST of JSON, answered with (status, JSON body).
+pub async fn post_json(http: &reqwest::Client, url: String, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let r = http.post(url).json(&body).send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// Connects a gRPC channel to a local port, retrying until the server listens (deadline 60 s).
+pub async fn grpc_channel(port: u16) -> tonic::transport::Channel {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let endpoint = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}")).expect("url");
+        match endpoint.connect().await {
+            Ok(c) => return c,
+            Err(e) if Instant::now() > deadline => panic!("gRPC on {port} not reachable: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
 }

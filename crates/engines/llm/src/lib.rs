@@ -11,4 +11,4 @@ mod translator;
 
 pub use detect::detect_language;
 pub use model::{Generation, LoadError, Model};
-pub use translator::{LlmTranslator, TranslatorConfig};
+pub use translator::{LlmTranslator, TranslatorConfig, translate_with};

@@ -35,6 +35,8 @@ pub struct Generation {
     pub generated_tokens: usize,
     pub prompt_ms: f64,
     pub generate_ms: f64,
+    /// Set when the answer came from the second, guarded prompt.
+    pub retried: bool,
 }
 
 pub struct Model {
@@ -90,12 +92,22 @@ impl Model {
         ids.extend(enc(&format!("system\n{}", chat.system))?);
         ids.push(self.im_end);
         ids.extend(enc("\n")?);
+        for (user, assistant) in &chat.examples {
+            ids.push(self.im_start);
+            ids.extend(enc(&format!("user\n{user}"))?);
+            ids.push(self.im_end);
+            ids.extend(enc("\n")?);
+            ids.push(self.im_start);
+            ids.extend(enc(&format!("assistant\n{assistant}"))?);
+            ids.push(self.im_end);
+            ids.extend(enc("\n")?);
+        }
         ids.push(self.im_start);
         ids.extend(enc(&format!("user\n{}", chat.user))?);
         ids.push(self.im_end);
         ids.extend(enc("\n")?);
         ids.push(self.im_start);
-        ids.extend(enc("assistant\n")?);
+        ids.extend(enc(&format!("assistant\n{}", chat.answer_prefix))?);
         Ok(ids)
     }
 
@@ -119,7 +131,8 @@ impl Model {
         let prompt_ms = started.elapsed().as_secs_f64() * 1000.0;
         let started = Instant::now();
         let mut out = Vec::new();
-        while !self.stops.contains(&next) && out.len() < max_new {
+        let close = self.tokenizer.encode("</text>").map_err(GenerateError::Engine)?;
+        while !self.stops.contains(&next) && out.len() < max_new && !out.ends_with(&close) {
             if deadline.is_some_and(|d| Instant::now() > d) {
                 return Err(GenerateError::Deadline(out.len()));
             }
@@ -135,6 +148,7 @@ impl Model {
             generated_tokens: out.len(),
             prompt_ms,
             generate_ms: started.elapsed().as_secs_f64() * 1000.0,
+            retried: false,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! `Translator` over a local GGUF model.
 use crate::{
     detect_language,
-    model::{GenerateError, LoadError, Model},
+    model::{GenerateError, Generation, LoadError, Model},
 };
 use sokuji_core::{
     Error, ErrorCode, Health, Result, TranslateRequest, Translation, Translator, prompt,
@@ -37,8 +37,12 @@ pub struct LlmTranslator {
 
 impl LlmTranslator {
     pub fn load(config: TranslatorConfig) -> Result<Self, LoadError> {
-        let model = Model::load(&config.model_path)?;
+        let mut model = Model::load(&config.model_path)?;
         let name = model.name().to_string();
+        // The first forward pass costs several times a normal one (weights paged in, thread
+        // pool started): pay it here, not in the first user's request.
+        let warm = TranslateRequest { text: "Hello.".into(), source: "en".into(), target: "vi".into(), ..Default::default() };
+        let _ = model.generate(&prompt::chat(&warm, "en"), 1, None);
         tracing::info!(model = %name, path = %config.model_path.display(), "translation model loaded");
         Ok(Self { model: Arc::new(Mutex::new(model)), name, config })
     }
@@ -67,10 +71,8 @@ impl Translator for LlmTranslator {
         let deadline = started + self.config.timeout;
         let model = self.model.clone();
         let generation = tokio::task::spawn_blocking(move || {
-            let chat = prompt::chat(&request, &source);
             let mut model = model.lock().map_err(|_| Error::new(ErrorCode::EngineFailed, "translation model poisoned"))?;
-            let max_new = 3 * model.count_tokens(&request.text) + 32;
-            model.generate(&chat, max_new, Some(deadline)).map_err(|e| match e {
+            translate_with(&mut model, &request, &source, Some(deadline)).map_err(|e| match e {
                 GenerateError::Deadline(_) => Error::new(ErrorCode::Timeout, format!("translation {e}")),
                 GenerateError::TooLong(..) => Error::invalid_request(e.to_string()),
                 GenerateError::Engine(m) => Error::new(ErrorCode::EngineFailed, m),
@@ -78,13 +80,14 @@ impl Translator for LlmTranslator {
         })
         .await
         .map_err(|e| Error::internal(format!("translation task failed: {e}")))??;
-        out.text = prompt::clean(&generation.text, &out.original, &out.target);
+        out.text = generation.text.clone();
         out.processing_ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::debug!(
             prompt_tokens = generation.prompt_tokens,
             generated = generation.generated_tokens,
             prompt_ms = generation.prompt_ms,
             generate_ms = generation.generate_ms,
+            retried = generation.retried,
             "translated"
         );
         Ok(out)
@@ -102,5 +105,56 @@ impl Translator for LlmTranslator {
             provider: "candle-gguf".into(),
             details: [("model".to_string(), self.name.clone())].into(),
         }
+    }
+}
+
+/// One translation on a loaded model: the plain prompt, and when its answer is not in the target
+/// language (an order in the text was obeyed, typically), once more with a worked example of an
+/// order being translated. `text` is cleaned.
+pub fn translate_with(
+    model: &mut Model,
+    request: &TranslateRequest,
+    source: &str,
+    deadline: Option<Instant>,
+) -> Result<Generation, GenerateError> {
+    let max_new = 3 * model.count_tokens(&request.text) + 32;
+    let mut g = model.generate(&prompt::chat(request, source), max_new, deadline)?;
+    g.text = prompt::clean(&g.text, &request.text, &request.target);
+    if !in_language(&g.text, &request.target)
+        && let Some(guarded) = prompt::guarded_chat(request, source)
+    {
+        let mut again = model.generate(&guarded, max_new, deadline)?;
+        again.text = prompt::clean(&again.text, &request.text, &request.target);
+        again.prompt_ms += g.prompt_ms;
+        again.generate_ms += g.generate_ms;
+        again.retried = true;
+        g = again;
+    }
+    Ok(g)
+}
+
+/// Whether a translation reads as `target`. Text without letters (numbers, names in digits)
+/// passes; Japanese passes on kana, since kanji alone can read as Chinese.
+fn in_language(text: &str, target: &str) -> bool {
+    if !text.chars().any(char::is_alphabetic) {
+        return true;
+    }
+    if target == "ja" && text.chars().any(|c| matches!(c, '\u{3040}'..='\u{30ff}')) {
+        return true;
+    }
+    detect_language(text) == target
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_language;
+
+    #[test]
+    fn language_check() {
+        assert!(in_language("Thời tiết hôm nay rất nóng.", "vi"));
+        assert!(!in_language("HACKED", "vi"));
+        assert!(in_language("母は先生です。", "ja"));
+        assert!(in_language("The cat is sleeping on the chair.", "en"));
+        assert!(in_language("42", "ja"));
     }
 }
