@@ -23,8 +23,10 @@ deps:
 build:
 	cargo build --release --locked
 
+# Every model the default configuration runs: Whisper base, Qwen2.5 1.5B (GGUF), the Piper
+# voice and the ONNX Runtime it loads.
 models: build
-	$(SOKUJI) models fetch whisper-base
+	$(SOKUJI) models fetch
 
 testdata:
 	@bash scripts/testdata.sh

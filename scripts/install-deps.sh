@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages Sokuji needs when they are missing (Debian/Ubuntu).
 # whisper.cpp is built from source by whisper-rs: cmake, clang and libclang-dev.
-# espeak-ng and sox synthesize and prepare test speech. python3 + pip fetch models.
+# espeak-ng and sox synthesize and prepare test speech; libespeak-ng-dev for the TTS engines. python3 + pip fetch models.
 set -euo pipefail
 
 need=()
@@ -9,6 +9,8 @@ command -v cmake >/dev/null || need+=(cmake)
 command -v clang >/dev/null || need+=(clang)
 dpkg -s libclang-dev >/dev/null 2>&1 || need+=(libclang-dev)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
+# libespeak-ng: eSpeak NG voices and the phonemes of Piper voices (linked by sokuji-espeak).
+dpkg -s libespeak-ng-dev >/dev/null 2>&1 || need+=(libespeak-ng-dev)
 command -v sox >/dev/null || need+=(sox)
 command -v python3 >/dev/null || need+=(python3)
 # pip fetches the models; venv holds the OpenAI SDK the tests drive (Debian splits both out).

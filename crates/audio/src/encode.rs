@@ -74,6 +74,27 @@ pub fn pcm_s16le_to_f32(bytes: &[u8]) -> Vec<f32> {
     bytes.chunks_exact(2).map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0).collect()
 }
 
+/// A WAV header for a stream of unknown length (16-bit mono): sizes set to the maximum, as
+/// streaming servers do; players read until the connection ends.
+pub fn streaming_wav_header(sample_rate: u32) -> Vec<u8> {
+    let mut h = Vec::with_capacity(44);
+    h.extend_from_slice(b"RIFF");
+    h.extend_from_slice(&u32::MAX.to_le_bytes());
+    h.extend_from_slice(b"WAVEfmt ");
+    h.extend_from_slice(&16u32.to_le_bytes());
+    h.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    h.extend_from_slice(&1u16.to_le_bytes()); // mono
+    h.extend_from_slice(&sample_rate.to_le_bytes());
+    h.extend_from_slice(&(sample_rate * 2).to_le_bytes());
+    h.extend_from_slice(&2u16.to_le_bytes());
+    h.extend_from_slice(&16u16.to_le_bytes());
+    h.extend_from_slice(b"data");
+    // The largest length that fits inside the RIFF chunk and is a whole number of samples, as
+    // strict readers (hound, symphonia) require.
+    h.extend_from_slice(&((u32::MAX - 36) & !1).to_le_bytes());
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,23 +129,19 @@ mod tests {
         assert_eq!(OutputFormat::parse("").expect("default"), OutputFormat::Wav);
         assert_eq!(OutputFormat::parse("mp3").expect_err("mp3").code, ErrorCode::UnsupportedFormat);
     }
-}
 
-/// A WAV header for a stream of unknown length (16-bit mono): sizes set to the maximum, as
-/// streaming servers do; players read until the connection ends.
-pub fn streaming_wav_header(sample_rate: u32) -> Vec<u8> {
-    let mut h = Vec::with_capacity(44);
-    h.extend_from_slice(b"RIFF");
-    h.extend_from_slice(&u32::MAX.to_le_bytes());
-    h.extend_from_slice(b"WAVEfmt ");
-    h.extend_from_slice(&16u32.to_le_bytes());
-    h.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    h.extend_from_slice(&1u16.to_le_bytes()); // mono
-    h.extend_from_slice(&sample_rate.to_le_bytes());
-    h.extend_from_slice(&(sample_rate * 2).to_le_bytes());
-    h.extend_from_slice(&2u16.to_le_bytes());
-    h.extend_from_slice(&16u16.to_le_bytes());
-    h.extend_from_slice(b"data");
-    h.extend_from_slice(&u32::MAX.to_le_bytes());
-    h
+    #[test]
+    fn streaming_header_then_pcm_is_a_readable_wav() {
+        // What /v1/audio/speech streams: players (and hound) read it until the data ends.
+        let s = tone();
+        let mut bytes = streaming_wav_header(22050);
+        bytes.extend(encode(&s, 22050, OutputFormat::Pcm).expect("pcm"));
+        let reader = hound::WavReader::new(std::io::Cursor::new(bytes)).expect("header");
+        assert_eq!((reader.spec().sample_rate, reader.spec().channels, reader.spec().bits_per_sample), (22050, 1, 16));
+        // And the project's own decoder reads it back (the STT endpoints get such files).
+        let mut bytes = streaming_wav_header(22050);
+        bytes.extend(encode(&s, 22050, OutputFormat::Pcm).expect("pcm"));
+        let audio = crate::decode_bytes(bytes, Some("wav")).expect("symphonia");
+        assert!((audio.duration_secs() - 1.0).abs() < 0.01);
+    }
 }

@@ -1,4 +1,5 @@
-//! The official OpenAI Python SDK (installed by `make testdata`) against the real server.
+//! The official OpenAI Python SDK (installed by `make testdata`) against the real server:
+//! transcription, translation, speech and the model list.
 mod common;
 use common::*;
 use sokuji_core::wer::word_error_rate;
@@ -29,4 +30,10 @@ fn official_python_sdk_works_unchanged() {
     assert!(v["segments"].as_u64().is_some_and(|n| n >= 1));
     assert!(word_error_rate(reference, v["plain"].as_str().expect("plain")) < 0.35);
     assert_translation_of_ly(v["translated"].as_str().expect("translated"));
+    // Speech: OpenAI's "alloy" is the default English voice; Whisper hears it back.
+    assert_eq!(v["speech_riff"], "RIFF");
+    assert!(v["speech_bytes"].as_u64().is_some_and(|n| n > 44 + 22050), "{v}");
+    let heard = v["heard"].as_str().expect("heard");
+    assert!(word_error_rate("The juice of lemons makes fine punch.", heard) < 0.3, "{heard}");
+    assert!(v["models"].as_array().is_some_and(|m| m.iter().any(|id| id == "tts-1")), "{v}");
 }

@@ -63,7 +63,13 @@ async fn piper_and_espeak_round_trip_through_whisper() {
 
     // eSpeak NG's Vietnamese is robotic: Whisper base gets back a half of the words (WER measured
     // 0.55-0.65; other voices or noise give ~1.0) and the greeting always.
-    let vi = ["Xin chào các bạn.", "Hôm nay trời rất đẹp.", "Tôi yêu Việt Nam.", "Mẹ tôi là giáo viên.", "Chúng tôi đi học mỗi ngày."];
+    let vi = [
+        "Xin chào các bạn.",
+        "Hôm nay trời rất đẹp.",
+        "Tôi yêu Việt Nam.",
+        "Mẹ tôi là giáo viên.",
+        "Chúng tôi đi học mỗi ngày.",
+    ];
     let (mut refs, mut hyps) = (String::new(), String::new());
     for text in vi {
         let heard = round_trip(&http, &url, text, "espeak:vi", "vi").await;
@@ -111,7 +117,8 @@ async fn grpc_contract_streams_sentences_in_order() {
 
     // Three sentences: three chunks, in order, the last marked, each its own audio.
     let text = "The first sentence is here. The second one follows! Is this the third?";
-    let mut stream = client.synthesize_stream(tokio_stream::iter([req(text, "default")])).await.expect("stream").into_inner();
+    let mut stream =
+        client.synthesize_stream(tokio_stream::iter([req(text, "default")])).await.expect("stream").into_inner();
     let mut chunks = Vec::new();
     while let Some(c) = stream.message().await.expect("chunk") {
         chunks.push(c);
@@ -123,14 +130,19 @@ async fn grpc_contract_streams_sentences_in_order() {
     assert!(chunks.iter().all(|c| c.duration_ms > 500.0));
 
     // Bad input: clear statuses, and the service keeps serving.
-    let code = |s: tonic::Status| (s.code(), s.metadata().get("x-sokuji-error-code").map(|v| v.to_str().unwrap_or("").to_string()));
+    let code = |s: tonic::Status| {
+        (s.code(), s.metadata().get("x-sokuji-error-code").map(|v| v.to_str().unwrap_or("").to_string()))
+    };
     let e = client.synthesize(req("Hello.", "nobody")).await.expect_err("unknown voice");
     assert_eq!(code(e), (Code::NotFound, Some("voice_not_found".into())));
     let e = client.synthesize(req("   ", "default")).await.expect_err("empty");
     assert_eq!(code(e), (Code::InvalidArgument, Some("invalid_request".into())));
     let mut mp3 = req("Hello.", "default");
     mp3.parameters.insert("format".into(), "mp3".into());
-    assert_eq!(code(client.synthesize(mp3).await.expect_err("mp3")), (Code::InvalidArgument, Some("unsupported_format".into())));
+    assert_eq!(
+        code(client.synthesize(mp3).await.expect_err("mp3")),
+        (Code::InvalidArgument, Some("unsupported_format".into()))
+    );
     let mut fast = req("Hello.", "default");
     fast.speed = Some(10.0);
     assert_eq!(client.synthesize(fast).await.expect_err("speed").code(), Code::InvalidArgument);
@@ -138,7 +150,10 @@ async fn grpc_contract_streams_sentences_in_order() {
     assert_eq!(client.synthesize(huge).await.expect_err("huge").code(), Code::InvalidArgument);
     let mut lang = req("Hello.", "default");
     lang.language = Some("xx".into());
-    assert_eq!(code(client.synthesize(lang).await.expect_err("lang")), (Code::InvalidArgument, Some("unsupported_language".into())));
+    assert_eq!(
+        code(client.synthesize(lang).await.expect_err("lang")),
+        (Code::InvalidArgument, Some("unsupported_language".into()))
+    );
     assert!(client.synthesize(req("Still here.", "default")).await.is_ok());
     let m = client.get_metrics(Empty {}).await.expect("metrics").into_inner();
     assert!(m.total_requests >= 9 && m.total_errors >= 5, "{m:?}");
@@ -164,10 +179,20 @@ async fn openai_speech_streams_wav_and_lists_models() {
         .part("file", reqwest::multipart::Part::bytes(wav).file_name("s.wav"))
         .text("model", "whisper-1")
         .text("language", "en");
-    let t: Value =
-        http.post(format!("{url}/v1/audio/transcriptions")).multipart(form).send().await.expect("stt").json().await.expect("json");
+    let t: Value = http
+        .post(format!("{url}/v1/audio/transcriptions"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("stt")
+        .json()
+        .await
+        .expect("json");
     let heard = t["text"].as_str().expect("text");
-    let wer = word_error_rate("The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background.", heard);
+    let wer = word_error_rate(
+        "The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background.",
+        heard,
+    );
     assert!(wer < 0.2, "{heard:?} WER {wer}");
 
     let pcm = http
@@ -178,13 +203,15 @@ async fn openai_speech_streams_wav_and_lists_models() {
         .expect("pcm");
     assert_eq!(pcm.headers()["x-sample-rate"], "22050");
     assert!(pcm.bytes().await.expect("pcm").len() > 22050);
-    let (status, e) = post_json(&http, format!("{url}/v1/audio/speech"), json!({"input": "Hi.", "response_format": "mp3"})).await;
+    let (status, e) =
+        post_json(&http, format!("{url}/v1/audio/speech"), json!({"input": "Hi.", "response_format": "mp3"})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (400, Some("unsupported_format")));
 
     let models: Value = http.get(format!("{url}/v1/models")).send().await.expect("models").json().await.expect("json");
     let ids: Vec<&str> = models["data"].as_array().expect("data").iter().filter_map(|m| m["id"].as_str()).collect();
     assert!(ids.contains(&"whisper-base") && ids.contains(&"tts-1") && ids.contains(&"whisper-1"), "{ids:?}");
-    let voices: Value = http.get(format!("{url}/api/v1/tts/voices")).send().await.expect("voices").json().await.expect("json");
+    let voices: Value =
+        http.get(format!("{url}/api/v1/tts/voices")).send().await.expect("voices").json().await.expect("json");
     assert!(voices["voices"].as_array().expect("voices").len() > 50);
 }
 
@@ -211,7 +238,11 @@ fn cli_speaks_and_reads_vietnamese_numbers_out() {
     assert_eq!(digits, words, "TN was not applied before synthesis");
     let flac = speak("Xin chào.", "hello.flac");
     assert!(flac.starts_with(b"fLaC"));
-    let out = Command::new(bin()).args(["voices", "--language", "vi"]).env("SOKUJI_MODEL_DIR", model_dir()).output().expect("voices");
+    let out = Command::new(bin())
+        .args(["voices", "--language", "vi"])
+        .env("SOKUJI_MODEL_DIR", model_dir())
+        .output()
+        .expect("voices");
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(list.contains("espeak:vi-vn-x-south") && !list.contains("espeak:en"), "{list}");
 }

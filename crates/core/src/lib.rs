@@ -19,6 +19,6 @@ pub use audio::{Audio, SAMPLE_RATE};
 pub use error::{Error, ErrorCode, Result};
 pub use stt::{Health, SpeechToText};
 pub use text::{NormalizeMode, TextNormalizer};
+pub use transcript::{ProgressFn, Segment, Task, TranscribeOptions, Transcript, Word};
 pub use translate::{TranslateRequest, Translation, Translator};
 pub use tts::{Speech, SynthesizeRequest, Synthesizer, Voice};
-pub use transcript::{ProgressFn, Segment, Task, TranscribeOptions, Transcript, Word};

@@ -86,10 +86,16 @@ pub fn validate(request: &TranslateRequest, max_chars: usize) -> Result<()> {
     }
     let known = |c: &str| language_name(c).is_some();
     if request.source != "auto" && !known(&request.source) {
-        return Err(Error::new(ErrorCode::UnsupportedLanguage, format!("unsupported source language {:?}", request.source)));
+        return Err(Error::new(
+            ErrorCode::UnsupportedLanguage,
+            format!("unsupported source language {:?}", request.source),
+        ));
     }
     if !known(&request.target) {
-        return Err(Error::new(ErrorCode::UnsupportedLanguage, format!("unsupported target language {:?}", request.target)));
+        return Err(Error::new(
+            ErrorCode::UnsupportedLanguage,
+            format!("unsupported target language {:?}", request.target),
+        ));
     }
     Ok(())
 }

@@ -107,7 +107,9 @@ pub fn ensure(
             let conv_err = |detail: String| FetchError::Convert { model: spec.name.into(), detail };
             let model = Model::parse(&checkpoint).map_err(|e| conv_err(e.to_string()))?;
             write_atomic(&out, |w| {
-                ggml_whisper::convert(&model, &String::from_utf8_lossy(&vocab), w).map(|_| ()).map_err(|e| conv_err(e.to_string()))
+                ggml_whisper::convert(&model, &String::from_utf8_lossy(&vocab), w)
+                    .map(|_| ())
+                    .map_err(|e| conv_err(e.to_string()))
             })?
         }
         Format::AsIs => {

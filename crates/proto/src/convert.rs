@@ -1,8 +1,8 @@
 //! Conversions between wire messages and domain types, and between `Status` and `Error`.
 use crate::{common, stt, translation, tts};
 use sokuji_core::{
-    Error, ErrorCode, Segment, SynthesizeRequest, Task, TranscribeOptions, Transcript, TranslateRequest, Translation, Voice,
-    Word,
+    Error, ErrorCode, Segment, SynthesizeRequest, Task, TranscribeOptions, Transcript, TranslateRequest, Translation,
+    Voice, Word,
 };
 
 /// Metadata key that carries the machine error code next to the gRPC status.

@@ -50,7 +50,9 @@ pub fn translator(cfg: &Config) -> anyhow::Result<Option<Arc<dyn Translator>>> {
         "local" => Some(local_translator(cfg, timeout)?),
         "openai" => {
             let base = cfg.openai_base_url.as_deref().ok_or_else(|| {
-                anyhow::anyhow!("TRANSLATION_PROVIDER=openai needs SOKUJI_OPENAI_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
+                anyhow::anyhow!(
+                    "TRANSLATION_PROVIDER=openai needs SOKUJI_OPENAI_BASE_URL (e.g. http://127.0.0.1:8080/v1)"
+                )
             })?;
             Some(Arc::new(OpenAiChatTranslator::new(base, &cfg.openai_model, cfg.openai_api_key.clone(), timeout)?))
         }
@@ -87,7 +89,9 @@ fn local_translator(cfg: &Config, timeout: std::time::Duration) -> anyhow::Resul
 
 #[cfg(not(feature = "mt-candle"))]
 fn local_translator(_cfg: &Config, _timeout: std::time::Duration) -> anyhow::Result<Arc<dyn Translator>> {
-    anyhow::bail!("this build links no local translation engine (feature mt-candle); set TRANSLATION_PROVIDER or SOKUJI_TRANSLATION_URL")
+    anyhow::bail!(
+        "this build links no local translation engine (feature mt-candle); set TRANSLATION_PROVIDER or SOKUJI_TRANSLATION_URL"
+    )
 }
 
 /// The synthesizer the configuration asks for; `None` when speech output is switched off.

@@ -84,7 +84,8 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
             }
             Service::Tts => {
                 let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50054")).await?;
-                let tts = engines::tts(&cfg).await?.ok_or_else(|| anyhow::anyhow!("TTS_PROVIDER=none: nothing to serve"))?;
+                let tts =
+                    engines::tts(&cfg).await?.ok_or_else(|| anyhow::anyhow!("TTS_PROVIDER=none: nothing to serve"))?;
                 let services = Services { tts: Some(tts), ..Default::default() };
                 tracing::info!(addr = %listener.local_addr()?, "tts gRPC service listening");
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;

@@ -28,7 +28,8 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let tts = engines::tts(&cfg).await?.ok_or_else(|| anyhow::anyhow!("TTS_PROVIDER=none"))?;
-        let req = SynthesizeRequest { text, voice: args.voice, language: args.language, speed: args.speed, pitch: None };
+        let req =
+            SynthesizeRequest { text, voice: args.voice, language: args.language, speed: args.speed, pitch: None };
         let speech = tts.synthesize(req).await?;
         std::fs::write(&args.output, encode(&speech.samples, speech.sample_rate, format)?)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;

@@ -18,7 +18,18 @@ with open(speech, "rb") as f:
     plain = client.audio.transcriptions.create(model="whisper-1", file=f, response_format="text")
 with open(english, "rb") as f:
     translated = client.audio.translations.create(model="whisper-1", file=f)
+# Speech with a stock voice name, then heard back by the transcription endpoint.
+spoken = "The juice of lemons makes fine punch."
+speech_wav = client.audio.speech.create(model="tts-1", voice="alloy", input=spoken, response_format="wav").content
+heard = client.audio.transcriptions.create(
+    model="whisper-1", file=("speech.wav", speech_wav), language="en", response_format="text"
+)
+models = [m.id for m in client.models.list()]
 print(json.dumps({
+    "speech_bytes": len(speech_wav),
+    "speech_riff": speech_wav[:4].decode("latin-1"),
+    "heard": heard,
+    "models": models,
     "text": verbose.text,
     "language": verbose.language,
     "duration": verbose.duration,

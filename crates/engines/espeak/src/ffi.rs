@@ -130,7 +130,13 @@ impl Espeak {
                     2 => "female",
                     _ => "",
                 };
-                out.push(EspeakVoice { language, languages, name: text(v.name).replace('_', " "), gender: gender.into(), file });
+                out.push(EspeakVoice {
+                    language,
+                    languages,
+                    name: text(v.name).replace('_', " "),
+                    gender: gender.into(),
+                    file,
+                });
             }
         }
         out.sort_by(|a, b| a.language.cmp(&b.language));
@@ -210,7 +216,8 @@ impl Espeak {
                 );
                 let after =
                     if cursor.is_null() { end } else { ((cursor as usize).saturating_sub(start as usize)).min(end) };
-                let ipa = if ipa.is_null() { String::new() } else { CStr::from_ptr(ipa).to_string_lossy().into_owned() };
+                let ipa =
+                    if ipa.is_null() { String::new() } else { CStr::from_ptr(ipa).to_string_lossy().into_owned() };
                 out.push((ipa, before.min(end)..after.max(before.min(end))));
                 if after >= end {
                     break;

@@ -16,10 +16,7 @@ impl Espeak {
         Ok(clauses
             .into_iter()
             .filter(|(ipa, _)| !ipa.trim().is_empty())
-            .map(|(ipa, range)| Clause {
-                ipa: ipa.trim().to_string(),
-                punctuation: closing_punctuation(text, range),
-            })
+            .map(|(ipa, range)| Clause { ipa: ipa.trim().to_string(), punctuation: closing_punctuation(text, range) })
             .collect())
     }
 }
@@ -35,7 +32,7 @@ fn closing_punctuation(text: &str, range: std::ops::Range<usize>) -> Option<char
                 && text[range.start + i + c.len_utf8()..].chars().next().is_none_or(char::is_whitespace)
         })
         .map(|(_, c)| c)
-        .last()
+        .next_back()
 }
 
 /// Piper's phoneme string: clauses with their punctuation, separated by spaces.

@@ -73,7 +73,9 @@ impl Synthesizer for EspeakSynthesizer {
                 provider: "espeak-ng".into(),
                 details: [("voices".to_string(), e.voices().len().to_string())].into(),
             },
-            Err(err) => Health { healthy: false, status: err.to_string(), provider: "espeak-ng".into(), ..Default::default() },
+            Err(err) => {
+                Health { healthy: false, status: err.to_string(), provider: "espeak-ng".into(), ..Default::default() }
+            }
         }
     }
 }

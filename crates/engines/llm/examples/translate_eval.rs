@@ -10,7 +10,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let line = line?;
         let mut f = line.splitn(3, '\t');
         let (Some(from), Some(to), Some(text)) = (f.next(), f.next(), f.next()) else { continue };
-        let req = sokuji_core::TranslateRequest { text: text.into(), source: from.into(), target: to.into(), ..Default::default() };
+        let req = sokuji_core::TranslateRequest {
+            text: text.into(),
+            source: from.into(),
+            target: to.into(),
+            ..Default::default()
+        };
         let g = translate_with(&mut model, &req, from, None)?;
         println!(
             "{from}>{to}\t{:.0}\t{}\t{:.0}\t{}\t{}\t{}",

@@ -1,8 +1,8 @@
 //! A GGUF instruct model in candle: loading, and greedy generation with stop tokens and a deadline.
 use crate::tokenizer::GgufTokenizer;
-use sokuji_core::prompt::Chat;
 use candle_core::{Device, Tensor, quantized::gguf_file};
 use candle_transformers::models::quantized_qwen2::ModelWeights;
+use sokuji_core::prompt::Chat;
 use std::{
     path::{Path, PathBuf},
     time::Instant,

@@ -41,7 +41,8 @@ impl LlmTranslator {
         let name = model.name().to_string();
         // The first forward pass costs several times a normal one (weights paged in, thread
         // pool started): pay it here, not in the first user's request.
-        let warm = TranslateRequest { text: "Hello.".into(), source: "en".into(), target: "vi".into(), ..Default::default() };
+        let warm =
+            TranslateRequest { text: "Hello.".into(), source: "en".into(), target: "vi".into(), ..Default::default() };
         let _ = model.generate(&prompt::chat(&warm, "en"), 1, None);
         tracing::info!(model = %name, path = %config.model_path.display(), "translation model loaded");
         Ok(Self { model: Arc::new(Mutex::new(model)), name, config })
@@ -71,7 +72,8 @@ impl Translator for LlmTranslator {
         let deadline = started + self.config.timeout;
         let model = self.model.clone();
         let generation = tokio::task::spawn_blocking(move || {
-            let mut model = model.lock().map_err(|_| Error::new(ErrorCode::EngineFailed, "translation model poisoned"))?;
+            let mut model =
+                model.lock().map_err(|_| Error::new(ErrorCode::EngineFailed, "translation model poisoned"))?;
             translate_with(&mut model, &request, &source, Some(deadline)).map_err(|e| match e {
                 GenerateError::Deadline(_) => Error::new(ErrorCode::Timeout, format!("translation {e}")),
                 GenerateError::TooLong(..) => Error::invalid_request(e.to_string()),

@@ -106,7 +106,8 @@ impl Translator for DeeplTranslator {
     async fn translate_batch(&self, requests: Vec<TranslateRequest>) -> Result<Vec<Translation>> {
         let started = Instant::now();
         let Some(first) = requests.first().cloned() else { return Ok(Vec::new()) };
-        let same = |r: &TranslateRequest| r.source == first.source && r.target == first.target && r.context == first.context;
+        let same =
+            |r: &TranslateRequest| r.source == first.source && r.target == first.target && r.context == first.context;
         if !requests.iter().all(same) {
             let mut out = Vec::with_capacity(requests.len());
             for r in requests {

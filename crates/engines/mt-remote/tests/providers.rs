@@ -33,7 +33,12 @@ async fn openai_compatible_chat() {
         }
         // A chatty model: label and quotes, which the client must strip.
         let content = if user.contains("Good morning") { "Vietnamese: \"Chào buổi sáng.\"" } else { "?" };
-        (StatusCode::OK, Json(json!({"id": "x", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]})))
+        (
+            StatusCode::OK,
+            Json(
+                json!({"id": "x", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]}),
+            ),
+        )
     }
     let base = serve(Router::new().route("/v1/chat/completions", post(chat)).with_state(seen.clone())).await;
     let t = OpenAiChatTranslator::new(&format!("{base}/v1"), "qwen2.5", Some("sk-test".into()), Duration::from_secs(5))
@@ -62,7 +67,11 @@ async fn openai_compatible_chat() {
 #[tokio::test]
 async fn deepl_batches_and_detects() {
     let seen: Seen = Arc::default();
-    async fn translate(State(seen): State<Seen>, headers: HeaderMap, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
+    async fn translate(
+        State(seen): State<Seen>,
+        headers: HeaderMap,
+        Json(body): Json<Value>,
+    ) -> (StatusCode, Json<Value>) {
         seen.lock().expect("lock").push((headers, body.clone()));
         if body["target_lang"] == "XX" {
             return (StatusCode::BAD_REQUEST, Json(json!({"message": "Value for 'target_lang' not supported."})));
@@ -76,10 +85,7 @@ async fn deepl_batches_and_detects() {
     }
     let base = serve(Router::new().route("/v2/translate", post(translate)).with_state(seen.clone())).await;
     let t = DeeplTranslator::new("key:fx", Some(&base), Duration::from_secs(5)).expect("client");
-    let out = t
-        .translate_batch(vec![req("Xin chào", "auto", "en"), req("Cảm ơn", "auto", "en")])
-        .await
-        .expect("batch");
+    let out = t.translate_batch(vec![req("Xin chào", "auto", "en"), req("Cảm ơn", "auto", "en")]).await.expect("batch");
     assert_eq!(out.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(), ["[EN-US] Xin chào", "[EN-US] Cảm ơn"]);
     assert!(out.iter().all(|t| t.source == "vi" && t.source_detected));
     {

@@ -72,8 +72,9 @@ mod tests {
 
     #[test]
     fn ids_interleave_pad_and_skip_unknown() {
-        let map: HashMap<String, Vec<i64>> =
-            [("_", 0), ("^", 1), ("$", 2), (" ", 3), ("h", 20), ("ə", 59)].map(|(k, v)| (k.to_string(), vec![v])).into();
+        let map: HashMap<String, Vec<i64>> = [("_", 0), ("^", 1), ("$", 2), (" ", 3), ("h", 20), ("ə", 59)]
+            .map(|(k, v)| (k.to_string(), vec![v]))
+            .into();
         assert_eq!(phoneme_ids("hə h", &map), [1, 0, 20, 0, 59, 0, 3, 0, 20, 0, 2]);
         assert_eq!(phoneme_ids("h☃", &map), [1, 0, 20, 0, 2]);
     }

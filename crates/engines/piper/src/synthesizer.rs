@@ -38,12 +38,10 @@ fn describe(v: &PiperVoice) -> Voice {
 #[async_trait::async_trait]
 impl Synthesizer for PiperSynthesizer {
     async fn synthesize(&self, request: SynthesizeRequest) -> Result<Speech> {
-        let voice = self
-            .voices
-            .iter()
-            .find(|v| v.name == request.voice)
-            .cloned()
-            .ok_or_else(|| Error::new(ErrorCode::VoiceNotFound, format!("unknown Piper voice {:?}", request.voice)))?;
+        let voice =
+            self.voices.iter().find(|v| v.name == request.voice).cloned().ok_or_else(|| {
+                Error::new(ErrorCode::VoiceNotFound, format!("unknown Piper voice {:?}", request.voice))
+            })?;
         let speed = request.speed.unwrap_or(1.0);
         tokio::task::spawn_blocking(move || {
             let samples = voice.synthesize(&request.text, speed).map_err(|e| match e {

@@ -49,8 +49,8 @@ impl PiperVoice {
         json.push(".json");
         let json = PathBuf::from(json);
         let raw = std::fs::read(&json).map_err(|e| PiperError::Config { path: json.clone(), detail: e.to_string() })?;
-        let config: PiperConfig =
-            serde_json::from_slice(&raw).map_err(|e| PiperError::Config { path: json.clone(), detail: e.to_string() })?;
+        let config: PiperConfig = serde_json::from_slice(&raw)
+            .map_err(|e| PiperError::Config { path: json.clone(), detail: e.to_string() })?;
         let env = runtime(runtime_lib)?;
         let err = |e: ort::Error| PiperError::Model { path: model.into(), detail: e.to_string() };
         let session = Session::builder(env)

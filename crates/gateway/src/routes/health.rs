@@ -15,8 +15,20 @@ async fn health(State(s): State<AppState>) -> Json<Value> {
     let mut details = serde_json::Map::new();
     let engines = [
         ("stt", Some(s.stt.health().await)),
-        ("translation", match &s.translator { Some(t) => Some(t.health().await), None => None }),
-        ("tts", match &s.tts { Some(t) => Some(t.health().await), None => None }),
+        (
+            "translation",
+            match &s.translator {
+                Some(t) => Some(t.health().await),
+                None => None,
+            },
+        ),
+        (
+            "tts",
+            match &s.tts {
+                Some(t) => Some(t.health().await),
+                None => None,
+            },
+        ),
     ];
     for (name, h) in engines {
         let Some(h) = h else {
@@ -24,7 +36,13 @@ async fn health(State(s): State<AppState>) -> Json<Value> {
             continue;
         };
         healthy &= h.healthy;
-        let state = if !h.healthy { h.status.clone() } else if h.status == "loading" { "loading".into() } else { "ready".into() };
+        let state = if !h.healthy {
+            h.status.clone()
+        } else if h.status == "loading" {
+            "loading".into()
+        } else {
+            "ready".into()
+        };
         services.insert(name.into(), state.into());
         details.insert(name.into(), json!({ "provider": h.provider, "info": h.details }));
     }

@@ -15,10 +15,7 @@ use axum::{
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sokuji_audio::{
-    OutputFormat, encode,
-    encode::streaming_wav_header,
-};
+use sokuji_audio::{OutputFormat, encode, encode::streaming_wav_header};
 use sokuji_core::{ErrorCode, SynthesizeRequest, tts::split_sentences};
 
 pub fn router() -> Router<AppState> {

@@ -45,9 +45,15 @@ async fn synthesize(State(s): State<AppState>, body: Result<Json<Request>, JsonR
     let as_json = match r.return_format.as_deref().unwrap_or("json") {
         "json" => true,
         "audio" => false,
-        other => return Err(ApiError::new(ErrorCode::InvalidRequest, format!("return_format {other:?} is not json or audio"))),
+        other => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("return_format {other:?} is not json or audio"),
+            ));
+        }
     };
-    let req = SynthesizeRequest { text: r.text, voice: r.voice_id, language: r.language, speed: r.speed, pitch: r.pitch };
+    let req =
+        SynthesizeRequest { text: r.text, voice: r.voice_id, language: r.language, speed: r.speed, pitch: r.pitch };
     let speech = s.tts()?.synthesize(req).await?;
     let bytes = encode(&speech.samples, speech.sample_rate, format)?;
     let ms = started.elapsed().as_secs_f64() * 1000.0;

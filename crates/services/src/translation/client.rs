@@ -31,9 +31,9 @@ impl Translator for RemoteTranslator {
     /// can say); otherwise one call each.
     async fn translate_batch(&self, requests: Vec<TranslateRequest>) -> Result<Vec<Translation>> {
         let Some(first) = requests.first() else { return Ok(Vec::new()) };
-        let uniform = requests
-            .iter()
-            .all(|r| r.source == first.source && r.target == first.target && r.keep == first.keep && r.context.is_none());
+        let uniform = requests.iter().all(|r| {
+            r.source == first.source && r.target == first.target && r.keep == first.keep && r.context.is_none()
+        });
         if !uniform {
             let mut out = Vec::with_capacity(requests.len());
             for r in requests {

@@ -16,7 +16,10 @@ struct Inner {
 }
 
 impl LazyTranslator {
-    pub fn new(what: impl Into<String>, load: impl Fn() -> Result<Arc<dyn Translator>> + Send + Sync + 'static) -> Self {
+    pub fn new(
+        what: impl Into<String>,
+        load: impl Fn() -> Result<Arc<dyn Translator>> + Send + Sync + 'static,
+    ) -> Self {
         Self(Arc::new(Inner { cell: OnceCell::new(), load: Box::new(load), what: what.into() }))
     }
 
@@ -65,9 +68,15 @@ impl Translator for LazyTranslator {
     async fn health(&self) -> Health {
         match self.0.cell.get() {
             Some(Ok(t)) => t.health().await,
-            Some(Err(e)) => Health { healthy: false, status: e.message.clone(), provider: self.0.what.clone(), ..Default::default() },
-            None => Health { healthy: true, status: "loading".into(), provider: self.0.what.clone(), ..Default::default() },
+            Some(Err(e)) => Health {
+                healthy: false,
+                status: e.message.clone(),
+                provider: self.0.what.clone(),
+                ..Default::default()
+            },
+            None => {
+                Health { healthy: true, status: "loading".into(), provider: self.0.what.clone(), ..Default::default() }
+            }
         }
     }
 }
-

@@ -13,7 +13,8 @@ pub struct RemoteTts {
 
 impl RemoteTts {
     pub fn connect_lazy(url: &str) -> Result<Self> {
-        let client = TtsServiceClient::new(crate::remote::channel(url, "TTS service")?).max_decoding_message_size(256 << 20);
+        let client =
+            TtsServiceClient::new(crate::remote::channel(url, "TTS service")?).max_decoding_message_size(256 << 20);
         Ok(Self { client, url: url.into() })
     }
 }
@@ -27,7 +28,11 @@ impl Synthesizer for RemoteTts {
         if r.format != "pcm" {
             return Err(Error::new(ErrorCode::EngineFailed, format!("TTS service sent {:?}, asked for pcm", r.format)));
         }
-        Ok(Speech { samples: pcm_s16le_to_f32(&r.audio_data), sample_rate: r.sample_rate.max(0) as u32, voice: r.voice_id })
+        Ok(Speech {
+            samples: pcm_s16le_to_f32(&r.audio_data),
+            sample_rate: r.sample_rate.max(0) as u32,
+            voice: r.voice_id,
+        })
     }
 
     async fn voices(&self) -> Result<Vec<Voice>> {

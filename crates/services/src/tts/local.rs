@@ -50,7 +50,10 @@ impl VoiceSet {
         let wants_default = voice.is_empty() || voice == "default" || OPENAI_VOICES.contains(&voice);
         if !wants_default {
             return self.all().find(|(_, v)| v.id == voice).ok_or_else(|| {
-                Error::new(ErrorCode::VoiceNotFound, format!("unknown voice {voice:?}; GET /api/v1/tts/voices lists them"))
+                Error::new(
+                    ErrorCode::VoiceNotFound,
+                    format!("unknown voice {voice:?}; GET /api/v1/tts/voices lists them"),
+                )
             });
         }
         let lang = language.filter(|l| !l.is_empty()).unwrap_or("en").to_ascii_lowercase();
@@ -73,7 +76,6 @@ impl VoiceSet {
             text.to_string()
         }
     }
-
 }
 
 #[async_trait::async_trait]

@@ -28,7 +28,14 @@ fn format_of(r: &WireRequest) -> Result<OutputFormat, Error> {
 }
 
 /// The wire result of one piece of speech.
-pub fn result(speech: &Speech, text: &str, format: OutputFormat, index: u32, last: bool, ms: f64) -> Result<SynthesisResult, Error> {
+pub fn result(
+    speech: &Speech,
+    text: &str,
+    format: OutputFormat,
+    index: u32,
+    last: bool,
+    ms: f64,
+) -> Result<SynthesisResult, Error> {
     Ok(SynthesisResult {
         audio_data: encode(&speech.samples, speech.sample_rate, format)?,
         sample_rate: speech.sample_rate as i32,
@@ -100,7 +107,11 @@ impl TtsService for TtsServer {
         let mut language_codes: Vec<String> = voices.iter().flat_map(|v| v.languages.iter().cloned()).collect();
         language_codes.sort();
         language_codes.dedup();
-        Ok(Response::new(LanguageListResponse { language_codes, supports_streaming: true, supports_voice_cloning: false }))
+        Ok(Response::new(LanguageListResponse {
+            language_codes,
+            supports_streaming: true,
+            supports_voice_cloning: false,
+        }))
     }
 
     async fn health_check(&self, _: Request<Empty>) -> Result<Response<HealthCheckResponse>, Status> {
