@@ -43,6 +43,8 @@ test: setup testdata lint
 bench: setup testdata
 	bash bench/stt.sh
 	bash bench/text.sh
+	bash bench/translation.sh
+	bash bench/tts.sh
 
 # libFuzzer over the text normalizers (cargo install cargo-fuzz). This machine has only a stable
 # toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass its -Z flags; no sanitizer runtime, so none.

@@ -53,7 +53,10 @@ async fn openai_compatible_chat() {
         assert_eq!(body["model"], "qwen2.5");
         assert_eq!(body["temperature"], 0);
         assert_eq!(body["messages"][0]["role"], "system");
-        assert_eq!(body["messages"][1]["content"], "Translate this English text into Vietnamese:\n\nGood morning.");
+        assert_eq!(
+            body["messages"][1]["content"],
+            "Translate this English text into Vietnamese:\n<text>\nGood morning.\n</text>"
+        );
     }
     let err = t.translate(req("overloaded", "en", "vi")).await.expect_err("429");
     assert_eq!(err.code, ErrorCode::RateLimited, "{err}");

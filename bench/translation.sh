@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Translation benchmark: Sokuji's candle engine on both GGUF models over bench/data/translation.tsv
+# (per-sentence latency, prompt and generation tokens/s, peak RSS), side by side with llama.cpp's
+# llama-bench on the same files and the same thread count (prompt and generation tokens/s),
+# interleaved run by run.
+#
+# Usage: [LLAMA_BENCH=/path/to/llama-bench] bash bench/translation.sh   (RUNS=3 THREADS=2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE="${CACHE:-$HOME/.cache/sokuji}"
+: "${CARGO_TARGET_DIR:=$CACHE/target}" "${SOKUJI_MODEL_DIR:=$CACHE/models}"
+export CARGO_TARGET_DIR SOKUJI_MODEL_DIR
+RUNS="${RUNS:-3}"
+THREADS="${THREADS:-2}"
+command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
+cargo build --release --locked -p sokuji-llm --example translate_eval 2>/dev/null
+cargo run --release --locked -q -- models fetch qwen2.5-1.5b qwen2.5-0.5b >/dev/null
+EVAL="$CARGO_TARGET_DIR/release/examples/translate_eval"
+DATA=bench/data/translation.tsv
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+declare -A MODELS=(
+  ["Qwen2.5-Coder-1.5B Q4_K_M"]="$SOKUJI_MODEL_DIR/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+  ["Qwen2.5-Coder-0.5B"]="$SOKUJI_MODEL_DIR/qwen2.5-coder-0.5b-instruct.gguf"
+)
+median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+for run in $(seq 1 "$RUNS"); do
+  for name in "${!MODELS[@]}"; do
+    m="${MODELS[$name]}"
+    key=$(echo "$name" | tr -c 'A-Za-z0-9' _)
+    RAYON_NUM_THREADS=$THREADS /usr/bin/time -f "%M" -o "$out/$key.rss.$run" "$EVAL" "$m" < "$DATA" > "$out/$key.eval.$run"
+    if [ -x "${LLAMA_BENCH:-}" ]; then
+      "$LLAMA_BENCH" -m "$m" -t "$THREADS" -p 84 -n 16 -r 1 -o csv 2>/dev/null > "$out/$key.llama.$run" || true
+    fi
+  done
+done
+
+echo "# Translation benchmark $(date -u +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo
+echo "| model | engine | sentence median (ms) | prompt tok/s | generated tok/s | peak RSS (MB) |"
+echo "|---|---|---|---|---|---|"
+for name in "${!MODELS[@]}"; do
+  key=$(echo "$name" | tr -c 'A-Za-z0-9' _)
+  cat "$out/$key".eval.* > "$out/$key.all"
+  # Columns: pair, prompt ms, prompt tokens, generate ms, generated tokens, text, retried.
+  lat=$(awk -F'\t' '{print $2+$4}' "$out/$key.all" | median)
+  pp=$(awk -F'\t' '{print $3/$2*1000}' "$out/$key.all" | median)
+  tg=$(awk -F'\t' '$5>1 {print $5/$4*1000}' "$out/$key.all" | median)
+  rss=$(cat "$out/$key".rss.* | awk '{print $1/1024}' | median)
+  printf "| %s | sokuji (candle) | %.0f | %.1f | %.1f | %.0f |\n" "$name" "$lat" "$pp" "$tg" "$rss"
+  if ls "$out/$key".llama.* >/dev/null 2>&1; then
+    # llama-bench CSV: n_prompt, n_gen and avg_ts columns by header name.
+    read -r lpp ltg < <(cat "$out/$key".llama.* | awk -F, 'NR==1 {for (i=1;i<=NF;i++) h[$i]=i; next}
+      $1 ~ /build_commit/ {next}
+      {gsub(/"/,""); np=$h["n_prompt"]; ng=$h["n_gen"]; ts=$h["avg_ts"]; if (np>0) pp=pp" "ts; if (ng>0) tg=tg" "ts}
+      END {n=split(pp,a," "); m=split(tg,b," "); asort(a); asort(b); print a[int((n+1)/2)], b[int((m+1)/2)]}')
+    # Same sentences: llama.cpp's speeds applied to Sokuji's prompt and answer lengths.
+    est=$(awk -F'\t' -v pp="$lpp" -v tg="$ltg" '{print $3/pp*1000 + $5/tg*1000}' "$out/$key.all" | median)
+    printf "| %s | llama.cpp llama-bench | %.0f (derived) | %.1f | %.1f | - |\n" "$name" "$est" "$lpp" "$ltg"
+  fi
+done
+echo
+echo "Outputs of the last run (1.5B):"
+echo
+awk -F'\t' '{printf "- %s: %s%s\n", $1, $6, ($7 ? " (" $7 ")" : "")}' "$out/Qwen2_5_Coder_1_5B_Q4_K_M_.eval.$RUNS"
