@@ -51,11 +51,15 @@ for name in "${!MODELS[@]}"; do
   rss=$(cat "$out/$key".rss.* | awk '{print $1/1024}' | median)
   printf "| %s | sokuji (candle) | %.0f | %.1f | %.1f | %.0f |\n" "$name" "$lat" "$pp" "$tg" "$rss"
   if ls "$out/$key".llama.* >/dev/null 2>&1; then
-    # llama-bench CSV: n_prompt, n_gen and avg_ts columns by header name.
-    read -r lpp ltg < <(cat "$out/$key".llama.* | awk -F, 'NR==1 {for (i=1;i<=NF;i++) h[$i]=i; next}
-      $1 ~ /build_commit/ {next}
-      {gsub(/"/,""); np=$h["n_prompt"]; ng=$h["n_gen"]; ts=$h["avg_ts"]; if (np>0) pp=pp" "ts; if (ng>0) tg=tg" "ts}
-      END {n=split(pp,a," "); m=split(tg,b," "); asort(a); asort(b); print a[int((n+1)/2)], b[int((m+1)/2)]}')
+    # llama-bench CSV: the prompt-only and generation-only rows' avg_ts, by header name; medians.
+    read -r lpp ltg < <(cat "$out/$key".llama.* | python3 -c '
+import csv, sys, statistics
+pp, tg = [], []
+for row in csv.DictReader(l for l in sys.stdin if not l.startswith("build_commit") or "avg_ts" in l):
+    if row.get("avg_ts") in (None, "avg_ts"):
+        continue
+    (pp if int(row["n_prompt"]) > 0 else tg).append(float(row["avg_ts"]))
+print(statistics.median(pp), statistics.median(tg))')
     # Same sentences: llama.cpp's speeds applied to Sokuji's prompt and answer lengths.
     est=$(awk -F'\t' -v pp="$lpp" -v tg="$ltg" '{print $3/pp*1000 + $5/tg*1000}' "$out/$key.all" | median)
     printf "| %s | llama.cpp llama-bench | %.0f (derived) | %.1f | %.1f | - |\n" "$name" "$est" "$lpp" "$ltg"

@@ -18,6 +18,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Transcribe audio files.
     Transcribe(cmd::transcribe::Args),
+    /// Stream a file through a running server's live translation, printing events and latencies.
+    Live(cmd::live::Args),
     /// Translate text (arguments, or stdin line by line).
     Translate(cmd::translate::Args),
     /// Synthesize speech to a file.
@@ -46,6 +48,7 @@ fn main() -> std::process::ExitCode {
     let result = config::Config::from_env().and_then(|cfg| match cli.command {
         Command::Serve(a) => cmd::serve::run(cfg, a),
         Command::Transcribe(a) => cmd::transcribe::run(cfg, a),
+        Command::Live(a) => cmd::live::run(cfg, a),
         Command::Translate(a) => cmd::translate::run(cfg, a),
         Command::Speak(a) => cmd::speak::run(cfg, a),
         Command::Voices(a) => cmd::speak::voices(cfg, a),

@@ -53,6 +53,8 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::text::router())
         .merge(routes::translation::router())
         .merge(routes::tts::router())
+        .merge(routes::live::router())
+        .merge(routes::pipeline::router())
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(limit))

@@ -5,6 +5,7 @@
 //! Only wire-level concerns live here; policies (endpointing, agreement) are in `sokuji-core`.
 
 pub mod grpc;
+pub mod live;
 pub mod metrics;
 pub mod remote;
 pub mod stream;

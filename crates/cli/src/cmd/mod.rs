@@ -1,5 +1,6 @@
 pub mod config;
 pub mod engines;
+pub mod live;
 pub mod models;
 pub mod serve;
 pub mod speak;

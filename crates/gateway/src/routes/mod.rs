@@ -1,6 +1,8 @@
 pub mod health;
+pub mod live;
 pub mod openai;
 pub mod openai_speech;
+pub mod pipeline;
 pub mod stt;
 pub mod text;
 pub mod translation;

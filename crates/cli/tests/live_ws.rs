@@ -1,0 +1,189 @@
+//! Live translation over the WebSocket protocol against the real server and models: speech in,
+//! transcripts, translations and translated speech out, in order, with latencies; bad input
+//! answered with `error` messages while the session and other sessions go on.
+mod common;
+use base64::Engine as _;
+use common::*;
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use sokuji_core::wer::word_error_rate;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::{Message, protocol::frame::coding::CloseCode};
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(server: &Server) -> Ws {
+    let url = format!("ws://127.0.0.1:{}/api/v1/ws/translate", server.port);
+    tokio_tungstenite::connect_async(url).await.expect("connect").0
+}
+
+fn text(v: Value) -> Message {
+    Message::Text(v.to_string().into())
+}
+
+/// Reads messages until the server closes (deadline 120 s); returns them and the close code.
+async fn drain(ws: &mut Ws) -> (Vec<Value>, Option<CloseCode>) {
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next()).await.expect("server answered in time");
+        match msg {
+            Some(Ok(Message::Text(t))) => got.push(serde_json::from_str(&t).expect("JSON message")),
+            Some(Ok(Message::Close(frame))) => return (got, frame.map(|f| f.code)),
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => return (got, None),
+        }
+    }
+}
+
+/// Sends 16 kHz samples as int16 PCM in 100 ms pieces, half as binary frames and half as the
+/// seed's base64 JSON messages, at 4x real time.
+async fn send_speech(ws: &mut Ws, samples: &[f32]) {
+    for (i, piece) in samples.chunks(1600).enumerate() {
+        let pcm = int16_bytes(piece);
+        let msg = if i % 2 == 0 {
+            Message::Binary(pcm.into())
+        } else {
+            text(json!({"type": "audio", "data": base64::engine::general_purpose::STANDARD.encode(pcm), "timestamp": i}))
+        };
+        ws.send(msg).await.expect("send audio");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn vietnamese_speech_becomes_english_text_and_speech() {
+    let server = Server::start(&["--grpc-listen", "off"], &[("TRANSLATION_PROVIDER", "local")]).wait_ready();
+    let (path, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("binh.wav")).expect("binh");
+    let mut audio = load_16k(&path);
+    audio.extend(vec![0.0; 16_000]);
+    let mut ws = connect(&server).await;
+    ws.send(text(json!({"type": "config", "source_language": "vi", "target_language": "en", "voice_id": "default", "sample_rate": 16000, "channels": 1})))
+        .await
+        .expect("config");
+    send_speech(&mut ws, &audio).await;
+    ws.send(text(json!({"type": "end"}))).await.expect("end");
+    let (msgs, close) = drain(&mut ws).await;
+    assert_eq!(close, Some(CloseCode::Normal), "clean close after end");
+    let errors: Vec<_> = msgs.iter().filter(|m| m["type"] == "error").collect();
+    assert!(errors.is_empty(), "{errors:?}");
+
+    let finals: Vec<&Value> = msgs.iter().filter(|m| m["type"] == "transcription" && m["is_final"] == true).collect();
+    let heard: Vec<&str> = finals.iter().filter_map(|m| m["text"].as_str()).collect();
+    let wer = word_error_rate(&reference, &heard.join(" "));
+    assert!(wer < 0.4, "WER {wer}: {heard:?}");
+    assert!(finals.iter().all(|m| m["language"] == "vi" && m["e2e_ms"].as_f64().is_some() && m["stt_ms"].as_f64().is_some()));
+    assert!(msgs.iter().any(|m| m["type"] == "transcription" && m["is_final"] == false), "interim results stream too");
+
+    let translations: Vec<&Value> = msgs.iter().filter(|m| m["type"] == "translation" && m["is_final"] == true).collect();
+    assert_eq!(translations.len(), finals.iter().filter(|m| !m["text"].as_str().unwrap_or("").trim().is_empty()).count());
+    for t in &translations {
+        let s = t["text"].as_str().expect("text");
+        assert!(!s.is_empty() && s.is_ascii(), "not English: {s:?}");
+        assert_eq!((t["source_language"].as_str(), t["target_language"].as_str()), (Some("vi"), Some("en")));
+        assert!(t["mt_ms"].as_f64().is_some() && t["e2e_ms"].as_f64().is_some());
+    }
+
+    let audio_msgs: Vec<&Value> = msgs.iter().filter(|m| m["type"] == "audio").collect();
+    assert!(!audio_msgs.is_empty(), "translated speech");
+    for a in &audio_msgs {
+        let wav = base64::engine::general_purpose::STANDARD.decode(a["data"].as_str().expect("data")).expect("base64");
+        assert!(wav.starts_with(b"RIFF") && wav.len() > 10_000);
+        assert_eq!((a["format"].as_str(), a["sample_rate"].as_u64()), (Some("wav"), Some(22050)));
+        assert!(a["tts_ms"].as_f64().is_some() && a["e2e_ms"].as_f64().is_some());
+    }
+    // Per segment: its final transcript, then its translation, then its audio.
+    let pos = |kind: &str, seg: &Value, final_only: bool| {
+        msgs.iter().position(|m| m["type"] == kind && m["segment_id"] == *seg && (!final_only || m["is_final"] == true))
+    };
+    for t in &translations {
+        let seg = &t["segment_id"];
+        let (f, tr) = (pos("transcription", seg, true), pos("translation", seg, true));
+        assert!(f < tr, "transcript before translation");
+        if let Some(a) = pos("audio", seg, false) {
+            assert!(tr < Some(a), "translation before audio");
+        }
+    }
+
+    // The seed's REST pipelines on the same server.
+    let http = reqwest::Client::new();
+    let (status, r) = post_json(
+        &http,
+        format!("{}/api/v1/pipeline/translate-text", server.url()),
+        json!({"text": "Mẹ tôi là giáo viên.", "source_language": "vi", "target_language": "en"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    let said = r["translated_text"].as_str().expect("text").to_lowercase();
+    assert!(said.contains("mother") && said.contains("teacher"), "{said}");
+    let wav = base64::engine::general_purpose::STANDARD.decode(r["audio_data"].as_str().expect("audio")).expect("b64");
+    assert!(wav.starts_with(b"RIFF") && r["sample_rate"] == 22050);
+    let form = reqwest::multipart::Form::new()
+        .part("audio_file", reqwest::multipart::Part::bytes(std::fs::read(&path).expect("wav")).file_name("binh.wav"))
+        .text("source_language", "vi")
+        .text("target_language", "en")
+        .text("return_format", "audio");
+    let r = http.post(format!("{}/api/v1/pipeline/translate-audio", server.url())).multipart(form).send().await.expect("post");
+    assert_eq!(r.status(), 200);
+    let h = |k: &str| r.headers().get(k).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(!h("x-transcription").is_empty() && h("x-translation").is_ascii() && !h("x-translation").is_empty());
+    assert!(h("x-processing-time-ms").parse::<f64>().is_ok_and(|ms| ms > 0.0));
+    assert!(r.bytes().await.expect("body").starts_with(b"RIFF"));
+}
+
+#[tokio::test]
+async fn bad_input_gets_errors_and_other_sessions_go_on() {
+    let server = Server::start(&["--grpc-listen", "off"], &[("TTS_PROVIDER", "none")]).wait_ready();
+    let mut ws = connect(&server).await;
+    let mut next_error = async |ws: &mut Ws| loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("answer").expect("open").expect("frame") {
+            Message::Text(t) => {
+                let v: Value = serde_json::from_str(&t).expect("json");
+                if v["type"] == "error" {
+                    return v["code"].as_str().unwrap_or_default().to_string();
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    ws.send(Message::Text("{not json".into())).await.expect("send");
+    assert_eq!(next_error(&mut ws).await, "invalid_request");
+    ws.send(Message::Binary(vec![0u8; 3200].into())).await.expect("send");
+    assert_eq!(next_error(&mut ws).await, "invalid_request", "audio before config");
+    ws.send(text(json!({"type": "dance"}))).await.expect("send");
+    assert_eq!(next_error(&mut ws).await, "invalid_request");
+    ws.send(text(json!({"type": "config", "target_language": "en", "sample_rate": 0}))).await.expect("send");
+    assert_eq!(next_error(&mut ws).await, "invalid_audio", "bad sample rate");
+    ws.send(text(json!({"type": "config", "target_language": "klingon"}))).await.expect("send");
+    assert_eq!(next_error(&mut ws).await, "unsupported_language");
+    ws.send(text(json!({"type": "config", "source_language": "en", "target_language": "vi", "sample_rate": 16000}))).await.expect("send");
+    ws.send(Message::Binary(vec![0u8; 3].into())).await.expect("send");
+    assert_eq!(next_error(&mut ws).await, "invalid_audio", "odd byte count");
+    ws.send(text(json!({"type": "audio", "data": "%%%"}))).await.expect("send");
+    assert_eq!(next_error(&mut ws).await, "invalid_audio");
+
+    // A second session with an oversize frame is closed; this one keeps working.
+    let mut rogue = connect(&server).await;
+    rogue.send(text(json!({"type": "config", "target_language": "vi"}))).await.expect("config");
+    let _ = rogue.send(Message::Binary(vec![0u8; 2 << 20].into())).await;
+    let (_, code) = drain(&mut rogue).await;
+    assert_ne!(code, Some(CloseCode::Normal), "oversize frame must not be accepted");
+
+    let (en, reference) = speech_set("en").into_iter().next().expect("english");
+    let mut samples = load_16k(&en);
+    samples.extend(vec![0.0; 16_000]);
+    send_speech(&mut ws, &samples).await;
+    ws.send(text(json!({"type": "end"}))).await.expect("end");
+    let (msgs, close) = drain(&mut ws).await;
+    assert_eq!(close, Some(CloseCode::Normal));
+    let heard: Vec<&str> = msgs
+        .iter()
+        .filter(|m| m["type"] == "transcription" && m["is_final"] == true)
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert!(word_error_rate(&reference, &heard.join(" ")) < 0.3, "{heard:?}");
+    // Translation is off in this server: each final gets an error message, never a dropped session.
+    assert!(msgs.iter().any(|m| m["type"] == "error" && m["code"] == "engine_unavailable"));
+    let health: Value = reqwest::get(format!("{}/health", server.url())).await.expect("health").json().await.expect("json");
+    assert_eq!(health["status"], "healthy");
+}

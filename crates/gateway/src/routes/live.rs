@@ -1,0 +1,249 @@
+//! `WS /api/v1/ws/translate`: the original system's live-translation JSON protocol, plus binary
+//! PCM frames, `end`, latency fields, interim translations and non-fatal `error` messages.
+//!
+//! Client: `{"type":"config","source_language","target_language","voice_id","sample_rate","channels"}`,
+//! then `{"type":"audio","data":"<base64 int16 PCM>"}` or binary frames of the same PCM, then
+//! optionally `{"type":"end"}` (flush, then a clean close). Server: `transcription`,
+//! `translation`, `audio` (base64 wav) and `error` messages, in session order.
+use crate::AppState;
+use axum::{
+    Router,
+    extract::{
+        State,
+        ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
+    },
+    response::Response,
+    routing::get,
+};
+use base64::Engine as _;
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sokuji_audio::{OutputFormat, PcmSpec, encode};
+use sokuji_core::{ErrorCode, translate::language_name};
+use sokuji_services::live::{LiveConfig, LiveEngines, LiveEvent, LiveInput, start};
+use tokio::sync::mpsc;
+
+/// Largest frame a client may send: 1 MiB is 32 s of 16 kHz int16 mono.
+pub const MAX_FRAME_BYTES: usize = 1 << 20;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/ws/translate", get(upgrade))
+}
+
+async fn upgrade(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    ws.max_message_size(MAX_FRAME_BYTES).max_frame_size(MAX_FRAME_BYTES).on_upgrade(move |socket| session(s, socket))
+}
+
+#[derive(Deserialize)]
+struct Config {
+    #[serde(default = "auto")]
+    source_language: String,
+    target_language: String,
+    #[serde(default = "default_voice")]
+    voice_id: String,
+    #[serde(default = "rate")]
+    sample_rate: i64,
+    #[serde(default = "one")]
+    channels: i64,
+    /// "int16" (default) or "float32".
+    #[serde(default = "int16")]
+    format: String,
+    /// Translate committed prefixes of interim transcripts too (default true).
+    #[serde(default = "yes")]
+    interim_translations: bool,
+}
+
+fn auto() -> String {
+    "auto".into()
+}
+fn default_voice() -> String {
+    "default".into()
+}
+fn rate() -> i64 {
+    16_000
+}
+fn one() -> i64 {
+    1
+}
+fn int16() -> String {
+    "int16".into()
+}
+fn yes() -> bool {
+    true
+}
+
+enum Out {
+    Json(Value),
+    Close(u16, &'static str),
+}
+
+/// Seconds since the epoch (the protocol's `timestamp`).
+fn now() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+fn error(code: ErrorCode, message: impl Into<String>) -> Out {
+    Out::Json(json!({"type": "error", "code": code.as_str(), "message": message.into(), "timestamp": now()}))
+}
+
+fn render(e: LiveEvent) -> Value {
+    match e {
+        LiveEvent::Transcription { segment_id, text, committed, language, is_final, confidence, start, end, stt_ms, e2e_ms } => json!({
+            "type": "transcription", "text": text, "language": language, "is_final": is_final,
+            "confidence": confidence, "timestamp": now(), "segment_id": segment_id,
+            "committed_text": committed, "start": start, "end": end, "stt_ms": stt_ms, "e2e_ms": e2e_ms,
+        }),
+        LiveEvent::Translation { segment_id, text, source_text, source_language, target_language, is_final, mt_ms, e2e_ms } => json!({
+            "type": "translation", "text": text, "source_language": source_language,
+            "target_language": target_language, "timestamp": now(), "is_final": is_final,
+            "segment_id": segment_id, "source_text": source_text, "mt_ms": mt_ms, "e2e_ms": e2e_ms,
+        }),
+        LiveEvent::Audio { segment_id, samples, sample_rate, text, tts_ms, e2e_ms } => {
+            let wav = encode(&samples, sample_rate, OutputFormat::Wav).unwrap_or_default();
+            json!({
+                "type": "audio", "data": base64::engine::general_purpose::STANDARD.encode(wav), "format": "wav",
+                "sample_rate": sample_rate, "timestamp": now(), "segment_id": segment_id, "text": text,
+                "tts_ms": tts_ms, "e2e_ms": e2e_ms,
+            })
+        }
+        LiveEvent::Error { code, message } => {
+            json!({"type": "error", "code": code.as_str(), "message": message, "timestamp": now()})
+        }
+    }
+}
+
+async fn session(state: AppState, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let (out_tx, mut out_rx) = mpsc::channel::<Out>(16);
+    // The writer: the only owner of the socket's sending half. A client that stops reading
+    // blocks it, and through the bounded channels, the whole session (never memory).
+    let writer = tokio::spawn(async move {
+        while let Some(o) = out_rx.recv().await {
+            let msg = match o {
+                Out::Json(v) => Message::Text(Utf8Bytes::from(v.to_string())),
+                Out::Close(code, reason) => {
+                    let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))).await;
+                    break;
+                }
+            };
+            if sink.send(msg).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut input: Option<(mpsc::Sender<LiveInput>, PcmSpec)> = None;
+    while let Some(msg) = stream.next().await {
+        let Ok(msg) = msg else { break };
+        let pcm = match msg {
+            Message::Binary(b) => Some(b.to_vec()),
+            Message::Text(t) => match handle_text(&state, t.as_str(), &mut input, &out_tx).await {
+                Step::Continue(pcm) => pcm,
+                Step::End => break,
+            },
+            Message::Close(_) => break,
+            _ => None,
+        };
+        let Some(pcm) = pcm else { continue };
+        match &input {
+            Some((tx, spec)) => {
+                if tx.send(LiveInput::Pcm { spec: *spec, data: pcm }).await.is_err() {
+                    break;
+                }
+            }
+            None => {
+                let _ = out_tx.send(error(ErrorCode::InvalidRequest, "audio before config: send {\"type\":\"config\",…} first")).await;
+            }
+        }
+    }
+    // Dropping the input ends the pipeline; `end` already asked it to flush first.
+    drop(input);
+    drop(out_tx);
+    let _ = writer.await;
+}
+
+enum Step {
+    Continue(Option<Vec<u8>>),
+    End,
+}
+
+async fn handle_text(
+    state: &AppState,
+    text: &str,
+    input: &mut Option<(mpsc::Sender<LiveInput>, PcmSpec)>,
+    out: &mpsc::Sender<Out>,
+) -> Step {
+    let v: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = out.send(error(ErrorCode::InvalidRequest, format!("not JSON: {e}"))).await;
+            return Step::Continue(None);
+        }
+    };
+    match v["type"].as_str().unwrap_or_default() {
+        "config" => {
+            if input.is_some() {
+                let _ = out.send(error(ErrorCode::InvalidRequest, "the session is already configured")).await;
+                return Step::Continue(None);
+            }
+            match configure(state, v, out.clone()) {
+                Ok(started) => *input = Some(started),
+                Err(m) => {
+                    let _ = out.send(m).await;
+                }
+            }
+            Step::Continue(None)
+        }
+        "audio" => match v["data"].as_str().map(|d| base64::engine::general_purpose::STANDARD.decode(d)) {
+            Some(Ok(pcm)) => Step::Continue(Some(pcm)),
+            _ => {
+                let _ = out.send(error(ErrorCode::InvalidAudio, "audio.data must be base64 PCM")).await;
+                Step::Continue(None)
+            }
+        },
+        "end" => {
+            match input.take() {
+                Some((tx, _)) => {
+                    let _ = tx.send(LiveInput::End).await;
+                }
+                None => {
+                    let _ = out.send(Out::Close(1000, "end")).await;
+                }
+            }
+            Step::End
+        }
+        other => {
+            let _ = out.send(error(ErrorCode::InvalidRequest, format!("unknown message type {other:?}"))).await;
+            Step::Continue(None)
+        }
+    }
+}
+
+/// Validates a config and starts the pipeline; its events are forwarded to the writer, and a
+/// clean close follows the last one.
+fn configure(
+    state: &AppState,
+    v: Value,
+    out: mpsc::Sender<Out>,
+) -> Result<(mpsc::Sender<LiveInput>, PcmSpec), Out> {
+    let c: Config = serde_json::from_value(v).map_err(|e| error(ErrorCode::InvalidRequest, format!("bad config: {e}")))?;
+    let spec = PcmSpec::new(&c.format, c.sample_rate, c.channels).map_err(|e| error(e.code, e.message))?;
+    for (what, lang) in [("source_language", &c.source_language), ("target_language", &c.target_language)] {
+        if !(lang == "auto" && what == "source_language") && language_name(lang).is_none() {
+            return Err(error(ErrorCode::UnsupportedLanguage, format!("{what} {lang:?} is not supported")));
+        }
+    }
+    let engines = LiveEngines { stt: state.stt.clone(), translator: state.translator.clone(), tts: state.tts.clone() };
+    let mut cfg = LiveConfig::new(&c.source_language, &c.target_language, &c.voice_id);
+    cfg.translate_interim = c.interim_translations;
+    let (tx, mut events) = start(engines, cfg);
+    tokio::spawn(async move {
+        while let Some(e) = events.recv().await {
+            if out.send(Out::Json(render(e))).await.is_err() {
+                return;
+            }
+        }
+        let _ = out.send(Out::Close(1000, "end")).await;
+    });
+    Ok((tx, spec))
+}

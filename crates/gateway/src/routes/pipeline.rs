@@ -1,0 +1,147 @@
+//! The seed's REST pipelines: `POST /api/v1/pipeline/translate-text` (translation, then speech)
+//! and `POST /api/v1/pipeline/translate-audio` (speech to text, translation, speech).
+use crate::{
+    AppState,
+    error::{ApiError, ApiResult, bad_json},
+    upload,
+};
+use axum::{
+    Json, Router,
+    extract::{Multipart, State, multipart::MultipartRejection, rejection::JsonRejection},
+    http::{HeaderName, HeaderValue, header},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::json;
+use sokuji_audio::{OutputFormat, encode};
+use sokuji_core::{ErrorCode, SynthesizeRequest, TranscribeOptions, TranslateRequest};
+use std::time::Instant;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/pipeline/translate-text", post(translate_text))
+        .route("/api/v1/pipeline/translate-audio", post(translate_audio))
+}
+
+#[derive(Deserialize)]
+struct TextRequest {
+    text: String,
+    #[serde(default = "auto")]
+    source_language: String,
+    target_language: String,
+    #[serde(default)]
+    voice_id: String,
+    #[serde(default)]
+    return_format: Option<String>,
+}
+
+fn auto() -> String {
+    "auto".into()
+}
+
+fn wants_json(f: Option<&str>) -> ApiResult<bool> {
+    match f.unwrap_or("json") {
+        "json" => Ok(true),
+        "audio" => Ok(false),
+        other => Err(ApiError::new(ErrorCode::InvalidRequest, format!("return_format {other:?} is not json or audio"))),
+    }
+}
+
+/// What both pipelines end with: the translated text spoken, as JSON or as the wav itself.
+struct Done {
+    transcription: Option<(String, String)>,
+    original: String,
+    translated: String,
+    source: String,
+    target: String,
+    wav: Vec<u8>,
+    sample_rate: u32,
+    started: Instant,
+}
+
+fn respond(d: Done, as_json: bool) -> Response {
+    let ms = d.started.elapsed().as_secs_f64() * 1000.0;
+    if as_json {
+        let mut body = json!({
+            "original_text": d.original, "translated_text": d.translated,
+            "source_language": d.source, "target_language": d.target,
+            "audio_data": base64::engine::general_purpose::STANDARD.encode(&d.wav),
+            "audio_format": "wav", "sample_rate": d.sample_rate, "processing_time_ms": ms,
+        });
+        if let Some((text, lang)) = d.transcription {
+            body["transcription"] = json!({"text": text, "language": lang});
+        }
+        return Json(body).into_response();
+    }
+    let mut res = ([(header::CONTENT_TYPE, "audio/wav")], d.wav).into_response();
+    // Header values are ASCII: non-ASCII text is percent-encoded.
+    let enc = |s: &str| HeaderValue::from_str(&percent(s)).unwrap_or(HeaderValue::from_static(""));
+    let h = res.headers_mut();
+    h.insert(HeaderName::from_static("x-transcription"), enc(d.transcription.as_ref().map_or(&d.original, |t| &t.0)));
+    h.insert(HeaderName::from_static("x-translation"), enc(&d.translated));
+    h.insert(HeaderName::from_static("x-processing-time-ms"), enc(&format!("{ms:.1}")));
+    res
+}
+
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b" -_.~,!?'".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+async fn speak_translation(
+    s: &AppState,
+    text: String,
+    source: String,
+    target: String,
+    voice: String,
+    started: Instant,
+) -> ApiResult<Done> {
+    let t = s
+        .translator()?
+        .translate(TranslateRequest { text: text.clone(), source, target: target.clone(), context: None, keep: Vec::new() })
+        .await?;
+    let req = SynthesizeRequest { text: t.text.clone(), voice, language: Some(target.clone()), speed: None, pitch: None };
+    let speech = s.tts()?.synthesize(req).await?;
+    Ok(Done {
+        transcription: None,
+        original: text,
+        translated: t.text,
+        source: t.source,
+        target,
+        wav: encode(&speech.samples, speech.sample_rate, OutputFormat::Wav)?,
+        sample_rate: speech.sample_rate,
+        started,
+    })
+}
+
+async fn translate_text(State(s): State<AppState>, body: Result<Json<TextRequest>, JsonRejection>) -> ApiResult<Response> {
+    let started = Instant::now();
+    let Json(r) = body.map_err(bad_json)?;
+    let as_json = wants_json(r.return_format.as_deref())?;
+    let done = speak_translation(&s, r.text, r.source_language, r.target_language, r.voice_id, started).await?;
+    Ok(respond(done, as_json))
+}
+
+async fn translate_audio(State(s): State<AppState>, mp: Result<Multipart, MultipartRejection>) -> ApiResult<Response> {
+    let started = Instant::now();
+    let mut form = upload::read(mp, &["audio_file", "file"]).await?;
+    let as_json = wants_json(form.field("return_format"))?;
+    let target = form
+        .field("target_language")
+        .map(String::from)
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, "target_language is required"))?;
+    let source = form.field("source_language").unwrap_or("auto").to_string();
+    let voice = form.field("voice_id").unwrap_or("default").to_string();
+    let audio = upload::decode(&mut form, "audio_file").await?;
+    let options = TranscribeOptions { language: (source != "auto").then(|| source.clone()), ..Default::default() };
+    let heard = s.stt.transcribe(audio, options).await?;
+    if heard.text.trim().is_empty() {
+        return Err(ApiError::new(ErrorCode::InvalidAudio, "no speech was recognized in the audio"));
+    }
+    let mut done = speak_translation(&s, heard.text.clone(), heard.language.clone(), target, voice, started).await?;
+    done.transcription = Some((heard.text, heard.language));
+    Ok(respond(done, as_json))
+}
