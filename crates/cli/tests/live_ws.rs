@@ -44,7 +44,9 @@ async fn send_speech(ws: &mut Ws, samples: &[f32]) {
         let msg = if i % 2 == 0 {
             Message::Binary(pcm.into())
         } else {
-            text(json!({"type": "audio", "data": base64::engine::general_purpose::STANDARD.encode(pcm), "timestamp": i}))
+            text(
+                json!({"type": "audio", "data": base64::engine::general_purpose::STANDARD.encode(pcm), "timestamp": i}),
+            )
         };
         ws.send(msg).await.expect("send audio");
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -72,11 +74,19 @@ async fn vietnamese_speech_becomes_english_text_and_speech() {
     let heard: Vec<&str> = finals.iter().filter_map(|m| m["text"].as_str()).collect();
     let wer = word_error_rate(&reference, &heard.join(" "));
     assert!(wer < 0.4, "WER {wer}: {heard:?}");
-    assert!(finals.iter().all(|m| m["language"] == "vi" && m["e2e_ms"].as_f64().is_some() && m["stt_ms"].as_f64().is_some()));
+    assert!(
+        finals
+            .iter()
+            .all(|m| m["language"] == "vi" && m["e2e_ms"].as_f64().is_some() && m["stt_ms"].as_f64().is_some())
+    );
     assert!(msgs.iter().any(|m| m["type"] == "transcription" && m["is_final"] == false), "interim results stream too");
 
-    let translations: Vec<&Value> = msgs.iter().filter(|m| m["type"] == "translation" && m["is_final"] == true).collect();
-    assert_eq!(translations.len(), finals.iter().filter(|m| !m["text"].as_str().unwrap_or("").trim().is_empty()).count());
+    let translations: Vec<&Value> =
+        msgs.iter().filter(|m| m["type"] == "translation" && m["is_final"] == true).collect();
+    assert_eq!(
+        translations.len(),
+        finals.iter().filter(|m| !m["text"].as_str().unwrap_or("").trim().is_empty()).count()
+    );
     for t in &translations {
         let s = t["text"].as_str().expect("text");
         assert!(!s.is_empty() && s.is_ascii(), "not English: {s:?}");
@@ -123,7 +133,12 @@ async fn vietnamese_speech_becomes_english_text_and_speech() {
         .text("source_language", "vi")
         .text("target_language", "en")
         .text("return_format", "audio");
-    let r = http.post(format!("{}/api/v1/pipeline/translate-audio", server.url())).multipart(form).send().await.expect("post");
+    let r = http
+        .post(format!("{}/api/v1/pipeline/translate-audio", server.url()))
+        .multipart(form)
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), 200);
     let h = |k: &str| r.headers().get(k).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     assert!(!h("x-transcription").is_empty() && h("x-translation").is_ascii() && !h("x-translation").is_empty());
@@ -135,8 +150,13 @@ async fn vietnamese_speech_becomes_english_text_and_speech() {
 async fn bad_input_gets_errors_and_other_sessions_go_on() {
     let server = Server::start(&["--grpc-listen", "off"], &[("TTS_PROVIDER", "none")]).wait_ready();
     let mut ws = connect(&server).await;
-    let mut next_error = async |ws: &mut Ws| loop {
-        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("answer").expect("open").expect("frame") {
+    let next_error = async |ws: &mut Ws| loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("answer")
+            .expect("open")
+            .expect("frame")
+        {
             Message::Text(t) => {
                 let v: Value = serde_json::from_str(&t).expect("json");
                 if v["type"] == "error" {
@@ -156,7 +176,9 @@ async fn bad_input_gets_errors_and_other_sessions_go_on() {
     assert_eq!(next_error(&mut ws).await, "invalid_audio", "bad sample rate");
     ws.send(text(json!({"type": "config", "target_language": "klingon"}))).await.expect("send");
     assert_eq!(next_error(&mut ws).await, "unsupported_language");
-    ws.send(text(json!({"type": "config", "source_language": "en", "target_language": "vi", "sample_rate": 16000}))).await.expect("send");
+    ws.send(text(json!({"type": "config", "source_language": "vi", "target_language": "en", "sample_rate": 16000})))
+        .await
+        .expect("send");
     ws.send(Message::Binary(vec![0u8; 3].into())).await.expect("send");
     assert_eq!(next_error(&mut ws).await, "invalid_audio", "odd byte count");
     ws.send(text(json!({"type": "audio", "data": "%%%"}))).await.expect("send");
@@ -167,10 +189,10 @@ async fn bad_input_gets_errors_and_other_sessions_go_on() {
     rogue.send(text(json!({"type": "config", "target_language": "vi"}))).await.expect("config");
     let _ = rogue.send(Message::Binary(vec![0u8; 2 << 20].into())).await;
     let (_, code) = drain(&mut rogue).await;
-    assert_ne!(code, Some(CloseCode::Normal), "oversize frame must not be accepted");
+    assert_eq!(code, Some(CloseCode::Size), "oversize frame: close 1009");
 
-    let (en, reference) = speech_set("en").into_iter().next().expect("english");
-    let mut samples = load_16k(&en);
+    let (doan, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("doan.wav")).expect("doan");
+    let mut samples = load_16k(&doan);
     samples.extend(vec![0.0; 16_000]);
     send_speech(&mut ws, &samples).await;
     ws.send(text(json!({"type": "end"}))).await.expect("end");
@@ -181,9 +203,10 @@ async fn bad_input_gets_errors_and_other_sessions_go_on() {
         .filter(|m| m["type"] == "transcription" && m["is_final"] == true)
         .filter_map(|m| m["text"].as_str())
         .collect();
-    assert!(word_error_rate(&reference, &heard.join(" ")) < 0.3, "{heard:?}");
+    assert!(word_error_rate(&reference, &heard.join(" ")) < 0.4, "{heard:?}");
     // Translation is off in this server: each final gets an error message, never a dropped session.
     assert!(msgs.iter().any(|m| m["type"] == "error" && m["code"] == "engine_unavailable"));
-    let health: Value = reqwest::get(format!("{}/health", server.url())).await.expect("health").json().await.expect("json");
+    let health: Value =
+        reqwest::get(format!("{}/health", server.url())).await.expect("health").json().await.expect("json");
     assert_eq!(health["status"], "healthy");
 }

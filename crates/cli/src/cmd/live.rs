@@ -53,7 +53,8 @@ pub fn run(_cfg: Config, args: Args) -> anyhow::Result<()> {
             // A second of silence at the end lets the last utterance end naturally.
             let tail = vec![0.0f32; 16_000];
             for piece in samples.chunks(chunk).chain(tail.chunks(chunk)) {
-                let pcm: Vec<u8> = piece.iter().flat_map(|s| ((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes()).collect();
+                let pcm: Vec<u8> =
+                    piece.iter().flat_map(|s| ((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes()).collect();
                 if tx.send(Message::Binary(pcm.into())).await.is_err() {
                     return;
                 }
@@ -75,19 +76,35 @@ pub fn run(_cfg: Config, args: Args) -> anyhow::Result<()> {
             let lat = |k: &str| v[k].as_f64().map(|x| format!(" {k} {x:.0}")).unwrap_or_default();
             match v["type"].as_str().unwrap_or_default() {
                 "transcription" if v["is_final"] == true => {
-                    println!("[{}] {}   ({}{}{})", v["language"].as_str().unwrap_or(""), v["text"].as_str().unwrap_or(""), "stt", lat("stt_ms"), lat("e2e_ms"));
-                    if let Some(x) = v["e2e_ms"].as_f64() { e2e.push(("transcript".into(), x)); }
+                    println!(
+                        "[{}] {}   ({}{}{})",
+                        v["language"].as_str().unwrap_or(""),
+                        v["text"].as_str().unwrap_or(""),
+                        "stt",
+                        lat("stt_ms"),
+                        lat("e2e_ms")
+                    );
+                    if let Some(x) = v["e2e_ms"].as_f64() {
+                        e2e.push(("transcript".into(), x));
+                    }
                 }
                 "translation" if v["is_final"] == true => {
                     println!("  -> {}   (mt{}{})", v["text"].as_str().unwrap_or(""), lat("mt_ms"), lat("e2e_ms"));
-                    if let Some(x) = v["e2e_ms"].as_f64() { e2e.push(("translation".into(), x)); }
+                    if let Some(x) = v["e2e_ms"].as_f64() {
+                        e2e.push(("translation".into(), x));
+                    }
                 }
                 "audio" => {
                     println!("  ♪ {:.1} s of speech   (tts{}{})", audio_secs(&v), lat("tts_ms"), lat("e2e_ms"));
-                    if let Some(x) = v["e2e_ms"].as_f64() { e2e.push(("audio".into(), x)); }
+                    if let Some(x) = v["e2e_ms"].as_f64() {
+                        e2e.push(("audio".into(), x));
+                    }
                     if let (Some(dir), Some(data)) = (&args.save_audio, v["data"].as_str()) {
                         std::fs::create_dir_all(dir)?;
-                        std::fs::write(dir.join(format!("{saved:03}.wav")), base64::engine::general_purpose::STANDARD.decode(data)?)?;
+                        std::fs::write(
+                            dir.join(format!("{saved:03}.wav")),
+                            base64::engine::general_purpose::STANDARD.decode(data)?,
+                        )?;
                         saved += 1;
                     }
                 }

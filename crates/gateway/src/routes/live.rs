@@ -89,12 +89,32 @@ fn error(code: ErrorCode, message: impl Into<String>) -> Out {
 
 fn render(e: LiveEvent) -> Value {
     match e {
-        LiveEvent::Transcription { segment_id, text, committed, language, is_final, confidence, start, end, stt_ms, e2e_ms } => json!({
+        LiveEvent::Transcription {
+            segment_id,
+            text,
+            committed,
+            language,
+            is_final,
+            confidence,
+            start,
+            end,
+            stt_ms,
+            e2e_ms,
+        } => json!({
             "type": "transcription", "text": text, "language": language, "is_final": is_final,
             "confidence": confidence, "timestamp": now(), "segment_id": segment_id,
             "committed_text": committed, "start": start, "end": end, "stt_ms": stt_ms, "e2e_ms": e2e_ms,
         }),
-        LiveEvent::Translation { segment_id, text, source_text, source_language, target_language, is_final, mt_ms, e2e_ms } => json!({
+        LiveEvent::Translation {
+            segment_id,
+            text,
+            source_text,
+            source_language,
+            target_language,
+            is_final,
+            mt_ms,
+            e2e_ms,
+        } => json!({
             "type": "translation", "text": text, "source_language": source_language,
             "target_language": target_language, "timestamp": now(), "is_final": is_final,
             "segment_id": segment_id, "source_text": source_text, "mt_ms": mt_ms, "e2e_ms": e2e_ms,
@@ -123,7 +143,9 @@ async fn session(state: AppState, socket: WebSocket) {
             let msg = match o {
                 Out::Json(v) => Message::Text(Utf8Bytes::from(v.to_string())),
                 Out::Close(code, reason) => {
-                    let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))).await;
+                    let _ = sink
+                        .send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) })))
+                        .await;
                     break;
                 }
             };
@@ -134,7 +156,15 @@ async fn session(state: AppState, socket: WebSocket) {
     });
     let mut input: Option<(mpsc::Sender<LiveInput>, PcmSpec)> = None;
     while let Some(msg) = stream.next().await {
-        let Ok(msg) = msg else { break };
+        let msg = match msg {
+            Ok(m) => m,
+            Err(e) => {
+                // Mostly a frame over MAX_FRAME_BYTES; the reason goes with the close.
+                tracing::debug!("websocket read failed: {e}");
+                let _ = out_tx.send(Out::Close(1009, "frame too large or malformed")).await;
+                break;
+            }
+        };
         let pcm = match msg {
             Message::Binary(b) => Some(b.to_vec()),
             Message::Text(t) => match handle_text(&state, t.as_str(), &mut input, &out_tx).await {
@@ -152,7 +182,9 @@ async fn session(state: AppState, socket: WebSocket) {
                 }
             }
             None => {
-                let _ = out_tx.send(error(ErrorCode::InvalidRequest, "audio before config: send {\"type\":\"config\",…} first")).await;
+                let _ = out_tx
+                    .send(error(ErrorCode::InvalidRequest, "audio before config: send {\"type\":\"config\",…} first"))
+                    .await;
             }
         }
     }
@@ -221,12 +253,9 @@ async fn handle_text(
 
 /// Validates a config and starts the pipeline; its events are forwarded to the writer, and a
 /// clean close follows the last one.
-fn configure(
-    state: &AppState,
-    v: Value,
-    out: mpsc::Sender<Out>,
-) -> Result<(mpsc::Sender<LiveInput>, PcmSpec), Out> {
-    let c: Config = serde_json::from_value(v).map_err(|e| error(ErrorCode::InvalidRequest, format!("bad config: {e}")))?;
+fn configure(state: &AppState, v: Value, out: mpsc::Sender<Out>) -> Result<(mpsc::Sender<LiveInput>, PcmSpec), Out> {
+    let c: Config =
+        serde_json::from_value(v).map_err(|e| error(ErrorCode::InvalidRequest, format!("bad config: {e}")))?;
     let spec = PcmSpec::new(&c.format, c.sample_rate, c.channels).map_err(|e| error(e.code, e.message))?;
     for (what, lang) in [("source_language", &c.source_language), ("target_language", &c.target_language)] {
         if !(lang == "auto" && what == "source_language") && language_name(lang).is_none() {

@@ -87,7 +87,13 @@ fn respond(d: Done, as_json: bool) -> Response {
 
 fn percent(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b" -_.~,!?'".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b" -_.~,!?'".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -101,9 +107,16 @@ async fn speak_translation(
 ) -> ApiResult<Done> {
     let t = s
         .translator()?
-        .translate(TranslateRequest { text: text.clone(), source, target: target.clone(), context: None, keep: Vec::new() })
+        .translate(TranslateRequest {
+            text: text.clone(),
+            source,
+            target: target.clone(),
+            context: None,
+            keep: Vec::new(),
+        })
         .await?;
-    let req = SynthesizeRequest { text: t.text.clone(), voice, language: Some(target.clone()), speed: None, pitch: None };
+    let req =
+        SynthesizeRequest { text: t.text.clone(), voice, language: Some(target.clone()), speed: None, pitch: None };
     let speech = s.tts()?.synthesize(req).await?;
     Ok(Done {
         transcription: None,
@@ -117,7 +130,10 @@ async fn speak_translation(
     })
 }
 
-async fn translate_text(State(s): State<AppState>, body: Result<Json<TextRequest>, JsonRejection>) -> ApiResult<Response> {
+async fn translate_text(
+    State(s): State<AppState>,
+    body: Result<Json<TextRequest>, JsonRejection>,
+) -> ApiResult<Response> {
     let started = Instant::now();
     let Json(r) = body.map_err(bad_json)?;
     let as_json = wants_json(r.return_format.as_deref())?;

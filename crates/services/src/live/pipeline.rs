@@ -55,7 +55,10 @@ impl LiveConfig {
 
 /// What a client sends.
 pub enum LiveInput {
-    Pcm { spec: PcmSpec, data: Vec<u8> },
+    Pcm {
+        spec: PcmSpec,
+        data: Vec<u8>,
+    },
     /// Flush: finalize the open utterance, finish every stage, then end.
     End,
 }
@@ -143,7 +146,11 @@ pub fn start(engines: LiveEngines, cfg: LiveConfig) -> (mpsc::Sender<LiveInput>,
 }
 
 async fn emit(out: &mpsc::Sender<LiveEvent>, e: LiveEvent) -> bool {
-    if e.is_interim() { !matches!(out.try_send(e), Err(mpsc::error::TrySendError::Closed(_))) } else { out.send(e).await.is_ok() }
+    if e.is_interim() {
+        !matches!(out.try_send(e), Err(mpsc::error::TrySendError::Closed(_)))
+    } else {
+        out.send(e).await.is_ok()
+    }
 }
 
 fn ms_since(t: Option<Instant>) -> Option<f64> {
@@ -176,10 +183,8 @@ async fn stt_stage(
     out: mpsc::Sender<LiveEvent>,
     mt: mpsc::Sender<MtJob>,
 ) {
-    let options = TranscribeOptions {
-        language: (cfg.source != "auto").then(|| cfg.source.clone()),
-        ..Default::default()
-    };
+    let options =
+        TranscribeOptions { language: (cfg.source != "auto").then(|| cfg.source.clone()), ..Default::default() };
     let mut session = StreamSession::new(stt, cfg.stream.clone(), options);
     let mut arrivals = Arrivals::default();
     let mut last_interim_mt = String::new();
@@ -241,13 +246,25 @@ async fn forward_transcript(
     if e.is_final {
         last_interim_mt.clear();
         if !e.text.trim().is_empty() {
-            let job = MtJob { segment_id: e.segment_id, text: e.text.clone(), language: e.language.clone(), is_final: true, ended_at };
+            let job = MtJob {
+                segment_id: e.segment_id,
+                text: e.text.clone(),
+                language: e.language.clone(),
+                is_final: true,
+                ended_at,
+            };
             return mt.send(job).await.is_ok();
         }
     } else if cfg.translate_interim && !e.committed.trim().is_empty() && e.committed != *last_interim_mt {
         // Only the committed prefix: it never changes, so its translation is worth showing early.
         *last_interim_mt = e.committed.clone();
-        let job = MtJob { segment_id: e.segment_id, text: e.committed.clone(), language: e.language.clone(), is_final: false, ended_at: None };
+        let job = MtJob {
+            segment_id: e.segment_id,
+            text: e.committed.clone(),
+            language: e.language.clone(),
+            is_final: false,
+            ended_at: None,
+        };
         let _ = mt.try_send(job);
     }
     true
@@ -285,7 +302,8 @@ async fn mt_stage(
         let text = match translated {
             Ok(text) => text,
             Err(e) if job.is_final => {
-                if !emit(&out, LiveEvent::Error { code: e.code, message: format!("translation: {}", e.message) }).await {
+                if !emit(&out, LiveEvent::Error { code: e.code, message: format!("translation: {}", e.message) }).await
+                {
                     return;
                 }
                 continue;
