@@ -5,6 +5,7 @@
 //! `{"error":{"code","message"}}` with the status from the one error table.
 
 pub mod error;
+pub mod metrics;
 pub mod routes;
 pub mod upload;
 
@@ -26,6 +27,7 @@ pub struct AppState {
     pub max_upload_bytes: usize,
     /// Model ids listed by `GET /v1/models` (the configured STT and translation models).
     pub model_names: Vec<String>,
+    pub metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::tts::router())
         .merge(routes::live::router())
         .merge(routes::pipeline::router())
+        .merge(metrics::router())
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(limit))

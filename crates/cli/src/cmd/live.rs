@@ -73,14 +73,13 @@ pub fn run(_cfg: Config, args: Args) -> anyhow::Result<()> {
                 _ => continue,
             };
             let v: Value = serde_json::from_str(&text)?;
-            let lat = |k: &str| v[k].as_f64().map(|x| format!(" {k} {x:.0}")).unwrap_or_default();
+            let lat = |k: &str| v[k].as_f64().map(|x| format!(" {k}={x:.0}")).unwrap_or_default();
             match v["type"].as_str().unwrap_or_default() {
                 "transcription" if v["is_final"] == true => {
                     println!(
-                        "[{}] {}   ({}{}{})",
+                        "[{}] {}   ({}{} )",
                         v["language"].as_str().unwrap_or(""),
                         v["text"].as_str().unwrap_or(""),
-                        "stt",
                         lat("stt_ms"),
                         lat("e2e_ms")
                     );
@@ -89,13 +88,13 @@ pub fn run(_cfg: Config, args: Args) -> anyhow::Result<()> {
                     }
                 }
                 "translation" if v["is_final"] == true => {
-                    println!("  -> {}   (mt{}{})", v["text"].as_str().unwrap_or(""), lat("mt_ms"), lat("e2e_ms"));
+                    println!("  -> {}   ({}{} )", v["text"].as_str().unwrap_or(""), lat("mt_ms"), lat("e2e_ms"));
                     if let Some(x) = v["e2e_ms"].as_f64() {
                         e2e.push(("translation".into(), x));
                     }
                 }
                 "audio" => {
-                    println!("  ♪ {:.1} s of speech   (tts{}{})", audio_secs(&v), lat("tts_ms"), lat("e2e_ms"));
+                    println!("  ♪ {:.1} s of speech   ({}{} )", audio_secs(&v), lat("tts_ms"), lat("e2e_ms"));
                     if let Some(x) = v["e2e_ms"].as_f64() {
                         e2e.push(("audio".into(), x));
                     }

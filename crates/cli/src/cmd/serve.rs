@@ -128,6 +128,7 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
                     tts,
                     max_upload_bytes: cfg.max_upload_bytes,
                     model_names,
+                    metrics: Default::default(),
                 });
                 tracing::info!(addr = %listener.local_addr()?, "gateway listening");
                 axum::serve(listener, app)

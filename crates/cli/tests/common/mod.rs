@@ -73,7 +73,11 @@ impl Drop for Server {
 impl Server {
     /// Starts `sokuji serve ARGS` with `--listen 127.0.0.1:PORT` and extra environment.
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
-        let port = free_port();
+        Self::start_on(free_port(), args, env)
+    }
+
+    /// The same on a given port (to restart a service where its clients expect it).
+    pub fn start_on(port: u16, args: &[&str], env: &[(&str, &str)]) -> Server {
         let listen = format!("127.0.0.1:{port}");
         let mut cmd = Command::new(bin());
         cmd.arg("serve").args(args).args(["--listen", &listen]);

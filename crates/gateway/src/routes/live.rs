@@ -133,15 +133,40 @@ fn render(e: LiveEvent) -> Value {
     }
 }
 
+fn record(m: &crate::metrics::Metrics, e: &LiveEvent) {
+    match e {
+        LiveEvent::Transcription { is_final: true, stt_ms, e2e_ms, .. } => {
+            m.observe_ms("stt", Some(*stt_ms));
+            m.observe_ms("e2e_transcript", *e2e_ms);
+        }
+        LiveEvent::Translation { is_final: true, mt_ms, e2e_ms, .. } => {
+            m.observe_ms("mt", Some(*mt_ms));
+            m.observe_ms("e2e_translation", *e2e_ms);
+        }
+        LiveEvent::Audio { tts_ms, e2e_ms, .. } => {
+            m.observe_ms("tts", Some(*tts_ms));
+            m.observe_ms("e2e_audio", *e2e_ms);
+        }
+        _ => {}
+    }
+}
+
 async fn session(state: AppState, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let (out_tx, mut out_rx) = mpsc::channel::<Out>(16);
     // The writer: the only owner of the socket's sending half. A client that stops reading
     // blocks it, and through the bounded channels, the whole session (never memory).
+    let metrics = state.metrics.clone();
     let writer = tokio::spawn(async move {
         while let Some(o) = out_rx.recv().await {
             let msg = match o {
-                Out::Json(v) => Message::Text(Utf8Bytes::from(v.to_string())),
+                Out::Json(v) => {
+                    // Every error a client sees, protocol or engine, counted by its code.
+                    if v["type"] == "error" {
+                        metrics.errors.with_label_values(&[v["code"].as_str().unwrap_or("internal")]).inc();
+                    }
+                    Message::Text(Utf8Bytes::from(v.to_string()))
+                }
                 Out::Close(code, reason) => {
                     let _ = sink
                         .send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) })))
@@ -266,12 +291,19 @@ fn configure(state: &AppState, v: Value, out: mpsc::Sender<Out>) -> Result<(mpsc
     let mut cfg = LiveConfig::new(&c.source_language, &c.target_language, &c.voice_id);
     cfg.translate_interim = c.interim_translations;
     let (tx, mut events) = start(engines, cfg);
+    let metrics = state.metrics.clone();
+    metrics.active_sessions.inc();
     tokio::spawn(async move {
+        let mut ended = "end";
         while let Some(e) = events.recv().await {
+            record(&metrics, &e);
             if out.send(Out::Json(render(e))).await.is_err() {
-                return;
+                ended = "disconnect";
+                break;
             }
         }
+        metrics.active_sessions.dec();
+        metrics.sessions.with_label_values(&[ended]).inc();
         let _ = out.send(Out::Close(1000, "end")).await;
     });
     Ok((tx, spec))

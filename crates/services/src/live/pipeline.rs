@@ -279,7 +279,8 @@ async fn mt_stage(
 ) {
     // The last final source sentences, as context for the next.
     let mut context: VecDeque<String> = VecDeque::new();
-    while let Some(job) = jobs.recv().await {
+    let mut pending: VecDeque<MtJob> = VecDeque::new();
+    while let Some(job) = next_job(&mut jobs, &mut pending).await {
         let source = if job.language.is_empty() { cfg.source.clone() } else { job.language.clone() };
         let started = Instant::now();
         let translated = if source == cfg.target {
@@ -337,6 +338,23 @@ async fn mt_stage(
     }
 }
 
+/// The next job worth doing: finals in order; an interim job only when nothing newer waits (a
+/// stale interim translation would only delay the final behind it).
+async fn next_job(jobs: &mut mpsc::Receiver<MtJob>, pending: &mut VecDeque<MtJob>) -> Option<MtJob> {
+    if pending.is_empty() {
+        pending.push_back(jobs.recv().await?);
+    }
+    while let Ok(j) = jobs.try_recv() {
+        pending.push_back(j);
+    }
+    while let Some(job) = pending.pop_front() {
+        if job.is_final || pending.is_empty() {
+            return Some(job);
+        }
+    }
+    None
+}
+
 async fn tts_stage(
     tts: Option<Arc<dyn Synthesizer>>,
     cfg: LiveConfig,
@@ -377,6 +395,25 @@ async fn tts_stage(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn job(text: &str, is_final: bool) -> MtJob {
+        MtJob { segment_id: 0, text: text.into(), language: "vi".into(), is_final, ended_at: None }
+    }
+
+    #[tokio::test]
+    async fn stale_interim_jobs_are_skipped_finals_never() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let mut pending = VecDeque::new();
+        for (t, f) in [("a", false), ("a b", false), ("a b c", true), ("d", false), ("d e", false)] {
+            tx.send(job(t, f)).await.expect("send");
+        }
+        drop(tx);
+        let mut got = Vec::new();
+        while let Some(j) = next_job(&mut rx, &mut pending).await {
+            got.push((j.text, j.is_final));
+        }
+        assert_eq!(got, [("a b c".to_string(), true), ("d e".to_string(), false)]);
+    }
 
     #[test]
     fn arrivals_map_stream_time_to_wall_time() {

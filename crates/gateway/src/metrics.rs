@@ -1,0 +1,70 @@
+//! `GET /metrics` in Prometheus text format: live sessions, per-stage latency histograms and
+//! errors by code. The gateway records them as events pass through it, so engines stay free of
+//! any metrics library.
+use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    pub active_sessions: IntGauge,
+    /// Seconds, by stage: stt, mt, tts (engine time) and e2e_transcript, e2e_translation,
+    /// e2e_audio (from the end of the utterance).
+    pub stage_seconds: HistogramVec,
+    pub errors: IntCounterVec,
+    pub sessions: IntCounterVec,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let active_sessions = IntGauge::new("sokuji_live_sessions_active", "Live translation sessions open now")
+            .expect("valid metric definition");
+        let buckets = vec![0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0];
+        let stage_seconds = HistogramVec::new(
+            HistogramOpts::new("sokuji_stage_duration_seconds", "Time per pipeline stage").buckets(buckets),
+            &["stage"],
+        )
+        .expect("valid metric definition");
+        let errors = IntCounterVec::new(Opts::new("sokuji_errors_total", "Errors sent to clients, by code"), &["code"])
+            .expect("valid metric definition");
+        let sessions =
+            IntCounterVec::new(Opts::new("sokuji_live_sessions_total", "Live sessions, by how they ended"), &["end"])
+                .expect("valid metric definition");
+        for c in [
+            Box::new(active_sessions.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(stage_seconds.clone()),
+            Box::new(errors.clone()),
+            Box::new(sessions.clone()),
+        ] {
+            let _ = registry.register(c);
+        }
+        Self { registry, active_sessions, stage_seconds, errors, sessions }
+    }
+
+    pub fn observe_ms(&self, stage: &str, ms: Option<f64>) {
+        if let Some(ms) = ms {
+            self.stage_seconds.with_label_values(&[stage]).observe(ms / 1000.0);
+        }
+    }
+
+    fn render(&self) -> String {
+        let mut buf = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn router() -> Router<crate::AppState> {
+    Router::new().route("/metrics", get(metrics))
+}
+
+async fn metrics(State(s): State<crate::AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render())
+}
