@@ -4,6 +4,7 @@
 #   en/NN.wav + NN.txt           English sentences synthesized with espeak-ng
 #   mixed-60s.wav                ~70 s of Vietnamese with English in the middle, for benchmarks
 #   venv/                        a Python with the official OpenAI SDK, to test the compatible API
+#   web/node_modules/            playwright-core, to drive Debian's chromium in the browser test
 # A second run is a no-op.
 set -euo pipefail
 D="${SOKUJI_TESTDATA:-$HOME/.cache/sokuji/testdata}"
@@ -69,3 +70,15 @@ if [ ! -x "$D/venv/bin/python" ] || ! "$D/venv/bin/python" -c 'import openai' 2>
   "$D/venv/bin/pip" install -q 'openai==3.54.0'
 fi
 echo "test data ready in $D"
+
+# The browser test: Debian's chromium, driven by playwright-core from npm.
+if [ ! -x /usr/bin/chromium ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+if [ ! -d "$D/web/node_modules/playwright-core" ]; then
+  mkdir -p "$D/web"
+  (cd "$D/web" && npm install --silent --no-audit --no-fund playwright-core@1.64.1)
+fi

@@ -193,7 +193,9 @@ async fn openai_speech_streams_wav_and_lists_models() {
         "The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background.",
         heard,
     );
-    assert!(wer < 0.2, "{heard:?} WER {wer}");
+    // Piper samples noise and Whisper base slips on "canoe slid" (seen 0.06-0.25 on these 16
+    // words); a broken stream gives ~1.0.
+    assert!(wer < 0.4, "{heard:?} WER {wer}");
 
     let pcm = http
         .post(format!("{url}/v1/audio/speech"))

@@ -58,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::live::router())
         .merge(routes::pipeline::router())
         .merge(metrics::router())
+        .merge(routes::web::router())
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(limit))

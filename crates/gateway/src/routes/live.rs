@@ -157,7 +157,7 @@ async fn session(state: AppState, socket: WebSocket) {
     // The writer: the only owner of the socket's sending half. A client that stops reading
     // blocks it, and through the bounded channels, the whole session (never memory).
     let metrics = state.metrics.clone();
-    let writer = tokio::spawn(async move {
+    let mut writer = tokio::spawn(async move {
         while let Some(o) = out_rx.recv().await {
             let msg = match o {
                 Out::Json(v) => {
@@ -180,7 +180,16 @@ async fn session(state: AppState, socket: WebSocket) {
         }
     });
     let mut input: Option<(mpsc::Sender<LiveInput>, PcmSpec)> = None;
-    while let Some(msg) = stream.next().await {
+    // After `end`, frames still arriving (a microphone not yet stopped) are read and dropped, so
+    // the socket closes cleanly instead of being reset with unread data.
+    let mut ending = false;
+    loop {
+        let msg = tokio::select! {
+            m = stream.next() => m,
+            // The writer has sent the close (or the client is gone): the session is over.
+            _ = &mut writer => return,
+        };
+        let Some(msg) = msg else { break };
         let msg = match msg {
             Ok(m) => m,
             Err(e) => {
@@ -190,11 +199,20 @@ async fn session(state: AppState, socket: WebSocket) {
                 break;
             }
         };
+        if ending {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+            continue;
+        }
         let pcm = match msg {
             Message::Binary(b) => Some(b.to_vec()),
             Message::Text(t) => match handle_text(&state, t.as_str(), &mut input, &out_tx).await {
                 Step::Continue(pcm) => pcm,
-                Step::End => break,
+                Step::End => {
+                    ending = true;
+                    continue;
+                }
             },
             Message::Close(_) => break,
             _ => None,

@@ -7,3 +7,4 @@ pub mod stt;
 pub mod text;
 pub mod translation;
 pub mod tts;
+pub mod web;
