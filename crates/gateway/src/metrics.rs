@@ -13,6 +13,8 @@ pub struct Metrics {
     pub stage_seconds: HistogramVec,
     pub errors: IntCounterVec,
     pub sessions: IntCounterVec,
+    /// Restarts of supervised engine processes (`serve --isolate`), by engine.
+    pub engine_restarts: IntCounterVec,
 }
 
 impl Metrics {
@@ -31,15 +33,21 @@ impl Metrics {
         let sessions =
             IntCounterVec::new(Opts::new("sokuji_live_sessions_total", "Live sessions, by how they ended"), &["end"])
                 .expect("valid metric definition");
+        let engine_restarts = IntCounterVec::new(
+            Opts::new("sokuji_engine_restarts_total", "Engine child processes restarted"),
+            &["engine"],
+        )
+        .expect("valid metric definition");
         for c in [
-            Box::new(active_sessions.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(engine_restarts.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(active_sessions.clone()),
             Box::new(stage_seconds.clone()),
             Box::new(errors.clone()),
             Box::new(sessions.clone()),
         ] {
             let _ = registry.register(c);
         }
-        Self { registry, active_sessions, stage_seconds, errors, sessions }
+        Self { registry, active_sessions, stage_seconds, errors, sessions, engine_restarts }
     }
 
     pub fn observe_ms(&self, stage: &str, ms: Option<f64>) {

@@ -4,6 +4,7 @@ pub mod live;
 pub mod models;
 pub mod serve;
 pub mod speak;
+pub mod supervise;
 pub mod text;
 pub mod transcribe;
 pub mod translate;

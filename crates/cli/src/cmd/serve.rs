@@ -30,6 +30,9 @@ pub struct Args {
     /// For `all`: where the gRPC services (STT, text, translation, TTS) listen too ("off" to disable).
     #[arg(long, default_value = "127.0.0.1:50051")]
     grpc_listen: String,
+    /// For `all`: run each engine as a supervised child process on loopback (restarted when it dies).
+    #[arg(long)]
+    isolate: bool,
 }
 
 type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -57,7 +60,8 @@ async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
 }
 
-pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
+pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
+    crate::cmd::supervise::exit_with_parent();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         match args.service {
@@ -92,6 +96,11 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
             }
             Service::All | Service::Gateway => {
                 let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:8000")).await?;
+                let metrics = sokuji_gateway::metrics::Metrics::new();
+                let (tx, rx) = tokio::sync::watch::channel(false);
+                if args.isolate {
+                    crate::cmd::supervise::isolate(&mut cfg, &metrics, rx.clone())?;
+                }
                 let stt = engines::stt(&cfg)?;
                 let text = engines::text(&cfg)?;
                 let translator = engines::translator(&cfg)?;
@@ -100,7 +109,6 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
                     (Service::All, addr) if addr != "off" => Some(bind(addr).await?),
                     _ => None,
                 };
-                let (tx, rx) = tokio::sync::watch::channel(false);
                 if let Some(grpc) = grpc {
                     tracing::info!(addr = %grpc.local_addr()?, "gRPC services listening");
                     let mut rx = rx.clone();
@@ -128,7 +136,7 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
                     tts,
                     max_upload_bytes: cfg.max_upload_bytes,
                     model_names,
-                    metrics: Default::default(),
+                    metrics,
                 });
                 tracing::info!(addr = %listener.local_addr()?, "gateway listening");
                 axum::serve(listener, app)

@@ -120,6 +120,10 @@ impl Server {
         panic!("server on port {} not ready within 60 s", self.port);
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
