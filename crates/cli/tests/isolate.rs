@@ -55,10 +55,10 @@ async fn session_with(server: &Server, during: impl FnOnce()) -> Vec<Value> {
     let mut during = Some(during);
     for (i, piece) in samples.chunks(1600).enumerate() {
         ws.send(Message::Binary(int16_bytes(piece).into())).await.expect("audio");
-        if i == 10 {
-            if let Some(f) = during.take() {
-                f();
-            }
+        if i == 10
+            && let Some(f) = during.take()
+        {
+            f();
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
