@@ -50,6 +50,12 @@ pub struct Config {
     pub onnxruntime: PathBuf,
     /// Remote TTS gRPC service; replaces the local voices (`SOKUJI_TTS_URL`).
     pub tts_url: Option<String>,
+    /// The original system's per-service variables, read when one service runs alone
+    /// (`sokuji serve stt|translation|tts`): `STT_PROVIDER` (`whisper`), `MODEL` (that service's
+    /// model: catalog name or path) and `DEVICE` (`cpu`; this build has no GPU engine).
+    pub stt_provider: String,
+    pub model: Option<String>,
+    pub device: String,
     /// Python used to run pip for `models fetch` (`SOKUJI_PYTHON`, default `python3`).
     pub python: String,
 }
@@ -105,6 +111,9 @@ impl Config {
                 None => catalog_path(&model_dir, "onnxruntime"),
             },
             tts_url: var("SOKUJI_TTS_URL"),
+            stt_provider: var("STT_PROVIDER").unwrap_or_else(|| "whisper".into()),
+            model: var("MODEL"),
+            device: var("DEVICE").unwrap_or_else(|| "cpu".into()),
             python: var("SOKUJI_PYTHON").unwrap_or_else(|| "python3".into()),
         })
     }
@@ -116,6 +125,17 @@ impl Config {
 
     pub fn translation_model_path(&self) -> PathBuf {
         catalog_path(&self.model_dir, &self.translation_model)
+    }
+
+    /// Checks the original system's variables: what cannot run here is said at start-up.
+    pub fn check_providers(&self) -> anyhow::Result<()> {
+        if self.stt_provider != "whisper" {
+            anyhow::bail!("STT_PROVIDER={:?}: the speech-to-text engine here is whisper", self.stt_provider);
+        }
+        if !matches!(self.device.as_str(), "cpu" | "auto") {
+            anyhow::bail!("DEVICE={:?}: this build runs its engines on the CPU only (use cpu)", self.device);
+        }
+        Ok(())
     }
 
     /// The catalog models this configuration runs locally: what `models fetch` fetches by default.

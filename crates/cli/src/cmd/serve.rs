@@ -62,6 +62,15 @@ async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
 
 pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
     crate::cmd::supervise::exit_with_parent();
+    cfg.check_providers()?;
+    // `MODEL` names the model of the one service run alone, as in the original system.
+    if let Some(model) = cfg.model.clone() {
+        match args.service {
+            Service::Stt => cfg.stt_model = model,
+            Service::Translation => cfg.translation_model = model,
+            _ => {}
+        }
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         match args.service {

@@ -54,13 +54,15 @@ async fn supervise(
     let mut backoff = FIRST_BACKOFF;
     loop {
         let started = Instant::now();
-        let mut child = match Command::new(&exe).args(&args).env(SUPERVISED, "1").kill_on_drop(true).spawn() {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(engine = name, "cannot start: {e}");
-                return;
-            }
-        };
+        // `MODEL` names one service's model; each child takes its own from the SOKUJI_* variables.
+        let mut child =
+            match Command::new(&exe).args(&args).env(SUPERVISED, "1").env_remove("MODEL").kill_on_drop(true).spawn() {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(engine = name, "cannot start: {e}");
+                    return;
+                }
+            };
         tracing::info!(engine = name, pid = child.id(), port, "engine started");
         let why = tokio::select! {
             status = child.wait() => format!("exited ({})", status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())),
