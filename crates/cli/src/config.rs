@@ -18,6 +18,9 @@ pub struct Config {
     pub stt_concurrency: usize,
     /// Largest accepted upload in bytes (`SOKUJI_MAX_UPLOAD_BYTES`, default 200 MB).
     pub max_upload_bytes: usize,
+    /// Seconds a live client may go without reading before it is disconnected
+    /// (`SOKUJI_LIVE_SEND_TIMEOUT_SECS`, default 30).
+    pub live_send_timeout_secs: u64,
     /// Remote STT service; when set the gateway uses it instead of a local engine (`SOKUJI_STT_URL`).
     pub stt_url: Option<String>,
     /// Remote text-normalization service (`SOKUJI_TEXT_URL`).
@@ -88,6 +91,7 @@ impl Config {
             stt_threads: parse("SOKUJI_STT_THREADS", cores)?,
             stt_concurrency: parse("SOKUJI_STT_CONCURRENCY", 1)?,
             max_upload_bytes: parse("SOKUJI_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)?,
+            live_send_timeout_secs: parse("SOKUJI_LIVE_SEND_TIMEOUT_SECS", 30)?,
             stt_url: var("SOKUJI_STT_URL"),
             text_url: var("SOKUJI_TEXT_URL"),
             translation_provider: var("TRANSLATION_PROVIDER").unwrap_or_else(|| "local".into()),

@@ -275,11 +275,127 @@ async fn services_apart_and_tts_loss_degrades_to_text() {
     assert_eq!(count(&msgs, "audio"), 0);
     assert!(msgs.iter().any(|m| m["type"] == "error" && m["code"] == "engine_unavailable"), "{msgs:?}");
 
-    // It comes back where it was: the gateway reconnects by itself and speech resumes.
+    // It comes back where it was: the gateway reconnects by itself (after the circuit breaker's
+    // cooldown, its first call probes) and speech resumes.
     let _tts = Server::start_on(tts_port, &["tts"], &[]).wait_ready();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        let h: Value =
+            reqwest::get(format!("{}/health", gateway.url())).await.expect("health").json().await.expect("json");
+        if h["status"] == "healthy" || std::time::Instant::now() > deadline {
+            break h;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(health["status"], "healthy", "{health}");
     let msgs = live_session(&gateway, &ly).await;
     assert!(count(&msgs, "audio") >= 1, "{msgs:?}");
+}
+
+/// A service that accepts connections and never answers (a hung process).
+fn black_hole() -> (u16, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for conn in listener.incoming().take(8) {
+            open.extend(conn.ok());
+        }
+        std::thread::sleep(Duration::from_secs(60));
+    });
+    (port, held)
+}
+
+#[tokio::test]
+async fn a_hung_service_fails_fast_once_its_circuit_opens() {
+    let (port, _held) = black_hole();
+    let mt_url = format!("http://127.0.0.1:{port}");
+    let env = [("SOKUJI_TRANSLATION_URL", mt_url.as_str()), ("SOKUJI_TRANSLATION_TIMEOUT_SECS", "1")];
+    let server = Server::start(&["--grpc-listen", "off"], &env).wait_ready();
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/translation/translate", server.url());
+    let body = json!({"text": "Xin chào", "source_language": "vi", "target_language": "en"});
+    // Three calls wait for the deadline each...
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        let (status, r) = post_json(&http, url.clone(), body.clone()).await;
+        assert_eq!((status, r["error"]["code"].as_str()), (504, Some("timeout")), "{r}");
+        assert!(started.elapsed() >= Duration::from_millis(900));
+    }
+    // ...then the circuit is open: refused at once, saying why.
+    let started = std::time::Instant::now();
+    let (status, r) = post_json(&http, url.clone(), body.clone()).await;
+    assert!(started.elapsed() < Duration::from_millis(500), "failed fast");
+    assert_eq!((status, r["error"]["code"].as_str()), (503, Some("engine_unavailable")), "{r}");
+    assert!(r["error"]["message"].as_str().is_some_and(|m| m.contains("circuit open")), "{r}");
     let health: Value =
-        reqwest::get(format!("{}/health", gateway.url())).await.expect("health").json().await.expect("json");
-    assert_eq!(health["status"], "healthy", "{health}");
+        reqwest::get(format!("{}/health", server.url())).await.expect("health").json().await.expect("json");
+    assert_eq!(health["status"], "degraded", "{health}");
+}
+
+/// Streams speech without ever reading what the server sends, until the server hangs up.
+/// Returns how long that took, or None if the deadline passed first.
+async fn stream_without_reading(port: u16, speech: Vec<f32>, deadline: Duration) -> Option<Duration> {
+    // A small receive window, so the server's messages back up soon.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("rcvbuf");
+    let tcp = socket.connect(([127, 0, 0, 1], port).into()).await.expect("connect");
+    let url = format!("ws://127.0.0.1:{port}/api/v1/ws/translate");
+    let (mut ws, _) = tokio_tungstenite::client_async(url, tcp).await.expect("handshake");
+    let config = json!({"type": "config", "source_language": "vi", "target_language": "vi", "voice_id": "default"});
+    ws.send(text(config)).await.expect("config");
+    let started = std::time::Instant::now();
+    while started.elapsed() < deadline {
+        for piece in speech.chunks(3200) {
+            let sent =
+                tokio::time::timeout(Duration::from_secs(1), ws.send(Message::Binary(int16_bytes(piece).into())));
+            match sent.await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return Some(started.elapsed()),
+                // The server has stopped reading too (its session is blocked on this client).
+                Err(_) => {}
+            }
+            if started.elapsed() > deadline {
+                return None;
+            }
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_is_cut_off_and_others_go_on() {
+    let server = Server::start(&["--grpc-listen", "off"], &[("SOKUJI_LIVE_SEND_TIMEOUT_SECS", "3")]).wait_ready();
+    // Short utterances with pauses: many finals, each spoken back, fill the buffers soonest.
+    let (binh, _) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("binh.wav")).expect("binh");
+    let mut utterance = load_16k(&binh);
+    utterance.extend(vec![0.0; 16_000]);
+    let stuck = tokio::spawn(stream_without_reading(server.port, utterance, Duration::from_secs(150)));
+    let (doan, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("doan.wav")).expect("doan");
+    let speech = load_16k(&doan);
+
+    // Meanwhile a well-behaved session is served in full.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut ws = connect(&server).await;
+    ws.send(text(json!({"type": "config", "source_language": "vi", "target_language": "vi", "voice_id": ""})))
+        .await
+        .expect("config");
+    let mut samples = speech.clone();
+    samples.extend(vec![0.0; 16_000]);
+    send_speech(&mut ws, &samples).await;
+    ws.send(text(json!({"type": "end"}))).await.expect("end");
+    let (msgs, close) = drain(&mut ws).await;
+    assert_eq!(close, Some(CloseCode::Normal));
+    let heard: Vec<&str> = msgs
+        .iter()
+        .filter(|m| m["type"] == "transcription" && m["is_final"] == true)
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert!(word_error_rate(&reference, &heard.join(" ")) < 0.4, "{heard:?}");
+
+    let cut_after = stuck.await.expect("task");
+    assert!(cut_after.is_some(), "the server never hung up on a client that does not read");
+    let metrics = reqwest::get(format!("{}/metrics", server.url())).await.expect("metrics").text().await.expect("text");
+    assert!(metrics.contains("sokuji_live_sessions_active 0"), "{metrics}");
+    assert!(metrics.contains(r#"sokuji_live_sessions_total{end="disconnect"} 1"#), "{metrics}");
 }

@@ -28,6 +28,9 @@ pub struct AppState {
     /// Model ids listed by `GET /v1/models` (the configured STT and translation models).
     pub model_names: Vec<String>,
     pub metrics: metrics::Metrics,
+    /// A live client that has not taken a message for this long is disconnected, so a stuck
+    /// client cannot hold a session's engines.
+    pub live_send_timeout: std::time::Duration,
 }
 
 impl AppState {

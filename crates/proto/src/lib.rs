@@ -8,6 +8,10 @@ pub mod common {
     tonic::include_proto!("sokuji.common");
 }
 
+pub mod live {
+    tonic::include_proto!("sokuji.live");
+}
+
 pub mod stt {
     tonic::include_proto!("sokuji.stt");
 }

@@ -31,6 +31,8 @@ pub struct Services {
     pub text: Option<Arc<dyn TextNormalizer>>,
     pub translation: Option<Arc<dyn Translator>>,
     pub tts: Option<Arc<dyn Synthesizer>>,
+    /// Live sessions over the engines above (local or remote).
+    pub live: Option<crate::live::LiveEngines>,
 }
 
 /// Serves `services` on an already bound listener until `shutdown` completes.
@@ -84,6 +86,15 @@ pub async fn serve(
         reporter.set_serving::<TtsServiceServer<crate::TtsServer>>().await;
         router = router.add_service(
             TtsServiceServer::new(crate::TtsServer::new(t))
+                .max_decoding_message_size(limits.max_message_bytes)
+                .max_encoding_message_size(limits.max_message_bytes),
+        );
+    }
+    if let Some(engines) = services.live {
+        use sokuji_proto::live::live_translation_service_server::LiveTranslationServiceServer;
+        reporter.set_serving::<LiveTranslationServiceServer<crate::live::LiveServer>>().await;
+        router = router.add_service(
+            LiveTranslationServiceServer::new(crate::live::LiveServer::new(engines))
                 .max_decoding_message_size(limits.max_message_bytes)
                 .max_encoding_message_size(limits.max_message_bytes),
         );

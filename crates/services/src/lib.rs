@@ -4,6 +4,7 @@
 //!
 //! Only wire-level concerns live here; policies (endpointing, agreement) are in `sokuji-core`.
 
+pub mod breaker;
 pub mod grpc;
 pub mod live;
 pub mod metrics;

@@ -3,13 +3,13 @@
 use crate::config::Config;
 use sokuji_core::{SpeechToText, Synthesizer, TextNormalizer, Translator};
 use sokuji_mt_remote::{DeeplTranslator, OpenAiChatTranslator};
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 /// The speech-to-text engine. Must be called inside the Tokio runtime (clients spawn tasks).
 pub fn stt(cfg: &Config) -> anyhow::Result<Arc<dyn SpeechToText>> {
     if let Some(url) = &cfg.stt_url {
         tracing::info!(%url, "using remote speech-to-text service");
-        return Ok(Arc::new(sokuji_services::RemoteStt::connect_lazy(url)?));
+        return Ok(Arc::new(sokuji_services::RemoteStt::connect_lazy(url, Duration::from_secs(600))?));
     }
     local_stt(cfg)
 }
@@ -33,17 +33,17 @@ pub fn local_stt(_cfg: &Config) -> anyhow::Result<Arc<dyn SpeechToText>> {
 pub fn text(cfg: &Config) -> anyhow::Result<Arc<dyn TextNormalizer>> {
     if let Some(url) = &cfg.text_url {
         tracing::info!(%url, "using remote text service");
-        return Ok(Arc::new(sokuji_services::RemoteText::connect_lazy(url)?));
+        return Ok(Arc::new(sokuji_services::RemoteText::connect_lazy(url, Duration::from_secs(30))?));
     }
     Ok(Arc::new(sokuji_services::VietnameseNormalizer))
 }
 
 /// The translator the configuration asks for; `None` when translation is switched off.
 pub fn translator(cfg: &Config) -> anyhow::Result<Option<Arc<dyn Translator>>> {
-    let timeout = std::time::Duration::from_secs(cfg.translation_timeout_secs);
+    let timeout = Duration::from_secs(cfg.translation_timeout_secs);
     if let Some(url) = &cfg.translation_url {
         tracing::info!(%url, "using remote translation service");
-        return Ok(Some(Arc::new(sokuji_services::RemoteTranslator::connect_lazy(url)?)));
+        return Ok(Some(Arc::new(sokuji_services::RemoteTranslator::connect_lazy(url, timeout)?)));
     }
     Ok(match cfg.translation_provider.as_str() {
         "none" => None,
@@ -68,7 +68,7 @@ pub fn translator(cfg: &Config) -> anyhow::Result<Option<Arc<dyn Translator>>> {
 }
 
 #[cfg(feature = "mt-candle")]
-fn local_translator(cfg: &Config, timeout: std::time::Duration) -> anyhow::Result<Arc<dyn Translator>> {
+fn local_translator(cfg: &Config, timeout: Duration) -> anyhow::Result<Arc<dyn Translator>> {
     let path = cfg.translation_model_path();
     if !path.is_file() {
         anyhow::bail!(
@@ -88,7 +88,7 @@ fn local_translator(cfg: &Config, timeout: std::time::Duration) -> anyhow::Resul
 }
 
 #[cfg(not(feature = "mt-candle"))]
-fn local_translator(_cfg: &Config, _timeout: std::time::Duration) -> anyhow::Result<Arc<dyn Translator>> {
+fn local_translator(_cfg: &Config, _timeout: Duration) -> anyhow::Result<Arc<dyn Translator>> {
     anyhow::bail!(
         "this build links no local translation engine (feature mt-candle); set TRANSLATION_PROVIDER or SOKUJI_TRANSLATION_URL"
     )
@@ -98,7 +98,7 @@ fn local_translator(_cfg: &Config, _timeout: std::time::Duration) -> anyhow::Res
 pub async fn tts(cfg: &Config) -> anyhow::Result<Option<Arc<dyn Synthesizer>>> {
     if let Some(url) = &cfg.tts_url {
         tracing::info!(%url, "using remote TTS service");
-        return Ok(Some(Arc::new(sokuji_services::RemoteTts::connect_lazy(url)?)));
+        return Ok(Some(Arc::new(sokuji_services::RemoteTts::connect_lazy(url, Duration::from_secs(120))?)));
     }
     match cfg.tts_provider.as_str() {
         "none" => Ok(None),

@@ -1,6 +1,9 @@
 //! `sokuji serve`: all in one process, or one service alone.
 use crate::{cmd::engines, config::Config};
-use sokuji_services::grpc::{GrpcLimits, Services, serve};
+use sokuji_services::{
+    grpc::{GrpcLimits, Services, serve},
+    live::LiveEngines,
+};
 use std::{future::Future, pin::Pin, sync::Arc};
 use tokio::net::TcpListener;
 
@@ -27,9 +30,11 @@ pub struct Args {
     /// Address to listen on (HTTP for all/gateway, gRPC for a single service).
     #[arg(long)]
     listen: Option<String>,
-    /// For `all`: where the gRPC services (STT, text, translation, TTS) listen too ("off" to disable).
-    #[arg(long, default_value = "127.0.0.1:50051")]
-    grpc_listen: String,
+    /// Where the gRPC services listen too: for `all` the engines' services and the live session
+    /// service (default 127.0.0.1:50051, "off" to disable); for `gateway`, the live session
+    /// service, only when given.
+    #[arg(long)]
+    grpc_listen: Option<String>,
     /// For `all`: run each engine as a supervised child process on loopback (restarted when it dies).
     #[arg(long)]
     isolate: bool,
@@ -114,9 +119,9 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                 let text = engines::text(&cfg)?;
                 let translator = engines::translator(&cfg)?;
                 let tts = engines::tts(&cfg).await?;
-                let grpc = match (args.service, args.grpc_listen.as_str()) {
-                    (Service::All, addr) if addr != "off" => Some(bind(addr).await?),
-                    _ => None,
+                let grpc = match (args.service, args.grpc_listen.as_deref()) {
+                    (_, Some("off")) | (Service::Gateway, None) => None,
+                    (_, addr) => Some(bind(addr.unwrap_or("127.0.0.1:50051")).await?),
                 };
                 if let Some(grpc) = grpc {
                     tracing::info!(addr = %grpc.local_addr()?, "gRPC services listening");
@@ -127,6 +132,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                         text: cfg.text_url.is_none().then(|| text.clone()),
                         translation: translator.clone().filter(|_| cfg.translation_url.is_none()),
                         tts: tts.clone().filter(|_| cfg.tts_url.is_none()),
+                        live: Some(LiveEngines { stt: stt.clone(), translator: translator.clone(), tts: tts.clone() }),
                     };
                     tokio::spawn(async move {
                         let stop = async move {
@@ -146,6 +152,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     max_upload_bytes: cfg.max_upload_bytes,
                     model_names,
                     metrics,
+                    live_send_timeout: std::time::Duration::from_secs(cfg.live_send_timeout_secs.max(1)),
                 });
                 tracing::info!(addr = %listener.local_addr()?, "gateway listening");
                 axum::serve(listener, app)

@@ -78,6 +78,18 @@ impl Server {
 
     /// The same on a given port (to restart a service where its clients expect it).
     pub fn start_on(port: u16, args: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn(port, args, env, Stdio::inherit())
+    }
+
+    /// The same with the server's log (`SOKUJI_LOG=info`) written to `log`.
+    pub fn start_logged(args: &[&str], env: &[(&str, &str)], log: &Path) -> Server {
+        let file = std::fs::File::create(log).expect("create log file");
+        let mut env = env.to_vec();
+        env.push(("SOKUJI_LOG", "info"));
+        Self::spawn(free_port(), args, &env, Stdio::from(file))
+    }
+
+    fn spawn(port: u16, args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Server {
         let listen = format!("127.0.0.1:{port}");
         let mut cmd = Command::new(bin());
         cmd.arg("serve").args(args).args(["--listen", &listen]);
@@ -86,7 +98,7 @@ impl Server {
             .env("SOKUJI_LOG", "warn")
             .env("TRANSLATION_PROVIDER", "none")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -12,6 +12,7 @@ use axum::{
         State,
         ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
     },
+    http::HeaderValue,
     response::Response,
     routing::get,
 };
@@ -20,9 +21,10 @@ use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sokuji_audio::{OutputFormat, PcmSpec, encode};
-use sokuji_core::{ErrorCode, translate::language_name};
-use sokuji_services::live::{LiveConfig, LiveEngines, LiveEvent, LiveInput, start};
+use sokuji_core::ErrorCode;
+use sokuji_services::live::{LiveConfig, LiveEngines, LiveEvent, LiveInput, SESSION_ID_KEY, session_id, start};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 /// Largest frame a client may send: 1 MiB is 32 s of 16 kHz int16 mono.
 pub const MAX_FRAME_BYTES: usize = 1 << 20;
@@ -31,8 +33,18 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/ws/translate", get(upgrade))
 }
 
+/// The session id goes back in the upgrade response's headers and tags every log line.
 async fn upgrade(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    ws.max_message_size(MAX_FRAME_BYTES).max_frame_size(MAX_FRAME_BYTES).on_upgrade(move |socket| session(s, socket))
+    let id = session_id();
+    let span = tracing::info_span!("live", session = %id, wire = "ws");
+    let mut response = ws
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| session(s, socket).instrument(span));
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(SESSION_ID_KEY, v);
+    }
+    response
 }
 
 #[derive(Deserialize)]
@@ -157,28 +169,37 @@ async fn session(state: AppState, socket: WebSocket) {
     // The writer: the only owner of the socket's sending half. A client that stops reading
     // blocks it, and through the bounded channels, the whole session (never memory).
     let metrics = state.metrics.clone();
-    let mut writer = tokio::spawn(async move {
-        while let Some(o) = out_rx.recv().await {
-            let msg = match o {
-                Out::Json(v) => {
-                    // Every error a client sees, protocol or engine, counted by its code.
-                    if v["type"] == "error" {
-                        metrics.errors.with_label_values(&[v["code"].as_str().unwrap_or("internal")]).inc();
+    let send_timeout = state.live_send_timeout;
+    let mut writer = tokio::spawn(
+        async move {
+            while let Some(o) = out_rx.recv().await {
+                let msg = match o {
+                    Out::Json(v) => {
+                        // Every error a client sees, protocol or engine, counted by its code.
+                        if v["type"] == "error" {
+                            metrics.errors.with_label_values(&[v["code"].as_str().unwrap_or("internal")]).inc();
+                        }
+                        Message::Text(Utf8Bytes::from(v.to_string()))
                     }
-                    Message::Text(Utf8Bytes::from(v.to_string()))
+                    Out::Close(code, reason) => {
+                        let close = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+                        let _ = tokio::time::timeout(send_timeout, sink.send(Message::Close(Some(close)))).await;
+                        break;
+                    }
+                };
+                match tokio::time::timeout(send_timeout, sink.send(msg)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => break,
+                    Err(_) => {
+                        // Its buffers are full: no close frame can get through either.
+                        tracing::warn!("client read nothing for {send_timeout:?}; disconnecting");
+                        break;
+                    }
                 }
-                Out::Close(code, reason) => {
-                    let _ = sink
-                        .send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) })))
-                        .await;
-                    break;
-                }
-            };
-            if sink.send(msg).await.is_err() {
-                break;
             }
         }
-    });
+        .in_current_span(),
+    );
     let mut input: Option<(mpsc::Sender<LiveInput>, PcmSpec)> = None;
     // After `end`, frames still arriving (a microphone not yet stopped) are read and dropped, so
     // the socket closes cleanly instead of being reset with unread data.
@@ -300,18 +321,14 @@ fn configure(state: &AppState, v: Value, out: mpsc::Sender<Out>) -> Result<(mpsc
     let c: Config =
         serde_json::from_value(v).map_err(|e| error(ErrorCode::InvalidRequest, format!("bad config: {e}")))?;
     let spec = PcmSpec::new(&c.format, c.sample_rate, c.channels).map_err(|e| error(e.code, e.message))?;
-    for (what, lang) in [("source_language", &c.source_language), ("target_language", &c.target_language)] {
-        if !(lang == "auto" && what == "source_language") && language_name(lang).is_none() {
-            return Err(error(ErrorCode::UnsupportedLanguage, format!("{what} {lang:?} is not supported")));
-        }
-    }
     let engines = LiveEngines { stt: state.stt.clone(), translator: state.translator.clone(), tts: state.tts.clone() };
     let mut cfg = LiveConfig::new(&c.source_language, &c.target_language, &c.voice_id);
     cfg.translate_interim = c.interim_translations;
+    cfg.validate().map_err(|e| error(e.code, e.message))?;
     let (tx, mut events) = start(engines, cfg);
     let metrics = state.metrics.clone();
     metrics.active_sessions.inc();
-    tokio::spawn(async move {
+    let forward = async move {
         let mut ended = "end";
         while let Some(e) = events.recv().await {
             record(&metrics, &e);
@@ -323,6 +340,7 @@ fn configure(state: &AppState, v: Value, out: mpsc::Sender<Out>) -> Result<(mpsc
         metrics.active_sessions.dec();
         metrics.sessions.with_label_values(&[ended]).inc();
         let _ = out.send(Out::Close(1000, "end")).await;
-    });
+    };
+    tokio::spawn(forward.in_current_span());
     Ok((tx, spec))
 }

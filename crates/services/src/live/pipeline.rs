@@ -9,7 +9,7 @@ use crate::stream::session::{StreamConfig, StreamEvent, StreamSession};
 use sokuji_audio::PcmSpec;
 use sokuji_core::{
     ErrorCode, SpeechToText, SynthesizeRequest, Synthesizer, TranscribeOptions, TranslateRequest, Translator,
-    tts::split_sentences,
+    translate::language_name, tts::split_sentences,
 };
 use std::{
     collections::VecDeque,
@@ -17,6 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 /// The engines a session uses; translation and speech may be absent (switched off).
 #[derive(Clone)]
@@ -51,6 +52,30 @@ impl LiveConfig {
             call_timeout: Duration::from_secs(20),
         }
     }
+
+    /// Refuses languages no stage can handle, before anything starts.
+    pub fn validate(&self) -> sokuji_core::Result<()> {
+        for (what, lang) in [("source_language", &self.source), ("target_language", &self.target)] {
+            if !(lang == "auto" && what == "source_language") && language_name(lang).is_none() {
+                return Err(sokuji_core::Error::new(
+                    ErrorCode::UnsupportedLanguage,
+                    format!("{what} {lang:?} is not supported"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A short random id for a session: it tags every log line of the session (a tracing span) and
+/// is given to the client, so a user's report can be matched to the server's logs.
+pub fn session_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the OS per process and advanced per instance: unique enough
+    // for correlating logs, with no extra dependency.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    format!("{:012x}", h.finish() >> 16)
 }
 
 /// What a client sends.
@@ -133,15 +158,34 @@ const OUTPUT_DEPTH: usize = 64;
 
 /// Starts a session's stages; returns where to send audio and where events come out. The
 /// session ends when the input sender is dropped or `End` is sent, after every stage drains.
+/// The stages run in the caller's tracing span (the session's), so their logs carry its id.
 pub fn start(engines: LiveEngines, cfg: LiveConfig) -> (mpsc::Sender<LiveInput>, mpsc::Receiver<LiveEvent>) {
     let (in_tx, in_rx) = mpsc::channel(INPUT_DEPTH);
     let (out_tx, out_rx) = mpsc::channel(OUTPUT_DEPTH);
     let (mt_tx, mt_rx) = mpsc::channel(STAGE_DEPTH);
     let (tts_tx, tts_rx) = mpsc::channel(STAGE_DEPTH);
     let speak = engines.tts.is_some() && !cfg.voice.is_empty();
-    tokio::spawn(stt_stage(engines.stt.clone(), cfg.clone(), in_rx, out_tx.clone(), mt_tx));
-    tokio::spawn(mt_stage(engines.translator.clone(), cfg.clone(), mt_rx, out_tx.clone(), speak.then_some(tts_tx)));
-    tokio::spawn(tts_stage(engines.tts, cfg, tts_rx, out_tx));
+    let span = tracing::Span::current();
+    tracing::info!(source = %cfg.source, target = %cfg.target, voice = %cfg.voice, "live session started");
+    let stages = [
+        tokio::spawn(
+            stt_stage(engines.stt.clone(), cfg.clone(), in_rx, out_tx.clone(), mt_tx).instrument(span.clone()),
+        ),
+        tokio::spawn(
+            mt_stage(engines.translator.clone(), cfg.clone(), mt_rx, out_tx.clone(), speak.then_some(tts_tx))
+                .instrument(span.clone()),
+        ),
+        tokio::spawn(tts_stage(engines.tts, cfg, tts_rx, out_tx).instrument(span.clone())),
+    ];
+    tokio::spawn(
+        async move {
+            for stage in stages {
+                let _ = stage.await;
+            }
+            tracing::info!("live session ended");
+        }
+        .instrument(span),
+    );
     (in_tx, out_rx)
 }
 
@@ -207,6 +251,7 @@ async fn stt_stage(
             }
             Err(e) => {
                 // A bad chunk is reported; the session goes on with the next one.
+                tracing::info!(code = e.code.as_str(), "audio refused: {}", e.message);
                 if !emit(&out, LiveEvent::Error { code: e.code, message: e.message }).await {
                     return;
                 }
@@ -303,6 +348,7 @@ async fn mt_stage(
         let text = match translated {
             Ok(text) => text,
             Err(e) if job.is_final => {
+                tracing::warn!(code = e.code.as_str(), segment = job.segment_id, "translation failed: {}", e.message);
                 if !emit(&out, LiveEvent::Error { code: e.code, message: format!("translation: {}", e.message) }).await
                 {
                     return;
@@ -382,8 +428,14 @@ async fn tts_stage(
                     tts_ms: started.elapsed().as_secs_f64() * 1000.0,
                     e2e_ms: ms_since(job.ended_at),
                 },
-                Ok(Err(e)) => LiveEvent::Error { code: e.code, message: format!("speech: {}", e.message) },
-                Err(_) => LiveEvent::Error { code: ErrorCode::Timeout, message: "speech took too long".into() },
+                Ok(Err(e)) => {
+                    tracing::warn!(code = e.code.as_str(), segment = job.segment_id, "speech failed: {}", e.message);
+                    LiveEvent::Error { code: e.code, message: format!("speech: {}", e.message) }
+                }
+                Err(_) => {
+                    tracing::warn!(segment = job.segment_id, "speech took too long");
+                    LiveEvent::Error { code: ErrorCode::Timeout, message: "speech took too long".into() }
+                }
             };
             if !emit(&out, event).await {
                 return;

@@ -1,23 +1,25 @@
 //! `SpeechToText` over gRPC: the gateway or pipeline holds this exactly as it would hold a
 //! local engine.
+use crate::remote::Guarded;
 use sokuji_core::{Audio, Health, Result, SpeechToText, TranscribeOptions, Transcript};
 use sokuji_proto::{
     common::{AudioChunk, Empty},
     convert::{error_from_status, options_to_request},
     stt::{TranscribeRequest, stt_service_client::SttServiceClient},
 };
-use tonic::transport::Channel;
+use std::time::Duration;
 
 #[derive(Clone)]
 pub struct RemoteStt {
-    client: SttServiceClient<Channel>,
+    client: SttServiceClient<Guarded>,
     url: String,
 }
 
 impl RemoteStt {
     /// Connects lazily: the service may start after its caller.
-    pub fn connect_lazy(url: &str) -> Result<Self> {
-        let client = SttServiceClient::new(crate::remote::channel(url, "STT")?)
+    /// Every call gets `deadline`; see `remote::channel`.
+    pub fn connect_lazy(url: &str, deadline: Duration) -> Result<Self> {
+        let client = SttServiceClient::new(crate::remote::channel(url, "STT", deadline)?)
             .max_decoding_message_size(64 << 20)
             .max_encoding_message_size(1 << 30);
         Ok(Self { client, url: url.to_string() })

@@ -30,7 +30,7 @@ fn now_secs() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
-fn chunk_spec(c: &AudioChunk) -> Result<PcmSpec, Error> {
+pub(crate) fn chunk_spec(c: &AudioChunk) -> Result<PcmSpec, Error> {
     PcmSpec::new(&c.format, i64::from(c.sample_rate), i64::from(c.channels))
 }
 

@@ -1,19 +1,21 @@
 //! `TextNormalizer` over gRPC.
+use crate::remote::Guarded;
 use sokuji_core::{NormalizeMode, Result, TextNormalizer};
 use sokuji_proto::{
     convert::error_from_status,
     text::{Mode, NormalizeRequest, ToneStyle, text_service_client::TextServiceClient},
 };
-use tonic::transport::Channel;
+use std::time::Duration;
 
 #[derive(Clone)]
 pub struct RemoteText {
-    client: TextServiceClient<Channel>,
+    client: TextServiceClient<Guarded>,
 }
 
 impl RemoteText {
-    pub fn connect_lazy(url: &str) -> Result<Self> {
-        Ok(Self { client: TextServiceClient::new(crate::remote::channel(url, "text service")?) })
+    /// Every call gets `deadline`; see `remote::channel`.
+    pub fn connect_lazy(url: &str, deadline: Duration) -> Result<Self> {
+        Ok(Self { client: TextServiceClient::new(crate::remote::channel(url, "text service", deadline)?) })
     }
 }
 

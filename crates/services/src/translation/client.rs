@@ -1,21 +1,23 @@
 //! `Translator` over gRPC.
+use crate::remote::Guarded;
 use sokuji_core::{Health, Result, TranslateRequest, Translation, Translator};
 use sokuji_proto::{
     common::Empty,
     convert::error_from_status,
     translation::{TranslateBatchRequest, translation_service_client::TranslationServiceClient},
 };
-use tonic::transport::Channel;
+use std::time::Duration;
 
 #[derive(Clone)]
 pub struct RemoteTranslator {
-    client: TranslationServiceClient<Channel>,
+    client: TranslationServiceClient<Guarded>,
     url: String,
 }
 
 impl RemoteTranslator {
-    pub fn connect_lazy(url: &str) -> Result<Self> {
-        let client = TranslationServiceClient::new(crate::remote::channel(url, "translation service")?);
+    /// Every call gets `deadline`; see `remote::channel`.
+    pub fn connect_lazy(url: &str, deadline: Duration) -> Result<Self> {
+        let client = TranslationServiceClient::new(crate::remote::channel(url, "translation service", deadline)?);
         Ok(Self { client, url: url.into() })
     }
 }

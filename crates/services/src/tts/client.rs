@@ -1,20 +1,22 @@
 //! `Synthesizer` over gRPC. Audio travels as 16-bit PCM (no container to parse) and comes back
 //! as f32 samples.
+use crate::remote::Guarded;
 use sokuji_audio::encode::pcm_s16le_to_f32;
 use sokuji_core::{Error, ErrorCode, Health, Result, Speech, SynthesizeRequest, Synthesizer, Voice};
 use sokuji_proto::{common::Empty, convert::error_from_status, tts::tts_service_client::TtsServiceClient};
-use tonic::transport::Channel;
+use std::time::Duration;
 
 #[derive(Clone)]
 pub struct RemoteTts {
-    client: TtsServiceClient<Channel>,
+    client: TtsServiceClient<Guarded>,
     url: String,
 }
 
 impl RemoteTts {
-    pub fn connect_lazy(url: &str) -> Result<Self> {
-        let client =
-            TtsServiceClient::new(crate::remote::channel(url, "TTS service")?).max_decoding_message_size(256 << 20);
+    /// Every call gets `deadline`; see `remote::channel`.
+    pub fn connect_lazy(url: &str, deadline: Duration) -> Result<Self> {
+        let client = TtsServiceClient::new(crate::remote::channel(url, "TTS service", deadline)?)
+            .max_decoding_message_size(256 << 20);
         Ok(Self { client, url: url.into() })
     }
 }
