@@ -45,6 +45,8 @@ bench: setup testdata
 	bash bench/text.sh
 	bash bench/translation.sh
 	bash bench/tts.sh
+	bash bench/hops.sh
+	bash bench/live.sh
 
 # libFuzzer over the text normalizers (cargo install cargo-fuzz). This machine has only a stable
 # toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass its -Z flags; no sanitizer runtime, so none.

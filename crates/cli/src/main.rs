@@ -35,6 +35,9 @@ enum Command {
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(cmd::config::Command),
+    /// Measure the cost of a gRPC hop per engine (bench/hops.sh).
+    #[command(hide = true)]
+    BenchHops(cmd::bench_hops::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -57,6 +60,7 @@ fn main() -> std::process::ExitCode {
         Command::Models(c) => cmd::models::run(cfg, c),
         Command::Text(c) => cmd::text::run(c),
         Command::Config(c) => cmd::config::run(cfg, c),
+        Command::BenchHops(a) => cmd::bench_hops::run(cfg, a),
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

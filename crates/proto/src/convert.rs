@@ -129,7 +129,7 @@ pub fn options_from_request(
         word_timestamps: o.word_timestamps,
         initial_prompt: Some(o.initial_prompt).filter(|p| !p.trim().is_empty()),
         vad: o.vad,
-        fit_context: false,
+        fit_context: o.fit_context,
         progress: None,
     })
 }
@@ -140,6 +140,7 @@ pub fn options_to_request(o: &TranscribeOptions) -> stt::TranscribeOptions {
         task: stt::Task::from(o.task) as i32,
         initial_prompt: o.initial_prompt.clone().unwrap_or_default(),
         vad: o.vad,
+        fit_context: o.fit_context,
     }
 }
 
@@ -163,6 +164,25 @@ mod tests {
     fn options_reject_unknown_task() {
         let o = stt::TranscribeOptions { task: 7, ..Default::default() };
         assert!(options_from_request(None, Some(o)).is_err());
+    }
+
+    /// A remote engine must decode as the local one would: every option crosses the wire.
+    #[test]
+    fn options_survive_the_wire() {
+        let o = TranscribeOptions {
+            language: Some("vi".into()),
+            task: sokuji_core::Task::Translate,
+            word_timestamps: true,
+            initial_prompt: Some("Sokuji".into()),
+            vad: Some(false),
+            fit_context: true,
+            progress: None,
+        };
+        let back = options_from_request(o.language.clone(), Some(options_to_request(&o))).expect("valid");
+        assert_eq!(
+            (back.language, back.task, back.word_timestamps, back.initial_prompt, back.vad, back.fit_context),
+            (o.language, o.task, o.word_timestamps, o.initial_prompt, o.vad, o.fit_context)
+        );
     }
 }
 

@@ -2,7 +2,10 @@
 //! unreachable peer instead of failing.
 use crate::breaker::{CircuitBreaker, CircuitBreakerLayer, Policy};
 use sokuji_core::{Error, ErrorCode, Health, Result};
-use sokuji_proto::{common::HealthCheckResponse, convert::error_from_status};
+use sokuji_proto::{
+    common::HealthCheckResponse,
+    convert::{ERROR_CODE_KEY, error_from_status},
+};
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
 use tower::Layer;
@@ -20,6 +23,23 @@ pub fn channel(url: &str, what: &str, deadline: Duration) -> Result<Guarded> {
     Ok(CircuitBreakerLayer::new(what, Policy::with_deadline(deadline)).layer(endpoint.connect_lazy()))
 }
 
+/// Calls a unary RPC, and once more after 100 ms when the first attempt never reached a server
+/// (refused or reset: UNAVAILABLE without a Sokuji error code, so neither a server's answer nor
+/// an open circuit). For idempotent calls only; every unary call of these services is one.
+pub async fn idempotent<T, F, Fut>(mut call: F) -> Result<T, tonic::Status>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, tonic::Status>>,
+{
+    match call().await {
+        Err(s) if s.code() == tonic::Code::Unavailable && s.metadata().get(ERROR_CODE_KEY).is_none() => {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            call().await
+        }
+        r => r,
+    }
+}
+
 /// A peer's health, or why it could not be asked.
 pub fn health(result: Result<tonic::Response<HealthCheckResponse>, tonic::Status>, url: &str) -> Health {
     match result {
@@ -30,5 +50,32 @@ pub fn health(result: Result<tonic::Response<HealthCheckResponse>, tonic::Status
             let details = [("url".to_string(), url.to_string()), ("error".to_string(), e.to_string())].into();
             Health { healthy: false, status: status.into(), provider: "grpc".into(), details }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    async fn attempts(first: tonic::Status) -> u32 {
+        let n = AtomicU32::new(0);
+        let _ = idempotent(|| {
+            let i = n.fetch_add(1, Ordering::SeqCst);
+            let r = if i == 0 { Err(first.clone()) } else { Ok(()) };
+            async move { r }
+        })
+        .await;
+        n.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn only_calls_that_never_reached_a_server_are_retried() {
+        assert_eq!(attempts(tonic::Status::unavailable("connection refused")).await, 2);
+        // A server's own answer, or the circuit breaker's: no retry.
+        let answered = sokuji_proto::convert::status_from_error(&Error::new(ErrorCode::EngineUnavailable, "loading"));
+        assert_eq!(attempts(answered).await, 1);
+        assert_eq!(attempts(tonic::Status::invalid_argument("bad")).await, 1);
+        assert_eq!(attempts(tonic::Status::deadline_exceeded("slow")).await, 1);
     }
 }

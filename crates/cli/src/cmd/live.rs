@@ -28,6 +28,10 @@ pub struct Args {
     /// Write each translated sentence's audio here as NNN.wav.
     #[arg(long)]
     save_audio: Option<PathBuf>,
+    /// Print every server message as one JSON line (audio data replaced by `audio_secs`), for
+    /// scripts and benchmarks.
+    #[arg(long)]
+    json: bool,
     /// Audio file (any format `transcribe` reads).
     file: PathBuf,
 }
@@ -72,7 +76,15 @@ pub fn run(_cfg: Config, args: Args) -> anyhow::Result<()> {
                 Message::Close(_) => break,
                 _ => continue,
             };
-            let v: Value = serde_json::from_str(&text)?;
+            let mut v: Value = serde_json::from_str(&text)?;
+            if args.json {
+                if v["type"] == "audio" {
+                    v["audio_secs"] = json!(audio_secs(&v));
+                    v["data"] = Value::Null;
+                }
+                println!("{v}");
+                continue;
+            }
             let lat = |k: &str| v[k].as_f64().map(|x| format!(" {k}={x:.0}")).unwrap_or_default();
             match v["type"].as_str().unwrap_or_default() {
                 "transcription" if v["is_final"] == true => {
@@ -112,7 +124,7 @@ pub fn run(_cfg: Config, args: Args) -> anyhow::Result<()> {
             }
         }
         sender.abort();
-        for stage in ["transcript", "translation", "audio"] {
+        for stage in ["transcript", "translation", "audio"].into_iter().filter(|_| !args.json) {
             let mut xs: Vec<f64> = e2e.iter().filter(|(s, _)| s == stage).map(|(_, x)| *x).collect();
             xs.sort_by(f64::total_cmp);
             if !xs.is_empty() {

@@ -1,3 +1,4 @@
+pub mod bench_hops;
 pub mod config;
 pub mod engines;
 pub mod live;

@@ -43,7 +43,12 @@ impl SpeechToText for RemoteStt {
             language: options.language.clone(),
             options: Some(options_to_request(&options)),
         };
-        let res = self.client.clone().transcribe(req).await.map_err(|s| error_from_status(&s))?;
+        let res = crate::remote::idempotent(|| {
+            let (mut c, r) = (self.client.clone(), req.clone());
+            async move { c.transcribe(r).await }
+        })
+        .await
+        .map_err(|s| error_from_status(&s))?;
         let mut t: Transcript = res.into_inner().into();
         t.duration = audio.duration_secs();
         Ok(t)

@@ -35,7 +35,12 @@ impl TextNormalizer for RemoteText {
         };
         let style = if modern { ToneStyle::Modern } else { ToneStyle::Classic };
         let req = NormalizeRequest { texts, mode: mode as i32, language: language.into(), tone_style: style as i32 };
-        let res = self.client.clone().normalize(req).await.map_err(|s| error_from_status(&s))?;
+        let res = crate::remote::idempotent(|| {
+            let (mut c, r) = (self.client.clone(), req.clone());
+            async move { c.normalize(r).await }
+        })
+        .await
+        .map_err(|s| error_from_status(&s))?;
         Ok(res.into_inner().texts)
     }
 }

@@ -25,7 +25,12 @@ impl RemoteTranslator {
 #[async_trait::async_trait]
 impl Translator for RemoteTranslator {
     async fn translate(&self, request: TranslateRequest) -> Result<Translation> {
-        let res = self.client.clone().translate(sokuji_proto::translation::TranslateRequest::from(&request)).await;
+        let req = sokuji_proto::translation::TranslateRequest::from(&request);
+        let res = crate::remote::idempotent(|| {
+            let (mut c, r) = (self.client.clone(), req.clone());
+            async move { c.translate(r).await }
+        })
+        .await;
         Ok(res.map_err(|s| error_from_status(&s))?.into_inner().into())
     }
 
@@ -49,7 +54,12 @@ impl Translator for RemoteTranslator {
             do_not_translate: first.keep.clone(),
             texts: requests.into_iter().map(|r| r.text).collect(),
         };
-        let res = self.client.clone().translate_batch(req).await.map_err(|s| error_from_status(&s))?;
+        let res = crate::remote::idempotent(|| {
+            let (mut c, r) = (self.client.clone(), req.clone());
+            async move { c.translate_batch(r).await }
+        })
+        .await
+        .map_err(|s| error_from_status(&s))?;
         Ok(res.into_inner().results.into_iter().map(Into::into).collect())
     }
 

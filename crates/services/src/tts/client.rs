@@ -26,7 +26,13 @@ impl Synthesizer for RemoteTts {
     async fn synthesize(&self, request: SynthesizeRequest) -> Result<Speech> {
         let mut req = sokuji_proto::tts::SynthesizeRequest::from(&request);
         req.parameters.insert("format".into(), "pcm".into());
-        let r = self.client.clone().synthesize(req).await.map_err(|s| error_from_status(&s))?.into_inner();
+        let r = crate::remote::idempotent(|| {
+            let (mut c, r) = (self.client.clone(), req.clone());
+            async move { c.synthesize(r).await }
+        })
+        .await
+        .map_err(|s| error_from_status(&s))?
+        .into_inner();
         if r.format != "pcm" {
             return Err(Error::new(ErrorCode::EngineFailed, format!("TTS service sent {:?}, asked for pcm", r.format)));
         }

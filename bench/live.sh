@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# End-to-end live-translation benchmark: each recording is streamed in real time through
+# `sokuji live --json` (the WebSocket protocol); per utterance, the time from the arrival of the
+# audio that ended it to its final translation text and to its first translated audio (the
+# server's e2e_ms). Vietnamese -> English (vieneu samples) and English -> Vietnamese (Piper
+# speech), all-in-one (`sokuji serve`) and split (`serve stt|translation|tts` + `serve gateway`,
+# loopback gRPC between them). p50/p95 per pair and mode.
+#
+# Usage: bash bench/live.sh   (RUNS=1: passes over the recordings)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE="${CACHE:-$HOME/.cache/sokuji}"
+: "${CARGO_TARGET_DIR:=$CACHE/target}" "${SOKUJI_MODEL_DIR:=$CACHE/models}" "${SOKUJI_TESTDATA:=$CACHE/testdata}"
+export CARGO_TARGET_DIR SOKUJI_MODEL_DIR
+RUNS="${RUNS:-1}"
+SOKUJI="$CARGO_TARGET_DIR/release/sokuji"
+[ -x "$SOKUJI" ] || cargo build --release --locked
+out=$(mktemp -d)
+pids=()
+stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
+trap 'stop; rm -rf "$out"' EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Ready when /health says so (the translation model loads in the background).
+wait_healthy() {
+  for _ in $(seq 1 600); do
+    curl -sf "$1/health" | grep -q '"status":"healthy"' && return 0
+    sleep 0.2
+  done
+  echo "server at $1 not healthy" >&2; exit 1
+}
+
+start_all() {
+  local p; p=$(port)
+  SOKUJI_LOG=warn "$SOKUJI" serve --listen "127.0.0.1:$p" --grpc-listen off & pids+=($!)
+  URL="http://127.0.0.1:$p"
+}
+
+start_split() {
+  local s t v g; s=$(port); t=$(port); v=$(port); g=$(port)
+  SOKUJI_LOG=warn "$SOKUJI" serve stt --listen "127.0.0.1:$s" & pids+=($!)
+  SOKUJI_LOG=warn "$SOKUJI" serve translation --listen "127.0.0.1:$t" & pids+=($!)
+  SOKUJI_LOG=warn "$SOKUJI" serve tts --listen "127.0.0.1:$v" & pids+=($!)
+  SOKUJI_LOG=warn SOKUJI_STT_URL="http://127.0.0.1:$s" SOKUJI_TRANSLATION_URL="http://127.0.0.1:$t" \
+    SOKUJI_TTS_URL="http://127.0.0.1:$v" "$SOKUJI" serve gateway --listen "127.0.0.1:$g" & pids+=($!)
+  URL="http://127.0.0.1:$g"
+}
+
+for mode in all-in-one split; do
+  if [ "$mode" = all-in-one ]; then start_all; else start_split; fi
+  wait_healthy "$URL"
+  for run in $(seq 1 "$RUNS"); do
+    for wav in "$SOKUJI_TESTDATA"/vieneu/*.wav; do
+      "$SOKUJI" live --server "$URL" --from vi --to en --json "$wav" | sed "s|^|$mode vi-en $run/$(basename "$wav") |" >> "$out/events"
+    done
+    for wav in "$SOKUJI_TESTDATA"/en/*.wav; do
+      "$SOKUJI" live --server "$URL" --from en --to vi --json "$wav" | sed "s|^|$mode en-vi $run/$(basename "$wav") |" >> "$out/events"
+    done
+  done
+  stop
+done
+
+echo "# Live translation end to end $(date -u +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo
+python3 - "$out/events" <<'PY'
+import json, sys, collections
+# (mode, pair) -> stage -> {(session, segment): e2e of the first such event}
+seen = collections.defaultdict(lambda: collections.defaultdict(dict))
+for line in open(sys.argv[1]):
+    mode, pair, session, js = line.split(" ", 3)
+    v = json.loads(js)
+    if v["type"] == "error":
+        print(f"error in {mode} {pair} {session}: {v.get('code')} {v.get('message')}", file=sys.stderr)
+        continue
+    kind = {"transcription": "transcript", "translation": "translation", "audio": "audio"}.get(v["type"])
+    if kind is None or v.get("e2e_ms") is None or (kind != "audio" and not v.get("is_final")):
+        continue
+    seen[(mode, pair)][kind].setdefault((session, v["segment_id"]), v["e2e_ms"])
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+print("| pair | mode | utterances | transcript p50 / p95 (ms) | translation text p50 / p95 (ms) | first audio p50 / p95 (ms) |")
+print("|---|---|---|---|---|---|")
+for (mode, pair), stages in sorted(seen.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    cells = []
+    for kind in ("transcript", "translation", "audio"):
+        xs = list(stages[kind].values())
+        cells.append(f"{pct(xs, 50):.0f} / {pct(xs, 95):.0f}" if xs else "-")
+    print(f"| {pair} | {mode} | {len(stages['translation'])} | " + " | ".join(cells) + " |")
+PY
