@@ -18,6 +18,23 @@ pub struct Config {
     pub stt_concurrency: usize,
     /// Largest accepted upload in bytes (`SOKUJI_MAX_UPLOAD_BYTES`, default 200 MB).
     pub max_upload_bytes: usize,
+    /// The archive's metadata database (`SOKUJI_METADATA_URL`, default `sqlite://DATA_DIR/meta.db`;
+    /// `postgres://…` for PostgreSQL).
+    #[serde(serialize_with = "mask_password")]
+    pub metadata_url: String,
+    /// The archive's object store (`SOKUJI_OBJECTS_URL`, default `DATA_DIR/objects`; `s3://bucket`
+    /// with `AWS_*` variables for S3-compatible storage).
+    pub objects_url: String,
+    /// Largest recording accepted by `POST /api/v1/recordings` (`SOKUJI_MAX_RECORDING_BYTES`,
+    /// default 8 GiB).
+    pub max_recording_bytes: u64,
+    /// Deliveries of an archive event before it is dead-lettered (`SOKUJI_MAX_DELIVERIES`, 5) and
+    /// the backoff after a first failure, doubling each time (`SOKUJI_RETRY_BACKOFF_MS`, 2000).
+    pub max_deliveries: u32,
+    pub retry_backoff_ms: u64,
+    /// Seconds a worker holds a delivery without renewing its lease (`SOKUJI_LEASE_SECS`, 30):
+    /// how soon the work of a killed worker goes to another.
+    pub lease_secs: u64,
     /// Seconds a live client may go without reading before it is disconnected
     /// (`SOKUJI_LIVE_SEND_TIMEOUT_SECS`, default 30).
     pub live_send_timeout_secs: u64,
@@ -83,14 +100,22 @@ impl Config {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let cache = var("XDG_CACHE_HOME").map(PathBuf::from).unwrap_or_else(|| home().join(".cache"));
         let data = var("XDG_DATA_HOME").map(PathBuf::from).unwrap_or_else(|| home().join(".local/share"));
+        let data_dir = var("SOKUJI_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| data.join("sokuji"));
         let model_dir = var("SOKUJI_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| cache.join("sokuji/models"));
         Ok(Self {
             model_dir: model_dir.clone(),
-            data_dir: var("SOKUJI_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| data.join("sokuji")),
+            metadata_url: var("SOKUJI_METADATA_URL")
+                .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("meta.db").display())),
+            objects_url: var("SOKUJI_OBJECTS_URL").unwrap_or_else(|| data_dir.join("objects").display().to_string()),
+            max_recording_bytes: parse("SOKUJI_MAX_RECORDING_BYTES", 8u64 << 30)?,
+            data_dir,
             stt_model: var("SOKUJI_STT_MODEL").unwrap_or_else(|| "whisper-base".into()),
             stt_threads: parse("SOKUJI_STT_THREADS", cores)?,
             stt_concurrency: parse("SOKUJI_STT_CONCURRENCY", 1)?,
             max_upload_bytes: parse("SOKUJI_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)?,
+            max_deliveries: parse("SOKUJI_MAX_DELIVERIES", 5)?,
+            retry_backoff_ms: parse("SOKUJI_RETRY_BACKOFF_MS", 2000)?,
+            lease_secs: parse("SOKUJI_LEASE_SECS", 30)?,
             live_send_timeout_secs: parse("SOKUJI_LIVE_SEND_TIMEOUT_SECS", 30)?,
             stt_url: var("SOKUJI_STT_URL"),
             text_url: var("SOKUJI_TEXT_URL"),
@@ -162,6 +187,17 @@ pub fn catalog_path(model_dir: &std::path::Path, name_or_path: &str) -> PathBuf 
     match sokuji_models::find(name_or_path) {
         Some(spec) => sokuji_models::model_path(model_dir, spec),
         None => PathBuf::from(name_or_path),
+    }
+}
+
+/// `scheme://user:secret@host` shown as `scheme://user:***@host`.
+fn mask_password<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    match (v.find("://"), v.rfind('@')) {
+        (Some(i), Some(at)) if at > i => match v[i + 3..at].split_once(':') {
+            Some((user, _)) => s.serialize_str(&format!("{}{user}:***{}", &v[..i + 3], &v[at..])),
+            None => s.serialize_str(v),
+        },
+        _ => s.serialize_str(v),
     }
 }
 

@@ -35,6 +35,14 @@ enum Command {
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(cmd::config::Command),
+    /// Upload audio files and directories to a running server's archive (resumable).
+    Ingest(cmd::archive::IngestArgs),
+    /// The archive's recordings.
+    #[command(subcommand)]
+    Recordings(cmd::archive::RecordingsCommand),
+    /// The archive's dead-letter queue.
+    #[command(subcommand)]
+    Dlq(cmd::archive::DlqCommand),
     /// Measure the cost of a gRPC hop per engine (bench/hops.sh).
     #[command(hide = true)]
     BenchHops(cmd::bench_hops::Args),
@@ -61,6 +69,9 @@ fn main() -> std::process::ExitCode {
         Command::Text(c) => cmd::text::run(c),
         Command::Config(c) => cmd::config::run(cfg, c),
         Command::BenchHops(a) => cmd::bench_hops::run(cfg, a),
+        Command::Ingest(a) => cmd::archive::ingest(cfg, a),
+        Command::Recordings(c) => cmd::archive::recordings(cfg, c),
+        Command::Dlq(c) => cmd::archive::dlq(cfg, c),
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -29,7 +29,12 @@ impl IntoResponse for ApiError {
             tracing::error!(code = %self.0.code, "{}", self.0.message);
         }
         let body = serde_json::json!({"error": {"code": self.0.code.as_str(), "message": self.0.message}});
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        // A retryable refusal says when to come back.
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 

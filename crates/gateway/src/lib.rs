@@ -31,6 +31,8 @@ pub struct AppState {
     /// A live client that has not taken a message for this long is disconnected, so a stuck
     /// client cannot hold a session's engines.
     pub live_send_timeout: std::time::Duration,
+    /// The speech archive (recordings API); `None` when this server runs none.
+    pub archive: Option<routes::recordings::Archive>,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::tts::router())
         .merge(routes::live::router())
         .merge(routes::pipeline::router())
+        .merge(routes::recordings::router())
         .merge(metrics::router())
         .merge(routes::web::router())
         .fallback(not_found)

@@ -1,3 +1,4 @@
+pub mod archive;
 pub mod bench_hops;
 pub mod config;
 pub mod engines;

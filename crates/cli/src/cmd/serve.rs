@@ -1,5 +1,6 @@
 //! `sokuji serve`: all in one process, or one service alone.
 use crate::{cmd::engines, config::Config};
+use sokuji_pipeline::Stage;
 use sokuji_services::{
     grpc::{GrpcLimits, Services, serve},
     live::LiveEngines,
@@ -7,7 +8,7 @@ use sokuji_services::{
 use std::{future::Future, pin::Pin, sync::Arc};
 use tokio::net::TcpListener;
 
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Service {
     /// Gateway (HTTP) and every engine in one process; the STT gRPC service beside it.
     All,
@@ -21,6 +22,8 @@ pub enum Service {
     Tts,
     /// The HTTP gateway alone, using the services at SOKUJI_*_URL.
     Gateway,
+    /// Archive workers alone (`--stages asr,nlp`), on the archive's database and objects.
+    Worker,
 }
 
 #[derive(clap::Args)]
@@ -38,6 +41,12 @@ pub struct Args {
     /// For `all`: run each engine as a supervised child process on loopback (restarted when it dies).
     #[arg(long)]
     isolate: bool,
+    /// For `worker`: the archive stages to run, comma-separated (asr, nlp).
+    #[arg(long, default_value = "asr,nlp")]
+    stages: String,
+    /// For `all` and `worker`: workers per stage.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
 }
 
 type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -58,6 +67,54 @@ fn shutdown_signal() -> Shutdown {
         let _ = ctrl_c.await;
         tracing::info!("shutting down");
     })
+}
+
+/// The archive's stores: the metadata database (migrated) and the object store.
+async fn archive(cfg: &Config) -> anyhow::Result<sokuji_gateway::routes::recordings::Archive> {
+    let db = sokuji_store::Db::open(&cfg.metadata_url).await?;
+    let objects = sokuji_store::Objects::open(&cfg.objects_url)?;
+    Ok(sokuji_gateway::routes::recordings::Archive { db, objects, max_bytes: cfg.max_recording_bytes })
+}
+
+fn parse_stages(s: &str) -> anyhow::Result<Vec<Stage>> {
+    let stages = s.split(',').filter(|p| !p.trim().is_empty()).map(Stage::parse).collect::<Result<Vec<_>, _>>()?;
+    anyhow::ensure!(!stages.is_empty(), "--stages names no stage");
+    Ok(stages)
+}
+
+fn archive_workers(
+    cfg: &Config,
+    a: &sokuji_gateway::routes::recordings::Archive,
+    stt: Arc<dyn sokuji_core::SpeechToText>,
+    text: Arc<dyn sokuji_core::TextNormalizer>,
+) -> sokuji_pipeline::Workers {
+    sokuji_pipeline::Workers {
+        db: a.db.clone(),
+        objects: a.objects.clone(),
+        stt,
+        text,
+        stt_model: cfg.stt_model.clone(),
+        policy: sokuji_store::QueuePolicy {
+            max_deliveries: cfg.max_deliveries.max(1),
+            backoff: std::time::Duration::from_millis(cfg.retry_backoff_ms),
+            lease: std::time::Duration::from_secs(cfg.lease_secs.max(1)),
+        },
+    }
+}
+
+fn spawn_workers(
+    w: &sokuji_pipeline::Workers,
+    stages: &[Stage],
+    per_stage: usize,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut handles = Vec::new();
+    for stage in stages {
+        for _ in 0..per_stage.max(1) {
+            handles.push(tokio::spawn(w.clone().run(*stage, stop.clone())));
+        }
+    }
+    handles
 }
 
 async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
@@ -108,6 +165,17 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                 tracing::info!(addr = %listener.local_addr()?, "tts gRPC service listening");
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
+            Service::Worker => {
+                let stages = parse_stages(&args.stages)?;
+                let workers = archive_workers(&cfg, &archive(&cfg).await?, engines::stt(&cfg)?, engines::text(&cfg)?);
+                let (tx, rx) = tokio::sync::watch::channel(false);
+                let handles = spawn_workers(&workers, &stages, args.workers, &rx);
+                shutdown_signal().await;
+                let _ = tx.send(true);
+                for h in handles {
+                    let _ = h.await;
+                }
+            }
             Service::All | Service::Gateway => {
                 let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:8000")).await?;
                 let metrics = sokuji_gateway::metrics::Metrics::new();
@@ -143,6 +211,14 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                         }
                     });
                 }
+                let archive = archive(&cfg).await?;
+                if args.service == Service::All {
+                    // A local engine of their own: an hour-long recording must not hold the
+                    // live sessions' decoder (they still share the CPU).
+                    let archive_stt = if cfg.stt_url.is_none() { engines::local_stt(&cfg)? } else { stt.clone() };
+                    let workers = archive_workers(&cfg, &archive, archive_stt, text.clone());
+                    spawn_workers(&workers, &[Stage::Asr, Stage::Nlp], args.workers, &rx);
+                }
                 let model_names = [cfg.stt_model.clone(), cfg.translation_model.clone()].into();
                 let app = sokuji_gateway::app(sokuji_gateway::AppState {
                     stt,
@@ -153,6 +229,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     model_names,
                     metrics,
                     live_send_timeout: std::time::Duration::from_secs(cfg.live_send_timeout_secs.max(1)),
+                    archive: Some(archive),
                 });
                 tracing::info!(addr = %listener.local_addr()?, "gateway listening");
                 axum::serve(listener, app)

@@ -61,6 +61,8 @@ pub fn free_port() -> u16 {
 pub struct Server {
     child: Child,
     pub port: u16,
+    /// Each server's own archive (SOKUJI_DATA_DIR), removed with it.
+    _data: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -99,11 +101,13 @@ impl Server {
             .env("TRANSLATION_PROVIDER", "none")
             .stdout(Stdio::null())
             .stderr(stderr);
+        let data = tempfile::tempdir().expect("data dir");
+        cmd.env("SOKUJI_DATA_DIR", data.path());
         for (k, v) in env {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("spawn sokuji serve");
-        Server { child, port }
+        Server { child, port, _data: data }
     }
 
     /// The same, with the gRPC services of `serve all` on a second free port (returned).

@@ -3,6 +3,7 @@ pub mod live;
 pub mod openai;
 pub mod openai_speech;
 pub mod pipeline;
+pub mod recordings;
 pub mod stt;
 pub mod text;
 pub mod translation;

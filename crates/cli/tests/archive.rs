@@ -1,0 +1,227 @@
+//! The speech archive on its embedded defaults (SQLite, local files, the queue in the database)
+//! through the real server: uploads (multipart and raw), deduplication, bad input that changes
+//! nothing, the ASR and NLP-Post workers on real Vietnamese speech, transcripts in every format,
+//! audio by range, a poison recording dead-lettered with its reason, deletion.
+mod common;
+use common::*;
+use serde_json::Value;
+use sokuji_core::wer::word_error_rate;
+use std::time::{Duration, Instant};
+
+async fn get_json(http: &reqwest::Client, url: String) -> (u16, Value) {
+    let r = http.get(url).send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Polls a recording until its status is `want` (deadline 180 s).
+async fn wait_status(http: &reqwest::Client, base: &str, id: &str, want: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let (_, v) = get_json(http, format!("{base}/api/v1/recordings/{id}")).await;
+        if v["status"] == want || Instant::now() > deadline {
+            assert_eq!(v["status"], want, "{v}");
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+async fn recordings_are_stored_transcribed_normalized_and_served() {
+    let env = [("TTS_PROVIDER", "none"), ("SOKUJI_MAX_DELIVERIES", "2"), ("SOKUJI_RETRY_BACKOFF_MS", "100")];
+    let server = Server::start(&["--grpc-listen", "off"], &env).wait_ready();
+    let base = server.url();
+    let http = reqwest::Client::new();
+    let set = speech_set("vieneu");
+    let (binh, binh_ref) = set.iter().find(|(p, _)| p.ends_with("binh.wav")).cloned().expect("binh");
+    let (ly, ly_ref) = set.iter().find(|(p, _)| p.ends_with("ly.wav")).cloned().expect("ly");
+    let binh_bytes = std::fs::read(&binh).expect("wav");
+
+    // Multipart, metadata after the file.
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(binh_bytes.clone()).file_name("binh.wav"))
+        .text("language", "vi")
+        .text("speaker", "Bình'); DROP TABLE recordings;--")
+        .text("tags", "news, 50%_off")
+        .text("attributes", r#"{"channel":"vtv1"}"#);
+    let r = http.post(format!("{base}/api/v1/recordings")).multipart(form).send().await.expect("upload");
+    assert_eq!(r.status(), 202);
+    let first: Value = r.json().await.expect("json");
+    let id = first["id"].as_str().expect("id").to_string();
+    assert_eq!(first["duplicate"], false);
+
+    // The same bytes as a raw body: the same recording.
+    let r = http
+        .post(format!("{base}/api/v1/recordings?filename=again.wav"))
+        .body(binh_bytes.clone())
+        .send()
+        .await
+        .expect("raw");
+    assert_eq!(r.status(), 202);
+    let again: Value = r.json().await.expect("json");
+    assert_eq!((again["id"].as_str(), again["duplicate"].as_bool()), (Some(id.as_str()), Some(true)));
+
+    // A raw upload whose name tries to climb out of the store.
+    let r = http
+        .post(format!("{base}/api/v1/recordings?language=vi&filename=../../etc/ly.wav"))
+        .body(std::fs::read(&ly).expect("wav"))
+        .send()
+        .await
+        .expect("raw");
+    assert_eq!(r.status(), 202);
+    let ly_id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+
+    // Accepted bytes that are not audio: they fail in speech-to-text.
+    let r = http
+        .post(format!("{base}/api/v1/recordings?filename=poison.wav"))
+        .body(vec![7u8; 5000])
+        .send()
+        .await
+        .expect("raw");
+    assert_eq!(r.status(), 202);
+    let poison = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+
+    // Bad input: clear errors, nothing stored.
+    for (query, body, code) in [
+        ("", Vec::new(), "invalid_audio"),
+        ("?language=klingon", vec![1u8; 100], "unsupported_language"),
+        ("?colour=red", vec![1u8; 100], "invalid_request"),
+        ("?attributes=%5B1%5D", vec![1u8; 100], "invalid_request"),
+    ] {
+        let r = http.post(format!("{base}/api/v1/recordings{query}")).body(body).send().await.expect("post");
+        let status = r.status().as_u16();
+        let v: Value = r.json().await.expect("json");
+        assert_eq!((status, v["error"]["code"].as_str()), (400, Some(code)), "{query}: {v}");
+    }
+    let (_, listed) = get_json(&http, format!("{base}/api/v1/recordings")).await;
+    assert_eq!(listed["total"], 3, "{listed}");
+
+    // Both recordings flow through ASR and NLP-Post.
+    let shown = wait_status(&http, &base, &id, "completed").await;
+    assert_eq!(shown["filename"], "binh.wav");
+    assert_eq!(shown["speaker"], "Bình'); DROP TABLE recordings;--");
+    assert!(shown["stages"].as_array().is_some_and(|s| s.iter().all(|st| st["status"] == "completed")), "{shown}");
+    let shown_ly = wait_status(&http, &base, &ly_id, "completed").await;
+    assert_eq!(shown_ly["filename"], "ly.wav");
+
+    let (status, t) = get_json(&http, format!("{base}/api/v1/recordings/{id}/transcript")).await;
+    assert_eq!(status, 200, "{t}");
+    let text = t["text"].as_str().expect("text");
+    assert!(word_error_rate(&binh_ref, text) < 0.4, "{text}");
+    assert_eq!(
+        (t["language"].as_str(), t["engine"].as_str(), t["model"].as_str()),
+        (Some("vi"), Some("whisper.cpp"), Some("whisper-base"))
+    );
+    let segments = t["segments"].as_array().expect("segments");
+    assert!(segments.iter().all(|s| s["normalized"].is_string() && s["end"].as_f64() > s["start"].as_f64()));
+    let words = segments[0]["words"].as_array().expect("words");
+    assert!(words.len() >= 3 && words.iter().all(|w| w["probability"].as_f64().is_some()), "{t}");
+    let (_, t_ly) = get_json(&http, format!("{base}/api/v1/recordings/{ly_id}/transcript?normalized=true")).await;
+    assert!(word_error_rate(&ly_ref, t_ly["text"].as_str().unwrap_or("")) < 0.5, "{t_ly}");
+    let srt = http.get(format!("{base}/api/v1/recordings/{id}/transcript?format=srt")).send().await.expect("srt");
+    assert!(srt.text().await.expect("text").contains(" --> "));
+
+    // Audio by range.
+    let r = http
+        .get(format!("{base}/api/v1/recordings/{id}/audio"))
+        .header("range", "bytes=0-43")
+        .send()
+        .await
+        .expect("audio");
+    assert_eq!(r.status(), 206);
+    assert_eq!(
+        r.headers().get("content-range").and_then(|v| v.to_str().ok()),
+        Some(format!("bytes 0-43/{}", binh_bytes.len()).as_str())
+    );
+    let head = r.bytes().await.expect("bytes");
+    assert_eq!(head.as_ref(), &binh_bytes[..44]);
+
+    // Filters.
+    let count = |q: &'static str| {
+        let (http, base) = (http.clone(), base.clone());
+        async move { get_json(&http, format!("{base}/api/v1/recordings?{q}")).await.1["total"].as_u64() }
+    };
+    assert_eq!(count("tag=50%25_off").await, Some(1));
+    assert_eq!(count("tag=50").await, Some(0));
+    assert_eq!(count("language=vi").await, Some(2));
+    assert_eq!(count("status=completed").await, Some(2));
+
+    // The poison recording ends failed, its reason in the dead-letter queue and in its stage.
+    let failed = wait_status(&http, &base, &poison, "failed").await;
+    let asr = failed["stages"].as_array().and_then(|s| s.iter().find(|st| st["stage"] == "asr")).cloned().expect("asr");
+    assert_eq!((asr["status"].as_str(), asr["attempts"].as_u64()), (Some("failed"), Some(2)), "{failed}");
+    assert!(asr["last_error"].as_str().is_some_and(|e| !e.is_empty()));
+    assert_eq!(count("status=failed").await, Some(1));
+
+    // The terminal: dead letters listed, ingestion that skips what is stored, purge.
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(bin()).args(args).args(["--server", &base]).output().expect("run sokuji");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert!(cli(&["dlq", "ls"]).contains(&poison));
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::create_dir(dir.path().join("more")).expect("mkdir");
+    std::fs::write(dir.path().join("binh.wav"), &binh_bytes).expect("copy");
+    let (ngoc, _) = set.iter().find(|(p, _)| p.ends_with("ngoc.wav")).cloned().expect("ngoc");
+    std::fs::copy(&ngoc, dir.path().join("more/ngoc.wav")).expect("copy");
+    std::fs::write(dir.path().join("notes.txt"), "not audio").expect("write");
+    let out = cli(&["ingest", dir.path().to_str().expect("utf-8"), "--language", "vi", "--speaker", "Ngọc"]);
+    assert!(out.contains("1 uploaded, 1 already stored, 0 failed"), "{out}");
+    assert!(cli(&["recordings", "ls", "--speaker", "Ngọc"]).contains("ngoc.wav"));
+    assert!(cli(&["dlq", "purge"]).contains("1 purged"));
+    assert_eq!(get_json(&http, format!("{base}/api/v1/dlq")).await.1["total"], 0);
+
+    // Deletion removes it all.
+    let r = http.delete(format!("{base}/api/v1/recordings/{id}")).send().await.expect("delete");
+    assert_eq!(r.status(), 204);
+    assert_eq!(get_json(&http, format!("{base}/api/v1/recordings/{id}")).await.0, 404);
+    assert_eq!(get_json(&http, format!("{base}/api/v1/recordings/{id}/audio")).await.0, 404);
+    assert_eq!(count("").await, Some(3));
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_transcription_loses_nothing_and_doubles_nothing() {
+    let data = tempfile::tempdir().expect("data");
+    let data_dir = data.path().to_str().expect("utf-8");
+    let env = [("TTS_PROVIDER", "none"), ("SOKUJI_DATA_DIR", data_dir), ("SOKUJI_LEASE_SECS", "3")];
+    // The API alone, and the workers in their own process on the same archive.
+    let gateway = Server::start(&["gateway"], &env).wait_ready();
+    let mut worker = Server::start(&["worker"], &env);
+    let base = gateway.url();
+    let http = reqwest::Client::new();
+    let set = speech_set("vieneu");
+    let mut ids = Vec::new();
+    for (wav, reference) in &set {
+        let r = http
+            .post(format!("{base}/api/v1/recordings?language=vi&filename=x.wav"))
+            .body(std::fs::read(wav).expect("wav"))
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(r.status(), 202);
+        ids.push((r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string(), reference.clone()));
+    }
+    // Kill -9 once the worker is busy with the first recording.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(worker.is_running(), "the worker started");
+    std::process::Command::new("kill").args(["-9", &worker.pid().to_string()]).status().expect("kill");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!worker.is_running());
+    let (_, done) = get_json(&http, format!("{base}/api/v1/recordings?status=completed")).await;
+    assert!(done["total"].as_u64() < Some(ids.len() as u64), "the kill came before the work was done: {done}");
+    let _worker = Server::start(&["worker"], &env);
+    for (id, reference) in &ids {
+        wait_status(&http, &base, id, "completed").await;
+        let (_, t) = get_json(&http, format!("{base}/api/v1/recordings/{id}/transcript")).await;
+        let segments = t["segments"].as_array().expect("segments");
+        // Exactly once: segment ids 0..n in order, no copies, and the words are the recording's.
+        let idx: Vec<u64> = segments.iter().filter_map(|s| s["id"].as_u64()).collect();
+        assert_eq!(idx, (0..segments.len() as u64).collect::<Vec<_>>(), "{t}");
+        let text = t["text"].as_str().unwrap_or("");
+        assert!(word_error_rate(reference, text) < 0.5, "{id}: {text}");
+    }
+    let (_, dlq) = get_json(&http, format!("{base}/api/v1/dlq")).await;
+    assert_eq!(dlq["total"], 0, "{dlq}");
+}

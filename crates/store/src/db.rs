@@ -1,0 +1,87 @@
+//! The metadata database: SQLite (embedded default) or PostgreSQL, chosen by URL at start-up,
+//! through sqlx's `Any` driver so that one set of queries serves both (`$N` placeholders work on
+//! both). Each backend has its own migrations.
+use sokuji_core::{Error, ErrorCode, Result};
+use sqlx::{AnyPool, any::AnyPoolOptions};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool and the backend behind it.
+#[derive(Clone)]
+pub struct Db {
+    pub(crate) pool: AnyPool,
+    pub(crate) backend: Backend,
+}
+
+/// A database error as the error table sees it: unreachable or busy is retryable
+/// (`engine_unavailable`), anything else is internal.
+pub(crate) fn db_error(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+            Error::new(ErrorCode::EngineUnavailable, format!("metadata database unavailable: {e}"))
+        }
+        sqlx::Error::Database(d) if d.message().contains("locked") || d.message().contains("busy") => {
+            Error::new(ErrorCode::EngineUnavailable, format!("metadata database busy: {e}"))
+        }
+        _ => Error::internal(format!("metadata database: {e}")),
+    }
+}
+
+impl Db {
+    /// Opens (creating a SQLite file if needed) and migrates. `url`: `sqlite:///path/meta.db` or
+    /// `postgres://user:pass@host/db`.
+    pub async fn open(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(Error::invalid_request(format!("metadata URL {url:?}: use sqlite://PATH or postgres://…")));
+        };
+        let url = match backend {
+            // Create the file on first use.
+            Backend::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_string(),
+        };
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let options = match backend {
+            // One writer at a time is SQLite's rule; WAL lets readers go on meanwhile, and the
+            // busy timeout makes writers queue instead of failing.
+            Backend::Sqlite => options.max_connections(4).after_connect(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Executor;
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA synchronous = FULL").await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options.max_connections(16),
+        };
+        let pool = options.connect(&url).await.map_err(db_error)?;
+        let migrator = match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator.run(&pool).await.map_err(|e| Error::internal(format!("metadata migrations: {e}")))?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}

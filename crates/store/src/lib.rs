@@ -1,0 +1,15 @@
+//! The archive's state. Objects (audio) live in an object store; metadata, transcripts and the
+//! durable event queue live together in one database, so that a row and the event announcing it
+//! commit in one transaction. Embedded defaults (a directory, SQLite) need no set-up; S3 and
+//! PostgreSQL are chosen by URL.
+mod db;
+pub mod objects;
+pub mod queue;
+pub mod recordings;
+pub mod transitions;
+
+pub use db::{Backend, Db};
+pub use objects::{Objects, Staged};
+pub use queue::{DeadLetter, Delivery, Event, QueuePolicy};
+pub use recordings::{Inserted, ListFilter, StageState, StoredSegment, StoredTranscript};
+pub use transitions::Producer;

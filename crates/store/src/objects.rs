@@ -1,0 +1,141 @@
+//! Audio objects through the `object_store` crate: a local directory by default, any
+//! S3-compatible service (MinIO, SeaweedFS, Garage, AWS) by URL. Uploads stream: bytes are
+//! hashed and written part by part under a temporary key, never held whole in memory, and moved
+//! to their content address (`audio/ab/abcdef…`) only when complete.
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use object_store::{ObjectStore, PutPayload, WriteMultipart, path::Path};
+use sha2::{Digest, Sha256};
+use sokuji_core::{Error, ErrorCode, Result};
+use std::{ops::Range, sync::Arc};
+
+#[derive(Clone)]
+pub struct Objects {
+    store: Arc<dyn ObjectStore>,
+}
+
+/// An upload written under a temporary key, with its hash and size.
+pub struct Staged {
+    tmp: Path,
+    pub sha256: String,
+    pub size: u64,
+}
+
+fn store_error(e: object_store::Error) -> Error {
+    match e {
+        object_store::Error::NotFound { path, .. } => Error::new(ErrorCode::NotFound, format!("no object {path}")),
+        other => Error::new(ErrorCode::EngineUnavailable, format!("object storage: {other}")),
+    }
+}
+
+impl Objects {
+    /// `url`: a directory path or `file:///dir` (created if missing), or `s3://bucket[/prefix]`
+    /// with credentials, region and endpoint from the usual `AWS_*` variables
+    /// (`AWS_ENDPOINT_URL` for S3-compatible services; plain http allowed for loopback ones).
+    pub fn open(url: &str) -> Result<Self> {
+        let store: Arc<dyn ObjectStore> = if url.starts_with("s3://") {
+            let s3 = object_store::aws::AmazonS3Builder::from_env()
+                .with_url(url)
+                .with_allow_http(true)
+                .build()
+                .map_err(|e| Error::invalid_request(format!("object store {url:?}: {e}")))?;
+            Arc::new(s3)
+        } else {
+            let dir = url.strip_prefix("file://").unwrap_or(url);
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::internal(format!("cannot create object directory {dir}: {e}")))?;
+            let local = object_store::local::LocalFileSystem::new_with_prefix(dir)
+                .map_err(|e| Error::invalid_request(format!("object directory {dir:?}: {e}")))?;
+            Arc::new(local)
+        };
+        Ok(Self { store })
+    }
+
+    /// Streams `body` under a temporary key, hashing it; refuses (and removes) more than
+    /// `max_bytes` and empty bodies.
+    pub async fn stage<S, E>(&self, mut body: S, max_bytes: u64) -> Result<Staged>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let tmp = Path::from(format!("uploads/{}", uuid::Uuid::new_v4()));
+        let upload = self.store.put_multipart(&tmp).await.map_err(store_error)?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 << 20);
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let failed = loop {
+            let chunk = match body.next().await {
+                None => break None,
+                Some(Ok(c)) => c,
+                Some(Err(e)) => break Some(Error::invalid_request(format!("upload interrupted: {e}"))),
+            };
+            size += chunk.len() as u64;
+            if size > max_bytes {
+                break Some(Error::new(
+                    ErrorCode::UploadTooLarge,
+                    format!("the upload is larger than {max_bytes} bytes"),
+                ));
+            }
+            hasher.update(&chunk);
+            // Bounded: waits while too many parts are in flight.
+            if let Err(e) = writer.wait_for_capacity(4).await {
+                break Some(store_error(e));
+            }
+            writer.write(&chunk);
+        };
+        let failed = failed.or_else(|| (size == 0).then(|| Error::invalid_audio("the upload is empty (0 bytes)")));
+        if let Some(e) = failed {
+            let _ = writer.abort().await;
+            return Err(e);
+        }
+        writer.finish().await.map_err(store_error)?;
+        Ok(Staged { tmp, sha256: format!("{:x}", hasher.finalize()), size })
+    }
+
+    /// Moves a staged upload to its content address and returns the key; when those bytes are
+    /// already stored the staged copy is dropped.
+    pub async fn commit(&self, staged: &Staged) -> Result<String> {
+        let key = format!("audio/{}/{}", &staged.sha256[..2], staged.sha256);
+        let path = Path::from(key.as_str());
+        match self.store.head(&path).await {
+            Ok(_) => self.discard(staged).await,
+            Err(object_store::Error::NotFound { .. }) => {
+                self.store.rename(&staged.tmp, &path).await.map_err(store_error)?;
+            }
+            Err(e) => return Err(store_error(e)),
+        }
+        Ok(key)
+    }
+
+    /// Removes a staged upload that will not be kept.
+    pub async fn discard(&self, staged: &Staged) {
+        if let Err(e) = self.store.delete(&staged.tmp).await {
+            tracing::warn!("could not remove staged upload {}: {e}", staged.tmp);
+        }
+    }
+
+    pub async fn size(&self, key: &str) -> Result<u64> {
+        Ok(self.store.head(&Path::from(key)).await.map_err(store_error)?.size)
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Bytes> {
+        let r = self.store.get(&Path::from(key)).await.map_err(store_error)?;
+        r.bytes().await.map_err(store_error)
+    }
+
+    pub async fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes> {
+        self.store.get_range(&Path::from(key), range).await.map_err(store_error)
+    }
+
+    pub async fn put(&self, key: &str, data: Bytes) -> Result<()> {
+        self.store.put(&Path::from(key), PutPayload::from(data)).await.map_err(store_error)?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        match self.store.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! The archive's stage transitions. Each one writes its results, the next event and the ack of
+//! the delivery that caused it in one transaction: a redelivered event (a worker killed after
+//! the work, before the ack) finds its lease gone or its results replaced, never doubled.
+use crate::{
+    db::{Db, db_error, now_ms},
+    queue::{Delivery, Event, publish},
+    recordings::{StoredSegment, StoredTranscript, set_stage},
+};
+use sokuji_core::{
+    Result, Segment, Transcript, Word,
+    archive::{Recording, RecordingStatus, events},
+};
+use sqlx::Row;
+
+/// What produced a transcript.
+pub struct Producer<'a> {
+    pub engine: &'a str,
+    pub model: &'a str,
+}
+
+impl Db {
+    /// Speech-to-text done: the transcript replaces any earlier one.
+    pub async fn complete_asr(&self, d: &Delivery, rec: &Recording, t: &Transcript, by: Producer<'_>) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        sqlx::query("DELETE FROM segments WHERE recording_id = $1")
+            .bind(&rec.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        sqlx::query("DELETE FROM transcripts WHERE recording_id = $1")
+            .bind(&rec.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        sqlx::query(
+            "INSERT INTO transcripts (recording_id, language, duration_secs, engine, model, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&rec.id)
+        .bind(&t.language)
+        .bind(t.duration)
+        .bind(by.engine)
+        .bind(by.model)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        for (i, s) in t.segments.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO segments (recording_id, idx, start_secs, end_secs, language, text, normalized, words) \
+                 VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
+            )
+            .bind(&rec.id)
+            .bind(i as i64)
+            .bind(s.start)
+            .bind(s.end)
+            .bind(&s.language)
+            .bind(&s.text)
+            .bind(serde_json::to_string(&s.words).unwrap_or_else(|_| "[]".into()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        set_status(&mut tx, &rec.id, RecordingStatus::Transcribed).await?;
+        set_stage(&mut tx, &rec.id, "asr", "completed", None).await?;
+        let data =
+            serde_json::json!({"v": 1, "recording_id": rec.id, "language": t.language, "segments": t.segments.len()});
+        publish(&mut tx, &Event::new(events::TRANSCRIPTION_COMPLETED, &rec.id, data)).await?;
+        self.ack(&mut tx, d).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Normalization done: one normalized text per segment, in order.
+    pub async fn complete_nlp(&self, d: &Delivery, id: &str, normalized: &[String]) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        for (i, n) in normalized.iter().enumerate() {
+            sqlx::query("UPDATE segments SET normalized = $1 WHERE recording_id = $2 AND idx = $3")
+                .bind(n)
+                .bind(id)
+                .bind(i as i64)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        set_status(&mut tx, id, RecordingStatus::Completed).await?;
+        set_stage(&mut tx, id, "nlp", "completed", None).await?;
+        let data = serde_json::json!({"v": 1, "recording_id": id});
+        publish(&mut tx, &Event::new(events::NLP_POSTPROCESSED, id, data)).await?;
+        self.ack(&mut tx, d).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(())
+    }
+
+    /// A stage's attempt failed: "retrying", or "failed" (and the recording with it) when the
+    /// delivery was dead-lettered.
+    pub async fn stage_failed(&self, id: &str, stage: &str, error: &str, dead: bool) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        set_stage(&mut tx, id, stage, if dead { "failed" } else { "retrying" }, Some(error)).await?;
+        if dead {
+            set_status(&mut tx, id, RecordingStatus::Failed).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Starts a recording over from speech-to-text.
+    pub async fn reprocess(&self, id: &str) -> Result<Recording> {
+        let rec = self.recording(id).await?;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        set_status(&mut tx, id, RecordingStatus::Ingested).await?;
+        for stage in ["asr", "nlp"] {
+            set_stage(&mut tx, id, stage, "pending", None).await?;
+        }
+        let data = serde_json::json!({"v": 1, "recording_id": id, "object_key": rec.object_key, "language": rec.meta.language, "reprocess": true});
+        publish(&mut tx, &Event::new(events::RECORDING_INGESTED, id, data)).await?;
+        tx.commit().await.map_err(db_error)?;
+        self.recording(id).await
+    }
+
+    /// Removes a recording's metadata, transcript and pending work; the caller removes the object.
+    pub async fn delete_recording(&self, id: &str) -> Result<Recording> {
+        let rec = self.recording(id).await?;
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        for sql in [
+            "DELETE FROM deliveries WHERE event_id IN (SELECT id FROM events WHERE subject = $1)",
+            "DELETE FROM events WHERE subject = $1",
+            "DELETE FROM segments WHERE recording_id = $1",
+            "DELETE FROM transcripts WHERE recording_id = $1",
+            "DELETE FROM stages WHERE recording_id = $1",
+            "DELETE FROM recordings WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(rec)
+    }
+
+    /// The stored transcript, if speech-to-text has run.
+    pub async fn transcript(&self, id: &str) -> Result<Option<StoredTranscript>> {
+        let Some(head) = sqlx::query("SELECT * FROM transcripts WHERE recording_id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?
+        else {
+            return Ok(None);
+        };
+        let rows = sqlx::query("SELECT * FROM segments WHERE recording_id = $1 ORDER BY idx")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let mut segments = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let words: Vec<Word> =
+                serde_json::from_str(&r.try_get::<String, _>("words").map_err(db_error)?).unwrap_or_default();
+            segments.push(StoredSegment {
+                segment: Segment {
+                    id: r.try_get::<i64, _>("idx").map_err(db_error)? as u32,
+                    start: r.try_get("start_secs").map_err(db_error)?,
+                    end: r.try_get("end_secs").map_err(db_error)?,
+                    text: r.try_get("text").map_err(db_error)?,
+                    words,
+                    no_speech_probability: 0.0,
+                    language: r.try_get("language").map_err(db_error)?,
+                },
+                normalized: r.try_get("normalized").map_err(db_error)?,
+            });
+        }
+        Ok(Some(StoredTranscript {
+            language: head.try_get("language").map_err(db_error)?,
+            duration: head.try_get("duration_secs").map_err(db_error)?,
+            engine: head.try_get("engine").map_err(db_error)?,
+            model: head.try_get("model").map_err(db_error)?,
+            segments,
+        }))
+    }
+}
+
+async fn set_status(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, status: RecordingStatus) -> Result<()> {
+    sqlx::query("UPDATE recordings SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(status.as_str())
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}

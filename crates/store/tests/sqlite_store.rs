@@ -1,0 +1,162 @@
+//! The store on its embedded defaults (SQLite file, local directory): ingestion with
+//! deduplication, the queue's leases, redelivery, dead letters and exactly-once acks, stage
+//! transitions, listing filters with hostile text, deletion.
+use futures::stream;
+use sokuji_core::{
+    Segment, Transcript, Word,
+    archive::{Recording, RecordingMeta, RecordingStatus, events},
+};
+use sokuji_store::{Db, Inserted, ListFilter, Objects, Producer, QueuePolicy};
+use std::time::Duration;
+
+async fn open(dir: &std::path::Path) -> (Db, Objects) {
+    let db = Db::open(&format!("sqlite://{}", dir.join("meta.db").display())).await.expect("db");
+    (db, Objects::open(dir.join("objects").to_str().expect("utf-8")).expect("objects"))
+}
+
+fn body(parts: &[&'static [u8]]) -> impl futures::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Unpin {
+    stream::iter(parts.iter().map(|p| Ok(bytes::Bytes::from_static(p))).collect::<Vec<_>>())
+}
+
+async fn ingest(db: &Db, objects: &Objects, data: &'static [u8], meta: RecordingMeta) -> Inserted {
+    let staged = objects.stage(body(&[data]), 1 << 20).await.expect("stage");
+    let key = objects.commit(&staged).await.expect("commit");
+    let rec = Recording {
+        id: uuid_like(&staged.sha256),
+        sha256: staged.sha256.clone(),
+        object_key: key,
+        filename: "a.wav".into(),
+        size_bytes: staged.size,
+        status: RecordingStatus::Ingested,
+        meta,
+        created_at: 1_000,
+        updated_at: 1_000,
+    };
+    db.insert_recording(&rec).await.expect("insert")
+}
+
+fn uuid_like(sha: &str) -> String {
+    format!("rec-{}", &sha[..12])
+}
+
+fn policy() -> QueuePolicy {
+    QueuePolicy { max_deliveries: 2, backoff: Duration::from_millis(1), lease: Duration::from_millis(300) }
+}
+
+#[tokio::test]
+async fn ingestion_dedups_and_the_queue_redelivers_then_dead_letters() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (db, objects) = open(dir.path()).await;
+    let meta = RecordingMeta {
+        language: Some("vi".into()),
+        speaker: Some("O'Brien\"; --".into()),
+        tags: vec!["50%_off".into()],
+        ..Default::default()
+    };
+    let Inserted::New(rec) = ingest(&db, &objects, b"RIFF first", meta.clone()).await else { panic!("new") };
+    let Inserted::Existing(again) = ingest(&db, &objects, b"RIFF first", RecordingMeta::default()).await else {
+        panic!("the same bytes are one recording")
+    };
+    assert_eq!(again.id, rec.id);
+    assert_eq!(objects.get(&rec.object_key).await.expect("object").as_ref(), b"RIFF first");
+
+    // One ingested event, one delivery for asr; a second worker finds nothing while it is leased.
+    let p = policy();
+    let d = db.lease("asr", "w1", &p).await.expect("lease").expect("a delivery");
+    assert_eq!(
+        (d.event.event_type.as_str(), d.event.subject.as_str(), d.attempt),
+        (events::RECORDING_INGESTED, rec.id.as_str(), 1)
+    );
+    assert!(db.lease("asr", "w2", &p).await.expect("lease").is_none());
+    // The worker dies: after the lease runs out another worker gets it.
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let d2 = db.lease("asr", "w2", &p).await.expect("lease").expect("redelivered");
+    assert_eq!(d2.attempt, 2);
+    // The first worker's late completion is refused: its lease is gone; nothing is written.
+    let t = Transcript {
+        text: "xin chào".into(),
+        language: "vi".into(),
+        confidence: 0.9,
+        duration: 1.0,
+        segments: vec![Segment {
+            id: 0,
+            start: 0.0,
+            end: 1.0,
+            text: "xin chào".into(),
+            words: vec![Word { text: "xin".into(), start: 0.0, end: 0.4, probability: 0.9 }],
+            no_speech_probability: 0.0,
+            language: "vi".into(),
+        }],
+    };
+    let by = || Producer { engine: "whisper.cpp", model: "whisper-base" };
+    assert!(db.complete_asr(&d, &rec, &t, by()).await.is_err());
+    assert!(db.transcript(&rec.id).await.expect("read").is_none());
+    // The second completes: transcript stored, next event queued for nlp.
+    db.complete_asr(&d2, &rec, &t, by()).await.expect("complete");
+    let stored = db.transcript(&rec.id).await.expect("read").expect("transcript");
+    assert_eq!(
+        (stored.segments.len(), stored.segments[0].segment.words.len(), stored.model.as_str()),
+        (1, 1, "whisper-base")
+    );
+    assert_eq!(db.recording(&rec.id).await.expect("rec").status, RecordingStatus::Transcribed);
+    let n = db.lease("nlp", "w1", &p).await.expect("lease").expect("nlp delivery");
+    assert_eq!(n.event.event_type, events::TRANSCRIPTION_COMPLETED);
+    // NLP fails twice: the second failure dead-letters it with its reason.
+    assert!(!db.nak(&n, "normalizer exploded", &p).await.expect("nak"));
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let n2 = db.lease("nlp", "w1", &p).await.expect("lease").expect("retry");
+    assert!(db.nak(&n2, "normalizer exploded again", &p).await.expect("nak"));
+    assert!(db.lease("nlp", "w1", &p).await.expect("lease").is_none());
+    let dead = db.dead_letters().await.expect("dlq");
+    assert_eq!(dead.len(), 1);
+    assert_eq!((dead[0].subscription.as_str(), dead[0].reason.as_str()), ("nlp", "normalizer exploded again"));
+    // Replay puts it back with fresh attempts; completing it finishes the recording.
+    assert_eq!(db.replay(None).await.expect("replay"), 1);
+    let n3 = db.lease("nlp", "w1", &p).await.expect("lease").expect("replayed");
+    assert_eq!(n3.attempt, 1);
+    db.complete_nlp(&n3, &rec.id, &["xin chào".to_string()]).await.expect("nlp");
+    assert_eq!(db.recording(&rec.id).await.expect("rec").status, RecordingStatus::Completed);
+    assert!(db.dead_letters().await.expect("dlq").is_empty());
+    let stages = db.stages(&rec.id).await.expect("stages");
+    assert!(stages.iter().all(|s| s.status == "completed"), "{stages:?}");
+
+    // Listing: filters are values, never SQL; wildcards in a tag are literal.
+    let list = |f: ListFilter| {
+        let db = db.clone();
+        async move { db.list(&ListFilter { limit: 50, ..f }).await.expect("list") }
+    };
+    assert_eq!(list(ListFilter::default()).await.1, 1);
+    assert_eq!(list(ListFilter { speaker: meta.speaker.clone(), ..Default::default() }).await.1, 1);
+    assert_eq!(list(ListFilter { tag: Some("50%_off".into()), ..Default::default() }).await.1, 1);
+    assert_eq!(list(ListFilter { tag: Some("%".into()), ..Default::default() }).await.1, 0);
+    assert_eq!(list(ListFilter { language: Some("en".into()), ..Default::default() }).await.1, 0);
+    assert_eq!(list(ListFilter { status: Some(RecordingStatus::Failed), ..Default::default() }).await.1, 0);
+    assert_eq!(list(ListFilter { to: Some(999), ..Default::default() }).await.1, 0);
+
+    // Deletion takes the metadata, transcript and queued work with it.
+    db.delete_recording(&rec.id).await.expect("delete");
+    assert!(db.recording(&rec.id).await.is_err());
+    assert!(db.transcript(&rec.id).await.expect("read").is_none());
+    assert_eq!(list(ListFilter::default()).await.1, 0);
+}
+
+#[tokio::test]
+async fn uploads_are_streamed_hashed_and_bounded() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (_db, objects) = open(dir.path()).await;
+    let staged = objects.stage(body(&[b"abc", b"def"]), 100).await.expect("stage");
+    // sha256("abcdef")
+    assert_eq!(staged.sha256, "bef57ec7f53a6d40beb640a780a639c83bc29ac8a9816f1fc6c5c6dcd93c4721");
+    assert_eq!(staged.size, 6);
+    let too_big = objects.stage(body(&[b"0123456789", b"0123456789"]), 15).await;
+    assert_eq!(too_big.err().map(|e| e.code), Some(sokuji_core::ErrorCode::UploadTooLarge));
+    let empty = objects.stage(body(&[]), 15).await;
+    assert_eq!(empty.err().map(|e| e.code), Some(sokuji_core::ErrorCode::InvalidAudio));
+    // Refused uploads leave nothing behind.
+    let uploads = dir.path().join("objects/uploads");
+    let left = std::fs::read_dir(&uploads).map(|r| r.count()).unwrap_or(0);
+    assert_eq!(left, 1, "only the accepted staged upload remains");
+    let key = objects.commit(&staged).await.expect("commit");
+    assert_eq!(objects.get_range(&key, 1..4).await.expect("range").as_ref(), b"bcd");
+    assert_eq!(std::fs::read_dir(&uploads).map(|r| r.count()).unwrap_or(0), 0);
+}
