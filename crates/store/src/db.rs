@@ -79,6 +79,17 @@ impl Db {
     pub fn backend(&self) -> Backend {
         self.backend
     }
+
+    /// A write transaction. On SQLite it takes the write lock up front: a deferred transaction
+    /// that reads first cannot wait for the lock when it writes (SQLITE_BUSY at once, whatever
+    /// the busy timeout), which concurrent uploads hit.
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+        .map_err(db_error)
+    }
 }
 
 /// Milliseconds since the Unix epoch.

@@ -107,7 +107,7 @@ impl Db {
     /// Stores a recording's row and its `recording.ingested` event in one transaction; the same
     /// bytes (SHA-256) already stored give back the existing recording and publish nothing.
     pub async fn insert_recording(&self, rec: &Recording) -> Result<Inserted> {
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut tx = self.begin().await?;
         if let Some(existing) = self.by_hash(&mut tx, &rec.sha256).await? {
             return Ok(Inserted::Existing(existing));
         }
@@ -134,7 +134,7 @@ impl Db {
         if inserted.rows_affected() == 0 {
             // A concurrent upload of the same bytes won the race.
             tx.rollback().await.map_err(db_error)?;
-            let mut tx = self.pool.begin().await.map_err(db_error)?;
+            let mut tx = self.begin().await?;
             let existing = self.by_hash(&mut tx, &rec.sha256).await?;
             return existing.map(Inserted::Existing).ok_or_else(|| Error::internal("recording vanished during insert"));
         }

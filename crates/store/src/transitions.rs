@@ -21,7 +21,7 @@ pub struct Producer<'a> {
 impl Db {
     /// Speech-to-text done: the transcript replaces any earlier one.
     pub async fn complete_asr(&self, d: &Delivery, rec: &Recording, t: &Transcript, by: Producer<'_>) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM segments WHERE recording_id = $1")
             .bind(&rec.id)
             .execute(&mut *tx)
@@ -72,7 +72,7 @@ impl Db {
 
     /// Normalization done: one normalized text per segment, in order.
     pub async fn complete_nlp(&self, d: &Delivery, id: &str, normalized: &[String]) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut tx = self.begin().await?;
         for (i, n) in normalized.iter().enumerate() {
             sqlx::query("UPDATE segments SET normalized = $1 WHERE recording_id = $2 AND idx = $3")
                 .bind(n)
@@ -94,7 +94,7 @@ impl Db {
     /// A stage's attempt failed: "retrying", or "failed" (and the recording with it) when the
     /// delivery was dead-lettered.
     pub async fn stage_failed(&self, id: &str, stage: &str, error: &str, dead: bool) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut tx = self.begin().await?;
         set_stage(&mut tx, id, stage, if dead { "failed" } else { "retrying" }, Some(error)).await?;
         if dead {
             set_status(&mut tx, id, RecordingStatus::Failed).await?;
@@ -106,7 +106,7 @@ impl Db {
     /// Starts a recording over from speech-to-text.
     pub async fn reprocess(&self, id: &str) -> Result<Recording> {
         let rec = self.recording(id).await?;
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut tx = self.begin().await?;
         set_status(&mut tx, id, RecordingStatus::Ingested).await?;
         for stage in ["asr", "nlp"] {
             set_stage(&mut tx, id, stage, "pending", None).await?;
@@ -120,7 +120,7 @@ impl Db {
     /// Removes a recording's metadata, transcript and pending work; the caller removes the object.
     pub async fn delete_recording(&self, id: &str) -> Result<Recording> {
         let rec = self.recording(id).await?;
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut tx = self.begin().await?;
         for sql in [
             "DELETE FROM deliveries WHERE event_id IN (SELECT id FROM events WHERE subject = $1)",
             "DELETE FROM events WHERE subject = $1",
