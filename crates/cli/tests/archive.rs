@@ -254,3 +254,59 @@ async fn kill_a_worker(stores: &[(&str, &str)]) {
     let (_, dlq) = get_json(&http, format!("{base}/api/v1/dlq")).await;
     assert_eq!(dlq["total"], 0, "{dlq}");
 }
+
+/// Live capture into the archive: streamed speech is transcribed as it comes, and on `end` it
+/// is stored with that transcript and goes on through NLP-Post.
+#[tokio::test]
+async fn live_capture_becomes_a_recording() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let server = Server::start(&["--grpc-listen", "off"], &[("TTS_PROVIDER", "none")]).wait_ready();
+    let base = server.url();
+    let http = reqwest::Client::new();
+    let (binh, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("binh.wav")).expect("binh");
+    let mut audio = load_16k(&binh);
+    audio.extend(vec![0.0; 16_000]);
+    let url = format!("ws://127.0.0.1:{}/api/v1/ws/asr", server.port);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+    let config =
+        serde_json::json!({"type": "config", "language": "vi", "record": true, "speaker": "Lan", "tags": ["live"]});
+    ws.send(Message::Text(config.to_string().into())).await.expect("config");
+    for piece in audio.chunks(1600) {
+        ws.send(Message::Binary(int16_bytes(piece).into())).await.expect("audio");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    ws.send(Message::Text(r#"{"type":"end"}"#.into())).await.expect("end");
+    let mut msgs: Vec<Value> = Vec::new();
+    while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_secs(60), ws.next()).await {
+        match m {
+            Message::Text(t) => msgs.push(serde_json::from_str(&t).expect("json")),
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    let finals: Vec<&str> = msgs
+        .iter()
+        .filter(|m| m["type"] == "transcription" && m["is_final"] == true)
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    let heard = finals.join(" ");
+    assert!(word_error_rate(&reference, &heard) < 0.4, "{heard}");
+    let rec = msgs.iter().find(|m| m["type"] == "recording").expect("a recording message");
+    let id = rec["id"].as_str().expect("id");
+    let shown = wait_status(&http, &base, id, "completed").await;
+    assert_eq!((shown["speaker"].as_str(), shown["source"].as_str()), (Some("Lan"), Some("live")), "{shown}");
+    let (_, t) = get_json(&http, format!("{base}/api/v1/recordings/{id}/transcript")).await;
+    assert_eq!(t["text"].as_str(), Some(heard.trim()), "the transcript is the one made live");
+    assert!(t["segments"][0]["words"].as_array().is_some_and(|w| !w.is_empty()));
+    let wav = http
+        .get(format!("{base}/api/v1/recordings/{id}/audio"))
+        .send()
+        .await
+        .expect("audio")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert!(wav.starts_with(b"RIFF"));
+    assert_eq!(wav.len(), 44 + audio.len() * 2, "every sample sent is stored");
+}

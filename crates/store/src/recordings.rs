@@ -111,27 +111,8 @@ impl Db {
         if let Some(existing) = self.by_hash(&mut tx, &rec.sha256).await? {
             return Ok(Inserted::Existing(existing));
         }
-        let inserted = sqlx::query(
-            "INSERT INTO recordings (id, sha256, object_key, filename, size_bytes, status, language, speaker, source, tags, attributes, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (sha256) DO NOTHING",
-        )
-        .bind(&rec.id)
-        .bind(&rec.sha256)
-        .bind(&rec.object_key)
-        .bind(&rec.filename)
-        .bind(rec.size_bytes as i64)
-        .bind(rec.status.as_str())
-        .bind(rec.meta.language.clone())
-        .bind(rec.meta.speaker.clone())
-        .bind(rec.meta.source.clone())
-        .bind(serde_json::to_string(&rec.meta.tags).unwrap_or_else(|_| "[]".into()))
-        .bind(serde_json::to_string(&rec.meta.attributes).unwrap_or_else(|_| "{}".into()))
-        .bind(rec.created_at)
-        .bind(rec.updated_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        if inserted.rows_affected() == 0 {
+        let inserted = insert_row(&mut tx, rec).await?;
+        if !inserted {
             // A concurrent upload of the same bytes won the race.
             tx.rollback().await.map_err(db_error)?;
             let mut tx = self.begin().await?;
@@ -151,7 +132,7 @@ impl Db {
         Ok(Inserted::New(rec.clone()))
     }
 
-    async fn by_hash(&self, tx: &mut Transaction<'_, Any>, sha256: &str) -> Result<Option<Recording>> {
+    pub(crate) async fn by_hash(&self, tx: &mut Transaction<'_, Any>, sha256: &str) -> Result<Option<Recording>> {
         let row = sqlx::query("SELECT * FROM recordings WHERE sha256 = $1")
             .bind(sha256)
             .fetch_optional(&mut **tx)
@@ -230,6 +211,31 @@ fn bind_filter<'q>(q: AnyQuery<'q>, f: &ListFilter) -> AnyQuery<'q> {
         .bind(f.from.unwrap_or(i64::MIN))
         .bind(f.to.unwrap_or(i64::MAX))
         .bind(f.sha256.clone().unwrap_or_default())
+}
+
+/// Inserts a recording's row unless its bytes are already stored; false when they were.
+pub(crate) async fn insert_row(tx: &mut Transaction<'_, Any>, rec: &Recording) -> Result<bool> {
+    let r = sqlx::query(
+        "INSERT INTO recordings (id, sha256, object_key, filename, size_bytes, status, language, speaker, source, tags, attributes, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(&rec.id)
+    .bind(&rec.sha256)
+    .bind(&rec.object_key)
+    .bind(&rec.filename)
+    .bind(rec.size_bytes as i64)
+    .bind(rec.status.as_str())
+    .bind(rec.meta.language.clone())
+    .bind(rec.meta.speaker.clone())
+    .bind(rec.meta.source.clone())
+    .bind(serde_json::to_string(&rec.meta.tags).unwrap_or_else(|_| "[]".into()))
+    .bind(serde_json::to_string(&rec.meta.attributes).unwrap_or_else(|_| "{}".into()))
+    .bind(rec.created_at)
+    .bind(rec.updated_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(r.rows_affected() == 1)
 }
 
 /// Records a stage's new state inside a transaction (`attempts` counts the tries that ran).

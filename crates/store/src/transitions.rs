@@ -4,7 +4,7 @@
 use crate::{
     db::{Db, db_error, now_ms},
     queue::{Delivery, Event, publish},
-    recordings::{StoredSegment, StoredTranscript, set_stage},
+    recordings::{Inserted, StoredSegment, StoredTranscript, insert_row, set_stage},
 };
 use sokuji_core::{
     Result, Segment, Transcript, Word,
@@ -22,52 +22,25 @@ impl Db {
     /// Speech-to-text done: the transcript replaces any earlier one.
     pub async fn complete_asr(&self, d: &Delivery, rec: &Recording, t: &Transcript, by: Producer<'_>) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM segments WHERE recording_id = $1")
-            .bind(&rec.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        sqlx::query("DELETE FROM transcripts WHERE recording_id = $1")
-            .bind(&rec.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        sqlx::query(
-            "INSERT INTO transcripts (recording_id, language, duration_secs, engine, model, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&rec.id)
-        .bind(&t.language)
-        .bind(t.duration)
-        .bind(by.engine)
-        .bind(by.model)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        for (i, s) in t.segments.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO segments (recording_id, idx, start_secs, end_secs, language, text, normalized, words) \
-                 VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
-            )
-            .bind(&rec.id)
-            .bind(i as i64)
-            .bind(s.start)
-            .bind(s.end)
-            .bind(&s.language)
-            .bind(&s.text)
-            .bind(serde_json::to_string(&s.words).unwrap_or_else(|_| "[]".into()))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        }
-        set_status(&mut tx, &rec.id, RecordingStatus::Transcribed).await?;
-        set_stage(&mut tx, &rec.id, "asr", "completed", None).await?;
-        let data =
-            serde_json::json!({"v": 1, "recording_id": rec.id, "language": t.language, "segments": t.segments.len()});
-        publish(&mut tx, &Event::new(events::TRANSCRIPTION_COMPLETED, &rec.id, data)).await?;
+        write_transcript(&mut tx, &rec.id, t, &by).await?;
         self.ack(&mut tx, d).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(())
+    }
+
+    /// A recording whose transcript was made while it was captured (live streaming): stored with
+    /// it, speech-to-text marked done, and on to NLP-Post. The same bytes already stored give
+    /// back the existing recording and change nothing.
+    pub async fn insert_with_transcript(&self, rec: &Recording, t: &Transcript, by: Producer<'_>) -> Result<Inserted> {
+        let mut tx = self.begin().await?;
+        if let Some(existing) = self.by_hash(&mut tx, &rec.sha256).await? {
+            return Ok(Inserted::Existing(existing));
+        }
+        insert_row(&mut tx, rec).await?;
+        set_stage(&mut tx, &rec.id, "nlp", "pending", None).await?;
+        write_transcript(&mut tx, &rec.id, t, &by).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(Inserted::New(rec.clone()))
     }
 
     /// Normalization done: one normalized text per segment, in order.
@@ -186,4 +159,51 @@ async fn set_status(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, status:
         .await
         .map_err(db_error)?;
     Ok(())
+}
+
+/// Replaces a recording's transcript, marks speech-to-text done and announces it.
+async fn write_transcript(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    t: &Transcript,
+    by: &Producer<'_>,
+) -> Result<()> {
+    sqlx::query("DELETE FROM segments WHERE recording_id = $1").bind(id).execute(&mut **tx).await.map_err(db_error)?;
+    sqlx::query("DELETE FROM transcripts WHERE recording_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    sqlx::query(
+        "INSERT INTO transcripts (recording_id, language, duration_secs, engine, model, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(&t.language)
+    .bind(t.duration)
+    .bind(by.engine)
+    .bind(by.model)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    for (i, s) in t.segments.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO segments (recording_id, idx, start_secs, end_secs, language, text, normalized, words) \
+             VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(s.start)
+        .bind(s.end)
+        .bind(&s.language)
+        .bind(&s.text)
+        .bind(serde_json::to_string(&s.words).unwrap_or_else(|_| "[]".into()))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    }
+    set_status(tx, id, RecordingStatus::Transcribed).await?;
+    set_stage(tx, id, "asr", "completed", None).await?;
+    let data = serde_json::json!({"v": 1, "recording_id": id, "language": t.language, "segments": t.segments.len()});
+    publish(tx, &Event::new(events::TRANSCRIPTION_COMPLETED, id, data)).await
 }

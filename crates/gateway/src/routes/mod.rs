@@ -1,3 +1,4 @@
+pub mod asr_ws;
 pub mod health;
 pub mod live;
 pub mod openai;
