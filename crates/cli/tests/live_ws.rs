@@ -60,7 +60,8 @@ async fn vietnamese_speech_becomes_english_text_and_speech() {
     let mut audio = load_16k(&path);
     audio.extend(vec![0.0; 16_000]);
     let mut ws = connect(&server).await;
-    ws.send(text(json!({"type": "config", "source_language": "vi", "target_language": "en", "voice_id": "default", "sample_rate": 16000, "channels": 1})))
+    // `record`: the session is kept in the archive too.
+    ws.send(text(json!({"type": "config", "source_language": "vi", "target_language": "en", "voice_id": "default", "sample_rate": 16000, "channels": 1, "record": true, "speaker": "Bình"})))
         .await
         .expect("config");
     send_speech(&mut ws, &audio).await;
@@ -115,8 +116,45 @@ async fn vietnamese_speech_becomes_english_text_and_speech() {
         }
     }
 
-    // The seed's REST pipelines on the same server.
+    // The recorded session: after the last audio, a `recording` message; stored with the
+    // transcript made live, normalized by NLP-Post.
     let http = reqwest::Client::new();
+    let rec = msgs.iter().find(|m| m["type"] == "recording").expect("a recording message");
+    let last_audio = msgs.iter().rposition(|m| m["type"] == "audio");
+    assert!(msgs.iter().position(|m| m["type"] == "recording") > last_audio, "recorded after the last event");
+    let id = rec["id"].as_str().expect("id");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let shown = loop {
+        let v: Value = http
+            .get(format!("{}/api/v1/recordings/{id}", server.url()))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        if v["status"] == "completed" || std::time::Instant::now() > deadline {
+            break v;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        (shown["status"].as_str(), shown["speaker"].as_str(), shown["source"].as_str()),
+        (Some("completed"), Some("Bình"), Some("live")),
+        "{shown}"
+    );
+    let t: Value = http
+        .get(format!("{}/api/v1/recordings/{id}/transcript", server.url()))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let said: Vec<&str> = heard.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).collect();
+    assert_eq!(t["text"].as_str(), Some(said.join(" ").as_str()), "{t}");
+
+    // The seed's REST pipelines on the same server.
     let (status, r) = post_json(
         &http,
         format!("{}/api/v1/pipeline/translate-text", server.url()),

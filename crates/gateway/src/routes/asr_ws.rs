@@ -5,7 +5,7 @@
 //! the translation socket) and, when `record` is set, `{"type":"recording","id",…}` after the
 //! end: the audio is stored with the transcript already made, and the recording flows on
 //! through NLP-Post like an upload.
-use crate::{AppState, routes::recordings::Archive};
+use crate::{AppState, routes::recordings::store_live};
 use axum::{
     Router,
     extract::{
@@ -20,12 +20,8 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sokuji_audio::PcmSpec;
-use sokuji_core::{
-    Error, ErrorCode, Segment, TranscribeOptions, Transcript,
-    archive::{Recording, RecordingMeta, RecordingStatus},
-};
+use sokuji_core::{Error, ErrorCode, Segment, TranscribeOptions, archive::RecordingMeta};
 use sokuji_services::{StreamConfig, StreamEvent, StreamSession};
-use sokuji_store::{Inserted, Producer};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/ws/asr", get(upgrade))
@@ -206,7 +202,16 @@ async fn finish(state: &AppState, socket: &mut WebSocket, capture: Option<Captur
             }
         }
         if let (true, Some(archive)) = (c.config.record, &state.archive) {
-            let msg = match record(archive, &state.model_names, c).await {
+            let meta = RecordingMeta {
+                language: c.config.language.clone().filter(|l| l != "auto" && !l.is_empty()),
+                speaker: c.config.speaker.clone(),
+                source: c.config.source.clone(),
+                tags: c.config.tags.clone(),
+                ..Default::default()
+            };
+            let segments = segments_of(&c.finals);
+            let msg = match store_live(archive, &state.model_names, c.spec.sample_rate, &c.audio, segments, meta).await
+            {
                 Ok(v) => Message::Text(Utf8Bytes::from(v.to_string())),
                 Err(e) => error(e.code, format!("recording not stored: {}", e.message)),
             };
@@ -216,18 +221,9 @@ async fn finish(state: &AppState, socket: &mut WebSocket, capture: Option<Captur
     let _ = socket.send(Message::Close(Some(CloseFrame { code: 1000, reason: Utf8Bytes::from_static("end") }))).await;
 }
 
-async fn record(archive: &Archive, models: &[String], c: Capture) -> Result<Value, Error> {
-    if c.audio.is_empty() {
-        return Err(Error::invalid_audio("the session carried no audio"));
-    }
-    let samples: Vec<f32> = c.audio.iter().map(|s| f32::from(*s) / 32768.0).collect();
-    let wav = sokuji_audio::wav::encode_wav(&samples, c.spec.sample_rate);
-    let duration = samples.len() as f64 / f64::from(c.spec.sample_rate);
-    let body = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(wav))]);
-    let staged = archive.objects.stage(body, archive.max_bytes).await?;
-    let object_key = archive.objects.commit(&staged).await?;
-    let segments: Vec<Segment> = c
-        .finals
+/// Final results as transcript segments.
+fn segments_of(finals: &[StreamEvent]) -> Vec<Segment> {
+    finals
         .iter()
         .enumerate()
         .map(|(i, e)| Segment {
@@ -239,36 +235,5 @@ async fn record(archive: &Archive, models: &[String], c: Capture) -> Result<Valu
             no_speech_probability: 0.0,
             language: e.language.clone(),
         })
-        .collect();
-    let language = segments.first().map(|s| s.language.clone()).unwrap_or_default();
-    let text = segments.iter().map(|s| s.text.trim()).collect::<Vec<_>>().join(" ");
-    let transcript = Transcript { text, language, confidence: 0.0, duration, segments };
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-    let rec = Recording {
-        id: uuid::Uuid::new_v4().to_string(),
-        sha256: staged.sha256.clone(),
-        object_key,
-        filename: format!("live-{now}.wav"),
-        size_bytes: staged.size,
-        status: RecordingStatus::Transcribed,
-        meta: RecordingMeta {
-            language: c.config.language.clone().filter(|l| l != "auto" && !l.is_empty()),
-            speaker: c.config.speaker.clone(),
-            source: c.config.source.clone().or(Some("live".into())),
-            tags: c.config.tags.clone(),
-            ..Default::default()
-        },
-        created_at: now,
-        updated_at: now,
-    };
-    let model = models.first().map(String::as_str).unwrap_or("");
-    let by = Producer { engine: "whisper.cpp (streaming)", model };
-    let (rec, duplicate) = match archive.db.insert_with_transcript(&rec, &transcript, by).await? {
-        Inserted::New(r) => (r, false),
-        Inserted::Existing(r) => (r, true),
-    };
-    Ok(
-        json!({"type": "recording", "id": rec.id, "status": rec.status, "duplicate": duplicate, "duration": duration, "segments": transcript.segments.len()}),
-    )
+        .collect()
 }

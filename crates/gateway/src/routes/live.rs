@@ -6,6 +6,7 @@
 //! optionally `{"type":"end"}` (flush, then a clean close). Server: `transcription`,
 //! `translation`, `audio` (base64 wav) and `error` messages, in session order.
 use crate::AppState;
+use crate::routes::recordings::store_live;
 use axum::{
     Router,
     extract::{
@@ -21,8 +22,9 @@ use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sokuji_audio::{OutputFormat, PcmSpec, encode};
-use sokuji_core::ErrorCode;
+use sokuji_core::{ErrorCode, Segment, archive::RecordingMeta};
 use sokuji_services::live::{LiveConfig, LiveEngines, LiveEvent, LiveInput, SESSION_ID_KEY, session_id, start};
+use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
@@ -64,6 +66,13 @@ struct Config {
     /// Translate committed prefixes of interim transcripts too (default true).
     #[serde(default = "yes")]
     interim_translations: bool,
+    /// Store the session in the archive when it ends (audio + the transcript made live).
+    #[serde(default)]
+    record: bool,
+    #[serde(default)]
+    speaker: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
 }
 
 fn auto() -> String {
@@ -112,6 +121,7 @@ fn render(e: LiveEvent) -> Value {
             end,
             stt_ms,
             e2e_ms,
+            ..
         } => json!({
             "type": "transcription", "text": text, "language": language, "is_final": is_final,
             "confidence": confidence, "timestamp": now(), "segment_id": segment_id,
@@ -200,7 +210,7 @@ async fn session(state: AppState, socket: WebSocket) {
         }
         .in_current_span(),
     );
-    let mut input: Option<(mpsc::Sender<LiveInput>, PcmSpec)> = None;
+    let mut input: Option<Input> = None;
     // After `end`, frames still arriving (a microphone not yet stopped) are read and dropped, so
     // the socket closes cleanly instead of being reset with unread data.
     let mut ending = false;
@@ -240,7 +250,13 @@ async fn session(state: AppState, socket: WebSocket) {
         };
         let Some(pcm) = pcm else { continue };
         match &input {
-            Some((tx, spec)) => {
+            Some((tx, spec, recording)) => {
+                if let Some(audio) = recording
+                    && let Ok(mono) = spec.to_mono(&pcm)
+                {
+                    let mut audio = audio.lock().unwrap_or_else(|e| e.into_inner());
+                    audio.extend(mono.iter().map(|s| (s.clamp(-1.0, 1.0) * 32767.0) as i16));
+                }
                 if tx.send(LiveInput::Pcm { spec: *spec, data: pcm }).await.is_err() {
                     break;
                 }
@@ -263,12 +279,7 @@ enum Step {
     End,
 }
 
-async fn handle_text(
-    state: &AppState,
-    text: &str,
-    input: &mut Option<(mpsc::Sender<LiveInput>, PcmSpec)>,
-    out: &mpsc::Sender<Out>,
-) -> Step {
+async fn handle_text(state: &AppState, text: &str, input: &mut Option<Input>, out: &mpsc::Sender<Out>) -> Step {
     let v: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -299,7 +310,7 @@ async fn handle_text(
         },
         "end" => {
             match input.take() {
-                Some((tx, _)) => {
+                Some((tx, _, _)) => {
                     let _ = tx.send(LiveInput::End).await;
                 }
                 None => {
@@ -315,9 +326,13 @@ async fn handle_text(
     }
 }
 
+/// A started session: where its audio goes, its format, and the audio kept for the archive
+/// when the client asked for a recording.
+type Input = (mpsc::Sender<LiveInput>, PcmSpec, Option<Arc<Mutex<Vec<i16>>>>);
+
 /// Validates a config and starts the pipeline; its events are forwarded to the writer, and a
-/// clean close follows the last one.
-fn configure(state: &AppState, v: Value, out: mpsc::Sender<Out>) -> Result<(mpsc::Sender<LiveInput>, PcmSpec), Out> {
+/// clean close follows the last one (after the `recording` message when one was asked for).
+fn configure(state: &AppState, v: Value, out: mpsc::Sender<Out>) -> Result<Input, Out> {
     let c: Config =
         serde_json::from_value(v).map_err(|e| error(ErrorCode::InvalidRequest, format!("bad config: {e}")))?;
     let spec = PcmSpec::new(&c.format, c.sample_rate, c.channels).map_err(|e| error(e.code, e.message))?;
@@ -325,13 +340,43 @@ fn configure(state: &AppState, v: Value, out: mpsc::Sender<Out>) -> Result<(mpsc
     let mut cfg = LiveConfig::new(&c.source_language, &c.target_language, &c.voice_id);
     cfg.translate_interim = c.interim_translations;
     cfg.validate().map_err(|e| error(e.code, e.message))?;
+    let archive = match (c.record, &state.archive) {
+        (false, _) => None,
+        (true, Some(a)) => Some(a.clone()),
+        (true, None) => return Err(error(ErrorCode::EngineUnavailable, "this server runs no archive: cannot record")),
+    };
+    let meta = RecordingMeta {
+        language: Some(c.source_language.clone()).filter(|l| l != "auto"),
+        speaker: c.speaker.clone(),
+        tags: c.tags.clone(),
+        ..Default::default()
+    };
+    meta.validate().map_err(|e| error(e.code, e.message))?;
+    let audio = archive.as_ref().map(|_| Arc::new(Mutex::new(Vec::new())));
+    let kept = audio.clone();
     let (tx, mut events) = start(engines, cfg);
     let metrics = state.metrics.clone();
+    let models = state.model_names.clone();
     metrics.active_sessions.inc();
     let forward = async move {
         let mut ended = "end";
+        let mut segments = Vec::new();
         while let Some(e) = events.recv().await {
             record(&metrics, &e);
+            if let LiveEvent::Transcription { is_final: true, text, language, start, end, words, .. } = &e
+                && !text.trim().is_empty()
+            {
+                let id = segments.len() as u32;
+                segments.push(Segment {
+                    id,
+                    start: *start,
+                    end: *end,
+                    text: text.clone(),
+                    words: words.clone(),
+                    no_speech_probability: 0.0,
+                    language: language.clone(),
+                });
+            }
             if out.send(Out::Json(render(e))).await.is_err() {
                 ended = "disconnect";
                 break;
@@ -339,8 +384,16 @@ fn configure(state: &AppState, v: Value, out: mpsc::Sender<Out>) -> Result<(mpsc
         }
         metrics.active_sessions.dec();
         metrics.sessions.with_label_values(&[ended]).inc();
+        if let (Some(archive), Some(audio), "end") = (archive, kept, ended) {
+            let audio = std::mem::take(&mut *audio.lock().unwrap_or_else(|e| e.into_inner()));
+            let msg = match store_live(&archive, &models, spec.sample_rate, &audio, segments, meta).await {
+                Ok(v) => Out::Json(v),
+                Err(e) => error(e.code, format!("recording not stored: {}", e.message)),
+            };
+            let _ = out.send(msg).await;
+        }
         let _ = out.send(Out::Close(1000, "end")).await;
     };
     tokio::spawn(forward.in_current_span());
-    Ok((tx, spec))
+    Ok((tx, spec, audio))
 }

@@ -376,6 +376,52 @@ async fn reprocess(State(s): State<AppState>, Path(id): Path<String>) -> ApiResu
     Ok((StatusCode::ACCEPTED, Json(json!({"id": rec.id, "status": rec.status}))).into_response())
 }
 
+/// Stores live-captured audio (mono int16 at `rate`) with the transcript made while it was
+/// heard: ASR is done, NLP-Post follows. The answer is the client's `recording` message.
+pub async fn store_live(
+    archive: &Archive,
+    models: &[String],
+    rate: u32,
+    audio: &[i16],
+    segments: Vec<sokuji_core::Segment>,
+    mut meta: RecordingMeta,
+) -> Result<Value, Error> {
+    if audio.is_empty() {
+        return Err(Error::invalid_audio("the session carried no audio"));
+    }
+    let samples: Vec<f32> = audio.iter().map(|s| f32::from(*s) / 32768.0).collect();
+    let wav = sokuji_audio::wav::encode_wav(&samples, rate);
+    let duration = samples.len() as f64 / f64::from(rate.max(1));
+    let body = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(wav))]);
+    let staged = archive.objects.stage(body, archive.max_bytes).await?;
+    let object_key = archive.objects.commit(&staged).await?;
+    let language = segments.first().map(|s| s.language.clone()).unwrap_or_default();
+    let text = segments.iter().map(|s| s.text.trim()).collect::<Vec<_>>().join(" ");
+    let transcript = sokuji_core::Transcript { text, language, confidence: 0.0, duration, segments };
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    meta.source = meta.source.or(Some("live".into()));
+    let rec = Recording {
+        id: uuid::Uuid::new_v4().to_string(),
+        sha256: staged.sha256.clone(),
+        object_key,
+        filename: format!("live-{now}.wav"),
+        size_bytes: staged.size,
+        status: RecordingStatus::Transcribed,
+        meta,
+        created_at: now,
+        updated_at: now,
+    };
+    let model = models.first().map(String::as_str).unwrap_or("");
+    let by = sokuji_store::Producer { engine: "whisper.cpp (streaming)", model };
+    let (rec, duplicate) = match archive.db.insert_with_transcript(&rec, &transcript, by).await? {
+        Inserted::New(r) => (r, false),
+        Inserted::Existing(r) => (r, true),
+    };
+    Ok(json!({"type": "recording", "id": rec.id, "status": rec.status, "duplicate": duplicate,
+        "duration": duration, "segments": transcript.segments.len()}))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DlqParams {

@@ -101,6 +101,8 @@ pub enum LiveEvent {
         confidence: f32,
         start: f64,
         end: f64,
+        /// Word times and probabilities (finals; interim results may carry them too).
+        words: Vec<sokuji_core::Word>,
         stt_ms: f64,
         e2e_ms: Option<f64>,
     },
@@ -282,6 +284,7 @@ async fn forward_transcript(
         confidence: e.confidence,
         start: e.start,
         end: e.end,
+        words: e.words.clone(),
         stt_ms: e.processing_ms,
         e2e_ms: ms_since(ended_at),
     };

@@ -63,6 +63,7 @@ fn to_wire(e: LiveEvent, format: OutputFormat) -> sokuji_proto::live::LiveEvent 
             confidence,
             start,
             end,
+            words,
             stt_ms,
             e2e_ms,
         } => {
@@ -77,6 +78,7 @@ fn to_wire(e: LiveEvent, format: OutputFormat) -> sokuji_proto::live::LiveEvent 
                 committed_text: committed,
                 segment_id,
                 processing_time_ms: stt_ms,
+                words: words.iter().map(Into::into).collect(),
                 ..Default::default()
             };
             (segment_id, e2e_ms, Event::Transcription(r))
