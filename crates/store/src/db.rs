@@ -44,6 +44,16 @@ impl Db {
         } else {
             return Err(Error::invalid_request(format!("metadata URL {url:?}: use sqlite://PATH or postgres://…")));
         };
+        if backend == Backend::Sqlite {
+            // Create the file's directory on first use (the file itself: mode=rwc below).
+            let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+            let path = std::path::Path::new(path.split('?').next().unwrap_or_default());
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Error::new(ErrorCode::EngineUnavailable, format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
         let url = match backend {
             // Create the file on first use.
             Backend::Sqlite if !url.contains("mode=") => {

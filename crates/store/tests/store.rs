@@ -15,7 +15,8 @@ use sokuji_store::{Db, Inserted, ListFilter, Objects, Producer, QueuePolicy};
 use std::time::Duration;
 
 async fn open(dir: &std::path::Path) -> (Db, Objects) {
-    let db = Db::open(&format!("sqlite://{}", dir.join("meta.db").display())).await.expect("db");
+    // A directory that does not exist yet, as on a fresh machine.
+    let db = Db::open(&format!("sqlite://{}", dir.join("fresh/data/meta.db").display())).await.expect("db");
     (db, Objects::open(dir.join("objects").to_str().expect("utf-8")).expect("objects"))
 }
 
