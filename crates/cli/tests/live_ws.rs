@@ -17,6 +17,14 @@ async fn connect(server: &Server) -> Ws {
     tokio_tungstenite::connect_async(url).await.expect("connect").0
 }
 
+/// The texts of the final transcriptions among a session's messages.
+fn final_texts(msgs: &[Value]) -> Vec<&str> {
+    msgs.iter()
+        .filter(|m| m["type"] == "transcription" && m["is_final"] == true)
+        .filter_map(|m| m["text"].as_str())
+        .collect()
+}
+
 fn text(v: Value) -> Message {
     Message::Text(v.to_string().into())
 }
@@ -236,11 +244,7 @@ async fn bad_input_gets_errors_and_other_sessions_go_on() {
     ws.send(text(json!({"type": "end"}))).await.expect("end");
     let (msgs, close) = drain(&mut ws).await;
     assert_eq!(close, Some(CloseCode::Normal));
-    let heard: Vec<&str> = msgs
-        .iter()
-        .filter(|m| m["type"] == "transcription" && m["is_final"] == true)
-        .filter_map(|m| m["text"].as_str())
-        .collect();
+    let heard = final_texts(&msgs);
     assert!(word_error_rate(&reference, &heard.join(" ")) < 0.4, "{heard:?}");
     // Translation is off in this server: each final gets an error message, never a dropped session.
     assert!(msgs.iter().any(|m| m["type"] == "error" && m["code"] == "engine_unavailable"));
@@ -424,11 +428,7 @@ async fn a_client_that_never_reads_is_cut_off_and_others_go_on() {
     ws.send(text(json!({"type": "end"}))).await.expect("end");
     let (msgs, close) = drain(&mut ws).await;
     assert_eq!(close, Some(CloseCode::Normal));
-    let heard: Vec<&str> = msgs
-        .iter()
-        .filter(|m| m["type"] == "transcription" && m["is_final"] == true)
-        .filter_map(|m| m["text"].as_str())
-        .collect();
+    let heard = final_texts(&msgs);
     assert!(word_error_rate(&reference, &heard.join(" ")) < 0.4, "{heard:?}");
 
     let cut_after = stuck.await.expect("task");

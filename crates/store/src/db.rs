@@ -1,6 +1,6 @@
 //! The metadata database: SQLite (embedded default) or PostgreSQL, chosen by URL at start-up,
-//! through sqlx's `Any` driver so that one set of queries serves both (`$N` placeholders work on
-//! both). Each backend has its own migrations.
+//! through sqlx's `Any` driver so that one set of queries serves both (SQLite accepts the `$N`
+//! parameter syntax of PostgreSQL). Each backend has its own migrations.
 use sokuji_core::{Error, ErrorCode, Result};
 use sqlx::{AnyPool, any::AnyPoolOptions};
 use std::time::Duration;

@@ -5,7 +5,10 @@
 //! the translation socket) and, when `record` is set, `{"type":"recording","id",…}` after the
 //! end: the audio is stored with the transcript already made, and the recording flows on
 //! through NLP-Post like an upload.
-use crate::{AppState, routes::recordings::store_live};
+use crate::{
+    AppState,
+    routes::{live, recordings::store_live},
+};
 use axum::{
     Router,
     extract::{
@@ -28,7 +31,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn upgrade(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    let limit = crate::routes::live::MAX_FRAME_BYTES;
+    let limit = live::MAX_FRAME_BYTES;
     ws.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| session(s, socket))
 }
 
@@ -39,11 +42,11 @@ struct Config {
     _type: String,
     #[serde(default)]
     language: Option<String>,
-    #[serde(default = "rate")]
+    #[serde(default = "live::rate")]
     sample_rate: i64,
-    #[serde(default = "one")]
+    #[serde(default = "live::one")]
     channels: i64,
-    #[serde(default = "int16")]
+    #[serde(default = "live::int16")]
     format: String,
     /// Store the session as a recording when it ends.
     #[serde(default)]
@@ -54,16 +57,6 @@ struct Config {
     source: Option<String>,
     #[serde(default)]
     tags: Vec<String>,
-}
-
-fn rate() -> i64 {
-    16_000
-}
-fn one() -> i64 {
-    1
-}
-fn int16() -> String {
-    "int16".into()
 }
 
 fn error(code: ErrorCode, message: impl Into<String>) -> Message {

@@ -81,13 +81,13 @@ fn auto() -> String {
 fn default_voice() -> String {
     "default".into()
 }
-fn rate() -> i64 {
+pub(crate) fn rate() -> i64 {
     16_000
 }
-fn one() -> i64 {
+pub(crate) fn one() -> i64 {
     1
 }
-fn int16() -> String {
+pub(crate) fn int16() -> String {
     "int16".into()
 }
 fn yes() -> bool {
