@@ -3,9 +3,11 @@
 # `POST /api/v1/recordings`, 4 clients in parallel, a gateway without workers) and pipeline
 # throughput (hours of audio transcribed and normalized per wall-clock hour, from the first
 # upload to the last `completed`, `serve worker --workers K`), on the embedded stack (SQLite +
-# a directory) and on PostgreSQL + S3 (SeaweedFS), K = 1 and 2.
+# a directory + the queue in SQLite), on PostgreSQL + S3 (SeaweedFS) with the queue in
+# PostgreSQL, and on NATS JetStream + PostgreSQL + S3, K = 1 and 2.
 #
-# Usage: bash bench/archive.sh   (INGEST=200 files of 1 MB; COPIES=3 of the six vieneu recordings)
+# Usage: bash bench/archive.sh   (INGEST=200 files of 1 MB; COPIES=3 of the six vieneu recordings;
+#        STACKS="embedded postgres+s3 nats+postgres+s3")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${CACHE:-$HOME/.cache/sokuji}"
@@ -59,13 +61,22 @@ start_scaleout() {
     AWS_SECRET_ACCESS_KEY=bench-secret AWS_REGION=us-east-1
 }
 
+start_nats() {
+  local p; p=$(port)
+  mkdir -p "$work/nats"
+  nats-server -a 127.0.0.1 -p "$p" -js -sd "$work/nats" >/dev/null 2>&1 & pids+=($!)
+  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; sleep 0.1; done
+  export SOKUJI_EVENTS_URL="nats://127.0.0.1:$p"
+}
+
 # Runs one configuration and prints a table row.
 run() {
   local stack=$1 workers=$2 g
   rm -rf "$work/data" && mkdir -p "$work/data"
   export SOKUJI_DATA_DIR="$work/data" TTS_PROVIDER=none TRANSLATION_PROVIDER=none SOKUJI_LOG=warn
-  unset SOKUJI_METADATA_URL SOKUJI_OBJECTS_URL AWS_ENDPOINT_URL
-  [ "$stack" = "postgres+s3" ] && start_scaleout
+  unset SOKUJI_METADATA_URL SOKUJI_OBJECTS_URL AWS_ENDPOINT_URL SOKUJI_EVENTS_URL
+  case "$stack" in *postgres+s3) start_scaleout ;; esac
+  case "$stack" in nats+*) start_nats ;; esac
   g=$(port)
   "$SOKUJI" serve gateway --listen "127.0.0.1:$g" & pids+=($!)
   wait_http "http://127.0.0.1:$g/health"
@@ -94,9 +105,9 @@ ing = t1 - t0
 print(f"| {stack} | {workers} | {n / ing:.1f} | {n / ing:.1f} | {speech} ({audio:.0f} s) | {t3 - t2:.1f} | {audio / (t3 - t2):.2f} |")
 PY
   stop
-  if [ "$stack" = "postgres+s3" ]; then
+  if [ "$stack" != embedded ]; then
     runuser -u postgres -- "$PG_BIN/pg_ctl" stop -m immediate -D "$work/pg/data" >/dev/null 2>&1 || true
-    rm -rf "$work/pg" "$work/s3"
+    rm -rf "$work/pg" "$work/s3" "$work/nats"
   fi
 }
 
@@ -104,7 +115,7 @@ echo "# Archive benchmark $(date -u +%F), $(nproc) cores, $(grep -m1 'model name
 echo
 echo "| stack | workers per stage | ingest (recordings/s) | ingest (MiB/s) | recordings (audio) | pipeline wall (s) | audio hours per hour |"
 echo "|---|---|---|---|---|---|---|"
-for stack in embedded postgres+s3; do
+for stack in ${STACKS:-embedded postgres+s3 nats+postgres+s3}; do
   for workers in 1 2; do
     run "$stack" "$workers"
   done

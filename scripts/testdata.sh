@@ -93,10 +93,15 @@ if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
 fi
 echo "test data ready in $D"
 
-# The browser test: Debian's chromium, driven by playwright-core from npm.
-if [ ! -x /usr/bin/chromium ]; then
+# The browser test: Debian's chromium, driven by playwright-core from npm. The archive's NATS
+# JetStream tests: Debian's nats-server (started by the tests on loopback ports, never as a
+# service).
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
+if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 if [ ! -d "$D/web/node_modules/playwright-core" ]; then
   mkdir -p "$D/web"

@@ -18,21 +18,50 @@ pub fn decode_bytes(bytes: Vec<u8>, extension: Option<&str>) -> Result<Audio> {
     if bytes.is_empty() {
         return Err(Error::invalid_audio("the audio is empty (0 bytes)"));
     }
-    decode_source(Box::new(Cursor::new(bytes)), extension, &mut |_| {})
+    collect(Box::new(Cursor::new(bytes)), extension, &mut |_| {})
 }
 
 /// Decodes a file from disk; `progress` gets the fraction of bytes read.
 pub fn decode_file(path: &Path, progress: &mut dyn FnMut(f32)) -> Result<Audio> {
-    let file = File::open(path).map_err(|e| Error::invalid_request(format!("cannot open {}: {e}", path.display())))?;
     let ext = path.extension().and_then(|e| e.to_str());
-    decode_source(Box::new(file), ext, progress)
+    collect(Box::new(open(path)?), ext, progress)
+}
+
+/// Decodes a file from disk piece by piece: `sink` gets the 16 kHz mono samples as they are
+/// decoded (and may stop the decode with an error), so a file of any length needs memory only
+/// for one packet. `extension` as for [`decode_bytes`]; the file's own is used when absent.
+pub fn decode_file_streaming(
+    path: &Path,
+    extension: Option<&str>,
+    sink: &mut dyn FnMut(Vec<f32>) -> Result<()>,
+) -> Result<()> {
+    let ext = extension.or_else(|| path.extension().and_then(|e| e.to_str()));
+    decode_source(Box::new(open(path)?), ext, &mut |_| {}, sink)
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| Error::invalid_request(format!("cannot open {}: {e}", path.display())))
+}
+
+fn collect(source: Box<dyn MediaSource>, ext: Option<&str>, progress: &mut dyn FnMut(f32)) -> Result<Audio> {
+    let mut out = Vec::new();
+    decode_source(source, ext, progress, &mut |chunk| {
+        out.extend(chunk);
+        Ok(())
+    })?;
+    Ok(Audio::new(out))
 }
 
 fn invalid(e: SymError) -> Error {
     Error::invalid_audio(format!("not a decodable audio file: {e}"))
 }
 
-fn decode_source(source: Box<dyn MediaSource>, ext: Option<&str>, progress: &mut dyn FnMut(f32)) -> Result<Audio> {
+fn decode_source(
+    source: Box<dyn MediaSource>,
+    ext: Option<&str>,
+    progress: &mut dyn FnMut(f32),
+    sink: &mut dyn FnMut(Vec<f32>) -> Result<()>,
+) -> Result<()> {
     let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = ext {
@@ -54,8 +83,14 @@ fn decode_source(source: Box<dyn MediaSource>, ext: Option<&str>, progress: &mut
         .map_err(|e| Error::invalid_audio(format!("unsupported codec: {e}")))?;
 
     let mut resampler: Option<StreamResampler> = None;
-    let mut out = Vec::new();
     let mut decoded_frames = 0u64;
+    // Non-finite samples anywhere refuse the file (checked as they pass).
+    let mut emit = |chunk: Vec<f32>| -> Result<()> {
+        if chunk.iter().any(|x| !x.is_finite()) {
+            return Err(Error::invalid_audio("the audio contains non-finite samples"));
+        }
+        if chunk.is_empty() { Ok(()) } else { sink(chunk) }
+    };
     let mut bad_packets = 0usize;
     loop {
         let packet = match format.next_packet() {
@@ -89,7 +124,7 @@ fn decode_source(source: Box<dyn MediaSource>, ext: Option<&str>, progress: &mut
         sb.copy_interleaved_ref(buf);
         let mono = mix_to_mono(sb.samples(), spec.channels.count());
         decoded_frames += mono.len() as u64;
-        out.extend(r.push(&mono));
+        emit(r.push(&mono))?;
         if let Some(n) = n_frames.filter(|n| *n > 0) {
             progress((decoded_frames as f32 / n as f32).min(1.0));
         }
@@ -97,12 +132,9 @@ fn decode_source(source: Box<dyn MediaSource>, ext: Option<&str>, progress: &mut
     let Some(mut r) = resampler else {
         return Err(Error::invalid_audio(format!("no audio could be decoded ({bad_packets} damaged packets)")));
     };
-    out.extend(r.finish());
-    if out.iter().any(|x| !x.is_finite()) {
-        return Err(Error::invalid_audio("the audio contains non-finite samples"));
-    }
+    emit(r.finish())?;
     progress(1.0);
-    Ok(Audio::new(out))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -25,6 +25,10 @@ pub struct Config {
     /// The archive's object store (`SOKUJI_OBJECTS_URL`, default `DATA_DIR/objects`; `s3://bucket`
     /// with `AWS_*` variables for S3-compatible storage).
     pub objects_url: String,
+    /// The archive's event bus (`SOKUJI_EVENTS_URL`): `embedded` (default: a durable queue in the
+    /// metadata database) or `nats://HOST:PORT` for NATS JetStream.
+    #[serde(serialize_with = "mask_password")]
+    pub events_url: String,
     /// Largest recording accepted by `POST /api/v1/recordings` (`SOKUJI_MAX_RECORDING_BYTES`,
     /// default 8 GiB).
     pub max_recording_bytes: u64,
@@ -35,6 +39,10 @@ pub struct Config {
     /// Seconds a worker holds a delivery without renewing its lease (`SOKUJI_LEASE_SECS`, 30):
     /// how soon the work of a killed worker goes to another.
     pub lease_secs: u64,
+    /// Longest stretch of an archive recording transcribed at once (`SOKUJI_ASR_WINDOW_SECS`,
+    /// 600): longer ones are decoded as a stream and transcribed window by window, cut where it
+    /// is quietest, so memory does not grow with the file.
+    pub asr_window_secs: u64,
     /// Seconds a live client may go without reading before it is disconnected
     /// (`SOKUJI_LIVE_SEND_TIMEOUT_SECS`, default 30).
     pub live_send_timeout_secs: u64,
@@ -107,6 +115,7 @@ impl Config {
             metadata_url: var("SOKUJI_METADATA_URL")
                 .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("meta.db").display())),
             objects_url: var("SOKUJI_OBJECTS_URL").unwrap_or_else(|| data_dir.join("objects").display().to_string()),
+            events_url: var("SOKUJI_EVENTS_URL").unwrap_or_else(|| "embedded".into()),
             max_recording_bytes: parse("SOKUJI_MAX_RECORDING_BYTES", 8u64 << 30)?,
             data_dir,
             stt_model: var("SOKUJI_STT_MODEL").unwrap_or_else(|| "whisper-base".into()),
@@ -116,6 +125,7 @@ impl Config {
             max_deliveries: parse("SOKUJI_MAX_DELIVERIES", 5)?,
             retry_backoff_ms: parse("SOKUJI_RETRY_BACKOFF_MS", 2000)?,
             lease_secs: parse("SOKUJI_LEASE_SECS", 30)?,
+            asr_window_secs: parse("SOKUJI_ASR_WINDOW_SECS", 600)?,
             live_send_timeout_secs: parse("SOKUJI_LIVE_SEND_TIMEOUT_SECS", 30)?,
             stt_url: var("SOKUJI_STT_URL"),
             text_url: var("SOKUJI_TEXT_URL"),

@@ -3,6 +3,8 @@
 //! nothing, the ASR and NLP-Post workers on real Vietnamese speech, transcripts in every format,
 //! audio by range, a poison recording dead-lettered with its reason, deletion.
 mod common;
+#[path = "../../store/tests/support/nats.rs"]
+mod nats;
 #[path = "../../store/tests/support/pg.rs"]
 mod pg;
 #[path = "../../store/tests/support/seaweed.rs"]
@@ -192,13 +194,16 @@ async fn a_worker_killed_mid_transcription_loses_nothing_and_doubles_nothing() {
     kill_a_worker(&[("SOKUJI_DATA_DIR", data_dir)]).await;
 }
 
-/// The same on the scale-out stores: PostgreSQL for metadata and queue, S3 (SeaweedFS) for audio.
+/// The same on the scale-out engines: NATS JetStream for events, PostgreSQL for metadata, S3
+/// (SeaweedFS) for audio.
 #[tokio::test]
-async fn on_postgres_and_s3_too() {
+async fn on_nats_postgres_and_s3_too() {
     let pg = pg::Postgres::start();
     let s3 = seaweed::SeaweedFs::start();
-    let (pg_url, endpoint) = (pg.url(), s3.endpoint());
+    let nats = nats::Nats::start();
+    let (pg_url, endpoint, nats_url) = (pg.url(), s3.endpoint(), nats.url());
     kill_a_worker(&[
+        ("SOKUJI_EVENTS_URL", nats_url.as_str()),
         ("SOKUJI_METADATA_URL", pg_url.as_str()),
         ("SOKUJI_OBJECTS_URL", "s3://sokuji/archive"),
         ("AWS_ENDPOINT_URL", endpoint.as_str()),
@@ -253,6 +258,138 @@ async fn kill_a_worker(stores: &[(&str, &str)]) {
     }
     let (_, dlq) = get_json(&http, format!("{base}/api/v1/dlq")).await;
     assert_eq!(dlq["total"], 0, "{dlq}");
+}
+
+/// NATS and then PostgreSQL restart while recordings are uploaded: with NATS down uploads are
+/// still accepted (their events wait in the database's outbox), with PostgreSQL down they are
+/// refused with 503 + Retry-After and nothing is kept; once both are back every accepted
+/// recording completes, once.
+#[tokio::test]
+async fn restarts_of_nats_and_postgres_during_ingestion_lose_nothing() {
+    let pg = pg::Postgres::start();
+    let mut nats = nats::Nats::start();
+    let objects = tempfile::tempdir().expect("objects");
+    let (pg_url, nats_url) = (pg.url(), nats.url());
+    let env = [
+        ("TTS_PROVIDER", "none"),
+        ("SOKUJI_LEASE_SECS", "3"),
+        ("SOKUJI_RETRY_BACKOFF_MS", "500"),
+        ("SOKUJI_EVENTS_URL", nats_url.as_str()),
+        ("SOKUJI_METADATA_URL", pg_url.as_str()),
+        ("SOKUJI_OBJECTS_URL", objects.path().to_str().expect("utf-8")),
+    ];
+    let gateway = Server::start(&["gateway"], &env).wait_ready();
+    let _worker = Server::start(&["worker"], &env);
+    let base = gateway.url();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
+    let set = speech_set("vieneu");
+    let upload = |wav: &std::path::PathBuf| {
+        http.post(format!("{base}/api/v1/recordings?language=vi&filename=x.wav"))
+            .body(std::fs::read(wav).expect("wav"))
+            .send()
+    };
+    let accept = |r: reqwest::Response, reference: &String| {
+        let reference = reference.clone();
+        async move {
+            assert_eq!(r.status(), 202);
+            let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+            (id, reference)
+        }
+    };
+    let mut accepted = vec![accept(upload(&set[0].0).await.expect("upload"), &set[0].1).await];
+    // NATS goes away: uploads are still accepted.
+    nats.stop();
+    for (wav, reference) in &set[1..3] {
+        accepted.push(accept(upload(wav).await.expect("upload"), reference).await);
+    }
+    nats.resume();
+    // PostgreSQL goes away: a clear, retryable refusal; nothing is listed for it afterwards.
+    pg.stop();
+    let refused = upload(&set[3].0).await.expect("an answer, not a dropped connection");
+    assert_eq!(refused.status(), 503);
+    assert!(refused.headers().contains_key("retry-after"), "{:?}", refused.headers());
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "engine_unavailable", "{body}");
+    pg.resume();
+    // The client retries as told; the rest follow.
+    for (wav, reference) in &set[3..] {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let r = upload(wav).await.expect("upload");
+            if r.status() == 202 {
+                accepted.push(accept(r, reference).await);
+                break;
+            }
+            assert_eq!(r.status(), 503, "only retryable refusals");
+            assert!(Instant::now() < deadline, "PostgreSQL did not come back");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    for (id, reference) in &accepted {
+        wait_status(&http, &base, id, "completed").await;
+        let (_, t) = get_json(&http, format!("{base}/api/v1/recordings/{id}/transcript")).await;
+        let segments = t["segments"].as_array().expect("segments");
+        let idx: Vec<u64> = segments.iter().filter_map(|s| s["id"].as_u64()).collect();
+        assert_eq!(idx, (0..segments.len() as u64).collect::<Vec<_>>(), "{t}");
+        assert!(word_error_rate(reference, t["text"].as_str().unwrap_or("")) < 0.5, "{id}: {t}");
+    }
+    let (_, all) = get_json(&http, format!("{base}/api/v1/recordings?limit=100")).await;
+    assert_eq!(all["total"], set.len(), "one recording per file, none lost, none doubled: {all}");
+    let (_, dlq) = get_json(&http, format!("{base}/api/v1/dlq")).await;
+    assert_eq!(dlq["total"], 0, "{dlq}");
+}
+
+/// A recording longer than the ASR window (10 s here, 10 minutes by default) is decoded as a
+/// stream and transcribed window by window: each of the six utterances, laid end to end with a
+/// second of silence between them, is found at its own time with its own words.
+#[tokio::test]
+async fn a_long_recording_is_transcribed_window_by_window() {
+    let env = [("TTS_PROVIDER", "none"), ("SOKUJI_ASR_WINDOW_SECS", "10")];
+    let server = Server::start(&["--grpc-listen", "off"], &env).wait_ready();
+    let base = server.url();
+    let http = reqwest::Client::new();
+    let mut audio = Vec::new();
+    let mut spans = Vec::new();
+    for (wav, reference) in speech_set("vieneu") {
+        let start = audio.len() as f64 / 16_000.0;
+        audio.extend(load_16k(&wav));
+        spans.push((start, audio.len() as f64 / 16_000.0, reference));
+        audio.extend(vec![0.0; 16_000]);
+    }
+    let total = audio.len() as f64 / 16_000.0;
+    assert!(total > 25.0, "three windows at least: {total} s");
+    let r = http
+        .post(format!("{base}/api/v1/recordings?language=vi&filename=long.wav"))
+        .body(wav_bytes(&audio))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 202);
+    let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    wait_status(&http, &base, &id, "completed").await;
+    let (_, t) = get_json(&http, format!("{base}/api/v1/recordings/{id}/transcript")).await;
+    assert!((t["duration"].as_f64().unwrap_or(0.0) - total).abs() < 0.1, "{t}");
+    let segments = t["segments"].as_array().expect("segments");
+    let idx: Vec<u64> = segments.iter().filter_map(|s| s["id"].as_u64()).collect();
+    assert_eq!(idx, (0..segments.len() as u64).collect::<Vec<_>>(), "ids renumbered across windows");
+    let words: Vec<(f64, f64, String)> = segments
+        .iter()
+        .flat_map(|s| s["words"].as_array().cloned().unwrap_or_default())
+        .map(|w| {
+            let (a, b) = (w["start"].as_f64().unwrap_or(-1.0), w["end"].as_f64().unwrap_or(-1.0));
+            (a, b, w["text"].as_str().unwrap_or("").to_string())
+        })
+        .collect();
+    assert!(words.windows(2).all(|p| p[0].0 <= p[1].0 + 0.05), "word times run forward");
+    for (start, end, reference) in &spans {
+        let heard: Vec<&str> = words
+            .iter()
+            .filter(|(a, b, _)| (a + b) / 2.0 >= start - 0.5 && (a + b) / 2.0 <= end + 0.5)
+            .map(|(_, _, w)| w.as_str())
+            .collect();
+        let heard = heard.join(" ");
+        assert!(word_error_rate(reference, &heard) < 0.5, "{start:.1}–{end:.1} s: {heard:?} vs {reference:?}");
+    }
 }
 
 /// Live capture into the archive: streamed speech is transcribed as it comes, and on `end` it

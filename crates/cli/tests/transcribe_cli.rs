@@ -129,3 +129,25 @@ fn unreadable_input_fails_clearly() {
         .expect("run");
     assert!(!missing.status.success());
 }
+
+/// Two sentences in one whisper window: whisper-base ended the window after the first and the
+/// second was lost whole (with 1 s and with 0.3 s between them). The engine now decodes speech
+/// left after a window's last segment again, so both are there, once each.
+#[test]
+fn a_second_sentence_in_a_window_is_not_dropped() {
+    let set = speech_set("vieneu");
+    let (first, second) = (&set[0], &set[1]);
+    let dir = tempfile::tempdir().expect("dir");
+    for gap in [1.0, 0.3] {
+        let mut audio = load_16k(&first.0);
+        audio.extend(vec![0.0; (16_000.0 * gap) as usize]);
+        audio.extend(load_16k(&second.0));
+        audio.extend(vec![0.0; 3_200]);
+        let path = dir.path().join(format!("two-{gap}.wav"));
+        std::fs::write(&path, wav_bytes(&audio)).expect("write");
+        let text = transcribe(&["--language", "vi", path.to_str().expect("utf-8")]);
+        let reference = format!("{} {}", first.1, second.1);
+        let wer = word_error_rate(&reference, text.trim());
+        assert!(wer < 0.4, "gap {gap} s: WER {wer:.2}: {text:?} vs {reference:?}");
+    }
+}

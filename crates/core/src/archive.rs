@@ -121,18 +121,75 @@ pub struct Recording {
     pub updated_at: i64,
 }
 
-/// Event types between the archive's stages, and the stage that consumes each.
+/// The events between the archive's stages, and the stage that consumes each. On the wire they
+/// are `sokuji.events.v1.Envelope` (proto/events.proto); this is their domain form.
 pub mod events {
+    use serde::Serialize;
+
     pub const RECORDING_INGESTED: &str = "recording.ingested";
     pub const TRANSCRIPTION_COMPLETED: &str = "transcription.completed";
     pub const NLP_POSTPROCESSED: &str = "nlp.postprocessed";
 
-    /// Durable subscriptions: each event is delivered once to every subscription of its type.
-    pub fn subscribers(event_type: &str) -> &'static [&'static str] {
-        match event_type {
-            RECORDING_INGESTED => &["asr"],
-            TRANSCRIPTION_COMPLETED => &["nlp"],
-            _ => &[],
+    /// Durable subscriptions and the event type each consumes: every event is delivered once to
+    /// every subscription of its type.
+    pub const SUBSCRIPTIONS: &[(&str, &str)] = &[("asr", RECORDING_INGESTED), ("nlp", TRANSCRIPTION_COMPLETED)];
+
+    pub fn subscribers(event_type: &str) -> impl Iterator<Item = &'static str> + '_ {
+        SUBSCRIPTIONS.iter().filter(move |(_, t)| *t == event_type).map(|(s, _)| *s)
+    }
+
+    /// The event type a subscription consumes.
+    pub fn consumed_by(subscription: &str) -> Option<&'static str> {
+        SUBSCRIPTIONS.iter().find(|(s, _)| *s == subscription).map(|(_, t)| *t)
+    }
+
+    /// An event with its envelope.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    pub struct Event {
+        pub id: String,
+        #[serde(rename = "type")]
+        pub event_type: String,
+        pub source: String,
+        /// What the event is about (a recording id).
+        pub subject: String,
+        /// Milliseconds since the Unix epoch.
+        pub time: i64,
+        /// W3C `traceparent`: events caused by one upload share its trace id.
+        pub traceparent: String,
+        pub data: EventData,
+    }
+
+    impl Event {
+        /// The trace id of `traceparent` (32 hex digits), or "" when there is none.
+        pub fn trace_id(&self) -> &str {
+            self.traceparent.split('-').nth(1).unwrap_or_default()
+        }
+    }
+
+    /// What each event type carries.
+    #[derive(Clone, Debug, PartialEq, Serialize)]
+    #[serde(untagged)]
+    pub enum EventData {
+        RecordingIngested { recording_id: String, object_key: String, language: Option<String>, reprocess: bool },
+        TranscriptionCompleted { recording_id: String, language: String, segments: u32 },
+        NlpPostprocessed { recording_id: String },
+    }
+
+    impl EventData {
+        pub fn event_type(&self) -> &'static str {
+            match self {
+                Self::RecordingIngested { .. } => RECORDING_INGESTED,
+                Self::TranscriptionCompleted { .. } => TRANSCRIPTION_COMPLETED,
+                Self::NlpPostprocessed { .. } => NLP_POSTPROCESSED,
+            }
+        }
+
+        pub fn recording_id(&self) -> &str {
+            match self {
+                Self::RecordingIngested { recording_id, .. }
+                | Self::TranscriptionCompleted { recording_id, .. }
+                | Self::NlpPostprocessed { recording_id } => recording_id,
+            }
         }
     }
 }

@@ -1,11 +1,15 @@
-//! The archive's workers. Each stage leases deliveries of its subscription from the durable
-//! queue, keeps the lease alive while it works, and completes (results + next event + ack in one
-//! transaction) or naks (redelivery with backoff; dead letter after the last attempt). Any number
-//! of workers, in this process or others, share a queue: leases keep them apart.
+//! The archive's workers. Each stage takes deliveries of its subscription from the event bus
+//! (the embedded queue or NATS JetStream), keeps them in hand while it works, and completes
+//! (results + next event + processed mark in one transaction, then the bus ack) or naks
+//! (redelivery with backoff; dead letter after the last attempt). Any number of workers, in this
+//! process or others, share a subscription.
+use sokuji_core::ErrorCode;
+mod windows;
+
 use sokuji_core::{
-    Error, NormalizeMode, Result, SpeechToText, TextNormalizer, TranscribeOptions, archive::RecordingStatus,
+    Audio, Error, NormalizeMode, Result, SpeechToText, TextNormalizer, TranscribeOptions, archive::RecordingStatus,
 };
-use sokuji_store::{Db, Delivery, Objects, Producer, QueuePolicy};
+use sokuji_store::{Db, Delivery, EventBus, Objects, Producer};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -45,7 +49,12 @@ pub struct Workers {
     pub text: Arc<dyn TextNormalizer>,
     /// The speech-to-text model's name, stored with each transcript.
     pub stt_model: String,
-    pub policy: QueuePolicy,
+    pub bus: Arc<dyn EventBus>,
+    /// How often a delivery in hand is kept alive (a third of the lease).
+    pub heartbeat: Duration,
+    /// Longest stretch of a recording transcribed at once, in seconds: longer recordings are
+    /// decoded as a stream and transcribed window by window.
+    pub window_secs: f64,
 }
 
 impl Workers {
@@ -54,7 +63,7 @@ impl Workers {
         let owner = format!("{}-{}-{}", stage.name(), std::process::id(), uuid::Uuid::new_v4());
         tracing::info!(stage = stage.name(), %owner, "archive worker started");
         while !*stop.borrow() {
-            match self.db.lease(stage.name(), &owner, &self.policy).await {
+            match self.bus.next(stage.name(), &owner).await {
                 Ok(Some(d)) => self.handle(stage, d).await,
                 Ok(None) => {
                     let _ = tokio::time::timeout(Duration::from_millis(250), stop.changed()).await;
@@ -70,8 +79,7 @@ impl Workers {
     /// Works on one delivery, extending its lease meanwhile; a failure is nak'd. Every log line
     /// carries the stage, the recording and the attempt.
     async fn handle(&self, stage: Stage, d: Delivery) {
-        let span =
-            tracing::info_span!("archive", stage = stage.name(), recording = %d.event.subject, attempt = d.attempt);
+        let span = tracing::info_span!("archive", stage = stage.name(), recording = %d.event.subject, attempt = d.attempt, trace = %d.event.trace_id());
         self.handle_in_span(stage, d).instrument(span).await
     }
 
@@ -84,23 +92,32 @@ impl Workers {
             }
         };
         tokio::pin!(work);
-        let mut beat = tokio::time::interval(self.policy.lease / 3);
+        let mut beat = tokio::time::interval(self.heartbeat);
         beat.tick().await;
         let result = loop {
             tokio::select! {
                 r = &mut work => break r,
                 _ = beat.tick() => {
-                    if !matches!(self.db.extend(&d, &self.policy).await, Ok(true)) {
+                    if !matches!(self.bus.extend(&d).await, Ok(true)) {
                         tracing::warn!("lease lost; another worker has the delivery");
                     }
                 }
             }
         };
         match result {
-            Ok(()) => tracing::info!("stage completed"),
+            Ok(()) => {
+                tracing::info!("stage completed");
+                self.settle(&d).await
+            }
+            // Another worker's results stand (a redelivery overtook this one), or the recording
+            // was deleted meanwhile: nothing left to do.
+            Err(e) if e.code == ErrorCode::Cancelled || e.code == ErrorCode::NotFound => {
+                tracing::info!("settled without effect: {e}");
+                self.settle(&d).await
+            }
             Err(e) => {
                 let message = e.to_string();
-                let dead = self.db.nak(&d, &message, &self.policy).await.unwrap_or(false);
+                let dead = self.bus.nak(&d, &message).await.unwrap_or(false);
                 tracing::warn!(dead, "stage failed: {message}");
                 if let Err(e) = self.db.stage_failed(&id, stage.name(), &message, dead).await {
                     tracing::warn!("could not record the failure: {e}");
@@ -109,16 +126,49 @@ impl Workers {
         }
     }
 
+    /// A settle that fails leaves the delivery to be redelivered, and then recognised as done.
+    async fn settle(&self, d: &Delivery) {
+        if let Err(e) = self.bus.settle(d).await {
+            tracing::warn!("could not acknowledge (it will be redelivered and skipped): {e}");
+        }
+    }
+
+    /// Speech-to-text of a stored recording of any length: the object is streamed to a local
+    /// file, decoded as a stream on a blocking thread and transcribed a window at a time.
     async fn asr(&self, d: &Delivery) -> Result<()> {
         let rec = self.db.recording(&d.event.subject).await?;
-        let bytes = self.objects.get(&rec.object_key).await?;
-        let ext = std::path::Path::new(&rec.filename).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-        let audio = tokio::task::spawn_blocking(move || sokuji_audio::decode_bytes(bytes.to_vec(), ext.as_deref()))
+        let file = tokio::task::spawn_blocking(tempfile::NamedTempFile::new)
             .await
-            .map_err(|e| Error::internal(format!("decoder task failed: {e}")))??;
-        let options =
-            TranscribeOptions { language: rec.meta.language.clone(), word_timestamps: true, ..Default::default() };
-        let transcript = self.stt.transcribe(audio, options).await?;
+            .map_err(|e| Error::internal(format!("temporary file task failed: {e}")))?
+            .map_err(|e| Error::internal(format!("temporary file: {e}")))?;
+        self.objects.download(&rec.object_key, file.path()).await?;
+        let ext = std::path::Path::new(&rec.filename).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        // One window waits while another is transcribed: memory holds two at most.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<f32>>(1);
+        let (path, window_secs) = (file.path().to_path_buf(), self.window_secs);
+        let decoder = tokio::task::spawn_blocking(move || {
+            let mut windows = windows::Windower::new(window_secs);
+            let gone = || Error::new(sokuji_core::ErrorCode::Cancelled, "transcription stopped");
+            sokuji_audio::decode::decode_file_streaming(&path, ext.as_deref(), &mut |chunk| {
+                windows.push(&chunk).into_iter().try_for_each(|w| tx.blocking_send(w).map_err(|_| gone()))
+            })?;
+            windows.finish().map_or(Ok(()), |w| tx.blocking_send(w).map_err(|_| gone()))
+        });
+        let mut joined = windows::Joined::default();
+        let mut language = rec.meta.language.clone();
+        while let Some(window) = rx.recv().await {
+            let secs = window.len() as f64 / 16_000.0;
+            let options = TranscribeOptions { language: language.clone(), word_timestamps: true, ..Default::default() };
+            let part = self.stt.transcribe(Audio::new(window), options).await?;
+            // Later windows keep the language the first one was detected in.
+            if language.is_none() && !part.language.is_empty() {
+                language = Some(part.language.clone());
+            }
+            joined.add(part, secs);
+        }
+        decoder.await.map_err(|e| Error::internal(format!("decoder task failed: {e}")))??;
+        drop(file);
+        let transcript = joined.finish();
         let by = Producer { engine: "whisper.cpp", model: &self.stt_model };
         self.db.complete_asr(d, &rec, &transcript, by).await
     }

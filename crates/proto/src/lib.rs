@@ -3,9 +3,15 @@
 #![allow(clippy::all)] // generated code
 
 pub mod convert;
+pub mod envelope;
 
 pub mod common {
     tonic::include_proto!("sokuji.common");
+}
+
+/// The archive's events, version 1.
+pub mod events {
+    tonic::include_proto!("sokuji.events.v1");
 }
 
 pub mod live {

@@ -16,6 +16,8 @@ pub enum Backend {
 pub struct Db {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
+    /// Events wait in the outbox for a relay (NATS) instead of being delivered from here.
+    pub(crate) outbox: bool,
 }
 
 /// A database error as the error table sees it: unreachable or busy is retryable
@@ -28,6 +30,12 @@ pub(crate) fn db_error(e: sqlx::Error) -> Error {
         sqlx::Error::Database(d) if d.message().contains("locked") || d.message().contains("busy") => {
             Error::new(ErrorCode::EngineUnavailable, format!("metadata database busy: {e}"))
         }
+        // PostgreSQL shutting down, starting up or dropping the connection (SQLSTATE classes 57
+        // and 08): a restart, retryable.
+        sqlx::Error::Database(d) if d.code().is_some_and(|c| c.starts_with("57") || c.starts_with("08")) => {
+            Error::new(ErrorCode::EngineUnavailable, format!("metadata database restarting: {e}"))
+        }
+        sqlx::Error::Protocol(_) => Error::new(ErrorCode::EngineUnavailable, format!("metadata database: {e}")),
         _ => Error::internal(format!("metadata database: {e}")),
     }
 }
@@ -83,7 +91,12 @@ impl Db {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
         migrator.run(&pool).await.map_err(|e| Error::internal(format!("metadata migrations: {e}")))?;
-        Ok(Self { pool, backend })
+        Ok(Self { pool, backend, outbox: false })
+    }
+
+    pub(crate) fn with_outbox(mut self) -> Self {
+        self.outbox = true;
+        self
     }
 
     pub fn backend(&self) -> Backend {

@@ -135,6 +135,23 @@ impl Objects {
         r.bytes().await.map_err(store_error)
     }
 
+    /// Streams an object into a local file (for decoders that read files), holding one chunk
+    /// in memory at a time.
+    pub async fn download(&self, key: &str, to: &std::path::Path) -> Result<u64> {
+        use tokio::io::AsyncWriteExt;
+        let io = |e: std::io::Error| Error::internal(format!("writing {}: {e}", to.display()));
+        let mut stream = self.store.get(&Path::from(key)).await.map_err(store_error)?.into_stream();
+        let mut file = tokio::fs::File::create(to).await.map_err(io)?;
+        let mut n = 0;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(store_error)?;
+            file.write_all(&chunk).await.map_err(io)?;
+            n += chunk.len() as u64;
+        }
+        file.flush().await.map_err(io)?;
+        Ok(n)
+    }
+
     pub async fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes> {
         self.store.get_range(&Path::from(key), range).await.map_err(store_error)
     }

@@ -5,38 +5,14 @@
 //! the handler's own transaction, and only while the lease is still held, so a redelivered
 //! event's effects are applied exactly once.
 use crate::db::{Backend, Db, db_error, now_ms};
-use serde::{Deserialize, Serialize};
-use sokuji_core::{Error, Result, archive::events::subscribers};
+use serde::Serialize;
+use sokuji_core::{
+    Error, ErrorCode, Result,
+    archive::events::{Event, subscribers},
+};
+use sokuji_proto::envelope::{decode_event, encode_event};
 use sqlx::{Any, AnyConnection, Row, Transaction};
 use std::time::Duration;
-
-/// An event with its envelope (in the spirit of CloudEvents).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    pub id: String,
-    #[serde(rename = "type")]
-    pub event_type: String,
-    pub source: String,
-    /// What the event is about (a recording id).
-    pub subject: String,
-    /// Milliseconds since the Unix epoch.
-    pub time: i64,
-    /// Versioned payload; `{"v":1,…}`.
-    pub data: serde_json::Value,
-}
-
-impl Event {
-    pub fn new(event_type: &str, subject: &str, data: serde_json::Value) -> Self {
-        Self {
-            id: uuid::Uuid::new_v4().to_string(),
-            event_type: event_type.into(),
-            source: "sokuji".into(),
-            subject: subject.into(),
-            time: now_ms(),
-            data,
-        }
-    }
-}
 
 /// One delivery of an event to a subscription, leased by one worker.
 #[derive(Clone, Debug)]
@@ -45,7 +21,17 @@ pub struct Delivery {
     pub subscription: String,
     /// 1 for the first delivery.
     pub attempt: u32,
-    pub(crate) owner: String,
+    pub(crate) handle: Handle,
+}
+
+/// How a delivery is settled: a lease on its row here, or a JetStream message.
+#[derive(Clone, Debug)]
+pub(crate) enum Handle {
+    Leased {
+        owner: String,
+    },
+    #[cfg(feature = "nats")]
+    Nats(std::sync::Arc<async_nats::jetstream::Message>),
 }
 
 /// A dead-lettered delivery.
@@ -66,30 +52,45 @@ pub struct QueuePolicy {
     pub lease: Duration,
 }
 
+impl QueuePolicy {
+    /// The wait before the next delivery after `attempt` failed ones.
+    pub fn backoff_after(&self, attempt: u32) -> Duration {
+        let factor = 1u32 << attempt.saturating_sub(1).min(16);
+        (self.backoff * factor).min(Duration::from_secs(600))
+    }
+}
+
 impl Default for QueuePolicy {
     fn default() -> Self {
         Self { max_deliveries: 5, backoff: Duration::from_secs(2), lease: Duration::from_secs(30) }
     }
 }
 
-/// Writes an event and one delivery per subscription, inside the caller's transaction.
-pub async fn publish(conn: &mut AnyConnection, e: &Event) -> Result<()> {
-    sqlx::query("INSERT INTO events (id, type, source, subject, time, payload) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(&e.id)
-        .bind(&e.event_type)
-        .bind(&e.source)
-        .bind(&e.subject)
-        .bind(e.time)
-        .bind(e.data.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error)?;
+/// Writes an event inside the caller's transaction: with one delivery per subscription for the
+/// embedded queue, or (`outbox`) marked for the NATS relay, which publishes it after commit.
+pub(crate) async fn publish(conn: &mut AnyConnection, e: &Event, outbox: bool) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO events (id, type, source, subject, time, envelope, relayed) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&e.id)
+    .bind(&e.event_type)
+    .bind(&e.source)
+    .bind(&e.subject)
+    .bind(e.time)
+    .bind(encode_event(e))
+    .bind(if outbox { 0i64 } else { 1 })
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    if outbox {
+        return Ok(());
+    }
     for sub in subscribers(&e.event_type) {
         sqlx::query(
             "INSERT INTO deliveries (event_id, subscription, state, attempts, available_at) VALUES ($1, $2, 'ready', 0, $3)",
         )
         .bind(&e.id)
-        .bind(*sub)
+        .bind(sub)
         .bind(e.time)
         .execute(&mut *conn)
         .await
@@ -98,16 +99,9 @@ pub async fn publish(conn: &mut AnyConnection, e: &Event) -> Result<()> {
     Ok(())
 }
 
-fn event_from_row(r: &sqlx::any::AnyRow) -> Result<Event> {
-    let payload: String = r.try_get("payload").map_err(db_error)?;
-    Ok(Event {
-        id: r.try_get("id").map_err(db_error)?,
-        event_type: r.try_get("type").map_err(db_error)?,
-        source: r.try_get("source").map_err(db_error)?,
-        subject: r.try_get("subject").map_err(db_error)?,
-        time: r.try_get("time").map_err(db_error)?,
-        data: serde_json::from_str(&payload).map_err(|e| Error::internal(format!("event payload: {e}")))?,
-    })
+pub(crate) fn event_from_row(r: &sqlx::any::AnyRow) -> Result<Event> {
+    let envelope: Vec<u8> = r.try_get("envelope").map_err(db_error)?;
+    decode_event(&envelope)
 }
 
 impl Db {
@@ -148,7 +142,7 @@ impl Db {
                 event: event_from_row(&event)?,
                 subscription: subscription.into(),
                 attempt: attempts as u32,
-                owner: owner.into(),
+                handle: Handle::Leased { owner: owner.into() },
             };
             if delivery.attempt > policy.max_deliveries {
                 let reason =
@@ -162,47 +156,86 @@ impl Db {
 
     /// Extends a lease still held; false when it was lost.
     pub async fn extend(&self, d: &Delivery, policy: &QueuePolicy) -> Result<bool> {
+        let Handle::Leased { owner } = &d.handle else { return Ok(false) };
         let r = sqlx::query(
             "UPDATE deliveries SET lease_until = $1 WHERE event_id = $2 AND subscription = $3 AND state = 'leased' AND lease_owner = $4",
         )
         .bind(now_ms() + policy.lease.as_millis() as i64)
         .bind(&d.event.id)
         .bind(&d.subscription)
-        .bind(&d.owner)
+        .bind(owner)
         .execute(&self.pool)
         .await
         .map_err(db_error)?;
         Ok(r.rows_affected() == 1)
     }
 
-    /// Acknowledges inside the handler's transaction; an error when the lease was lost (the
-    /// caller rolls back: another worker has the delivery now).
+    /// Acknowledges inside the handler's transaction. Embedded: only while the lease is held.
+    /// NATS: records the event as processed for the subscription (the JetStream ack follows the
+    /// commit); a second record fails on the key. Either way an error means the effects belong
+    /// to someone else: the caller rolls back, with `Cancelled`.
     pub async fn ack(&self, tx: &mut Transaction<'_, Any>, d: &Delivery) -> Result<()> {
-        let r = sqlx::query(
-            "UPDATE deliveries SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL \
-             WHERE event_id = $1 AND subscription = $2 AND state = 'leased' AND lease_owner = $3",
-        )
-        .bind(&d.event.id)
-        .bind(&d.subscription)
-        .bind(&d.owner)
-        .execute(&mut **tx)
-        .await
-        .map_err(db_error)?;
-        if r.rows_affected() != 1 {
-            return Err(Error::new(sokuji_core::ErrorCode::Cancelled, "the delivery's lease was lost"));
+        let lost = || Error::new(ErrorCode::Cancelled, "the delivery's lease was lost");
+        match &d.handle {
+            Handle::Leased { owner } => {
+                let r = sqlx::query(
+                    "UPDATE deliveries SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL \
+                     WHERE event_id = $1 AND subscription = $2 AND state = 'leased' AND lease_owner = $3",
+                )
+                .bind(&d.event.id)
+                .bind(&d.subscription)
+                .bind(owner)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_error)?;
+                if r.rows_affected() != 1 {
+                    return Err(lost());
+                }
+            }
+            #[cfg(feature = "nats")]
+            Handle::Nats(_) => {
+                sqlx::query(
+                    "INSERT INTO deliveries (event_id, subscription, state, attempts, available_at) VALUES ($1, $2, 'done', $3, $4)",
+                )
+                .bind(&d.event.id)
+                .bind(&d.subscription)
+                .bind(d.attempt as i64)
+                .bind(now_ms())
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| match e {
+                    sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+                        Error::new(ErrorCode::Cancelled, "already processed by another worker")
+                    }
+                    e => db_error(e),
+                })?;
+            }
         }
         Ok(())
+    }
+
+    /// Whether `subscription` has processed the event (NATS redelivers after a crash between
+    /// the commit and the ack).
+    pub(crate) async fn processed(&self, event_id: &str, subscription: &str) -> Result<bool> {
+        let row =
+            sqlx::query("SELECT 1 AS one FROM deliveries WHERE event_id = $1 AND subscription = $2 AND state = 'done'")
+                .bind(event_id)
+                .bind(subscription)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+        Ok(row.is_some())
     }
 
     /// A failed attempt: redelivered after backoff, or dead-lettered after the last one.
     /// Returns true when it was dead-lettered.
     pub async fn nak(&self, d: &Delivery, error: &str, policy: &QueuePolicy) -> Result<bool> {
+        let Handle::Leased { owner } = &d.handle else { return Err(Error::internal("not an embedded delivery")) };
         if d.attempt >= policy.max_deliveries {
             self.dead_letter(d, error).await?;
             return Ok(true);
         }
-        let factor = 1u32 << d.attempt.saturating_sub(1).min(16);
-        let backoff = (policy.backoff * factor).min(Duration::from_secs(600));
+        let backoff = policy.backoff_after(d.attempt);
         sqlx::query(
             "UPDATE deliveries SET state = 'ready', available_at = $1, lease_owner = NULL, lease_until = NULL, last_error = $2 \
              WHERE event_id = $3 AND subscription = $4 AND lease_owner = $5",
@@ -211,7 +244,7 @@ impl Db {
         .bind(error)
         .bind(&d.event.id)
         .bind(&d.subscription)
-        .bind(&d.owner)
+        .bind(owner)
         .execute(&self.pool)
         .await
         .map_err(db_error)?;

@@ -1,12 +1,13 @@
 //! Recordings, their stages and transcripts in the metadata database.
 use crate::{
     db::{Db, db_error, now_ms},
-    queue::{Event, publish},
+    event::new_event,
+    queue::publish,
 };
 use serde::Serialize;
 use sokuji_core::{
     Error, Result, Segment, Transcript,
-    archive::{Recording, RecordingMeta, RecordingStatus},
+    archive::{Recording, RecordingMeta, RecordingStatus, events::EventData},
 };
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
@@ -106,7 +107,8 @@ fn recording_from_row(r: &AnyRow) -> Result<Recording> {
 impl Db {
     /// Stores a recording's row and its `recording.ingested` event in one transaction; the same
     /// bytes (SHA-256) already stored give back the existing recording and publish nothing.
-    pub async fn insert_recording(&self, rec: &Recording) -> Result<Inserted> {
+    /// `traceparent`: the uploading request's W3C trace context, if it sent one.
+    pub async fn insert_recording(&self, rec: &Recording, traceparent: Option<&str>) -> Result<Inserted> {
         let mut tx = self.begin().await?;
         if let Some(existing) = self.by_hash(&mut tx, &rec.sha256).await? {
             return Ok(Inserted::Existing(existing));
@@ -122,12 +124,13 @@ impl Db {
         for stage in ["asr", "nlp"] {
             set_stage(&mut tx, &rec.id, stage, "pending", None).await?;
         }
-        let event = Event::new(
-            sokuji_core::archive::events::RECORDING_INGESTED,
-            &rec.id,
-            serde_json::json!({"v": 1, "recording_id": rec.id, "object_key": rec.object_key, "language": rec.meta.language}),
-        );
-        publish(&mut tx, &event).await?;
+        let data = EventData::RecordingIngested {
+            recording_id: rec.id.clone(),
+            object_key: rec.object_key.clone(),
+            language: rec.meta.language.clone(),
+            reprocess: false,
+        };
+        publish(&mut tx, &new_event("sokuji/gateway", data, traceparent), self.outbox).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(Inserted::New(rec.clone()))
     }

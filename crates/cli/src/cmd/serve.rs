@@ -70,10 +70,23 @@ fn shutdown_signal() -> Shutdown {
 }
 
 /// The archive's stores: the metadata database (migrated) and the object store.
-async fn archive(cfg: &Config) -> anyhow::Result<sokuji_gateway::routes::recordings::Archive> {
+/// The event bus (its NATS relay runs until `stop`) comes with them.
+async fn archive(
+    cfg: &Config,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<sokuji_gateway::routes::recordings::Archive> {
     let db = sokuji_store::Db::open(&cfg.metadata_url).await?;
+    let (db, bus) = sokuji_store::bus::open(&cfg.events_url, db, queue_policy(cfg), stop).await?;
     let objects = sokuji_store::Objects::open(&cfg.objects_url)?;
-    Ok(sokuji_gateway::routes::recordings::Archive { db, objects, max_bytes: cfg.max_recording_bytes })
+    Ok(sokuji_gateway::routes::recordings::Archive { db, objects, bus, max_bytes: cfg.max_recording_bytes })
+}
+
+fn queue_policy(cfg: &Config) -> sokuji_store::QueuePolicy {
+    sokuji_store::QueuePolicy {
+        max_deliveries: cfg.max_deliveries.max(1),
+        backoff: std::time::Duration::from_millis(cfg.retry_backoff_ms),
+        lease: std::time::Duration::from_secs(cfg.lease_secs.max(1)),
+    }
 }
 
 fn parse_stages(s: &str) -> anyhow::Result<Vec<Stage>> {
@@ -94,11 +107,9 @@ fn archive_workers(
         stt,
         text,
         stt_model: cfg.stt_model.clone(),
-        policy: sokuji_store::QueuePolicy {
-            max_deliveries: cfg.max_deliveries.max(1),
-            backoff: std::time::Duration::from_millis(cfg.retry_backoff_ms),
-            lease: std::time::Duration::from_secs(cfg.lease_secs.max(1)),
-        },
+        bus: a.bus.clone(),
+        heartbeat: queue_policy(cfg).lease / 3,
+        window_secs: cfg.asr_window_secs.max(10) as f64,
     }
 }
 
@@ -167,8 +178,9 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
             }
             Service::Worker => {
                 let stages = parse_stages(&args.stages)?;
-                let workers = archive_workers(&cfg, &archive(&cfg).await?, engines::stt(&cfg)?, engines::text(&cfg)?);
                 let (tx, rx) = tokio::sync::watch::channel(false);
+                let archive = archive(&cfg, rx.clone()).await?;
+                let workers = archive_workers(&cfg, &archive, engines::stt(&cfg)?, engines::text(&cfg)?);
                 let handles = spawn_workers(&workers, &stages, args.workers, &rx);
                 shutdown_signal().await;
                 let _ = tx.send(true);
@@ -211,7 +223,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                         }
                     });
                 }
-                let archive = archive(&cfg).await?;
+                let archive = archive(&cfg, rx.clone()).await?;
                 if args.service == Service::All {
                     // A local engine of their own: an hour-long recording must not hold the
                     // live sessions' decoder (they still share the CPU).

@@ -38,6 +38,8 @@ struct Inner {
 
 /// Longest stretch handed to whisper in one window (its context is 30 s).
 const MAX_WINDOW_SECS: f64 = 28.0;
+/// Shortest stretch of speech after a window's last segment that is decoded again.
+const MIN_REDECODE_SECS: f64 = 1.5;
 
 impl WhisperEngine {
     /// Loads the model; a missing or unreadable file is `model_not_found`.
@@ -119,11 +121,12 @@ impl Inner {
     fn run(&self, audio: &Audio, o: &TranscribeOptions, language: Option<String>) -> Result<Transcript> {
         let samples = audio.samples();
         let duration = audio.duration_secs();
-        let windows: Vec<(f64, f64)> = if o.vad == Some(false) {
+        let regions = if o.vad == Some(false) {
             vec![(0.0, duration)]
         } else {
-            group_regions(&detect_speech(samples, &EndpointConfig::default(), 0.25))
+            detect_speech(samples, &EndpointConfig::default(), 0.25)
         };
+        let windows = group_regions(&regions);
         let report = |t: f64| {
             if let Some(p) = &o.progress {
                 (p.0)((t / duration.max(1e-9)).clamp(0.0, 1.0) as f32);
@@ -135,7 +138,25 @@ impl Inner {
             .map(|(start, end)| {
                 report(start);
                 let w = Window { audio: audio.slice_secs(start, end), offset: start };
-                decode::window(&mut state, &self.ctx, &w, o, language.as_deref(), self.threads)
+                let mut d = decode::window(&mut state, &self.ctx, &w, o, language.as_deref(), self.threads)?;
+                // Whisper may end a window early and skip the speech after (seen: the second
+                // of two sentences, dropped whole). Speech regions reaching well past the last
+                // segment are decoded again from there on their own, unless the window gave
+                // nothing at all (noise, most likely: once is enough).
+                let covered = d.iter().map(|x| x.segment.end).fold(f64::NEG_INFINITY, f64::max);
+                let rest: Vec<(f64, f64)> = regions
+                    .iter()
+                    .filter(|(a, b)| *a >= start && *b <= end)
+                    .map(|(a, b)| (a.max(covered), *b))
+                    .filter(|(a, b)| b - a >= MIN_REDECODE_SECS)
+                    .collect();
+                if !d.is_empty() {
+                    for (a, b) in rest {
+                        let w = Window { audio: audio.slice_secs(a, b), offset: a };
+                        d.extend(decode::window(&mut state, &self.ctx, &w, o, language.as_deref(), self.threads)?);
+                    }
+                }
+                Ok(d)
             })
             .collect();
         // The state goes back to the pool whether or not a window failed.

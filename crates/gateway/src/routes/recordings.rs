@@ -29,6 +29,8 @@ use std::collections::BTreeMap;
 pub struct Archive {
     pub db: Db,
     pub objects: Objects,
+    /// The event bus (its dead-letter queue is served here).
+    pub bus: std::sync::Arc<dyn sokuji_store::EventBus>,
     /// Largest recording accepted, in bytes.
     pub max_bytes: u64,
 }
@@ -155,7 +157,8 @@ async fn upload(
         created_at: now,
         updated_at: now,
     };
-    let (rec, duplicate) = match a.db.insert_recording(&rec).await? {
+    let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok());
+    let (rec, duplicate) = match a.db.insert_recording(&rec, traceparent).await? {
         Inserted::New(r) => (r, false),
         Inserted::Existing(r) => (r, true),
     };
@@ -430,19 +433,19 @@ struct DlqParams {
 }
 
 async fn dlq_list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    let items = archive(&s)?.db.dead_letters().await?;
+    let items = archive(&s)?.bus.dead_letters().await?;
     Ok(Json(json!({"items": items, "total": items.len()})))
 }
 
 async fn dlq_replay(State(s): State<AppState>, p: Result<Query<DlqParams>, QueryRejection>) -> ApiResult<Json<Value>> {
     let Query(p) = p.map_err(bad_query)?;
-    let n = archive(&s)?.db.replay(p.event_id.as_deref()).await?;
+    let n = archive(&s)?.bus.replay(p.event_id.as_deref()).await?;
     Ok(Json(json!({"replayed": n})))
 }
 
 async fn dlq_purge(State(s): State<AppState>, p: Result<Query<DlqParams>, QueryRejection>) -> ApiResult<Json<Value>> {
     let Query(p) = p.map_err(bad_query)?;
-    let n = archive(&s)?.db.purge(p.event_id.as_deref()).await?;
+    let n = archive(&s)?.bus.purge(p.event_id.as_deref()).await?;
     Ok(Json(json!({"purged": n})))
 }
 

@@ -13,6 +13,23 @@ pub struct Postgres {
     port: u16,
 }
 
+#[allow(dead_code)] // each test binary uses a part
+impl Postgres {
+    /// Stops the server at once (`immediate`: no checkpoint, as a crash would).
+    pub fn stop(&self) {
+        let _ = as_postgres(&self.bin, "pg_ctl")
+            .args(["stop", "-w", "-m", "immediate", "-D"])
+            .arg(self.dir.path().join("data"))
+            .stdout(Stdio::null())
+            .status();
+    }
+
+    /// Starts it again on the same port and data.
+    pub fn resume(&self) {
+        self.pg_ctl_start();
+    }
+}
+
 fn as_postgres(bin: &std::path::Path, tool: &str) -> Command {
     let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
     if is_root {
@@ -47,12 +64,19 @@ impl Postgres {
         assert!(ok.success(), "initdb failed");
         let port =
             std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
-        let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", dir.path().display());
-        let ok = as_postgres(&bin, "pg_ctl")
+        let pg = Self { bin, dir, port };
+        pg.pg_ctl_start();
+        pg
+    }
+
+    fn pg_ctl_start(&self) {
+        let opts =
+            format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.dir.path().display());
+        let ok = as_postgres(&self.bin, "pg_ctl")
             .args(["start", "-w", "-t", "60", "-D"])
-            .arg(&data)
+            .arg(self.dir.path().join("data"))
             .args(["-l"])
-            .arg(dir.path().join("log"))
+            .arg(self.dir.path().join("log"))
             .args(["-o", &opts])
             .stdout(Stdio::null())
             .status()
@@ -60,9 +84,8 @@ impl Postgres {
         assert!(
             ok.success(),
             "PostgreSQL did not start: {}",
-            std::fs::read_to_string(dir.path().join("log")).unwrap_or_default()
+            std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
         );
-        Self { bin, dir, port }
     }
 
     pub fn url(&self) -> String {
