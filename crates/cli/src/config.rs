@@ -43,6 +43,14 @@ pub struct Config {
     /// 600): longer ones are decoded as a stream and transcribed window by window, cut where it
     /// is quietest, so memory does not grow with the file.
     pub asr_window_secs: u64,
+    /// Longest HTTP request in seconds (`SOKUJI_REQUEST_TIMEOUT_SECS`, 600; 504 after it),
+    /// except archive uploads, which may run as long as bytes keep coming: one that sends
+    /// nothing for `SOKUJI_UPLOAD_IDLE_SECS` (60) is dropped and nothing of it is kept.
+    pub request_timeout_secs: u64,
+    pub upload_idle_secs: u64,
+    /// Most audio a recorded live session keeps (`SOKUJI_LIVE_RECORD_MAX_BYTES`, 512 MiB: 4.6 h
+    /// at 16 kHz); past it the session goes on unrecorded and the client is told.
+    pub live_record_max_bytes: u64,
     /// Seconds a live client may go without reading before it is disconnected
     /// (`SOKUJI_LIVE_SEND_TIMEOUT_SECS`, default 30).
     pub live_send_timeout_secs: u64,
@@ -126,6 +134,9 @@ impl Config {
             retry_backoff_ms: parse("SOKUJI_RETRY_BACKOFF_MS", 2000)?,
             lease_secs: parse("SOKUJI_LEASE_SECS", 30)?,
             asr_window_secs: parse("SOKUJI_ASR_WINDOW_SECS", 600)?,
+            request_timeout_secs: parse("SOKUJI_REQUEST_TIMEOUT_SECS", 600)?,
+            upload_idle_secs: parse("SOKUJI_UPLOAD_IDLE_SECS", 60)?,
+            live_record_max_bytes: parse("SOKUJI_LIVE_RECORD_MAX_BYTES", 512u64 << 20)?,
             live_send_timeout_secs: parse("SOKUJI_LIVE_SEND_TIMEOUT_SECS", 30)?,
             stt_url: var("SOKUJI_STT_URL"),
             text_url: var("SOKUJI_TEXT_URL"),

@@ -10,6 +10,7 @@ mod pg;
 #[path = "../../store/tests/support/seaweed.rs"]
 mod seaweed;
 use common::*;
+use futures::StreamExt;
 use serde_json::Value;
 use sokuji_core::wer::word_error_rate;
 use std::time::{Duration, Instant};
@@ -392,11 +393,55 @@ async fn a_long_recording_is_transcribed_window_by_window() {
     }
 }
 
+/// An upload runs as long as its bytes keep coming, past the request timeout (2 s here, 600 s
+/// by default); one that stalls longer than the idle limit is dropped and nothing of it kept.
+#[tokio::test]
+async fn slow_uploads_finish_and_stalled_ones_leave_nothing() {
+    let objects = tempfile::tempdir().expect("objects");
+    let env = [
+        ("TTS_PROVIDER", "none"),
+        ("SOKUJI_REQUEST_TIMEOUT_SECS", "2"),
+        ("SOKUJI_UPLOAD_IDLE_SECS", "1"),
+        ("SOKUJI_OBJECTS_URL", objects.path().to_str().expect("utf-8")),
+    ];
+    let gateway = Server::start(&["gateway"], &env).wait_ready();
+    let base = gateway.url();
+    let http = reqwest::Client::new();
+    let set = speech_set("vieneu");
+    let (wav, other) = (std::fs::read(&set[0].0).expect("wav"), std::fs::read(&set[1].0).expect("wav"));
+    // Eight pieces 0.5 s apart (or one 3 s pause before the last).
+    let paced = |wav: &[u8], pause_ms: Vec<u64>| {
+        let pieces: Vec<Vec<u8>> = wav.chunks(wav.len().div_ceil(8)).map(<[u8]>::to_vec).collect();
+        let stream = futures::stream::iter(pieces.into_iter().zip(pause_ms)).then(|(piece, ms)| async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok::<_, std::io::Error>(piece)
+        });
+        reqwest::Body::wrap_stream(stream)
+    };
+    let url = format!("{base}/api/v1/recordings?language=vi&filename=slow.wav");
+    let started = Instant::now();
+    let r = http.post(&url).body(paced(&wav, vec![500; 8])).send().await.expect("upload");
+    assert!(started.elapsed() > Duration::from_secs(3), "the upload was slow");
+    assert_eq!(r.status(), 202, "{:?}", r.text().await);
+    let (_, list) = get_json(&http, format!("{base}/api/v1/recordings")).await;
+    assert_eq!((list["total"].as_u64(), list["items"][0]["size_bytes"].as_u64()), (Some(1), Some(wav.len() as u64)));
+    let mut stalled = vec![0; 7];
+    stalled.push(3000);
+    let r = http.post(&url).body(paced(&other, stalled)).send().await;
+    if let Ok(r) = r {
+        assert!(r.status().is_client_error(), "a stalled upload is refused: {}", r.status());
+    }
+    let (_, list) = get_json(&http, format!("{base}/api/v1/recordings")).await;
+    assert_eq!(list["total"], 1, "{list}");
+    let staged = std::fs::read_dir(objects.path().join("uploads")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(staged, 0, "the stalled upload's partial object is removed");
+}
+
 /// Live capture into the archive: streamed speech is transcribed as it comes, and on `end` it
 /// is stored with that transcript and goes on through NLP-Post.
 #[tokio::test]
 async fn live_capture_becomes_a_recording() {
-    use futures::{SinkExt, StreamExt};
+    use futures::SinkExt;
     use tokio_tungstenite::tungstenite::Message;
     let server = Server::start(&["--grpc-listen", "off"], &[("TTS_PROVIDER", "none")]).wait_ready();
     let base = server.url();

@@ -31,6 +31,8 @@ pub struct AppState {
     /// A live client that has not taken a message for this long is disconnected, so a stuck
     /// client cannot hold a session's engines.
     pub live_send_timeout: std::time::Duration,
+    /// Longest time a request may take, except archive uploads (bounded by their idle time).
+    pub request_timeout: std::time::Duration,
     /// The speech archive (recordings API); `None` when this server runs none.
     pub archive: Option<routes::recordings::Archive>,
 }
@@ -49,10 +51,13 @@ fn off(what: &str) -> Error {
     Error::new(ErrorCode::EngineUnavailable, format!("{what} is switched off in this server's configuration"))
 }
 
-/// The whole HTTP application, with its layers.
-pub fn app(state: AppState) -> Router {
+/// The whole HTTP application, with its layers. Archive uploads may take as long as the bytes
+/// keep coming (a multi-gigabyte file over a slow link), so they are bounded by the time between
+/// body chunks instead of the request timeout.
+pub fn app(state: AppState) -> Router<()> {
     let limit = state.max_upload_bytes;
-    Router::new()
+    let upload_idle = state.archive.as_ref().map_or(Duration::from_secs(60), |a| a.upload_idle);
+    let timed = Router::new()
         .merge(routes::health::router())
         .merge(routes::stt::router())
         .merge(routes::openai::router())
@@ -66,14 +71,15 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::asr_ws::router())
         .merge(metrics::router())
         .merge(routes::web::router())
-        .fallback(not_found)
-        .with_state(state)
         .layer(DefaultBodyLimit::max(limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::GATEWAY_TIMEOUT,
-            Duration::from_secs(600),
-        ))
-        .layer(TraceLayer::new_for_http())
+            state.request_timeout,
+        ));
+    let uploads = routes::recordings::upload_router()
+        .layer(DefaultBodyLimit::disable())
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(upload_idle));
+    Router::new().merge(timed).merge(uploads).fallback(not_found).with_state(state).layer(TraceLayer::new_for_http())
 }
 
 async fn not_found(uri: axum::http::Uri) -> error::ApiError {

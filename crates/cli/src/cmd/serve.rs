@@ -78,7 +78,14 @@ async fn archive(
     let db = sokuji_store::Db::open(&cfg.metadata_url).await?;
     let (db, bus) = sokuji_store::bus::open(&cfg.events_url, db, queue_policy(cfg), stop).await?;
     let objects = sokuji_store::Objects::open(&cfg.objects_url)?;
-    Ok(sokuji_gateway::routes::recordings::Archive { db, objects, bus, max_bytes: cfg.max_recording_bytes })
+    Ok(sokuji_gateway::routes::recordings::Archive {
+        db,
+        objects,
+        bus,
+        max_bytes: cfg.max_recording_bytes,
+        upload_idle: std::time::Duration::from_secs(cfg.upload_idle_secs.max(1)),
+        live_record_max: cfg.live_record_max_bytes,
+    })
 }
 
 fn queue_policy(cfg: &Config) -> sokuji_store::QueuePolicy {
@@ -241,6 +248,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     model_names,
                     metrics,
                     live_send_timeout: std::time::Duration::from_secs(cfg.live_send_timeout_secs.max(1)),
+                    request_timeout: std::time::Duration::from_secs(cfg.request_timeout_secs.max(1)),
                     archive: Some(archive),
                 });
                 tracing::info!(addr = %listener.local_addr()?, "gateway listening");

@@ -7,7 +7,7 @@
 //! through NLP-Post like an upload.
 use crate::{
     AppState,
-    routes::{live, recordings::store_live},
+    routes::{live, live_recording::LiveRecording, recordings::store_live},
 };
 use axum::{
     Router,
@@ -80,8 +80,8 @@ struct Capture {
     session: StreamSession,
     spec: PcmSpec,
     config: Config,
-    /// Mono samples at the client's rate, kept only when recording.
-    audio: Vec<i16>,
+    /// The audio, kept only when recording.
+    audio: Option<LiveRecording>,
     finals: Vec<StreamEvent>,
 }
 
@@ -137,10 +137,11 @@ async fn session(state: AppState, mut socket: WebSocket) {
         };
         match c.session.push(c.spec, &pcm).await {
             Ok(events) => {
-                if c.config.record
+                if let Some(audio) = c.audio.as_mut()
                     && let Ok(mono) = c.spec.to_mono(&pcm)
+                    && let Some(full) = audio.push(&mono)
                 {
-                    c.audio.extend(mono.iter().map(|s| (s.clamp(-1.0, 1.0) * 32767.0) as i16));
+                    let _ = socket.send(error(full.code, full.message)).await;
                 }
                 for e in events {
                     if socket.send(render(&e)).await.is_err() {
@@ -170,12 +171,16 @@ fn start(state: &AppState, v: Value) -> Result<Capture, Error> {
         ..Default::default()
     };
     meta.validate()?;
-    if config.record && state.archive.is_none() {
-        return Err(Error::new(ErrorCode::EngineUnavailable, "this server runs no archive: cannot record"));
-    }
+    let audio = match (config.record, &state.archive) {
+        (false, _) => None,
+        (true, Some(a)) => Some(a.live_recording(spec.sample_rate)),
+        (true, None) => {
+            return Err(Error::new(ErrorCode::EngineUnavailable, "this server runs no archive: cannot record"));
+        }
+    };
     let options = TranscribeOptions { language, ..Default::default() };
     let session = StreamSession::new(state.stt.clone(), StreamConfig::default(), options);
-    Ok(Capture { session, spec, config, audio: Vec::new(), finals: Vec::new() })
+    Ok(Capture { session, spec, config, audio, finals: Vec::new() })
 }
 
 /// Flushes the session, stores the recording when asked, and closes.
@@ -194,7 +199,7 @@ async fn finish(state: &AppState, socket: &mut WebSocket, capture: Option<Captur
                 let _ = socket.send(error(e.code, e.message)).await;
             }
         }
-        if let (true, Some(archive)) = (c.config.record, &state.archive) {
+        if let (Some(audio), Some(archive)) = (c.audio, &state.archive) {
             let meta = RecordingMeta {
                 language: c.config.language.clone().filter(|l| l != "auto" && !l.is_empty()),
                 speaker: c.config.speaker.clone(),
@@ -203,8 +208,7 @@ async fn finish(state: &AppState, socket: &mut WebSocket, capture: Option<Captur
                 ..Default::default()
             };
             let segments = segments_of(&c.finals);
-            let msg = match store_live(archive, &state.model_names, c.spec.sample_rate, &c.audio, segments, meta).await
-            {
+            let msg = match store_live(archive, &state.model_names, audio, segments, meta).await {
                 Ok(v) => Message::Text(Utf8Bytes::from(v.to_string())),
                 Err(e) => error(e.code, format!("recording not stored: {}", e.message)),
             };

@@ -6,7 +6,7 @@
 //! optionally `{"type":"end"}` (flush, then a clean close). Server: `transcription`,
 //! `translation`, `audio` (base64 wav) and `error` messages, in session order.
 use crate::AppState;
-use crate::routes::recordings::store_live;
+use crate::routes::{live_recording::LiveRecording, recordings::store_live};
 use axum::{
     Router,
     extract::{
@@ -254,8 +254,10 @@ async fn session(state: AppState, socket: WebSocket) {
                 if let Some(audio) = recording
                     && let Ok(mono) = spec.to_mono(&pcm)
                 {
-                    let mut audio = audio.lock().unwrap_or_else(|e| e.into_inner());
-                    audio.extend(mono.iter().map(|s| (s.clamp(-1.0, 1.0) * 32767.0) as i16));
+                    let full = audio.lock().unwrap_or_else(|e| e.into_inner()).push(&mono);
+                    if let Some(full) = full {
+                        let _ = out_tx.send(error(full.code, full.message)).await;
+                    }
                 }
                 if tx.send(LiveInput::Pcm { spec: *spec, data: pcm }).await.is_err() {
                     break;
@@ -328,7 +330,7 @@ async fn handle_text(state: &AppState, text: &str, input: &mut Option<Input>, ou
 
 /// A started session: where its audio goes, its format, and the audio kept for the archive
 /// when the client asked for a recording.
-type Input = (mpsc::Sender<LiveInput>, PcmSpec, Option<Arc<Mutex<Vec<i16>>>>);
+type Input = (mpsc::Sender<LiveInput>, PcmSpec, Option<Arc<Mutex<LiveRecording>>>);
 
 /// Validates a config and starts the pipeline; its events are forwarded to the writer, and a
 /// clean close follows the last one (after the `recording` message when one was asked for).
@@ -352,7 +354,7 @@ fn configure(state: &AppState, v: Value, out: mpsc::Sender<Out>) -> Result<Input
         ..Default::default()
     };
     meta.validate().map_err(|e| error(e.code, e.message))?;
-    let audio = archive.as_ref().map(|_| Arc::new(Mutex::new(Vec::new())));
+    let audio = archive.as_ref().map(|a| Arc::new(Mutex::new(a.live_recording(spec.sample_rate))));
     let kept = audio.clone();
     let (tx, mut events) = start(engines, cfg);
     let metrics = state.metrics.clone();
@@ -385,8 +387,9 @@ fn configure(state: &AppState, v: Value, out: mpsc::Sender<Out>) -> Result<Input
         metrics.active_sessions.dec();
         metrics.sessions.with_label_values(&[ended]).inc();
         if let (Some(archive), Some(audio), "end") = (archive, kept, ended) {
-            let audio = std::mem::take(&mut *audio.lock().unwrap_or_else(|e| e.into_inner()));
-            let msg = match store_live(&archive, &models, spec.sample_rate, &audio, segments, meta).await {
+            let empty = archive.live_recording(spec.sample_rate);
+            let audio = std::mem::replace(&mut *audio.lock().unwrap_or_else(|e| e.into_inner()), empty);
+            let msg = match store_live(&archive, &models, audio, segments, meta).await {
                 Ok(v) => Out::Json(v),
                 Err(e) => error(e.code, format!("recording not stored: {}", e.message)),
             };

@@ -1,6 +1,7 @@
 pub mod asr_ws;
 pub mod health;
 pub mod live;
+pub mod live_recording;
 pub mod openai;
 pub mod openai_speech;
 pub mod pipeline;

@@ -8,7 +8,7 @@ use crate::{
 use axum::{
     Json, Router,
     body::Body,
-    extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State, rejection::QueryRejection},
+    extract::{FromRequest, Multipart, Path, Query, Request, State, rejection::QueryRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -33,11 +33,28 @@ pub struct Archive {
     pub bus: std::sync::Arc<dyn sokuji_store::EventBus>,
     /// Largest recording accepted, in bytes.
     pub max_bytes: u64,
+    /// An upload that sends nothing for this long is dropped (and nothing of it kept).
+    pub upload_idle: std::time::Duration,
+    /// Most bytes of audio a recorded live session keeps in memory.
+    pub live_record_max: u64,
+}
+
+impl Archive {
+    /// An empty recording for a live session at `rate`.
+    pub fn live_recording(&self, rate: u32) -> super::live_recording::LiveRecording {
+        super::live_recording::LiveRecording::new(rate, self.live_record_max.min(self.max_bytes))
+    }
+}
+
+/// `POST /api/v1/recordings`, apart: its body has no size limit but the archive's, and no total
+/// time limit (the caller bounds the time between chunks).
+pub fn upload_router() -> Router<AppState> {
+    Router::new().route("/api/v1/recordings", post(upload))
 }
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/recordings", post(upload).get(list).layer(DefaultBodyLimit::disable()))
+        .route("/api/v1/recordings", get(list))
         .route("/api/v1/recordings/{id}", get(show).delete(remove))
         .route("/api/v1/recordings/{id}/transcript", get(transcript))
         .route("/api/v1/recordings/{id}/audio", get(audio))
@@ -384,18 +401,15 @@ async fn reprocess(State(s): State<AppState>, Path(id): Path<String>) -> ApiResu
 pub async fn store_live(
     archive: &Archive,
     models: &[String],
-    rate: u32,
-    audio: &[i16],
+    audio: super::live_recording::LiveRecording,
     segments: Vec<sokuji_core::Segment>,
     mut meta: RecordingMeta,
 ) -> Result<Value, Error> {
     if audio.is_empty() {
         return Err(Error::invalid_audio("the session carried no audio"));
     }
-    let samples: Vec<f32> = audio.iter().map(|s| f32::from(*s) / 32768.0).collect();
-    let wav = sokuji_audio::wav::encode_wav(&samples, rate);
-    let duration = samples.len() as f64 / f64::from(rate.max(1));
-    let body = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(wav))]);
+    let duration = audio.duration();
+    let body = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(audio.into_wav()))]);
     let staged = archive.objects.stage(body, archive.max_bytes).await?;
     let object_key = archive.objects.commit(&staged).await?;
     let language = segments.first().map(|s| s.language.clone()).unwrap_or_default();
