@@ -30,6 +30,19 @@ cleanup() {
 }
 trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A free port below 55000 whose +10000 is free too: SeaweedFS puts each server's gRPC there.
+weed_port() {
+  python3 -c '
+import random, socket
+while True:
+    p = random.randint(20000, 54999)
+    try:
+        for q in (p, p + 10000):
+            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
+        print(p); break
+    except OSError:
+        pass'
+}
 wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "no answer from $1" >&2; exit 1; }
 
 # Inputs: random 1 MB files for ingest; distinct copies of the real recordings for the pipeline.
@@ -53,10 +66,12 @@ start_scaleout() {
   export SOKUJI_METADATA_URL="postgres://sokuji@127.0.0.1:$p/postgres"
   mkdir -p "$work/s3"
   echo '{"identities":[{"name":"b","credentials":[{"accessKey":"bench","secretKey":"bench-secret"}],"actions":["Admin","Read","Write","List"]}]}' > "$work/s3/s3.json"
-  local s f; s=$(port); f=$(port)
+  local s f; s=$(weed_port); f=$(weed_port)
   "$WEED" server -dir="$work/s3" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3 -s3.port="$s" -s3.config="$work/s3/s3.json" \
-    -filer.port="$f" -master.port=29333 -volume.port=28080 -metricsPort="$(port)" >/dev/null 2>&1 & pids+=($!)
+    -filer.port="$f" -master.port="$(weed_port)" -volume.port="$(weed_port)" -metricsPort="$(port)" >/dev/null 2>&1 & pids+=($!)
   for _ in $(seq 1 240); do curl -sf -X POST "http://127.0.0.1:$f/buckets/bench/" >/dev/null 2>&1 && break; sleep 0.25; done
+  # The S3 gateway comes up after the filer: wait until it answers.
+  for _ in $(seq 1 240); do curl -s -o /dev/null "http://127.0.0.1:$s/" && break; sleep 0.25; done
   export SOKUJI_OBJECTS_URL="s3://bench/archive" AWS_ENDPOINT_URL="http://127.0.0.1:$s" AWS_ACCESS_KEY_ID=bench \
     AWS_SECRET_ACCESS_KEY=bench-secret AWS_REGION=us-east-1
 }

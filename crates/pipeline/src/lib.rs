@@ -14,6 +14,9 @@ use std::{sync::Arc, time::Duration};
 use tokio::sync::watch;
 use tracing::Instrument;
 
+/// How long a delivery is retried in place while what it needs is unavailable.
+const TRANSIENT_RETRY: Duration = Duration::from_secs(600);
+
 /// A stage of the archive pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
@@ -64,7 +67,7 @@ impl Workers {
         tracing::info!(stage = stage.name(), %owner, "archive worker started");
         while !*stop.borrow() {
             match self.bus.next(stage.name(), &owner).await {
-                Ok(Some(d)) => self.handle(stage, d).await,
+                Ok(Some(d)) => self.handle(stage, d, stop.clone()).await,
                 Ok(None) => {
                     let _ = tokio::time::timeout(Duration::from_millis(250), stop.changed()).await;
                 }
@@ -78,17 +81,36 @@ impl Workers {
 
     /// Works on one delivery, extending its lease meanwhile; a failure is nak'd. Every log line
     /// carries the stage, the recording and the attempt.
-    async fn handle(&self, stage: Stage, d: Delivery) {
+    async fn handle(&self, stage: Stage, d: Delivery, stop: watch::Receiver<bool>) {
         let span = tracing::info_span!("archive", stage = stage.name(), recording = %d.event.subject, attempt = d.attempt, trace = %d.event.trace_id());
-        self.handle_in_span(stage, d).instrument(span).await
+        self.handle_in_span(stage, d, stop).instrument(span).await
     }
 
-    async fn handle_in_span(&self, stage: Stage, d: Delivery) {
+    async fn handle_in_span(&self, stage: Stage, d: Delivery, mut stop: watch::Receiver<bool>) {
         let id = d.event.subject.clone();
+        // An engine, the database or the object store being away is not the recording's fault:
+        // retried here (backoff 1 s doubling to 30 s, for up to 10 minutes or until shutdown)
+        // instead of spending the delivery's attempts, so an outage does not dead-letter good
+        // recordings.
         let work = async {
-            match stage {
-                Stage::Asr => self.asr(&d).await,
-                Stage::Nlp => self.nlp(&d).await,
+            let (mut wait, deadline) = (Duration::from_secs(1), tokio::time::Instant::now() + TRANSIENT_RETRY);
+            loop {
+                let r = match stage {
+                    Stage::Asr => self.asr(&d).await,
+                    Stage::Nlp => self.nlp(&d).await,
+                };
+                match r {
+                    Err(e)
+                        if e.code == ErrorCode::EngineUnavailable && tokio::time::Instant::now() + wait < deadline =>
+                    {
+                        tracing::warn!("{e}; retrying in {wait:?}");
+                        if tokio::time::timeout(wait, stop.wait_for(|s| *s)).await.is_ok() {
+                            break Err(e);
+                        }
+                        wait = (wait * 2).min(Duration::from_secs(30));
+                    }
+                    r => break r,
+                }
             }
         };
         tokio::pin!(work);
