@@ -4,8 +4,16 @@ use std::{env, fs, path::PathBuf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
-    let files =
-        ["common.proto", "events.proto", "live.proto", "stt.proto", "text.proto", "translation.proto", "tts.proto"];
+    let files = [
+        "common.proto",
+        "embedding.proto",
+        "events.proto",
+        "live.proto",
+        "stt.proto",
+        "text.proto",
+        "translation.proto",
+        "tts.proto",
+    ];
     for f in files {
         println!("cargo:rerun-if-changed={}", root.join(f).display());
     }

@@ -25,6 +25,10 @@ pub struct Config {
     /// The archive's object store (`SOKUJI_OBJECTS_URL`, default `DATA_DIR/objects`; `s3://bucket`
     /// with `AWS_*` variables for S3-compatible storage).
     pub objects_url: String,
+    /// Text embedding model (`SOKUJI_EMBEDDING_MODEL`, `e5-small`; a path to a file of its
+    /// format, or `none`) and a remote embedding service that replaces it (`SOKUJI_EMBEDDING_URL`).
+    pub embedding_model: String,
+    pub embedding_url: Option<String>,
     /// The archive's event bus (`SOKUJI_EVENTS_URL`): `embedded` (default: a durable queue in the
     /// metadata database) or `nats://HOST:PORT` for NATS JetStream.
     #[serde(serialize_with = "mask_password")]
@@ -123,6 +127,8 @@ impl Config {
             metadata_url: var("SOKUJI_METADATA_URL")
                 .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("meta.db").display())),
             objects_url: var("SOKUJI_OBJECTS_URL").unwrap_or_else(|| data_dir.join("objects").display().to_string()),
+            embedding_model: var("SOKUJI_EMBEDDING_MODEL").unwrap_or_else(|| "e5-small".into()),
+            embedding_url: var("SOKUJI_EMBEDDING_URL"),
             events_url: var("SOKUJI_EVENTS_URL").unwrap_or_else(|| "embedded".into()),
             max_recording_bytes: parse("SOKUJI_MAX_RECORDING_BYTES", 8u64 << 30)?,
             data_dir,
@@ -197,6 +203,9 @@ impl Config {
         if self.tts_url.is_none() && self.tts_provider == "local" {
             names.extend(self.piper_voices.iter().cloned());
             names.push("onnxruntime".into());
+        }
+        if self.embedding_url.is_none() {
+            names.push(self.embedding_model.clone());
         }
         names.retain(|n| sokuji_models::find(n).is_some());
         names

@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod audio;
+pub mod embed;
 pub mod error;
 pub mod prompt;
 pub mod stream;
@@ -17,6 +18,7 @@ pub mod tts;
 pub mod wer;
 
 pub use audio::{Audio, SAMPLE_RATE};
+pub use embed::{EmbedKind, Embedder, Embeddings};
 pub use error::{Error, ErrorCode, Result};
 pub use stt::{Health, SpeechToText};
 pub use text::{NormalizeMode, TextNormalizer};

@@ -23,6 +23,8 @@ pub struct AppState {
     pub translator: Option<Arc<dyn Translator>>,
     /// `None` when speech output is switched off.
     pub tts: Option<Arc<dyn Synthesizer>>,
+    /// `None` when embeddings are switched off.
+    pub embedder: Option<Arc<dyn sokuji_core::Embedder>>,
     /// Largest accepted request body; larger uploads get `upload_too_large`.
     pub max_upload_bytes: usize,
     /// Model ids listed by `GET /v1/models` (the configured STT and translation models).
@@ -45,6 +47,10 @@ impl AppState {
     pub fn tts(&self) -> Result<&Arc<dyn Synthesizer>, Error> {
         self.tts.as_ref().ok_or_else(|| off("speech synthesis"))
     }
+
+    pub fn embedder(&self) -> Result<&Arc<dyn sokuji_core::Embedder>, Error> {
+        self.embedder.as_ref().ok_or_else(|| off("text embedding"))
+    }
 }
 
 fn off(what: &str) -> Error {
@@ -65,6 +71,7 @@ pub fn app(state: AppState) -> Router<()> {
         .merge(routes::text::router())
         .merge(routes::translation::router())
         .merge(routes::tts::router())
+        .merge(routes::embeddings::router())
         .merge(routes::live::router())
         .merge(routes::pipeline::router())
         .merge(routes::recordings::router())

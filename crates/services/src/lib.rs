@@ -5,6 +5,7 @@
 //! Only wire-level concerns live here; policies (endpointing, agreement) are in `sokuji-core`.
 
 pub mod breaker;
+pub mod embedding;
 pub mod grpc;
 pub mod live;
 pub mod metrics;
@@ -15,6 +16,7 @@ pub mod text;
 pub mod translation;
 pub mod tts;
 
+pub use embedding::{client::RemoteEmbedder, server::EmbeddingServer};
 pub use stream::session::{StreamConfig, StreamEvent, StreamSession};
 pub use stt::{client::RemoteStt, server::SttServer};
 pub use text::{client::RemoteText, local::VietnameseNormalizer, server::TextServer};

@@ -85,6 +85,7 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
             text: Some(text.clone()),
             translation: translator.clone(),
             tts: tts.clone(),
+            embedding: None,
             live: None,
         };
         tokio::spawn(serve(listener, services, GrpcLimits::default(), std::future::pending()));

@@ -1,7 +1,7 @@
 //! Builds the engines the configuration asks for: local when linked and not pointed elsewhere,
 //! a gRPC client when a service URL is set.
 use crate::config::Config;
-use sokuji_core::{SpeechToText, Synthesizer, TextNormalizer, Translator};
+use sokuji_core::{Embedder, SpeechToText, Synthesizer, TextNormalizer, Translator};
 use sokuji_mt_remote::{DeeplTranslator, OpenAiChatTranslator};
 use std::{sync::Arc, time::Duration};
 
@@ -133,4 +133,28 @@ async fn local_voices(cfg: &Config, piper: bool) -> anyhow::Result<sokuji_servic
 #[cfg(not(feature = "tts-local"))]
 async fn local_voices(_cfg: &Config, _piper: bool) -> anyhow::Result<sokuji_services::VoiceSet> {
     anyhow::bail!("this build links no local voices (feature tts-local); set SOKUJI_TTS_URL")
+}
+
+/// The text embedder; `None` when `SOKUJI_EMBEDDING_MODEL=none`.
+pub async fn embedder(cfg: &Config) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
+    if let Some(url) = &cfg.embedding_url {
+        tracing::info!(%url, "using remote embedding service");
+        let remote = sokuji_services::RemoteEmbedder::connect(url, Duration::from_secs(60)).await?;
+        return Ok(Some(Arc::new(remote)));
+    }
+    match cfg.embedding_model.as_str() {
+        "none" => Ok(None),
+        _ => local_embedder(cfg).map(Some),
+    }
+}
+
+#[cfg(feature = "embed-e5")]
+pub fn local_embedder(cfg: &Config) -> anyhow::Result<Arc<dyn Embedder>> {
+    let path = crate::config::catalog_path(&cfg.model_dir, &cfg.embedding_model);
+    Ok(Arc::new(sokuji_embed::E5Embedder::load(&path, &cfg.embedding_model)?))
+}
+
+#[cfg(not(feature = "embed-e5"))]
+pub fn local_embedder(_cfg: &Config) -> anyhow::Result<Arc<dyn Embedder>> {
+    anyhow::bail!("this build links no embedding engine (feature embed-e5); set SOKUJI_EMBEDDING_URL")
 }

@@ -20,6 +20,8 @@ pub enum Service {
     Translation,
     /// The text-to-speech gRPC service alone.
     Tts,
+    /// The text-embedding gRPC service alone.
+    Embedding,
     /// The HTTP gateway alone, using the services at SOKUJI_*_URL.
     Gateway,
     /// Archive workers alone (`--stages asr,nlp`), on the archive's database and objects.
@@ -183,6 +185,15 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                 tracing::info!(addr = %listener.local_addr()?, "tts gRPC service listening");
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
+            Service::Embedding => {
+                let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50055")).await?;
+                let embedding = engines::embedder(&cfg)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("SOKUJI_EMBEDDING_MODEL=none: nothing to serve"))?;
+                let services = Services { embedding: Some(embedding), ..Default::default() };
+                tracing::info!(addr = %listener.local_addr()?, "embedding gRPC service listening");
+                serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
+            }
             Service::Worker => {
                 let stages = parse_stages(&args.stages)?;
                 let (tx, rx) = tokio::sync::watch::channel(false);
@@ -206,6 +217,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                 let text = engines::text(&cfg)?;
                 let translator = engines::translator(&cfg)?;
                 let tts = engines::tts(&cfg).await?;
+                let embedder = engines::embedder(&cfg).await?;
                 let grpc = match (args.service, args.grpc_listen.as_deref()) {
                     (_, Some("off")) | (Service::Gateway, None) => None,
                     (_, addr) => Some(bind(addr.unwrap_or("127.0.0.1:50051")).await?),
@@ -219,6 +231,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                         text: cfg.text_url.is_none().then(|| text.clone()),
                         translation: translator.clone().filter(|_| cfg.translation_url.is_none()),
                         tts: tts.clone().filter(|_| cfg.tts_url.is_none()),
+                        embedding: embedder.clone().filter(|_| cfg.embedding_url.is_none()),
                         live: Some(LiveEngines { stt: stt.clone(), translator: translator.clone(), tts: tts.clone() }),
                     };
                     tokio::spawn(async move {
@@ -238,12 +251,14 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     let workers = archive_workers(&cfg, &archive, archive_stt, text.clone());
                     spawn_workers(&workers, &[Stage::Asr, Stage::Nlp], args.workers, &rx);
                 }
-                let model_names = [cfg.stt_model.clone(), cfg.translation_model.clone()].into();
+                let mut model_names = vec![cfg.stt_model.clone(), cfg.translation_model.clone()];
+                model_names.extend(embedder.as_ref().map(|e| e.model().to_string()));
                 let app = sokuji_gateway::app(sokuji_gateway::AppState {
                     stt,
                     text,
                     translator,
                     tts,
+                    embedder,
                     max_upload_bytes: cfg.max_upload_bytes,
                     model_names,
                     metrics,

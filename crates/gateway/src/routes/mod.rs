@@ -1,4 +1,5 @@
 pub mod asr_ws;
+pub mod embeddings;
 pub mod health;
 pub mod live;
 pub mod live_recording;

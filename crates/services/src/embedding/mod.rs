@@ -1,0 +1,3 @@
+//! Text embeddings: the gRPC server over any `Embedder` and the gRPC client.
+pub mod client;
+pub mod server;
