@@ -67,7 +67,7 @@ start_scaleout() {
   mkdir -p "$work/s3"
   echo '{"identities":[{"name":"b","credentials":[{"accessKey":"bench","secretKey":"bench-secret"}],"actions":["Admin","Read","Write","List"]}]}' > "$work/s3/s3.json"
   local s f; s=$(weed_port); f=$(weed_port)
-  "$WEED" server -dir="$work/s3" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3 -s3.port="$s" -s3.config="$work/s3/s3.json" \
+  "$WEED" server -dir="$work/s3" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3 -s3.port.iceberg=0 -s3.port.lance=0 -s3.port="$s" -s3.config="$work/s3/s3.json" \
     -filer.port="$f" -master.port="$(weed_port)" -volume.port="$(weed_port)" -metricsPort="$(port)" >/dev/null 2>&1 & pids+=($!)
   for _ in $(seq 1 240); do curl -sf -X POST "http://127.0.0.1:$f/buckets/bench/" >/dev/null 2>&1 && break; sleep 0.25; done
   # The S3 gateway comes up after the filer: wait until it answers.

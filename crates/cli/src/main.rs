@@ -43,6 +43,8 @@ enum Command {
     /// The archive's dead-letter queue.
     #[command(subcommand)]
     Dlq(cmd::archive::DlqCommand),
+    /// Search the archive by meaning or by words; hits with their times.
+    Search(cmd::search::Args),
     /// Measure the cost of a gRPC hop per engine (bench/hops.sh).
     #[command(hide = true)]
     BenchHops(cmd::bench_hops::Args),
@@ -72,6 +74,7 @@ fn main() -> std::process::ExitCode {
         Command::Ingest(a) => cmd::archive::ingest(cfg, a),
         Command::Recordings(c) => cmd::archive::recordings(cfg, c),
         Command::Dlq(c) => cmd::archive::dlq(cfg, c),
+        Command::Search(a) => cmd::search::run(cfg, a),
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -129,10 +129,12 @@ pub mod events {
     pub const RECORDING_INGESTED: &str = "recording.ingested";
     pub const TRANSCRIPTION_COMPLETED: &str = "transcription.completed";
     pub const NLP_POSTPROCESSED: &str = "nlp.postprocessed";
+    pub const EMBEDDINGS_INDEXED: &str = "embeddings.indexed";
 
     /// Durable subscriptions and the event type each consumes: every event is delivered once to
     /// every subscription of its type.
-    pub const SUBSCRIPTIONS: &[(&str, &str)] = &[("asr", RECORDING_INGESTED), ("nlp", TRANSCRIPTION_COMPLETED)];
+    pub const SUBSCRIPTIONS: &[(&str, &str)] =
+        &[("asr", RECORDING_INGESTED), ("nlp", TRANSCRIPTION_COMPLETED), ("index", NLP_POSTPROCESSED)];
 
     pub fn subscribers(event_type: &str) -> impl Iterator<Item = &'static str> + '_ {
         SUBSCRIPTIONS.iter().filter(move |(_, t)| *t == event_type).map(|(s, _)| *s)
@@ -173,6 +175,7 @@ pub mod events {
         RecordingIngested { recording_id: String, object_key: String, language: Option<String>, reprocess: bool },
         TranscriptionCompleted { recording_id: String, language: String, segments: u32 },
         NlpPostprocessed { recording_id: String },
+        EmbeddingsIndexed { recording_id: String, passages: u32 },
     }
 
     impl EventData {
@@ -181,6 +184,7 @@ pub mod events {
                 Self::RecordingIngested { .. } => RECORDING_INGESTED,
                 Self::TranscriptionCompleted { .. } => TRANSCRIPTION_COMPLETED,
                 Self::NlpPostprocessed { .. } => NLP_POSTPROCESSED,
+                Self::EmbeddingsIndexed { .. } => EMBEDDINGS_INDEXED,
             }
         }
 
@@ -188,7 +192,8 @@ pub mod events {
             match self {
                 Self::RecordingIngested { recording_id, .. }
                 | Self::TranscriptionCompleted { recording_id, .. }
-                | Self::NlpPostprocessed { recording_id } => recording_id,
+                | Self::NlpPostprocessed { recording_id }
+                | Self::EmbeddingsIndexed { recording_id, .. } => recording_id,
             }
         }
     }

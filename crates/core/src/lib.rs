@@ -8,6 +8,7 @@ pub mod audio;
 pub mod embed;
 pub mod error;
 pub mod prompt;
+pub mod search;
 pub mod stream;
 pub mod stt;
 pub mod subtitle;

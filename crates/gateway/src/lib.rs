@@ -75,6 +75,7 @@ pub fn app(state: AppState) -> Router<()> {
         .merge(routes::live::router())
         .merge(routes::pipeline::router())
         .merge(routes::recordings::router())
+        .merge(routes::search::router())
         .merge(routes::asr_ws::router())
         .merge(metrics::router())
         .merge(routes::web::router())

@@ -7,7 +7,9 @@ use sokuji_core::ErrorCode;
 mod windows;
 
 use sokuji_core::{
-    Audio, Error, NormalizeMode, Result, SpeechToText, TextNormalizer, TranscribeOptions, archive::RecordingStatus,
+    Audio, EmbedKind, Embedder, Error, NormalizeMode, Result, SpeechToText, TextNormalizer, TranscribeOptions,
+    archive::RecordingStatus,
+    search::{PassageMeta, SearchIndex, cut_passages},
 };
 use sokuji_store::{Db, Delivery, EventBus, Objects, Producer};
 use std::{sync::Arc, time::Duration};
@@ -24,6 +26,8 @@ pub enum Stage {
     Asr,
     /// Vietnamese inverse text normalization and tone-mark repair; other languages pass through.
     Nlp,
+    /// Passages embedded and written to the search index.
+    Index,
 }
 
 impl Stage {
@@ -31,6 +35,7 @@ impl Stage {
         match self {
             Self::Asr => "asr",
             Self::Nlp => "nlp",
+            Self::Index => "index",
         }
     }
 
@@ -38,7 +43,8 @@ impl Stage {
         match s.trim() {
             "asr" => Ok(Self::Asr),
             "nlp" => Ok(Self::Nlp),
-            other => Err(Error::invalid_request(format!("unknown stage {other:?}: use asr or nlp"))),
+            "index" => Ok(Self::Index),
+            other => Err(Error::invalid_request(format!("unknown stage {other:?}: use asr, nlp or index"))),
         }
     }
 }
@@ -58,7 +64,20 @@ pub struct Workers {
     /// Longest stretch of a recording transcribed at once, in seconds: longer recordings are
     /// decoded as a stream and transcribed window by window.
     pub window_secs: f64,
+    /// What the index stage needs; `None` where this process runs no search.
+    pub search: Option<Search>,
 }
+
+/// The embedder and the index the index stage writes to.
+#[derive(Clone)]
+pub struct Search {
+    pub embedder: Arc<dyn Embedder>,
+    pub index: Arc<dyn SearchIndex>,
+}
+
+/// Passages: at most this long, overlapping by this much (seconds).
+const PASSAGE_SECS: f64 = 30.0;
+const PASSAGE_OVERLAP_SECS: f64 = 10.0;
 
 impl Workers {
     /// Runs one worker of `stage` until `stop` turns true; the delivery in hand is finished first.
@@ -98,6 +117,7 @@ impl Workers {
                 let r = match stage {
                     Stage::Asr => self.asr(&d).await,
                     Stage::Nlp => self.nlp(&d).await,
+                    Stage::Index => self.index(&d).await,
                 };
                 match r {
                     Err(e)
@@ -206,5 +226,35 @@ impl Workers {
         let normalized =
             if t.language == "vi" { self.text.normalize(texts, NormalizeMode::Itn, "vi", false).await? } else { texts };
         self.db.complete_nlp(d, id, &normalized).await
+    }
+
+    /// Cuts the (normalized) transcript into passages, embeds them and replaces the
+    /// recording's passages in the index.
+    async fn index(&self, d: &Delivery) -> Result<()> {
+        let search = self
+            .search
+            .as_ref()
+            .ok_or_else(|| Error::new(sokuji_core::ErrorCode::EngineUnavailable, "this worker runs no search index"))?;
+        let id = &d.event.subject;
+        let rec = self.db.recording(id).await?;
+        let t = self.db.transcript(id).await?.ok_or_else(|| Error::internal("the transcript is missing"))?;
+        let segments: Vec<(f64, f64, &str)> = t
+            .segments
+            .iter()
+            .map(|s| (s.segment.start, s.segment.end, s.normalized.as_deref().unwrap_or(&s.segment.text)))
+            .collect();
+        let meta = PassageMeta {
+            recording_id: id.clone(),
+            speaker: rec.meta.speaker.clone(),
+            language: t.language.clone(),
+            tags: rec.meta.tags.clone(),
+            created_at: rec.created_at,
+        };
+        let passages = cut_passages(&segments, PASSAGE_SECS, PASSAGE_OVERLAP_SECS, &meta);
+        let texts = passages.iter().map(|p| p.text.clone()).collect();
+        let vectors = search.embedder.embed(texts, EmbedKind::Passage).await?.vectors;
+        let n = passages.len() as u32;
+        search.index.replace(id, passages.into_iter().zip(vectors).collect()).await?;
+        self.db.complete_index(d, id, n).await
     }
 }

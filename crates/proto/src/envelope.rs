@@ -27,6 +27,9 @@ pub fn encode_event(e: &Event) -> Vec<u8> {
         EventData::NlpPostprocessed { recording_id } => {
             Data::NlpPostprocessed(pb::NlpPostprocessed { recording_id: recording_id.clone() })
         }
+        EventData::EmbeddingsIndexed { recording_id, passages } => {
+            Data::EmbeddingsIndexed(pb::EmbeddingsIndexed { recording_id: recording_id.clone(), passages: *passages })
+        }
     };
     pb::Envelope {
         id: e.id.clone(),
@@ -57,6 +60,9 @@ pub fn decode_event(bytes: &[u8]) -> Result<Event> {
             segments: d.segments,
         },
         Some(Data::NlpPostprocessed(d)) => EventData::NlpPostprocessed { recording_id: d.recording_id },
+        Some(Data::EmbeddingsIndexed(d)) => {
+            EventData::EmbeddingsIndexed { recording_id: d.recording_id, passages: d.passages }
+        }
         None => {
             return Err(Error::internal(format!(
                 "event {} ({}) carries no data this version knows",

@@ -67,12 +67,23 @@ impl Db {
         Ok(())
     }
 
-    /// A stage's attempt failed: "retrying", or "failed" (and the recording with it) when the
-    /// delivery was dead-lettered.
+    /// Search indexing done: `passages` are in the index.
+    pub async fn complete_index(&self, d: &Delivery, id: &str, passages: u32) -> Result<()> {
+        let mut tx = self.begin().await?;
+        set_stage(&mut tx, id, "index", "completed", None).await?;
+        let data = EventData::EmbeddingsIndexed { recording_id: id.into(), passages };
+        publish(&mut tx, &new_event("sokuji/index", data, Some(&d.event.traceparent)), self.outbox).await?;
+        self.ack(&mut tx, d).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(())
+    }
+
+    /// A stage's attempt failed: "retrying", or "failed" (and the recording with it, unless
+    /// only its search indexing failed) when the delivery was dead-lettered.
     pub async fn stage_failed(&self, id: &str, stage: &str, error: &str, dead: bool) -> Result<()> {
         let mut tx = self.begin().await?;
         set_stage(&mut tx, id, stage, if dead { "failed" } else { "retrying" }, Some(error)).await?;
-        if dead {
+        if dead && stage != "index" {
             set_status(&mut tx, id, RecordingStatus::Failed).await?;
         }
         tx.commit().await.map_err(db_error)?;

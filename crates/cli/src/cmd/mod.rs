@@ -4,6 +4,7 @@ pub mod config;
 pub mod engines;
 pub mod live;
 pub mod models;
+pub mod search;
 pub mod serve;
 pub mod speak;
 pub mod supervise;

@@ -87,6 +87,7 @@ async fn archive(
         max_bytes: cfg.max_recording_bytes,
         upload_idle: std::time::Duration::from_secs(cfg.upload_idle_secs.max(1)),
         live_record_max: cfg.live_record_max_bytes,
+        search: None,
     })
 }
 
@@ -119,6 +120,7 @@ fn archive_workers(
         bus: a.bus.clone(),
         heartbeat: queue_policy(cfg).lease / 3,
         window_secs: cfg.asr_window_secs.max(10) as f64,
+        search: None,
     }
 }
 
@@ -196,6 +198,10 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
             }
             Service::Worker => {
                 let stages = parse_stages(&args.stages)?;
+                anyhow::ensure!(
+                    !stages.contains(&Stage::Index),
+                    "the index stage runs inside `sokuji serve` (all-in-one), beside the embedded search index it writes"
+                );
                 let (tx, rx) = tokio::sync::watch::channel(false);
                 let archive = archive(&cfg, rx.clone()).await?;
                 let workers = archive_workers(&cfg, &archive, engines::stt(&cfg)?, engines::text(&cfg)?);
@@ -243,13 +249,26 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                         }
                     });
                 }
-                let archive = archive(&cfg, rx.clone()).await?;
+                let mut archive = archive(&cfg, rx.clone()).await?;
                 if args.service == Service::All {
+                    // The embedded index lives in this process: its writer and graph are not
+                    // shared with other processes.
+                    let search = match &embedder {
+                        Some(e) => {
+                            let index = sokuji_index::EmbeddedIndex::open(&cfg.data_dir.join("index"))?;
+                            Some(sokuji_pipeline::Search { embedder: e.clone(), index: Arc::new(index) })
+                        }
+                        None => None,
+                    };
+                    archive.search = search.as_ref().map(|s| s.index.clone());
                     // A local engine of their own: an hour-long recording must not hold the
                     // live sessions' decoder (they still share the CPU).
                     let archive_stt = if cfg.stt_url.is_none() { engines::local_stt(&cfg)? } else { stt.clone() };
-                    let workers = archive_workers(&cfg, &archive, archive_stt, text.clone());
-                    spawn_workers(&workers, &[Stage::Asr, Stage::Nlp], args.workers, &rx);
+                    let mut workers = archive_workers(&cfg, &archive, archive_stt, text.clone());
+                    let stages: &[Stage] =
+                        if search.is_some() { &[Stage::Asr, Stage::Nlp, Stage::Index] } else { &[Stage::Asr, Stage::Nlp] };
+                    workers.search = search;
+                    spawn_workers(&workers, stages, args.workers, &rx);
                 }
                 let mut model_names = vec![cfg.stt_model.clone(), cfg.translation_model.clone()];
                 model_names.extend(embedder.as_ref().map(|e| e.model().to_string()));

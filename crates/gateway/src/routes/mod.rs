@@ -7,6 +7,7 @@ pub mod openai;
 pub mod openai_speech;
 pub mod pipeline;
 pub mod recordings;
+pub mod search;
 pub mod stt;
 pub mod text;
 pub mod translation;

@@ -37,6 +37,8 @@ pub struct Archive {
     pub upload_idle: std::time::Duration,
     /// Most bytes of audio a recorded live session keeps in memory.
     pub live_record_max: u64,
+    /// The search index over the recordings' passages, when this server runs one.
+    pub search: Option<std::sync::Arc<dyn sokuji_core::search::SearchIndex>>,
 }
 
 impl Archive {
@@ -386,6 +388,9 @@ async fn audio(State(s): State<AppState>, Path(id): Path<String>, headers: Heade
 async fn remove(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let a = archive(&s)?;
     let rec = a.db.delete_recording(&id).await?;
+    if let Some(index) = &a.search {
+        index.delete(&id).await?;
+    }
     a.objects.delete(&rec.object_key).await?;
     Ok(StatusCode::NO_CONTENT)
 }

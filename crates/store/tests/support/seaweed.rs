@@ -49,7 +49,9 @@ impl SeaweedFs {
         let child = Command::new(&weed)
             .arg("server")
             .arg(format!("-dir={}", dir.path().display()))
-            .args(["-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-s3"])
+            // The S3 gateway's Iceberg and Lance servers default to fixed ports (8181, 9101);
+            // off, so that two instances (or anything else there) do not collide.
+            .args(["-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-s3", "-s3.port.iceberg=0", "-s3.port.lance=0"])
             .arg(format!("-s3.config={}", config.display()))
             .args([
                 flag("s3.port", s3_port),

@@ -1,0 +1,110 @@
+//! The embedded index on real Vietnamese text: keyword search with and without diacritics,
+//! highlights, vectors nearest first, filters, replacement, deletion, and a reopen that finds
+//! everything again (the graph rebuilt from tantivy).
+use sokuji_core::search::{Passage, SearchFilter, SearchIndex};
+use sokuji_index::EmbeddedIndex;
+
+fn passage(rec: &str, idx: u32, text: &str, speaker: &str, tags: &[&str], created_at: i64) -> Passage {
+    Passage {
+        recording_id: rec.into(),
+        idx,
+        start: idx as f64 * 20.0,
+        end: idx as f64 * 20.0 + 25.0,
+        text: text.into(),
+        speaker: Some(speaker.into()),
+        language: "vi".into(),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        created_at,
+    }
+}
+
+/// A unit vector along axis `i` (of 8), slightly tilted toward axis `j`.
+fn axis(i: usize, j: usize) -> Vec<f32> {
+    let mut v = [0.0f32; 8];
+    v[i] = 1.0;
+    v[j] += 0.2;
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.iter().map(|x| x / n).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keyword_semantic_filters_and_persistence() {
+    let dir = tempfile::tempdir().expect("dir");
+    let index = EmbeddedIndex::open(dir.path()).expect("open");
+    index
+        .replace(
+            "rec-a",
+            vec![
+                (
+                    passage("rec-a", 0, "Hợp đồng lao động phải được ký kết bằng văn bản.", "Lan", &["law"], 100),
+                    axis(0, 1),
+                ),
+                (passage("rec-a", 1, "Người lao động được nghỉ phép mười hai ngày.", "Lan", &["law"], 100), axis(1, 0)),
+            ],
+        )
+        .await
+        .expect("index a");
+    index
+        .replace(
+            "rec-b",
+            vec![(passage("rec-b", 0, "Giá xăng dầu tăng mạnh từ chiều nay.", "Minh", &["news"], 200), axis(2, 3))],
+        )
+        .await
+        .expect("index b");
+    let all = SearchFilter::default();
+
+    // Keyword, with and without diacritics. Highlights: the words as written when the query
+    // has diacritics; every word that folds to it when it has none ("dong": đồng and động).
+    for (q, want) in [
+        ("hợp đồng", &["Hợp", "đồng"][..]),
+        ("HỢP ĐỒNG", &["Hợp", "đồng"][..]),
+        ("hop dong", &["Hợp", "đồng", "động"][..]),
+    ] {
+        let hits = index.keyword(q, &all, 10).await.expect("keyword");
+        assert_eq!(hits.first().map(|h| (h.passage.recording_id.as_str(), h.passage.idx)), Some(("rec-a", 0)), "{q}");
+        let text: Vec<char> = hits[0].passage.text.chars().collect();
+        let marked: Vec<String> = hits[0].highlights.iter().map(|(a, b)| text[*a..*b].iter().collect()).collect();
+        assert_eq!(marked, want, "{q}");
+    }
+    assert_eq!(index.keyword("xang dau", &all, 10).await.expect("kw")[0].passage.recording_id, "rec-b");
+    // Words as written rank above words that only fold to them: "đồng" is written in passage 0
+    // only; "động" (folded, the same "dong") is in both.
+    let hits = index.keyword("đồng", &all, 10).await.expect("kw");
+    assert_eq!((hits[0].passage.idx, hits.len()), (0, 2), "exact first, folded match after");
+    assert!(index.keyword("zzz", &all, 10).await.expect("kw").is_empty());
+    // Query syntax in user text is not an error.
+    assert!(index.keyword("\"hợp AND (", &all, 10).await.is_ok());
+
+    // Semantic: nearest first.
+    let hits = index.semantic(axis(1, 0), &all, 3).await.expect("semantic");
+    assert_eq!((hits[0].passage.recording_id.as_str(), hits[0].passage.idx), ("rec-a", 1));
+    assert!(hits[0].score > 0.99 && hits[0].score >= hits[1].score);
+
+    // Filters.
+    let minh = SearchFilter { speaker: Some("Minh".into()), ..Default::default() };
+    assert!(index.semantic(axis(0, 1), &minh, 3).await.expect("s").iter().all(|h| h.passage.recording_id == "rec-b"));
+    assert!(index.keyword("hợp đồng", &minh, 10).await.expect("k").is_empty());
+    let news = SearchFilter { tag: Some("news".into()), from: Some(150), ..Default::default() };
+    assert_eq!(index.keyword("giá", &news, 10).await.expect("k").len(), 1);
+    let old = SearchFilter { to: Some(150), ..Default::default() };
+    assert!(index.keyword("giá", &old, 10).await.expect("k").is_empty());
+
+    // Replacing a recording's passages drops the old ones (text and vectors).
+    index
+        .replace("rec-a", vec![(passage("rec-a", 0, "Bài hát mới về mùa xuân.", "Lan", &[], 100), axis(4, 5))])
+        .await
+        .expect("replace");
+    assert!(index.keyword("hop dong", &all, 10).await.expect("k").is_empty());
+    let near = index.semantic(axis(1, 0), &all, 5).await.expect("s");
+    assert!(near.iter().all(|h| !(h.passage.recording_id == "rec-a" && h.passage.text.contains("nghỉ"))));
+    index.delete("rec-b").await.expect("delete");
+    drop(index);
+
+    // Reopened: what was committed is there, the graph rebuilt.
+    let index = EmbeddedIndex::open(dir.path()).expect("reopen");
+    let hits = index.semantic(axis(4, 5), &all, 5).await.expect("s");
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].passage.text, "Bài hát mới về mùa xuân.");
+    assert_eq!(hits[0].passage.tags, Vec::<String>::new());
+    assert_eq!(index.keyword("mua xuan", &all, 10).await.expect("k").len(), 1);
+}
