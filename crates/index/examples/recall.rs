@@ -28,7 +28,7 @@ async fn main() {
     const D: usize = 384;
     let mut rng = Rng(0x9E3779B97F4A7C15);
     let centers: Vec<Vec<f32>> = (0..256).map(|_| unit((0..D).map(|_| rng.next()).collect())).collect();
-    let mut point = |rng: &mut Rng| {
+    let point = |rng: &mut Rng| {
         let c = &centers[(rng.next().abs() * 255.0) as usize];
         unit(c.iter().map(|x| x + 0.35 * rng.next()).collect())
     };
