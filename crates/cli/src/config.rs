@@ -29,6 +29,10 @@ pub struct Config {
     /// format, or `none`) and a remote embedding service that replaces it (`SOKUJI_EMBEDDING_URL`).
     pub embedding_model: String,
     pub embedding_url: Option<String>,
+    /// The search index (`SOKUJI_SEARCH_URL`): `embedded` (default: DATA_DIR/index, in the
+    /// `sokuji serve` process) or `postgres://…` (pgvector; shared by separate processes).
+    #[serde(serialize_with = "mask_password")]
+    pub search_url: String,
     /// The archive's event bus (`SOKUJI_EVENTS_URL`): `embedded` (default: a durable queue in the
     /// metadata database) or `nats://HOST:PORT` for NATS JetStream.
     #[serde(serialize_with = "mask_password")]
@@ -129,6 +133,7 @@ impl Config {
             objects_url: var("SOKUJI_OBJECTS_URL").unwrap_or_else(|| data_dir.join("objects").display().to_string()),
             embedding_model: var("SOKUJI_EMBEDDING_MODEL").unwrap_or_else(|| "e5-small".into()),
             embedding_url: var("SOKUJI_EMBEDDING_URL"),
+            search_url: var("SOKUJI_SEARCH_URL").unwrap_or_else(|| "embedded".into()),
             events_url: var("SOKUJI_EVENTS_URL").unwrap_or_else(|| "embedded".into()),
             max_recording_bytes: parse("SOKUJI_MAX_RECORDING_BYTES", 8u64 << 30)?,
             data_dir,

@@ -4,6 +4,8 @@
 //! transcript (in Vietnamese and English), keyword queries with and without diacritics, and
 //! filtered queries must return the right recording with a time range holding the words.
 mod common;
+#[path = "../../store/tests/support/pg.rs"]
+mod pg;
 use common::*;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -131,4 +133,39 @@ async fn archive_search_by_meaning_and_by_words() {
     assert_eq!(r.status(), 204);
     let hits = search(&http, &base, &[("q", "đứa trẻ"), ("mode", "keyword")]).await;
     assert!(hits.iter().all(|h| h["recording_id"] != id("doan").as_str()), "{hits:?}");
+}
+
+/// Split: a gateway and a worker process (ASR, NLP-Post and indexing) on PostgreSQL, which
+/// holds the metadata, the queue and the search index (pgvector): what one indexes, the other
+/// finds.
+#[tokio::test]
+async fn search_on_postgres_across_processes() {
+    let pg = pg::Postgres::start();
+    let objects = tempfile::tempdir().expect("objects");
+    let url = pg.url();
+    let env = [
+        ("TTS_PROVIDER", "none"),
+        ("SOKUJI_METADATA_URL", url.as_str()),
+        ("SOKUJI_SEARCH_URL", url.as_str()),
+        ("SOKUJI_OBJECTS_URL", objects.path().to_str().expect("utf-8")),
+    ];
+    let gateway = Server::start(&["gateway"], &env).wait_ready();
+    let _worker = Server::start(&["worker", "--stages", "asr,nlp,index"], &env);
+    let base = gateway.url();
+    let http = reqwest::Client::new();
+    let mut ids = std::collections::HashMap::new();
+    for (wav, _) in speech_set("vieneu").into_iter().take(3) {
+        let name = wav.file_stem().and_then(|s| s.to_str()).expect("name").to_string();
+        let url = format!("{base}/api/v1/recordings?language=vi&speaker=Lan&filename={name}.wav");
+        let r = http.post(url).body(std::fs::read(&wav).expect("wav")).send().await.expect("upload");
+        assert_eq!(r.status(), 202);
+        ids.insert(name, r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string());
+    }
+    let all: Vec<String> = ids.values().cloned().collect();
+    wait_indexed(&http, &base, &all).await;
+    let hits = search(&http, &base, &[("q", "how Jewish parents raise their children"), ("mode", "semantic")]).await;
+    assert_eq!(hits.first().and_then(|h| h["recording_id"].as_str()), Some(ids["doan"].as_str()), "{hits:?}");
+    let hits = search(&http, &base, &[("q", "dua tre"), ("mode", "keyword")]).await;
+    assert_eq!(hits.first().and_then(|h| h["recording_id"].as_str()), Some(ids["doan"].as_str()), "{hits:?}");
+    assert!(hits[0]["highlights"].as_array().is_some_and(|h| !h.is_empty()), "{hits:?}");
 }

@@ -1,6 +1,9 @@
 //! The embedded index: tantivy (durable: passages, their analyzed text and vectors) plus an
 //! in-memory HNSW graph over the vectors, rebuilt from tantivy when opened.
-use crate::schema::{self, EXACT, FOLDED, Fields};
+use crate::{
+    schema::{self, Fields},
+    words,
+};
 use hnsw_rs::prelude::{DistCosine, Hnsw};
 use sokuji_core::{
     Error, ErrorCode, Result,
@@ -139,40 +142,6 @@ impl Inner {
         self.reader.reload().map_err(|e| failed("reload", e))
     }
 
-    /// The words of `text`: lowercased, folded, and their character range.
-    fn words(&self, text: &str) -> Vec<(String, String, usize, usize)> {
-        let tokens = |name: &str| {
-            let mut out = Vec::new();
-            if let Some(mut analyzer) = self.index.tokenizers().get(name) {
-                let mut stream = analyzer.token_stream(text);
-                while stream.advance() {
-                    let t = stream.token();
-                    out.push((t.text.clone(), t.offset_from, t.offset_to));
-                }
-            }
-            out
-        };
-        let chars = |byte: usize| text.get(..byte).map_or(0, |s| s.chars().count());
-        // Both analyzers cut at the same places; folding only rewrites each word.
-        tokens(EXACT)
-            .into_iter()
-            .zip(tokens(FOLDED))
-            .map(|((exact, a, b), (folded, _, _))| (exact, folded, chars(a), chars(b)))
-            .collect()
-    }
-
-    /// The character ranges of `text`'s words that match the query's: as written when the
-    /// query word has diacritics, folded when it has none.
-    fn highlights(&self, text: &str, query: &[(String, String, usize, usize)]) -> Vec<(usize, usize)> {
-        self.words(text)
-            .into_iter()
-            .filter(|(exact, folded, _, _)| {
-                query.iter().any(|(qe, qf, _, _)| qe == exact || (qe == qf && qf == folded))
-            })
-            .map(|(_, _, a, b)| (a, b))
-            .collect()
-    }
-
     fn filter_clauses(&self, filter: &SearchFilter) -> Vec<(Occur, Box<dyn Query>)> {
         let f = &self.f;
         let term = |field, v: &str| -> (Occur, Box<dyn Query>) {
@@ -294,12 +263,12 @@ impl SearchIndex for EmbeddedIndex {
             let top = searcher
                 .search(&q, &TopDocs::with_limit(limit.max(1)).order_by_score())
                 .map_err(|e| failed("search", e))?;
-            let terms = inner.words(&query);
+            let terms = words::words(&query);
             let mut hits = Vec::new();
             for (score, addr) in top {
                 let doc: TantivyDocument = searcher.doc(addr).map_err(|e| failed("read", e))?;
                 let passage = inner.passage(&doc);
-                let highlights = inner.highlights(&passage.text, &terms);
+                let highlights = words::highlights(&passage.text, &terms);
                 hits.push(Hit { passage, score, highlights });
             }
             Ok(hits)

