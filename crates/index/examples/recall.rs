@@ -1,9 +1,9 @@
-//! Recall@10 and query latency of the embedded index on synthetic unit vectors (384
-//! dimensions, clustered like sentence embeddings are): build time, then 200 queries compared
-//! with exact search. Used by bench/search.sh: `cargo run --release -p sokuji-index --example
-//! recall -- N`.
+//! Recall@10 and query latency of an index on synthetic unit vectors (384 dimensions,
+//! clustered like sentence embeddings are): build time, then 200 queries compared with exact
+//! search. Used by bench/search.sh: `cargo run --release -p sokuji-index --example recall -- N
+//! [postgres://…]` (the embedded index, or pgvector at that URL).
 use sokuji_core::search::{Passage, SearchFilter, SearchIndex};
-use sokuji_index::EmbeddedIndex;
+use sokuji_index::{EmbeddedIndex, PgVectorIndex};
 use std::time::Instant;
 
 /// xorshift64*: reproducible vectors without a dependency.
@@ -34,7 +34,16 @@ async fn main() {
     };
     let vectors: Vec<Vec<f32>> = (0..n).map(|_| point(&mut rng)).collect();
     let dir = tempfile::tempdir().expect("dir");
-    let index = EmbeddedIndex::open(dir.path()).expect("open");
+    let (name, index): (&str, Box<dyn SearchIndex>) = match std::env::args().nth(2) {
+        Some(url) => (
+            "pgvector (HNSW, m 16, ef_construction 64, ef_search 100)",
+            Box::new(PgVectorIndex::open(&url, D).await.expect("pg")),
+        ),
+        None => (
+            "embedded (tantivy + hnsw_rs, m 16, ef_construction 200)",
+            Box::new(EmbeddedIndex::open(dir.path()).expect("open")),
+        ),
+    };
     let started = Instant::now();
     // One recording per 100 passages, as an archive would have.
     for (r, chunk) in vectors.chunks(100).enumerate() {
@@ -77,7 +86,7 @@ async fn main() {
     latencies.sort_by(f64::total_cmp);
     let p = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
     println!(
-        "| embedded (tantivy + hnsw_rs) | {n} | {build:.1} | {:.3} | {:.2} | {:.2} |",
+        "| {name} | {n} | {build:.1} | {:.3} | {:.2} | {:.2} |",
         found as f64 / (queries * 10) as f64,
         p(0.5),
         p(0.99)

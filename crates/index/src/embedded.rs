@@ -52,12 +52,17 @@ impl Graph {
         }
     }
 
-    fn add(&mut self, recording_id: &str, key: String, vector: &[f32]) {
-        let id = self.next;
-        self.next += 1;
-        self.hnsw.insert((vector, id));
-        self.keys.insert(id, key);
-        self.by_recording.entry(recording_id.to_string()).or_default().push(id);
+    /// Adds a recording's passages (key, vector), inserted into the graph in parallel.
+    fn add(&mut self, recording_id: &str, items: Vec<(String, &Vec<f32>)>) {
+        let mut batch = Vec::with_capacity(items.len());
+        for (key, vector) in items {
+            let id = self.next;
+            self.next += 1;
+            self.keys.insert(id, key);
+            self.by_recording.entry(recording_id.to_string()).or_default().push(id);
+            batch.push((vector, id));
+        }
+        self.hnsw.parallel_insert(&batch);
     }
 }
 
@@ -99,7 +104,7 @@ impl EmbeddedIndex {
                 let k = doc.get_first(f.key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
                 let vector = doc.get_first(f.vector).and_then(|v| v.as_bytes()).map(floats).unwrap_or_default();
                 if !vector.is_empty() {
-                    graph.add(&recording, k, &vector);
+                    graph.add(&recording, vec![(k, &vector)]);
                 }
             }
         }
@@ -200,9 +205,7 @@ impl SearchIndex for EmbeddedIndex {
             // The graph follows the commit, under the writer's lock (so replaces stay in order).
             let mut g = inner.graph.write().map_err(|_| failed("graph", "poisoned"))?;
             g.forget(&recording_id);
-            for (p, v) in &passages {
-                g.add(&recording_id, key(&recording_id, p.idx), v);
-            }
+            g.add(&recording_id, passages.iter().map(|(p, v)| (key(&recording_id, p.idx), v)).collect());
             Ok(())
         })
         .await

@@ -7,7 +7,11 @@ use sokuji_core::{
     Error, ErrorCode, Result,
     search::{Hit, Passage, SearchFilter, SearchIndex},
 };
-use sqlx::{PgPool, Row, postgres::PgPoolOptions};
+use sqlx::{
+    PgPool, Postgres, Row,
+    postgres::{PgArguments, PgPoolOptions},
+    query::Query,
+};
 use std::time::Duration;
 
 fn failed(what: &str, e: sqlx::Error) -> Error {
@@ -38,6 +42,15 @@ const COLUMNS: &str = "recording_id, idx, start_secs, end_secs, text, speaker, l
 const FILTERS: &str = "($2::text IS NULL OR language = $2) AND ($3::text IS NULL OR speaker = $3) \
      AND ($4::text IS NULL OR $4 = ANY(tags)) AND ($5::bigint IS NULL OR created_at >= $5) \
      AND ($6::bigint IS NULL OR created_at <= $6)";
+
+/// Binds the filters as $2..$6 (see `FILTERS`) and the limit as $7.
+fn filtered<'q>(
+    q: Query<'q, Postgres, PgArguments>,
+    f: &'q SearchFilter,
+    limit: usize,
+) -> Query<'q, Postgres, PgArguments> {
+    q.bind(&f.language).bind(&f.speaker).bind(&f.tag).bind(f.from).bind(f.to).bind(limit as i64)
+}
 
 impl PgVectorIndex {
     /// Connects and creates the extension, table and indexes when missing (`dimensions`: the
@@ -142,14 +155,7 @@ impl SearchIndex for PgVectorIndex {
             "SELECT {COLUMNS}, (1 - (embedding <=> $1::vector))::real AS score FROM search_passages \
              WHERE {FILTERS} ORDER BY embedding <=> $1::vector LIMIT $7"
         );
-        let rows = sqlx::query(&sql)
-            .bind(literal(&vector))
-            .bind(&filter.language)
-            .bind(&filter.speaker)
-            .bind(&filter.tag)
-            .bind(filter.from)
-            .bind(filter.to)
-            .bind(limit as i64)
+        let rows = filtered(sqlx::query(&sql).bind(literal(&vector)), filter, limit)
             .fetch_all(&mut *tx)
             .await
             .map_err(|e| failed("search", e))?;
@@ -176,14 +182,7 @@ impl SearchIndex for PgVectorIndex {
              + ts_rank(folded_tsv, to_tsquery('simple', $1)))::real AS score FROM search_passages \
              WHERE folded_tsv @@ to_tsquery('simple', $1) AND {FILTERS} ORDER BY score DESC, recording_id, idx LIMIT $7"
         );
-        let rows = sqlx::query(&sql)
-            .bind(&folded)
-            .bind(&filter.language)
-            .bind(&filter.speaker)
-            .bind(&filter.tag)
-            .bind(filter.from)
-            .bind(filter.to)
-            .bind(limit as i64)
+        let rows = filtered(sqlx::query(&sql).bind(&folded), filter, limit)
             .bind(&exact)
             .fetch_all(&self.pool)
             .await

@@ -142,7 +142,9 @@ impl Inner {
                 // Whisper may end a window early and skip the speech after (seen: the second
                 // of two sentences, dropped whole). Speech regions reaching well past the last
                 // segment are decoded again from there on their own, unless the window gave
-                // nothing at all (noise, most likely: once is enough).
+                // nothing at all (noise, most likely: once is enough). Not for live windows
+                // (`fit_context`): they hold one endpointed utterance, a second decode would
+                // cost latency, and every extra decode of noise is a chance to hallucinate.
                 let covered = d.iter().map(|x| x.segment.end).fold(f64::NEG_INFINITY, f64::max);
                 let rest: Vec<(f64, f64)> = regions
                     .iter()
@@ -150,7 +152,7 @@ impl Inner {
                     .map(|(a, b)| (a.max(covered), *b))
                     .filter(|(a, b)| b - a >= MIN_REDECODE_SECS)
                     .collect();
-                if !d.is_empty() {
+                if !d.is_empty() && !o.fit_context {
                     for (a, b) in rest {
                         let w = Window { audio: audio.slice_secs(a, b), offset: a };
                         d.extend(decode::window(&mut state, &self.ctx, &w, o, language.as_deref(), self.threads)?);
