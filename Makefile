@@ -48,6 +48,7 @@ bench: setup testdata
 	bash bench/hops.sh
 	bash bench/live.sh
 	bash bench/archive.sh
+	bash bench/search.sh
 
 # libFuzzer over the text normalizers (cargo install cargo-fuzz). This machine has only a stable
 # toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass its -Z flags; no sanitizer runtime, so none.

@@ -30,7 +30,9 @@ async fn main() {
     let centers: Vec<Vec<f32>> = (0..256).map(|_| unit((0..D).map(|_| rng.next()).collect())).collect();
     let point = |rng: &mut Rng| {
         let c = &centers[(rng.next().abs() * 255.0) as usize];
-        unit(c.iter().map(|x| x + 0.35 * rng.next()).collect())
+        // Noise about as long as the centre: neighbours within a cluster are near, but not
+        // trivially so (much more noise makes 384-d points all equidistant, a test of nothing).
+        unit(c.iter().map(|x| x + 0.09 * rng.next()).collect())
     };
     let vectors: Vec<Vec<f32>> = (0..n).map(|_| point(&mut rng)).collect();
     let dir = tempfile::tempdir().expect("dir");

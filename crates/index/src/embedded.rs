@@ -79,6 +79,9 @@ struct Inner {
     graph: RwLock<Graph>,
 }
 
+/// The search beam (pgvector's `hnsw.ef_search` is set alike).
+const SEARCH_EF: usize = 100;
+
 fn key(recording_id: &str, idx: u32) -> String {
     format!("{recording_id}:{idx}")
 }
@@ -225,7 +228,7 @@ impl SearchIndex for EmbeddedIndex {
                 let g = inner.graph.read().map_err(|_| failed("graph", "poisoned"))?;
                 let live = |id: &usize| g.keys.contains_key(id);
                 g.hnsw
-                    .search_filter(&vector, want, want.max(64), Some(&live))
+                    .search_filter(&vector, want, want.max(SEARCH_EF), Some(&live))
                     .into_iter()
                     .filter_map(|n| g.keys.get(&n.d_id).map(|k| (k.clone(), 1.0 - n.distance)))
                     .collect()
