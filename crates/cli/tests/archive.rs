@@ -15,12 +15,6 @@ use serde_json::Value;
 use sokuji_core::wer::word_error_rate;
 use std::time::{Duration, Instant};
 
-async fn get_json(http: &reqwest::Client, url: String) -> (u16, Value) {
-    let r = http.get(url).send().await.expect("request");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 /// Polls a recording until its status is `want` (deadline 180 s).
 async fn wait_status(http: &reqwest::Client, base: &str, id: &str, want: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(180);

@@ -94,7 +94,7 @@ async fn embeddings_over_http_and_grpc_agree_and_find_the_text() {
     }
 
     // The models list names the embedding model.
-    let models: Value = http.get(format!("{base}/v1/models")).send().await.expect("models").json().await.expect("json");
+    let (_, models) = get_json(&http, format!("{base}/v1/models")).await;
     assert!(models["data"].as_array().is_some_and(|m| m.iter().any(|x| x["id"] == "e5-small")), "{models}");
 
     // The official Python SDK reads the same vectors (it asks for base64 by default).
@@ -117,7 +117,7 @@ async fn embeddings_over_http_and_grpc_agree_and_find_the_text() {
 #[tokio::test]
 async fn a_gateway_uses_a_separate_embedding_service() {
     let port = free_port();
-    let _service = Server::start_on(port, &["embedding"], &[]).wait_ready();
+    let service = Server::start_on(port, &["embedding"], &[]).wait_ready();
     let url = format!("http://127.0.0.1:{port}");
     let env = [("TTS_PROVIDER", "none"), ("SOKUJI_EMBEDDING_URL", url.as_str())];
     let gateway = Server::start(&["gateway"], &env).wait_ready();
@@ -128,4 +128,8 @@ async fn a_gateway_uses_a_separate_embedding_service() {
     let a = floats(&v["data"][0]["embedding"]);
     let b = floats(&v["data"][1]["embedding"]);
     assert!(dot(&a, &b) > 0.8, "a paraphrase is near: {}", dot(&a, &b));
+    // The vectors came from the service, not a model of the gateway's own: without it, no answer.
+    drop(service);
+    let (status, v) = http_embed(&http, &gateway.url(), json!({"input": "x"})).await;
+    assert_eq!((status, v["error"]["code"].as_str()), (503, Some("engine_unavailable")), "{v}");
 }

@@ -133,14 +133,7 @@ async fn vietnamese_speech_becomes_english_text_and_speech() {
     let id = rec["id"].as_str().expect("id");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let shown = loop {
-        let v: Value = http
-            .get(format!("{}/api/v1/recordings/{id}", server.url()))
-            .send()
-            .await
-            .expect("get")
-            .json()
-            .await
-            .expect("json");
+        let (_, v) = get_json(&http, format!("{}/api/v1/recordings/{id}", server.url())).await;
         if v["status"] == "completed" || std::time::Instant::now() > deadline {
             break v;
         }
@@ -151,14 +144,7 @@ async fn vietnamese_speech_becomes_english_text_and_speech() {
         (Some("completed"), Some("Bình"), Some("live")),
         "{shown}"
     );
-    let t: Value = http
-        .get(format!("{}/api/v1/recordings/{id}/transcript", server.url()))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let (_, t) = get_json(&http, format!("{}/api/v1/recordings/{id}/transcript", server.url())).await;
     let said: Vec<&str> = heard.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).collect();
     assert_eq!(t["text"].as_str(), Some(said.join(" ").as_str()), "{t}");
 

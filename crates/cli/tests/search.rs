@@ -10,12 +10,6 @@ use common::*;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-async fn get(http: &reqwest::Client, url: String) -> (u16, Value) {
-    let r = http.get(url).send().await.expect("request");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 async fn search(http: &reqwest::Client, base: &str, query: &[(&str, &str)]) -> Vec<Value> {
     let r = http.get(format!("{base}/api/v1/search")).query(query).send().await.expect("search");
     assert_eq!(r.status(), 200, "{query:?}");
@@ -28,7 +22,7 @@ async fn wait_indexed(http: &reqwest::Client, base: &str, ids: &[String]) {
     let deadline = Instant::now() + Duration::from_secs(300);
     for id in ids {
         loop {
-            let (_, v) = get(http, format!("{base}/api/v1/recordings/{id}")).await;
+            let (_, v) = get_json(http, format!("{base}/api/v1/recordings/{id}")).await;
             let indexed = v["stages"]
                 .as_array()
                 .is_some_and(|s| s.iter().any(|st| st["stage"] == "index" && st["status"] == "completed"));
@@ -122,7 +116,7 @@ async fn archive_search_by_meaning_and_by_words() {
 
     // Bad requests are clear; the page is served.
     for q in ["", "?q=x&mode=fuzzy", "?q=x&limit=0", "?q=x&limit=1000", "?q=x&colour=red", "?q=%20"] {
-        let (status, v) = get(&http, format!("{base}/api/v1/search{q}")).await;
+        let (status, v) = get_json(&http, format!("{base}/api/v1/search{q}")).await;
         assert_eq!((status, v["error"]["code"].as_str()), (400, Some("invalid_request")), "{q}: {v}");
     }
     let page = http.get(format!("{base}/search")).send().await.expect("page").text().await.expect("html");
