@@ -38,6 +38,9 @@ lint:
 # Inference is CPU-bound: tests run one at a time so that none starves another.
 test: setup testdata lint
 	RUST_TEST_THREADS=1 cargo test --release --locked --workspace --no-fail-fast
+	@if [ -n "$${QDRANT_URL:-}" ]; then \
+	  cargo test --release --locked -p sokuji-index --test engines -- --ignored qdrant; \
+	else echo "Qdrant tests skipped: no registry ships a Qdrant server; set QDRANT_URL=qdrant://host:6334 to run them"; fi
 
 # Needs WHISPER_CLI=/path/to/whisper-cli (see bench/README.md).
 bench: setup testdata

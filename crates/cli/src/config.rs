@@ -30,9 +30,12 @@ pub struct Config {
     pub embedding_model: String,
     pub embedding_url: Option<String>,
     /// The search index (`SOKUJI_SEARCH_URL`): `embedded` (default: DATA_DIR/index, in the
-    /// `sokuji serve` process) or `postgres://…` (pgvector; shared by separate processes).
+    /// `sokuji serve` process), `postgres://…` (pgvector) or `qdrant://host:6334[/collection]`
+    /// (both shared by separate processes), with Qdrant's API key in `SOKUJI_QDRANT_API_KEY`.
     #[serde(serialize_with = "mask_password")]
     pub search_url: String,
+    #[serde(skip)]
+    pub qdrant_api_key: Option<String>,
     /// The archive's event bus (`SOKUJI_EVENTS_URL`): `embedded` (default: a durable queue in the
     /// metadata database) or `nats://HOST:PORT` for NATS JetStream.
     #[serde(serialize_with = "mask_password")]
@@ -134,6 +137,7 @@ impl Config {
             embedding_model: var("SOKUJI_EMBEDDING_MODEL").unwrap_or_else(|| "e5-small".into()),
             embedding_url: var("SOKUJI_EMBEDDING_URL"),
             search_url: var("SOKUJI_SEARCH_URL").unwrap_or_else(|| "embedded".into()),
+            qdrant_api_key: var("SOKUJI_QDRANT_API_KEY"),
             events_url: var("SOKUJI_EVENTS_URL").unwrap_or_else(|| "embedded".into()),
             max_recording_bytes: parse("SOKUJI_MAX_RECORDING_BYTES", 8u64 << 30)?,
             data_dir,

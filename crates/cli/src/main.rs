@@ -45,6 +45,9 @@ enum Command {
     Dlq(cmd::archive::DlqCommand),
     /// Search the archive by meaning or by words; hits with their times.
     Search(cmd::search::Args),
+    /// Index completed recordings again (all, or the ones named): after switching the search
+    /// index, or for recordings completed before search was on.
+    Reindex(cmd::search::ReindexArgs),
     /// Measure the cost of a gRPC hop per engine (bench/hops.sh).
     #[command(hide = true)]
     BenchHops(cmd::bench_hops::Args),
@@ -75,6 +78,7 @@ fn main() -> std::process::ExitCode {
         Command::Recordings(c) => cmd::archive::recordings(cfg, c),
         Command::Dlq(c) => cmd::archive::dlq(cfg, c),
         Command::Search(a) => cmd::search::run(cfg, a),
+        Command::Reindex(a) => cmd::search::reindex(a),
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

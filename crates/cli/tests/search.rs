@@ -163,3 +163,51 @@ async fn search_on_postgres_across_processes() {
     assert_eq!(hits.first().and_then(|h| h["recording_id"].as_str()), Some(ids["doan"].as_str()), "{hits:?}");
     assert!(hits[0]["highlights"].as_array().is_some_and(|h| !h.is_empty()), "{hits:?}");
 }
+
+/// An index that lost its passages (a new engine, a removed directory) is filled again from the
+/// archive's transcripts by `sokuji reindex`, without transcribing anything again; `/health`
+/// reports the embedder and the index.
+#[tokio::test]
+async fn reindex_fills_an_empty_index() {
+    let data = tempfile::tempdir().expect("data dir");
+    let env = [("TTS_PROVIDER", "none"), ("SOKUJI_DATA_DIR", data.path().to_str().expect("utf-8"))];
+    let http = reqwest::Client::new();
+    let (wav, _) =
+        speech_set("vieneu").into_iter().find(|(w, _)| w.file_stem().is_some_and(|s| s == "doan")).expect("doan.wav");
+    let id = {
+        let server = Server::start(&["--grpc-listen", "off"], &env).wait_ready();
+        let base = server.url();
+        let r = http
+            .post(format!("{base}/api/v1/recordings?language=vi&filename=doan.wav"))
+            .body(std::fs::read(&wav).expect("wav"))
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(r.status(), 202);
+        let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+        wait_indexed(&http, &base, std::slice::from_ref(&id)).await;
+        id
+    };
+    std::fs::remove_dir_all(data.path().join("index")).expect("remove the index");
+    let server = Server::start(&["--grpc-listen", "off"], &env).wait_ready();
+    let base = server.url();
+    let (_, health) = get_json(&http, format!("{base}/health")).await;
+    assert_eq!(
+        (health["services"]["embedding"].as_str(), health["services"]["search"].as_str()),
+        (Some("ready"), Some("ready")),
+        "{health}"
+    );
+    assert!(search(&http, &base, &[("q", "dua tre"), ("mode", "keyword")]).await.is_empty());
+    let (status, v) = post_json(&http, format!("{base}/api/v1/recordings/no-such-id/reindex"), Value::Null).await;
+    assert_eq!((status, v["error"]["code"].as_str()), (404, Some("not_found")), "{v}");
+
+    let out = std::process::Command::new(bin()).args(["reindex", "--server", &base]).output().expect("sokuji reindex");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("1 recording"), "{out:?}");
+    wait_indexed(&http, &base, std::slice::from_ref(&id)).await;
+    let hits = search(&http, &base, &[("q", "dua tre"), ("mode", "keyword")]).await;
+    assert_eq!(hits.first().and_then(|h| h["recording_id"].as_str()), Some(id.as_str()), "{hits:?}");
+    let (_, rec) = get_json(&http, format!("{base}/api/v1/recordings/{id}")).await;
+    let asr = rec["stages"].as_array().and_then(|s| s.iter().find(|st| st["stage"] == "asr")).cloned();
+    assert_eq!(asr.map(|a| a["attempts"].clone()), Some(Value::from(1)), "transcribed once: {rec}");
+}

@@ -23,4 +23,6 @@ pub trait Embedder: Send + Sync {
     fn model(&self) -> &str;
     fn dimensions(&self) -> usize;
     async fn embed(&self, texts: Vec<String>, kind: EmbedKind) -> Result<Embeddings>;
+    /// Whether it can embed now, for `/health`.
+    async fn health(&self) -> crate::Health;
 }

@@ -154,6 +154,8 @@ pub trait SearchIndex: Send + Sync {
     /// Passages containing the query's words (with or without diacritics), filtered, with
     /// highlights.
     async fn keyword(&self, query: &str, filter: &SearchFilter, limit: usize) -> crate::Result<Vec<Hit>>;
+    /// Whether the engine answers now, for `/health`.
+    async fn health(&self) -> crate::Health;
 }
 
 #[cfg(test)]

@@ -12,6 +12,19 @@ pub struct Health {
     pub details: BTreeMap<String, String>,
 }
 
+impl Health {
+    pub fn ready(provider: impl Into<String>) -> Self {
+        Self { healthy: true, status: "ready".into(), provider: provider.into(), details: BTreeMap::new() }
+    }
+
+    /// Unhealthy: "unreachable" when the engine is down, "error" otherwise, with the error.
+    pub fn failing(provider: impl Into<String>, e: &crate::Error) -> Self {
+        let status = if e.code == crate::ErrorCode::EngineUnavailable { "unreachable" } else { "error" };
+        let details = [("error".to_string(), e.to_string())].into();
+        Self { healthy: false, status: status.into(), provider: provider.into(), details }
+    }
+}
+
 #[async_trait::async_trait]
 pub trait SpeechToText: Send + Sync {
     /// Transcribes a whole piece of audio. CPU-heavy engines run off the async runtime.

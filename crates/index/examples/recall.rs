@@ -1,9 +1,9 @@
 //! Recall@10 and query latency of an index on synthetic unit vectors (384 dimensions,
 //! clustered like sentence embeddings are): build time, then 200 queries compared with exact
 //! search. Used by bench/search.sh: `cargo run --release -p sokuji-index --example recall -- N
-//! [postgres://…]` (the embedded index, or pgvector at that URL).
+//! [postgres://…|qdrant://…]` (the embedded index, or pgvector or Qdrant at that URL).
 use sokuji_core::search::{Passage, SearchFilter, SearchIndex};
-use sokuji_index::{EmbeddedIndex, PgVectorIndex};
+use sokuji_index::{EmbeddedIndex, PgVectorIndex, QdrantIndex};
 use std::time::Instant;
 
 /// xorshift64*: reproducible vectors without a dependency.
@@ -37,6 +37,10 @@ async fn main() {
     let vectors: Vec<Vec<f32>> = (0..n).map(|_| point(&mut rng)).collect();
     let dir = tempfile::tempdir().expect("dir");
     let (name, index): (&str, Box<dyn SearchIndex>) = match std::env::args().nth(2) {
+        Some(url) if url.starts_with("qdrant") => (
+            "Qdrant (HNSW, m 16, ef_construct 100, hnsw_ef 100)",
+            Box::new(QdrantIndex::open(&url, std::env::var("SOKUJI_QDRANT_API_KEY").ok(), D).await.expect("qdrant")),
+        ),
         Some(url) => (
             "pgvector (HNSW, m 16, ef_construction 64, ef_search 100)",
             Box::new(PgVectorIndex::open(&url, D).await.expect("pg")),

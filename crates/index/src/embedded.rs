@@ -6,7 +6,7 @@ use crate::{
 };
 use hnsw_rs::prelude::{DistCosine, Hnsw};
 use sokuji_core::{
-    Error, ErrorCode, Result,
+    Error, ErrorCode, Health, Result,
     search::{Hit, Passage, SearchFilter, SearchIndex},
 };
 use std::{
@@ -212,6 +212,17 @@ impl SearchIndex for EmbeddedIndex {
             Ok(())
         })
         .await
+    }
+
+    /// Ready, with the passages in the graph and the replaced ones it still carries (hnsw_rs
+    /// cannot remove points; they go at the next start).
+    async fn health(&self) -> Health {
+        let mut h = Health::ready("embedded (tantivy + hnsw_rs)");
+        if let Ok(g) = self.inner.graph.read() {
+            h.details.insert("passages".into(), g.keys.len().to_string());
+            h.details.insert("replaced_points".into(), (g.next - g.keys.len()).to_string());
+        }
+        h
     }
 
     async fn delete(&self, recording_id: &str) -> Result<()> {

@@ -6,12 +6,17 @@
 //! recording, whose index event is then redelivered.
 //! PostgreSQL (feature `pgvector`): the same over pgvector's HNSW and full text, for deployments
 //! where workers and gateways are separate processes.
+//! Qdrant (feature `qdrant`): dense vectors plus sparse BM25 word vectors in one collection.
 mod embedded;
 #[cfg(feature = "pgvector")]
 mod pgvector;
+#[cfg(feature = "qdrant")]
+mod qdrant;
 mod schema;
 mod words;
 
 pub use embedded::EmbeddedIndex;
 #[cfg(feature = "pgvector")]
 pub use pgvector::PgVectorIndex;
+#[cfg(feature = "qdrant")]
+pub use qdrant::QdrantIndex;

@@ -4,7 +4,7 @@
 //! under GIN. Any process may write and read it: workers index, gateways search.
 use crate::words;
 use sokuji_core::{
-    Error, ErrorCode, Result,
+    Error, ErrorCode, Health, Result,
     search::{Hit, Passage, SearchFilter, SearchIndex},
 };
 use sqlx::{
@@ -139,6 +139,13 @@ impl SearchIndex for PgVectorIndex {
             .map_err(|e| failed("replace", e))?;
         }
         tx.commit().await.map_err(|e| failed("replace", e))
+    }
+
+    async fn health(&self) -> Health {
+        match sqlx::query("SELECT 1").execute(&self.pool).await {
+            Ok(_) => Health::ready("pgvector"),
+            Err(e) => Health::failing("pgvector", &failed("health", e)),
+        }
     }
 
     async fn delete(&self, recording_id: &str) -> Result<()> {

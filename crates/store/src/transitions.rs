@@ -109,6 +109,37 @@ impl Db {
         self.recording(id).await
     }
 
+    /// Indexes completed recordings again, one (`id`) or all: those completed before search was
+    /// switched on, or after a change of index engine. The index stage replaces their passages.
+    /// Returns how many were queued.
+    pub async fn reindex(&self, id: Option<&str>) -> Result<u64> {
+        if let Some(id) = id {
+            let rec = self.recording(id).await?;
+            if rec.status != RecordingStatus::Completed {
+                return Err(sokuji_core::Error::invalid_request(format!(
+                    "recording {id:?} is {}: it is indexed when its transcript is done",
+                    rec.status.as_str()
+                )));
+            }
+        }
+        let mut tx = self.begin().await?;
+        let rows =
+            sqlx::query("SELECT id FROM recordings WHERE status = $1 AND ($2 = '' OR id = $2) ORDER BY created_at")
+                .bind(RecordingStatus::Completed.as_str())
+                .bind(id.unwrap_or(""))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        for row in &rows {
+            let id: String = row.try_get("id").map_err(db_error)?;
+            set_stage(&mut tx, &id, "index", "pending", None).await?;
+            let data = EventData::NlpPostprocessed { recording_id: id };
+            publish(&mut tx, &new_event("sokuji/gateway", data, None), self.outbox).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(rows.len() as u64)
+    }
+
     /// Removes a recording's metadata, transcript and pending work; the caller removes the object.
     pub async fn delete_recording(&self, id: &str) -> Result<Recording> {
         let rec = self.recording(id).await?;

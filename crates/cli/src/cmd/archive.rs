@@ -87,7 +87,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// The JSON body of a response, or the server's error message.
-async fn answer(r: reqwest::Response) -> anyhow::Result<Value> {
+pub(crate) async fn answer(r: reqwest::Response) -> anyhow::Result<Value> {
     let status = r.status();
     let body: Value = r.json().await.unwrap_or(Value::Null);
     if !status.is_success() {
@@ -97,7 +97,7 @@ async fn answer(r: reqwest::Response) -> anyhow::Result<Value> {
     Ok(body)
 }
 
-fn unreachable(server: &str) -> impl Fn(reqwest::Error) -> anyhow::Error + '_ {
+pub(crate) fn unreachable(server: &str) -> impl Fn(reqwest::Error) -> anyhow::Error + '_ {
     move |e| anyhow::anyhow!("cannot reach {server}: {e} (is `sokuji serve` running?)")
 }
 

@@ -1,5 +1,6 @@
 //! `sokuji search "…"`: the archive's search through a running server's API, hits with the
-//! recording and the times they span.
+//! recording and the times they span; `sokuji reindex` queues recordings for indexing again.
+use super::archive::{answer, unreachable};
 use crate::config::Config;
 
 #[derive(clap::Args)]
@@ -24,6 +25,37 @@ pub struct Args {
     server: String,
 }
 
+#[derive(clap::Args)]
+pub struct ReindexArgs {
+    /// Recording ids; every completed recording when none is given.
+    ids: Vec<String>,
+    #[arg(long, default_value = "http://127.0.0.1:8000")]
+    server: String,
+}
+
+/// The JSON answer of a request, or the server's error message.
+async fn send(r: reqwest::RequestBuilder, server: &str) -> anyhow::Result<serde_json::Value> {
+    answer(r.send().await.map_err(unreachable(server))?).await
+}
+
+pub fn reindex(a: ReindexArgs) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let http = reqwest::Client::new();
+        let urls: Vec<String> = if a.ids.is_empty() {
+            vec![format!("{}/api/v1/search/reindex", a.server)]
+        } else {
+            a.ids.iter().map(|id| format!("{}/api/v1/recordings/{id}/reindex", a.server)).collect()
+        };
+        let mut queued = 0;
+        for url in urls {
+            queued += send(http.post(url), &a.server).await?["queued"].as_u64().unwrap_or(0);
+        }
+        println!("{queued} recording(s) queued for indexing");
+        Ok(())
+    })
+}
+
 /// Seconds as m:ss (or h:mm:ss).
 fn clock(secs: f64) -> String {
     let s = secs.max(0.0) as u64;
@@ -43,17 +75,7 @@ pub fn run(_cfg: Config, a: Args) -> anyhow::Result<()> {
                 q.push((k, v));
             }
         }
-        let r = reqwest::Client::new()
-            .get(format!("{}/api/v1/search", a.server))
-            .query(&q)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot reach {}: {e} (is `sokuji serve` running?)", a.server))?;
-        let status = r.status();
-        let v: serde_json::Value = r.json().await.unwrap_or_default();
-        if !status.is_success() {
-            anyhow::bail!("{status}: {}", v["error"]["message"].as_str().unwrap_or("no details"));
-        }
+        let v = send(reqwest::Client::new().get(format!("{}/api/v1/search", a.server)).query(&q), &a.server).await?;
         if a.json {
             println!("{}", serde_json::to_string_pretty(&v)?);
             return Ok(());

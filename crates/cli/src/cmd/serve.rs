@@ -92,7 +92,7 @@ async fn archive(
 }
 
 /// The search index and the embedder that feeds it: the embedded index (only where
-/// `embedded_here`: it lives in one process) or PostgreSQL with pgvector (anywhere).
+/// `embedded_here`: it lives in one process), PostgreSQL with pgvector or Qdrant (anywhere).
 async fn search_index(
     cfg: &Config,
     embedder: &Option<Arc<dyn sokuji_core::Embedder>>,
@@ -105,7 +105,14 @@ async fn search_index(
         url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Arc::new(sokuji_index::PgVectorIndex::open(url, embedder.dimensions()).await?)
         }
-        other => anyhow::bail!("SOKUJI_SEARCH_URL={other:?}: use embedded or postgres://…"),
+        #[cfg(feature = "search-qdrant")]
+        url if url.starts_with("qdrant://") || url.starts_with("qdrants://") => {
+            Arc::new(sokuji_index::QdrantIndex::open(url, cfg.qdrant_api_key.clone(), embedder.dimensions()).await?)
+        }
+        other => anyhow::bail!(
+            "SOKUJI_SEARCH_URL={other:?}: use embedded, postgres://… or qdrant://host:6334[/collection] \
+             (Qdrant needs the default `search-qdrant` feature)"
+        ),
     };
     tracing::info!(index = index.name(), model = embedder.model(), "search index ready");
     Ok(Some(sokuji_pipeline::Search { embedder, index }))
@@ -223,9 +230,9 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                 let mut workers = archive_workers(&cfg, &archive, engines::stt(&cfg)?, engines::text(&cfg)?);
                 if stages.contains(&Stage::Index) {
                     anyhow::ensure!(
-                        cfg.search_url.starts_with("postgres"),
-                        "the index stage runs apart only with a shared index (SOKUJI_SEARCH_URL=postgres://…); \
-                         the embedded index lives in `sokuji serve`"
+                        cfg.search_url != "embedded",
+                        "the index stage runs apart only with a shared index (SOKUJI_SEARCH_URL=postgres://… or \
+                         qdrant://…); the embedded index lives in `sokuji serve`"
                     );
                     workers.search = search_index(&cfg, &engines::embedder(&cfg).await?, false).await?;
                 }

@@ -90,6 +90,13 @@ impl Embedder for E5Embedder {
         self.inner.encoder.shape.hidden
     }
 
+    async fn health(&self) -> sokuji_core::Health {
+        let mut h = sokuji_core::Health::ready("sokuji-embed (candle)");
+        h.details.insert("model".into(), self.model().into());
+        h.details.insert("dimensions".into(), self.dimensions().to_string());
+        h
+    }
+
     async fn embed(&self, texts: Vec<String>, kind: EmbedKind) -> Result<Embeddings> {
         if texts.len() > MAX_TEXTS {
             return Err(Error::invalid_request(format!("{} texts in one call: at most {MAX_TEXTS}", texts.len())));

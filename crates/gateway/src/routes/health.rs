@@ -29,6 +29,20 @@ async fn health(State(s): State<AppState>) -> Json<Value> {
                 None => None,
             },
         ),
+        (
+            "embedding",
+            match &s.embedder {
+                Some(e) => Some(e.health().await),
+                None => None,
+            },
+        ),
+        (
+            "search",
+            match s.archive.as_ref().and_then(|a| a.search.as_ref()) {
+                Some(i) => Some(i.health().await),
+                None => None,
+            },
+        ),
     ];
     for (name, h) in engines {
         let Some(h) = h else {

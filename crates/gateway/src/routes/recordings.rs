@@ -61,6 +61,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/recordings/{id}/transcript", get(transcript))
         .route("/api/v1/recordings/{id}/audio", get(audio))
         .route("/api/v1/recordings/{id}/reprocess", post(reprocess))
+        .route("/api/v1/recordings/{id}/reindex", post(reindex_one))
+        .route("/api/v1/search/reindex", post(reindex_all))
         .route("/api/v1/dlq", get(dlq_list).delete(dlq_purge))
         .route("/api/v1/dlq/replay", post(dlq_replay))
 }
@@ -399,6 +401,24 @@ async fn reprocess(State(s): State<AppState>, Path(id): Path<String>) -> ApiResu
     let a = archive(&s)?;
     let rec = a.db.reprocess(&id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"id": rec.id, "status": rec.status}))).into_response())
+}
+
+/// Queues completed recordings for the index stage again (`search` must be on).
+async fn reindex(s: &AppState, id: Option<&str>) -> ApiResult<Response> {
+    let a = archive(s)?;
+    if a.search.is_none() {
+        return Err(ApiError::new(ErrorCode::EngineUnavailable, "search is off here (no embedding model or index)"));
+    }
+    let queued = a.db.reindex(id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"queued": queued}))).into_response())
+}
+
+async fn reindex_one(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    reindex(&s, Some(&id)).await
+}
+
+async fn reindex_all(State(s): State<AppState>) -> ApiResult<Response> {
+    reindex(&s, None).await
 }
 
 /// Stores live-captured audio (mono int16 at `rate`) with the transcript made while it was

@@ -1,8 +1,9 @@
 //! `Embedder` over gRPC. The model and its dimensions are asked once, at connection time, so
 //! that an index can check it is fed by the model it was built with.
 use crate::remote::Guarded;
-use sokuji_core::{EmbedKind, Embedder, Embeddings, Error, ErrorCode, Result};
+use sokuji_core::{EmbedKind, Embedder, Embeddings, Error, ErrorCode, Health, Result};
 use sokuji_proto::{
+    common::Empty,
     convert::error_from_status,
     embedding::{EmbedRequest, InputType, embedding_service_client::EmbeddingServiceClient},
 };
@@ -13,13 +14,14 @@ pub struct RemoteEmbedder {
     client: EmbeddingServiceClient<Guarded>,
     model: String,
     dimensions: usize,
+    url: String,
 }
 
 impl RemoteEmbedder {
     /// Connects and embeds one probe text to learn the model; every call gets `deadline`.
     pub async fn connect(url: &str, deadline: Duration) -> Result<Self> {
         let client = EmbeddingServiceClient::new(crate::remote::channel(url, "embedding service", deadline)?);
-        let mut me = Self { client, model: String::new(), dimensions: 0 };
+        let mut me = Self { client, model: String::new(), dimensions: 0, url: url.to_string() };
         let probe = me.call(vec!["probe".into()], EmbedKind::Query).await?;
         me.model = probe.1;
         me.dimensions = probe.0.vectors.first().map_or(0, Vec::len);
@@ -59,6 +61,10 @@ impl Embedder for RemoteEmbedder {
 
     fn dimensions(&self) -> usize {
         self.dimensions
+    }
+
+    async fn health(&self) -> Health {
+        crate::remote::health(self.client.clone().health_check(Empty {}).await, &self.url)
     }
 
     async fn embed(&self, texts: Vec<String>, kind: EmbedKind) -> Result<Embeddings> {
