@@ -17,7 +17,7 @@ use std::{
 };
 use tantivy::{
     Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
-    collector::TopDocs,
+    collector::{Count, DocSetCollector, TopDocs},
     directory::MmapDirectory,
     query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery},
     schema::{IndexRecordOption, Value},
@@ -81,6 +81,8 @@ struct Inner {
 
 /// The search beam (pgvector's `hnsw.ef_search` is set alike).
 const SEARCH_EF: usize = 100;
+/// Filtered semantic searches keeping at most this many passages score them all.
+const EXACT_SCAN_MAX: usize = 10_000;
 
 fn key(recording_id: &str, idx: u32) -> String {
     format!("{recording_id}:{idx}")
@@ -148,6 +150,33 @@ impl Inner {
     fn commit(&self, w: &mut IndexWriter) -> Result<()> {
         w.commit().map_err(|e| failed("commit", e))?;
         self.reader.reload().map_err(|e| failed("reload", e))
+    }
+
+    /// Nearest passages among those a filter keeps, scored one by one, when it keeps at most
+    /// `EXACT_SCAN_MAX`: exact, where a graph walk would find mostly passages the filter drops
+    /// (and return fewer than there are). `None` when the filter keeps more.
+    fn exact_scan(&self, vector: &[f32], filter: &SearchFilter, limit: usize) -> Result<Option<Vec<Hit>>> {
+        let q = BooleanQuery::new(self.filter_clauses(filter));
+        let searcher = self.reader.searcher();
+        if searcher.search(&q, &Count).map_err(|e| failed("search", e))? > EXACT_SCAN_MAX {
+            return Ok(None);
+        }
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+        let qn = norm(vector);
+        let mut scored = Vec::new();
+        for addr in searcher.search(&q, &DocSetCollector).map_err(|e| failed("search", e))? {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(|e| failed("read", e))?;
+            let v = doc.get_first(self.f.vector).and_then(|v| v.as_bytes()).map(floats).unwrap_or_default();
+            if v.len() == vector.len() {
+                let dot: f32 = v.iter().zip(vector).map(|(a, b)| a * b).sum();
+                scored.push((dot / (norm(&v) * qn), doc));
+            }
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        scored.truncate(limit);
+        let hits =
+            scored.into_iter().map(|(score, doc)| Hit { passage: self.passage(&doc), score, highlights: vec![] });
+        Ok(Some(hits.collect()))
     }
 
     fn filter_clauses(&self, filter: &SearchFilter) -> Vec<(Occur, Box<dyn Query>)> {
@@ -233,6 +262,9 @@ impl SearchIndex for EmbeddedIndex {
         let filter = filter.clone();
         self.blocking(move |inner| {
             let filtered = filter != SearchFilter::default();
+            if filtered && let Some(hits) = inner.exact_scan(&vector, &filter, limit)? {
+                return Ok(hits);
+            }
             // Filters apply after the graph search: ask for more when there are some.
             let want = if filtered { limit * 10 + 50 } else { limit + 10 };
             let found: Vec<(String, f32)> = {

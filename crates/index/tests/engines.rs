@@ -35,6 +35,7 @@ fn axis(i: usize, j: usize) -> Vec<f32> {
 async fn embedded() {
     let dir = tempfile::tempdir().expect("dir");
     scenario(&EmbeddedIndex::open(dir.path()).expect("open")).await;
+    selective_filter(&EmbeddedIndex::open(dir.path()).expect("open")).await;
     // Reopened: what was committed is there, the graph rebuilt.
     persisted(&EmbeddedIndex::open(dir.path()).expect("reopen")).await;
 }
@@ -43,6 +44,7 @@ async fn embedded() {
 async fn pgvector() {
     let pg = pg::Postgres::start();
     scenario(&PgVectorIndex::open(&pg.url(), 8).await.expect("open")).await;
+    selective_filter(&PgVectorIndex::open(&pg.url(), 8).await.expect("open")).await;
     // A second open finds the schema in place and the data there.
     persisted(&PgVectorIndex::open(&pg.url(), 8).await.expect("reopen")).await;
 }
@@ -58,6 +60,7 @@ async fn qdrant() {
     let url = format!("{}/{collection}", base.trim_end_matches('/'));
     let key = std::env::var("SOKUJI_QDRANT_API_KEY").ok();
     scenario(&QdrantIndex::open(&url, key.clone(), 8).await.expect("open")).await;
+    selective_filter(&QdrantIndex::open(&url, key.clone(), 8).await.expect("open")).await;
     persisted(&QdrantIndex::open(&url, key.clone(), 8).await.expect("reopen")).await;
     let err = QdrantIndex::open(&url, key.clone(), 384).await.err().expect("dimensions differ");
     assert!(err.message.contains("dimensions"), "{err}");
@@ -135,6 +138,33 @@ async fn scenario(index: &dyn SearchIndex) {
     assert!(near.iter().all(|h| !(h.passage.recording_id == "rec-a" && h.passage.text.contains("nghỉ"))));
     index.delete("rec-b").await.expect("delete");
     assert!(index.keyword("xăng", &all, 10).await.expect("k").is_empty());
+}
+
+/// A filter that keeps a few passages far from the query still returns all of them (a graph
+/// walk near the query alone would meet none), and a reopened index still has the others.
+async fn selective_filter(index: &dyn SearchIndex) {
+    for r in 0..20 {
+        let rec = format!("crowd-{r}");
+        let passages = (0..100)
+            .map(|i| {
+                let j = 1 + (r * 100 + i) % 6;
+                let mut v = axis(0, j);
+                v[7] -= 0.001 * i as f32;
+                (passage(&rec, i as u32, "Ồn ào.", "Crowd", &[], 300), v)
+            })
+            .collect();
+        index.replace(&rec, passages).await.expect("crowd");
+    }
+    let rare = (0..5).map(|i| (passage("rare", i, "Hiếm.", "Rare", &[], 300), axis(7, 6))).collect();
+    index.replace("rare", rare).await.expect("rare");
+    let only_rare = SearchFilter { speaker: Some("Rare".into()), ..Default::default() };
+    let hits = index.semantic(axis(0, 1), &only_rare, 5).await.expect("semantic");
+    assert_eq!(hits.len(), 5, "every passage the filter keeps: {hits:?}");
+    assert!(hits.iter().all(|h| h.passage.recording_id == "rare"));
+    for r in 0..20 {
+        index.delete(&format!("crowd-{r}")).await.expect("delete");
+    }
+    index.delete("rare").await.expect("delete");
 }
 
 async fn persisted(index: &dyn SearchIndex) {

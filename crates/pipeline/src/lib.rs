@@ -255,6 +255,12 @@ impl Workers {
         let vectors = search.embedder.embed(texts, EmbedKind::Passage).await?.vectors;
         let n = passages.len() as u32;
         search.index.replace(id, passages.into_iter().zip(vectors).collect()).await?;
-        self.db.complete_index(d, id, n).await
+        let done = self.db.complete_index(d, id, n).await;
+        // Deleted while it was being indexed (its delete may have cleared the index before the
+        // write above): its passages must not outlive it.
+        if done.is_err() && self.db.recording(id).await.is_err_and(|e| e.code == sokuji_core::ErrorCode::NotFound) {
+            search.index.delete(id).await?;
+        }
+        done
     }
 }

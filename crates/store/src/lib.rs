@@ -11,7 +11,7 @@ pub mod recordings;
 pub mod transitions;
 
 pub use bus::EventBus;
-pub use db::{Backend, Db};
+pub use db::{Backend, Db, now_ms};
 pub use objects::{Objects, Staged};
 pub use queue::{DeadLetter, Delivery, QueuePolicy};
 pub use recordings::{Inserted, ListFilter, StageState, StoredSegment, StoredTranscript};

@@ -165,8 +165,7 @@ async fn upload(
             return Err(e.into());
         }
     };
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let now = sokuji_store::now_ms();
     let rec = Recording {
         id: uuid::Uuid::new_v4().to_string(),
         sha256: staged.sha256.clone(),
@@ -440,8 +439,7 @@ pub async fn store_live(
     let language = segments.first().map(|s| s.language.clone()).unwrap_or_default();
     let text = segments.iter().map(|s| s.text.trim()).collect::<Vec<_>>().join(" ");
     let transcript = sokuji_core::Transcript { text, language, confidence: 0.0, duration, segments };
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let now = sokuji_store::now_ms();
     meta.source = meta.source.or(Some("live".into()));
     let rec = Recording {
         id: uuid::Uuid::new_v4().to_string(),
