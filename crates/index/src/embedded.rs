@@ -265,7 +265,7 @@ impl SearchIndex for EmbeddedIndex {
             if filtered && let Some(hits) = inner.exact_scan(&vector, &filter, limit)? {
                 return Ok(hits);
             }
-            // Filters apply after the graph search: ask for more when there are some.
+            // A filter that keeps many passages applies after the graph search: ask for more.
             let want = if filtered { limit * 10 + 50 } else { limit + 10 };
             let found: Vec<(String, f32)> = {
                 let g = inner.graph.read().map_err(|_| failed("graph", "poisoned"))?;
