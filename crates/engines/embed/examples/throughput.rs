@@ -24,7 +24,7 @@ fn main() {
         }
         let secs = t.elapsed().as_secs_f64();
         println!(
-            "| e5-small (candle, Q4_0) | {batch} | {} | {:.0} | {:.1} |",
+            "| e5-small (candle, f32 from Q4_0) | {batch} | {} | {:.0} | {:.1} |",
             passages.len(),
             tokens as f64 / passages.len() as f64,
             passages.len() as f64 / secs

@@ -49,6 +49,28 @@ fn matches_the_reference_engine() {
     }
 }
 
+/// Texts embedded together (their windows share the encoder's matrix products) get the vectors
+/// they get alone: attention stays within each text, long texts keep their windows' weights.
+#[test]
+fn a_batch_is_its_texts_one_by_one() {
+    let m = model();
+    let long = "Hợp đồng lao động phải được ký kết bằng văn bản. ".repeat(60);
+    let texts: Vec<String> =
+        ["Xin chào.", "The weather in Hanoi is hot this week.", long.as_str(), "今日はとても暑いです。", "a"]
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+    let together = m.embed_blocking(&texts, EmbedKind::Passage).expect("batch");
+    let mut tokens = 0;
+    for (i, t) in texts.iter().enumerate() {
+        let alone = m.embed_blocking(std::slice::from_ref(t), EmbedKind::Passage).expect("one");
+        tokens += alone.tokens;
+        let cos = dot(&alone.vectors[0], &together.vectors[i]);
+        assert!(cos > 0.9999, "text {i}: cosine {cos} between alone and in a batch");
+    }
+    assert_eq!(together.tokens, tokens);
+}
+
 /// Queries phrased differently from the passage, in Vietnamese and in English, find the
 /// Vietnamese passage. (The other way, a Vietnamese query for an English passage, is weak in
 /// this small model: "thời tiết Hà Nội tuần này" scores an English weather passage 0.809 and an
