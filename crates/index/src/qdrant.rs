@@ -232,9 +232,10 @@ impl QdrantIndex {
             return Err(Error::new(
                 ErrorCode::InvalidRequest,
                 format!(
-                    "Qdrant collection {:?} holds {DENSE:?} vectors of {have:?} dimensions, the embedding model makes \
-                     {dimensions}: use another collection (qdrant://host:port/NAME)",
-                    index.collection
+                    "Qdrant collection {:?} holds {} {DENSE:?} vectors, the embedding model makes {dimensions} \
+                     dimensions: use another collection (qdrant://host:port/NAME)",
+                    index.collection,
+                    have.map_or("no".to_string(), |d| format!("{d}-dimension")),
                 ),
             ));
         }
