@@ -1,6 +1,7 @@
 //! The embedded index: tantivy (durable: passages, their analyzed text and vectors) plus an
 //! in-memory HNSW graph over the vectors, rebuilt from tantivy when opened.
 use crate::{
+    SEARCH_EF,
     schema::{self, Fields},
     words,
 };
@@ -52,10 +53,10 @@ impl Graph {
         }
     }
 
-    /// Adds a recording's passages (key, vector), inserted into the graph in parallel.
-    fn add(&mut self, recording_id: &str, items: Vec<(String, &Vec<f32>)>) {
-        let mut batch = Vec::with_capacity(items.len());
-        for (key, vector) in items {
+    /// Adds passages (recording, key, vector), inserted into the graph in parallel.
+    fn add<'a>(&mut self, items: impl IntoIterator<Item = (&'a str, String, &'a Vec<f32>)>) {
+        let mut batch = Vec::new();
+        for (recording_id, key, vector) in items {
             let id = self.next;
             self.next += 1;
             self.keys.insert(id, key);
@@ -79,8 +80,6 @@ struct Inner {
     graph: RwLock<Graph>,
 }
 
-/// The search beam (pgvector's `hnsw.ef_search` is set alike).
-const SEARCH_EF: usize = 100;
 /// Filtered semantic searches keeping at most this many passages score them all.
 const EXACT_SCAN_MAX: usize = 10_000;
 
@@ -101,6 +100,12 @@ impl EmbeddedIndex {
             index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e| failed("reader", e))?;
         let searcher = reader.searcher();
         let mut graph = Graph::new(searcher.num_docs() as usize);
+        // Rebuilt in batches inserted in parallel (a start-up cost that grows with the index).
+        let mut batch: Vec<(String, String, Vec<f32>)> = Vec::new();
+        let flush = |graph: &mut Graph, batch: &mut Vec<(String, String, Vec<f32>)>| {
+            graph.add(batch.iter().map(|(r, k, v)| (r.as_str(), k.clone(), v)));
+            batch.clear();
+        };
         for segment in searcher.segment_readers() {
             let store = segment.get_store_reader(64).map_err(|e| failed("store", e))?;
             for doc_id in segment.doc_ids_alive() {
@@ -109,10 +114,14 @@ impl EmbeddedIndex {
                 let k = doc.get_first(f.key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
                 let vector = doc.get_first(f.vector).and_then(|v| v.as_bytes()).map(floats).unwrap_or_default();
                 if !vector.is_empty() {
-                    graph.add(&recording, vec![(k, &vector)]);
+                    batch.push((recording, k, vector));
+                }
+                if batch.len() == 4096 {
+                    flush(&mut graph, &mut batch);
                 }
             }
         }
+        flush(&mut graph, &mut batch);
         tracing::info!(passages = graph.keys.len(), dir = %dir.display(), "search index opened");
         let inner = Inner { index, reader, writer: Mutex::new(writer), f, graph: RwLock::new(graph) };
         Ok(Self { inner: Arc::new(inner) })
@@ -163,20 +172,22 @@ impl Inner {
         }
         let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
         let qn = norm(vector);
+        let read = |addr| searcher.doc::<TantivyDocument>(addr).map_err(|e| failed("read", e));
         let mut scored = Vec::new();
         for addr in searcher.search(&q, &DocSetCollector).map_err(|e| failed("search", e))? {
-            let doc: TantivyDocument = searcher.doc(addr).map_err(|e| failed("read", e))?;
+            let doc = read(addr)?;
             let v = doc.get_first(self.f.vector).and_then(|v| v.as_bytes()).map(floats).unwrap_or_default();
             if v.len() == vector.len() {
                 let dot: f32 = v.iter().zip(vector).map(|(a, b)| a * b).sum();
-                scored.push((dot / (norm(&v) * qn), doc));
+                scored.push((dot / (norm(&v) * qn), addr));
             }
         }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         scored.truncate(limit);
-        let hits =
-            scored.into_iter().map(|(score, doc)| Hit { passage: self.passage(&doc), score, highlights: vec![] });
-        Ok(Some(hits.collect()))
+        let hits = scored
+            .into_iter()
+            .map(|(score, addr)| Ok(Hit { passage: self.passage(&read(addr)?), score, highlights: vec![] }));
+        Ok(Some(hits.collect::<Result<_>>()?))
     }
 
     fn filter_clauses(&self, filter: &SearchFilter) -> Vec<(Occur, Box<dyn Query>)> {
@@ -237,7 +248,7 @@ impl SearchIndex for EmbeddedIndex {
             // The graph follows the commit, under the writer's lock (so replaces stay in order).
             let mut g = inner.graph.write().map_err(|_| failed("graph", "poisoned"))?;
             g.forget(&recording_id);
-            g.add(&recording_id, passages.iter().map(|(p, v)| (key(&recording_id, p.idx), v)).collect());
+            g.add(passages.iter().map(|(p, v)| (recording_id.as_str(), key(&recording_id, p.idx), v)));
             Ok(())
         })
         .await

@@ -15,6 +15,10 @@ mod qdrant;
 mod schema;
 mod words;
 
+/// The search beam of every engine's HNSW walk (hnsw_rs `ef`, pgvector `hnsw.ef_search`,
+/// Qdrant `hnsw_ef`): alike, so the engines compare, and one place to trade recall for latency.
+const SEARCH_EF: usize = 100;
+
 pub use embedded::EmbeddedIndex;
 #[cfg(feature = "pgvector")]
 pub use pgvector::PgVectorIndex;

@@ -155,8 +155,11 @@ impl SearchIndex for PgVectorIndex {
     async fn semantic(&self, vector: Vec<f32>, filter: &SearchFilter, limit: usize) -> Result<Vec<Hit>> {
         let mut tx = self.pool.begin().await.map_err(|e| failed("search", e))?;
         // Filters inside the graph walk (pgvector 0.8's iterative scans), a wider beam.
-        for set in ["SET LOCAL hnsw.iterative_scan = relaxed_order", "SET LOCAL hnsw.ef_search = 100"] {
-            sqlx::query(set).execute(&mut *tx).await.map_err(|e| failed("search", e))?;
+        for set in [
+            "SET LOCAL hnsw.iterative_scan = relaxed_order".to_string(),
+            format!("SET LOCAL hnsw.ef_search = {}", crate::SEARCH_EF),
+        ] {
+            sqlx::query(&set).execute(&mut *tx).await.map_err(|e| failed("search", e))?;
         }
         let sql = format!(
             "SELECT {COLUMNS}, (1 - (embedding <=> $1::vector))::real AS score FROM search_passages \

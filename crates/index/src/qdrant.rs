@@ -285,7 +285,7 @@ impl QdrantIndex {
         points.iter().map(|p| Ok(Hit { passage: passage(&p.payload)?, score: p.score, highlights: vec![] })).collect()
     }
 
-    /// One sparse-vector query: (point id, score, point).
+    /// One sparse-vector query: each point with its numeric id.
     async fn sparse(
         &self,
         using: &str,
@@ -337,9 +337,9 @@ impl SearchIndex for QdrantIndex {
                 )
             })
             .collect();
-        for chunk in points.chunks(256) {
+        if !points.is_empty() {
             self.client
-                .upsert_points(UpsertPointsBuilder::new(&self.collection, chunk.to_vec()).wait(true))
+                .upsert_points_chunked(UpsertPointsBuilder::new(&self.collection, points).wait(true), 256)
                 .await
                 .map_err(|e| failed("replace", e))?;
         }
@@ -377,7 +377,7 @@ impl SearchIndex for QdrantIndex {
             .using(DENSE)
             .limit(limit as u64)
             .with_payload(true)
-            .params(SearchParamsBuilder::default().hnsw_ef(100));
+            .params(SearchParamsBuilder::default().hnsw_ef(crate::SEARCH_EF as u64));
         if let Some(f) = filter(f) {
             q = q.filter(f);
         }

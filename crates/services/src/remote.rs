@@ -1,7 +1,7 @@
 //! What every gRPC client shares: a lazily connected channel and health that reports an
 //! unreachable peer instead of failing.
 use crate::breaker::{CircuitBreaker, CircuitBreakerLayer, Policy};
-use sokuji_core::{Error, ErrorCode, Health, Result};
+use sokuji_core::{Error, Health, Result};
 use sokuji_proto::{
     common::HealthCheckResponse,
     convert::{ERROR_CODE_KEY, error_from_status},
@@ -45,10 +45,9 @@ pub fn health(result: Result<tonic::Response<HealthCheckResponse>, tonic::Status
     match result {
         Ok(r) => sokuji_proto::convert::health_from_response(r.into_inner()),
         Err(s) => {
-            let e = error_from_status(&s);
-            let status = if e.code == ErrorCode::EngineUnavailable { "unreachable" } else { "error" };
-            let details = [("url".to_string(), url.to_string()), ("error".to_string(), e.to_string())].into();
-            Health { healthy: false, status: status.into(), provider: "grpc".into(), details }
+            let mut h = Health::failing("grpc", &error_from_status(&s));
+            h.details.insert("url".into(), url.to_string());
+            h
         }
     }
 }
@@ -56,6 +55,7 @@ pub fn health(result: Result<tonic::Response<HealthCheckResponse>, tonic::Status
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sokuji_core::ErrorCode;
     use std::sync::atomic::{AtomicU32, Ordering};
 
     async fn attempts(first: tonic::Status) -> u32 {

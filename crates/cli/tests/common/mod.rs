@@ -177,7 +177,6 @@ pub fn assert_translation_of_ly(text: &str) {
     assert!(hits >= 2, "translation lacks the sentence's words: {text}");
 }
 
-/// An HTTP POST of JSON, answered with (status, JSON body).
 /// GET `url`: the status and the JSON body (null when there is none).
 pub async fn get_json(http: &reqwest::Client, url: String) -> (u16, serde_json::Value) {
     let r = http.get(url).send().await.expect("request");
@@ -185,6 +184,7 @@ pub async fn get_json(http: &reqwest::Client, url: String) -> (u16, serde_json::
     (status, r.json().await.unwrap_or(serde_json::Value::Null))
 }
 
+/// An HTTP POST of JSON, answered with (status, JSON body).
 pub async fn post_json(http: &reqwest::Client, url: String, body: serde_json::Value) -> (u16, serde_json::Value) {
     let r = http.post(url).json(&body).send().await.expect("request");
     let status = r.status().as_u16();
