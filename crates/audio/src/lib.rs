@@ -5,6 +5,7 @@
 
 pub mod decode;
 pub mod encode;
+pub mod gate;
 pub mod pcm;
 pub mod resample;
 pub mod vad;
@@ -14,4 +15,4 @@ pub use decode::{decode_bytes, decode_file};
 pub use encode::{OutputFormat, encode};
 pub use pcm::{PcmFormat, PcmSpec};
 pub use resample::StreamResampler;
-pub use vad::VoiceDetector;
+pub use vad::{FrameScorer, VoiceDetector};

@@ -1,11 +1,12 @@
-//! Resampling to 16 kHz, whole buffers or a stream of chunks, with rubato's FFT resampler.
+//! Resampling (to 16 kHz for the recognizers, to a client's rate for speech out), whole buffers
+//! or a stream of chunks, with rubato's FFT resampler.
 use rubato::{FftFixedIn, Resampler};
 use sokuji_core::{Error, Result, SAMPLE_RATE};
 
 const CHUNK: usize = 1024;
 
-/// Resamples mono chunks of one stream; keeps the filter state and the leftover input between
-/// calls so that chunk boundaries leave no seams.
+/// Resamples mono chunks of one stream (to 16 kHz unless made with `between`); keeps the filter
+/// state and the leftover input between calls so that chunk boundaries leave no seams.
 pub struct StreamResampler {
     inner: Option<FftFixedIn<f32>>,
     pending: Vec<f32>,
@@ -18,13 +19,16 @@ pub struct StreamResampler {
 
 impl StreamResampler {
     pub fn new(from_rate: u32) -> Result<Self> {
-        let inner = if from_rate == SAMPLE_RATE {
+        Self::between(from_rate, SAMPLE_RATE)
+    }
+
+    pub fn between(from_rate: u32, to_rate: u32) -> Result<Self> {
+        let inner = if from_rate == to_rate {
             None
         } else {
-            Some(
-                FftFixedIn::new(from_rate as usize, SAMPLE_RATE as usize, CHUNK, 2, 1)
-                    .map_err(|e| Error::invalid_audio(format!("cannot resample from {from_rate} Hz: {e}")))?,
-            )
+            Some(FftFixedIn::new(from_rate as usize, to_rate as usize, CHUNK, 2, 1).map_err(|e| {
+                Error::invalid_audio(format!("cannot resample from {from_rate} Hz to {to_rate} Hz: {e}"))
+            })?)
         };
         let skip = inner.as_ref().map_or(0, |r| r.output_delay());
         Ok(Self {
@@ -33,7 +37,7 @@ impl StreamResampler {
             skip,
             in_total: 0,
             out_total: 0,
-            ratio: f64::from(SAMPLE_RATE) / f64::from(from_rate),
+            ratio: f64::from(to_rate) / f64::from(from_rate),
         })
     }
 
@@ -96,7 +100,12 @@ impl StreamResampler {
 
 /// Resamples a whole mono buffer to 16 kHz.
 pub fn to_16k(samples: &[f32], from_rate: u32) -> Result<Vec<f32>> {
-    let mut r = StreamResampler::new(from_rate)?;
+    convert(samples, from_rate, SAMPLE_RATE)
+}
+
+/// Resamples a whole mono buffer from one rate to another.
+pub fn convert(samples: &[f32], from_rate: u32, to_rate: u32) -> Result<Vec<f32>> {
+    let mut r = StreamResampler::between(from_rate, to_rate)?;
     let mut out = r.push(samples);
     out.extend(r.finish());
     Ok(out)
@@ -122,6 +131,15 @@ mod tests {
             let err: f32 = (2000..14000).map(|i| (out[i] - ideal[i]).abs()).fold(0.0, f32::max);
             assert!(err < 0.05, "from {rate}: max error {err}");
         }
+    }
+
+    #[test]
+    fn any_rate_to_any_rate() {
+        let out = convert(&sine(22_050, 440.0, 1.0), 22_050, 24_000).expect("resamples");
+        assert_eq!(out.len(), 24_000);
+        let ideal = sine(24_000, 440.0, 1.0);
+        let err: f32 = (3000..21000).map(|i| (out[i] - ideal[i]).abs()).fold(0.0, f32::max);
+        assert!(err < 0.05, "max error {err}");
     }
 
     #[test]

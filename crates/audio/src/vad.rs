@@ -5,6 +5,12 @@ use sokuji_core::stream::endpoint::{EndpointConfig, speech_regions};
 /// Samples per VAD frame (16 ms at 16 kHz).
 pub const FRAME: usize = 256;
 
+/// Anything that scores a stream of 16 kHz samples frame by frame (`FRAME` samples a score,
+/// partial frames kept between calls) with the probability that the frame is voice.
+pub trait FrameScorer: Send {
+    fn push(&mut self, samples: &[f32]) -> Vec<f32>;
+}
+
 /// Scores a stream of 16 kHz samples frame by frame, keeping partial frames between calls.
 pub struct VoiceDetector {
     detector: Detector,
@@ -17,9 +23,9 @@ impl Default for VoiceDetector {
     }
 }
 
-impl VoiceDetector {
+impl FrameScorer for VoiceDetector {
     /// Voice probability of every whole frame completed by `samples`.
-    pub fn push(&mut self, samples: &[f32]) -> Vec<f32> {
+    fn push(&mut self, samples: &[f32]) -> Vec<f32> {
         self.pending.extend_from_slice(samples);
         let whole = self.pending.len() / FRAME * FRAME;
         let scores = self.pending[..whole].chunks_exact(FRAME).map(|f| self.detector.predict_f32(f)).collect();

@@ -7,6 +7,7 @@ pub mod archive;
 pub mod audio;
 pub mod embed;
 pub mod error;
+pub mod guard;
 pub mod prompt;
 pub mod search;
 pub mod stream;

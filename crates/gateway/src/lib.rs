@@ -10,7 +10,9 @@ pub mod routes;
 pub mod upload;
 
 use axum::{Router, extract::DefaultBodyLimit};
-use sokuji_core::{Error, ErrorCode, SpeechToText, Synthesizer, TextNormalizer, Translator};
+use sokuji_admission::Admission;
+use sokuji_audio::OutputFormat;
+use sokuji_core::{Error, ErrorCode, SpeechToText, Synthesizer, TextNormalizer, Translator, guard::Rejections};
 use std::{sync::Arc, time::Duration};
 use tower_http::trace::TraceLayer;
 
@@ -37,6 +39,12 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// The speech archive (recordings API); `None` when this server runs none.
     pub archive: Option<routes::recordings::Archive>,
+    /// Makes each live session's voice-activity detector.
+    pub vad: sokuji_live::VadFactory,
+    /// Audio the local recognizer refused as non-speech, by reason (exported in /metrics).
+    pub rejections: Arc<Rejections>,
+    /// CPU work of requests (decoding uploads, encoding FLAC) runs here, off the async runtime.
+    pub cpu: Admission,
 }
 
 impl AppState {
@@ -50,6 +58,21 @@ impl AppState {
 
     pub fn embedder(&self) -> Result<&Arc<dyn sokuji_core::Embedder>, Error> {
         self.embedder.as_ref().ok_or_else(|| off("text embedding"))
+    }
+
+    /// The engines of a live session.
+    pub fn live_engines(&self) -> sokuji_live::LiveEngines {
+        sokuji_live::LiveEngines {
+            stt: self.stt.clone(),
+            translator: self.translator.clone(),
+            tts: self.tts.clone(),
+            vad: self.vad.clone(),
+        }
+    }
+
+    /// Encodes speech off the async runtime (FLAC costs real CPU time).
+    pub async fn encode(&self, samples: Vec<f32>, rate: u32, format: OutputFormat) -> Result<Vec<u8>, Error> {
+        self.cpu.run(None, move |_| sokuji_audio::encode(&samples, rate, format)).await
     }
 }
 
@@ -72,11 +95,10 @@ pub fn app(state: AppState) -> Router<()> {
         .merge(routes::translation::router())
         .merge(routes::tts::router())
         .merge(routes::embeddings::router())
-        .merge(routes::live::router())
+        .merge(routes::ws::router())
         .merge(routes::pipeline::router())
         .merge(routes::recordings::router())
         .merge(routes::search::router())
-        .merge(routes::asr_ws::router())
         .merge(metrics::router())
         .merge(routes::web::router())
         .layer(DefaultBodyLimit::max(limit))

@@ -1,8 +1,10 @@
-//! `GET /metrics` in Prometheus text format: live sessions, per-stage latency histograms and
-//! errors by code. The gateway records them as events pass through it, so engines stay free of
-//! any metrics library.
+//! `GET /metrics` in Prometheus text format: live sessions, per-stage latency histograms,
+//! errors by code, and audio the recognizer refused as non-speech by reason. The gateway records
+//! them as events pass through it, and reads the engines' plain counters when scraped, so
+//! engines stay free of any metrics library.
 use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use sokuji_core::guard::Rejections;
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -15,6 +17,9 @@ pub struct Metrics {
     pub sessions: IntCounterVec,
     /// Restarts of supervised engine processes (`serve --isolate`), by engine.
     pub engine_restarts: IntCounterVec,
+    /// Mirrors `core::guard::Rejections` at each scrape.
+    rejections: IntCounterVec,
+    scrape: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl Metrics {
@@ -38,8 +43,17 @@ impl Metrics {
             &["engine"],
         )
         .expect("valid metric definition");
+        let rejections = IntCounterVec::new(
+            Opts::new(
+                "sokuji_stt_rejections_total",
+                "Audio not decoded, or decoded text dropped, as non-speech (hallucination guard), by reason",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric definition");
         for c in [
             Box::new(engine_restarts.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(rejections.clone()),
             Box::new(active_sessions.clone()),
             Box::new(stage_seconds.clone()),
             Box::new(errors.clone()),
@@ -47,7 +61,16 @@ impl Metrics {
         ] {
             let _ = registry.register(c);
         }
-        Self { registry, active_sessions, stage_seconds, errors, sessions, engine_restarts }
+        Self {
+            registry,
+            active_sessions,
+            stage_seconds,
+            errors,
+            sessions,
+            engine_restarts,
+            rejections,
+            scrape: Default::default(),
+        }
     }
 
     pub fn observe_ms(&self, stage: &str, ms: Option<f64>) {
@@ -56,7 +79,14 @@ impl Metrics {
         }
     }
 
-    fn render(&self) -> String {
+    fn render(&self, rejections: &Rejections) -> String {
+        // One scrape at a time: the mirrored counters are reset and refilled.
+        let _scrape = self.scrape.lock().unwrap_or_else(|e| e.into_inner());
+        for (reason, n) in rejections.snapshot() {
+            let c = self.rejections.with_label_values(&[reason.as_str()]);
+            c.reset();
+            c.inc_by(n);
+        }
         let mut buf = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
         String::from_utf8(buf).unwrap_or_default()
@@ -74,5 +104,5 @@ pub fn router() -> Router<crate::AppState> {
 }
 
 async fn metrics(State(s): State<crate::AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render())
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(&s.rejections))
 }

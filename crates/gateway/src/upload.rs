@@ -4,7 +4,8 @@ use axum::extract::{
     Multipart,
     multipart::{MultipartError, MultipartRejection},
 };
-use sokuji_core::{Audio, Error, ErrorCode};
+use sokuji_admission::Admission;
+use sokuji_core::{Audio, ErrorCode};
 use std::collections::HashMap;
 
 /// A parsed multipart form: one file and any number of text fields (repeated ones collected).
@@ -53,14 +54,12 @@ pub async fn read(mp: Result<Multipart, MultipartRejection>, file_fields: &[&str
     Ok(form)
 }
 
-/// Decodes the uploaded file off the async runtime.
-pub async fn decode(form: &mut Form, field: &str) -> Result<Audio, ApiError> {
+/// Decodes (and resamples) the uploaded file off the async runtime; a client that leaves
+/// before a CPU is free costs nothing.
+pub async fn decode(cpu: &Admission, form: &mut Form, field: &str) -> Result<Audio, ApiError> {
     let (bytes, ext) = form
         .file
         .take()
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, format!("the form has no `{field}` file field")))?;
-    tokio::task::spawn_blocking(move || sokuji_audio::decode_bytes(bytes, ext.as_deref()))
-        .await
-        .map_err(|e| ApiError(Error::internal(format!("decoder task failed: {e}"))))?
-        .map_err(ApiError)
+    cpu.run(None, move |_| sokuji_audio::decode_bytes(bytes, ext.as_deref())).await.map_err(ApiError)
 }

@@ -34,7 +34,7 @@ pub struct Services {
     pub tts: Option<Arc<dyn Synthesizer>>,
     pub embedding: Option<Arc<dyn Embedder>>,
     /// Live sessions over the engines above (local or remote).
-    pub live: Option<crate::live::LiveEngines>,
+    pub live: Option<sokuji_live::LiveEngines>,
 }
 
 /// Serves `services` on an already bound listener until `shutdown` completes.

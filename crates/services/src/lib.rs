@@ -2,7 +2,8 @@
 //! domain trait and a client that implements the same trait, so callers never know which they
 //! hold. Every server also serves `grpc.health.v1` and reflection.
 //!
-//! Only wire-level concerns live here; policies (endpointing, agreement) are in `sokuji-core`.
+//! Only wire-level concerns live here: live sessions are `sokuji-live`'s, policies
+//! (endpointing, agreement) `sokuji-core`'s, conversions to protobuf `sokuji-proto`'s.
 
 pub mod breaker;
 pub mod embedding;
@@ -10,15 +11,14 @@ pub mod grpc;
 pub mod live;
 pub mod metrics;
 pub mod remote;
-pub mod stream;
 pub mod stt;
 pub mod text;
 pub mod translation;
 pub mod tts;
 
 pub use embedding::{client::RemoteEmbedder, server::EmbeddingServer};
-pub use stream::session::{StreamConfig, StreamEvent, StreamSession};
+pub use live::{LiveServer, SESSION_ID_KEY};
 pub use stt::{client::RemoteStt, server::SttServer};
 pub use text::{client::RemoteText, local::VietnameseNormalizer, server::TextServer};
-pub use translation::{client::RemoteTranslator, lazy::LazyTranslator, server::TranslationServer};
-pub use tts::{client::RemoteTts, local::VoiceSet, server::TtsServer};
+pub use translation::{client::RemoteTranslator, server::TranslationServer};
+pub use tts::{client::RemoteTts, server::TtsServer};

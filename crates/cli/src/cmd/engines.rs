@@ -1,31 +1,33 @@
 //! Builds the engines the configuration asks for: local when linked and not pointed elsewhere,
 //! a gRPC client when a service URL is set.
 use crate::config::Config;
-use sokuji_core::{Embedder, SpeechToText, Synthesizer, TextNormalizer, Translator};
+use sokuji_core::{Embedder, SpeechToText, Synthesizer, TextNormalizer, Translator, guard::Rejections};
 use sokuji_mt_remote::{DeeplTranslator, OpenAiChatTranslator};
 use std::{sync::Arc, time::Duration};
 
-/// The speech-to-text engine. Must be called inside the Tokio runtime (clients spawn tasks).
-pub fn stt(cfg: &Config) -> anyhow::Result<Arc<dyn SpeechToText>> {
+/// The speech-to-text engine; a local one counts what it refuses as non-speech in
+/// `rejections`. Must be called inside the Tokio runtime (clients spawn tasks).
+pub fn stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
     if let Some(url) = &cfg.stt_url {
         tracing::info!(%url, "using remote speech-to-text service");
         return Ok(Arc::new(sokuji_services::RemoteStt::connect_lazy(url, Duration::from_secs(600))?));
     }
-    local_stt(cfg)
+    local_stt(cfg, rejections)
 }
 
 #[cfg(feature = "stt-whisper")]
-pub fn local_stt(cfg: &Config) -> anyhow::Result<Arc<dyn SpeechToText>> {
+pub fn local_stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
     let engine = sokuji_whisper::WhisperEngine::load(&sokuji_whisper::WhisperConfig {
         model_path: cfg.stt_model_path(),
         threads: cfg.stt_threads,
         max_concurrent: cfg.stt_concurrency,
+        rejections: rejections.clone(),
     })?;
     Ok(Arc::new(engine))
 }
 
 #[cfg(not(feature = "stt-whisper"))]
-pub fn local_stt(_cfg: &Config) -> anyhow::Result<Arc<dyn SpeechToText>> {
+pub fn local_stt(_cfg: &Config, _rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
     anyhow::bail!("this build links no speech-to-text engine (feature stt-whisper); set SOKUJI_STT_URL")
 }
 
@@ -78,7 +80,7 @@ fn local_translator(cfg: &Config, timeout: Duration) -> anyhow::Result<Arc<dyn T
         );
     }
     let config = sokuji_llm::TranslatorConfig { timeout, ..sokuji_llm::TranslatorConfig::new(path) };
-    let lazy = sokuji_services::LazyTranslator::new("candle-gguf", move || {
+    let lazy = sokuji_live::LazyTranslator::new("candle-gguf", move || {
         sokuji_llm::LlmTranslator::load(config.clone())
             .map(|t| Arc::new(t) as Arc<dyn Translator>)
             .map_err(|e| sokuji_core::Error::new(sokuji_core::ErrorCode::ModelNotFound, e.to_string()))
@@ -109,7 +111,7 @@ pub async fn tts(cfg: &Config) -> anyhow::Result<Option<Arc<dyn Synthesizer>>> {
 
 /// Piper voices first (they win the defaults for their languages), then eSpeak NG's.
 #[cfg(feature = "tts-local")]
-async fn local_voices(cfg: &Config, piper: bool) -> anyhow::Result<sokuji_services::VoiceSet> {
+async fn local_voices(cfg: &Config, piper: bool) -> anyhow::Result<sokuji_live::VoiceSet> {
     let mut engines: Vec<Arc<dyn Synthesizer>> = Vec::new();
     if piper && !cfg.piper_voices.is_empty() {
         let mut voices = Vec::new();
@@ -127,11 +129,11 @@ async fn local_voices(cfg: &Config, piper: bool) -> anyhow::Result<sokuji_servic
         }
     }
     engines.push(Arc::new(sokuji_espeak::EspeakSynthesizer::new()?));
-    Ok(sokuji_services::VoiceSet::new(engines).await?)
+    Ok(sokuji_live::VoiceSet::new(engines).await?)
 }
 
 #[cfg(not(feature = "tts-local"))]
-async fn local_voices(_cfg: &Config, _piper: bool) -> anyhow::Result<sokuji_services::VoiceSet> {
+async fn local_voices(_cfg: &Config, _piper: bool) -> anyhow::Result<sokuji_live::VoiceSet> {
     anyhow::bail!("this build links no local voices (feature tts-local); set SOKUJI_TTS_URL")
 }
 

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use base64::Engine as _;
 use futures::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use sokuji_api::live::{ClientMessage, Config as SessionConfig, ServerMessage};
 use std::{path::PathBuf, time::Duration};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -47,9 +47,13 @@ pub fn run(_cfg: Config, args: Args) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("cannot connect to {url}: {e} (is `sokuji serve` running?)"))?;
         let (mut tx, mut rx) = ws.split();
-        let config = json!({"type": "config", "source_language": args.from, "target_language": args.to,
-            "voice_id": args.voice, "sample_rate": 16000, "channels": 1});
-        tx.send(Message::Text(config.to_string().into())).await?;
+        let config = ClientMessage::Config(SessionConfig {
+            source_language: args.from.clone(),
+            target_language: args.to.clone(),
+            voice_id: args.voice.clone(),
+            ..SessionConfig::default()
+        });
+        tx.send(Message::Text(serde_json::to_string(&config)?.into())).await?;
         let samples = audio.samples().to_vec();
         let speed = args.speed;
         let sender = tokio::spawn(async move {
@@ -57,8 +61,7 @@ pub fn run(_cfg: Config, args: Args) -> anyhow::Result<()> {
             // A second of silence at the end lets the last utterance end naturally.
             let tail = vec![0.0f32; 16_000];
             for piece in samples.chunks(chunk).chain(tail.chunks(chunk)) {
-                let pcm: Vec<u8> =
-                    piece.iter().flat_map(|s| ((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes()).collect();
+                let pcm: Vec<u8> = piece.iter().flat_map(|s| sokuji_audio::wav::to_i16(*s).to_le_bytes()).collect();
                 if tx.send(Message::Binary(pcm.into())).await.is_err() {
                     return;
                 }
@@ -66,9 +69,10 @@ pub fn run(_cfg: Config, args: Args) -> anyhow::Result<()> {
                     tokio::time::sleep(Duration::from_secs_f64(CHUNK_SECS / speed)).await;
                 }
             }
-            let _ = tx.send(Message::Text(json!({"type": "end"}).to_string().into())).await;
+            let end = serde_json::to_string(&ClientMessage::End).unwrap_or_default();
+            let _ = tx.send(Message::Text(end.into())).await;
         });
-        let mut e2e: Vec<(String, f64)> = Vec::new();
+        let mut e2e: Vec<(&str, f64)> = Vec::new();
         let mut saved = 0;
         while let Some(msg) = rx.next().await {
             let text = match msg? {
@@ -76,56 +80,56 @@ pub fn run(_cfg: Config, args: Args) -> anyhow::Result<()> {
                 Message::Close(_) => break,
                 _ => continue,
             };
-            let mut v: Value = serde_json::from_str(&text)?;
+            let mut m: ServerMessage = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("the server sent a message this client does not know ({e}): {text}"))?;
             if args.json {
-                if v["type"] == "audio" {
-                    v["audio_secs"] = json!(audio_secs(&v));
-                    v["data"] = Value::Null;
+                // Audio as its length, not its bytes.
+                let mut v = serde_json::to_value(&m)?;
+                if let ServerMessage::Audio(a) = &m {
+                    v["audio_secs"] = serde_json::json!(audio_secs(&a.data, a.sample_rate));
+                    v["data"] = serde_json::Value::Null;
                 }
                 println!("{v}");
                 continue;
             }
-            let lat = |k: &str| v[k].as_f64().map(|x| format!(" {k}={x:.0}")).unwrap_or_default();
-            match v["type"].as_str().unwrap_or_default() {
-                "transcription" if v["is_final"] == true => {
+            let lat = |k: &str, x: Option<f64>| x.map(|x| format!(" {k}={x:.0}")).unwrap_or_default();
+            match &mut m {
+                ServerMessage::Transcription(t) if t.is_final => {
                     println!(
                         "[{}] {}   ({}{} )",
-                        v["language"].as_str().unwrap_or(""),
-                        v["text"].as_str().unwrap_or(""),
-                        lat("stt_ms"),
-                        lat("e2e_ms")
+                        t.language,
+                        t.text,
+                        lat("stt_ms", Some(t.stt_ms)),
+                        lat("e2e_ms", t.e2e_ms)
                     );
-                    if let Some(x) = v["e2e_ms"].as_f64() {
-                        e2e.push(("transcript".into(), x));
-                    }
+                    e2e.extend(t.e2e_ms.map(|x| ("transcript", x)));
                 }
-                "translation" if v["is_final"] == true => {
-                    println!("  -> {}   ({}{} )", v["text"].as_str().unwrap_or(""), lat("mt_ms"), lat("e2e_ms"));
-                    if let Some(x) = v["e2e_ms"].as_f64() {
-                        e2e.push(("translation".into(), x));
-                    }
+                ServerMessage::Translation(t) if t.is_final => {
+                    println!("  -> {}   ({}{} )", t.text, lat("mt_ms", Some(t.mt_ms)), lat("e2e_ms", t.e2e_ms));
+                    e2e.extend(t.e2e_ms.map(|x| ("translation", x)));
                 }
-                "audio" => {
-                    println!("  ♪ {:.1} s of speech   ({}{} )", audio_secs(&v), lat("tts_ms"), lat("e2e_ms"));
-                    if let Some(x) = v["e2e_ms"].as_f64() {
-                        e2e.push(("audio".into(), x));
-                    }
-                    if let (Some(dir), Some(data)) = (&args.save_audio, v["data"].as_str()) {
+                ServerMessage::Audio(a) => {
+                    let secs = audio_secs(&a.data, a.sample_rate);
+                    println!(
+                        "  ♪ {secs:.1} s of speech   ({}{} )",
+                        lat("tts_ms", Some(a.tts_ms)),
+                        lat("e2e_ms", a.e2e_ms)
+                    );
+                    e2e.extend(a.e2e_ms.map(|x| ("audio", x)));
+                    if let Some(dir) = &args.save_audio {
                         std::fs::create_dir_all(dir)?;
-                        std::fs::write(
-                            dir.join(format!("{saved:03}.wav")),
-                            base64::engine::general_purpose::STANDARD.decode(data)?,
-                        )?;
+                        let wav = base64::engine::general_purpose::STANDARD.decode(&a.data)?;
+                        std::fs::write(dir.join(format!("{saved:03}.wav")), wav)?;
                         saved += 1;
                     }
                 }
-                "error" => eprintln!("error: {} {}", v["code"], v["message"]),
+                ServerMessage::Error(e) => eprintln!("error: {} {}", e.code, e.message),
                 _ => {}
             }
         }
         sender.abort();
         for stage in ["transcript", "translation", "audio"].into_iter().filter(|_| !args.json) {
-            let mut xs: Vec<f64> = e2e.iter().filter(|(s, _)| s == stage).map(|(_, x)| *x).collect();
+            let mut xs: Vec<f64> = e2e.iter().filter(|(s, _)| *s == stage).map(|(_, x)| *x).collect();
             xs.sort_by(f64::total_cmp);
             if !xs.is_empty() {
                 println!("end of utterance -> {stage}: median {:.0} ms over {}", xs[xs.len() / 2], xs.len());
@@ -135,8 +139,7 @@ pub fn run(_cfg: Config, args: Args) -> anyhow::Result<()> {
     })
 }
 
-fn audio_secs(v: &Value) -> f64 {
-    let bytes = v["data"].as_str().map_or(0, |d| d.len() * 3 / 4);
-    let rate = v["sample_rate"].as_f64().unwrap_or(22050.0);
-    bytes.saturating_sub(44) as f64 / 2.0 / rate
+/// Seconds of 16-bit mono speech in a base64 WAV.
+fn audio_secs(data: &str, rate: u32) -> f64 {
+    (data.len() * 3 / 4).saturating_sub(44) as f64 / 2.0 / f64::from(rate.max(1))
 }

@@ -1,10 +1,9 @@
 //! `sokuji serve`: all in one process, or one service alone.
 use crate::{cmd::engines, config::Config};
+use sokuji_core::guard::Rejections;
+use sokuji_live::LiveEngines;
 use sokuji_pipeline::Stage;
-use sokuji_services::{
-    grpc::{GrpcLimits, Services, serve},
-    live::LiveEngines,
-};
+use sokuji_services::grpc::{GrpcLimits, Services, serve};
 use std::{future::Future, pin::Pin, sync::Arc};
 use tokio::net::TcpListener;
 
@@ -187,7 +186,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
         match args.service {
             Service::Stt => {
                 let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50051")).await?;
-                let services = Services { stt: Some(engines::local_stt(&cfg)?), ..Default::default() };
+                let services = Services { stt: Some(engines::local_stt(&cfg, &Arc::default())?), ..Default::default() };
                 tracing::info!(addr = %listener.local_addr()?, "stt gRPC service listening");
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
@@ -227,7 +226,8 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                 let stages = parse_stages(&args.stages)?;
                 let (tx, rx) = tokio::sync::watch::channel(false);
                 let archive = archive(&cfg, rx.clone()).await?;
-                let mut workers = archive_workers(&cfg, &archive, engines::stt(&cfg)?, engines::text(&cfg)?);
+                let stt = engines::stt(&cfg, &Arc::default())?;
+                let mut workers = archive_workers(&cfg, &archive, stt, engines::text(&cfg)?);
                 if stages.contains(&Stage::Index) {
                     anyhow::ensure!(
                         cfg.search_url != "embedded",
@@ -250,7 +250,8 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                 if args.isolate {
                     crate::cmd::supervise::isolate(&mut cfg, &metrics, rx.clone())?;
                 }
-                let stt = engines::stt(&cfg)?;
+                let rejections = Arc::new(Rejections::default());
+                let stt = engines::stt(&cfg, &rejections)?;
                 let text = engines::text(&cfg)?;
                 let translator = engines::translator(&cfg)?;
                 let tts = engines::tts(&cfg).await?;
@@ -269,7 +270,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                         translation: translator.clone().filter(|_| cfg.translation_url.is_none()),
                         tts: tts.clone().filter(|_| cfg.tts_url.is_none()),
                         embedding: embedder.clone().filter(|_| cfg.embedding_url.is_none()),
-                        live: Some(LiveEngines { stt: stt.clone(), translator: translator.clone(), tts: tts.clone() }),
+                        live: Some(LiveEngines::new(stt.clone(), translator.clone(), tts.clone())),
                     };
                     tokio::spawn(async move {
                         let stop = async move {
@@ -290,7 +291,8 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     archive.search = search.as_ref().map(|s| s.index.clone());
                     // A local engine of their own: an hour-long recording must not hold the
                     // live sessions' decoder (they still share the CPU).
-                    let archive_stt = if cfg.stt_url.is_none() { engines::local_stt(&cfg)? } else { stt.clone() };
+                    let archive_stt =
+                        if cfg.stt_url.is_none() { engines::local_stt(&cfg, &rejections)? } else { stt.clone() };
                     let mut workers = archive_workers(&cfg, &archive, archive_stt, text.clone());
                     let stages: &[Stage] = if search.is_some() {
                         &[Stage::Asr, Stage::Nlp, Stage::Index]
@@ -314,6 +316,9 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     live_send_timeout: std::time::Duration::from_secs(cfg.live_send_timeout_secs.max(1)),
                     request_timeout: std::time::Duration::from_secs(cfg.request_timeout_secs.max(1)),
                     archive: Some(archive),
+                    vad: sokuji_live::pipeline::earshot(),
+                    rejections,
+                    cpu: sokuji_admission::Admission::per_core("requests"),
                 });
                 tracing::info!(addr = %listener.local_addr()?, "gateway listening");
                 axum::serve(listener, app)

@@ -1,11 +1,12 @@
 //! multilingual-e5-small as an [`Embedder`]: e5's `query: ` / `passage: ` prefixes, texts longer
 //! than the model's 512 positions embedded window by window (the token-weighted mean of the
 //! windows' mean-pooled states, as the model file's reference engine does), L2-normalized.
-//! Inference runs on blocking threads, one batch at a time.
+//! Inference runs on blocking threads through an admission pool, one call at a time; a call
+//! whose caller has gone stops between batches.
 use crate::{format::ModelFile, model::Encoder, tokenizer::Tokenizer};
+use sokuji_admission::{Admission, Ticket};
 use sokuji_core::{EmbedKind, Embedder, Embeddings, Error, ErrorCode, Result};
 use std::{path::Path, sync::Arc};
-use tokio::sync::Semaphore;
 
 /// Texts in one call, and characters in one text: beyond them a request is refused.
 pub const MAX_TEXTS: usize = 2048;
@@ -22,7 +23,7 @@ struct Inner {
     tokenizer: Tokenizer,
     encoder: Encoder,
     name: String,
-    permits: Semaphore,
+    admission: Admission,
 }
 
 impl E5Embedder {
@@ -39,7 +40,7 @@ impl E5Embedder {
         let tokenizer = Tokenizer::new(&file.vocab);
         let encoder = Encoder::load(&file)?;
         tracing::info!(model = name, dims = encoder.shape.hidden, "embedding model loaded");
-        let inner = Inner { tokenizer, encoder, name: name.to_string(), permits: Semaphore::new(1) };
+        let inner = Inner { tokenizer, encoder, name: name.to_string(), admission: Admission::new("embedding", 1) };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -51,6 +52,11 @@ impl E5Embedder {
     /// Embeds on the calling thread: every text's windows, up to `BATCH_TOKENS` tokens through
     /// the encoder at a time.
     pub fn embed_blocking(&self, texts: &[String], kind: EmbedKind) -> Result<Embeddings> {
+        self.embed_until(texts, kind, &Ticket::unbounded())
+    }
+
+    /// The same, stopping between batches once `ticket` is cancelled.
+    fn embed_until(&self, texts: &[String], kind: EmbedKind, ticket: &Ticket) -> Result<Embeddings> {
         let window = self.inner.encoder.shape.max_positions - 2;
         let (bos, eos) = (self.inner.tokenizer.bos, self.inner.tokenizer.eos);
         // (text, weight, ids) of every window.
@@ -65,6 +71,7 @@ impl E5Embedder {
         let mut sums = vec![vec![0f32; self.inner.encoder.shape.hidden]; texts.len()];
         let mut rest = windows.as_slice();
         while !rest.is_empty() {
+            ticket.check()?;
             let mut n = 0;
             let mut batch_tokens = 0;
             while n < rest.len() && (n == 0 || batch_tokens + rest[n].2.len() <= BATCH_TOKENS) {
@@ -123,15 +130,7 @@ impl Embedder for E5Embedder {
         if let Some(i) = texts.iter().position(|t| t.chars().count() > MAX_CHARS) {
             return Err(Error::invalid_request(format!("text {i} is longer than {MAX_CHARS} characters")));
         }
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Error::new(ErrorCode::EngineUnavailable, "the embedding engine is shutting down"))?;
         let me = self.clone();
-        tokio::task::spawn_blocking(move || me.embed_blocking(&texts, kind))
-            .await
-            .map_err(|e| Error::new(ErrorCode::EngineFailed, format!("embedding task failed: {e}")))?
+        self.inner.admission.run(None, move |ticket| me.embed_until(&texts, kind, ticket)).await
     }
 }

@@ -1,18 +1,23 @@
 //! eSpeak NG's own voices as a `Synthesizer`: every language it ships, Vietnamese included.
 //! Voice ids are "espeak:" + the voice's language tag ("espeak:vi", "espeak:vi-vn-x-south").
 use crate::ffi::{EspeakError, espeak};
+use sokuji_admission::Admission;
 use sokuji_core::{Error, ErrorCode, Health, Result, Speech, SynthesizeRequest, Synthesizer, Voice};
 
 pub const PREFIX: &str = "espeak:";
 const NORMAL_WPM: f32 = 175.0;
 
-#[derive(Clone, Copy, Debug)]
-pub struct EspeakSynthesizer;
+#[derive(Clone)]
+pub struct EspeakSynthesizer {
+    /// libespeak-ng runs one synthesis at a time in the whole process (its lock); the pool keeps
+    /// callers who gave up from queueing work behind it.
+    admission: Admission,
+}
 
 impl EspeakSynthesizer {
     /// Fails when libespeak-ng cannot find its data.
     pub fn new() -> Result<Self, EspeakError> {
-        espeak().map(|_| Self)
+        espeak().map(|_| Self { admission: Admission::new("espeak", 1) })
     }
 }
 
@@ -31,21 +36,21 @@ impl Synthesizer for EspeakSynthesizer {
         let Some(language) = request.voice.strip_prefix(PREFIX).map(str::to_string) else {
             return Err(Error::new(ErrorCode::VoiceNotFound, format!("{:?} is not an espeak voice", request.voice)));
         };
-        tokio::task::spawn_blocking(move || {
-            let mut e = espeak().map_err(to_error)?;
-            e.set_voice(&language).map_err(to_error)?;
-            let wpm = (NORMAL_WPM * request.speed.unwrap_or(1.0)).round() as i32;
-            let pitch = (50.0 * request.pitch.unwrap_or(1.0)).round() as i32;
-            e.set_prosody(wpm, pitch);
-            let samples = e.synthesize(&request.text).map_err(to_error)?;
-            Ok(Speech {
-                samples: samples.iter().map(|&s| f32::from(s) / 32768.0).collect(),
-                sample_rate: e.sample_rate,
-                voice: format!("{PREFIX}{language}"),
+        self.admission
+            .run(None, move |_| {
+                let mut e = espeak().map_err(to_error)?;
+                e.set_voice(&language).map_err(to_error)?;
+                let wpm = (NORMAL_WPM * request.speed.unwrap_or(1.0)).round() as i32;
+                let pitch = (50.0 * request.pitch.unwrap_or(1.0)).round() as i32;
+                e.set_prosody(wpm, pitch);
+                let samples = e.synthesize(&request.text).map_err(to_error)?;
+                Ok(Speech {
+                    samples: samples.iter().map(|&s| f32::from(s) / 32768.0).collect(),
+                    sample_rate: e.sample_rate,
+                    voice: format!("{PREFIX}{language}"),
+                })
             })
-        })
-        .await
-        .map_err(|e| Error::internal(format!("espeak task failed: {e}")))?
+            .await
     }
 
     async fn voices(&self) -> Result<Vec<Voice>> {

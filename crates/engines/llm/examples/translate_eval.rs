@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             target: to.into(),
             ..Default::default()
         };
-        let g = translate_with(&mut model, &req, from, None)?;
+        let g = translate_with(&mut model, &req, from, &sokuji_admission::Ticket::unbounded())?;
         println!(
             "{from}>{to}\t{:.0}\t{}\t{:.0}\t{}\t{}\t{}",
             g.prompt_ms,

@@ -1,7 +1,9 @@
-//! A GGUF instruct model in candle: loading, and greedy generation with stop tokens and a deadline.
+//! A GGUF instruct model in candle: loading, and greedy generation with stop tokens, stopped
+//! early when its caller has gone or its deadline passed (checked between tokens).
 use crate::tokenizer::GgufTokenizer;
 use candle_core::{Device, Tensor, quantized::gguf_file};
 use candle_transformers::models::quantized_qwen2::ModelWeights;
+use sokuji_admission::Ticket;
 use sokuji_core::prompt::Chat;
 use std::{
     path::{Path, PathBuf},
@@ -19,8 +21,9 @@ pub enum LoadError {
 /// Why a generation stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
-    #[error("deadline passed after {0} tokens")]
-    Deadline(usize),
+    /// The caller went away or the deadline passed (the ticket's error), after so many tokens.
+    #[error("{0} (after {1} tokens)")]
+    Stopped(sokuji_core::Error, usize),
     #[error("prompt of {0} tokens is longer than the {1}-token context")]
     TooLong(usize, usize),
     #[error("{0}")]
@@ -111,18 +114,14 @@ impl Model {
         Ok(ids)
     }
 
-    /// Greedy decoding until a stop token, `max_new` tokens, or the deadline.
-    pub fn generate(
-        &mut self,
-        chat: &Chat,
-        max_new: usize,
-        deadline: Option<Instant>,
-    ) -> Result<Generation, GenerateError> {
+    /// Greedy decoding until a stop token, `max_new` tokens, or the ticket's cancellation.
+    pub fn generate(&mut self, chat: &Chat, max_new: usize, ticket: &Ticket) -> Result<Generation, GenerateError> {
         let engine = |e: candle_core::Error| GenerateError::Engine(e.to_string());
         let prompt = self.encode_chat(chat)?;
         if prompt.len() + max_new > self.context {
             return Err(GenerateError::TooLong(prompt.len(), self.context.saturating_sub(max_new)));
         }
+        ticket.check().map_err(|e| GenerateError::Stopped(e, 0))?;
         self.weights.clear_kv_cache();
         let started = Instant::now();
         let input = Tensor::new(prompt.as_slice(), &self.device).and_then(|t| t.unsqueeze(0)).map_err(engine)?;
@@ -133,9 +132,7 @@ impl Model {
         let mut out = Vec::new();
         let close = self.tokenizer.encode("</text>").map_err(GenerateError::Engine)?;
         while !self.stops.contains(&next) && out.len() < max_new && !out.ends_with(&close) {
-            if deadline.is_some_and(|d| Instant::now() > d) {
-                return Err(GenerateError::Deadline(out.len()));
-            }
+            ticket.check().map_err(|e| GenerateError::Stopped(e, out.len()))?;
             out.push(next);
             let input = Tensor::new(&[next], &self.device).and_then(|t| t.unsqueeze(0)).map_err(engine)?;
             let logits = self.weights.forward(&input, prompt.len() + out.len() - 1).map_err(engine)?;

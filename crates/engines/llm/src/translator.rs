@@ -3,6 +3,7 @@ use crate::{
     detect_language,
     model::{GenerateError, Generation, LoadError, Model},
 };
+use sokuji_admission::{Admission, Ticket};
 use sokuji_core::{
     Error, ErrorCode, Health, Result, TranslateRequest, Translation, Translator, prompt,
     translate::{LANGUAGES, validate},
@@ -29,8 +30,10 @@ impl TranslatorConfig {
 }
 
 pub struct LlmTranslator {
-    /// The model holds its KV cache: one generation at a time.
+    /// The model holds its KV cache: one generation at a time (the admission pool has one
+    /// slot; the lock is never contended, it only hands out `&mut`).
     model: Arc<Mutex<Model>>,
+    admission: Admission,
     name: String,
     config: TranslatorConfig,
 }
@@ -43,9 +46,9 @@ impl LlmTranslator {
         // pool started): pay it here, not in the first user's request.
         let warm =
             TranslateRequest { text: "Hello.".into(), source: "en".into(), target: "vi".into(), ..Default::default() };
-        let _ = model.generate(&prompt::chat(&warm, "en"), 1, None);
+        let _ = model.generate(&prompt::chat(&warm, "en"), 1, &Ticket::unbounded());
         tracing::info!(model = %name, path = %config.model_path.display(), "translation model loaded");
-        Ok(Self { model: Arc::new(Mutex::new(model)), name, config })
+        Ok(Self { model: Arc::new(Mutex::new(model)), admission: Admission::new("translation", 1), name, config })
     }
 }
 
@@ -69,19 +72,24 @@ impl Translator for LlmTranslator {
             out.text = request.text.trim().to_string();
             return Ok(out);
         }
+        // Queueing for the model counts against the request's time; a request whose caller has
+        // gone stops at its next token and frees the model for the next one.
         let deadline = started + self.config.timeout;
         let model = self.model.clone();
-        let generation = tokio::task::spawn_blocking(move || {
-            let mut model =
-                model.lock().map_err(|_| Error::new(ErrorCode::EngineFailed, "translation model poisoned"))?;
-            translate_with(&mut model, &request, &source, Some(deadline)).map_err(|e| match e {
-                GenerateError::Deadline(_) => Error::new(ErrorCode::Timeout, format!("translation {e}")),
-                GenerateError::TooLong(..) => Error::invalid_request(e.to_string()),
-                GenerateError::Engine(m) => Error::new(ErrorCode::EngineFailed, m),
+        let generation = self
+            .admission
+            .run(Some(deadline), move |ticket| {
+                let mut model =
+                    model.lock().map_err(|_| Error::new(ErrorCode::EngineFailed, "translation model poisoned"))?;
+                translate_with(&mut model, &request, &source, ticket).map_err(|e| match e {
+                    GenerateError::Stopped(err, n) => {
+                        Error::new(err.code, format!("translation: {} after {n} tokens", err.message))
+                    }
+                    GenerateError::TooLong(..) => Error::invalid_request(e.to_string()),
+                    GenerateError::Engine(m) => Error::new(ErrorCode::EngineFailed, m),
+                })
             })
-        })
-        .await
-        .map_err(|e| Error::internal(format!("translation task failed: {e}")))??;
+            .await?;
         out.text = generation.text.clone();
         out.processing_ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::debug!(
@@ -117,15 +125,15 @@ pub fn translate_with(
     model: &mut Model,
     request: &TranslateRequest,
     source: &str,
-    deadline: Option<Instant>,
+    ticket: &Ticket,
 ) -> Result<Generation, GenerateError> {
     let max_new = 3 * model.count_tokens(&request.text) + 32;
-    let mut g = model.generate(&prompt::chat(request, source), max_new, deadline)?;
+    let mut g = model.generate(&prompt::chat(request, source), max_new, ticket)?;
     g.text = prompt::clean(&g.text, &request.text, &request.target);
     if !in_language(&g.text, &request.target)
         && let Some(guarded) = prompt::guarded_chat(request, source)
     {
-        let mut again = model.generate(&guarded, max_new, deadline)?;
+        let mut again = model.generate(&guarded, max_new, ticket)?;
         again.text = prompt::clean(&again.text, &request.text, &request.target);
         again.prompt_ms += g.prompt_ms;
         again.generate_ms += g.generate_ms;

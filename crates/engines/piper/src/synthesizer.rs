@@ -1,16 +1,19 @@
 //! Loaded Piper voices as a `Synthesizer`. Voice ids are the model's file stem
 //! ("en_US-joe-medium").
 use crate::voice::{PiperError, PiperVoice};
+use sokuji_admission::Admission;
 use sokuji_core::{Error, ErrorCode, Health, Result, Speech, SynthesizeRequest, Synthesizer, Voice};
 use std::sync::Arc;
 
 pub struct PiperSynthesizer {
     voices: Vec<Arc<PiperVoice>>,
+    /// One sentence at a time: ONNX Runtime already spreads one over every core.
+    admission: Admission,
 }
 
 impl PiperSynthesizer {
     pub fn new(voices: Vec<PiperVoice>) -> Self {
-        Self { voices: voices.into_iter().map(Arc::new).collect() }
+        Self { voices: voices.into_iter().map(Arc::new).collect(), admission: Admission::new("piper", 1) }
     }
 }
 
@@ -43,15 +46,15 @@ impl Synthesizer for PiperSynthesizer {
                 Error::new(ErrorCode::VoiceNotFound, format!("unknown Piper voice {:?}", request.voice))
             })?;
         let speed = request.speed.unwrap_or(1.0);
-        tokio::task::spawn_blocking(move || {
-            let samples = voice.synthesize(&request.text, speed).map_err(|e| match e {
-                PiperError::Phonemes(m) => Error::invalid_request(m),
-                other => Error::new(ErrorCode::EngineFailed, other.to_string()),
-            })?;
-            Ok(Speech { samples, sample_rate: voice.sample_rate(), voice: voice.name.clone() })
-        })
-        .await
-        .map_err(|e| Error::internal(format!("piper task failed: {e}")))?
+        self.admission
+            .run(None, move |_| {
+                let samples = voice.synthesize(&request.text, speed).map_err(|e| match e {
+                    PiperError::Phonemes(m) => Error::invalid_request(m),
+                    other => Error::new(ErrorCode::EngineFailed, other.to_string()),
+                })?;
+                Ok(Speech { samples, sample_rate: voice.sample_rate(), voice: voice.name.clone() })
+            })
+            .await
     }
 
     async fn voices(&self) -> Result<Vec<Voice>> {

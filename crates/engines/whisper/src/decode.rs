@@ -1,6 +1,10 @@
 //! One whisper pass over one window of audio, and the assembly of windows into a transcript.
 use crate::words::{Token, group};
-use sokuji_core::{Audio, Error, ErrorCode, Result, Segment, Task, TranscribeOptions, Transcript};
+use sokuji_admission::Ticket;
+use sokuji_core::{
+    Audio, Error, ErrorCode, Result, Segment, Task, TranscribeOptions, Transcript,
+    guard::{Rejections, SegmentEvidence, judge_segment},
+};
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperState};
 
 /// A decoded segment and the mean probability of its tokens.
@@ -18,13 +22,9 @@ pub struct Window {
 /// whisper.cpp refuses input shorter than one second; shorter windows are padded with silence.
 const MIN_SAMPLES: usize = 16_800;
 
-/// Segments whisper decodes from noise: high no-speech probability and low confidence (the
-/// rule of OpenAI's decoder), or tokens the model itself barely believes. VAD lets some steady
-/// noise through; this is the second line of defence.
-fn is_hallucination(no_speech: f32, mean_logprob: f32, mean_probability: f32) -> bool {
-    (no_speech > 0.6 && mean_logprob < -1.0) || mean_probability < 0.2
-}
-
+/// Decodes one window. Segments the guards judge as decoded from non-speech (`core::guard`) are
+/// dropped and counted; a cancelled ticket aborts the decode with the ticket's error.
+#[allow(clippy::too_many_arguments)]
 pub fn window(
     state: &mut WhisperState,
     ctx: &WhisperContext,
@@ -32,7 +32,10 @@ pub fn window(
     o: &TranscribeOptions,
     language: Option<&str>,
     threads: usize,
+    ticket: &Ticket,
+    rejections: &Rejections,
 ) -> Result<Vec<Decoded>> {
+    ticket.check()?;
     let mut pcm = w.audio.samples().to_vec();
     if pcm.len() < MIN_SAMPLES {
         pcm.resize(MIN_SAMPLES, 0.0);
@@ -57,7 +60,10 @@ pub fn window(
         let secs = pcm.len() as f64 / 16_000.0;
         p.set_audio_ctx(((secs * 50.0).ceil() as i32 + 64).min(1500));
     }
-    state.full(p, &pcm).map_err(|e| Error::new(ErrorCode::EngineFailed, format!("whisper decode failed: {e}")))?;
+    if let Err(e) = crate::abort::full(state, p, &pcm, ticket) {
+        ticket.check()?;
+        return Err(Error::new(ErrorCode::EngineFailed, format!("whisper decode failed: {e}")));
+    }
     let lang = match language {
         Some(l) => l.to_string(),
         None => whisper_rs::get_lang_str(state.full_lang_id_from_state()).unwrap_or("").to_string(),
@@ -86,8 +92,13 @@ pub fn window(
         let mean_logprob = logprob / n;
         let mean_probability = tokens.iter().map(|t| t.probability).sum::<f32>() / n;
         let no_speech = seg.no_speech_probability();
-        if text.is_empty() || tokens.is_empty() || is_hallucination(no_speech, mean_logprob, mean_probability) {
-            tracing::debug!(%text, no_speech, mean_logprob, mean_probability, "dropped a segment as hallucination");
+        if text.is_empty() || tokens.is_empty() {
+            continue;
+        }
+        let evidence = SegmentEvidence { text: &text, no_speech, mean_logprob, mean_probability };
+        if let Some(reason) = judge_segment(&evidence) {
+            rejections.count(reason);
+            tracing::debug!(%text, no_speech, mean_logprob, mean_probability, reason = reason.as_str(), "segment dropped");
             continue;
         }
         let segment = Segment {

@@ -1,14 +1,18 @@
 //! `WhisperEngine`: the model, a pool of decoding states, and the `SpeechToText` impl.
 use crate::decode::{self, Window};
-use sokuji_audio::vad::detect_speech;
+use sokuji_admission::{Admission, Ticket};
+use sokuji_audio::{gate, vad::detect_speech};
 use sokuji_core::{
-    Audio, Error, ErrorCode, Health, Result, SpeechToText, Task, TranscribeOptions, Transcript, stream::EndpointConfig,
+    Audio, Error, ErrorCode, Health, Result, SpeechToText, Task, TranscribeOptions, Transcript, guard::Rejections,
+    stream::EndpointConfig,
 };
 use std::{
     path::PathBuf,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
-use tokio::sync::Semaphore;
 use whisper_rs::{WhisperContext, WhisperContextParameters, WhisperState};
 
 /// How to run the engine. The binary fills this from config; nothing here reads the environment.
@@ -19,6 +23,8 @@ pub struct WhisperConfig {
     pub threads: usize,
     /// Decodes that may run at once; more wait their turn.
     pub max_concurrent: usize,
+    /// Where audio and segments refused as non-speech are counted.
+    pub rejections: Arc<Rejections>,
 }
 
 /// A cheap handle to a loaded model; clones share it.
@@ -29,8 +35,13 @@ pub struct WhisperEngine {
 
 struct Inner {
     ctx: WhisperContext,
+    /// Idle decoder states; a decode takes one and gives it back (never more than the
+    /// admission limit exist, since only admitted work takes one).
     states: Mutex<Vec<WhisperState>>,
-    permits: Arc<Semaphore>,
+    /// Decoder states created so far (health detail: it stays at most the admission limit).
+    states_created: AtomicUsize,
+    admission: Admission,
+    rejections: Arc<Rejections>,
     threads: usize,
     multilingual: bool,
     model_name: String,
@@ -66,7 +77,9 @@ impl WhisperEngine {
         let inner = Inner {
             ctx,
             states: Mutex::new(Vec::new()),
-            permits: Arc::new(Semaphore::new(cfg.max_concurrent.max(1))),
+            states_created: AtomicUsize::new(0),
+            admission: Admission::new("whisper", cfg.max_concurrent),
+            rejections: cfg.rejections.clone(),
             threads: cfg.threads.max(1),
             multilingual,
             model_name,
@@ -84,9 +97,12 @@ impl Inner {
         if let Some(s) = self.states.lock().ok().and_then(|mut v| v.pop()) {
             return Ok(s);
         }
-        self.ctx
+        let s = self
+            .ctx
             .create_state()
-            .map_err(|e| Error::new(ErrorCode::EngineFailed, format!("cannot create whisper state: {e}")))
+            .map_err(|e| Error::new(ErrorCode::EngineFailed, format!("cannot create whisper state: {e}")))?;
+        self.states_created.fetch_add(1, Ordering::Relaxed);
+        Ok(s)
     }
 
     fn put_state(&self, s: WhisperState) {
@@ -117,8 +133,15 @@ impl Inner {
         Ok(lang)
     }
 
-    /// The blocking part: VAD, windowing, decoding.
-    fn run(&self, audio: &Audio, o: &TranscribeOptions, language: Option<String>) -> Result<Transcript> {
+    /// The blocking part: VAD, the energy gate, windowing, decoding. Stops early, with the
+    /// ticket's error, once the caller has gone.
+    fn run(
+        &self,
+        audio: &Audio,
+        o: &TranscribeOptions,
+        language: Option<String>,
+        ticket: &Ticket,
+    ) -> Result<Transcript> {
         let samples = audio.samples();
         let duration = audio.duration_secs();
         let regions = if o.vad == Some(false) {
@@ -126,19 +149,33 @@ impl Inner {
         } else {
             detect_speech(samples, &EndpointConfig::default(), 0.25)
         };
-        let windows = group_regions(&regions);
+        // Windows with no speech in them are not decoded at all: nothing to hallucinate from.
+        let windows: Vec<(f64, f64)> = group_regions(&regions)
+            .into_iter()
+            .filter(|(a, b)| match gate::judge(audio.slice_secs(*a, *b).samples()) {
+                Some(reason) => {
+                    self.rejections.count(reason);
+                    tracing::debug!(start = a, end = b, reason = reason.as_str(), "window not decoded");
+                    false
+                }
+                None => true,
+            })
+            .collect();
         let report = |t: f64| {
             if let Some(p) = &o.progress {
                 (p.0)((t / duration.max(1e-9)).clamp(0.0, 1.0) as f32);
             }
         };
         let mut state = self.take_state()?;
+        let decode = |state: &mut WhisperState, w: &Window| {
+            decode::window(state, &self.ctx, w, o, language.as_deref(), self.threads, ticket, &self.rejections)
+        };
         let decoded: Result<Vec<_>> = windows
             .into_iter()
             .map(|(start, end)| {
                 report(start);
                 let w = Window { audio: audio.slice_secs(start, end), offset: start };
-                let mut d = decode::window(&mut state, &self.ctx, &w, o, language.as_deref(), self.threads)?;
+                let mut d = decode(&mut state, &w)?;
                 // Whisper may end a window early and skip the speech after (seen: the second
                 // of two sentences, dropped whole). Speech regions reaching well past the last
                 // segment are decoded again from there on their own, unless the window gave
@@ -155,14 +192,17 @@ impl Inner {
                 if !d.is_empty() && !o.fit_context {
                     for (a, b) in rest {
                         let w = Window { audio: audio.slice_secs(a, b), offset: a };
-                        d.extend(decode::window(&mut state, &self.ctx, &w, o, language.as_deref(), self.threads)?);
+                        d.extend(decode(&mut state, &w)?);
                     }
                 }
                 Ok(d)
             })
             .collect();
-        // The state goes back to the pool whether or not a window failed.
-        self.put_state(state);
+        // The state goes back to the pool whether or not a window failed, unless the decode was
+        // aborted midway: a fresh state is cheaper than doubting one.
+        if !ticket.is_cancelled() {
+            self.put_state(state);
+        }
         let segments = decoded?.into_iter().flatten().collect();
         report(duration);
         Ok(decode::assemble(segments, duration, language))
@@ -186,17 +226,8 @@ fn group_regions(regions: &[(f64, f64)]) -> Vec<(f64, f64)> {
 impl SpeechToText for WhisperEngine {
     async fn transcribe(&self, audio: Audio, options: TranscribeOptions) -> Result<Transcript> {
         let language = self.inner.check_options(&options)?;
-        let _permit = self
-            .inner
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::new(ErrorCode::EngineUnavailable, "engine is shutting down"))?;
         let engine = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || engine.run(&audio, &options, language))
-            .await
-            .map_err(|e| Error::new(ErrorCode::EngineFailed, format!("whisper task failed: {e}")))?
+        self.inner.admission.run(None, move |ticket| engine.run(&audio, &options, language, ticket)).await
     }
 
     async fn languages(&self) -> Result<Vec<String>> {
@@ -210,7 +241,8 @@ impl SpeechToText for WhisperEngine {
         let mut details = std::collections::BTreeMap::new();
         details.insert("model".into(), self.inner.model_name.clone());
         details.insert("threads".into(), self.inner.threads.to_string());
-        details.insert("available_slots".into(), self.inner.permits.available_permits().to_string());
+        details.insert("available_slots".into(), self.inner.admission.available().to_string());
+        details.insert("decoder_states".into(), self.inner.states_created.load(Ordering::Relaxed).to_string());
         Health { healthy: true, status: "ready".into(), provider: "whisper.cpp".into(), details }
     }
 }

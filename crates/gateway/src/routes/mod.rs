@@ -1,8 +1,5 @@
-pub mod asr_ws;
 pub mod embeddings;
 pub mod health;
-pub mod live;
-pub mod live_recording;
 pub mod openai;
 pub mod openai_speech;
 pub mod pipeline;
@@ -13,3 +10,4 @@ pub mod text;
 pub mod translation;
 pub mod tts;
 pub mod web;
+pub mod ws;

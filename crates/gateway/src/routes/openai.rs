@@ -75,7 +75,7 @@ async fn handle(s: AppState, mp: Result<Multipart, MultipartRejection>, task: Ta
         initial_prompt: form.field("prompt").map(String::from),
         ..Default::default()
     };
-    let audio = upload::decode(&mut form, "file").await?;
+    let audio = upload::decode(&s.cpu, &mut form, "file").await?;
     let t = s.stt.transcribe(audio, options).await?;
     Ok(render(&t, fmt, task, words))
 }

@@ -42,11 +42,11 @@ async fn speech(State(s): State<AppState>, body: Result<Json<Request>, JsonRejec
     let format = OutputFormat::parse(r.response_format.as_deref().unwrap_or("wav"))?;
     let tts = s.tts()?.clone();
     let base = SynthesizeRequest { text: r.input, voice: r.voice, language: r.language, speed: r.speed, pitch: None };
-    let pieces = sokuji_services::tts::local::sentences(&base)?;
+    let pieces = sokuji_live::voices::sentences(&base)?;
     if format == OutputFormat::Flac {
         // FLAC frames need the whole signal's parameters: encoded once, sent whole.
         let speech = tts.synthesize(base).await?;
-        let bytes = encode(&speech.samples, speech.sample_rate, format)?;
+        let bytes = s.encode(speech.samples, speech.sample_rate, format).await?;
         return Ok(([(header::CONTENT_TYPE, format.content_type())], bytes).into_response());
     }
     // The first sentence is synthesized before the response starts, so a bad voice or language

@@ -151,7 +151,7 @@ async fn translate_audio(State(s): State<AppState>, mp: Result<Multipart, Multip
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, "target_language is required"))?;
     let source = form.field("source_language").unwrap_or("auto").to_string();
     let voice = form.field("voice_id").unwrap_or("default").to_string();
-    let audio = upload::decode(&mut form, "audio_file").await?;
+    let audio = upload::decode(&s.cpu, &mut form, "audio_file").await?;
     let options = TranscribeOptions { language: (source != "auto").then(|| source.clone()), ..Default::default() };
     let heard = s.stt.transcribe(audio, options).await?;
     if heard.text.trim().is_empty() {

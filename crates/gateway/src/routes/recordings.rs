@@ -43,8 +43,9 @@ pub struct Archive {
 
 impl Archive {
     /// An empty recording for a live session at `rate`.
-    pub fn live_recording(&self, rate: u32) -> super::live_recording::LiveRecording {
-        super::live_recording::LiveRecording::new(rate, self.live_record_max.min(self.max_bytes))
+    /// The most audio a recorded live session keeps.
+    pub fn live_record_cap(&self) -> u64 {
+        self.live_record_max.min(self.max_bytes)
     }
 }
 
@@ -420,20 +421,16 @@ async fn reindex_all(State(s): State<AppState>) -> ApiResult<Response> {
     reindex(&s, None).await
 }
 
-/// Stores live-captured audio (mono int16 at `rate`) with the transcript made while it was
-/// heard: ASR is done, NLP-Post follows. The answer is the client's `recording` message.
+/// Stores a recorded live session (its audio and the transcript made while it was heard): ASR
+/// is done, NLP-Post follows. The answer is the client's `recording` message.
 pub async fn store_live(
     archive: &Archive,
     models: &[String],
-    audio: super::live_recording::LiveRecording,
-    segments: Vec<sokuji_core::Segment>,
+    recorded: sokuji_live::Recorded,
     mut meta: RecordingMeta,
-) -> Result<Value, Error> {
-    if audio.is_empty() {
-        return Err(Error::invalid_audio("the session carried no audio"));
-    }
-    let duration = audio.duration();
-    let body = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(audio.into_wav()))]);
+) -> Result<sokuji_api::live::RecordingMessage, Error> {
+    let sokuji_live::Recorded { wav, duration, segments } = recorded;
+    let body = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(wav))]);
     let staged = archive.objects.stage(body, archive.max_bytes).await?;
     let object_key = archive.objects.commit(&staged).await?;
     let language = segments.first().map(|s| s.language.clone()).unwrap_or_default();
@@ -458,8 +455,13 @@ pub async fn store_live(
         Inserted::New(r) => (r, false),
         Inserted::Existing(r) => (r, true),
     };
-    Ok(json!({"type": "recording", "id": rec.id, "status": rec.status, "duplicate": duplicate,
-        "duration": duration, "segments": transcript.segments.len()}))
+    Ok(sokuji_api::live::RecordingMessage {
+        id: rec.id,
+        status: rec.status.as_str().to_string(),
+        duplicate,
+        duration,
+        segments: transcript.segments.len(),
+    })
 }
 
 #[derive(Deserialize)]

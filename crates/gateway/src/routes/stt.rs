@@ -18,7 +18,7 @@ pub fn router() -> Router<AppState> {
 async fn transcribe(State(s): State<AppState>, mp: Result<Multipart, MultipartRejection>) -> ApiResult<Json<Value>> {
     let started = Instant::now();
     let mut form = upload::read(mp, &["audio_file", "file"]).await?;
-    let audio = upload::decode(&mut form, "audio_file").await?;
+    let audio = upload::decode(&s.cpu, &mut form, "audio_file").await?;
     let options = TranscribeOptions {
         language: form.field("language").map(String::from),
         word_timestamps: form.field("word_timestamps").is_some_and(|v| v == "true"),

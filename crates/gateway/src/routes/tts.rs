@@ -14,7 +14,7 @@ use axum::{
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sokuji_audio::{OutputFormat, encode};
+use sokuji_audio::OutputFormat;
 use sokuji_core::{ErrorCode, SynthesizeRequest};
 use std::time::Instant;
 
@@ -55,7 +55,7 @@ async fn synthesize(State(s): State<AppState>, body: Result<Json<Request>, JsonR
     let req =
         SynthesizeRequest { text: r.text, voice: r.voice_id, language: r.language, speed: r.speed, pitch: r.pitch };
     let speech = s.tts()?.synthesize(req).await?;
-    let bytes = encode(&speech.samples, speech.sample_rate, format)?;
+    let bytes = s.encode(speech.samples.clone(), speech.sample_rate, format).await?;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     if !as_json {
         let headers = [

@@ -1,55 +1,51 @@
-//! `sokuji.stt.STTService` over any `SpeechToText`.
-use crate::{
-    metrics::Metrics,
-    stream::session::{StreamConfig, StreamEvent, StreamSession},
-};
+//! `sokuji.stt.STTService` over any `SpeechToText`. `TranscribeStream` is a transcription-only
+//! live session (sokuji-live), the same session the WebSockets run.
+use crate::metrics::Metrics;
+use sokuji_admission::Admission;
 use sokuji_audio::PcmSpec;
-use sokuji_core::{Audio, Error, SpeechToText, TranscribeOptions};
+use sokuji_core::{Audio, Error, SpeechToText, Task};
+use sokuji_live::{LiveConfig, LiveEngines, LiveEvent, LiveInput};
 use sokuji_proto::{
     common::{AudioChunk, Empty, HealthCheckResponse, MetricsResponse, TranscriptionResult},
     convert::{final_result, health_response, options_from_request, status_from_error},
     stt::{LanguageListResponse, TranscribeRequest, stt_service_server::SttService},
 };
 use std::{pin::Pin, sync::Arc, time::Instant};
-use tokio_stream::{Stream, StreamExt};
+use tokio::sync::mpsc;
+use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
 pub struct SttServer {
     stt: Arc<dyn SpeechToText>,
+    engines: LiveEngines,
     metrics: Arc<Metrics>,
-    stream_cfg: StreamConfig,
+    /// Decoding and resampling a whole request's audio is CPU work: off the async runtime.
+    audio: Admission,
 }
 
 impl SttServer {
     pub fn new(stt: Arc<dyn SpeechToText>) -> Self {
-        Self { stt, metrics: Arc::default(), stream_cfg: StreamConfig::default() }
+        Self {
+            engines: LiveEngines::new(stt.clone(), None, None),
+            stt,
+            metrics: Arc::default(),
+            audio: Admission::per_core("stt-audio"),
+        }
     }
-}
-
-fn now_secs() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
 pub(crate) fn chunk_spec(c: &AudioChunk) -> Result<PcmSpec, Error> {
     PcmSpec::new(&c.format, i64::from(c.sample_rate), i64::from(c.channels))
 }
 
-pub fn event_to_result(e: &StreamEvent) -> TranscriptionResult {
-    TranscriptionResult {
-        text: e.text.clone(),
-        language: e.language.clone(),
-        confidence: e.confidence,
-        timestamp: now_secs(),
-        start_time: Some(e.start),
-        end_time: Some(e.end),
-        is_final: e.is_final,
-        words: e.words.iter().map(Into::into).collect(),
-        segments: Vec::new(),
-        stability: e.stability,
-        committed_text: e.committed.clone(),
-        segment_id: e.segment_id,
-        processing_time_ms: e.processing_ms,
+/// A streaming session's settings, from its first chunk.
+fn stream_config(first: &AudioChunk) -> Result<LiveConfig, Error> {
+    let mut cfg = LiveConfig::transcribe(first.language.as_deref().unwrap_or("auto"));
+    if first.task.as_deref() == Some("translate") {
+        cfg.task = Task::Translate;
     }
+    cfg.validate()?;
+    Ok(cfg)
 }
 
 type ResultStream = Pin<Box<dyn Stream<Item = Result<TranscriptionResult, Status>> + Send>>;
@@ -64,8 +60,11 @@ impl SttService for SttServer {
             if chunk.data.is_empty() {
                 return Err(Error::invalid_audio("the audio is empty (0 bytes)"));
             }
-            let samples =
-                sokuji_audio::resample::to_16k(&chunk_spec(&chunk)?.to_mono(&chunk.data)?, chunk.sample_rate as u32)?;
+            let spec = chunk_spec(&chunk)?;
+            let samples = self
+                .audio
+                .run(None, move |_| sokuji_audio::resample::to_16k(&spec.to_mono(&chunk.data)?, spec.sample_rate))
+                .await?;
             let options = options_from_request(req.language, req.options)?;
             let t = self.stt.transcribe(Audio::new(samples), options).await?;
             Ok(final_result(&t, chunk.timestamp, started.elapsed().as_secs_f64() * 1000.0))
@@ -77,38 +76,73 @@ impl SttService for SttServer {
 
     type TranscribeStreamStream = ResultStream;
 
+    /// Interim and final results of a transcription-only live session. A chunk that is not
+    /// valid PCM, or a failed decode, ends the stream with its status (the seed contract has no
+    /// error messages).
     async fn transcribe_stream(
         &self,
         request: Request<Streaming<AudioChunk>>,
     ) -> Result<Response<ResultStream>, Status> {
         let mut inbound = request.into_inner();
-        let stt = Arc::clone(&self.stt);
-        let cfg = self.stream_cfg.clone();
-        let metrics = Arc::clone(&self.metrics);
-        let out = async_stream::try_stream! {
-            let started = Instant::now();
-            let mut session: Option<StreamSession> = None;
-            while let Some(chunk) = inbound.next().await {
-                // A client that goes away ends the loop; its session is dropped with it.
-                let chunk = chunk?;
-                let s = session.get_or_insert_with(|| {
-                    let options = TranscribeOptions {
-                        language: chunk.language.clone(),
-                        task: if chunk.task.as_deref() == Some("translate") { sokuji_core::Task::Translate } else { sokuji_core::Task::Transcribe },
-                        ..Default::default()
-                    };
-                    StreamSession::new(Arc::clone(&stt), cfg.clone(), options)
-                });
-                let spec = chunk_spec(&chunk).map_err(|e| status_from_error(&e))?;
-                let events = s.push(spec, &chunk.data).await.map_err(|e| status_from_error(&e))?;
-                for e in &events {
-                    yield event_to_result(e);
+        let started = Instant::now();
+        let Some(first) = inbound.message().await? else {
+            return Ok(Response::new(Box::pin(tokio_stream::empty())));
+        };
+        let cfg = stream_config(&first).map_err(|e| status_from_error(&e))?;
+        let (input, mut events) = sokuji_live::start(self.engines.clone(), cfg);
+        // Chunks go in on their own task, so that a client sending faster than it reads cannot
+        // block the session against its own output.
+        let (refused_tx, mut refused) = mpsc::channel::<Error>(1);
+        tokio::spawn(async move {
+            let mut next = Some(first);
+            loop {
+                let Some(chunk) = next.take() else {
+                    match inbound.message().await {
+                        Ok(Some(c)) => next = Some(c),
+                        Ok(None) => {
+                            let _ = input.send(LiveInput::End).await;
+                            return;
+                        }
+                        // The client is gone: dropping the input ends the session.
+                        Err(_) => return,
+                    }
+                    continue;
+                };
+                match chunk_spec(&chunk) {
+                    Ok(spec) => {
+                        if input.send(LiveInput::Pcm { spec, data: chunk.data }).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = refused_tx.send(e).await;
+                        return;
+                    }
                 }
             }
-            if let Some(s) = session.as_mut() {
-                let events = s.finish().await.map_err(|e| status_from_error(&e))?;
-                for e in &events {
-                    yield event_to_result(e);
+        });
+        let metrics = Arc::clone(&self.metrics);
+        let out = async_stream::try_stream! {
+            loop {
+                let event = tokio::select! {
+                    biased;
+                    Some(e) = refused.recv() => Err(e),
+                    e = events.recv() => match e {
+                        Some(e) => Ok(e),
+                        None => break,
+                    },
+                };
+                let failed = match event {
+                    Ok(LiveEvent::Transcription(t)) if !t.text.trim().is_empty() => {
+                        yield TranscriptionResult::from(&t);
+                        None
+                    }
+                    Ok(LiveEvent::Error(e)) => Some(Error::new(e.code, e.message)),
+                    Err(e) => Some(e),
+                    Ok(_) => None,
+                };
+                if let Some(e) = failed {
+                    Err(status_from_error(&e))?;
                 }
             }
             metrics.observe::<(), ()>(started, &Ok(()));

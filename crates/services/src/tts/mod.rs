@@ -1,4 +1,3 @@
-//! Speech synthesis: the local voice set (Piper + eSpeak NG), its gRPC server and client.
+//! Speech synthesis: its gRPC server and client (the local voice set is `sokuji_live::VoiceSet`).
 pub mod client;
-pub mod local;
 pub mod server;

@@ -1,8 +1,9 @@
 //! `sokuji.tts.TTSService` over any `Synthesizer`. Sentences of a request are synthesized and sent
 //! one by one, so the first audio leaves long before the last sentence is done.
-use crate::{metrics::Metrics, tts::local::sentences};
+use crate::metrics::Metrics;
 use sokuji_audio::{OutputFormat, encode};
 use sokuji_core::{Error, Speech, SynthesizeRequest, Synthesizer};
+use sokuji_live::voices::sentences;
 use sokuji_proto::{
     common::{Empty, HealthCheckResponse, MetricsResponse, SynthesisResult},
     convert::{health_response, now_timestamp, status_from_error},

@@ -1,0 +1,38 @@
+//! The live page in headless Chromium (Debian `chromium`, driven by `playwright-core`) with a fake
+//! microphone playing a real Vietnamese recording: captions and translations must appear.
+use crate::common::*;
+use sokuji_core::wer::word_error_rate;
+use std::process::Command;
+
+#[test]
+fn live_page_shows_captions_and_translations_from_the_microphone() {
+    let node_modules = testdata().join("web/node_modules");
+    assert!(
+        node_modules.join("playwright-core").is_dir(),
+        "no playwright-core in {}: run `make testdata`",
+        node_modules.display()
+    );
+    assert!(std::path::Path::new("/usr/bin/chromium").is_file(), "no /usr/bin/chromium: run `make testdata`");
+    let server = Server::start(&["--grpc-listen", "off"], &[("TRANSLATION_PROVIDER", "local")]).wait_ready();
+    let (wav, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("binh.wav")).expect("binh");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web/live_page.cjs");
+    let out = Command::new("node")
+        .arg(script)
+        .arg(format!("{}/", server.url()))
+        .arg(&wav)
+        .args(["vi", "en"])
+        .env("NODE_PATH", &node_modules)
+        .output()
+        .expect("run node");
+    assert!(out.status.success(), "page run failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON from the page run");
+    assert!(v["errors"].as_array().is_some_and(|e| e.is_empty()), "page errors: {v}");
+    let finals: Vec<&str> = v["finals"].as_array().expect("finals").iter().filter_map(|f| f.as_str()).collect();
+    let wer = word_error_rate(&reference, &finals.join(" "));
+    assert!(wer < 0.45, "captions {finals:?} WER {wer}");
+    let translations: Vec<&str> =
+        v["translations"].as_array().expect("translations").iter().filter_map(|t| t.as_str()).collect();
+    assert_translation_of_binh(&translations.join(" "));
+    assert!(v["audio"].as_u64().is_some_and(|n| n >= 1), "translated speech reached the page: {v}");
+    assert!(v["status"].as_str().is_some_and(|s| s.starts_with("Closed (1000")), "{v}");
+}

@@ -1,0 +1,216 @@
+//! Shared test helpers: the real binary, the real models, the real speech.
+#![allow(dead_code)]
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_sokuji")
+}
+
+fn cache() -> PathBuf {
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".cache/sokuji")
+}
+
+pub fn model_dir() -> PathBuf {
+    let dir = std::env::var_os("SOKUJI_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| cache().join("models"));
+    assert!(
+        dir.join("ggml-whisper-base.bin").is_file(),
+        "no converted Whisper model in {}: run `make models` (or `sokuji models fetch`)",
+        dir.display()
+    );
+    dir
+}
+
+pub fn testdata() -> PathBuf {
+    let dir = std::env::var_os("SOKUJI_TESTDATA").map(PathBuf::from).unwrap_or_else(|| cache().join("testdata"));
+    assert!(dir.join("vieneu/.ready").is_file(), "no test speech in {}: run `make testdata`", dir.display());
+    dir
+}
+
+/// (wav path, reference transcript) pairs of a test set ("vieneu" or "en").
+pub fn speech_set(name: &str) -> Vec<(PathBuf, String)> {
+    let dir = testdata().join(name);
+    let mut wavs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|r| r.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "wav")).collect())
+        .unwrap_or_default();
+    wavs.sort();
+    assert!(!wavs.is_empty(), "no wav files in {}", dir.display());
+    wavs.into_iter()
+        .map(|w| {
+            let text = std::fs::read_to_string(w.with_extension("txt")).unwrap_or_default().trim().to_string();
+            (w, text)
+        })
+        .collect()
+}
+
+/// Reads a wav file as 16 kHz mono f32 through the project's own decoder.
+pub fn load_16k(path: &Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).expect("read wav");
+    sokuji_audio::decode_bytes(bytes, Some("wav")).expect("decode wav").samples().to_vec()
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// A `sokuji` process killed when dropped.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    /// Each server's own archive (SOKUJI_DATA_DIR), removed with it.
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts `sokuji serve ARGS` with `--listen 127.0.0.1:PORT` and extra environment.
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::start_on(free_port(), args, env)
+    }
+
+    /// The same on a given port (to restart a service where its clients expect it).
+    pub fn start_on(port: u16, args: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn(port, args, env, Stdio::inherit())
+    }
+
+    /// The same with the server's log (`SOKUJI_LOG=info`) written to `log`.
+    pub fn start_logged(args: &[&str], env: &[(&str, &str)], log: &Path) -> Server {
+        let file = std::fs::File::create(log).expect("create log file");
+        let mut env = env.to_vec();
+        env.push(("SOKUJI_LOG", "info"));
+        Self::spawn(free_port(), args, &env, Stdio::from(file))
+    }
+
+    fn spawn(port: u16, args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Server {
+        let listen = format!("127.0.0.1:{port}");
+        let mut cmd = Command::new(bin());
+        cmd.arg("serve").args(args).args(["--listen", &listen]);
+        // Translation loads a gigabyte model: tests that need it ask for it.
+        cmd.env("SOKUJI_MODEL_DIR", model_dir())
+            .env("SOKUJI_LOG", "warn")
+            .env("TRANSLATION_PROVIDER", "none")
+            .stdout(Stdio::null())
+            .stderr(stderr);
+        let data = tempfile::tempdir().expect("data dir");
+        cmd.env("SOKUJI_DATA_DIR", data.path());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn sokuji serve");
+        Server { child, port, _data: data }
+    }
+
+    /// The same, with the gRPC services of `serve all` on a second free port (returned).
+    pub fn start_with_grpc(env: &[(&str, &str)]) -> (Server, u16) {
+        let grpc = free_port();
+        let addr = format!("127.0.0.1:{grpc}");
+        (Server::start(&["--grpc-listen", &addr], env), grpc)
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Polls until the port accepts connections (deadline 60 s); panics if the process died.
+    pub fn wait_ready(mut self) -> Server {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("sokuji serve exited early: {status}");
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return self;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server on port {} not ready within 60 s", self.port);
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+pub fn wav_bytes(samples: &[f32]) -> Vec<u8> {
+    sokuji_audio::wav::encode_wav(samples, 16_000)
+}
+
+/// Deterministic white noise.
+pub fn noise(secs: f32, amplitude: f32) -> Vec<f32> {
+    let mut seed = 0x2545_f491u32;
+    (0..(secs * 16_000.0) as usize)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            (seed as f32 / u32::MAX as f32 * 2.0 - 1.0) * amplitude
+        })
+        .collect()
+}
+
+pub fn int16_bytes(samples: &[f32]) -> Vec<u8> {
+    samples.iter().flat_map(|s| ((s.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes()).collect()
+}
+
+/// Whisper base's English for "Chúng ta có thể áp dụng logic tương tự với người khác." ("We can
+/// apply the same logic to other people") varies in wording between builds; it must be English
+/// and keep the content: "logic" and the subject.
+pub fn assert_translation_of_ly(text: &str) {
+    let t = text.to_lowercase();
+    assert!(t.is_ascii() && !t.trim().is_empty(), "not English: {text}");
+    assert!(t.contains("logic"), "translation lost the content word: {text}");
+    let hits = ["we", "can", "apply", "use", "same", "other", "people"].iter().filter(|w| t.contains(*w)).count();
+    assert!(hits >= 2, "translation lacks the sentence's words: {text}");
+}
+
+/// The English of "Bạn cầm khúc cây, và ném vào bãi cỏ xanh tươi rậm rạp ở đằng xa." ("You take
+/// the stick and throw it into the lush green grass far away"): English, with at least two of the
+/// sentence's content words (a translator answering anything else fails).
+pub fn assert_translation_of_binh(text: &str) {
+    let t = text.to_lowercase();
+    assert!(t.is_ascii() && !t.trim().is_empty(), "not English: {text}");
+    let content = ["throw", "grass", "stick", "branch", "wood", "green", "lawn", "distance", "far", "toss"];
+    let found = content.iter().filter(|w| t.contains(*w)).count();
+    assert!(found >= 2, "translation lost the sentence's content: {text}");
+}
+
+/// GET `url`: the status and the JSON body (null when there is none).
+pub async fn get_json(http: &reqwest::Client, url: String) -> (u16, serde_json::Value) {
+    let r = http.get(url).send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// An HTTP POST of JSON, answered with (status, JSON body).
+pub async fn post_json(http: &reqwest::Client, url: String, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let r = http.post(url).json(&body).send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// Connects a gRPC channel to a local port, retrying until the server listens (deadline 60 s).
+pub async fn grpc_channel(port: u16) -> tonic::transport::Channel {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let endpoint = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}")).expect("url");
+        match endpoint.connect().await {
+            Ok(c) => return c,
+            Err(e) if Instant::now() > deadline => panic!("gRPC on {port} not reachable: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}

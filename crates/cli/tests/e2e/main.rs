@@ -1,0 +1,27 @@
+//! The slow tier: the real `sokuji` binary, real models, real speech, real clients. One test
+//! binary with a module per area (each test binary links the whole dependency graph again).
+//! Tests run one at a time (`RUST_TEST_THREADS=1`: inference is CPU-bound); the fast tier is
+//! every crate's own unit tests, on fake engines.
+mod common;
+#[path = "../../../store/tests/support/nats.rs"]
+mod nats;
+#[path = "../../../store/tests/support/pg.rs"]
+mod pg;
+#[path = "../../../store/tests/support/seaweed.rs"]
+mod seaweed;
+
+mod archive;
+mod browser;
+mod embeddings;
+mod grpc_stt;
+mod grpc_text;
+mod http_api;
+mod isolate;
+mod live_grpc;
+mod live_ws;
+mod openai_sdk;
+mod search;
+mod text_cli;
+mod transcribe_cli;
+mod translation;
+mod tts;

@@ -1,0 +1,494 @@
+//! The three stages of a live session and the bounded channels between them.
+//!
+//! Ordering: each stage handles its items in order, so per-session order holds end to end.
+//! Backpressure: every channel is bounded. Interim work (interim transcripts and their
+//! translations) is offered with `try_send` and dropped when a stage is behind; final work is
+//! awaited, so a slow client slows the session down instead of growing memory or losing finals.
+//! A failing translation or TTS call becomes an `Error` event and the session goes on.
+use crate::{
+    config::{LiveConfig, check_source, check_target},
+    event::{LiveError, LiveEvent, LiveInput, LiveUpdate, Spoken, Transcription, Translated},
+    recognizer::Recognizer,
+    recorder::Recorder,
+};
+use sokuji_audio::{FrameScorer, VoiceDetector};
+use sokuji_core::{
+    Error, ErrorCode, SpeechToText, SynthesizeRequest, Synthesizer, TranscribeOptions, TranslateRequest, Translator,
+    tts::split_sentences,
+};
+use std::{
+    collections::VecDeque,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+/// Makes a fresh voice-activity scorer for each session.
+pub type VadFactory = Arc<dyn Fn() -> Box<dyn FrameScorer> + Send + Sync>;
+
+/// The engines a session uses; translation and speech may be absent (switched off).
+#[derive(Clone)]
+pub struct LiveEngines {
+    pub stt: Arc<dyn SpeechToText>,
+    pub translator: Option<Arc<dyn Translator>>,
+    pub tts: Option<Arc<dyn Synthesizer>>,
+    pub vad: VadFactory,
+}
+
+impl LiveEngines {
+    /// The engines with earshot as the voice-activity detector.
+    pub fn new(
+        stt: Arc<dyn SpeechToText>,
+        translator: Option<Arc<dyn Translator>>,
+        tts: Option<Arc<dyn Synthesizer>>,
+    ) -> Self {
+        Self { stt, translator, tts, vad: earshot() }
+    }
+}
+
+/// earshot's detector for every session (pure Rust, 16 ms frames).
+pub fn earshot() -> VadFactory {
+    Arc::new(|| Box::new(VoiceDetector::default()))
+}
+
+/// A short random id for a session: it tags every log line of the session (a tracing span) and
+/// is given to the client, so a user's report can be matched to the server's logs.
+pub fn session_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the OS per process and advanced per instance: unique enough
+    // for correlating logs, with no extra dependency.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    format!("{:012x}", h.finish() >> 16)
+}
+
+/// A job for the translation stage, with the settings current when its utterance closed.
+struct MtJob {
+    segment_id: u64,
+    text: String,
+    language: String,
+    target: String,
+    voice: String,
+    is_final: bool,
+    ended_at: Option<Instant>,
+}
+
+/// A job for the speech stage.
+struct TtsJob {
+    segment_id: u64,
+    text: String,
+    language: String,
+    voice: String,
+    ended_at: Option<Instant>,
+}
+
+const INPUT_DEPTH: usize = 32;
+const STAGE_DEPTH: usize = 8;
+const OUTPUT_DEPTH: usize = 64;
+
+/// Starts a session's stages; returns where to send input and where events come out. The
+/// session ends when the input sender is dropped or `End` is sent, after every stage drains.
+/// The stages run in the caller's tracing span (the session's), so their logs carry its id.
+pub fn start(engines: LiveEngines, cfg: LiveConfig) -> (mpsc::Sender<LiveInput>, mpsc::Receiver<LiveEvent>) {
+    let (in_tx, in_rx) = mpsc::channel(INPUT_DEPTH);
+    let (out_tx, out_rx) = mpsc::channel(OUTPUT_DEPTH);
+    let (mt_tx, mt_rx) = mpsc::channel(STAGE_DEPTH);
+    let (tts_tx, tts_rx) = mpsc::channel(STAGE_DEPTH);
+    let span = tracing::Span::current();
+    tracing::info!(source = %cfg.source, target = ?cfg.target, voice = %cfg.voice, "live session started");
+    let speak = engines.tts.is_some();
+    let stages = [
+        tokio::spawn(stt_stage(engines.clone(), cfg.clone(), in_rx, out_tx.clone(), mt_tx).instrument(span.clone())),
+        tokio::spawn(
+            mt_stage(engines.translator.clone(), cfg.clone(), mt_rx, out_tx.clone(), speak.then_some(tts_tx))
+                .instrument(span.clone()),
+        ),
+        tokio::spawn(tts_stage(engines.tts, cfg.call_timeout, tts_rx, out_tx).instrument(span.clone())),
+    ];
+    tokio::spawn(
+        async move {
+            for stage in stages {
+                let _ = stage.await;
+            }
+            tracing::info!("live session ended");
+        }
+        .instrument(span),
+    );
+    (in_tx, out_rx)
+}
+
+async fn emit(out: &mpsc::Sender<LiveEvent>, e: LiveEvent) -> bool {
+    if e.is_interim() {
+        !matches!(out.try_send(e), Err(mpsc::error::TrySendError::Closed(_)))
+    } else {
+        out.send(e).await.is_ok()
+    }
+}
+
+fn ms_since(t: Option<Instant>) -> Option<f64> {
+    t.map(|t| t.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// Wall-clock arrival of stream positions, to time stages from the end of an utterance.
+#[derive(Default)]
+struct Arrivals(VecDeque<(f64, Instant)>);
+
+impl Arrivals {
+    fn record(&mut self, stream_secs: f64) {
+        self.0.push_back((stream_secs, Instant::now()));
+        // A minute of history is plenty: utterances are cut at 20 s.
+        while self.0.len() > 1 && self.0.front().is_some_and(|(s, _)| stream_secs - s > 60.0) {
+            self.0.pop_front();
+        }
+    }
+
+    /// When the chunk holding stream time `secs` arrived.
+    fn at(&self, secs: f64) -> Option<Instant> {
+        self.0.iter().find(|(s, _)| *s >= secs).or(self.0.back()).map(|(_, t)| *t)
+    }
+}
+
+/// The STT stage's view of the session: what can change mid-session.
+struct Current {
+    target: Option<String>,
+    voice: String,
+    translate_interim: bool,
+    last_interim_mt: String,
+}
+
+impl Current {
+    fn apply(&mut self, u: &LiveUpdate, recognizer: &mut Recognizer) -> Result<(), Error> {
+        if let Some(s) = &u.source {
+            check_source(s)?;
+        }
+        if let Some(t) = u.target.as_deref().filter(|t| !t.is_empty()) {
+            check_target(t)?;
+        }
+        if let Some(s) = &u.source {
+            recognizer.set_language((s != "auto").then(|| s.clone()));
+        }
+        if let Some(t) = &u.target {
+            self.target = (!t.is_empty()).then(|| t.clone());
+        }
+        if let Some(v) = &u.voice {
+            self.voice = v.clone();
+        }
+        if let Some(turns) = &u.turns {
+            recognizer.set_turns(turns.clone());
+        }
+        Ok(())
+    }
+}
+
+async fn stt_stage(
+    engines: LiveEngines,
+    cfg: LiveConfig,
+    mut input: mpsc::Receiver<LiveInput>,
+    out: mpsc::Sender<LiveEvent>,
+    mt: mpsc::Sender<MtJob>,
+) {
+    let options = TranscribeOptions { language: cfg.source_hint(), task: cfg.task, ..Default::default() };
+    let mut recognizer = Recognizer::new(engines.stt.clone(), cfg.recognizer.clone(), options, (engines.vad)());
+    let mut recorder = cfg.record.map(|cap| Recorder::new(sokuji_core::SAMPLE_RATE, cap));
+    let mut arrivals = Arrivals::default();
+    let mut current = Current {
+        target: cfg.target.clone(),
+        voice: cfg.voice.clone(),
+        translate_interim: cfg.translate_interim,
+        last_interim_mt: String::new(),
+    };
+    while let Some(msg) = input.recv().await {
+        let mut done = false;
+        let events = match msg {
+            LiveInput::Pcm { spec, data } => match spec.to_mono(&data) {
+                Ok(mono) => {
+                    let mut events = Vec::new();
+                    // The recording tees from this one decode of the client's bytes.
+                    if let Some(full) = recorder.as_mut().and_then(|r| r.push(spec.sample_rate, &mono)) {
+                        events.push(LiveEvent::error(full));
+                    }
+                    match recognizer.push(spec.sample_rate, &mono).await {
+                        Ok(heard) => events.extend(heard),
+                        Err(e) => events.push(LiveEvent::error(e)),
+                    }
+                    arrivals.record(recognizer.received_secs());
+                    events
+                }
+                // A bad chunk is reported; the session goes on with the next one.
+                Err(e) => vec![LiveEvent::error(e)],
+            },
+            LiveInput::Commit => recognizer.commit().await.unwrap_or_else(|e| vec![LiveEvent::error(e)]),
+            LiveInput::Clear => {
+                recognizer.clear();
+                vec![LiveEvent::Cleared]
+            }
+            LiveInput::Update(u) => match current.apply(&u, &mut recognizer) {
+                Ok(()) => Vec::new(),
+                Err(e) => vec![LiveEvent::error(e)],
+            },
+            LiveInput::End => {
+                done = true;
+                recognizer.finish().await
+            }
+        };
+        for e in events {
+            if let LiveEvent::Error(err) = &e {
+                tracing::info!(code = err.code.as_str(), "{}", err.message);
+            }
+            let forwarded = match e {
+                LiveEvent::Transcription(t) => {
+                    if let Some(r) = recorder.as_mut() {
+                        r.add(&t);
+                    }
+                    forward_transcript(t, &mut current, &arrivals, &out, &mt).await
+                }
+                other => emit(&out, other).await,
+            };
+            if !forwarded {
+                return;
+            }
+        }
+        if done {
+            if let Some(rec) = recorder.take().and_then(Recorder::finish) {
+                let _ = out.send(LiveEvent::Recorded(rec)).await;
+            }
+            return;
+        }
+    }
+}
+
+/// Sends one transcript on, and its text to translation. False when the client is gone.
+async fn forward_transcript(
+    mut t: Transcription,
+    current: &mut Current,
+    arrivals: &Arrivals,
+    out: &mpsc::Sender<LiveEvent>,
+    mt: &mpsc::Sender<MtJob>,
+) -> bool {
+    let ended_at = t.is_final.then(|| arrivals.at(t.end)).flatten();
+    t.e2e_ms = ms_since(ended_at);
+    let job = |text: &str, is_final, target: &str| MtJob {
+        segment_id: t.segment_id,
+        text: text.to_string(),
+        language: t.language.clone(),
+        target: target.to_string(),
+        voice: current.voice.clone(),
+        is_final,
+        ended_at,
+    };
+    let next = match current.target.as_deref() {
+        None => None,
+        Some(target) if t.is_final => {
+            current.last_interim_mt.clear();
+            (!t.text.trim().is_empty()).then(|| job(&t.text, true, target))
+        }
+        // Only the committed prefix of an interim: it never changes, so its translation is
+        // worth showing early.
+        Some(target)
+            if current.translate_interim
+                && !t.committed.trim().is_empty()
+                && t.committed != current.last_interim_mt =>
+        {
+            current.last_interim_mt = t.committed.clone();
+            Some(job(&t.committed, false, target))
+        }
+        Some(_) => None,
+    };
+    if !emit(out, LiveEvent::Transcription(t)).await {
+        return false;
+    }
+    match next {
+        Some(j) if j.is_final => mt.send(j).await.is_ok(),
+        Some(j) => {
+            let _ = mt.try_send(j);
+            true
+        }
+        None => true,
+    }
+}
+
+async fn mt_stage(
+    translator: Option<Arc<dyn Translator>>,
+    cfg: LiveConfig,
+    mut jobs: mpsc::Receiver<MtJob>,
+    out: mpsc::Sender<LiveEvent>,
+    tts: Option<mpsc::Sender<TtsJob>>,
+) {
+    // The last final source sentences, as context for the next.
+    let mut context: VecDeque<String> = VecDeque::new();
+    let mut pending: VecDeque<MtJob> = VecDeque::new();
+    while let Some(job) = next_job(&mut jobs, &mut pending).await {
+        let source = if job.language.is_empty() { cfg.source.clone() } else { job.language.clone() };
+        let started = Instant::now();
+        let translated = if source == job.target {
+            Ok(job.text.clone())
+        } else if let Some(t) = &translator {
+            let req = TranslateRequest {
+                text: job.text.clone(),
+                source: source.clone(),
+                target: job.target.clone(),
+                context: (!context.is_empty()).then(|| context.iter().cloned().collect::<Vec<_>>().join("\n")),
+                keep: Vec::new(),
+            };
+            match tokio::time::timeout(cfg.call_timeout, t.translate(req)).await {
+                Ok(r) => r.map(|t| t.text),
+                Err(_) => Err(Error::new(ErrorCode::Timeout, "translation took too long")),
+            }
+        } else {
+            Err(Error::new(ErrorCode::EngineUnavailable, "translation is switched off"))
+        };
+        let text = match translated {
+            Ok(text) => text,
+            Err(e) if job.is_final => {
+                tracing::warn!(code = e.code.as_str(), segment = job.segment_id, "translation failed: {}", e.message);
+                let e = Error::new(e.code, format!("translation: {}", e.message));
+                if !emit(&out, LiveEvent::Error(LiveError::of_segment(job.segment_id, e))).await {
+                    return;
+                }
+                continue;
+            }
+            Err(_) => continue,
+        };
+        let event = LiveEvent::Translation(Translated {
+            segment_id: job.segment_id,
+            text: text.clone(),
+            source_text: job.text.clone(),
+            source_language: source,
+            target_language: job.target.clone(),
+            is_final: job.is_final,
+            mt_ms: started.elapsed().as_secs_f64() * 1000.0,
+            e2e_ms: ms_since(job.ended_at),
+        });
+        if !emit(&out, event).await {
+            return;
+        }
+        if job.is_final {
+            context.push_back(job.text);
+            if context.len() > 2 {
+                context.pop_front();
+            }
+            if let Some(tts) = &tts
+                && !job.voice.is_empty()
+            {
+                let next = TtsJob {
+                    segment_id: job.segment_id,
+                    text,
+                    language: job.target,
+                    voice: job.voice,
+                    ended_at: job.ended_at,
+                };
+                if tts.send(next).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The next job worth doing: finals in order; an interim job only when nothing newer waits (a
+/// stale interim translation would only delay the final behind it).
+async fn next_job(jobs: &mut mpsc::Receiver<MtJob>, pending: &mut VecDeque<MtJob>) -> Option<MtJob> {
+    if pending.is_empty() {
+        pending.push_back(jobs.recv().await?);
+    }
+    while let Ok(j) = jobs.try_recv() {
+        pending.push_back(j);
+    }
+    while let Some(job) = pending.pop_front() {
+        if job.is_final || pending.is_empty() {
+            return Some(job);
+        }
+    }
+    None
+}
+
+async fn tts_stage(
+    tts: Option<Arc<dyn Synthesizer>>,
+    call_timeout: Duration,
+    mut jobs: mpsc::Receiver<TtsJob>,
+    out: mpsc::Sender<LiveEvent>,
+) {
+    let Some(tts) = tts else { return };
+    while let Some(job) = jobs.recv().await {
+        // Sentence by sentence: the first sentence's audio leaves before the rest is made.
+        for sentence in split_sentences(&job.text, 400) {
+            let started = Instant::now();
+            let req = SynthesizeRequest {
+                text: sentence.clone(),
+                voice: job.voice.clone(),
+                language: Some(job.language.clone()),
+                speed: None,
+                pitch: None,
+            };
+            let event = match tokio::time::timeout(call_timeout, tts.synthesize(req)).await {
+                Ok(Ok(speech)) => LiveEvent::Audio(Spoken {
+                    segment_id: job.segment_id,
+                    samples: speech.samples,
+                    sample_rate: speech.sample_rate,
+                    text: sentence,
+                    tts_ms: started.elapsed().as_secs_f64() * 1000.0,
+                    e2e_ms: ms_since(job.ended_at),
+                }),
+                Ok(Err(e)) => {
+                    tracing::warn!(code = e.code.as_str(), segment = job.segment_id, "speech failed: {}", e.message);
+                    let e = Error::new(e.code, format!("speech: {}", e.message));
+                    LiveEvent::Error(LiveError::of_segment(job.segment_id, e))
+                }
+                Err(_) => {
+                    tracing::warn!(segment = job.segment_id, "speech took too long");
+                    let e = Error::new(ErrorCode::Timeout, "speech took too long");
+                    LiveEvent::Error(LiveError::of_segment(job.segment_id, e))
+                }
+            };
+            if !emit(&out, event).await {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(text: &str, is_final: bool) -> MtJob {
+        MtJob {
+            segment_id: 0,
+            text: text.into(),
+            language: "vi".into(),
+            target: "en".into(),
+            voice: String::new(),
+            is_final,
+            ended_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn stale_interim_jobs_are_skipped_finals_never() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let mut pending = VecDeque::new();
+        for (t, f) in [("a", false), ("a b", false), ("a b c", true), ("d", false), ("d e", false)] {
+            tx.send(job(t, f)).await.expect("send");
+        }
+        drop(tx);
+        let mut got = Vec::new();
+        while let Some(j) = next_job(&mut rx, &mut pending).await {
+            got.push((j.text, j.is_final));
+        }
+        assert_eq!(got, [("a b c".to_string(), true), ("d e".to_string(), false)]);
+    }
+
+    #[test]
+    fn arrivals_map_stream_time_to_wall_time() {
+        let mut a = Arrivals::default();
+        assert!(a.at(1.0).is_none());
+        a.record(0.5);
+        let t1 = a.at(0.2).expect("first");
+        a.record(1.0);
+        assert_eq!(a.at(0.4), Some(t1));
+        assert!(a.at(0.9).is_some_and(|t| t >= t1));
+        // Past the newest chunk: the newest arrival.
+        assert_eq!(a.at(5.0), a.0.back().map(|(_, t)| *t));
+    }
+}

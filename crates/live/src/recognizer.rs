@@ -1,0 +1,470 @@
+//! One stream of speech recognized as it arrives: audio in; speech starts and stops, interim
+//! and final transcripts out, as [`LiveEvent`]s.
+//!
+//! Turns are found by the VAD and the endpointer ([`Turns::Vad`]) or given by the caller
+//! ([`Turns::Manual`] and [`Recognizer::commit`]), as OpenAI's realtime API lets a client choose.
+//! While an utterance is open it is re-decoded every `interim_every` seconds of audio (no more
+//! often than `min_interim_gap` of wall time, so a client sending faster than real time loses
+//! interim results, never final ones) and local agreement commits its stable prefix. When it
+//! closes it is decoded once more and given as final, keeping the committed prefix exactly.
+//! Utterances longer than `max_utterance_secs` are cut at the last committed word, so the
+//! buffer, and the latency, stay bounded on streams of any length.
+//!
+//! Invariants: every call consumes all the audio it is given (a decode failure never drops the
+//! rest of a chunk); a failed final decode becomes an `Error` event for its utterance and leaves
+//! nothing of that utterance behind (no committed words leak into the next one); positions only
+//! move forward.
+use crate::event::{LiveError, LiveEvent, Transcription};
+use sokuji_audio::{FrameScorer, StreamResampler, vad::FRAME};
+use sokuji_core::{
+    Audio, Error, Result, SAMPLE_RATE, SpeechToText, TranscribeOptions, Transcript, Word,
+    stream::{EndpointConfig, Endpointer, LocalAgreement, VadEvent},
+};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+/// Who decides where an utterance ends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Turns {
+    /// The VAD and the endpointer ("server VAD").
+    Vad(EndpointConfig),
+    /// The caller, by committing what it has sent.
+    Manual,
+}
+
+#[derive(Clone, Debug)]
+pub struct RecognizerConfig {
+    pub turns: Turns,
+    /// Decode interim results while an utterance is open.
+    pub interim: bool,
+    /// Seconds of new audio between interim decodes.
+    pub interim_every: f64,
+    /// Least wall time between interim decodes.
+    pub min_interim_gap: Duration,
+    pub max_utterance_secs: f64,
+    /// Audio kept before the VAD's speech start, so first syllables are not clipped.
+    pub pre_roll_secs: f64,
+    /// Audio kept after the speech end.
+    pub post_roll_secs: f64,
+}
+
+impl Default for RecognizerConfig {
+    fn default() -> Self {
+        Self {
+            turns: Turns::Vad(EndpointConfig::default()),
+            interim: true,
+            interim_every: 1.0,
+            min_interim_gap: Duration::from_millis(500),
+            max_utterance_secs: 20.0,
+            pre_roll_secs: 0.3,
+            post_roll_secs: 0.2,
+        }
+    }
+}
+
+fn secs(samples: u64) -> f64 {
+    samples as f64 / f64::from(SAMPLE_RATE)
+}
+
+fn samples(secs: f64) -> u64 {
+    (secs.max(0.0) * f64::from(SAMPLE_RATE)) as u64
+}
+
+pub struct Recognizer {
+    stt: Arc<dyn SpeechToText>,
+    cfg: RecognizerConfig,
+    options: TranscribeOptions,
+    rate: Option<u32>,
+    resampler: Option<StreamResampler>,
+    vad: Box<dyn FrameScorer>,
+    endpointer: Endpointer,
+    /// Absolute sample where the endpointer's frame 0 is (it is renewed on commits and clears).
+    endpointer_origin: u64,
+    /// 16 kHz audio from absolute sample `buf_start` to the newest sample.
+    buf: Vec<f32>,
+    buf_start: u64,
+    /// Samples scored by the VAD so far (absolute).
+    scored: u64,
+    /// Absolute sample where the open utterance starts, if one is open.
+    utterance: Option<u64>,
+    /// Absolute sample up to which audio belongs to closed utterances: a new one's pre-roll
+    /// never reaches back into it (no word is heard twice).
+    closed_to: u64,
+    agreement: LocalAgreement,
+    last_words: Vec<Word>,
+    language: Option<String>,
+    last_interim_audio: u64,
+    last_interim_wall: Option<Instant>,
+    segment_id: u64,
+}
+
+impl Recognizer {
+    /// `vad` scores 16 kHz audio frame by frame (`FRAME` samples a score).
+    pub fn new(
+        stt: Arc<dyn SpeechToText>,
+        cfg: RecognizerConfig,
+        mut options: TranscribeOptions,
+        vad: Box<dyn FrameScorer>,
+    ) -> Self {
+        options.vad = Some(false);
+        options.word_timestamps = true;
+        options.fit_context = true;
+        let language = options.language_hint().map(String::from);
+        Self {
+            endpointer: Endpointer::new(endpoint_config(&cfg.turns)),
+            endpointer_origin: 0,
+            stt,
+            cfg,
+            options,
+            rate: None,
+            resampler: None,
+            vad,
+            buf: Vec::new(),
+            buf_start: 0,
+            scored: 0,
+            utterance: None,
+            closed_to: 0,
+            agreement: LocalAgreement::new(),
+            last_words: Vec::new(),
+            language,
+            last_interim_audio: 0,
+            last_interim_wall: None,
+            segment_id: 0,
+        }
+    }
+
+    /// Seconds of 16 kHz audio received so far.
+    pub fn received_secs(&self) -> f64 {
+        secs(self.end())
+    }
+
+    /// Absolute sample just past the newest one.
+    fn end(&self) -> u64 {
+        self.buf_start + self.buf.len() as u64
+    }
+
+    /// The language to recognize from now on; `None` or "auto" detects it per utterance.
+    pub fn set_language(&mut self, language: Option<String>) {
+        self.options.language = language;
+        self.language = self.options.language_hint().map(String::from);
+    }
+
+    /// Changes how turns are found, from the next utterance on (an open one stays open).
+    pub fn set_turns(&mut self, turns: Turns) {
+        self.cfg.turns = turns;
+        self.renew_endpointer();
+    }
+
+    /// A fresh endpointer from the next frame on: speech still going on starts a new utterance.
+    fn renew_endpointer(&mut self) {
+        self.endpointer = Endpointer::new(endpoint_config(&self.cfg.turns));
+        self.endpointer_origin = self.scored;
+    }
+
+    /// Feeds mono samples at `rate`; returns the events they produced. Only an unusable rate
+    /// is an error, and it changes nothing.
+    pub async fn push(&mut self, rate: u32, mono: &[f32]) -> Result<Vec<LiveEvent>> {
+        let mut audio = Vec::new();
+        if self.rate != Some(rate) {
+            let fresh = StreamResampler::new(rate)?;
+            if let Some(mut old) = self.resampler.replace(fresh) {
+                audio = old.finish();
+            }
+            self.rate = Some(rate);
+        }
+        if let Some(r) = self.resampler.as_mut() {
+            audio.extend(r.push(mono));
+        }
+        Ok(self.ingest(audio).await)
+    }
+
+    /// Closes the open utterance now and decodes it as final. With nothing to commit it is an
+    /// error and changes nothing.
+    pub async fn commit(&mut self) -> Result<Vec<LiveEvent>> {
+        if self.utterance.is_none() {
+            return Err(Error::invalid_request("nothing to commit: no audio since the last commit"));
+        }
+        self.renew_endpointer();
+        let end = self.end();
+        Ok(self.finalize(end).await)
+    }
+
+    /// Drops the open utterance's audio undecoded.
+    pub fn clear(&mut self) {
+        if self.utterance.take().is_some() {
+            self.next_segment_id();
+        }
+        self.closed_to = self.end();
+        self.agreement = LocalAgreement::new();
+        self.last_words.clear();
+        self.renew_endpointer();
+        self.trim();
+    }
+
+    /// Ends the stream: flushes the resampler and finalizes an open utterance.
+    pub async fn finish(&mut self) -> Vec<LiveEvent> {
+        let tail = self.resampler.as_mut().map(StreamResampler::finish).unwrap_or_default();
+        let mut events = self.ingest(tail).await;
+        let end = self.end();
+        if let Some(VadEvent::SpeechEnd(_)) = self.endpointer.finish() {
+            events.push(LiveEvent::SpeechStopped { segment_id: self.segment_id, at: secs(end) });
+        }
+        events.extend(self.finalize(end).await);
+        events
+    }
+
+    async fn ingest(&mut self, audio: Vec<f32>) -> Vec<LiveEvent> {
+        let first_new = self.end();
+        let mut events = Vec::new();
+        match self.cfg.turns.clone() {
+            Turns::Vad(_) => {
+                let scores = self.vad.push(&audio);
+                self.buf.extend(audio);
+                for score in scores {
+                    let frame_end = self.scored + FRAME as u64;
+                    match self.endpointer.push(score) {
+                        Some(VadEvent::SpeechStart(f)) => {
+                            let at = self.endpointer_origin + f * FRAME as u64;
+                            let start = at
+                                .saturating_sub(samples(self.cfg.pre_roll_secs))
+                                .max(self.buf_start)
+                                .max(self.closed_to);
+                            // An utterance still open (after a change of turns) keeps its start.
+                            if self.utterance.is_none() {
+                                self.utterance = Some(start);
+                                self.last_interim_audio = frame_end;
+                            }
+                            events.push(LiveEvent::SpeechStarted { segment_id: self.segment_id, at: secs(at) });
+                        }
+                        Some(VadEvent::SpeechEnd(f)) if self.utterance.is_some() => {
+                            let at = self.endpointer_origin + f * FRAME as u64;
+                            let end = (at + samples(self.cfg.post_roll_secs)).min(self.end());
+                            events.push(LiveEvent::SpeechStopped { segment_id: self.segment_id, at: secs(at) });
+                            events.extend(self.finalize(end).await);
+                        }
+                        _ => {}
+                    }
+                    self.scored = frame_end;
+                    if let Some(start) = self.utterance
+                        && secs(frame_end.saturating_sub(start)) >= self.cfg.max_utterance_secs
+                    {
+                        events.extend(self.cut_long_utterance(frame_end).await);
+                    }
+                }
+            }
+            Turns::Manual => {
+                self.buf.extend(audio);
+                if self.utterance.is_none() && self.end() > first_new {
+                    self.utterance = Some(first_new);
+                    self.last_interim_audio = first_new;
+                }
+                let now = self.end();
+                if let Some(start) = self.utterance
+                    && secs(now.saturating_sub(start)) >= self.cfg.max_utterance_secs
+                {
+                    events.extend(self.cut_long_utterance(now).await);
+                }
+            }
+        }
+        if self.cfg.interim && self.utterance.is_some() && self.interim_due() {
+            events.extend(self.interim().await);
+        }
+        self.trim();
+        events
+    }
+
+    fn interim_due(&self) -> bool {
+        secs(self.end().saturating_sub(self.last_interim_audio)) >= self.cfg.interim_every
+            && self.last_interim_wall.is_none_or(|t| t.elapsed() >= self.cfg.min_interim_gap)
+    }
+
+    fn slice(&self, from: u64, to: u64) -> Vec<f32> {
+        let a = from.saturating_sub(self.buf_start) as usize;
+        let b = (to.saturating_sub(self.buf_start) as usize).min(self.buf.len());
+        self.buf[a.min(b)..b].to_vec()
+    }
+
+    /// Decodes `from..to`; times come back in stream seconds.
+    async fn decode(&mut self, from: u64, to: u64) -> Result<(Transcript, f64)> {
+        let mut options = self.options.clone();
+        if self.language.is_some() {
+            options.language = self.language.clone();
+        }
+        let started = Instant::now();
+        let mut t = self.stt.transcribe(Audio::new(self.slice(from, to)), options).await?;
+        let offset = secs(from);
+        for s in &mut t.segments {
+            s.start += offset;
+            s.end += offset;
+            for w in &mut s.words {
+                w.start += offset;
+                w.end += offset;
+            }
+        }
+        if self.language.is_none() && !t.language.is_empty() {
+            // Detected once per utterance; reused by its later decodes.
+            self.language = Some(t.language.clone());
+        }
+        Ok((t, started.elapsed().as_secs_f64() * 1000.0))
+    }
+
+    async fn interim(&mut self) -> Vec<LiveEvent> {
+        let Some(start) = self.utterance else {
+            return Vec::new();
+        };
+        let now = self.end();
+        self.last_interim_audio = now;
+        self.last_interim_wall = Some(Instant::now());
+        let (t, ms) = match self.decode(start, now).await {
+            Ok(r) => r,
+            Err(e) => {
+                // The final decode will say it if the engine stays down; an interim result is
+                // only a preview, and its failure changes nothing.
+                tracing::debug!(code = e.code.as_str(), "interim decode failed: {}", e.message);
+                return Vec::new();
+            }
+        };
+        self.last_words = t.words().cloned().collect();
+        let texts: Vec<String> = self.last_words.iter().map(|w| w.text.clone()).collect();
+        let h = self.agreement.update(&texts);
+        if h.committed.is_empty() && h.tentative.is_empty() {
+            return Vec::new();
+        }
+        vec![LiveEvent::Transcription(Transcription {
+            segment_id: self.segment_id,
+            is_final: false,
+            text: h.text(),
+            committed: h.committed_text(),
+            stability: h.stability(),
+            language: t.language,
+            confidence: t.confidence,
+            start: secs(start),
+            end: secs(now),
+            words: Vec::new(),
+            stt_ms: ms,
+            e2e_ms: None,
+        })]
+    }
+
+    /// Closes the open utterance at `end`: a `Committed` event, then its final transcript (empty
+    /// when nothing was said) or the error that kept it from being decoded.
+    async fn finalize(&mut self, end: u64) -> Vec<LiveEvent> {
+        let Some(start) = self.utterance.take() else {
+            return Vec::new();
+        };
+        self.closed_to = self.closed_to.max(end);
+        // The id is spent whatever happens: interim results may have used it.
+        let id = self.next_segment_id();
+        let mut events = vec![LiveEvent::Committed { segment_id: id, start: secs(start), end: secs(end) }];
+        let decoded = self.decode(start, end).await;
+        let agreement = std::mem::take(&mut self.agreement);
+        self.last_words.clear();
+        if self.options.language_hint().is_none() {
+            self.language = None;
+        }
+        match decoded {
+            Ok((t, ms)) => {
+                let words: Vec<Word> = t.words().cloned().collect();
+                let texts: Vec<String> = words.iter().map(|w| w.text.clone()).collect();
+                let mut agreement = agreement;
+                let final_words = agreement.finish(&texts);
+                events.push(LiveEvent::Transcription(Transcription {
+                    language: t.language,
+                    confidence: t.confidence,
+                    stt_ms: ms,
+                    ..final_transcription(id, &final_words, (start, end), words)
+                }));
+            }
+            Err(e) => {
+                tracing::warn!(code = e.code.as_str(), segment = id, "final decode failed: {}", e.message);
+                events.push(LiveEvent::Error(LiveError::of_segment(id, e)));
+            }
+        }
+        events
+    }
+
+    /// Emits the committed words of an over-long utterance as a final result and continues the
+    /// utterance from the end of the last committed word.
+    async fn cut_long_utterance(&mut self, now: u64) -> Vec<LiveEvent> {
+        let Some(start) = self.utterance else {
+            return Vec::new();
+        };
+        let committed = self.agreement.committed().to_vec();
+        let cut = committed.len().checked_sub(1).and_then(|i| self.last_words.get(i)).map(|w| samples(w.end));
+        let Some(cut) = cut.filter(|c| *c > start && *c < now) else {
+            // Nothing stable to cut at: finalize everything so far and start afresh.
+            let events = self.finalize(now).await;
+            self.utterance = Some(now);
+            self.last_interim_audio = now;
+            return events;
+        };
+        let words: Vec<Word> = self.last_words[..committed.len()].to_vec();
+        self.agreement.drain_committed(committed.len());
+        self.last_words.clear();
+        self.utterance = Some(cut);
+        self.closed_to = cut;
+        let id = self.next_segment_id();
+        let confidence = words.iter().map(|w| w.probability).sum::<f32>() / words.len().max(1) as f32;
+        vec![
+            LiveEvent::Committed { segment_id: id, start: secs(start), end: secs(cut) },
+            LiveEvent::Transcription(Transcription {
+                language: self.language.clone().unwrap_or_default(),
+                confidence,
+                ..final_transcription(id, &committed, (start, cut), words)
+            }),
+        ]
+    }
+
+    fn next_segment_id(&mut self) -> u64 {
+        self.segment_id += 1;
+        self.segment_id - 1
+    }
+
+    /// Drops audio no open utterance needs, keeping the VAD's pre-roll.
+    fn trim(&mut self) {
+        let keep_from = match (self.utterance, &self.cfg.turns) {
+            (Some(start), _) => start,
+            (None, Turns::Vad(_)) => self.scored.saturating_sub(samples(self.cfg.pre_roll_secs)),
+            (None, Turns::Manual) => self.end(),
+        };
+        let drop = keep_from.saturating_sub(self.buf_start).min(self.buf.len() as u64) as usize;
+        if drop > 0 {
+            self.buf.drain(..drop);
+            self.buf_start += drop as u64;
+        }
+    }
+}
+
+fn endpoint_config(turns: &Turns) -> EndpointConfig {
+    match turns {
+        Turns::Vad(c) => c.clone(),
+        Turns::Manual => EndpointConfig::default(),
+    }
+}
+
+/// A final result: committed whole, by definition. Language, confidence and timing are the
+/// caller's to fill in.
+fn final_transcription(
+    segment_id: u64,
+    words: &[String],
+    (start, end): (u64, u64),
+    detail: Vec<Word>,
+) -> Transcription {
+    let text = words.join(" ");
+    Transcription {
+        segment_id,
+        is_final: true,
+        committed: text.clone(),
+        text,
+        stability: 1.0,
+        language: String::new(),
+        confidence: 0.0,
+        start: secs(start),
+        end: secs(end),
+        words: detail,
+        stt_ms: 0.0,
+        e2e_ms: None,
+    }
+}

@@ -1,0 +1,269 @@
+use super::{finals, kinds, quick};
+use crate::{LiveConfig, LiveEngines, LiveEvent, LiveInput, LiveUpdate, RecognizerConfig, start};
+use sokuji_audio::PcmSpec;
+use sokuji_core::{ErrorCode, SpeechToText};
+use sokuji_testkit::{FixedTranslator, FlakyStt, LevelStt, LoudnessVad, ToneTts, pcm16, silence, speech};
+use std::{sync::Arc, time::Duration};
+use tokio::sync::mpsc;
+
+fn engines(stt: Arc<dyn SpeechToText>, translator: Option<Arc<FixedTranslator>>, tts: bool) -> LiveEngines {
+    LiveEngines {
+        vad: Arc::new(|| Box::new(LoudnessVad::default())),
+        ..LiveEngines::new(
+            stt,
+            translator.map(|t| t as Arc<dyn sokuji_core::Translator>),
+            tts.then(|| Arc::new(ToneTts::default()) as Arc<dyn sokuji_core::Synthesizer>),
+        )
+    }
+}
+
+fn config(target: Option<&str>) -> LiveConfig {
+    let mut cfg = match target {
+        Some(t) => LiveConfig::translate("en", t, "default"),
+        None => LiveConfig::transcribe("en"),
+    };
+    cfg.recognizer = quick();
+    cfg
+}
+
+/// `n` utterances at levels 0.3, 0.4, … with a second of silence after each.
+fn utterances(n: usize) -> Vec<f32> {
+    let mut audio = silence(0.3);
+    for i in 0..n {
+        audio.extend(speech(1.0, 0.3 + 0.1 * i as f32));
+        audio.extend(silence(1.0));
+    }
+    audio
+}
+
+async fn send_audio(tx: &mpsc::Sender<LiveInput>, audio: &[f32], chunk: usize) {
+    let spec = PcmSpec::new("int16", 16_000, 1).expect("spec");
+    for c in audio.chunks(chunk) {
+        tx.send(LiveInput::Pcm { spec, data: pcm16(c) }).await.expect("session open");
+    }
+}
+
+async fn collect(mut rx: mpsc::Receiver<LiveEvent>) -> Vec<LiveEvent> {
+    let mut out = Vec::new();
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await {
+        out.push(e);
+    }
+    out
+}
+
+#[tokio::test]
+async fn each_utterance_is_transcribed_translated_and_spoken_in_order() {
+    let translator = Arc::new(FixedTranslator::default());
+    let (tx, rx) = start(engines(Arc::new(LevelStt::default()), Some(translator.clone()), true), config(Some("vi")));
+    send_audio(&tx, &utterances(3), 1_600).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let f = finals(&events);
+    assert_eq!(f.iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(), [vec!["w3"], vec!["w4"], vec!["w5"]]);
+    for t in &f {
+        let id = t.segment_id;
+        let pos = |pred: &dyn Fn(&LiveEvent) -> bool| events.iter().position(pred);
+        let fin = pos(&|e| matches!(e, LiveEvent::Transcription(x) if x.segment_id == id && x.is_final));
+        let tr = pos(&|e| matches!(e, LiveEvent::Translation(x) if x.segment_id == id && x.is_final));
+        let au = pos(&|e| matches!(e, LiveEvent::Audio(x) if x.segment_id == id));
+        assert!(fin < tr && tr < au && au.is_some(), "utterance {id}: {fin:?} {tr:?} {au:?}");
+        let Some(LiveEvent::Translation(x)) = tr.map(|i| &events[i]) else { unreachable!() };
+        assert_eq!(x.text, FixedTranslator::render(&t.text, "vi"), "the translator's own answer, unchanged");
+        assert_eq!((x.source_language.as_str(), x.target_language.as_str()), ("en", "vi"));
+        let Some(LiveEvent::Audio(a)) = au.map(|i| &events[i]) else { unreachable!() };
+        assert_eq!(a.samples.len(), ToneTts::samples_for(&x.text));
+        assert!(t.e2e_ms.is_some() && x.e2e_ms.is_some() && a.e2e_ms.is_some());
+    }
+    // Finals of later utterances never overtake earlier ones' translations.
+    let order: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Translation(x) if x.is_final => Some(x.segment_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, [0, 1, 2]);
+}
+
+#[tokio::test]
+async fn a_slow_client_loses_interim_events_never_finals() {
+    let translator = Arc::new(FixedTranslator::default());
+    let (tx, mut rx) =
+        start(engines(Arc::new(LevelStt::default()), Some(translator.clone()), true), config(Some("vi")));
+    // Audio for twelve utterances, sent while nobody reads the events.
+    let feeder = tokio::spawn(async move {
+        send_audio(&tx, &utterances(12), 800).await;
+        tx.send(LiveInput::End).await.expect("end");
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut events = Vec::new();
+    while let Ok(Some(e)) = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await {
+        events.push(e);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    feeder.await.expect("feeder");
+    let f = finals(&events);
+    assert_eq!(f.len(), 12, "every final arrives");
+    let spoken = events.iter().filter(|e| matches!(e, LiveEvent::Audio(_))).count();
+    assert_eq!(spoken, 12, "every final is spoken");
+}
+
+#[tokio::test]
+async fn engine_failures_are_reported_and_the_session_goes_on() {
+    // STT: the second utterance's decodes fail. Translation: slower than the call deadline for
+    // the third.
+    let fails = |_: usize, s: &[f32]| LevelStt::hear(s).iter().any(|w| w.text == "w4");
+    let stt = Arc::new(FlakyStt::new(LevelStt::default(), ErrorCode::EngineUnavailable, fails));
+    let mut cfg = config(Some("vi"));
+    cfg.translate_interim = false;
+    cfg.call_timeout = Duration::from_millis(200);
+    let translator = Arc::new(FixedTranslator::default());
+    let (tx, rx) = start(engines(stt, Some(translator), false), cfg);
+    send_audio(&tx, &utterances(3), 1_600).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let errors: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Error(e) => Some((e.segment_id, e.code)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors, [(Some(1), ErrorCode::EngineUnavailable)], "{events:#?}");
+    let translated: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Translation(t) => Some(t.segment_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(translated, [0, 2]);
+}
+
+#[tokio::test]
+async fn translations_that_miss_their_deadline_are_errors_not_stalls() {
+    let mut cfg = config(Some("vi"));
+    cfg.translate_interim = false;
+    cfg.call_timeout = Duration::from_millis(50);
+    let slow = Arc::new(FixedTranslator::with_delay(Duration::from_secs(5)));
+    let (tx, rx) = start(engines(Arc::new(LevelStt::default()), Some(slow), false), cfg);
+    send_audio(&tx, &utterances(2), 1_600).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let codes: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Error(e) => Some((e.segment_id, e.code)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(codes, [(Some(0), ErrorCode::Timeout), (Some(1), ErrorCode::Timeout)]);
+    assert_eq!(finals(&events).len(), 2);
+}
+
+#[tokio::test]
+async fn languages_and_voice_change_mid_session() {
+    let translator = Arc::new(FixedTranslator::default());
+    let mut cfg = config(Some("vi"));
+    cfg.translate_interim = false;
+    let (tx, rx) = start(engines(Arc::new(LevelStt::default()), Some(translator), true), cfg);
+    let audio = utterances(1);
+    send_audio(&tx, &audio, 1_600).await;
+    // A bad change is refused and changes nothing; a good one applies to the next utterance.
+    let bad = LiveUpdate { target: Some("xx".into()), ..Default::default() };
+    tx.send(LiveInput::Update(bad)).await.expect("update");
+    send_audio(&tx, &audio, 1_600).await;
+    let good = LiveUpdate { target: Some("ja".into()), voice: Some(String::new()), ..Default::default() };
+    tx.send(LiveInput::Update(good)).await.expect("update");
+    send_audio(&tx, &audio, 1_600).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let targets: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Translation(t) => Some(t.target_language.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(targets, ["vi", "vi", "ja"]);
+    let errors = events.iter().filter(|e| matches!(e, LiveEvent::Error(e) if e.code == ErrorCode::UnsupportedLanguage));
+    assert_eq!(errors.count(), 1);
+    // Voice "" from the third utterance on: no speech for it.
+    let spoken: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Audio(a) => Some(a.segment_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(spoken, [0, 1]);
+}
+
+#[tokio::test]
+async fn a_recorded_session_ends_with_its_audio_and_finals() {
+    let mut cfg = config(None);
+    cfg.record = Some(10_000_000);
+    let (tx, rx) = start(engines(Arc::new(LevelStt::default()), None, false), cfg);
+    let audio = utterances(2);
+    // At 48 kHz stereo: the recording is mono at 16 kHz, from the session's one decode.
+    let spec = PcmSpec::new("int16", 48_000, 2).expect("spec");
+    let stereo48: Vec<f32> = audio.iter().flat_map(|s| [*s; 6]).collect();
+    for c in stereo48.chunks(9_600) {
+        tx.send(LiveInput::Pcm { spec, data: pcm16(c) }).await.expect("open");
+    }
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    assert!(events.iter().all(|e| !matches!(e, LiveEvent::Translation(_))), "transcription only");
+    let Some(LiveEvent::Recorded(rec)) = events.last() else { panic!("no recording last: {events:#?}") };
+    assert!((rec.duration - audio.len() as f64 / 16_000.0).abs() < 0.05, "{} s", rec.duration);
+    let texts: Vec<_> = rec.segments.iter().map(|s| kinds(&s.text)).collect();
+    assert_eq!(texts, [vec!["w3"], vec!["w4"]]);
+    assert!(rec.segments.iter().all(|s| !s.words.is_empty()));
+    let decoded = sokuji_audio::decode_bytes(rec.wav.clone(), Some("wav")).expect("a WAV");
+    assert!((decoded.duration_secs() - rec.duration).abs() < 0.05);
+}
+
+#[tokio::test]
+async fn bad_chunks_commit_and_clear_through_the_session() {
+    let mut cfg = config(None);
+    cfg.recognizer = RecognizerConfig { turns: crate::Turns::Manual, interim: false, ..quick() };
+    let (tx, rx) = start(engines(Arc::new(LevelStt::default()), None, false), cfg);
+    let spec = PcmSpec::new("int16", 16_000, 1).expect("spec");
+    tx.send(LiveInput::Pcm { spec, data: vec![1, 2, 3] }).await.expect("odd bytes");
+    send_audio(&tx, &speech(1.0, 0.3), 1_600).await;
+    tx.send(LiveInput::Commit).await.expect("commit");
+    send_audio(&tx, &speech(1.0, 0.5), 1_600).await;
+    tx.send(LiveInput::Clear).await.expect("clear");
+    tx.send(LiveInput::Commit).await.expect("nothing to commit");
+    send_audio(&tx, &speech(0.6, 0.7), 1_600).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let errors: Vec<ErrorCode> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Error(e) => Some(e.code),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors, [ErrorCode::InvalidAudio, ErrorCode::InvalidRequest]);
+    assert!(events.iter().any(|e| matches!(e, LiveEvent::Cleared)));
+    assert_eq!(finals(&events).iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(), [vec!["w3"], vec!["w7"]]);
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_ends_the_session() {
+    let stt = Arc::new(LevelStt::default());
+    let (tx, rx) = start(engines(stt.clone(), None, false), config(None));
+    send_audio(&tx, &utterances(1), 1_600).await;
+    drop(rx);
+    // The stages notice the closed output at their next event and stop taking input.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let spec = PcmSpec::new("int16", 16_000, 1).expect("spec");
+    loop {
+        if tx.send(LiveInput::Pcm { spec, data: pcm16(&speech(0.5, 0.3)) }).await.is_err() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the session kept running with nobody listening");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}

@@ -1,0 +1,209 @@
+use super::{finals, kinds, quick};
+use crate::{LiveEvent, Recognizer, RecognizerConfig, Turns};
+use sokuji_core::{ErrorCode, SpeechToText, TranscribeOptions};
+use sokuji_testkit::{FlakyStt, LevelStt, LoudnessVad, WORD_SAMPLES, silence, speech};
+use std::sync::Arc;
+
+fn recognizer(stt: Arc<dyn SpeechToText>, cfg: RecognizerConfig) -> Recognizer {
+    let options = TranscribeOptions { language: Some("en".into()), ..Default::default() };
+    Recognizer::new(stt, cfg, options, Box::new(LoudnessVad::default()))
+}
+
+/// Audio from (seconds, level) parts; level 0 is silence.
+fn layout(parts: &[(f32, f32)]) -> Vec<f32> {
+    parts.iter().flat_map(|&(secs, level)| if level == 0.0 { silence(secs) } else { speech(secs, level) }).collect()
+}
+
+/// Pushes `audio` at 16 kHz in chunks of `chunk` samples, then ends the stream.
+async fn run(r: &mut Recognizer, audio: &[f32], chunk: usize) -> Vec<LiveEvent> {
+    let mut events = Vec::new();
+    for c in audio.chunks(chunk) {
+        events.extend(r.push(16_000, c).await.expect("a valid rate"));
+    }
+    events.extend(r.finish().await);
+    events
+}
+
+#[tokio::test]
+async fn utterances_come_out_in_order_with_their_own_words() {
+    // (layout, chunk in samples, the words of each final)
+    let cases: &[(&[(f32, f32)], usize, &[&[&str]])] = &[
+        (&[(0.5, 0.0), (1.0, 0.3), (1.0, 0.0), (1.2, 0.6), (1.0, 0.0)], 1_600, &[&["w3"], &["w6"]]),
+        (&[(0.5, 0.0), (1.0, 0.3), (1.0, 0.0), (1.2, 0.6), (1.0, 0.0)], 48_000, &[&["w3"], &["w6"]]),
+        (&[(1.0, 0.4), (0.2, 0.0), (1.0, 0.7)], 800, &[&["w4", "w7"]]),
+        (&[(3.0, 0.0)], 1_600, &[]),
+        (&[(0.8, 0.5)], 1_600, &[&["w5"]]),
+    ];
+    for (parts, chunk, expected) in cases {
+        let mut r = recognizer(Arc::new(LevelStt::default()), quick());
+        let events = run(&mut r, &layout(parts), *chunk).await;
+        let got: Vec<Vec<&str>> = finals(&events).iter().map(|t| kinds(&t.text)).collect();
+        assert_eq!(&got, expected, "{parts:?} in chunks of {chunk}: {events:#?}");
+        for (i, f) in finals(&events).iter().enumerate() {
+            assert_eq!(f.segment_id, i as u64);
+            assert!(f.start < f.end && !f.words.is_empty());
+        }
+        // Per utterance: started, stopped, committed, then its final; interims before that.
+        for id in 0..expected.len() as u64 {
+            let order: Vec<&str> = events
+                .iter()
+                .filter_map(|e| match e {
+                    LiveEvent::SpeechStarted { segment_id, .. } if *segment_id == id => Some("started"),
+                    LiveEvent::SpeechStopped { segment_id, .. } if *segment_id == id => Some("stopped"),
+                    LiveEvent::Committed { segment_id, .. } if *segment_id == id => Some("committed"),
+                    LiveEvent::Transcription(t) if t.segment_id == id && t.is_final => Some("final"),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(order, ["started", "stopped", "committed", "final"], "utterance {id} of {parts:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn interim_results_only_grow_their_committed_prefix() {
+    let mut r = recognizer(Arc::new(LevelStt::default()), quick());
+    let events = run(&mut r, &layout(&[(0.3, 0.0), (2.4, 0.5), (1.0, 0.0)]), 1_600).await;
+    let interims: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Transcription(t) if !t.is_final => Some(t),
+            _ => None,
+        })
+        .collect();
+    assert!(interims.len() >= 3, "{events:#?}");
+    let mut committed = String::new();
+    for t in &interims {
+        assert!(t.committed.starts_with(&committed), "{:?} does not extend {committed:?}", t.committed);
+        assert!(t.text.starts_with(&t.committed));
+        committed = t.committed.clone();
+    }
+    assert!(!committed.is_empty());
+    let f = finals(&events);
+    assert_eq!(f.len(), 1);
+    assert!(f[0].text.starts_with(&committed), "the final keeps the committed prefix");
+}
+
+#[tokio::test]
+async fn a_failed_decode_spoils_only_its_own_utterance() {
+    // Every decode that hears the whole first utterance (5 or more "w3") fails, as a remote
+    // engine behind an open circuit breaker would: the final of utterance 0 and any interim
+    // decode after its end. Both utterances and the silence are pushed in one chunk, so the
+    // failure happens in the middle of a chunk.
+    let fails = |_: usize, s: &[f32]| LevelStt::hear(s).iter().filter(|w| w.text == "w3").count() >= 5;
+    for chunk in [1_600, 200_000] {
+        let stt = Arc::new(FlakyStt::new(LevelStt::default(), ErrorCode::EngineUnavailable, fails));
+        let mut r = recognizer(stt.clone(), quick());
+        let audio = layout(&[(0.3, 0.0), (1.2, 0.3), (1.0, 0.0), (1.2, 0.6), (1.0, 0.0), (1.0, 0.7), (1.0, 0.0)]);
+        let events = run(&mut r, &audio, chunk).await;
+        assert!(stt.failures() >= 1, "the scripted failure happened");
+        let errors: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                LiveEvent::Error(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(errors.len(), 1, "one error, for utterance 0: {events:#?}");
+        assert_eq!((errors[0].segment_id, errors[0].code), (Some(0), ErrorCode::EngineUnavailable));
+        // The utterances after it are heard whole, with their own words only.
+        let got: Vec<(u64, Vec<&str>)> = finals(&events).iter().map(|t| (t.segment_id, kinds(&t.text))).collect();
+        assert_eq!(got, [(1, vec!["w6"]), (2, vec!["w7"])], "chunk {chunk}: {events:#?}");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_engine_never_breaks_the_session() {
+    // Every call fails: each utterance gets its error, and the session keeps its positions.
+    for chunk in [1_600, 100_000] {
+        let stt = Arc::new(FlakyStt::new(LevelStt::default(), ErrorCode::EngineUnavailable, |_, _| true));
+        let mut r = recognizer(stt.clone(), RecognizerConfig { max_utterance_secs: 1.5, ..quick() });
+        let audio = layout(&[(0.2, 0.0), (4.0, 0.4), (0.6, 0.0), (1.0, 0.5), (0.6, 0.0)]);
+        let events = run(&mut r, &audio, chunk).await;
+        assert!(finals(&events).is_empty());
+        let ids: Vec<u64> = events
+            .iter()
+            .filter_map(|e| match e {
+                LiveEvent::Error(e) => e.segment_id,
+                _ => None,
+            })
+            .collect();
+        assert!(ids.len() >= 3, "{events:#?}");
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "segment ids only grow: {ids:?}");
+        assert!((r.received_secs() - audio.len() as f64 / 16_000.0).abs() < 0.01);
+    }
+}
+
+#[tokio::test]
+async fn long_speech_is_cut_at_committed_words_losing_nothing() {
+    let stt = Arc::new(LevelStt::default());
+    let mut r = recognizer(stt.clone(), RecognizerConfig { max_utterance_secs: 4.0, ..quick() });
+    let audio = layout(&[(0.4, 0.0), (11.0, 0.4), (1.0, 0.0)]);
+    let events = run(&mut r, &audio, 1_600).await;
+    let f = finals(&events);
+    assert!(f.len() >= 3, "{} finals", f.len());
+    for t in &f {
+        assert!(t.end - t.start <= 4.5, "a final spans {} s", t.end - t.start);
+        assert_eq!(kinds(&t.text), ["w4"]);
+    }
+    // 11 s of speech is 55 words: the cuts neither lose nor repeat more than a boundary word.
+    let total: usize = f.iter().map(|t| t.text.split_whitespace().count()).sum();
+    assert!((53..=57).contains(&total), "{total} words from 55");
+    assert!(f.windows(2).all(|w| w[0].end <= w[1].start + 1e-9), "finals overlap");
+}
+
+#[tokio::test]
+async fn manual_turns_decode_on_commit_and_clear_drops() {
+    let cfg = RecognizerConfig { turns: Turns::Manual, interim: false, ..quick() };
+    let mut r = recognizer(Arc::new(LevelStt::default()), cfg);
+    assert_eq!(r.commit().await.map_err(|e| e.code).err(), Some(ErrorCode::InvalidRequest), "nothing to commit");
+    assert!(r.push(16_000, &speech(1.0, 0.3)).await.expect("push").is_empty(), "no VAD, no decode");
+    let events = r.commit().await.expect("commit");
+    assert!(matches!(events[0], LiveEvent::Committed { segment_id: 0, .. }), "{events:#?}");
+    assert_eq!(finals(&events).iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(), [vec!["w3"]]);
+    // Cleared audio is never decoded; what follows is its own utterance.
+    let _ = r.push(16_000, &speech(1.0, 0.5)).await.expect("push");
+    r.clear();
+    let _ = r.push(16_000, &speech(1.0, 0.8)).await.expect("push");
+    let events = r.commit().await.expect("commit");
+    let f = finals(&events);
+    assert_eq!((f[0].segment_id, kinds(&f[0].text)), (2, vec!["w8"]));
+    assert_eq!(f[0].text.split_whitespace().count(), 5);
+    // A commit of silence gives an empty final: the client's item is answered.
+    let _ = r.push(16_000, &silence(0.5)).await.expect("push");
+    let f = r.commit().await.expect("commit");
+    assert_eq!(finals(&f).iter().map(|t| t.text.as_str()).collect::<Vec<_>>(), [""]);
+}
+
+#[tokio::test]
+async fn a_commit_during_speech_closes_the_utterance_and_speech_goes_on() {
+    let mut r = recognizer(Arc::new(LevelStt::default()), RecognizerConfig { interim: false, ..quick() });
+    let _ = r.push(16_000, &layout(&[(0.3, 0.0), (1.0, 0.3)])).await.expect("push");
+    let first = r.commit().await.expect("commit");
+    let rest = run(&mut r, &layout(&[(1.0, 0.6), (1.0, 0.0)]), 1_600).await;
+    let got: Vec<_> =
+        finals(&first).iter().chain(finals(&rest).iter()).map(|t| (t.segment_id, kinds(&t.text))).collect();
+    assert_eq!(got, [(0, vec!["w3"]), (1, vec!["w6"])]);
+}
+
+#[tokio::test]
+async fn an_unusable_rate_is_refused_and_changes_nothing() {
+    let mut r = recognizer(Arc::new(LevelStt::default()), quick());
+    assert!(r.push(0, &speech(0.5, 0.3)).await.is_err());
+    assert_eq!(r.received_secs(), 0.0);
+    // The same speech at 48 kHz, resampled by the session.
+    let at48: Vec<f32> = layout(&[(0.3, 0.0), (1.0, 0.3), (1.0, 0.0)]).iter().flat_map(|s| [*s, *s, *s]).collect();
+    let mut events = Vec::new();
+    for c in at48.chunks(4_800) {
+        events.extend(r.push(48_000, c).await.expect("48 kHz"));
+    }
+    events.extend(r.finish().await);
+    assert_eq!(finals(&events).iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(), [vec!["w3"]]);
+}
+
+#[tokio::test]
+async fn words_per_second_match_the_fake() {
+    // The fake's own contract, which the other tests rely on.
+    assert_eq!(LevelStt::hear(&speech(1.0, 0.3)).len(), 16_000 / WORD_SAMPLES);
+    assert!(LevelStt::hear(&silence(1.0)).is_empty());
+}
