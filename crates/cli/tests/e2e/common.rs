@@ -7,8 +7,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_sokuji")
+/// The binary under test; `SOKUJI_TEST_BIN` runs the suite against another build (to compare
+/// builds, or to show that a test fails on an earlier one).
+pub fn bin() -> String {
+    std::env::var("SOKUJI_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sokuji").to_string())
 }
 
 fn cache() -> PathBuf {
@@ -96,8 +98,10 @@ impl Server {
         let mut cmd = Command::new(bin());
         cmd.arg("serve").args(args).args(["--listen", &listen]);
         // Translation loads a gigabyte model: tests that need it ask for it.
+        // SOKUJI_TEST_SERVER_LOG=debug shows what the servers of a failing test did.
+        let log = std::env::var("SOKUJI_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into());
         cmd.env("SOKUJI_MODEL_DIR", model_dir())
-            .env("SOKUJI_LOG", "warn")
+            .env("SOKUJI_LOG", log)
             .env("TRANSLATION_PROVIDER", "none")
             .stdout(Stdio::null())
             .stderr(stderr);
@@ -177,15 +181,27 @@ pub fn assert_translation_of_ly(text: &str) {
     assert!(hits >= 2, "translation lacks the sentence's words: {text}");
 }
 
-/// The English of "Bạn cầm khúc cây, và ném vào bãi cỏ xanh tươi rậm rạp ở đằng xa." ("You take
-/// the stick and throw it into the lush green grass far away"): English, with at least two of the
-/// sentence's content words (a translator answering anything else fails).
+/// The English of "Anh chỉ muốn được nhìn nhận như là một huấn luyện viên." ("He only wants to be
+/// seen as a coach") through Whisper and the LLM: English with at least three of the sentence's
+/// words (Whisper base mishears "huấn luyện viên", so "coach" itself cannot be required; a
+/// translator answering anything else fails).
 pub fn assert_translation_of_binh(text: &str) {
     let t = text.to_lowercase();
     assert!(t.is_ascii() && !t.trim().is_empty(), "not English: {text}");
-    let content = ["throw", "grass", "stick", "branch", "wood", "green", "lawn", "distance", "far", "toss"];
-    let found = content.iter().filter(|w| t.contains(*w)).count();
-    assert!(found >= 2, "translation lost the sentence's content: {text}");
+    let words = ["he ", "only", "want", "seen", "recogni", "regarded", "viewed", "as a", "coach", "trainer"];
+    let found: Vec<&str> = words.iter().copied().filter(|w| t.contains(w)).collect();
+    assert!(found.len() >= 3, "translation lost the sentence ({found:?}): {text}");
+}
+
+/// The English of "Chúng ta có thể áp dụng logic tương tự với người khác." through Whisper's
+/// Vietnamese and the LLM, which may lose "logic" to a mishearing ("lô diết"): English with at
+/// least three of the rest of the sentence's words.
+pub fn assert_llm_translation_of_ly(text: &str) {
+    let t = text.to_lowercase();
+    assert!(t.is_ascii() && !t.trim().is_empty(), "not English: {text}");
+    let words = ["we", "can", "apply", "same", "similar", "other", "people", "logic"];
+    let found: Vec<&str> = words.iter().copied().filter(|w| t.contains(w)).collect();
+    assert!(found.len() >= 3, "translation lost the sentence ({found:?}): {text}");
 }
 
 /// GET `url`: the status and the JSON body (null when there is none).

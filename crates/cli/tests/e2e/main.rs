@@ -19,9 +19,13 @@ mod http_api;
 mod isolate;
 mod live_grpc;
 mod live_ws;
+mod noise;
 mod openai_sdk;
+mod realtime;
 mod search;
 mod text_cli;
 mod transcribe_cli;
 mod translation;
 mod tts;
+#[cfg(feature = "stt-whisper")]
+mod whisper;

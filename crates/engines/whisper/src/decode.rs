@@ -22,6 +22,20 @@ pub struct Window {
 /// whisper.cpp refuses input shorter than one second; shorter windows are padded with silence.
 const MIN_SAMPLES: usize = 16_800;
 
+/// The encoder context for `samples` of 16 kHz audio: 50 positions a second with a margin,
+/// rounded up to a multiple of 256 (whisper's full context, 1500, at most).
+///
+/// The rounding is not for speed: with flash attention, whisper.cpp's decoder attends over the
+/// cross-attention cache padded to a multiple of 256 with no mask, so positions past a smaller
+/// context hold whatever an earlier decode left there. A reused decoder state then gives
+/// different text for the same audio depending on what it decoded before (measured: the same
+/// 11.7 s decoded after a 4 s one came out with two words changed, short utterances with their
+/// confidence down from 0.7 to 0.5), and live interim results turned to garbage under load.
+fn fitted_audio_ctx(samples: usize) -> i32 {
+    let positions = (samples as f64 / 16_000.0 * 50.0).ceil() as i32 + 64;
+    (positions.div_euclid(256) + i32::from(positions % 256 != 0)).saturating_mul(256).min(1500)
+}
+
 /// Decodes one window. Segments the guards judge as decoded from non-speech (`core::guard`) are
 /// dropped and counted; a cancelled ticket aborts the decode with the ticket's error.
 #[allow(clippy::too_many_arguments)]
@@ -56,9 +70,7 @@ pub fn window(
         p.set_initial_prompt(prompt);
     }
     if o.fit_context {
-        // 50 encoder positions a second, with margin; whisper's full context is 1500.
-        let secs = pcm.len() as f64 / 16_000.0;
-        p.set_audio_ctx(((secs * 50.0).ceil() as i32 + 64).min(1500));
+        p.set_audio_ctx(fitted_audio_ctx(pcm.len()));
     }
     if let Err(e) = crate::abort::full(state, p, &pcm, ticket) {
         ticket.check()?;
@@ -137,4 +149,20 @@ pub fn assemble(decoded: Vec<Decoded>, duration: f64, hint: Option<String>) -> T
     }
     let text = segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
     Transcript { text, language, confidence, duration, segments }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fitted_audio_ctx;
+
+    #[test]
+    fn encoder_contexts_are_whole_multiples_of_the_attention_padding() {
+        for (secs, expected) in
+            [(0.5, 256), (1.0, 256), (3.8, 256), (3.9, 512), (10.0, 768), (20.0, 1280), (28.0, 1500)]
+        {
+            let ctx = fitted_audio_ctx((secs * 16_000.0) as usize);
+            assert_eq!(ctx, expected, "{secs} s");
+            assert!(f64::from(ctx) >= secs * 50.0, "{secs} s must fit in {ctx} positions");
+        }
+    }
 }

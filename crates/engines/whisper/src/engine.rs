@@ -198,11 +198,10 @@ impl Inner {
                 Ok(d)
             })
             .collect();
-        // The state goes back to the pool whether or not a window failed, unless the decode was
-        // aborted midway: a fresh state is cheaper than doubting one.
-        if !ticket.is_cancelled() {
-            self.put_state(state);
-        }
+        // The state goes back to the pool whether or not a window failed or was aborted: each
+        // decode starts from a clean slate (its caches are rewritten up to its own context,
+        // and `decode::fitted_audio_ctx` keeps it from reading past that).
+        self.put_state(state);
         let segments = decoded?.into_iter().flatten().collect();
         report(duration);
         Ok(decode::assemble(segments, duration, language))
@@ -243,6 +242,9 @@ impl SpeechToText for WhisperEngine {
         details.insert("threads".into(), self.inner.threads.to_string());
         details.insert("available_slots".into(), self.inner.admission.available().to_string());
         details.insert("decoder_states".into(), self.inner.states_created.load(Ordering::Relaxed).to_string());
+        let a = self.inner.admission.snapshot();
+        details.insert("decodes_started".into(), a.started.to_string());
+        details.insert("decodes_aborted".into(), (a.aborted + a.skipped).to_string());
         Health { healthy: true, status: "ready".into(), provider: "whisper.cpp".into(), details }
     }
 }

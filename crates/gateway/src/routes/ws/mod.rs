@@ -89,3 +89,6 @@ async fn realtime_translations(
     let model = q.model.unwrap_or_else(|| "sokuji-live".into());
     upgrade(s, ws, "realtime-translation", move |id| realtime_translation::Translation::new(id, model))
 }
+
+#[cfg(test)]
+mod tests;

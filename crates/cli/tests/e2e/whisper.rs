@@ -1,0 +1,73 @@
+//! The Whisper engine in-process, on real speech: a caller that gives up frees nothing until
+//! its decode has really stopped (and it stops at once), and a reused decoder state decodes the
+//! same audio to the same text whatever it decoded before.
+use crate::common::*;
+use sokuji_core::{Audio, SpeechToText, TranscribeOptions, wer::word_error_rate};
+use std::{sync::Arc, time::Duration};
+
+fn engine(max_concurrent: usize) -> sokuji_whisper::WhisperEngine {
+    sokuji_whisper::WhisperEngine::load(&sokuji_whisper::WhisperConfig {
+        model_path: model_dir().join("ggml-whisper-base.bin"),
+        threads: 2,
+        max_concurrent,
+        rejections: Arc::default(),
+    })
+    .expect("model")
+}
+
+fn recording(name: &str) -> (Vec<f32>, String) {
+    let (wav, text) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with(format!("{name}.wav"))).expect("wav");
+    (load_16k(&wav), text)
+}
+
+async fn detail(e: &sokuji_whisper::WhisperEngine, key: &str) -> String {
+    e.health().await.details.get(key).cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_that_gives_up_stops_its_decode_and_holds_its_slot_until_then() {
+    let e = engine(1);
+    // A minute of speech: decoding it takes many seconds on this machine.
+    let minute: Vec<f32> = (0..3)
+        .flat_map(|_| ["binh", "ly", "doan", "ngoc", "tuyen", "vinh"].into_iter().flat_map(|n| recording(n).0))
+        .collect();
+    let o = TranscribeOptions { language: Some("vi".into()), vad: Some(false), ..Default::default() };
+    let long = {
+        let (e, o) = (e.clone(), o.clone());
+        tokio::spawn(async move { e.transcribe(Audio::new(minute), o).await })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while detail(&e, "decodes_started").await != "1" {
+        assert!(std::time::Instant::now() < deadline, "the long decode never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The client goes away (a dropped HTTP request, a timeout): its future is dropped.
+    long.abort();
+    let (ly, reference) = recording("ly");
+    let t = e.transcribe(Audio::new(ly), o).await.expect("the next caller is served");
+    assert!(word_error_rate(&reference, &t.text) < 0.4, "{}", t.text);
+    // One slot, one decoder state: the abandoned decode never ran beside the next one.
+    assert_eq!(detail(&e, "decoder_states").await, "1", "a second state means two decodes at once");
+    assert_eq!(detail(&e, "decodes_aborted").await, "1", "whisper.cpp stopped the abandoned decode");
+    assert_eq!(detail(&e, "available_slots").await, "1");
+}
+
+#[tokio::test]
+async fn a_reused_decoder_state_gives_the_same_text_for_the_same_audio() {
+    let e = engine(1);
+    let live =
+        TranscribeOptions { language: Some("vi".into()), vad: Some(false), fit_context: true, ..Default::default() };
+    let (binh, _) = recording("binh");
+    let (ly, _) = recording("ly");
+    let (doan, _) = recording("doan");
+    let long: Vec<f32> = [binh.clone(), ly, doan].concat();
+    let text =
+        async |samples: &[f32]| e.transcribe(Audio::new(samples.to_vec()), live.clone()).await.expect("decode").text;
+    let first = text(&long).await;
+    // Decodes of other lengths in between (interim results of a live session do exactly this).
+    for other in [&binh[..16_000 * 2], &long[..16_000 * 9], &binh[..]] {
+        let _ = text(other).await;
+        assert_eq!(text(&long).await, first, "after a decode of {} s", other.len() / 16_000);
+    }
+}
