@@ -10,7 +10,7 @@ SOKUJI := $(CARGO_TARGET_DIR)/release/sokuji
 LISTEN ?= 127.0.0.1:8000
 FUZZ_SECONDS ?= 60
 
-.PHONY: run setup deps build models testdata test lint bench fuzz clean-cache
+.PHONY: run setup deps build models testdata test test-fast lint bench fuzz clean-cache
 
 run: setup
 	$(SOKUJI) serve --listen $(LISTEN)
@@ -35,7 +35,12 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --release --locked --workspace --all-targets -- -D warnings
 
-# Inference is CPU-bound: tests run one at a time so that none starves another.
+# The fast tier alone: every crate's unit tests, the live core on fake engines; no models, no
+# test data, seconds once built.
+test-fast:
+	cargo test --release --locked --workspace --lib --bins
+
+# Both tiers. Inference is CPU-bound: tests run one at a time so that none starves another.
 test: setup testdata lint
 	RUST_TEST_THREADS=1 cargo test --release --locked --workspace --no-fail-fast
 	@if [ -n "$${QDRANT_URL:-}" ]; then \

@@ -70,8 +70,8 @@ fn at_dbfs(x: Vec<f32>, db: f32) -> Vec<f32> {
 
 /// Every kind at every level, each as a second of silence, 4 s of noise and a second of silence.
 fn clips() -> Vec<(String, Vec<f32>)> {
-    let kinds: [(&str, fn(f32) -> Vec<f32>); 4] =
-        [("white", |s| white(s, 5)), ("pink", pink), ("brown", brown), ("hum", hum)];
+    type Make = fn(f32) -> Vec<f32>;
+    let kinds: [(&str, Make); 4] = [("white", |s| white(s, 5)), ("pink", pink), ("brown", brown), ("hum", hum)];
     let mut out = Vec::new();
     for (name, make) in kinds {
         for db in [-50.0, -35.0, -20.0] {

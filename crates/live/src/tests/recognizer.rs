@@ -24,10 +24,12 @@ async fn run(r: &mut Recognizer, audio: &[f32], chunk: usize) -> Vec<LiveEvent> 
     events
 }
 
+/// (audio layout, chunk in samples, the words of each final)
+type Case<'a> = (&'a [(f32, f32)], usize, &'a [&'a [&'a str]]);
+
 #[tokio::test]
 async fn utterances_come_out_in_order_with_their_own_words() {
-    // (layout, chunk in samples, the words of each final)
-    let cases: &[(&[(f32, f32)], usize, &[&[&str]])] = &[
+    let cases: &[Case] = &[
         (&[(0.5, 0.0), (1.0, 0.3), (1.0, 0.0), (1.2, 0.6), (1.0, 0.0)], 1_600, &[&["w3"], &["w6"]]),
         (&[(0.5, 0.0), (1.0, 0.3), (1.0, 0.0), (1.2, 0.6), (1.0, 0.0)], 48_000, &[&["w3"], &["w6"]]),
         (&[(1.0, 0.4), (0.2, 0.0), (1.0, 0.7)], 800, &[&["w4", "w7"]]),

@@ -97,10 +97,8 @@ impl Translation {
         if let Some(l) = &language {
             LiveConfig::translate("auto", l, "default").validate()?;
         }
-        if let Some(input) = audio.input {
-            if let Some(t) = input.transcription {
-                self.input_transcription = t;
-            }
+        if let Some(t) = audio.input.and_then(|i| i.transcription) {
+            self.input_transcription = t;
         }
         let mut steps = Vec::new();
         if let Some(l) = language {
