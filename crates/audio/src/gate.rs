@@ -4,11 +4,12 @@
 //! through (the case of a CI run that got a sentence from 3 s of silence and 3 s of hiss); this
 //! gate catches it, deterministically, from the samples alone.
 //!
-//! Measured on 20 ms frames (bench/results/gate-2026-11-30.md): between the 90th and the 10th
-//! percentile of frame energy, white noise spreads 0.6 dB, pink 4.2, mains hum 0; the twelve
-//! test recordings 13.5 dB and more (the first second alone too), 10.9 and more with white
-//! noise at 10 dB SNR, 8.2 at 5 dB, 5.0–7.2 at 0 dB. Rumble (brown noise) spreads about 12 dB
-//! and passes: the decoder's own guards (`core::guard`) are the line of defence there.
+//! Measured on 20 ms frames (`bench/gate.py`, bench/results/gate-2026-11-30.md): between the
+//! 90th and the 10th percentile of frame energy, white noise spreads 0.6 dB, pink 4.5, mains hum
+//! 0; the twelve test recordings 14.2 dB and more (their first second alone too), 13.2 and more
+//! with white noise at 10 dB SNR, 8.8 at 5 dB, 5.0–6.5 at 0 dB (refused about half the time:
+//! Whisper makes little of those anyway). Rumble (brown noise) spreads about 11 dB and passes:
+//! the VAD and the decoder's own guards (`core::guard`) are the lines of defence there.
 use sokuji_core::guard::Rejection;
 
 /// 20 ms frames at 16 kHz.

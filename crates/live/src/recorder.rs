@@ -1,14 +1,19 @@
 //! The audio and final transcript of a live session kept for the archive (`"record": true`).
 //! It tees from the session's own mono decode (no second decode of the client's bytes), keeps
-//! 16-bit samples at the client's rate, up to a cap, so that a session left running cannot fill
-//! the server's memory.
+//! 16-bit samples at the client's first rate (a client that changes rate mid-session is
+//! resampled to it), up to a cap, so that a session left running cannot fill the server's memory.
 use crate::event::{Recorded, Transcription};
-use sokuji_audio::wav::{encode_wav_i16, to_i16};
+use sokuji_audio::{
+    StreamResampler,
+    wav::{encode_wav_i16, to_i16},
+};
 use sokuji_core::{Error, ErrorCode, Segment};
 
 pub struct Recorder {
     samples: Vec<i16>,
     rate: u32,
+    /// From a later rate of the client to `rate`.
+    convert: Option<(u32, StreamResampler)>,
     cap_samples: usize,
     full: bool,
     segments: Vec<Segment>,
@@ -18,7 +23,7 @@ impl Recorder {
     /// `cap_bytes`: the most audio data kept (2 bytes a sample).
     pub fn new(rate: u32, cap_bytes: u64) -> Self {
         let cap_samples = usize::try_from(cap_bytes / 2).unwrap_or(usize::MAX);
-        Self { samples: Vec::new(), rate, cap_samples, full: false, segments: Vec::new() }
+        Self { samples: Vec::new(), rate, convert: None, cap_samples, full: false, segments: Vec::new() }
     }
 
     /// Appends mono samples; the first time the cap is reached, the error to tell the client
@@ -30,6 +35,16 @@ impl Recorder {
         if self.samples.is_empty() {
             self.rate = rate;
         }
+        let converted;
+        let mono = if rate == self.rate {
+            mono
+        } else {
+            if self.convert.as_ref().map(|(r, _)| *r) != Some(rate) {
+                self.convert = StreamResampler::between(rate, self.rate).ok().map(|c| (rate, c));
+            }
+            converted = self.convert.as_mut().map(|(_, c)| c.push(mono)).unwrap_or_default();
+            &converted[..]
+        };
         let room = self.cap_samples.saturating_sub(self.samples.len());
         self.samples.extend(mono.iter().take(room).map(|s| to_i16(*s)));
         if mono.len() <= room {
@@ -92,6 +107,17 @@ mod tests {
         assert_eq!(audio.samples().len(), 10_000);
         let back = audio.samples()[4_000];
         assert!((back - tone[4_000]).abs() < 1e-3, "{back} vs {}", tone[4_000]);
+    }
+
+    #[test]
+    fn a_change_of_rate_is_resampled_to_the_first() {
+        let second = |rate: u32| vec![0.1f32; rate as usize];
+        let mut r = Recorder::new(16_000, 1 << 20);
+        assert!(r.push(16_000, &second(16_000)).is_none());
+        assert!(r.push(48_000, &second(48_000)).is_none());
+        let rec = r.finish().expect("audio");
+        // The resampler holds back its filter's delay; the rest of the second is there.
+        assert!((rec.duration - 2.0).abs() < 0.1, "{} s", rec.duration);
     }
 
     #[test]

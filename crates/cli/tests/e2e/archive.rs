@@ -211,7 +211,7 @@ async fn kill_a_worker(stores: &[(&str, &str)]) {
     let env = env.as_slice();
     // The API alone, and the workers in their own process on the same archive.
     let gateway = Server::start(&["gateway"], env).wait_ready();
-    let mut worker = Server::start(&["worker"], env);
+    let worker = Server::start(&["worker"], env);
     let base = gateway.url();
     let http = reqwest::Client::new();
     let set = speech_set("vieneu");

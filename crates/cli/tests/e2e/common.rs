@@ -61,7 +61,7 @@ pub fn free_port() -> u16 {
 
 /// A `sokuji` process killed when dropped.
 pub struct Server {
-    child: Child,
+    child: std::sync::Mutex<Child>,
     pub port: u16,
     /// Each server's own archive (SOKUJI_DATA_DIR), removed with it.
     _data: tempfile::TempDir,
@@ -69,8 +69,9 @@ pub struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let child = self.child.get_mut().unwrap_or_else(|e| e.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
@@ -111,7 +112,15 @@ impl Server {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("spawn sokuji serve");
-        Server { child, port, _data: data }
+        Server { child: std::sync::Mutex::new(child), port, _data: data }
+    }
+
+    /// A server shared by the tests of one area, for the life of the test process (statics are
+    /// never dropped: it exits by itself when this process does, as a supervised engine would).
+    pub fn start_shared(args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut env = env.to_vec();
+        env.push(("SOKUJI_SUPERVISED", "1"));
+        Self::start(args, &env)
     }
 
     /// The same, with the gRPC services of `serve all` on a second free port (returned).
@@ -126,11 +135,11 @@ impl Server {
     }
 
     /// Polls until the port accepts connections (deadline 60 s); panics if the process died.
-    pub fn wait_ready(mut self) -> Server {
+    pub fn wait_ready(self) -> Server {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("sokuji serve exited early: {status}");
+            if !self.is_running() {
+                panic!("sokuji serve exited early");
             }
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return self;
@@ -141,11 +150,11 @@ impl Server {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.lock().unwrap_or_else(|e| e.into_inner()).id()
     }
 
-    pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+    pub fn is_running(&self) -> bool {
+        matches!(self.child.lock().unwrap_or_else(|e| e.into_inner()).try_wait(), Ok(None))
     }
 }
 

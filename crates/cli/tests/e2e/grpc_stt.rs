@@ -10,14 +10,25 @@ use std::time::Duration;
 use tokio_stream::StreamExt;
 use tonic::{Code, transport::Channel};
 
-async fn start() -> (Server, SttServiceClient<Channel>) {
-    let server = Server::start(&["stt"], &[]).wait_ready();
+/// One STT service for the tests of this module that neither count its requests nor stop it:
+/// each opens its own channel and streams.
+fn shared() -> &'static Server {
+    static SERVER: std::sync::OnceLock<Server> = std::sync::OnceLock::new();
+    SERVER.get_or_init(|| Server::start_shared(&["stt"], &[]).wait_ready())
+}
+
+async fn client(server: &Server) -> SttServiceClient<Channel> {
     let channel = Channel::from_shared(format!("http://127.0.0.1:{}", server.port))
         .expect("url")
         .connect()
         .await
         .expect("connect");
-    (server, SttServiceClient::new(channel).max_decoding_message_size(64 << 20))
+    SttServiceClient::new(channel).max_decoding_message_size(64 << 20)
+}
+
+async fn start() -> (&'static Server, SttServiceClient<Channel>) {
+    let server = shared();
+    (server, client(server).await)
 }
 
 fn chunk(data: Vec<u8>, rate: i32, channels: i32, format: &str) -> AudioChunk {
@@ -63,7 +74,9 @@ async fn transcribe_int16_and_float32_stereo_48k() {
 
 #[tokio::test]
 async fn languages_health_metrics_reflection() {
-    let (server, mut client) = start().await;
+    // Its own server: it counts the requests.
+    let own = Server::start(&["stt"], &[]).wait_ready();
+    let (server, mut client) = (&own, client(&own).await);
     let langs = client.get_supported_languages(Empty {}).await.expect("languages").into_inner().language_codes;
     for l in ["vi", "en", "ja"] {
         assert!(langs.iter().any(|x| x == l), "{l} missing from {langs:?}");
@@ -108,7 +121,7 @@ async fn languages_health_metrics_reflection() {
 
 #[tokio::test]
 async fn bad_input_gets_invalid_argument_and_server_survives() {
-    let (mut server, mut client) = start().await;
+    let (server, mut client) = start().await;
     let check = |r: Result<tonic::Response<TranscriptionResult>, tonic::Status>, want: Code, code: &str| {
         let s = r.expect_err("must fail");
         assert_eq!(s.code(), want, "{s:?}");
@@ -236,7 +249,7 @@ async fn stream_faster_than_real_time_and_silence() {
 
 #[tokio::test]
 async fn stream_errors_and_disconnects_leave_server_serving() {
-    let (mut server, mut client) = start().await;
+    let (server, mut client) = start().await;
     let bad = vec![chunk(int16_bytes(&silence(0.1)), 16_000, 1, "int16"), chunk(vec![1, 2, 3], 16_000, 1, "int16")];
     let mut res = client.transcribe_stream(tokio_stream::iter(bad)).await.expect("stream").into_inner();
     let mut err = None;
