@@ -45,6 +45,14 @@ fn gate() -> (mpsc::Sender<()>, Arc<Mutex<mpsc::Receiver<()>>>) {
     (tx, Arc::new(Mutex::new(rx)))
 }
 
+type Call = tokio::task::JoinHandle<Result<&'static str>>;
+
+/// A caller running the probe's work under `name` until its gate opens.
+fn call(pool: &Admission, probe: &Arc<Probe>, name: &'static str, gate: Arc<Mutex<mpsc::Receiver<()>>>) -> Call {
+    let (pool, probe) = (pool.clone(), probe.clone());
+    tokio::spawn(async move { pool.run(None, move |t| probe.work(name, t, &gate)).await })
+}
+
 async fn wait_until(what: &str, f: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !f() {
@@ -58,18 +66,12 @@ async fn an_abandoned_call_keeps_its_slot_until_its_work_ends() {
     let pool = Admission::new("test", 1);
     let (probe, started) = Probe::new();
     let (_release_a, a_gate) = gate();
-    let a = {
-        let (pool, probe) = (pool.clone(), probe.clone());
-        tokio::spawn(async move { pool.run(None, move |t| probe.work("a", t, &a_gate)).await })
-    };
+    let a = call(&pool, &probe, "a", a_gate);
     assert_eq!(started.recv_timeout(Duration::from_secs(5)), Ok("a"));
     // The caller gives up: its work goes on until it notices, and holds the one slot meanwhile.
     a.abort();
     let (release_b, b_gate) = gate();
-    let b = {
-        let (pool, probe) = (pool.clone(), probe.clone());
-        tokio::spawn(async move { pool.run(None, move |t| probe.work("b", t, &b_gate)).await })
-    };
+    let b = call(&pool, &probe, "b", b_gate);
     assert_eq!(started.recv_timeout(Duration::from_secs(5)), Ok("b"), "b runs once a has stopped");
     let _ = release_b.send(());
     assert_eq!(b.await.ok().and_then(|r| r.ok()), Some("b"));
@@ -84,10 +86,7 @@ async fn work_whose_caller_left_while_queued_never_starts() {
     let pool = Admission::new("test", 1);
     let (probe, started) = Probe::new();
     let (release_a, a_gate) = gate();
-    let a = {
-        let (pool, probe) = (pool.clone(), probe.clone());
-        tokio::spawn(async move { pool.run(None, move |t| probe.work("a", t, &a_gate)).await })
-    };
+    let a = call(&pool, &probe, "a", a_gate);
     assert_eq!(started.recv_timeout(Duration::from_secs(5)), Ok("a"));
     let ran_b = Arc::new(AtomicBool::new(false));
     let b = {
@@ -116,10 +115,7 @@ async fn queueing_counts_against_the_deadline() {
     let pool = Admission::new("test", 1);
     let (probe, started) = Probe::new();
     let (release_a, a_gate) = gate();
-    let a = {
-        let (pool, probe) = (pool.clone(), probe.clone());
-        tokio::spawn(async move { pool.run(None, move |t| probe.work("a", t, &a_gate)).await })
-    };
+    let a = call(&pool, &probe, "a", a_gate);
     assert_eq!(started.recv_timeout(Duration::from_secs(5)), Ok("a"));
     let ran = Arc::new(AtomicBool::new(false));
     let r = {
@@ -154,10 +150,8 @@ async fn a_limit_of_n_runs_n_at_once() {
     let (probe, started) = Probe::new();
     let gates: Vec<_> = (0..4).map(|_| gate()).collect();
     let mut calls = Vec::new();
-    for (i, (_, g)) in gates.iter().enumerate() {
-        let (pool, probe, g) = (pool.clone(), probe.clone(), g.clone());
-        let name = ["a", "b", "c", "d"][i];
-        calls.push(tokio::spawn(async move { pool.run(None, move |t| probe.work(name, t, &g)).await }));
+    for (name, (_, g)) in ["a", "b", "c", "d"].into_iter().zip(&gates) {
+        calls.push(call(&pool, &probe, name, g.clone()));
     }
     let first: Vec<_> = (0..2).filter_map(|_| started.recv_timeout(Duration::from_secs(5)).ok()).collect();
     assert_eq!(first.len(), 2);

@@ -60,84 +60,29 @@ pub fn judge(samples: &[f32]) -> Option<Rejection> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Deterministic noise in [-1, 1].
-    fn white(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.max(1);
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                s as f32 / u32::MAX as f32 * 2.0 - 1.0
-            })
-            .collect()
-    }
-
-    fn at_db(x: Vec<f32>, db: f32) -> Vec<f32> {
-        let rms = (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt().max(1e-9);
-        let g = 10f32.powf(db / 20.0) / rms;
-        x.into_iter().map(|v| v * g).collect()
-    }
-
-    /// Pink-ish noise: white through Paul Kellet's economy filter.
-    fn pink(n: usize) -> Vec<f32> {
-        let (mut b0, mut b1, mut b2) = (0f32, 0f32, 0f32);
-        white(n, 7)
-            .into_iter()
-            .map(|w| {
-                b0 = 0.99765 * b0 + w * 0.0990460;
-                b1 = 0.96300 * b1 + w * 0.2965164;
-                b2 = 0.57000 * b2 + w * 1.0526913;
-                b0 + b1 + b2 + w * 0.1848
-            })
-            .collect()
-    }
-
-    fn hum(n: usize) -> Vec<f32> {
-        let t = |i: usize, f: f32| (2.0 * std::f32::consts::PI * f * i as f32 / 16_000.0).sin();
-        (0..n).map(|i| 0.5 * t(i, 50.0) + 0.3 * t(i, 100.0) + 0.2 * t(i, 150.0)).collect()
-    }
-
-    /// Syllables: a harmonic tone swelling and fading four times a second, with pauses.
-    fn syllables(n: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| {
-                let t = i as f32 / 16_000.0;
-                let envelope = (std::f32::consts::PI * 4.0 * t).sin().max(0.0).powi(2);
-                envelope
-                    * ((2.0 * std::f32::consts::PI * 140.0 * t).sin()
-                        + 0.5 * (2.0 * std::f32::consts::PI * 280.0 * t).sin())
-            })
-            .collect()
-    }
+    use sokuji_testkit::noise::{at_dbfs, hum, mix, pink, syllables, white};
 
     #[test]
     fn steady_noise_and_silence_are_refused_syllables_pass() {
-        let n = 48_000;
         let cases: Vec<(&str, Vec<f32>, Option<Rejection>)> = vec![
-            ("digital silence", vec![0.0; n], Some(Rejection::Quiet)),
-            ("a muted microphone", at_db(white(n, 3), -70.0), Some(Rejection::Quiet)),
-            ("white noise, quiet", at_db(white(n, 3), -45.0), Some(Rejection::Steady)),
-            ("white noise, loud", at_db(white(n, 3), -15.0), Some(Rejection::Steady)),
-            ("pink noise", at_db(pink(n), -30.0), Some(Rejection::Steady)),
-            ("mains hum", at_db(hum(n), -25.0), Some(Rejection::Steady)),
+            ("digital silence", vec![0.0; 48_000], Some(Rejection::Quiet)),
+            ("a muted microphone", at_dbfs(white(3.0, 3), -70.0), Some(Rejection::Quiet)),
+            ("white noise, quiet", at_dbfs(white(3.0, 3), -45.0), Some(Rejection::Steady)),
+            ("white noise, loud", at_dbfs(white(3.0, 3), -15.0), Some(Rejection::Steady)),
+            ("pink noise", at_dbfs(pink(3.0), -30.0), Some(Rejection::Steady)),
+            ("mains hum", at_dbfs(hum(3.0), -25.0), Some(Rejection::Steady)),
             (
                 "hiss after a second of silence",
-                [vec![0.0; 16_000], at_db(white(n, 5), -39.0)].concat(),
+                [vec![0.0; 16_000], at_dbfs(white(3.0, 5), -39.0)].concat(),
                 Some(Rejection::Steady),
             ),
-            ("a word", at_db(syllables(8_000), -20.0), None),
-            ("syllables", at_db(syllables(n), -20.0), None),
-            ("quiet syllables", at_db(syllables(n), -45.0), None),
-            ("syllables in hiss at 10 dB", mix(at_db(syllables(n), -20.0), at_db(white(n, 9), -30.0)), None),
+            ("a word", at_dbfs(syllables(0.5), -20.0), None),
+            ("syllables", at_dbfs(syllables(3.0), -20.0), None),
+            ("quiet syllables", at_dbfs(syllables(3.0), -45.0), None),
+            ("syllables in hiss at 10 dB", mix(&at_dbfs(syllables(3.0), -20.0), &at_dbfs(white(3.0, 9), -30.0)), None),
         ];
         for (name, audio, expected) in cases {
             assert_eq!(judge(&audio), expected, "{name}: {:?}", measure(&audio));
         }
-    }
-
-    fn mix(a: Vec<f32>, b: Vec<f32>) -> Vec<f32> {
-        a.into_iter().zip(b).map(|(x, y)| x + y).collect()
     }
 }

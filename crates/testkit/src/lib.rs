@@ -6,6 +6,8 @@
 //! [`LevelStt`] hears one word a fifth of a second, `w<amplitude × 10>`, and [`LoudnessVad`]
 //! scores any frame above the floor as voice. Utterances at different levels therefore come
 //! out as different words, and a word that leaks from one utterance into the next shows.
+pub mod noise;
+
 use async_trait::async_trait;
 use sokuji_audio::FrameScorer;
 use sokuji_core::{

@@ -10,63 +10,11 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use sokuji_core::wer::word_error_rate;
 use sokuji_proto::{common::AudioChunk, stt::stt_service_client::SttServiceClient};
+use sokuji_testkit::noise::{at_dbfs, brown, hum, pink, white};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
 const RATE: f32 = 16_000.0;
-
-fn white(secs: f32, seed: u32) -> Vec<f32> {
-    let mut s = seed.max(1);
-    (0..(secs * RATE) as usize)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            s as f32 / u32::MAX as f32 * 2.0 - 1.0
-        })
-        .collect()
-}
-
-fn pink(secs: f32) -> Vec<f32> {
-    let (mut b0, mut b1, mut b2) = (0f32, 0f32, 0f32);
-    white(secs, 11)
-        .into_iter()
-        .map(|w| {
-            b0 = 0.99765 * b0 + w * 0.0990460;
-            b1 = 0.96300 * b1 + w * 0.2965164;
-            b2 = 0.57000 * b2 + w * 1.0526913;
-            b0 + b1 + b2 + w * 0.1848
-        })
-        .collect()
-}
-
-/// A leaky random walk: energy below a few hundred hertz, wandering in level.
-fn brown(secs: f32) -> Vec<f32> {
-    let mut acc = 0f32;
-    white(secs, 23)
-        .into_iter()
-        .map(|w| {
-            acc = (acc + w * 0.02) * 0.998;
-            acc
-        })
-        .collect()
-}
-
-fn hum(secs: f32) -> Vec<f32> {
-    (0..(secs * RATE) as usize)
-        .map(|i| {
-            let t = i as f32 / RATE;
-            let f = |hz: f32| (2.0 * std::f32::consts::PI * hz * t).sin();
-            0.5 * f(50.0) + 0.3 * f(100.0) + 0.2 * f(150.0) + 0.1 * f(250.0)
-        })
-        .collect()
-}
-
-fn at_dbfs(x: Vec<f32>, db: f32) -> Vec<f32> {
-    let rms = (x.iter().map(|v| v * v).sum::<f32>() / x.len().max(1) as f32).sqrt().max(1e-9);
-    let g = 10f32.powf(db / 20.0) / rms;
-    x.into_iter().map(|v| (v * g).clamp(-1.0, 1.0)).collect()
-}
 
 /// Every kind at every level, each as a second of silence, 4 s of noise and a second of silence.
 fn clips() -> Vec<(String, Vec<f32>)> {

@@ -43,6 +43,17 @@ async fn send_audio(tx: &mpsc::Sender<LiveInput>, audio: &[f32], chunk: usize) {
     }
 }
 
+/// The session's errors: (utterance, code).
+fn errors(events: &[LiveEvent]) -> Vec<(Option<u64>, ErrorCode)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Error(e) => Some((e.segment_id, e.code)),
+            _ => None,
+        })
+        .collect()
+}
+
 async fn collect(mut rx: mpsc::Receiver<LiveEvent>) -> Vec<LiveEvent> {
     let mut out = Vec::new();
     while let Ok(Some(e)) = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await {
@@ -122,13 +133,7 @@ async fn engine_failures_are_reported_and_the_session_goes_on() {
     send_audio(&tx, &utterances(3), 1_600).await;
     tx.send(LiveInput::End).await.expect("end");
     let events = collect(rx).await;
-    let errors: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            LiveEvent::Error(e) => Some((e.segment_id, e.code)),
-            _ => None,
-        })
-        .collect();
+    let errors = errors(&events);
     assert_eq!(errors, [(Some(1), ErrorCode::EngineUnavailable)], "{events:#?}");
     let translated: Vec<u64> = events
         .iter()
@@ -150,14 +155,7 @@ async fn translations_that_miss_their_deadline_are_errors_not_stalls() {
     send_audio(&tx, &utterances(2), 1_600).await;
     tx.send(LiveInput::End).await.expect("end");
     let events = collect(rx).await;
-    let codes: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            LiveEvent::Error(e) => Some((e.segment_id, e.code)),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(codes, [(Some(0), ErrorCode::Timeout), (Some(1), ErrorCode::Timeout)]);
+    assert_eq!(errors(&events), [(Some(0), ErrorCode::Timeout), (Some(1), ErrorCode::Timeout)]);
     assert_eq!(finals(&events).len(), 2);
 }
 
@@ -238,14 +236,7 @@ async fn bad_chunks_commit_and_clear_through_the_session() {
     send_audio(&tx, &speech(0.6, 0.7), 1_600).await;
     tx.send(LiveInput::End).await.expect("end");
     let events = collect(rx).await;
-    let errors: Vec<ErrorCode> = events
-        .iter()
-        .filter_map(|e| match e {
-            LiveEvent::Error(e) => Some(e.code),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(errors, [ErrorCode::InvalidAudio, ErrorCode::InvalidRequest]);
+    assert_eq!(errors(&events), [(None, ErrorCode::InvalidAudio), (None, ErrorCode::InvalidRequest)]);
     assert!(events.iter().any(|e| matches!(e, LiveEvent::Cleared)));
     assert_eq!(finals(&events).iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(), [vec!["w3"], vec!["w7"]]);
 }
