@@ -109,6 +109,11 @@ struct Writer {
     sink: SplitSink<WebSocket, Message>,
     timeout: Duration,
     metrics: Metrics,
+    /// The client asked for the end: if it goes away now, the session still finishes.
+    ending: bool,
+    /// The client left after asking for the end: the session finishes unheard (a recording is
+    /// still stored: nothing accepted is lost).
+    gone: bool,
 }
 
 impl Writer {
@@ -121,9 +126,21 @@ impl Writer {
     }
 
     async fn write(&mut self, m: Message) -> Result<(), Outcome> {
+        if self.gone {
+            return Ok(());
+        }
         match tokio::time::timeout(self.timeout, self.sink.send(m)).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Outcome::Disconnect),
+            // The connection is gone; what it sent before going is still read, and decides
+            // whether the session finishes (an `end` among it) or stops.
+            Ok(Err(_)) => {
+                self.gone = true;
+                Ok(())
+            }
+            Err(_) if self.ending => {
+                self.gone = true;
+                Ok(())
+            }
             Err(_) => {
                 // Its buffers are full: no close frame can get through either.
                 tracing::warn!("client read nothing for {:?}; disconnecting", self.timeout);
@@ -148,12 +165,14 @@ struct Running {
 
 pub async fn run<P: Protocol>(state: AppState, socket: WebSocket, mut protocol: P) {
     let (sink, mut frames) = socket.split();
-    let mut w = Writer { sink, timeout: state.live_send_timeout, metrics: state.metrics.clone() };
+    let mut w =
+        Writer { sink, timeout: state.live_send_timeout, metrics: state.metrics.clone(), ending: false, gone: false };
     let mut session: Option<Running> = None;
     let mut queue: VecDeque<LiveInput> = VecDeque::new();
     // After `End`, frames still arriving (a microphone not yet stopped) are read and dropped,
     // so the socket closes cleanly instead of being reset with unread data.
     let mut ending = false;
+    let mut frames_done = false;
     let mut started = false;
     let outcome = 'session: {
         for o in protocol.opened() {
@@ -188,18 +207,27 @@ pub async fn run<P: Protocol>(state: AppState, socket: WebSocket, mut protocol: 
                     }
                     _ => break 'session Outcome::Disconnect,
                 },
-                frame = frames.next(), if queue.is_empty() => {
+                frame = frames.next(), if queue.is_empty() && !frames_done => {
                     let msg = match frame {
                         Some(Ok(m)) => m,
+                        // A connection reset after `end` is the client going away.
+                        Some(Err(_)) if ending => Message::Close(None),
                         Some(Err(e)) => {
                             // Mostly a frame over MAX_FRAME_BYTES; the reason goes with the close.
                             tracing::debug!("websocket read failed: {e}");
                             w.close(1009, "frame too large or malformed").await;
                             break 'session Outcome::BadFrame;
                         }
-                        None => break 'session Outcome::Disconnect,
+                        None => Message::Close(None),
                     };
                     let steps = match msg {
+                        // Gone after asking for the end: the session still finishes (and is
+                        // stored when recorded); gone before: it ends here.
+                        Message::Close(_) if ending && session.is_some() => {
+                            frames_done = true;
+                            w.gone = true;
+                            continue;
+                        }
                         Message::Close(_) => break 'session Outcome::Disconnect,
                         _ if ending => continue,
                         Message::Text(t) => protocol.text(t.as_str()),
@@ -217,6 +245,7 @@ pub async fn run<P: Protocol>(state: AppState, socket: WebSocket, mut protocol: 
                             Step::Start(_) => tracing::warn!("a protocol started its session twice"),
                             Step::Input(i) => {
                                 ending |= i == LiveInput::End;
+                                w.ending = ending;
                                 queue.push_back(i);
                             }
                             Step::Send(o) => {

@@ -171,6 +171,29 @@ async fn asr_socket_records_into_the_archive() {
     assert!(words.len() >= 8 && words.contains(&"w3") && words.contains(&"w6"), "{http}");
 }
 
+#[tokio::test]
+async fn a_client_that_closes_right_after_end_still_gets_its_session_stored() {
+    let g = gateway(Duration::from_secs(5)).await;
+    let mut ws = connect(&g, "/api/v1/ws/asr", false).await;
+    ws.send(text(json!({"type": "config", "language": "vi", "record": true}))).await.expect("config");
+    for c in two_utterances().chunks(1_600) {
+        ws.send(Message::Binary(pcm16(c).into())).await.expect("audio");
+    }
+    ws.send(text(json!({"type": "end"}))).await.expect("end");
+    ws.close(None).await.expect("close");
+    drop(ws);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let list = reqwest_lite(&g, "/api/v1/recordings").await;
+        if list["total"] == 1 {
+            assert_eq!(list["items"][0]["status"], "transcribed", "{list}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the recording was lost: {list}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// GET through a plain TCP socket (the gateway crate has no HTTP client).
 async fn reqwest_lite(g: &Gateway, path: &str) -> Value {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
