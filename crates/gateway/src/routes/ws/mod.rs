@@ -6,6 +6,7 @@
 //! events into frames; the driver owns the socket, the send timeout, close codes, metrics and
 //! the archive.
 mod driver;
+mod realtime_events;
 mod realtime_transcription;
 mod realtime_translation;
 mod sokuji;

@@ -2,20 +2,19 @@
 //! appended in base64, server VAD (or the client's commits), and the transcript of each item as
 //! append-only deltas, then `completed`. Deltas come from the committed prefix of interim
 //! results, so they never need taking back; the final adds whatever the prefix lacked.
-use super::driver::{Outgoing, Protocol, Start, Step};
+use super::{
+    driver::{Outgoing, Protocol, Start, Step},
+    realtime_events::{Events, INPUT_RATE, error_detail},
+};
 use base64::Engine as _;
 use sokuji_api::realtime::{
-    AudioFormat, BetaSessionUpdate, BetaTranscriptionSession, ClientEvent, ErrorDetail, InputTranscription,
-    ServerEvent, Session, SessionUpdate, TranscriptionAudio, TranscriptionInput, TranscriptionSession, TurnDetection,
-    Usage,
+    AudioFormat, BetaSessionUpdate, BetaTranscriptionSession, ClientEvent, InputTranscription, ServerEvent, Session,
+    SessionUpdate, TranscriptionAudio, TranscriptionInput, TranscriptionSession, TurnDetection, Usage,
 };
 use sokuji_audio::PcmSpec;
 use sokuji_core::{Error, ErrorCode, Result, stream::EndpointConfig};
 use sokuji_live::{LiveConfig, LiveEvent, LiveInput, LiveUpdate, Transcription as Heard, Turns};
 use std::collections::HashMap;
-
-/// OpenAI's input rate; a client may declare another.
-pub const INPUT_RATE: u32 = 24_000;
 
 pub struct Transcription {
     id: String,
@@ -25,7 +24,7 @@ pub struct Transcription {
     turn_detection: Option<TurnDetection>,
     rate: u32,
     started: bool,
-    events: u64,
+    events: Events,
     /// Text already sent as deltas, per item.
     sent: HashMap<u64, String>,
     previous_item: Option<String>,
@@ -69,18 +68,6 @@ pub fn input_rate(format: Option<&AudioFormat>, beta_format: Option<&str>) -> Re
     }
 }
 
-/// OpenAI's error event for one of Sokuji's errors.
-pub fn error_detail(e: &Error, event_id: Option<&str>) -> ErrorDetail {
-    let kind = if e.code.http_status() < 500 { "invalid_request_error" } else { "server_error" };
-    ErrorDetail {
-        kind: kind.into(),
-        code: Some(e.code.as_str().into()),
-        message: e.message.clone(),
-        param: None,
-        event_id: event_id.map(String::from),
-    }
-}
-
 impl Transcription {
     pub fn new(session: &str, beta: bool) -> Self {
         Self {
@@ -90,35 +77,18 @@ impl Transcription {
             turn_detection: Some(server_vad()),
             rate: INPUT_RATE,
             started: false,
-            events: 0,
+            events: Events::new(session),
             sent: HashMap::new(),
             previous_item: None,
         }
-    }
-
-    fn event_id(&mut self) -> String {
-        self.events += 1;
-        format!("event_{}_{}", self.id, self.events)
     }
 
     fn item_id(&self, segment: u64) -> String {
         format!("item_{}_{segment}", self.id.trim_start_matches("sess_"))
     }
 
-    fn send(&mut self, make: impl FnOnce(String) -> ServerEvent) -> Outgoing {
-        let e = make(self.event_id());
-        match &e {
-            ServerEvent::Error { error, .. } => {
-                let code = error.code.as_deref().and_then(ErrorCode::from_str_code).unwrap_or(ErrorCode::Internal);
-                Outgoing::error(code, &e)
-            }
-            _ => Outgoing::message(&e),
-        }
-    }
-
     fn fail(&mut self, e: Error, event_id: Option<&str>) -> Vec<Step> {
-        let error = error_detail(&e, event_id);
-        vec![Step::Send(self.send(|event_id| ServerEvent::Error { event_id, error }))]
+        vec![Step::Send(self.events.error(&e, event_id))]
     }
 
     fn session(&self) -> Session {
@@ -149,9 +119,9 @@ impl Transcription {
     fn updated(&mut self) -> Outgoing {
         let session = self.session();
         if self.beta {
-            self.send(|event_id| ServerEvent::TranscriptionSessionUpdated { event_id, session })
+            self.events.send(|event_id| ServerEvent::TranscriptionSessionUpdated { event_id, session })
         } else {
-            self.send(|event_id| ServerEvent::SessionUpdated { event_id, session })
+            self.events.send(|event_id| ServerEvent::SessionUpdated { event_id, session })
         }
     }
 
@@ -221,7 +191,7 @@ impl Transcription {
         let delta = now.strip_prefix(sent.as_str()).filter(|d| !d.is_empty()).map(String::from);
         if let Some(delta) = delta {
             let item_id = item_id.clone();
-            out.push(self.send(|event_id| ServerEvent::TranscriptionDelta {
+            out.push(self.events.send(|event_id| ServerEvent::TranscriptionDelta {
                 event_id,
                 item_id,
                 content_index: 0,
@@ -230,7 +200,7 @@ impl Transcription {
         }
         if t.is_final {
             let usage = Usage { kind: "duration".into(), seconds: (t.end - t.start).max(0.0) };
-            out.push(self.send(|event_id| ServerEvent::TranscriptionCompleted {
+            out.push(self.events.send(|event_id| ServerEvent::TranscriptionCompleted {
                 event_id,
                 item_id,
                 content_index: 0,
@@ -248,9 +218,9 @@ impl Protocol for Transcription {
     fn opened(&mut self) -> Vec<Outgoing> {
         let session = self.session();
         vec![if self.beta {
-            self.send(|event_id| ServerEvent::TranscriptionSessionCreated { event_id, session })
+            self.events.send(|event_id| ServerEvent::TranscriptionSessionCreated { event_id, session })
         } else {
-            self.send(|event_id| ServerEvent::SessionCreated { event_id, session })
+            self.events.send(|event_id| ServerEvent::SessionCreated { event_id, session })
         }]
     }
 
@@ -286,7 +256,7 @@ impl Protocol for Transcription {
             }
             ClientEvent::InputAudioBufferClear { .. } if self.started => Ok(vec![Step::Input(LiveInput::Clear)]),
             ClientEvent::InputAudioBufferClear { .. } => {
-                Ok(vec![Step::Send(self.send(|event_id| ServerEvent::Cleared { event_id }))])
+                Ok(vec![Step::Send(self.events.send(|event_id| ServerEvent::Cleared { event_id }))])
             }
             ClientEvent::SessionInputAudioBufferAppend { .. } | ClientEvent::SessionClose { .. } => {
                 Err(Error::invalid_request("a translation session's event: use /v1/realtime/translations"))
@@ -304,19 +274,19 @@ impl Protocol for Transcription {
             LiveEvent::SpeechStarted { segment_id, at } => {
                 let item_id = self.item_id(segment_id);
                 let audio_start_ms = (at * 1000.0) as u64;
-                vec![self.send(|event_id| ServerEvent::SpeechStarted { event_id, audio_start_ms, item_id })]
+                vec![self.events.send(|event_id| ServerEvent::SpeechStarted { event_id, audio_start_ms, item_id })]
             }
             LiveEvent::SpeechStopped { segment_id, at } => {
                 let item_id = self.item_id(segment_id);
                 let audio_end_ms = (at * 1000.0) as u64;
-                vec![self.send(|event_id| ServerEvent::SpeechStopped { event_id, audio_end_ms, item_id })]
+                vec![self.events.send(|event_id| ServerEvent::SpeechStopped { event_id, audio_end_ms, item_id })]
             }
             LiveEvent::Committed { segment_id, .. } => {
                 let item_id = self.item_id(segment_id);
                 let previous_item_id = self.previous_item.replace(item_id.clone());
-                vec![self.send(|event_id| ServerEvent::Committed { event_id, item_id, previous_item_id })]
+                vec![self.events.send(|event_id| ServerEvent::Committed { event_id, item_id, previous_item_id })]
             }
-            LiveEvent::Cleared => vec![self.send(|event_id| ServerEvent::Cleared { event_id })],
+            LiveEvent::Cleared => vec![self.events.send(|event_id| ServerEvent::Cleared { event_id })],
             LiveEvent::Transcription(t) => self.transcript(t),
             LiveEvent::Error(e) => {
                 let err = Error::new(e.code, e.message);
@@ -324,7 +294,7 @@ impl Protocol for Transcription {
                     Some(segment) => {
                         let item_id = self.item_id(segment);
                         let error = error_detail(&err, None);
-                        let failed = self.send(|event_id| ServerEvent::TranscriptionFailed {
+                        let failed = self.events.send(|event_id| ServerEvent::TranscriptionFailed {
                             event_id,
                             item_id,
                             content_index: 0,
@@ -332,10 +302,7 @@ impl Protocol for Transcription {
                         });
                         vec![Outgoing { error: Some(err.code), ..failed }]
                     }
-                    None => {
-                        let error = error_detail(&err, None);
-                        vec![self.send(|event_id| ServerEvent::Error { event_id, error })]
-                    }
+                    None => vec![self.events.error(&err, None)],
                 }
             }
             _ => Vec::new(),

@@ -5,7 +5,7 @@
 //! once whole, never a prefix that a later one might contradict.
 use super::{
     driver::{Outgoing, Protocol, Start, Step},
-    realtime_transcription::{INPUT_RATE, error_detail},
+    realtime_events::{Events, INPUT_RATE},
 };
 use base64::Engine as _;
 use sokuji_api::realtime::{
@@ -13,7 +13,7 @@ use sokuji_api::realtime::{
     TranslationInput, TranslationSession,
 };
 use sokuji_audio::PcmSpec;
-use sokuji_core::{Error, ErrorCode, Result};
+use sokuji_core::{Error, Result};
 use sokuji_live::{LiveConfig, LiveEvent, LiveInput, LiveUpdate, Spoken, Transcription};
 
 /// Translated speech goes out at OpenAI's rate, whatever the voice's own.
@@ -26,7 +26,7 @@ pub struct Translation {
     /// Source transcription deltas asked for (`audio.input.transcription`).
     input_transcription: Option<InputTranscription>,
     started: bool,
-    events: u64,
+    events: Events,
     /// What was sent of each stream, so that deltas join with spaces only between pieces.
     input_sent: bool,
     output_sent: bool,
@@ -54,24 +54,12 @@ impl Translation {
             language: "en".into(),
             input_transcription: None,
             started: false,
-            events: 0,
+            events: Events::new(session),
             input_sent: false,
             output_sent: false,
             input_item: None,
             ends: Default::default(),
             created: now_secs(),
-        }
-    }
-
-    fn send(&mut self, make: impl FnOnce(String) -> ServerEvent) -> Outgoing {
-        self.events += 1;
-        let e = make(format!("event_{}_{}", self.id, self.events));
-        match &e {
-            ServerEvent::Error { error, .. } => {
-                let code = error.code.as_deref().and_then(ErrorCode::from_str_code).unwrap_or(ErrorCode::Internal);
-                Outgoing::error(code, &e)
-            }
-            _ => Outgoing::message(&e),
         }
     }
 
@@ -109,7 +97,7 @@ impl Translation {
             }
         }
         let session = self.session();
-        steps.push(Step::Send(self.send(|event_id| ServerEvent::SessionUpdated { event_id, session })));
+        steps.push(Step::Send(self.events.send(|event_id| ServerEvent::SessionUpdated { event_id, session })));
         Ok(steps)
     }
 
@@ -164,21 +152,20 @@ impl Translation {
             self.input_item = Some((t.segment_id, now));
         }
         let elapsed_ms = elapsed_ms(t.end);
-        vec![self.send(|event_id| ServerEvent::InputTranscriptDelta { event_id, delta, elapsed_ms })]
+        vec![self.events.send(|event_id| ServerEvent::InputTranscriptDelta { event_id, delta, elapsed_ms })]
     }
 
     fn speech(&mut self, s: Spoken) -> Vec<Outgoing> {
         let samples = match sokuji_audio::resample::convert(&s.samples, s.sample_rate, OUTPUT_RATE) {
             Ok(x) => x,
             Err(e) => {
-                let error = error_detail(&e, None);
-                return vec![self.send(|event_id| ServerEvent::Error { event_id, error })];
+                return vec![self.events.error(&e, None)];
             }
         };
         let pcm: Vec<u8> = samples.iter().flat_map(|x| sokuji_audio::wav::to_i16(*x).to_le_bytes()).collect();
         let delta = base64::engine::general_purpose::STANDARD.encode(pcm);
         let elapsed_ms = self.elapsed(s.segment_id);
-        vec![self.send(|event_id| ServerEvent::OutputAudioDelta {
+        vec![self.events.send(|event_id| ServerEvent::OutputAudioDelta {
             event_id,
             delta,
             sample_rate: OUTPUT_RATE,
@@ -192,7 +179,7 @@ impl Translation {
 impl Protocol for Translation {
     fn opened(&mut self) -> Vec<Outgoing> {
         let session = self.session();
-        vec![self.send(|event_id| ServerEvent::SessionCreated { event_id, session })]
+        vec![self.events.send(|event_id| ServerEvent::SessionCreated { event_id, session })]
     }
 
     fn text(&mut self, text: &str) -> Vec<Step> {
@@ -204,21 +191,17 @@ impl Protocol for Translation {
             ClientEvent::SessionInputAudioBufferAppend { audio, .. } => self.append(&audio),
             ClientEvent::SessionClose { .. } if self.started => Ok(vec![Step::Input(LiveInput::End)]),
             ClientEvent::SessionClose { .. } => Ok(vec![
-                Step::Send(self.send(|event_id| ServerEvent::SessionClosed { event_id })),
+                Step::Send(self.events.send(|event_id| ServerEvent::SessionClosed { event_id })),
                 Step::Close(1000, "session closed"),
             ]),
             _ => Err(Error::invalid_request("a transcription session's event: use /v1/realtime?intent=transcription")),
         });
-        steps.unwrap_or_else(|e| {
-            let error = error_detail(&e, id.as_deref());
-            vec![Step::Send(self.send(|event_id| ServerEvent::Error { event_id, error }))]
-        })
+        steps.unwrap_or_else(|e| vec![Step::Send(self.events.error(&e, id.as_deref()))])
     }
 
     fn binary(&mut self, _data: Vec<u8>) -> Vec<Step> {
-        let error =
-            error_detail(&Error::invalid_request("send audio as session.input_audio_buffer.append events"), None);
-        vec![Step::Send(self.send(|event_id| ServerEvent::Error { event_id, error }))]
+        let e = Error::invalid_request("send audio as session.input_audio_buffer.append events");
+        vec![Step::Send(self.events.error(&e, None))]
     }
 
     fn event(&mut self, e: LiveEvent) -> Vec<Outgoing> {
@@ -228,19 +211,16 @@ impl Protocol for Translation {
                 let delta = if self.output_sent { format!(" {}", t.text) } else { t.text };
                 self.output_sent = true;
                 let elapsed_ms = self.elapsed(t.segment_id);
-                vec![self.send(|event_id| ServerEvent::OutputTranscriptDelta { event_id, delta, elapsed_ms })]
+                vec![self.events.send(|event_id| ServerEvent::OutputTranscriptDelta { event_id, delta, elapsed_ms })]
             }
             LiveEvent::Audio(s) => self.speech(s),
-            LiveEvent::Error(e) => {
-                let error = error_detail(&Error::new(e.code, e.message), None);
-                vec![self.send(|event_id| ServerEvent::Error { event_id, error })]
-            }
+            LiveEvent::Error(e) => vec![self.events.error(&Error::new(e.code, e.message), None)],
             _ => Vec::new(),
         }
     }
 
     fn ended(&mut self) -> Vec<Outgoing> {
-        vec![self.send(|event_id| ServerEvent::SessionClosed { event_id })]
+        vec![self.events.send(|event_id| ServerEvent::SessionClosed { event_id })]
     }
 }
 
