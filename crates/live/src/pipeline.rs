@@ -190,7 +190,7 @@ async fn stt_stage(
 ) {
     let options = TranscribeOptions { language: cfg.source_hint(), task: cfg.task, ..Default::default() };
     let mut recognizer = Recognizer::new(engines.stt.clone(), cfg.recognizer.clone(), options, (engines.vad)());
-    let mut recorder = cfg.record.map(|cap| Recorder::new(sokuji_core::SAMPLE_RATE, cap));
+    let mut recorder = cfg.record.map(Recorder::new);
     let mut arrivals = Arrivals::default();
     let mut current = Current {
         target: cfg.target.clone(),

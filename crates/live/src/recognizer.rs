@@ -218,7 +218,7 @@ impl Recognizer {
     async fn ingest(&mut self, audio: Vec<f32>) -> Vec<LiveEvent> {
         let first_new = self.end();
         let mut events = Vec::new();
-        match self.cfg.turns.clone() {
+        match self.cfg.turns {
             Turns::Vad(_) => {
                 let scores = self.vad.push(&audio);
                 self.buf.extend(audio);
@@ -359,7 +359,7 @@ impl Recognizer {
         let id = self.next_segment_id();
         let mut events = vec![LiveEvent::Committed { segment_id: id, start: secs(start), end: secs(end) }];
         let decoded = self.decode(start, end).await;
-        let agreement = std::mem::take(&mut self.agreement);
+        let mut agreement = std::mem::take(&mut self.agreement);
         self.last_words.clear();
         if self.options.language_hint().is_none() {
             self.language = None;
@@ -368,7 +368,6 @@ impl Recognizer {
             Ok((t, ms)) => {
                 let words: Vec<Word> = t.words().cloned().collect();
                 let texts: Vec<String> = words.iter().map(|w| w.text.clone()).collect();
-                let mut agreement = agreement;
                 let final_words = agreement.finish(&texts);
                 events.push(LiveEvent::Transcription(Transcription {
                     language: t.language,

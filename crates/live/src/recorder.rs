@@ -20,10 +20,11 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// `cap_bytes`: the most audio data kept (2 bytes a sample).
-    pub fn new(rate: u32, cap_bytes: u64) -> Self {
+    /// `cap_bytes`: the most audio data kept (2 bytes a sample). The rate is the client's
+    /// first.
+    pub fn new(cap_bytes: u64) -> Self {
         let cap_samples = usize::try_from(cap_bytes / 2).unwrap_or(usize::MAX);
-        Self { samples: Vec::new(), rate, convert: None, cap_samples, full: false, segments: Vec::new() }
+        Self { samples: Vec::new(), rate: 0, convert: None, cap_samples, full: false, segments: Vec::new() }
     }
 
     /// Appends mono samples; the first time the cap is reached, the error to tell the client
@@ -94,7 +95,7 @@ mod tests {
     #[test]
     fn a_valid_wav_up_to_the_cap() {
         let tone: Vec<f32> = (0..8_000).map(|i| (i as f32 * 0.05).sin() * 0.5).collect();
-        let mut r = Recorder::new(16_000, 20_000);
+        let mut r = Recorder::new(20_000);
         assert!(r.push(16_000, &tone).is_none());
         let err = r.push(16_000, &tone).expect("the cap is reached");
         assert_eq!(err.code, ErrorCode::UploadTooLarge);
@@ -112,7 +113,7 @@ mod tests {
     #[test]
     fn a_change_of_rate_is_resampled_to_the_first() {
         let second = |rate: u32| vec![0.1f32; rate as usize];
-        let mut r = Recorder::new(16_000, 1 << 20);
+        let mut r = Recorder::new(1 << 20);
         assert!(r.push(16_000, &second(16_000)).is_none());
         assert!(r.push(48_000, &second(48_000)).is_none());
         let rec = r.finish().expect("audio");
@@ -122,6 +123,6 @@ mod tests {
 
     #[test]
     fn nothing_recorded_is_nothing_stored() {
-        assert!(Recorder::new(16_000, 1_000).finish().is_none());
+        assert!(Recorder::new(1_000).finish().is_none());
     }
 }

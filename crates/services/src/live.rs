@@ -6,6 +6,7 @@ use sokuji_audio::{OutputFormat, encode};
 use sokuji_core::{Error, ErrorCode};
 use sokuji_live::{LiveConfig, LiveEngines, LiveError, LiveEvent, LiveInput, session_id, start};
 use sokuji_proto::{
+    common::AudioChunk,
     convert::{live::synthesis_result, status_from_error},
     live::{live_event::Event, live_request::Message, live_translation_service_server::LiveTranslationService},
 };
@@ -25,6 +26,47 @@ impl LiveServer {
     pub fn new(engines: LiveEngines) -> Self {
         Self { engines, encoder: Admission::per_core("live-encode") }
     }
+}
+
+/// Feeds a client's chunks into a session on a task of their own, so that a client sending
+/// faster than it reads cannot block the session against its own output: valid PCM goes in, a
+/// refused chunk comes out as an error event (beside the session's events); half-closing the
+/// stream flushes the session (`End`), a broken stream drops its input (the session ends).
+pub(crate) fn feed(
+    mut chunks: impl Stream<Item = Result<Result<AudioChunk, Error>, Status>> + Send + Unpin + 'static,
+    input: mpsc::Sender<LiveInput>,
+) -> mpsc::Receiver<LiveEvent> {
+    let (refused_tx, refused) = mpsc::channel(4);
+    let feeding = async move {
+        loop {
+            let spec = match chunks.next().await {
+                Some(Ok(chunk)) => chunk.and_then(|c| Ok((chunk_spec(&c)?, c.data))),
+                Some(Err(s)) => {
+                    tracing::info!("client stream ended: {}", s.message());
+                    return;
+                }
+                None => {
+                    let _ = input.send(LiveInput::End).await;
+                    return;
+                }
+            };
+            match spec {
+                Ok((spec, data)) => {
+                    if input.send(LiveInput::Pcm { spec, data }).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::info!(code = e.code.as_str(), "audio refused: {}", e.message);
+                    if refused_tx.send(LiveEvent::error(e)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    tokio::spawn(feeding.in_current_span());
+    refused
 }
 
 /// Metadata key of the session id in the response headers (also on every server log line).
@@ -86,44 +128,14 @@ impl LiveTranslationService for LiveServer {
         };
         let (cfg, format) = config_from(c).map_err(|e| status_from_error(&e))?;
         let (input, events) = span.in_scope(|| start(self.engines.clone(), cfg));
+        let chunks = inbound.map(|m| {
+            m.map(|m| match m.message {
+                Some(Message::Audio(chunk)) => Ok(chunk),
+                _ => Err(Error::new(ErrorCode::InvalidRequest, "only audio may follow the config")),
+            })
+        });
         // Refused chunks are reported beside the session's events; the session goes on.
-        let (refused_tx, refused) = mpsc::channel::<LiveEvent>(4);
-        tokio::spawn(
-            async move {
-                loop {
-                    let chunk = match inbound.message().await {
-                        Ok(Some(sokuji_proto::live::LiveRequest { message: Some(Message::Audio(chunk)) })) => chunk,
-                        Ok(Some(_)) => {
-                            let e = Error::new(ErrorCode::InvalidRequest, "only audio may follow the config");
-                            let _ = refused_tx.send(LiveEvent::error(e)).await;
-                            continue;
-                        }
-                        // Half-close: flush the open utterance, then the stages finish.
-                        Ok(None) => {
-                            let _ = input.send(LiveInput::End).await;
-                            break;
-                        }
-                        // The client is gone: dropping the input ends the session.
-                        Err(s) => {
-                            tracing::info!("client stream ended: {}", s.message());
-                            break;
-                        }
-                    };
-                    match chunk_spec(&chunk) {
-                        Ok(spec) => {
-                            if input.send(LiveInput::Pcm { spec, data: chunk.data }).await.is_err() {
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            tracing::info!(code = e.code.as_str(), "audio refused: {}", e.message);
-                            let _ = refused_tx.send(LiveEvent::error(e)).await;
-                        }
-                    }
-                }
-            }
-            .instrument(span.clone()),
-        );
+        let refused = span.in_scope(|| feed(chunks, input));
         let encoder = self.encoder.clone();
         let out = ReceiverStream::new(events)
             .merge(ReceiverStream::new(refused))

@@ -15,11 +15,7 @@ use sokuji_core::{
     Synthesizer, TranscribeOptions, Transcript, TranslateRequest, Translation, Translator, Voice, Word,
 };
 use std::{
-    collections::BTreeSet,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
-    },
+    sync::atomic::{AtomicUsize, Ordering},
     time::Duration,
 };
 
@@ -69,15 +65,9 @@ impl FrameScorer for LoudnessVad {
 /// Speech-to-text that hears the level of the tone: one word per whole 0.2 s of sound,
 /// `w<peak × 10>` ("w3" for level 0.3), with word times.
 #[derive(Default)]
-pub struct LevelStt {
-    calls: AtomicUsize,
-}
+pub struct LevelStt;
 
 impl LevelStt {
-    pub fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-
     /// What this engine hears in `samples` (16 kHz), times from 0.
     pub fn hear(samples: &[f32]) -> Vec<Word> {
         samples
@@ -101,7 +91,6 @@ impl LevelStt {
 #[async_trait]
 impl SpeechToText for LevelStt {
     async fn transcribe(&self, audio: Audio, options: TranscribeOptions) -> Result<Transcript> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
         let words = Self::hear(audio.samples());
         let language = options.language_hint().unwrap_or("en").to_string();
         let duration = audio.duration_secs();
@@ -148,16 +137,6 @@ impl<S> FlakyStt<S> {
         Self { inner, fail_when: Box::new(fail_when), code, calls: AtomicUsize::new(0), failed: AtomicUsize::new(0) }
     }
 
-    /// Fails the calls whose index (from 0) is listed.
-    pub fn calls_numbered(inner: S, code: ErrorCode, calls: impl IntoIterator<Item = usize>) -> Self {
-        let set: BTreeSet<usize> = calls.into_iter().collect();
-        Self::new(inner, code, move |n, _| set.contains(&n))
-    }
-
-    pub fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-
     pub fn failures(&self) -> usize {
         self.failed.load(Ordering::SeqCst)
     }
@@ -183,21 +162,15 @@ impl<S: SpeechToText> SpeechToText for FlakyStt<S> {
     }
 }
 
-/// A translator that answers `"<target>: <text>"` after `delay`, and records what it was asked.
+/// A translator that answers `"<target>: <text>"` after `delay`.
 #[derive(Default)]
 pub struct FixedTranslator {
     pub delay: Duration,
-    asked: Mutex<Vec<TranslateRequest>>,
 }
 
 impl FixedTranslator {
     pub fn with_delay(delay: Duration) -> Self {
-        Self { delay, asked: Mutex::default() }
-    }
-
-    /// The texts asked for, in order.
-    pub fn asked(&self) -> Vec<String> {
-        self.asked.lock().map(|v| v.iter().map(|r| r.text.clone()).collect()).unwrap_or_default()
+        Self { delay }
     }
 
     pub fn render(text: &str, target: &str) -> String {
@@ -208,9 +181,6 @@ impl FixedTranslator {
 #[async_trait]
 impl Translator for FixedTranslator {
     async fn translate(&self, request: TranslateRequest) -> Result<Translation> {
-        if let Ok(mut v) = self.asked.lock() {
-            v.push(request.clone());
-        }
         tokio::time::sleep(self.delay).await;
         Ok(Translation {
             text: Self::render(&request.text, &request.target),
@@ -271,9 +241,4 @@ impl Synthesizer for ToneTts {
     async fn health(&self) -> Health {
         Health::ready("tone")
     }
-}
-
-/// Shorthand for sharing a fake.
-pub fn shared<T>(t: T) -> Arc<T> {
-    Arc::new(t)
 }

@@ -54,8 +54,9 @@ async fn synthesize(State(s): State<AppState>, body: Result<Json<Request>, JsonR
     };
     let req =
         SynthesizeRequest { text: r.text, voice: r.voice_id, language: r.language, speed: r.speed, pitch: r.pitch };
-    let speech = s.tts()?.synthesize(req).await?;
-    let bytes = s.encode(speech.samples.clone(), speech.sample_rate, format).await?;
+    let mut speech = s.tts()?.synthesize(req).await?;
+    let duration_ms = speech.duration_ms();
+    let bytes = s.encode(std::mem::take(&mut speech.samples), speech.sample_rate, format).await?;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     if !as_json {
         let headers = [
@@ -70,7 +71,7 @@ async fn synthesize(State(s): State<AppState>, body: Result<Json<Request>, JsonR
         "audio_data": base64::engine::general_purpose::STANDARD.encode(&bytes),
         "audio_format": format.as_str(),
         "sample_rate": speech.sample_rate,
-        "duration_ms": speech.duration_ms(),
+        "duration_ms": duration_ms,
         "voice_id": speech.voice,
         "processing_time_ms": ms,
     }))

@@ -65,7 +65,7 @@ async fn collect(mut rx: mpsc::Receiver<LiveEvent>) -> Vec<LiveEvent> {
 #[tokio::test]
 async fn each_utterance_is_transcribed_translated_and_spoken_in_order() {
     let translator = Arc::new(FixedTranslator::default());
-    let (tx, rx) = start(engines(Arc::new(LevelStt::default()), Some(translator.clone()), true), config(Some("vi")));
+    let (tx, rx) = start(engines(Arc::new(LevelStt), Some(translator.clone()), true), config(Some("vi")));
     send_audio(&tx, &utterances(3), 1_600).await;
     tx.send(LiveInput::End).await.expect("end");
     let events = collect(rx).await;
@@ -99,8 +99,7 @@ async fn each_utterance_is_transcribed_translated_and_spoken_in_order() {
 #[tokio::test]
 async fn a_slow_client_loses_interim_events_never_finals() {
     let translator = Arc::new(FixedTranslator::default());
-    let (tx, mut rx) =
-        start(engines(Arc::new(LevelStt::default()), Some(translator.clone()), true), config(Some("vi")));
+    let (tx, mut rx) = start(engines(Arc::new(LevelStt), Some(translator.clone()), true), config(Some("vi")));
     // Audio for twelve utterances, sent while nobody reads the events.
     let feeder = tokio::spawn(async move {
         send_audio(&tx, &utterances(12), 800).await;
@@ -124,7 +123,7 @@ async fn engine_failures_are_reported_and_the_session_goes_on() {
     // STT: the second utterance's decodes fail. Translation: slower than the call deadline for
     // the third.
     let fails = |_: usize, s: &[f32]| LevelStt::hear(s).iter().any(|w| w.text == "w4");
-    let stt = Arc::new(FlakyStt::new(LevelStt::default(), ErrorCode::EngineUnavailable, fails));
+    let stt = Arc::new(FlakyStt::new(LevelStt, ErrorCode::EngineUnavailable, fails));
     let mut cfg = config(Some("vi"));
     cfg.translate_interim = false;
     cfg.call_timeout = Duration::from_millis(200);
@@ -151,7 +150,7 @@ async fn translations_that_miss_their_deadline_are_errors_not_stalls() {
     cfg.translate_interim = false;
     cfg.call_timeout = Duration::from_millis(50);
     let slow = Arc::new(FixedTranslator::with_delay(Duration::from_secs(5)));
-    let (tx, rx) = start(engines(Arc::new(LevelStt::default()), Some(slow), false), cfg);
+    let (tx, rx) = start(engines(Arc::new(LevelStt), Some(slow), false), cfg);
     send_audio(&tx, &utterances(2), 1_600).await;
     tx.send(LiveInput::End).await.expect("end");
     let events = collect(rx).await;
@@ -164,7 +163,7 @@ async fn languages_and_voice_change_mid_session() {
     let translator = Arc::new(FixedTranslator::default());
     let mut cfg = config(Some("vi"));
     cfg.translate_interim = false;
-    let (tx, rx) = start(engines(Arc::new(LevelStt::default()), Some(translator), true), cfg);
+    let (tx, rx) = start(engines(Arc::new(LevelStt), Some(translator), true), cfg);
     let audio = utterances(1);
     send_audio(&tx, &audio, 1_600).await;
     // A bad change is refused and changes nothing; a good one applies to the next utterance.
@@ -201,7 +200,7 @@ async fn languages_and_voice_change_mid_session() {
 async fn a_recorded_session_ends_with_its_audio_and_finals() {
     let mut cfg = config(None);
     cfg.record = Some(10_000_000);
-    let (tx, rx) = start(engines(Arc::new(LevelStt::default()), None, false), cfg);
+    let (tx, rx) = start(engines(Arc::new(LevelStt), None, false), cfg);
     let audio = utterances(2);
     // At 48 kHz stereo: the recording is mono at 16 kHz, from the session's one decode.
     let spec = PcmSpec::new("int16", 48_000, 2).expect("spec");
@@ -225,7 +224,7 @@ async fn a_recorded_session_ends_with_its_audio_and_finals() {
 async fn bad_chunks_commit_and_clear_through_the_session() {
     let mut cfg = config(None);
     cfg.recognizer = RecognizerConfig { turns: crate::Turns::Manual, interim: false, ..quick() };
-    let (tx, rx) = start(engines(Arc::new(LevelStt::default()), None, false), cfg);
+    let (tx, rx) = start(engines(Arc::new(LevelStt), None, false), cfg);
     let spec = PcmSpec::new("int16", 16_000, 1).expect("spec");
     tx.send(LiveInput::Pcm { spec, data: vec![1, 2, 3] }).await.expect("odd bytes");
     send_audio(&tx, &speech(1.0, 0.3), 1_600).await;
@@ -243,7 +242,7 @@ async fn bad_chunks_commit_and_clear_through_the_session() {
 
 #[tokio::test]
 async fn a_client_that_leaves_ends_the_session() {
-    let stt = Arc::new(LevelStt::default());
+    let stt = Arc::new(LevelStt);
     let (tx, rx) = start(engines(stt.clone(), None, false), config(None));
     send_audio(&tx, &utterances(1), 1_600).await;
     drop(rx);

@@ -37,7 +37,7 @@ async fn utterances_come_out_in_order_with_their_own_words() {
         (&[(0.8, 0.5)], 1_600, &[&["w5"]]),
     ];
     for (parts, chunk, expected) in cases {
-        let mut r = recognizer(Arc::new(LevelStt::default()), quick());
+        let mut r = recognizer(Arc::new(LevelStt), quick());
         let events = run(&mut r, &layout(parts), *chunk).await;
         let got: Vec<Vec<&str>> = finals(&events).iter().map(|t| kinds(&t.text)).collect();
         assert_eq!(&got, expected, "{parts:?} in chunks of {chunk}: {events:#?}");
@@ -64,7 +64,7 @@ async fn utterances_come_out_in_order_with_their_own_words() {
 
 #[tokio::test]
 async fn interim_results_only_grow_their_committed_prefix() {
-    let mut r = recognizer(Arc::new(LevelStt::default()), quick());
+    let mut r = recognizer(Arc::new(LevelStt), quick());
     let events = run(&mut r, &layout(&[(0.3, 0.0), (2.4, 0.5), (1.0, 0.0)]), 1_600).await;
     let interims: Vec<_> = events
         .iter()
@@ -94,7 +94,7 @@ async fn a_failed_decode_spoils_only_its_own_utterance() {
     // failure happens in the middle of a chunk.
     let fails = |_: usize, s: &[f32]| LevelStt::hear(s).iter().filter(|w| w.text == "w3").count() >= 5;
     for chunk in [1_600, 200_000] {
-        let stt = Arc::new(FlakyStt::new(LevelStt::default(), ErrorCode::EngineUnavailable, fails));
+        let stt = Arc::new(FlakyStt::new(LevelStt, ErrorCode::EngineUnavailable, fails));
         let mut r = recognizer(stt.clone(), quick());
         let audio = layout(&[(0.3, 0.0), (1.2, 0.3), (1.0, 0.0), (1.2, 0.6), (1.0, 0.0), (1.0, 0.7), (1.0, 0.0)]);
         let events = run(&mut r, &audio, chunk).await;
@@ -118,7 +118,7 @@ async fn a_failed_decode_spoils_only_its_own_utterance() {
 async fn a_failing_engine_never_breaks_the_session() {
     // Every call fails: each utterance gets its error, and the session keeps its positions.
     for chunk in [1_600, 100_000] {
-        let stt = Arc::new(FlakyStt::new(LevelStt::default(), ErrorCode::EngineUnavailable, |_, _| true));
+        let stt = Arc::new(FlakyStt::new(LevelStt, ErrorCode::EngineUnavailable, |_, _| true));
         let mut r = recognizer(stt.clone(), RecognizerConfig { max_utterance_secs: 1.5, ..quick() });
         let audio = layout(&[(0.2, 0.0), (4.0, 0.4), (0.6, 0.0), (1.0, 0.5), (0.6, 0.0)]);
         let events = run(&mut r, &audio, chunk).await;
@@ -138,7 +138,7 @@ async fn a_failing_engine_never_breaks_the_session() {
 
 #[tokio::test]
 async fn long_speech_is_cut_at_committed_words_losing_nothing() {
-    let stt = Arc::new(LevelStt::default());
+    let stt = Arc::new(LevelStt);
     let mut r = recognizer(stt.clone(), RecognizerConfig { max_utterance_secs: 4.0, ..quick() });
     let audio = layout(&[(0.4, 0.0), (11.0, 0.4), (1.0, 0.0)]);
     let events = run(&mut r, &audio, 1_600).await;
@@ -157,7 +157,7 @@ async fn long_speech_is_cut_at_committed_words_losing_nothing() {
 #[tokio::test]
 async fn manual_turns_decode_on_commit_and_clear_drops() {
     let cfg = RecognizerConfig { turns: Turns::Manual, interim: false, ..quick() };
-    let mut r = recognizer(Arc::new(LevelStt::default()), cfg);
+    let mut r = recognizer(Arc::new(LevelStt), cfg);
     assert_eq!(r.commit().await.map_err(|e| e.code).err(), Some(ErrorCode::InvalidRequest), "nothing to commit");
     assert!(r.push(16_000, &speech(1.0, 0.3)).await.expect("push").is_empty(), "no VAD, no decode");
     let events = r.commit().await.expect("commit");
@@ -179,7 +179,7 @@ async fn manual_turns_decode_on_commit_and_clear_drops() {
 
 #[tokio::test]
 async fn a_commit_during_speech_closes_the_utterance_and_speech_goes_on() {
-    let mut r = recognizer(Arc::new(LevelStt::default()), RecognizerConfig { interim: false, ..quick() });
+    let mut r = recognizer(Arc::new(LevelStt), RecognizerConfig { interim: false, ..quick() });
     let _ = r.push(16_000, &layout(&[(0.3, 0.0), (1.0, 0.3)])).await.expect("push");
     let first = r.commit().await.expect("commit");
     let rest = run(&mut r, &layout(&[(1.0, 0.6), (1.0, 0.0)]), 1_600).await;
@@ -190,7 +190,7 @@ async fn a_commit_during_speech_closes_the_utterance_and_speech_goes_on() {
 
 #[tokio::test]
 async fn an_unusable_rate_is_refused_and_changes_nothing() {
-    let mut r = recognizer(Arc::new(LevelStt::default()), quick());
+    let mut r = recognizer(Arc::new(LevelStt), quick());
     assert!(r.push(0, &speech(0.5, 0.3)).await.is_err());
     assert_eq!(r.received_secs(), 0.0);
     // The same speech at 48 kHz, resampled by the session.

@@ -1,18 +1,17 @@
 //! `sokuji.stt.STTService` over any `SpeechToText`. `TranscribeStream` is a transcription-only
 //! live session (sokuji-live), the same session the WebSockets run.
-use crate::metrics::Metrics;
+use crate::{live::feed, metrics::Metrics};
 use sokuji_admission::Admission;
 use sokuji_audio::PcmSpec;
 use sokuji_core::{Audio, Error, SpeechToText, Task};
-use sokuji_live::{LiveConfig, LiveEngines, LiveEvent, LiveInput};
+use sokuji_live::{LiveConfig, LiveEngines, LiveEvent};
 use sokuji_proto::{
     common::{AudioChunk, Empty, HealthCheckResponse, MetricsResponse, TranscriptionResult},
     convert::{final_result, health_response, options_from_request, status_from_error},
     stt::{LanguageListResponse, TranscribeRequest, stt_service_server::SttService},
 };
 use std::{pin::Pin, sync::Arc, time::Instant};
-use tokio::sync::mpsc;
-use tokio_stream::Stream;
+use tokio_stream::{Stream, StreamExt, wrappers::ReceiverStream};
 use tonic::{Request, Response, Status, Streaming};
 
 pub struct SttServer {
@@ -89,60 +88,17 @@ impl SttService for SttServer {
             return Ok(Response::new(Box::pin(tokio_stream::empty())));
         };
         let cfg = stream_config(&first).map_err(|e| status_from_error(&e))?;
-        let (input, mut events) = sokuji_live::start(self.engines.clone(), cfg);
-        // Chunks go in on their own task, so that a client sending faster than it reads cannot
-        // block the session against its own output.
-        let (refused_tx, mut refused) = mpsc::channel::<Error>(1);
-        tokio::spawn(async move {
-            let mut next = Some(first);
-            loop {
-                let Some(chunk) = next.take() else {
-                    match inbound.message().await {
-                        Ok(Some(c)) => next = Some(c),
-                        Ok(None) => {
-                            let _ = input.send(LiveInput::End).await;
-                            return;
-                        }
-                        // The client is gone: dropping the input ends the session.
-                        Err(_) => return,
-                    }
-                    continue;
-                };
-                match chunk_spec(&chunk) {
-                    Ok(spec) => {
-                        if input.send(LiveInput::Pcm { spec, data: chunk.data }).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = refused_tx.send(e).await;
-                        return;
-                    }
-                }
-            }
-        });
+        let (input, events) = sokuji_live::start(self.engines.clone(), cfg);
+        let chunks = tokio_stream::once(Ok(first)).chain(inbound).map(|c| c.map(Ok));
+        // A refused chunk ends the stream like any other error.
+        let mut events = ReceiverStream::new(feed(chunks, input)).merge(ReceiverStream::new(events));
         let metrics = Arc::clone(&self.metrics);
         let out = async_stream::try_stream! {
-            loop {
-                let event = tokio::select! {
-                    biased;
-                    Some(e) = refused.recv() => Err(e),
-                    e = events.recv() => match e {
-                        Some(e) => Ok(e),
-                        None => break,
-                    },
-                };
-                let failed = match event {
-                    Ok(LiveEvent::Transcription(t)) if !t.text.trim().is_empty() => {
-                        yield TranscriptionResult::from(&t);
-                        None
-                    }
-                    Ok(LiveEvent::Error(e)) => Some(Error::new(e.code, e.message)),
-                    Err(e) => Some(e),
-                    Ok(_) => None,
-                };
-                if let Some(e) = failed {
-                    Err(status_from_error(&e))?;
+            while let Some(e) = events.next().await {
+                match e {
+                    LiveEvent::Transcription(t) if !t.text.trim().is_empty() => yield TranscriptionResult::from(&t),
+                    LiveEvent::Error(e) => Err(status_from_error(&Error::new(e.code, e.message)))?,
+                    _ => {}
                 }
             }
             metrics.observe::<(), ()>(started, &Ok(()));

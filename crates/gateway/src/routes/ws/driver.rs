@@ -157,7 +157,7 @@ impl Writer {
 
 /// A started session: where input goes and where events come from.
 struct Running {
-    input: Option<mpsc::Sender<LiveInput>>,
+    input: mpsc::Sender<LiveInput>,
     events: mpsc::Receiver<LiveEvent>,
     record: Option<RecordingMeta>,
     recorded: Option<Recorded>,
@@ -169,9 +169,8 @@ pub async fn run<P: Protocol>(state: AppState, socket: WebSocket, mut protocol: 
         Writer { sink, timeout: state.live_send_timeout, metrics: state.metrics.clone(), ending: false, gone: false };
     let mut session: Option<Running> = None;
     let mut queue: VecDeque<LiveInput> = VecDeque::new();
-    // After `End`, frames still arriving (a microphone not yet stopped) are read and dropped,
-    // so the socket closes cleanly instead of being reset with unread data.
-    let mut ending = false;
+    // After `End` (`w.ending`), frames still arriving (a microphone not yet stopped) are read and
+    // dropped, so the socket closes cleanly instead of being reset with unread data.
     let mut frames_done = false;
     let mut started = false;
     let outcome = 'session: {
@@ -181,7 +180,7 @@ pub async fn run<P: Protocol>(state: AppState, socket: WebSocket, mut protocol: 
             }
         }
         loop {
-            let input = session.as_ref().and_then(|s| s.input.clone());
+            let input = session.as_ref().map(|s| s.input.clone());
             tokio::select! {
                 biased;
                 e = next_event(&mut session) => match e {
@@ -211,7 +210,7 @@ pub async fn run<P: Protocol>(state: AppState, socket: WebSocket, mut protocol: 
                     let msg = match frame {
                         Some(Ok(m)) => m,
                         // A connection reset after `end` is the client going away.
-                        Some(Err(_)) if ending => Message::Close(None),
+                        Some(Err(_)) if w.ending => Message::Close(None),
                         Some(Err(e)) => {
                             // Mostly a frame over MAX_FRAME_BYTES; the reason goes with the close.
                             tracing::debug!("websocket read failed: {e}");
@@ -223,13 +222,13 @@ pub async fn run<P: Protocol>(state: AppState, socket: WebSocket, mut protocol: 
                     let steps = match msg {
                         // Gone after asking for the end: the session still finishes (and is
                         // stored when recorded); gone before: it ends here.
-                        Message::Close(_) if ending && session.is_some() => {
+                        Message::Close(_) if w.ending && session.is_some() => {
                             frames_done = true;
                             w.gone = true;
                             continue;
                         }
                         Message::Close(_) => break 'session Outcome::Disconnect,
-                        _ if ending => continue,
+                        _ if w.ending => continue,
                         Message::Text(t) => protocol.text(t.as_str()),
                         Message::Binary(b) => protocol.binary(b.to_vec()),
                         _ => continue,
@@ -240,12 +239,11 @@ pub async fn run<P: Protocol>(state: AppState, socket: WebSocket, mut protocol: 
                                 let (input, events) = sokuji_live::start(state.live_engines(), s.config);
                                 state.metrics.active_sessions.inc();
                                 started = true;
-                                session = Some(Running { input: Some(input), events, record: s.record, recorded: None });
+                                session = Some(Running { input, events, record: s.record, recorded: None });
                             }
                             Step::Start(_) => tracing::warn!("a protocol started its session twice"),
                             Step::Input(i) => {
-                                ending |= i == LiveInput::End;
-                                w.ending = ending;
+                                w.ending |= i == LiveInput::End;
                                 queue.push_back(i);
                             }
                             Step::Send(o) => {

@@ -32,7 +32,7 @@ async fn gateway(send_timeout: Duration) -> Gateway {
         search: None,
     };
     let state = AppState {
-        stt: Arc::new(LevelStt::default()),
+        stt: Arc::new(LevelStt),
         text: Arc::new(sokuji_services::VietnameseNormalizer),
         translator: Some(Arc::new(FixedTranslator::default())),
         tts: Some(Arc::new(ToneTts::default())),
