@@ -33,7 +33,7 @@ const MIN_SAMPLES: usize = 16_800;
 /// confidence down from 0.7 to 0.5), and live interim results turned to garbage under load.
 fn fitted_audio_ctx(samples: usize) -> i32 {
     let positions = (samples as f64 / 16_000.0 * 50.0).ceil() as i32 + 64;
-    (positions.div_euclid(256) + i32::from(positions % 256 != 0)).saturating_mul(256).min(1500)
+    ((positions + 255) / 256 * 256).min(1500)
 }
 
 /// Decodes one window. Segments the guards judge as decoded from non-speech (`core::guard`) are

@@ -48,8 +48,8 @@ impl SokujiJson {
         Self { mode, ctx, spec: None }
     }
 
-    /// The session a config asks for, checked whole before anything starts.
-    fn start(&mut self, c: Config) -> Result<Vec<Step>> {
+    /// The session settings and PCM format a config asks for, checked whole.
+    fn settings(&self, c: &Config) -> Result<(LiveConfig, PcmSpec)> {
         let spec = PcmSpec::new(&c.format, c.sample_rate, c.channels)?;
         let mut config = match self.mode {
             Mode::Translate => LiveConfig::translate(&c.source_language, &c.target_language, &c.voice_id),
@@ -57,6 +57,12 @@ impl SokujiJson {
         };
         config.translate_interim = c.interim_translations;
         config.validate()?;
+        Ok((config, spec))
+    }
+
+    /// The session a config asks for, checked whole before anything starts.
+    fn start(&mut self, c: Config) -> Result<Vec<Step>> {
+        let (mut config, spec) = self.settings(&c)?;
         let record = if c.record {
             let cap = self.ctx.record_cap.ok_or_else(|| {
                 Error::new(ErrorCode::EngineUnavailable, "this server runs no archive: cannot record")
@@ -79,14 +85,13 @@ impl SokujiJson {
     }
 
     /// A later config: languages and voice change for the utterances that follow, and the PCM
-    /// format for the frames that follow.
+    /// format for the frames that follow; a bad one changes neither.
     fn update(&mut self, c: Config) -> Result<Vec<Step>> {
-        let spec = PcmSpec::new(&c.format, c.sample_rate, c.channels)?;
-        let translating = self.mode == Mode::Translate;
+        let (config, spec) = self.settings(&c)?;
         let update = LiveUpdate {
-            source: Some(c.source_language),
-            target: translating.then_some(c.target_language),
-            voice: translating.then_some(c.voice_id),
+            source: Some(config.source),
+            target: config.target,
+            voice: (self.mode == Mode::Translate).then_some(config.voice),
             turns: None,
         };
         self.spec = Some(spec);
@@ -222,6 +227,11 @@ mod tests {
             (Mode::Translate, &[r#"{"type":"config"}"#, r#"{"type":"config","target_language":"ja"}"#], &["update"]),
             (
                 Mode::Translate,
+                &[r#"{"type":"config"}"#, r#"{"type":"config","target_language":"xx","sample_rate":48000}"#],
+                &["send unsupported_language"],
+            ),
+            (
+                Mode::Translate,
                 &[r#"{"type":"config","target_language":"vi","sample_rate":5}"#],
                 &["send invalid_audio"],
             ),
@@ -246,6 +256,17 @@ mod tests {
             }
             assert_eq!(kinds(&last), *expected, "{frames:?}");
         }
+    }
+
+    #[test]
+    fn a_refused_config_changes_nothing() {
+        let mut p = SokujiJson::new(Mode::Translate, ctx());
+        let _ = p.text(r#"{"type":"config","target_language":"vi"}"#);
+        let _ = p.text(r#"{"type":"config","target_language":"xx","sample_rate":48000}"#);
+        assert_eq!(p.spec.map(|s| s.sample_rate), Some(16_000), "the PCM format stays");
+        let steps = p.text(r#"{"type":"config","target_language":"ja","sample_rate":48000}"#);
+        assert_eq!(kinds(&steps), ["update"]);
+        assert_eq!(p.spec.map(|s| s.sample_rate), Some(48_000));
     }
 
     #[test]
