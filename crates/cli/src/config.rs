@@ -11,6 +11,12 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Speech-to-text model name from the catalog, or a path to a ggml file (`SOKUJI_STT_MODEL`).
     pub stt_model: String,
+    /// Who transcribes Vietnamese (`SOKUJI_STT_VI`): `conformer` (default; the Conformer-CTC
+    /// model, about a third of Whisper base's errors) or `whisper`.
+    pub stt_vi: String,
+    /// The Vietnamese Conformer: a catalog name or a path to its `.onnx`, with the vocabulary
+    /// beside it as `<stem>.vocab.txt` (`SOKUJI_STT_VI_MODEL`, default `vi-conformer`).
+    pub stt_vi_model: String,
     /// Threads per decode (`SOKUJI_STT_THREADS`, default: all cores).
     pub stt_threads: usize,
     /// Decodes at once (`SOKUJI_STT_CONCURRENCY`, default 1: on few cores parallel decodes only
@@ -142,6 +148,12 @@ impl Config {
             max_recording_bytes: parse("SOKUJI_MAX_RECORDING_BYTES", 8u64 << 30)?,
             data_dir,
             stt_model: var("SOKUJI_STT_MODEL").unwrap_or_else(|| "whisper-base".into()),
+            stt_vi: match var("SOKUJI_STT_VI").as_deref().map(str::trim) {
+                None | Some("conformer") => "conformer".into(),
+                Some("whisper") => "whisper".into(),
+                Some(other) => anyhow::bail!("SOKUJI_STT_VI={other:?}: use conformer or whisper"),
+            },
+            stt_vi_model: var("SOKUJI_STT_VI_MODEL").unwrap_or_else(|| "vi-conformer".into()),
             stt_threads: parse("SOKUJI_STT_THREADS", cores)?,
             stt_concurrency: parse("SOKUJI_STT_CONCURRENCY", 1)?,
             max_upload_bytes: parse("SOKUJI_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)?,
@@ -188,6 +200,13 @@ impl Config {
         catalog_path(&self.model_dir, &self.stt_model)
     }
 
+    /// The Vietnamese Conformer's model and vocabulary files.
+    pub fn stt_vi_paths(&self) -> (PathBuf, PathBuf) {
+        let model = catalog_path(&self.model_dir, &self.stt_vi_model);
+        let vocab = model.with_extension("vocab.txt");
+        (model, vocab)
+    }
+
     pub fn translation_model_path(&self) -> PathBuf {
         catalog_path(&self.model_dir, &self.translation_model)
     }
@@ -206,6 +225,10 @@ impl Config {
     /// The catalog models this configuration runs locally: what `models fetch` fetches by default.
     pub fn local_models(&self) -> Vec<String> {
         let mut names = vec![self.stt_model.clone()];
+        if self.stt_url.is_none() && self.stt_vi == "conformer" {
+            names.push(self.stt_vi_model.clone());
+            names.push("onnxruntime".into());
+        }
         if self.translation_url.is_none() && self.translation_provider == "local" {
             names.push(self.translation_model.clone());
         }
@@ -216,7 +239,8 @@ impl Config {
         if self.embedding_url.is_none() {
             names.push(self.embedding_model.clone());
         }
-        names.retain(|n| sokuji_models::find(n).is_some());
+        let mut seen = std::collections::HashSet::new();
+        names.retain(|n| sokuji_models::find(n).is_some() && seen.insert(n.clone()));
         names
     }
 }

@@ -34,4 +34,25 @@ pub trait SpeechToText: Send + Sync {
     async fn languages(&self) -> Result<Vec<String>>;
 
     async fn health(&self) -> Health;
+
+    /// The spoken language of `audio` (ISO 639-1), for routing; `None` when this engine cannot
+    /// tell.
+    async fn identify_language(&self, _audio: Audio) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    /// The models a request may name in `TranscribeOptions::model`, with what each is.
+    async fn models(&self) -> Vec<SttModel> {
+        Vec::new()
+    }
+}
+
+/// A model a speech-to-text service offers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SttModel {
+    /// The name a request gives (`TranscribeOptions::model`).
+    pub id: String,
+    pub engine: String,
+    /// ISO 639-1 codes it transcribes; empty means all of the engine's.
+    pub languages: Vec<String>,
 }

@@ -24,6 +24,53 @@ pub struct Segment {
     pub language: String,
 }
 
+/// Which engine and model wrote a transcript: set by the engine itself, stored with archive
+/// transcripts and shown in API answers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Producer {
+    /// e.g. "whisper.cpp", "conformer-ctc".
+    pub engine: String,
+    /// e.g. "whisper-base", "vi-conformer".
+    pub model: String,
+}
+
+impl Producer {
+    pub fn new(engine: impl Into<String>, model: impl Into<String>) -> Self {
+        Self { engine: engine.into(), model: model.into() }
+    }
+
+    /// Producers of a transcript joined from parts by different engines: each once, in order.
+    pub fn join(parts: impl IntoIterator<Item = Producer>) -> Producer {
+        let mut seen: Vec<Producer> = Vec::new();
+        for p in parts {
+            if !p.engine.is_empty() && !seen.contains(&p) {
+                seen.push(p);
+            }
+        }
+        let field = |f: fn(&Producer) -> &str| seen.iter().map(f).collect::<Vec<_>>().join("+");
+        Producer { engine: field(|p| p.engine.as_str()), model: field(|p| p.model.as_str()) }
+    }
+}
+
+impl std::fmt::Display for Producer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.engine, self.model)
+    }
+}
+
+impl Segment {
+    /// The segment with its times and its words' moved `by` seconds (a window's offset).
+    pub fn shifted(mut self, by: f64) -> Self {
+        self.start += by;
+        self.end += by;
+        for w in &mut self.words {
+            w.start += by;
+            w.end += by;
+        }
+        self
+    }
+}
+
 /// The result of transcribing one piece of audio.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Transcript {
@@ -34,9 +81,37 @@ pub struct Transcript {
     pub confidence: f32,
     pub duration: f64,
     pub segments: Vec<Segment>,
+    #[serde(default)]
+    pub producer: Producer,
 }
 
 impl Transcript {
+    /// Joins segments (in time order) into a transcript: ids renumbered, text joined, the
+    /// language the one spoken longest (`hint` when there is no speech).
+    pub fn assemble(
+        segments: Vec<Segment>,
+        confidence: f32,
+        duration: f64,
+        hint: Option<String>,
+        producer: Producer,
+    ) -> Self {
+        let mut segments = segments;
+        let mut by_lang: Vec<(String, f64)> = Vec::new();
+        for s in &segments {
+            match by_lang.iter_mut().find(|(l, _)| *l == s.language) {
+                Some((_, t)) => *t += s.end - s.start,
+                None => by_lang.push((s.language.clone(), s.end - s.start)),
+            }
+        }
+        let language =
+            by_lang.into_iter().max_by(|a, b| a.1.total_cmp(&b.1)).map(|(l, _)| l).or(hint).unwrap_or_default();
+        for (i, s) in segments.iter_mut().enumerate() {
+            s.id = i as u32;
+        }
+        let text = segments.iter().map(|s| s.text.as_str()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ");
+        Transcript { text, language, confidence, duration, segments, producer }
+    }
+
     /// Every word of every segment, in order.
     pub fn words(&self) -> impl Iterator<Item = &Word> {
         self.segments.iter().flat_map(|s| s.words.iter())
@@ -82,6 +157,9 @@ pub struct TranscribeOptions {
     /// Size the encoder context to the audio instead of a full 30 s window: much faster for
     /// short utterances (live use), slightly less accurate.
     pub fit_context: bool,
+    /// The engine or model to use (`SpeechToText::models` lists them); `None` lets the
+    /// deployment's routing choose.
+    pub model: Option<String>,
     /// Progress reports for long audio (local engines only; not sent over the wire).
     pub progress: Option<ProgressFn>,
 }

@@ -2,7 +2,7 @@
 //! ([`LiveInput`]) and what the session sends back ([`LiveEvent`]). Every front end (the JSON
 //! WebSockets, OpenAI's realtime protocols, the gRPC streams) only converts to and from these.
 use sokuji_audio::PcmSpec;
-use sokuji_core::{Error, ErrorCode, Segment, Word};
+use sokuji_core::{Error, ErrorCode, Producer, Segment, Word};
 
 /// What a client sends into a session.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,6 +52,8 @@ pub struct Transcription {
     pub stt_ms: f64,
     /// From the arrival of the audio that ended the utterance (finals of live sessions).
     pub e2e_ms: Option<f64>,
+    /// The engine and model that decoded it (empty for the cut of an over-long utterance).
+    pub producer: Producer,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -106,6 +108,8 @@ pub struct Recorded {
     pub duration: f64,
     /// The final transcripts with words, as segments.
     pub segments: Vec<Segment>,
+    /// The engines and models that decoded them.
+    pub producer: Producer,
 }
 
 /// What a session sends back, in session order: an utterance's events come in the order

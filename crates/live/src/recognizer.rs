@@ -17,7 +17,7 @@
 use crate::event::{LiveError, LiveEvent, Transcription};
 use sokuji_audio::{FrameScorer, StreamResampler, vad::FRAME};
 use sokuji_core::{
-    Audio, Error, Result, SAMPLE_RATE, SpeechToText, TranscribeOptions, Transcript, Word,
+    Audio, Error, Producer, Result, SAMPLE_RATE, SpeechToText, TranscribeOptions, Transcript, Word,
     stream::{EndpointConfig, Endpointer, LocalAgreement, VadEvent},
 };
 use std::{
@@ -295,14 +295,7 @@ impl Recognizer {
         let started = Instant::now();
         let mut t = self.stt.transcribe(Audio::new(self.slice(from, to)), options).await?;
         let offset = secs(from);
-        for s in &mut t.segments {
-            s.start += offset;
-            s.end += offset;
-            for w in &mut s.words {
-                w.start += offset;
-                w.end += offset;
-            }
-        }
+        t.segments = std::mem::take(&mut t.segments).into_iter().map(|s| s.shifted(offset)).collect();
         if self.language.is_none() && !t.language.is_empty() {
             // Detected once per utterance; reused by its later decodes.
             self.language = Some(t.language.clone());
@@ -345,6 +338,7 @@ impl Recognizer {
             words: Vec::new(),
             stt_ms: ms,
             e2e_ms: None,
+            producer: t.producer,
         })]
     }
 
@@ -373,6 +367,7 @@ impl Recognizer {
                     language: t.language,
                     confidence: t.confidence,
                     stt_ms: ms,
+                    producer: t.producer,
                     ..final_transcription(id, &final_words, (start, end), words)
                 }));
             }
@@ -465,5 +460,6 @@ fn final_transcription(
         words: detail,
         stt_ms: 0.0,
         e2e_ms: None,
+        producer: Producer::default(),
     }
 }

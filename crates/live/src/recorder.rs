@@ -7,7 +7,7 @@ use sokuji_audio::{
     StreamResampler,
     wav::{encode_wav_i16, to_i16},
 };
-use sokuji_core::{Error, ErrorCode, Segment};
+use sokuji_core::{Error, ErrorCode, Producer, Segment};
 
 pub struct Recorder {
     samples: Vec<i16>,
@@ -17,6 +17,7 @@ pub struct Recorder {
     cap_samples: usize,
     full: bool,
     segments: Vec<Segment>,
+    producers: Vec<Producer>,
 }
 
 impl Recorder {
@@ -24,7 +25,15 @@ impl Recorder {
     /// first.
     pub fn new(cap_bytes: u64) -> Self {
         let cap_samples = usize::try_from(cap_bytes / 2).unwrap_or(usize::MAX);
-        Self { samples: Vec::new(), rate: 0, convert: None, cap_samples, full: false, segments: Vec::new() }
+        Self {
+            samples: Vec::new(),
+            rate: 0,
+            convert: None,
+            cap_samples,
+            full: false,
+            segments: Vec::new(),
+            producers: Vec::new(),
+        }
     }
 
     /// Appends mono samples; the first time the cap is reached, the error to tell the client
@@ -76,6 +85,7 @@ impl Recorder {
             no_speech_probability: 0.0,
             language: t.language.clone(),
         });
+        self.producers.push(t.producer.clone());
     }
 
     /// The WAV and the segments; `None` when no audio came.
@@ -84,7 +94,8 @@ impl Recorder {
             return None;
         }
         let duration = self.samples.len() as f64 / f64::from(self.rate.max(1));
-        Some(Recorded { wav: encode_wav_i16(&self.samples, self.rate), duration, segments: self.segments })
+        let producer = Producer::join(self.producers);
+        Some(Recorded { wav: encode_wav_i16(&self.samples, self.rate), duration, segments: self.segments, producer })
     }
 }
 

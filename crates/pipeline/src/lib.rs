@@ -11,7 +11,7 @@ use sokuji_core::{
     archive::RecordingStatus,
     search::{PassageMeta, SearchIndex, cut_passages},
 };
-use sokuji_store::{Db, Delivery, EventBus, Objects, Producer};
+use sokuji_store::{Db, Delivery, EventBus, Objects};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::watch;
 use tracing::Instrument;
@@ -56,8 +56,6 @@ pub struct Workers {
     pub objects: Objects,
     pub stt: Arc<dyn SpeechToText>,
     pub text: Arc<dyn TextNormalizer>,
-    /// The speech-to-text model's name, stored with each transcript.
-    pub stt_model: String,
     pub bus: Arc<dyn EventBus>,
     /// How often a delivery in hand is kept alive (a third of the lease).
     pub heartbeat: Duration,
@@ -211,8 +209,7 @@ impl Workers {
         decoder.await.map_err(|e| Error::internal(format!("decoder task failed: {e}")))??;
         drop(file);
         let transcript = joined.finish();
-        let by = Producer { engine: "whisper.cpp", model: &self.stt_model };
-        self.db.complete_asr(d, &rec, &transcript, by).await
+        self.db.complete_asr(d, &rec, &transcript).await
     }
 
     async fn nlp(&self, d: &Delivery) -> Result<()> {

@@ -2,7 +2,7 @@
 //! transcribes it a window at a time (10 minutes by default), each window cut at the quietest
 //! moment near its end so that words are rarely split; the windows' transcripts are joined with
 //! their times shifted. Memory stays bounded by one window whatever the file's length.
-use sokuji_core::Transcript;
+use sokuji_core::{Producer, Segment, Transcript};
 
 const RATE: usize = 16_000;
 /// Frames compared when looking for the quietest cut (100 ms).
@@ -65,21 +65,17 @@ pub struct Joined {
     /// Seconds of audio before the next window.
     offset: f64,
     weighted_confidence: f64,
+    producers: Vec<Producer>,
 }
 
 impl Joined {
     /// Appends the transcript of the next window, `secs` long.
-    pub fn add(&mut self, mut part: Transcript, secs: f64) {
-        for s in &mut part.segments {
-            s.id = self.t.segments.len() as u32;
-            s.start += self.offset;
-            s.end += self.offset;
-            for w in &mut s.words {
-                w.start += self.offset;
-                w.end += self.offset;
-            }
-            self.t.segments.push(std::mem::take(s));
+    pub fn add(&mut self, part: Transcript, secs: f64) {
+        for s in part.segments {
+            let id = self.t.segments.len() as u32;
+            self.t.segments.push(Segment { id, ..s.shifted(self.offset) });
         }
+        self.producers.push(part.producer);
         let text = part.text.trim();
         if !text.is_empty() {
             if !self.t.text.is_empty() {
@@ -96,6 +92,7 @@ impl Joined {
 
     pub fn finish(mut self) -> Transcript {
         self.t.duration = self.offset;
+        self.t.producer = Producer::join(self.producers);
         if self.offset > 0.0 {
             self.t.confidence = (self.weighted_confidence / self.offset) as f32;
         }
@@ -106,7 +103,7 @@ impl Joined {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sokuji_core::{Segment, Word};
+    use sokuji_core::Word;
 
     fn tone(secs: f64, amplitude: f32) -> Vec<f32> {
         (0..(secs * RATE as f64) as usize).map(|i| (i as f32 * 0.1).sin() * amplitude).collect()
@@ -150,6 +147,7 @@ mod tests {
                 words: vec![Word { text: text.into(), start, end, probability: 0.9 }],
                 ..Default::default()
             }],
+            producer: Producer::new("conformer-ctc", "vi-conformer"),
         }
     }
 
@@ -168,5 +166,6 @@ mod tests {
         );
         assert_eq!((t.segments[1].words[0].start, t.segments[1].words[0].end), (15.5, 16.5));
         assert!((t.confidence - 0.4).abs() < 1e-6, "{}", t.confidence);
+        assert_eq!(t.producer, Producer::new("conformer-ctc", "vi-conformer"), "empty parts add no producer");
     }
 }

@@ -16,4 +16,3 @@ pub use objects::{Objects, Staged};
 pub use queue::{DeadLetter, Delivery, QueuePolicy};
 pub use recordings::{Inserted, ListFilter, StageState, StoredSegment, StoredTranscript};
 pub use sokuji_core::archive::events::{Event, EventData};
-pub use transitions::Producer;

@@ -54,7 +54,15 @@ impl StoredTranscript {
             })
             .collect();
         let text = segments.iter().map(|s| s.text.trim()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ");
-        Transcript { text, language: self.language.clone(), confidence: 0.0, duration: self.duration, segments }
+        let producer = sokuji_core::Producer::new(self.engine.clone(), self.model.clone());
+        Transcript {
+            text,
+            language: self.language.clone(),
+            confidence: 0.0,
+            duration: self.duration,
+            segments,
+            producer,
+        }
     }
 }
 

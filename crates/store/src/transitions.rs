@@ -14,16 +14,11 @@ use sokuji_core::{
 use sqlx::Row;
 
 /// What produced a transcript.
-pub struct Producer<'a> {
-    pub engine: &'a str,
-    pub model: &'a str,
-}
-
 impl Db {
     /// Speech-to-text done: the transcript replaces any earlier one.
-    pub async fn complete_asr(&self, d: &Delivery, rec: &Recording, t: &Transcript, by: Producer<'_>) -> Result<()> {
+    pub async fn complete_asr(&self, d: &Delivery, rec: &Recording, t: &Transcript) -> Result<()> {
         let mut tx = self.begin().await?;
-        let next = write_transcript(&mut tx, &rec.id, t, &by).await?;
+        let next = write_transcript(&mut tx, &rec.id, t).await?;
         publish(&mut tx, &new_event("sokuji/asr", next, Some(&d.event.traceparent)), self.outbox).await?;
         self.ack(&mut tx, d).await?;
         tx.commit().await.map_err(db_error)?;
@@ -33,14 +28,14 @@ impl Db {
     /// A recording whose transcript was made while it was captured (live streaming): stored with
     /// it, speech-to-text marked done, and on to NLP-Post. The same bytes already stored give
     /// back the existing recording and change nothing.
-    pub async fn insert_with_transcript(&self, rec: &Recording, t: &Transcript, by: Producer<'_>) -> Result<Inserted> {
+    pub async fn insert_with_transcript(&self, rec: &Recording, t: &Transcript) -> Result<Inserted> {
         let mut tx = self.begin().await?;
         if let Some(existing) = self.by_hash(&mut tx, &rec.sha256).await? {
             return Ok(Inserted::Existing(existing));
         }
         insert_row(&mut tx, rec).await?;
         set_stage(&mut tx, &rec.id, "nlp", "pending", None).await?;
-        let next = write_transcript(&mut tx, &rec.id, t, &by).await?;
+        let next = write_transcript(&mut tx, &rec.id, t).await?;
         publish(&mut tx, &new_event("sokuji/live", next, None), self.outbox).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(Inserted::New(rec.clone()))
@@ -213,12 +208,7 @@ async fn set_status(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, status:
 
 /// Replaces a recording's transcript and marks speech-to-text done; returns what the
 /// announcing event carries.
-async fn write_transcript(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    id: &str,
-    t: &Transcript,
-    by: &Producer<'_>,
-) -> Result<EventData> {
+async fn write_transcript(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, t: &Transcript) -> Result<EventData> {
     sqlx::query("DELETE FROM segments WHERE recording_id = $1").bind(id).execute(&mut **tx).await.map_err(db_error)?;
     sqlx::query("DELETE FROM transcripts WHERE recording_id = $1")
         .bind(id)
@@ -231,8 +221,8 @@ async fn write_transcript(
     .bind(id)
     .bind(&t.language)
     .bind(t.duration)
-    .bind(by.engine)
-    .bind(by.model)
+    .bind(&t.producer.engine)
+    .bind(&t.producer.model)
     .bind(now_ms())
     .execute(&mut **tx)
     .await

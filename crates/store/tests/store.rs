@@ -14,7 +14,7 @@ use sokuji_core::{
     Segment, Transcript, Word,
     archive::{Recording, RecordingMeta, RecordingStatus, events},
 };
-use sokuji_store::{Db, EventBus, Inserted, ListFilter, Objects, Producer, QueuePolicy};
+use sokuji_store::{Db, EventBus, Inserted, ListFilter, Objects, QueuePolicy};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::watch;
 
@@ -213,13 +213,13 @@ async fn exercise(db: Db, bus: Arc<dyn EventBus>, objects: Objects) {
             no_speech_probability: 0.0,
             language: "vi".into(),
         }],
+        producer: sokuji_core::Producer::new("whisper.cpp", "whisper-base"),
     };
-    let by = || Producer { engine: "whisper.cpp", model: "whisper-base" };
     // The second completes: transcript stored, next event published (not yet acknowledged on
     // the bus: a crash right after the commit).
-    db.complete_asr(&d2, &rec, &t, by()).await.expect("complete");
+    db.complete_asr(&d2, &rec, &t).await.expect("complete");
     // The first worker comes back late: refused, nothing written twice.
-    let late = db.complete_asr(&d, &rec, &t, by()).await.expect_err("late completion refused");
+    let late = db.complete_asr(&d, &rec, &t).await.expect_err("late completion refused");
     assert_eq!(late.code, sokuji_core::ErrorCode::Cancelled, "{late}");
     let stored = db.transcript(&rec.id).await.expect("read").expect("transcript");
     assert_eq!(

@@ -108,7 +108,7 @@ impl SpeechToText for LevelStt {
                 language: language.clone(),
             }]
         };
-        Ok(Transcript { text, language, confidence: 0.9, duration, segments })
+        Ok(Transcript { text, language, confidence: 0.9, duration, segments, producer: Default::default() })
     }
 
     async fn languages(&self) -> Result<Vec<String>> {

@@ -7,16 +7,26 @@ use std::{sync::Arc, time::Duration};
 
 /// The speech-to-text engine; a local one counts what it refuses as non-speech in
 /// `rejections`. Must be called inside the Tokio runtime (clients spawn tasks).
-pub fn stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
+pub async fn stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
     if let Some(url) = &cfg.stt_url {
         tracing::info!(%url, "using remote speech-to-text service");
         return Ok(Arc::new(sokuji_services::RemoteStt::connect_lazy(url, Duration::from_secs(600))?));
     }
-    local_stt(cfg, rejections)
+    local_stt(cfg, rejections).await
+}
+
+/// Whisper for every language, Vietnamese routed to the Conformer unless `SOKUJI_STT_VI=whisper`.
+pub async fn local_stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
+    let general = whisper(cfg, rejections)?;
+    let mut routes = Vec::new();
+    if cfg.stt_vi == "conformer" {
+        routes.push(("vi".to_string(), vietnamese(cfg, rejections)?));
+    }
+    Ok(Arc::new(sokuji_services::SttRouter::new(general, routes).await))
 }
 
 #[cfg(feature = "stt-whisper")]
-pub fn local_stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
+fn whisper(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
     let engine = sokuji_whisper::WhisperEngine::load(&sokuji_whisper::WhisperConfig {
         model_path: cfg.stt_model_path(),
         threads: cfg.stt_threads,
@@ -27,8 +37,28 @@ pub fn local_stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<A
 }
 
 #[cfg(not(feature = "stt-whisper"))]
-pub fn local_stt(_cfg: &Config, _rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
+fn whisper(_cfg: &Config, _rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
     anyhow::bail!("this build links no speech-to-text engine (feature stt-whisper); set SOKUJI_STT_URL")
+}
+
+#[cfg(feature = "stt-conformer")]
+fn vietnamese(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
+    let (model_path, vocab_path) = cfg.stt_vi_paths();
+    let engine = sokuji_conformer::ConformerEngine::load(&sokuji_conformer::ConformerConfig {
+        model_path,
+        vocab_path,
+        runtime_lib: cfg.onnxruntime.clone(),
+        threads: cfg.stt_threads,
+        max_concurrent: cfg.stt_concurrency,
+        rejections: rejections.clone(),
+    })
+    .map_err(|e| anyhow::anyhow!("{e} (or set SOKUJI_STT_VI=whisper)"))?;
+    Ok(Arc::new(engine))
+}
+
+#[cfg(not(feature = "stt-conformer"))]
+fn vietnamese(_cfg: &Config, _rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
+    anyhow::bail!("this build links no Vietnamese Conformer (feature stt-conformer); set SOKUJI_STT_VI=whisper")
 }
 
 /// The text normalizer: remote when `SOKUJI_TEXT_URL` is set, else the pure local one.

@@ -24,6 +24,7 @@ pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
                 let ready = sokuji_models::fetch::is_ready(&cfg.model_dir, m);
                 let kind = format!("{:?}", m.kind);
                 println!("{:<16} {:<12} {:<6} {}", m.name, kind, if ready { "ready" } else { "-" }, m.description);
+                println!("{:<36} licence: {}", "", m.license);
             }
             Ok(())
         }

@@ -142,7 +142,6 @@ fn archive_workers(
         objects: a.objects.clone(),
         stt,
         text,
-        stt_model: cfg.stt_model.clone(),
         bus: a.bus.clone(),
         heartbeat: queue_policy(cfg).lease / 3,
         window_secs: cfg.asr_window_secs.max(10) as f64,
@@ -186,7 +185,8 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
         match args.service {
             Service::Stt => {
                 let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50051")).await?;
-                let services = Services { stt: Some(engines::local_stt(&cfg, &Arc::default())?), ..Default::default() };
+                let services =
+                    Services { stt: Some(engines::local_stt(&cfg, &Arc::default()).await?), ..Default::default() };
                 tracing::info!(addr = %listener.local_addr()?, "stt gRPC service listening");
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
@@ -226,7 +226,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                 let stages = parse_stages(&args.stages)?;
                 let (tx, rx) = tokio::sync::watch::channel(false);
                 let archive = archive(&cfg, rx.clone()).await?;
-                let stt = engines::stt(&cfg, &Arc::default())?;
+                let stt = engines::stt(&cfg, &Arc::default()).await?;
                 let mut workers = archive_workers(&cfg, &archive, stt, engines::text(&cfg)?);
                 if stages.contains(&Stage::Index) {
                     anyhow::ensure!(
@@ -251,7 +251,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     crate::cmd::supervise::isolate(&mut cfg, &metrics, rx.clone())?;
                 }
                 let rejections = Arc::new(Rejections::default());
-                let stt = engines::stt(&cfg, &rejections)?;
+                let stt = engines::stt(&cfg, &rejections).await?;
                 let text = engines::text(&cfg)?;
                 let translator = engines::translator(&cfg)?;
                 let tts = engines::tts(&cfg).await?;
@@ -292,7 +292,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     // A local engine of their own: an hour-long recording must not hold the
                     // live sessions' decoder (they still share the CPU).
                     let archive_stt =
-                        if cfg.stt_url.is_none() { engines::local_stt(&cfg, &rejections)? } else { stt.clone() };
+                        if cfg.stt_url.is_none() { engines::local_stt(&cfg, &rejections).await? } else { stt.clone() };
                     let mut workers = archive_workers(&cfg, &archive, archive_stt, text.clone());
                     let stages: &[Stage] = if search.is_some() {
                         &[Stage::Asr, Stage::Nlp, Stage::Index]
@@ -302,7 +302,11 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     workers.search = search;
                     spawn_workers(&workers, stages, args.workers, &rx);
                 }
-                let mut model_names = vec![cfg.stt_model.clone(), cfg.translation_model.clone()];
+                let mut model_names: Vec<String> = stt.models().await.into_iter().map(|m| m.id).collect();
+                if model_names.is_empty() {
+                    model_names.push(cfg.stt_model.clone());
+                }
+                model_names.push(cfg.translation_model.clone());
                 model_names.extend(embedder.as_ref().map(|e| e.model().to_string()));
                 let app = sokuji_gateway::app(sokuji_gateway::AppState {
                     stt,

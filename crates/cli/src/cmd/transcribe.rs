@@ -47,7 +47,7 @@ fn render(t: &Transcript, f: Format) -> anyhow::Result<String> {
 pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
-        let stt = engines::stt(&cfg, &Default::default())?;
+        let stt = engines::stt(&cfg, &Default::default()).await?;
         let many = args.files.len() > 1;
         for path in &args.files {
             let bar = ProgressBar::new(1000);

@@ -1,13 +1,14 @@
 //! One loaded Piper voice: an ONNX Runtime session and its config.
 use crate::config::{PiperConfig, phoneme_ids};
-use ort::{
+use sokuji_espeak::{espeak, join_clauses};
+use sokuji_onnx::ort::{
+    self,
     session::{Session, builder::GraphOptimizationLevel},
     value::Tensor,
 };
-use sokuji_espeak::{espeak, join_clauses};
 use std::{
     path::{Path, PathBuf},
-    sync::{Mutex, OnceLock},
+    sync::Mutex,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -24,14 +25,8 @@ pub enum PiperError {
     Inference(String),
 }
 
-/// The runtime is process-wide: loaded once, from the first path given.
-static RUNTIME: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
-
 fn runtime(lib: &Path) -> Result<&'static ort::environment::Environment, PiperError> {
-    let env = RUNTIME.get_or_init(|| {
-        ort::init_from(lib).map_err(|e| e.to_string())?.with_name("sokuji").build().map_err(|e| e.to_string())
-    });
-    env.as_ref().map_err(|detail| PiperError::Runtime { path: lib.into(), detail: detail.clone() })
+    sokuji_onnx::runtime(lib).map_err(|detail| PiperError::Runtime { path: lib.into(), detail })
 }
 
 pub struct PiperVoice {

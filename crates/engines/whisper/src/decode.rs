@@ -2,7 +2,7 @@
 use crate::words::{Token, group};
 use sokuji_admission::Ticket;
 use sokuji_core::{
-    Audio, Error, ErrorCode, Result, Segment, Task, TranscribeOptions, Transcript,
+    Audio, Error, ErrorCode, Producer, Result, Segment, Task, TranscribeOptions, Transcript,
     guard::{Rejections, SegmentEvidence, judge_segment},
 };
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperState};
@@ -127,28 +127,50 @@ pub fn window(
     Ok(out)
 }
 
-/// Joins the windows' segments: ids in order, text joined, language by speaking time,
-/// confidence as the mean token probability.
-pub fn assemble(decoded: Vec<Decoded>, duration: f64, hint: Option<String>) -> Transcript {
+/// Joins the windows' segments (`Transcript::assemble`), confidence as the mean token
+/// probability.
+pub fn assemble(decoded: Vec<Decoded>, duration: f64, hint: Option<String>, producer: Producer) -> Transcript {
     let confidence = if decoded.is_empty() {
         0.0
     } else {
         decoded.iter().map(|d| d.mean_probability).sum::<f32>() / decoded.len() as f32
     };
-    let mut segments: Vec<Segment> = decoded.into_iter().map(|d| d.segment).collect();
-    let mut by_lang: Vec<(String, f64)> = Vec::new();
-    for s in &segments {
-        match by_lang.iter_mut().find(|(l, _)| *l == s.language) {
-            Some((_, t)) => *t += s.end - s.start,
-            None => by_lang.push((s.language.clone(), s.end - s.start)),
-        }
-    }
-    let language = by_lang.into_iter().max_by(|a, b| a.1.total_cmp(&b.1)).map(|(l, _)| l).or(hint).unwrap_or_default();
-    for (i, s) in segments.iter_mut().enumerate() {
-        s.id = i as u32;
-    }
-    let text = segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
-    Transcript { text, language, confidence, duration, segments }
+    let segments = decoded.into_iter().map(|d| d.segment).collect();
+    Transcript::assemble(segments, confidence, duration, hint, producer)
+}
+
+/// Encoder positions listened to when identifying a language (5.12 s of audio).
+const IDENTIFY_CTX: i32 = 256;
+pub const IDENTIFY_SECS: f64 = 5.0;
+
+/// A state for language identification, primed so that its encoder context is `IDENTIFY_CTX`.
+/// whisper.cpp sets a state's context only inside `whisper_full`, after that call's own language
+/// detection, which therefore runs at the context of the call before (the full 1500 positions on
+/// a fresh state: ~1 s per utterance on 2 cores instead of ~0.2). This state is primed once and
+/// afterwards only computes mels and detects, so its context never changes.
+pub fn identification_state(ctx: &WhisperContext, threads: usize, ticket: &Ticket) -> Result<WhisperState> {
+    let fail = |e: String| Error::new(ErrorCode::EngineFailed, format!("whisper language detection failed: {e}"));
+    let mut state = ctx.create_state().map_err(|e| fail(e.to_string()))?;
+    let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+    p.set_n_threads(threads as i32);
+    p.set_language(Some("en"));
+    p.set_max_tokens(1);
+    p.set_single_segment(true);
+    p.set_print_progress(false);
+    p.set_print_realtime(false);
+    p.set_audio_ctx(IDENTIFY_CTX);
+    crate::abort::full(&mut state, p, &vec![0.0; MIN_SAMPLES], ticket).map_err(|e| fail(e.to_string()))?;
+    Ok(state)
+}
+
+/// The spoken language of the first `IDENTIFY_SECS` of `audio`: one encoder pass and one
+/// decoder step on a state from `identification_state`.
+pub fn identify(state: &mut WhisperState, audio: &Audio, threads: usize) -> Result<String> {
+    let fail = |e: String| Error::new(ErrorCode::EngineFailed, format!("whisper language detection failed: {e}"));
+    let pcm = audio.slice_secs(0.0, IDENTIFY_SECS);
+    state.pcm_to_mel(pcm.samples(), threads).map_err(|e| fail(e.to_string()))?;
+    let (id, _) = state.lang_detect(0, threads).map_err(|e| fail(e.to_string()))?;
+    Ok(whisper_rs::get_lang_str(id).unwrap_or("").to_string())
 }
 
 #[cfg(test)]

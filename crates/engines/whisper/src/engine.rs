@@ -3,8 +3,8 @@ use crate::decode::{self, Window};
 use sokuji_admission::{Admission, Ticket};
 use sokuji_audio::{gate, vad::detect_speech};
 use sokuji_core::{
-    Audio, Error, ErrorCode, Health, Result, SpeechToText, Task, TranscribeOptions, Transcript, guard::Rejections,
-    stream::EndpointConfig,
+    Audio, Error, ErrorCode, Health, Producer, Result, SpeechToText, SttModel, Task, TranscribeOptions, Transcript,
+    guard::Rejections, stream::EndpointConfig,
 };
 use std::{
     path::PathBuf,
@@ -38,6 +38,8 @@ struct Inner {
     /// Idle decoder states; a decode takes one and gives it back (never more than the
     /// admission limit exist, since only admitted work takes one).
     states: Mutex<Vec<WhisperState>>,
+    /// The state language identification uses (`decode::identification_state`).
+    identifier: Mutex<Option<WhisperState>>,
     /// Decoder states created so far (health detail: it stays at most the admission limit).
     states_created: AtomicUsize,
     admission: Admission,
@@ -46,6 +48,8 @@ struct Inner {
     multilingual: bool,
     model_name: String,
 }
+
+pub const ENGINE: &str = "whisper.cpp";
 
 /// Longest stretch handed to whisper in one window (its context is 30 s).
 const MAX_WINDOW_SECS: f64 = 28.0;
@@ -77,6 +81,7 @@ impl WhisperEngine {
         let inner = Inner {
             ctx,
             states: Mutex::new(Vec::new()),
+            identifier: Mutex::new(None),
             states_created: AtomicUsize::new(0),
             admission: Admission::new("whisper", cfg.max_concurrent),
             rejections: cfg.rejections.clone(),
@@ -93,6 +98,10 @@ impl WhisperEngine {
 }
 
 impl Inner {
+    fn producer(&self) -> Producer {
+        Producer::new(ENGINE, self.model_name.clone())
+    }
+
     fn take_state(&self) -> Result<WhisperState> {
         if let Some(s) = self.states.lock().ok().and_then(|mut v| v.pop()) {
             return Ok(s);
@@ -204,7 +213,7 @@ impl Inner {
         self.put_state(state);
         let segments = decoded?.into_iter().flatten().collect();
         report(duration);
-        Ok(decode::assemble(segments, duration, language))
+        Ok(decode::assemble(segments, duration, language, self.producer()))
     }
 }
 
@@ -245,7 +254,33 @@ impl SpeechToText for WhisperEngine {
         let a = self.inner.admission.snapshot();
         details.insert("decodes_started".into(), a.started.to_string());
         details.insert("decodes_aborted".into(), (a.aborted + a.skipped).to_string());
-        Health { healthy: true, status: "ready".into(), provider: "whisper.cpp".into(), details }
+        Health { healthy: true, status: "ready".into(), provider: ENGINE.into(), details }
+    }
+
+    async fn identify_language(&self, audio: Audio) -> Result<Option<String>> {
+        if !self.inner.multilingual {
+            return Ok(None);
+        }
+        let engine = Arc::clone(&self.inner);
+        let lang = self
+            .inner
+            .admission
+            .run(None, move |ticket| {
+                ticket.check()?;
+                let mut slot = engine.identifier.lock().map_err(|_| Error::internal("identifier poisoned"))?;
+                let state = match slot.as_mut() {
+                    Some(s) => s,
+                    None => slot.insert(decode::identification_state(&engine.ctx, engine.threads, ticket)?),
+                };
+                decode::identify(state, &audio, engine.threads)
+            })
+            .await?;
+        Ok(Some(lang).filter(|l| !l.is_empty()))
+    }
+
+    async fn models(&self) -> Vec<SttModel> {
+        let languages = if self.inner.multilingual { Vec::new() } else { vec!["en".into()] };
+        vec![SttModel { id: self.inner.model_name.clone(), engine: ENGINE.into(), languages }]
     }
 }
 

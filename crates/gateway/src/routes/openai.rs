@@ -73,11 +73,17 @@ async fn handle(s: AppState, mp: Result<Multipart, MultipartRejection>, task: Ta
         task,
         word_timestamps: words,
         initial_prompt: form.field("prompt").map(String::from),
+        model: form.field("model").filter(|m| !is_openai_alias(m)).map(String::from),
         ..Default::default()
     };
     let audio = upload::decode(&s.cpu, &mut form, "file").await?;
     let t = s.stt.transcribe(audio, options).await?;
     Ok(render(&t, fmt, task, words))
+}
+
+/// OpenAI's own model names (the SDKs send them): the deployment's routing decides.
+fn is_openai_alias(model: &str) -> bool {
+    model.is_empty() || model == "whisper-1" || model.starts_with("gpt-")
 }
 
 fn render(t: &Transcript, fmt: Format, task: Task, words: bool) -> Response {
@@ -105,6 +111,7 @@ fn render(t: &Transcript, fmt: Format, task: Task, words: bool) -> Response {
                 "duration": t.duration,
                 "text": t.text,
                 "segments": segments,
+                "producer": { "engine": t.producer.engine, "model": t.producer.model },
             });
             if words {
                 body["words"] = t.words().map(|w| json!({"word": w.text, "start": w.start, "end": w.end})).collect();

@@ -425,17 +425,14 @@ async fn reindex_all(State(s): State<AppState>) -> ApiResult<Response> {
 /// is done, NLP-Post follows. The answer is the client's `recording` message.
 pub async fn store_live(
     archive: &Archive,
-    models: &[String],
     recorded: sokuji_live::Recorded,
     mut meta: RecordingMeta,
 ) -> Result<sokuji_api::live::RecordingMessage, Error> {
-    let sokuji_live::Recorded { wav, duration, segments } = recorded;
+    let sokuji_live::Recorded { wav, duration, segments, producer } = recorded;
     let body = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(wav))]);
     let staged = archive.objects.stage(body, archive.max_bytes).await?;
     let object_key = archive.objects.commit(&staged).await?;
-    let language = segments.first().map(|s| s.language.clone()).unwrap_or_default();
-    let text = segments.iter().map(|s| s.text.trim()).collect::<Vec<_>>().join(" ");
-    let transcript = sokuji_core::Transcript { text, language, confidence: 0.0, duration, segments };
+    let transcript = sokuji_core::Transcript::assemble(segments, 0.0, duration, None, producer);
     let now = sokuji_store::now_ms();
     meta.source = meta.source.or(Some("live".into()));
     let rec = Recording {
@@ -449,9 +446,7 @@ pub async fn store_live(
         created_at: now,
         updated_at: now,
     };
-    let model = models.first().map(String::as_str).unwrap_or("");
-    let by = sokuji_store::Producer { engine: "whisper.cpp (streaming)", model };
-    let (rec, duplicate) = match archive.db.insert_with_transcript(&rec, &transcript, by).await? {
+    let (rec, duplicate) = match archive.db.insert_with_transcript(&rec, &transcript).await? {
         Inserted::New(r) => (r, false),
         Inserted::Existing(r) => (r, true),
     };

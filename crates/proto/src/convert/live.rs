@@ -20,6 +20,8 @@ impl From<&Transcription> for common::TranscriptionResult {
             committed_text: t.committed.clone(),
             segment_id: t.segment_id,
             processing_time_ms: t.stt_ms,
+            engine: t.producer.engine.clone(),
+            model: t.producer.model.clone(),
         }
     }
 }

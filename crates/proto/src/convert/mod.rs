@@ -3,8 +3,8 @@ pub mod live;
 
 use crate::{common, stt, translation, tts};
 use sokuji_core::{
-    Error, ErrorCode, Segment, SynthesizeRequest, Task, TranscribeOptions, Transcript, TranslateRequest, Translation,
-    Voice, Word,
+    Error, ErrorCode, Producer, Segment, SynthesizeRequest, Task, TranscribeOptions, Transcript, TranslateRequest,
+    Translation, Voice, Word,
 };
 
 /// Metadata key that carries the machine error code next to the gRPC status.
@@ -84,6 +84,8 @@ pub fn final_result(t: &Transcript, timestamp: f64, processing_ms: f64) -> commo
         committed_text: t.text.clone(),
         segment_id: 0,
         processing_time_ms: processing_ms,
+        engine: t.producer.engine.clone(),
+        model: t.producer.model.clone(),
     }
 }
 
@@ -96,6 +98,7 @@ impl From<common::TranscriptionResult> for Transcript {
             confidence: r.confidence,
             duration,
             segments: r.segments.into_iter().map(Into::into).collect(),
+            producer: Producer { engine: r.engine, model: r.model },
         }
     }
 }
@@ -132,6 +135,7 @@ pub fn options_from_request(
         initial_prompt: Some(o.initial_prompt).filter(|p| !p.trim().is_empty()),
         vad: o.vad,
         fit_context: o.fit_context,
+        model: Some(o.model).filter(|m| !m.trim().is_empty()),
         progress: None,
     })
 }
@@ -143,6 +147,7 @@ pub fn options_to_request(o: &TranscribeOptions) -> stt::TranscribeOptions {
         initial_prompt: o.initial_prompt.clone().unwrap_or_default(),
         vad: o.vad,
         fit_context: o.fit_context,
+        model: o.model.clone().unwrap_or_default(),
     }
 }
 
@@ -178,13 +183,17 @@ mod tests {
             initial_prompt: Some("Sokuji".into()),
             vad: Some(false),
             fit_context: true,
+            model: Some("vi-conformer".into()),
             progress: None,
         };
         let back = options_from_request(o.language.clone(), Some(options_to_request(&o))).expect("valid");
-        assert_eq!(
-            (back.language, back.task, back.word_timestamps, back.initial_prompt, back.vad, back.fit_context),
-            (o.language, o.task, o.word_timestamps, o.initial_prompt, o.vad, o.fit_context)
-        );
+        assert_eq!(back, o);
+        let t = Transcript {
+            text: "x".into(),
+            producer: Producer::new("conformer-ctc", "vi-conformer"),
+            ..Default::default()
+        };
+        assert_eq!(Transcript::from(final_result(&t, 0.0, 0.0)).producer, t.producer);
     }
 }
 

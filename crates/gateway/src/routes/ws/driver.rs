@@ -276,7 +276,7 @@ async fn finish<P: Protocol>(state: &AppState, w: &mut Writer, protocol: &mut P,
     let mut out = Vec::new();
     if let Some(Running { record: Some(meta), recorded: Some(rec), .. }) = s {
         let stored = match &state.archive {
-            Some(archive) => store_live(archive, &state.model_names, rec, meta).await,
+            Some(archive) => store_live(archive, rec, meta).await,
             None => Err(Error::new(ErrorCode::EngineUnavailable, "this server runs no archive")),
         };
         out.extend(

@@ -329,6 +329,7 @@ mod tests {
             words: Vec::new(),
             stt_ms: 1.0,
             e2e_ms: None,
+            producer: Default::default(),
         })
     }
 

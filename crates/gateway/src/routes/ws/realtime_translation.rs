@@ -293,6 +293,7 @@ mod tests {
                 words: Vec::new(),
                 stt_ms: 1.0,
                 e2e_ms: None,
+                producer: Default::default(),
             })
         };
         assert!(p.event(heard(0, true, "xin chào", "xin chào")).is_empty());
