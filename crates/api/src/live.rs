@@ -131,6 +131,11 @@ pub struct TranscriptionMessage {
     /// Word times and probabilities (finals).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub words: Vec<Word>,
+    /// The engine and model that decoded it (e.g. "conformer-ctc", "vi-conformer").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub engine: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub model: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -103,10 +103,11 @@ async fn recordings_are_stored_transcribed_normalized_and_served() {
     let (status, t) = get_json(&http, format!("{base}/api/v1/recordings/{id}/transcript")).await;
     assert_eq!(status, 200, "{t}");
     let text = t["text"].as_str().expect("text");
-    assert!(word_error_rate(&binh_ref, text) < 0.4, "{text}");
+    // Vietnamese goes to the Conformer, and the transcript says so (Whisper base: ~30% WER).
+    assert!(word_error_rate(&binh_ref, text) < 0.15, "{text}");
     assert_eq!(
         (t["language"].as_str(), t["engine"].as_str(), t["model"].as_str()),
-        (Some("vi"), Some("whisper.cpp"), Some("whisper-base"))
+        (Some("vi"), Some("conformer-ctc"), Some("vi-conformer"))
     );
     let segments = t["segments"].as_array().expect("segments");
     assert!(segments.iter().all(|s| s["normalized"].is_string() && s["end"].as_f64() > s["start"].as_f64()));
@@ -214,20 +215,35 @@ async fn kill_a_worker(stores: &[(&str, &str)]) {
     let worker = Server::start(&["worker"], env);
     let base = gateway.url();
     let http = reqwest::Client::new();
+    // Six recordings of ~25 s each (the six clips, each in another order): long enough that the
+    // worker is still busy when the first has completed.
     let set = speech_set("vieneu");
+    let clips: Vec<Vec<f32>> = set.iter().map(|(p, _)| load_16k(p)).collect();
+    let pause = vec![0.0f32; 9_600];
     let mut ids = Vec::new();
-    for (wav, reference) in &set {
+    for r in 0..set.len() {
+        let order: Vec<usize> = (0..set.len()).map(|i| (r + i) % set.len()).collect();
+        let audio: Vec<f32> = order.iter().flat_map(|&i| clips[i].iter().chain(&pause).copied()).collect();
+        let reference: Vec<&str> = order.iter().map(|&i| set[i].1.as_str()).collect();
         let r = http
             .post(format!("{base}/api/v1/recordings?language=vi&filename=x.wav"))
-            .body(std::fs::read(wav).expect("wav"))
+            .body(wav_bytes(&audio))
             .send()
             .await
             .expect("upload");
         assert_eq!(r.status(), 202);
-        ids.push((r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string(), reference.clone()));
+        ids.push((r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string(), reference.join(" ")));
     }
-    // Kill -9 once the worker is busy with the first recording.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Kill -9 as soon as the worker has finished its first recording.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, done) = get_json(&http, format!("{base}/api/v1/recordings?status=completed")).await;
+        if done["total"].as_u64() >= Some(1) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "nothing completed: {done}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(worker.is_running(), "the worker started");
     std::process::Command::new("kill").args(["-9", &worker.pid().to_string()]).status().expect("kill");
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -243,7 +259,7 @@ async fn kill_a_worker(stores: &[(&str, &str)]) {
         let idx: Vec<u64> = segments.iter().filter_map(|s| s["id"].as_u64()).collect();
         assert_eq!(idx, (0..segments.len() as u64).collect::<Vec<_>>(), "{t}");
         let text = t["text"].as_str().unwrap_or("");
-        assert!(word_error_rate(reference, text) < 0.5, "{id}: {text}");
+        assert!(word_error_rate(reference, text) < 0.15, "{id}: {text}");
     }
     let (_, dlq) = get_json(&http, format!("{base}/api/v1/dlq")).await;
     assert_eq!(dlq["total"], 0, "{dlq}");

@@ -83,6 +83,8 @@ async fn languages_health_metrics_reflection() {
     }
     let h = client.health_check(Empty {}).await.expect("health").into_inner();
     assert!(h.healthy && h.status == "ready" && h.provider_name == "whisper.cpp");
+    // Vietnamese is routed to the Conformer, and health says so.
+    assert_eq!(h.details.get("route_vi").map(String::as_str), Some("conformer-ctc (vi-conformer): ready"), "{h:?}");
     let bad = TranscribeRequest { audio: Some(chunk(vec![], 16_000, 1, "int16")), language: None, options: None };
     assert!(client.transcribe(bad).await.is_err());
     let m = client.get_metrics(Empty {}).await.expect("metrics").into_inner();
@@ -213,7 +215,7 @@ async fn stream_interim_then_final_with_stable_prefixes() {
     for (f, reference, id) in [(finals[0], &ref_a, 0), (finals[1], &ref_b, 1)] {
         assert_eq!(f.segment_id, id);
         let wer = word_error_rate(reference, &f.text);
-        assert!(wer < 0.4, "final {:?} vs {reference:?}: WER {wer}", f.text);
+        assert!(wer < 0.15, "final {:?} vs {reference:?}: WER {wer}", f.text);
         let interims: Vec<_> = results.iter().filter(|r| !r.is_final && r.segment_id == id).collect();
         assert!(!interims.is_empty(), "no interim results for utterance {id}");
         // Committed prefixes only grow, and the final keeps the last one.
@@ -230,6 +232,17 @@ async fn stream_interim_then_final_with_stable_prefixes() {
     // The first utterance's final arrives before anything of the second.
     let first_final = results.iter().position(|r| r.is_final).unwrap_or(usize::MAX);
     assert!(results[..first_final].iter().all(|r| r.segment_id == 0));
+    // Streaming and batch agree: the same recording sent whole reads the same words.
+    let (a, _) = vieneu("ly");
+    let req = TranscribeRequest {
+        audio: Some(chunk(int16_bytes(&a), 16_000, 1, "int16")),
+        language: Some("vi".into()),
+        options: None,
+    };
+    let batch = client.transcribe(req).await.expect("batch").into_inner();
+    let words = sokuji_core::wer::normalize_words;
+    assert_eq!(words(&finals[0].text), words(&batch.text));
+    assert!(finals.iter().copied().chain([&batch]).all(|r| r.engine == "conformer-ctc" && r.model == "vi-conformer"));
 }
 
 #[tokio::test]
@@ -240,7 +253,7 @@ async fn stream_faster_than_real_time_and_silence() {
     let results = stream(&mut client, [a, silence(1.0)].concat(), 250, Duration::ZERO, "vi").await;
     let finals: Vec<_> = results.iter().filter(|r| r.is_final).collect();
     assert_eq!(finals.len(), 1, "{results:#?}");
-    assert!(word_error_rate(&ref_a, &finals[0].text) < 0.4, "{}", finals[0].text);
+    assert!(word_error_rate(&ref_a, &finals[0].text) < 0.15, "{}", finals[0].text);
 
     let quiet = [silence(3.0), noise(3.0, 0.02)].concat();
     let results = stream(&mut client, quiet, 100, Duration::ZERO, "auto").await;
@@ -315,7 +328,7 @@ async fn long_continuous_speech_is_cut_at_committed_words() {
     assert!(finals.windows(2).all(|w| w[0].end_time <= w[1].start_time.map(|s| s + 0.01)), "finals overlap");
     let joined = finals.iter().map(|f| f.text.as_str()).collect::<Vec<_>>().join(" ");
     let wer = word_error_rate(&reference, &joined);
-    assert!(wer < 0.4, "WER {wer} over {total:.1} s: {joined}");
+    assert!(wer < 0.15, "WER {wer} over {total:.1} s: {joined}");
 }
 
 #[tokio::test]

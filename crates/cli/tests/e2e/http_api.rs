@@ -36,6 +36,7 @@ async fn rest_and_openai_endpoints() {
     let health: Value = http.get(format!("{url}/health")).send().await.expect("health").json().await.expect("json");
     assert_eq!(health["status"], "healthy");
     assert_eq!(health["services"]["stt"], "ready");
+    assert_eq!(health["details"]["stt"]["info"]["route_vi"], "conformer-ctc (vi-conformer): ready", "{health}");
 
     let langs: Value =
         http.get(format!("{url}/api/v1/stt/languages")).send().await.expect("langs").json().await.expect("json");

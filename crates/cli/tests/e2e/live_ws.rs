@@ -81,12 +81,14 @@ async fn vietnamese_speech_becomes_english_text_and_speech() {
     let finals: Vec<&Value> = msgs.iter().filter(|m| m["type"] == "transcription" && m["is_final"] == true).collect();
     let heard: Vec<&str> = finals.iter().filter_map(|m| m["text"].as_str()).collect();
     let wer = word_error_rate(&reference, &heard.join(" "));
-    assert!(wer < 0.4, "WER {wer}: {heard:?}");
+    // The Vietnamese Conformer decodes the live session too.
+    assert!(wer < 0.15, "WER {wer}: {heard:?}");
     assert!(
         finals
             .iter()
             .all(|m| m["language"] == "vi" && m["e2e_ms"].as_f64().is_some() && m["stt_ms"].as_f64().is_some())
     );
+    assert!(finals.iter().all(|m| m["engine"] == "conformer-ctc" && m["model"] == "vi-conformer"), "{finals:?}");
     assert!(msgs.iter().any(|m| m["type"] == "transcription" && m["is_final"] == false), "interim results stream too");
 
     let translations: Vec<&Value> =

@@ -23,16 +23,21 @@ fn official_python_sdk_works_unchanged() {
     assert!(out.status.success(), "SDK call failed: {}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON from the script");
     let text = v["text"].as_str().expect("text");
-    assert!(word_error_rate(reference, text) < 0.35, "{text}");
+    // Vietnamese goes to the Conformer (Whisper base: ~30% WER on these recordings).
+    assert!(word_error_rate(reference, text) < 0.12, "{text}");
     assert_eq!(v["language"], "vi");
+    assert_eq!(v["producer"]["engine"], "conformer-ctc", "{v}");
+    assert_eq!(v["whisper_producer"]["engine"], "whisper.cpp", "{v}");
     assert!(v["words"].as_array().is_some_and(|w| w.len() >= 10), "{v}");
     assert!(v["segments"].as_u64().is_some_and(|n| n >= 1));
-    assert!(word_error_rate(reference, v["plain"].as_str().expect("plain")) < 0.35);
+    assert!(word_error_rate(reference, v["plain"].as_str().expect("plain")) < 0.12);
     assert_translation_of_ly(v["translated"].as_str().expect("translated"));
     // Speech: OpenAI's "alloy" is the default English voice; Whisper hears it back.
     assert_eq!(v["speech_riff"], "RIFF");
     assert!(v["speech_bytes"].as_u64().is_some_and(|n| n > 44 + 22050), "{v}");
     let heard = v["heard"].as_str().expect("heard");
     assert!(word_error_rate("The juice of lemons makes fine punch.", heard) < 0.3, "{heard}");
-    assert!(v["models"].as_array().is_some_and(|m| m.iter().any(|id| id == "tts-1")), "{v}");
+    for id in ["tts-1", "whisper-1", "vi-conformer", "whisper-base"] {
+        assert!(v["models"].as_array().is_some_and(|m| m.iter().any(|m| m == id)), "{id}: {v}");
+    }
 }

@@ -27,11 +27,13 @@ async fn round_trip(http: &reqwest::Client, url: &str, text: &str, voice: &str, 
     transcribe(http, url, wav, lang).await
 }
 
-/// What the server's own Whisper hears in a wav (OpenAI-compatible endpoint).
+/// What the server's own Whisper hears in a wav (OpenAI-compatible endpoint, the model named:
+/// Vietnamese would otherwise go to the Conformer, which hears eSpeak NG's robotic Vietnamese
+/// worse still: "Đến đặc mà. Của mươi hành rồi mẹ." for "Xin chào các bạn. Hôm nay trời rất đẹp.").
 async fn transcribe(http: &reqwest::Client, url: &str, wav: Vec<u8>, lang: &str) -> String {
     let form = reqwest::multipart::Form::new()
         .part("file", reqwest::multipart::Part::bytes(wav).file_name("s.wav"))
-        .text("model", "whisper-1")
+        .text("model", "whisper-base")
         .text("language", lang.to_string());
     let t: Value = http
         .post(format!("{url}/v1/audio/transcriptions"))

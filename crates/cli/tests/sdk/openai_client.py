@@ -16,6 +16,11 @@ with open(speech, "rb") as f:
     )
 with open(speech, "rb") as f:
     plain = client.audio.transcriptions.create(model="whisper-1", file=f, response_format="text")
+# A model named by the request instead of the deployment's routing.
+with open(speech, "rb") as f:
+    by_whisper = client.audio.transcriptions.create(
+        model="whisper-base", file=f, language="vi", response_format="verbose_json"
+    )
 with open(english, "rb") as f:
     translated = client.audio.translations.create(model="whisper-1", file=f)
 # Speech with a stock voice name, then heard back by the transcription endpoint.
@@ -36,5 +41,7 @@ print(json.dumps({
     "words": [{"word": w.word, "start": w.start, "end": w.end} for w in (verbose.words or [])],
     "segments": len(verbose.segments or []),
     "plain": plain,
+    "producer": (verbose.model_extra or {}).get("producer"),
+    "whisper_producer": (by_whisper.model_extra or {}).get("producer"),
     "translated": translated.text,
 }))

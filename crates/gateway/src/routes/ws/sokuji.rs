@@ -157,6 +157,8 @@ impl Protocol for SokujiJson {
                 stt_ms: t.stt_ms,
                 e2e_ms: t.e2e_ms,
                 words: t.words,
+                engine: t.producer.engine,
+                model: t.producer.model,
             }),
             LiveEvent::Translation(t) => ServerMessage::Translation(TranslationMessage {
                 text: t.text,
