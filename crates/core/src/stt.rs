@@ -1,6 +1,6 @@
 //! The speech-to-text capability. A local engine implements it; so does the gRPC client, and
 //! callers hold `Arc<dyn SpeechToText>` without knowing which one they have.
-use crate::{Audio, Result, TranscribeOptions, Transcript};
+use crate::{Audio, Result, TranscribeOptions, Transcript, Word};
 use std::collections::BTreeMap;
 
 /// What a service says of itself for health checks.
@@ -45,6 +45,24 @@ pub trait SpeechToText: Send + Sync {
     async fn models(&self) -> Vec<SttModel> {
         Vec::new()
     }
+
+    /// A stream that reads one utterance as it arrives, for engines whose model streams
+    /// natively: interim words then cost no re-decoding, and the final only the last chunk.
+    /// `None` (the default) means the caller decodes the audio so far again with `transcribe`.
+    async fn stream(&self, _options: &TranscribeOptions) -> Option<Box<dyn SttStream>> {
+        None
+    }
+}
+
+/// One utterance read incrementally (`SpeechToText::stream`). Times are seconds from the first
+/// sample pushed.
+#[async_trait::async_trait]
+pub trait SttStream: Send {
+    /// Takes the next 16 kHz samples; returns every word decoded so far.
+    async fn push(&mut self, samples: Vec<f32>) -> Result<Vec<Word>>;
+
+    /// Ends the utterance and gives its transcript, as `transcribe` would of the same audio.
+    async fn finish(self: Box<Self>) -> Result<Transcript>;
 }
 
 /// A model a speech-to-text service offers.

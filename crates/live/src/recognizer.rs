@@ -7,6 +7,8 @@
 //! often than `min_interim_gap` of wall time, so a client sending faster than real time loses
 //! interim results, never final ones) and local agreement commits its stable prefix. When it
 //! closes it is decoded once more and given as final, keeping the committed prefix exactly.
+//! Engines that stream natively (`SpeechToText::stream`) are instead fed each piece of audio
+//! once: an interim costs the new audio only, the final the last chunk.
 //! Utterances longer than `max_utterance_secs` are cut at the last committed word, so the
 //! buffer, and the latency, stay bounded on streams of any length.
 //!
@@ -17,7 +19,7 @@
 use crate::event::{LiveError, LiveEvent, Transcription};
 use sokuji_audio::{FrameScorer, StreamResampler, vad::FRAME};
 use sokuji_core::{
-    Audio, Error, Producer, Result, SAMPLE_RATE, SpeechToText, TranscribeOptions, Transcript, Word,
+    Audio, Error, Producer, Result, SAMPLE_RATE, SpeechToText, SttStream, TranscribeOptions, Transcript, Word,
     stream::{EndpointConfig, Endpointer, LocalAgreement, VadEvent},
 };
 use std::{
@@ -98,6 +100,15 @@ pub struct Recognizer {
     last_interim_audio: u64,
     last_interim_wall: Option<Instant>,
     segment_id: u64,
+    /// The open utterance read incrementally, when the engine streams natively.
+    stream: Option<OpenStream>,
+}
+
+/// An engine's stream over the utterance that starts at absolute sample `from`, fed up to `fed`.
+struct OpenStream {
+    stream: Box<dyn SttStream>,
+    from: u64,
+    fed: u64,
 }
 
 impl Recognizer {
@@ -132,6 +143,7 @@ impl Recognizer {
             last_interim_audio: 0,
             last_interim_wall: None,
             segment_id: 0,
+            stream: None,
         }
     }
 
@@ -199,6 +211,7 @@ impl Recognizer {
         self.closed_to = self.end();
         self.agreement = LocalAgreement::new();
         self.last_words.clear();
+        self.stream = None;
         self.renew_endpointer();
         self.trim();
     }
@@ -286,14 +299,39 @@ impl Recognizer {
         self.buf[a.min(b)..b].to_vec()
     }
 
-    /// Decodes `from..to`; times come back in stream seconds.
-    async fn decode(&mut self, from: u64, to: u64) -> Result<(Transcript, f64)> {
+    /// Decodes `from..to` (`last`: for the final result); times come back in stream seconds.
+    /// Engines that stream natively are fed only the audio they have not read yet.
+    async fn decode(&mut self, from: u64, to: u64, last: bool) -> Result<(Transcript, f64)> {
         let mut options = self.options.clone();
         if self.language.is_some() {
             options.language = self.language.clone();
         }
         let started = Instant::now();
-        let mut t = self.stt.transcribe(Audio::new(self.slice(from, to)), options).await?;
+        if self.stream.as_ref().is_some_and(|s| s.from != from) {
+            self.stream = None;
+        }
+        if self.stream.is_none()
+            && let Some(stream) = self.stt.stream(&options).await
+        {
+            self.stream = Some(OpenStream { stream, from, fed: from });
+        }
+        let mut t = match self.stream.take() {
+            Some(mut open) => {
+                // An interim may have fed a little past where the endpointer then closed the
+                // utterance: only the silence that ended it, which adds no words.
+                let audio = self.slice(open.fed, to);
+                open.fed = open.fed.max(to);
+                if last {
+                    open.stream.push(audio).await?;
+                    open.stream.finish().await?
+                } else {
+                    let words = open.stream.push(audio).await?;
+                    self.stream = Some(open);
+                    interim_transcript(words, options.language_hint().unwrap_or_default())
+                }
+            }
+            None => self.stt.transcribe(Audio::new(self.slice(from, to)), options).await?,
+        };
         let offset = secs(from);
         t.segments = std::mem::take(&mut t.segments).into_iter().map(|s| s.shifted(offset)).collect();
         if self.language.is_none() && !t.language.is_empty() {
@@ -310,7 +348,7 @@ impl Recognizer {
         let now = self.end();
         self.last_interim_audio = now;
         self.last_interim_wall = Some(Instant::now());
-        let (t, ms) = match self.decode(start, now).await {
+        let (t, ms) = match self.decode(start, now, false).await {
             Ok(r) => r,
             Err(e) => {
                 // The final decode will say it if the engine stays down; an interim result is
@@ -352,7 +390,8 @@ impl Recognizer {
         // The id is spent whatever happens: interim results may have used it.
         let id = self.next_segment_id();
         let mut events = vec![LiveEvent::Committed { segment_id: id, start: secs(start), end: secs(end) }];
-        let decoded = self.decode(start, end).await;
+        let decoded = self.decode(start, end, true).await;
+        self.stream = None;
         let mut agreement = std::mem::take(&mut self.agreement);
         self.last_words.clear();
         if self.options.language_hint().is_none() {
@@ -436,6 +475,21 @@ fn endpoint_config(turns: &Turns) -> EndpointConfig {
         Turns::Vad(c) => c.clone(),
         Turns::Manual => EndpointConfig::default(),
     }
+}
+
+/// Interim words of a stream as a transcript of one segment.
+fn interim_transcript(words: Vec<Word>, language: &str) -> Transcript {
+    let text = words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+    let confidence = words.iter().map(|w| w.probability).sum::<f32>() / words.len().max(1) as f32;
+    let segment = sokuji_core::Segment {
+        start: words.first().map_or(0.0, |w| w.start),
+        end: words.last().map_or(0.0, |w| w.end),
+        text: text.clone(),
+        words,
+        language: language.to_string(),
+        ..Default::default()
+    };
+    Transcript { text, language: language.to_string(), confidence, segments: vec![segment], ..Default::default() }
 }
 
 /// A final result: committed whole, by definition. Language, confidence and timing are the

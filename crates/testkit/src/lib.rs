@@ -11,11 +11,14 @@ pub mod noise;
 use async_trait::async_trait;
 use sokuji_audio::FrameScorer;
 use sokuji_core::{
-    Audio, Error, ErrorCode, Health, Result, SAMPLE_RATE, Segment, Speech, SpeechToText, SynthesizeRequest,
+    Audio, Error, ErrorCode, Health, Result, SAMPLE_RATE, Segment, Speech, SpeechToText, SttStream, SynthesizeRequest,
     Synthesizer, TranscribeOptions, Transcript, TranslateRequest, Translation, Translator, Voice, Word,
 };
 use std::{
-    sync::atomic::{AtomicUsize, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
@@ -117,6 +120,54 @@ impl SpeechToText for LevelStt {
 
     async fn health(&self) -> Health {
         Health::ready("level-stt")
+    }
+}
+
+/// [`LevelStt`] that also streams natively: a stream hears what it has been fed so far. Counts
+/// the samples fed to streams and the whole-audio `transcribe` calls, so tests see that nothing
+/// is decoded twice.
+#[derive(Default)]
+pub struct StreamingStt {
+    pub fed: Arc<AtomicUsize>,
+    pub transcribes: AtomicUsize,
+}
+
+#[async_trait]
+impl SpeechToText for StreamingStt {
+    async fn transcribe(&self, audio: Audio, options: TranscribeOptions) -> Result<Transcript> {
+        self.transcribes.fetch_add(1, Ordering::SeqCst);
+        LevelStt.transcribe(audio, options).await
+    }
+
+    async fn languages(&self) -> Result<Vec<String>> {
+        LevelStt.languages().await
+    }
+
+    async fn health(&self) -> Health {
+        Health::ready("streaming-level-stt")
+    }
+
+    async fn stream(&self, options: &TranscribeOptions) -> Option<Box<dyn SttStream>> {
+        Some(Box::new(LevelStream { heard: Vec::new(), fed: self.fed.clone(), options: options.clone() }))
+    }
+}
+
+struct LevelStream {
+    heard: Vec<f32>,
+    fed: Arc<AtomicUsize>,
+    options: TranscribeOptions,
+}
+
+#[async_trait]
+impl SttStream for LevelStream {
+    async fn push(&mut self, samples: Vec<f32>) -> Result<Vec<Word>> {
+        self.fed.fetch_add(samples.len(), Ordering::SeqCst);
+        self.heard.extend(samples);
+        Ok(LevelStt::hear(&self.heard))
+    }
+
+    async fn finish(self: Box<Self>) -> Result<Transcript> {
+        LevelStt.transcribe(Audio::new(self.heard), self.options).await
     }
 }
 

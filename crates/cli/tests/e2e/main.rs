@@ -12,6 +12,8 @@ mod seaweed;
 
 mod archive;
 mod browser;
+#[cfg(feature = "stt-conformer")]
+mod conformer;
 mod embeddings;
 mod grpc_stt;
 mod grpc_text;

@@ -3,13 +3,14 @@ use crate::{
     ctc,
     features::{FeatureBank, Frame, MEL_BINS, features},
     model::{CHUNK_FRAMES, Chunk, Model, StreamState, real_outputs, steps},
+    stream::ConformerStream,
     vocab::Vocabulary,
 };
 use sokuji_admission::{Admission, Ticket};
 use sokuji_audio::{gate, vad::detect_speech};
 use sokuji_core::{
-    Audio, Error, ErrorCode, Health, Producer, Result, Segment, SpeechToText, SttModel, Task, TranscribeOptions,
-    Transcript, Word,
+    Audio, Error, ErrorCode, Health, Producer, Result, Segment, SpeechToText, SttModel, SttStream, Task,
+    TranscribeOptions, Transcript, Word,
     guard::{Rejection, Rejections},
     readable,
     stream::EndpointConfig,
@@ -41,11 +42,11 @@ pub struct ConformerEngine {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    model: Model,
-    vocab: Vocabulary,
-    bank: Arc<FeatureBank>,
-    admission: Admission,
+pub(crate) struct Inner {
+    pub(crate) model: Model,
+    pub(crate) vocab: Vocabulary,
+    pub(crate) bank: Arc<FeatureBank>,
+    pub(crate) admission: Admission,
     rejections: Arc<Rejections>,
     producer: Producer,
     threads: usize,
@@ -129,16 +130,9 @@ impl Inner {
         };
         let windows: Vec<(f64, f64)> = windows(&regions)
             .into_iter()
-            .filter(|(a, b)| match gate::judge(audio.slice_secs(*a, *b).samples()) {
-                Some(reason) => {
-                    self.rejections.count(reason);
-                    false
-                }
-                None => true,
-            })
+            .filter(|(a, b)| self.gate(audio.slice_secs(*a, *b).samples()).is_none())
             .collect();
-        let mut words = Vec::new();
-        let mut sentences: Vec<Vec<Word>> = Vec::new();
+        let mut decoded = Vec::new();
         for batch in windows.chunks(MAX_BATCH) {
             ticket.check()?;
             if let Some(p) = &o.progress {
@@ -148,19 +142,22 @@ impl Inner {
                 .iter()
                 .map(|(a, b)| Window { offset: *a, frames: features(&self.bank, audio.slice_secs(*a, *b).samples()) })
                 .collect();
-            for w in self.decode(&batch, ticket)? {
-                words.extend(w.iter().cloned());
-                if !w.is_empty() {
-                    sentences.extend(readable::sentences(w));
-                }
-            }
+            decoded.extend(self.decode(&batch, ticket)?);
         }
         if let Some(p) = &o.progress {
             (p.0)(1.0);
         }
-        let confidence = mean(words.iter().map(|w| w.probability));
-        let segments = sentences
+        Ok(self.transcript(decoded, duration, o.word_timestamps))
+    }
+
+    /// The words of each decoded window as a transcript: sentences at pauses, sentences the
+    /// model is unsure of dropped as noise.
+    pub(crate) fn transcript(&self, windows: Vec<Vec<Word>>, duration: f64, word_timestamps: bool) -> Transcript {
+        let confidence = mean(windows.iter().flatten().map(|w| w.probability));
+        let segments = windows
             .into_iter()
+            .filter(|w| !w.is_empty())
+            .flat_map(readable::sentences)
             .filter_map(|s| {
                 let p = mean(s.iter().map(|w| w.probability));
                 // Noise read as speech comes out as a few unsure pieces.
@@ -174,13 +171,22 @@ impl Inner {
                     start: s.first()?.start,
                     end: s.last()?.end,
                     text: readable::text(&s),
-                    words: if o.word_timestamps { s } else { Vec::new() },
+                    words: if word_timestamps { s } else { Vec::new() },
                     no_speech_probability: 0.0,
                     language: LANGUAGE.into(),
                 })
             })
             .collect();
-        Ok(Transcript::assemble(segments, confidence, duration, Some(LANGUAGE.into()), self.producer.clone()))
+        Transcript::assemble(segments, confidence, duration, Some(LANGUAGE.into()), self.producer.clone())
+    }
+
+    /// `None` when `samples` may hold speech; otherwise counts why not and says so.
+    pub(crate) fn gate(&self, samples: &[f32]) -> Option<Rejection> {
+        let verdict = gate::judge(samples);
+        if let Some(reason) = verdict {
+            self.rejections.count(reason);
+        }
+        verdict
     }
 
     /// Decodes the windows side by side, a batch step at a time; each window's words.
@@ -256,5 +262,10 @@ impl SpeechToText for ConformerEngine {
             engine: ENGINE.into(),
             languages: vec![LANGUAGE.into()],
         }]
+    }
+
+    async fn stream(&self, options: &TranscribeOptions) -> Option<Box<dyn SttStream>> {
+        self.inner.check_options(options).ok()?;
+        Some(Box::new(ConformerStream::new(self.inner.clone(), options.word_timestamps)))
     }
 }

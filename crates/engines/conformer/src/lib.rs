@@ -10,6 +10,7 @@ mod ctc;
 mod engine;
 mod features;
 mod model;
+mod stream;
 mod vocab;
 
 pub use engine::{ConformerConfig, ConformerEngine};

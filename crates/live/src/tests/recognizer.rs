@@ -1,7 +1,7 @@
 use super::{finals, kinds, quick};
 use crate::{LiveEvent, Recognizer, RecognizerConfig, Turns};
 use sokuji_core::{ErrorCode, SpeechToText, TranscribeOptions};
-use sokuji_testkit::{FlakyStt, LevelStt, LoudnessVad, WORD_SAMPLES, silence, speech};
+use sokuji_testkit::{FlakyStt, LevelStt, LoudnessVad, StreamingStt, WORD_SAMPLES, silence, speech};
 use std::sync::Arc;
 
 fn recognizer(stt: Arc<dyn SpeechToText>, cfg: RecognizerConfig) -> Recognizer {
@@ -60,6 +60,32 @@ async fn utterances_come_out_in_order_with_their_own_words() {
             assert_eq!(order, ["started", "stopped", "committed", "final"], "utterance {id} of {parts:?}");
         }
     }
+}
+
+/// An engine that streams natively is fed each sample once (no re-decoding for interims or the
+/// final) and gives the same finals as one that decodes whole utterances.
+#[tokio::test]
+async fn a_streaming_engine_reads_each_sample_once() {
+    let audio = layout(&[(0.5, 0.0), (2.6, 0.3), (1.0, 0.0), (1.8, 0.6), (0.2, 0.0), (1.0, 0.7), (1.0, 0.0)]);
+    let mut whole = recognizer(Arc::new(LevelStt), quick());
+    let expected: Vec<String> = finals(&run(&mut whole, &audio, 1_600).await).iter().map(|t| t.text.clone()).collect();
+    assert_eq!(expected.len(), 2, "{expected:?}");
+    let stt = Arc::new(StreamingStt::default());
+    let mut r = recognizer(stt.clone(), quick());
+    let events = run(&mut r, &audio, 1_600).await;
+    let got: Vec<String> = finals(&events).iter().map(|t| t.text.clone()).collect();
+    assert_eq!(got, expected);
+    assert!(events.iter().any(|e| matches!(e, LiveEvent::Transcription(t) if !t.is_final)), "interims too");
+    assert_eq!(stt.transcribes.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing decoded whole");
+    let fed = stt.fed.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(fed > 0 && fed <= audio.len(), "fed {fed} samples of {}", audio.len());
+    // A cleared utterance drops its stream: the next one starts afresh.
+    let mut r = recognizer(stt.clone(), quick());
+    r.push(16_000, &speech(1.5, 0.4)).await.expect("push");
+    r.clear();
+    let events = run(&mut r, &layout(&[(0.3, 0.0), (1.2, 0.8), (1.0, 0.0)]), 1_600).await;
+    let got: Vec<Vec<&str>> = finals(&events).iter().map(|t| kinds(&t.text)).collect();
+    assert_eq!(got, [["w8"]]);
 }
 
 #[tokio::test]

@@ -5,8 +5,8 @@
 //! request may also name a model (`TranscribeOptions::model`).
 use sokuji_audio::vad::detect_speech;
 use sokuji_core::{
-    Audio, Error, Health, Producer, Result, Segment, SpeechToText, SttModel, Task, TranscribeOptions, Transcript,
-    stream::EndpointConfig,
+    Audio, Error, Health, Producer, Result, Segment, SpeechToText, SttModel, SttStream, Task, TranscribeOptions,
+    Transcript, stream::EndpointConfig,
 };
 use std::sync::Arc;
 
@@ -175,6 +175,17 @@ impl SpeechToText for SttRouter {
 
     async fn models(&self) -> Vec<SttModel> {
         self.models.iter().map(|(m, _)| m.clone()).collect()
+    }
+
+    /// The stream of the engine `transcribe` would choose; none without a language (it is
+    /// identified on the first decode, and the caller streams from then on).
+    async fn stream(&self, options: &TranscribeOptions) -> Option<Box<dyn SttStream>> {
+        let engine = match options.model.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+            Some(name) => self.named(name).ok()?,
+            None if options.task == Task::Translate || self.routes.is_empty() => &self.general,
+            None => self.engine_for(options.language_hint()?),
+        };
+        engine.stream(&TranscribeOptions { model: None, ..options.clone() }).await
     }
 }
 

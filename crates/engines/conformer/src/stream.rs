@@ -1,0 +1,95 @@
+//! One utterance read as it arrives. The model is natively streaming: each 40 frames of new
+//! audio (0.4 s) make one step that yields 10 new output frames, and nothing decoded before
+//! changes, so interim words cost one step each and the final only the last, padded chunk.
+//! The steps are the ones a batch decode of the same audio takes, so the text is the same.
+use crate::{
+    ctc::{self, Best},
+    engine::Inner,
+    features::{Features, Frame, MEL_BINS},
+    model::{CHUNK_FRAMES, Chunk, STEP_FRAMES, StreamState, real_outputs},
+};
+use sokuji_core::{Error, ErrorCode, Result, SttStream, Transcript, Word, readable};
+use std::sync::Arc;
+
+pub struct ConformerStream {
+    inner: Arc<Inner>,
+    word_timestamps: bool,
+    /// Taken while a step runs on a blocking thread; `None` after a push was abandoned.
+    core: Option<Core>,
+}
+
+struct Core {
+    features: Features,
+    /// Feature frames not yet stepped past.
+    pending: Vec<Frame>,
+    state: StreamState,
+    path: Vec<Best>,
+    /// The utterance so far, for the energy gate at the end.
+    samples: Vec<f32>,
+}
+
+impl ConformerStream {
+    pub(crate) fn new(inner: Arc<Inner>, word_timestamps: bool) -> Self {
+        let core = Core {
+            features: Features::new(inner.bank.clone()),
+            pending: Vec::new(),
+            state: StreamState::default(),
+            path: Vec::new(),
+            samples: Vec::new(),
+        };
+        Self { inner, word_timestamps, core: Some(core) }
+    }
+
+    /// Runs the steps now possible (all of them, the last padded, when `last`) off the runtime.
+    async fn advance(&mut self, samples: Vec<f32>, last: bool) -> Result<Core> {
+        let mut core =
+            self.core.take().ok_or_else(|| Error::new(ErrorCode::EngineFailed, "the stream was abandoned mid-step"))?;
+        let inner = self.inner.clone();
+        self.inner
+            .admission
+            .run(None, move |ticket| {
+                core.features.push(&samples, &mut core.pending);
+                core.samples.extend(samples);
+                let classes = inner.model.classes();
+                while core.pending.len() >= CHUNK_FRAMES || (last && !core.pending.is_empty()) {
+                    ticket.check()?;
+                    let real = core.pending.len().min(CHUNK_FRAMES);
+                    let mut frames = core.pending[..real].to_vec();
+                    frames.resize(CHUNK_FRAMES, [0.0; MEL_BINS]);
+                    let rows = inner.model.step(&mut [Chunk { frames, state: &mut core.state }])?;
+                    core.path.extend(ctc::best_path(&rows[0][..real_outputs(real) * classes], classes));
+                    core.pending.drain(..real.min(STEP_FRAMES));
+                }
+                Ok(core)
+            })
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl SttStream for ConformerStream {
+    /// The words so far as the final will write them (capitals and commas at pauses), so that
+    /// what a live session commits from them is what the final keeps; the last sentence may go
+    /// on, so it gets no full stop yet.
+    async fn push(&mut self, samples: Vec<f32>) -> Result<Vec<Word>> {
+        let core = self.advance(samples, false).await?;
+        let mut words = readable::sentences(ctc::words(&core.path, &self.inner.vocab, 0.0)).concat();
+        if let Some(last) = words.last_mut()
+            && let Some(open) = last.text.strip_suffix('.')
+        {
+            last.text = open.to_string();
+        }
+        self.core = Some(core);
+        Ok(words)
+    }
+
+    async fn finish(mut self: Box<Self>) -> Result<Transcript> {
+        let core = self.advance(Vec::new(), true).await?;
+        let duration = core.samples.len() as f64 / 16_000.0;
+        let words = match self.inner.gate(&core.samples) {
+            Some(_) => Vec::new(),
+            None => ctc::words(&core.path, &self.inner.vocab, 0.0),
+        };
+        Ok(self.inner.transcript(vec![words], duration, self.word_timestamps))
+    }
+}
