@@ -23,8 +23,8 @@ deps:
 build:
 	cargo build --release --locked
 
-# Every model the default configuration runs: Whisper base, Qwen2.5 1.5B (GGUF), the Piper
-# voice and the ONNX Runtime it loads.
+# Every model the default configuration runs: Whisper base, the Vietnamese Conformer-CTC,
+# Qwen2.5 1.5B (GGUF), the Piper voice and the ONNX Runtime they load.
 models: build
 	$(SOKUJI) models fetch
 
@@ -47,7 +47,7 @@ test: setup testdata lint
 	  cargo test --release --locked -p sokuji-index --test engines -- --ignored qdrant; \
 	else echo "Qdrant tests skipped: no registry ships a Qdrant server; set QDRANT_URL=qdrant://host:6334 to run them"; fi
 
-# Needs WHISPER_CLI=/path/to/whisper-cli (see bench/README.md).
+# WHISPER_CLI=/path/to/whisper-cli adds whisper.cpp's own CLI to the STT comparison (see bench/README.md).
 bench: setup testdata
 	bash bench/stt.sh
 	bash bench/text.sh
@@ -55,6 +55,7 @@ bench: setup testdata
 	bash bench/tts.sh
 	bash bench/hops.sh
 	bash bench/live.sh
+	bash bench/live_stt.sh
 	bash bench/archive.sh
 	bash bench/search.sh
 

@@ -52,7 +52,7 @@ audio_secs=0
 for c in $(seq 1 "$COPIES"); do
   for f in "$SOKUJI_TESTDATA"/vieneu/*.wav; do
     out="$work/speech/$c-$(basename "$f")"
-    sox "$f" "$out" pad 0 "0.$c"
+    sox "$f" "$out" pad 0 "0.$(printf %02d "$c")"
     audio_secs=$(python3 -c "import sys; print($audio_secs + float(sys.argv[1]))" "$(soxi -D "$out")")
   done
 done
