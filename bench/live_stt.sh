@@ -54,16 +54,8 @@ for line in open(events):
             e2e.setdefault(engine, []).append(v["e2e_ms"])
             stt.setdefault(engine, []).append(v["stt_ms"])
         heard.setdefault((engine, clip), []).append(v.get("text", ""))
-def words(t):
-    return [w for w in re.sub(r"[^\w\s']", " ", t.lower()).split() if w]
-def dist(a, b):
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a):
-        cur = [i + 1]
-        for j, y in enumerate(b):
-            cur.append(min(prev[j] + (x != y), prev[j + 1] + 1, cur[j] + 1))
-        prev = cur
-    return prev[-1]
+sys.path.insert(0, os.path.join(os.getcwd(), "bench"))
+from wer import distance as dist, words  # noqa: E402
 print(f"six vieneu recordings streamed in real time, {runs} passes, the two servers taking turns; e2e_ms of final transcripts")
 print()
 print("| Vietnamese on | finals | e2e p50 (ms) | e2e p95 (ms) | e2e max (ms) | final decode p50 (ms) | WER of the finals |")

@@ -89,16 +89,8 @@ for line in open(os.path.join(out, "times")):
     i, wall, rss, dur = line.split()
     times.setdefault(int(i), []).append((float(wall), int(rss)))
     durs[int(i)] = float(dur)
-def words(t):
-    return [w for w in re.sub(r"[^\w\s']", " ", t.lower()).split() if w]
-def dist(a, b):
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a):
-        cur = [i + 1]
-        for j, y in enumerate(b):
-            cur.append(min(prev[j] + (x != y), prev[j + 1] + 1, cur[j] + 1))
-        prev = cur
-    return prev[-1]
+sys.path.insert(0, os.path.join(os.getcwd(), "bench"))
+from wer import distance as dist, words  # noqa: E402
 def corpus_wer(kind):
     e = n = 0
     for ref in sorted(glob.glob(os.path.join(data, "vieneu", "*.txt"))):

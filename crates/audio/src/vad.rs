@@ -34,6 +34,19 @@ impl FrameScorer for VoiceDetector {
     }
 }
 
+/// Merges speech regions into windows of at most `max_secs` for decoding (a longer region
+/// stands alone).
+pub fn group_regions(regions: &[(f64, f64)], max_secs: f64) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for &(a, b) in regions {
+        match out.last_mut() {
+            Some(w) if b - w.0 <= max_secs => w.1 = b,
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
 /// Speech regions of a whole 16 kHz buffer, in seconds.
 pub fn detect_speech(samples: &[f32], cfg: &EndpointConfig, pad: f64) -> Vec<(f64, f64)> {
     let scores = VoiceDetector::default().push(samples);
@@ -43,6 +56,14 @@ pub fn detect_speech(samples: &[f32], cfg: &EndpointConfig, pad: f64) -> Vec<(f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regions_group_into_windows() {
+        assert_eq!(group_regions(&[], 28.0), vec![]);
+        assert_eq!(group_regions(&[(0.0, 5.0), (6.0, 20.0), (21.0, 27.0)], 28.0), vec![(0.0, 27.0)]);
+        assert_eq!(group_regions(&[(0.0, 5.0), (6.0, 20.0), (21.0, 30.0)], 28.0), vec![(0.0, 20.0), (21.0, 30.0)]);
+        assert_eq!(group_regions(&[(0.0, 45.0), (46.0, 50.0)], 28.0), vec![(0.0, 45.0), (46.0, 50.0)]);
+    }
 
     #[test]
     fn silence_and_noise_have_no_speech() {

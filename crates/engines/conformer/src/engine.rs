@@ -7,7 +7,10 @@ use crate::{
     vocab::Vocabulary,
 };
 use sokuji_admission::{Admission, Ticket};
-use sokuji_audio::{gate, vad::detect_speech};
+use sokuji_audio::{
+    gate,
+    vad::{detect_speech, group_regions},
+};
 use sokuji_core::{
     Audio, Error, ErrorCode, Health, Producer, Result, Segment, SpeechToText, SttModel, SttStream, Task,
     TranscribeOptions, Transcript, Word,
@@ -92,10 +95,6 @@ impl ConformerEngine {
         };
         Ok(Self { inner: Arc::new(inner) })
     }
-
-    pub fn producer(&self) -> &Producer {
-        &self.inner.producer
-    }
 }
 
 /// A window of the audio decoded as one stream.
@@ -128,7 +127,7 @@ impl Inner {
         } else {
             detect_speech(audio.samples(), &EndpointConfig::default(), 0.25)
         };
-        let windows: Vec<(f64, f64)> = windows(&regions)
+        let windows: Vec<(f64, f64)> = group_regions(&regions, MAX_WINDOW_SECS)
             .into_iter()
             .filter(|(a, b)| self.gate(audio.slice_secs(*a, *b).samples()).is_none())
             .collect();
@@ -222,18 +221,6 @@ const LOW_CONFIDENCE: f32 = 0.35;
 fn mean(xs: impl Iterator<Item = f32>) -> f32 {
     let (sum, n) = xs.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
     if n == 0 { 0.0 } else { sum / n as f32 }
-}
-
-/// Merges VAD regions into windows of at most `MAX_WINDOW_SECS`; a longer region stands alone.
-fn windows(regions: &[(f64, f64)]) -> Vec<(f64, f64)> {
-    let mut out: Vec<(f64, f64)> = Vec::new();
-    for &(a, b) in regions {
-        match out.last_mut() {
-            Some(w) if b - w.0 <= MAX_WINDOW_SECS => w.1 = b,
-            _ => out.push((a, b)),
-        }
-    }
-    out
 }
 
 #[async_trait::async_trait]

@@ -5,11 +5,7 @@
 //! package's own 43-frame steps gave 10.2%), yielding 10 output frames; `offset` grows by 10.
 use crate::features::{Frame, MEL_BINS};
 use sokuji_core::{Error, ErrorCode, Result};
-use sokuji_onnx::ort::{
-    self,
-    session::{Session, builder::GraphOptimizationLevel},
-    value::Tensor,
-};
+use sokuji_onnx::ort::{self, session::Session, value::Tensor};
 use std::{path::Path, sync::Mutex};
 
 pub const CHUNK_FRAMES: usize = 43;
@@ -51,18 +47,9 @@ fn engine_err(e: impl std::fmt::Display) -> Error {
 
 impl Model {
     pub fn load(model: &Path, runtime_lib: &Path, threads: usize) -> Result<Self> {
-        let env = sokuji_onnx::runtime(runtime_lib).map_err(|e| Error::new(ErrorCode::EngineUnavailable, e))?;
-        let err = |e: ort::Error| Error::new(ErrorCode::ModelNotFound, format!("cannot load {}: {e}", model.display()));
-        let session = Session::builder(env)
-            .map_err(err)?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| err(e.into()))?
-            .with_intra_threads(threads.max(1))
-            .map_err(|e| err(e.into()))?
-            .with_inter_threads(1)
-            .map_err(|e| err(e.into()))?
-            .commit_from_file(model)
-            .map_err(err)?;
+        sokuji_onnx::runtime(runtime_lib).map_err(|e| Error::new(ErrorCode::EngineUnavailable, e))?;
+        let session =
+            sokuji_onnx::session(runtime_lib, model, threads).map_err(|e| Error::new(ErrorCode::ModelNotFound, e))?;
         let classes = session
             .outputs()
             .first()

@@ -15,3 +15,20 @@ pub fn runtime(lib: &Path) -> Result<&'static ort::environment::Environment, Str
     });
     env.as_ref().map_err(|e| format!("ONNX Runtime could not be loaded from {}: {e}", lib.display()))
 }
+
+/// A session of `model` on the runtime in `lib`: full graph optimization, `threads` threads
+/// inside an operator and one across them (the engines run one inference at a time per session).
+pub fn session(lib: &Path, model: &Path, threads: usize) -> Result<ort::session::Session, String> {
+    let env = runtime(lib)?;
+    let err = |e: String| format!("cannot load {}: {e}", model.display());
+    ort::session::Session::builder(env)
+        .map_err(|e| err(e.to_string()))?
+        .with_optimization_level(ort::session::builder::GraphOptimizationLevel::Level3)
+        .map_err(|e| err(e.to_string()))?
+        .with_intra_threads(threads.max(1))
+        .map_err(|e| err(e.to_string()))?
+        .with_inter_threads(1)
+        .map_err(|e| err(e.to_string()))?
+        .commit_from_file(model)
+        .map_err(|e| err(e.to_string()))
+}

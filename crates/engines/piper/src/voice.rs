@@ -1,11 +1,7 @@
 //! One loaded Piper voice: an ONNX Runtime session and its config.
 use crate::config::{PiperConfig, phoneme_ids};
 use sokuji_espeak::{espeak, join_clauses};
-use sokuji_onnx::ort::{
-    self,
-    session::{Session, builder::GraphOptimizationLevel},
-    value::Tensor,
-};
+use sokuji_onnx::ort::{self, session::Session, value::Tensor};
 use std::{
     path::{Path, PathBuf},
     sync::Mutex,
@@ -46,16 +42,9 @@ impl PiperVoice {
         let raw = std::fs::read(&json).map_err(|e| PiperError::Config { path: json.clone(), detail: e.to_string() })?;
         let config: PiperConfig = serde_json::from_slice(&raw)
             .map_err(|e| PiperError::Config { path: json.clone(), detail: e.to_string() })?;
-        let env = runtime(runtime_lib)?;
-        let err = |e: ort::Error| PiperError::Model { path: model.into(), detail: e.to_string() };
-        let session = Session::builder(env)
-            .map_err(err)?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| err(e.into()))?
-            .with_intra_threads(threads.max(1))
-            .map_err(|e| err(e.into()))?
-            .commit_from_file(model)
-            .map_err(err)?;
+        runtime(runtime_lib)?;
+        let session = sokuji_onnx::session(runtime_lib, model, threads)
+            .map_err(|detail| PiperError::Model { path: model.into(), detail })?;
         let name = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         tracing::info!(voice = %name, sample_rate = config.audio.sample_rate, "piper voice loaded");
         Ok(Self { config, name, session: Mutex::new(session) })

@@ -1,7 +1,10 @@
 //! `WhisperEngine`: the model, a pool of decoding states, and the `SpeechToText` impl.
 use crate::decode::{self, Window};
 use sokuji_admission::{Admission, Ticket};
-use sokuji_audio::{gate, vad::detect_speech};
+use sokuji_audio::{
+    gate,
+    vad::{detect_speech, group_regions},
+};
 use sokuji_core::{
     Audio, Error, ErrorCode, Health, Producer, Result, SpeechToText, SttModel, Task, TranscribeOptions, Transcript,
     guard::Rejections, stream::EndpointConfig,
@@ -159,7 +162,7 @@ impl Inner {
             detect_speech(samples, &EndpointConfig::default(), 0.25)
         };
         // Windows with no speech in them are not decoded at all: nothing to hallucinate from.
-        let windows: Vec<(f64, f64)> = group_regions(&regions)
+        let windows: Vec<(f64, f64)> = group_regions(&regions, MAX_WINDOW_SECS)
             .into_iter()
             .filter(|(a, b)| match gate::judge(audio.slice_secs(*a, *b).samples()) {
                 Some(reason) => {
@@ -217,19 +220,6 @@ impl Inner {
     }
 }
 
-/// Merges VAD regions into windows of at most `MAX_WINDOW_SECS` (a longer region stands alone;
-/// whisper walks through it itself).
-fn group_regions(regions: &[(f64, f64)]) -> Vec<(f64, f64)> {
-    let mut out: Vec<(f64, f64)> = Vec::new();
-    for &(a, b) in regions {
-        match out.last_mut() {
-            Some(w) if b - w.0 <= MAX_WINDOW_SECS => w.1 = b,
-            _ => out.push((a, b)),
-        }
-    }
-    out
-}
-
 #[async_trait::async_trait]
 impl SpeechToText for WhisperEngine {
     async fn transcribe(&self, audio: Audio, options: TranscribeOptions) -> Result<Transcript> {
@@ -281,18 +271,5 @@ impl SpeechToText for WhisperEngine {
     async fn models(&self) -> Vec<SttModel> {
         let languages = if self.inner.multilingual { Vec::new() } else { vec!["en".into()] };
         vec![SttModel { id: self.inner.model_name.clone(), engine: ENGINE.into(), languages }]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn regions_group_into_windows() {
-        assert_eq!(group_regions(&[]), vec![]);
-        assert_eq!(group_regions(&[(0.0, 5.0), (6.0, 20.0), (21.0, 27.0)]), vec![(0.0, 27.0)]);
-        assert_eq!(group_regions(&[(0.0, 5.0), (6.0, 20.0), (21.0, 30.0)]), vec![(0.0, 20.0), (21.0, 30.0)]);
-        assert_eq!(group_regions(&[(0.0, 45.0), (46.0, 50.0)]), vec![(0.0, 45.0), (46.0, 50.0)]);
     }
 }

@@ -94,6 +94,9 @@ impl SttRouter {
             spoken += group.end - group.start;
             producers.push(t.producer);
             segments.extend(t.segments.into_iter().map(|s| s.shifted(group.start)));
+            if let Some(p) = &o.progress {
+                (p.0)((group.end / duration.max(1e-9)).clamp(0.0, 1.0) as f32);
+            }
         }
         if let Some(p) = &o.progress {
             (p.0)(1.0);
