@@ -33,6 +33,10 @@ pub struct Args {
     /// Text that primes the decoder: names, spellings, hot words.
     #[arg(long)]
     prompt: Option<String>,
+    /// The model or engine to use (`vi-conformer`, `whisper-base`, `conformer-ctc`,
+    /// `whisper.cpp`) instead of routing by language.
+    #[arg(long, short)]
+    model: Option<String>,
 }
 
 fn render(t: &Transcript, f: Format) -> anyhow::Result<String> {
@@ -67,6 +71,7 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
                 word_timestamps: args.words,
                 initial_prompt: args.prompt.clone(),
                 vad: Some(!args.no_vad),
+                model: args.model.clone(),
                 progress: Some(ProgressFn(Arc::new(move |f| b.set_position((f * 1000.0) as u64)))),
                 ..Default::default()
             };

@@ -80,6 +80,16 @@ fn vietnamese_on_whisper_when_asked() {
     // Whisper base scores 29.5% on these six with whisper.cpp (see ANCHORS.md).
     assert!(wer < 0.32, "Vietnamese corpus WER {wer:.3}");
     assert!(ts.iter().all(|t| t.language == "vi" && t.producer.engine == "whisper.cpp"));
+    // The same per request, and an unknown model is refused with the known ones.
+    let ts = transcripts(&set[..1], &["--language", "vi", "--model", "whisper-base"]);
+    assert_eq!(ts[0].producer.engine, "whisper.cpp");
+    let out = Command::new(bin())
+        .args(["transcribe", "--model", "nope", set[0].0.to_str().expect("utf-8")])
+        .env("SOKUJI_MODEL_DIR", model_dir())
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("invalid_request") && err.contains("vi-conformer"), "{err}");
 }
 
 #[test]
