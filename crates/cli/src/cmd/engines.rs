@@ -15,12 +15,22 @@ pub async fn stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<A
     local_stt(cfg, rejections).await
 }
 
-/// Whisper for every language, Vietnamese routed to the Conformer unless `SOKUJI_STT_VI=whisper`.
+/// Whisper for every language, Vietnamese routed to the Conformer unless `SOKUJI_STT_VI=whisper`
+/// or its model is not there (then Whisper reads Vietnamese too, and the log says how to fix it:
+/// an English-only user needs no Vietnamese model).
 pub async fn local_stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
     let general = whisper(cfg, rejections)?;
     let mut routes = Vec::new();
     if cfg.stt_vi == "conformer" {
-        routes.push(("vi".to_string(), vietnamese(cfg, rejections)?));
+        let (model, vocab) = cfg.stt_vi_paths();
+        if model.is_file() && vocab.is_file() {
+            routes.push(("vi".to_string(), vietnamese(cfg, rejections)?));
+        } else {
+            tracing::warn!(
+                "no Vietnamese Conformer at {}: Whisper transcribes Vietnamese (`sokuji models fetch vi-conformer onnxruntime` fetches it; SOKUJI_STT_VI=whisper says this is meant)",
+                model.display()
+            );
+        }
     }
     Ok(Arc::new(sokuji_services::SttRouter::new(general, routes).await))
 }

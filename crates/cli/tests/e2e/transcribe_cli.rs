@@ -71,6 +71,26 @@ fn vietnamese_speech_with_language_hint() {
     assert_eq!(doan.text.matches(',').count(), 2, "{}", doan.text);
 }
 
+/// Without the Conformer's files Vietnamese falls back to Whisper, and the log says how to fix it.
+#[test]
+fn vietnamese_on_whisper_when_the_conformer_is_missing() {
+    let set = speech_set("vieneu");
+    let out = Command::new(bin())
+        .args(["transcribe", "--format", "json", "-l", "vi", set[2].0.to_str().expect("utf-8")])
+        .env("SOKUJI_MODEL_DIR", model_dir())
+        .env("SOKUJI_STT_VI_MODEL", "/nonexistent/vi.onnx")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let t: Transcript = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(t.producer.engine, "whisper.cpp");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("no Vietnamese Conformer at /nonexistent/vi.onnx") && log.contains("models fetch vi-conformer"),
+        "{log}"
+    );
+}
+
 /// `SOKUJI_STT_VI=whisper` switches Vietnamese back to Whisper.
 #[test]
 fn vietnamese_on_whisper_when_asked() {
