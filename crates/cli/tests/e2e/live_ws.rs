@@ -43,6 +43,18 @@ async fn drain(ws: &mut Ws) -> (Vec<Value>, Option<CloseCode>) {
     }
 }
 
+/// Speaks `samples` and a second of silence into the session, ends it, and returns what the
+/// server sent before its clean close.
+async fn say_and_end(ws: &mut Ws, samples: &[f32]) -> Vec<Value> {
+    let mut audio = samples.to_vec();
+    audio.extend(vec![0.0; 16_000]);
+    send_speech(ws, &audio).await;
+    ws.send(text(json!({"type": "end"}))).await.expect("end");
+    let (msgs, close) = drain(ws).await;
+    assert_eq!(close, Some(CloseCode::Normal), "clean close after end");
+    msgs
+}
+
 /// Sends 16 kHz samples as int16 PCM in 100 ms pieces, half as binary frames and half as the
 /// seed's base64 JSON messages, at 4x real time.
 async fn send_speech(ws: &mut Ws, samples: &[f32]) {
@@ -64,17 +76,13 @@ async fn send_speech(ws: &mut Ws, samples: &[f32]) {
 async fn vietnamese_speech_becomes_english_text_and_speech() {
     let server = Server::start(&["--grpc-listen", "off"], &[("TRANSLATION_PROVIDER", "local")]).wait_ready();
     let (path, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("binh.wav")).expect("binh");
-    let mut audio = load_16k(&path);
-    audio.extend(vec![0.0; 16_000]);
+    let audio = load_16k(&path);
     let mut ws = connect(&server).await;
     // `record`: the session is kept in the archive too.
     ws.send(text(json!({"type": "config", "source_language": "vi", "target_language": "en", "voice_id": "default", "sample_rate": 16000, "channels": 1, "record": true, "speaker": "Bình"})))
         .await
         .expect("config");
-    send_speech(&mut ws, &audio).await;
-    ws.send(text(json!({"type": "end"}))).await.expect("end");
-    let (msgs, close) = drain(&mut ws).await;
-    assert_eq!(close, Some(CloseCode::Normal), "clean close after end");
+    let msgs = say_and_end(&mut ws, &audio).await;
     let errors: Vec<_> = msgs.iter().filter(|m| m["type"] == "error").collect();
     assert!(errors.is_empty(), "{errors:?}");
 
@@ -228,12 +236,7 @@ async fn bad_input_gets_errors_and_other_sessions_go_on() {
     assert_eq!(code, Some(CloseCode::Size), "oversize frame: close 1009");
 
     let (doan, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("doan.wav")).expect("doan");
-    let mut samples = load_16k(&doan);
-    samples.extend(vec![0.0; 16_000]);
-    send_speech(&mut ws, &samples).await;
-    ws.send(text(json!({"type": "end"}))).await.expect("end");
-    let (msgs, close) = drain(&mut ws).await;
-    assert_eq!(close, Some(CloseCode::Normal));
+    let msgs = say_and_end(&mut ws, &load_16k(&doan)).await;
     let heard = final_texts(&msgs);
     assert!(word_error_rate(&reference, &heard.join(" ")) < 0.4, "{heard:?}");
     // Translation is off in this server: each final gets an error message, never a dropped session.
@@ -245,17 +248,11 @@ async fn bad_input_gets_errors_and_other_sessions_go_on() {
 
 /// Streams one recording through a session and returns its messages.
 async fn live_session(gateway: &Server, wav: &std::path::Path) -> Vec<Value> {
-    let mut samples = load_16k(wav);
-    samples.extend(vec![0.0; 16_000]);
     let mut ws = connect(gateway).await;
     ws.send(text(json!({"type": "config", "source_language": "vi", "target_language": "en", "voice_id": "default"})))
         .await
         .expect("config");
-    send_speech(&mut ws, &samples).await;
-    ws.send(text(json!({"type": "end"}))).await.expect("end");
-    let (msgs, close) = drain(&mut ws).await;
-    assert_eq!(close, Some(CloseCode::Normal));
-    msgs
+    say_and_end(&mut ws, &load_16k(wav)).await
 }
 
 fn count(msgs: &[Value], kind: &str) -> usize {
@@ -412,12 +409,7 @@ async fn a_client_that_never_reads_is_cut_off_and_others_go_on() {
     ws.send(text(json!({"type": "config", "source_language": "vi", "target_language": "vi", "voice_id": ""})))
         .await
         .expect("config");
-    let mut samples = speech.clone();
-    samples.extend(vec![0.0; 16_000]);
-    send_speech(&mut ws, &samples).await;
-    ws.send(text(json!({"type": "end"}))).await.expect("end");
-    let (msgs, close) = drain(&mut ws).await;
-    assert_eq!(close, Some(CloseCode::Normal));
+    let msgs = say_and_end(&mut ws, &speech).await;
     let heard = final_texts(&msgs);
     assert!(word_error_rate(&reference, &heard.join(" ")) < 0.4, "{heard:?}");
 

@@ -1,8 +1,8 @@
 //! `ConformerEngine`: the model, its vocabulary and the `SpeechToText` impl.
 use crate::{
     ctc,
-    features::{FeatureBank, Frame, MEL_BINS, features},
-    model::{CHUNK_FRAMES, Chunk, Model, StreamState, real_outputs, steps},
+    features::{FeatureBank, Frame, features},
+    model::{Chunk, Model, StreamState, real_outputs, steps},
     stream::ConformerStream,
     vocab::Vocabulary,
 };
@@ -201,9 +201,7 @@ impl Inner {
             let mut owners = Vec::new();
             for (i, ((state, plan), w)) in states.iter_mut().zip(&plans).zip(windows).enumerate() {
                 let Some(&(start, real)) = plan.get(step) else { continue };
-                let mut frames = w.frames[start..start + real].to_vec();
-                frames.resize(CHUNK_FRAMES, [0.0; MEL_BINS]);
-                chunks.push(Chunk { frames, state });
+                chunks.push(Chunk { frames: &w.frames[start..start + real], state });
                 owners.push((i, real));
             }
             let rows = self.model.step(&mut chunks)?;
@@ -244,11 +242,7 @@ impl SpeechToText for ConformerEngine {
     }
 
     async fn models(&self) -> Vec<SttModel> {
-        vec![SttModel {
-            id: self.inner.producer.model.clone(),
-            engine: ENGINE.into(),
-            languages: vec![LANGUAGE.into()],
-        }]
+        vec![SttModel { id: self.inner.producer.model.clone(), engine: ENGINE.into() }]
     }
 
     async fn stream(&self, options: &TranscribeOptions) -> Option<Box<dyn SttStream>> {

@@ -14,4 +14,3 @@ mod stream;
 mod vocab;
 
 pub use engine::{ConformerConfig, ConformerEngine};
-pub use features::{FeatureBank, Features, MEL_BINS, features};

@@ -29,9 +29,10 @@ impl Default for StreamState {
     }
 }
 
-/// A step's input for one stream: 43 frames (the last of a stream zero-padded) and its state.
+/// A step's input for one stream: up to 43 frames (fewer at the end of a stream: the rest of
+/// the chunk is zeros) and its state.
 pub struct Chunk<'a> {
-    pub frames: Vec<Frame>,
+    pub frames: &'a [Frame],
     pub state: &'a mut StreamState,
 }
 

@@ -5,10 +5,10 @@
 use crate::{
     ctc::{self, Best},
     engine::Inner,
-    features::{Features, Frame, MEL_BINS},
+    features::{Features, Frame},
     model::{CHUNK_FRAMES, Chunk, STEP_FRAMES, StreamState, real_outputs},
 };
-use sokuji_core::{Error, ErrorCode, Result, SttStream, Transcript, Word, readable};
+use sokuji_core::{Error, ErrorCode, Result, SAMPLE_RATE, SttStream, Transcript, Word, readable};
 use std::sync::Arc;
 
 pub struct ConformerStream {
@@ -54,9 +54,8 @@ impl ConformerStream {
                 while core.pending.len() >= CHUNK_FRAMES || (last && !core.pending.is_empty()) {
                     ticket.check()?;
                     let real = core.pending.len().min(CHUNK_FRAMES);
-                    let mut frames = core.pending[..real].to_vec();
-                    frames.resize(CHUNK_FRAMES, [0.0; MEL_BINS]);
-                    let rows = inner.model.step(&mut [Chunk { frames, state: &mut core.state }])?;
+                    let chunk = Chunk { frames: &core.pending[..real], state: &mut core.state };
+                    let rows = inner.model.step(&mut [chunk])?;
                     core.path.extend(ctc::best_path(&rows[0][..real_outputs(real) * classes], classes));
                     core.pending.drain(..real.min(STEP_FRAMES));
                 }
@@ -85,7 +84,7 @@ impl SttStream for ConformerStream {
 
     async fn finish(mut self: Box<Self>) -> Result<Transcript> {
         let core = self.advance(Vec::new(), true).await?;
-        let duration = core.samples.len() as f64 / 16_000.0;
+        let duration = core.samples.len() as f64 / f64::from(SAMPLE_RATE);
         let words = match self.inner.gate(&core.samples) {
             Some(_) => Vec::new(),
             None => ctc::words(&core.path, &self.inner.vocab, 0.0),

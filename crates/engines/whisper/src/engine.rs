@@ -269,7 +269,6 @@ impl SpeechToText for WhisperEngine {
     }
 
     async fn models(&self) -> Vec<SttModel> {
-        let languages = if self.inner.multilingual { Vec::new() } else { vec!["en".into()] };
-        vec![SttModel { id: self.inner.model_name.clone(), engine: ENGINE.into(), languages }]
+        vec![SttModel { id: self.inner.model_name.clone(), engine: ENGINE.into() }]
     }
 }

@@ -1,5 +1,6 @@
 //! Blobs a shared library embeds as data symbols (a model and its vocabulary compiled into a
-//! native SDK), found through the ELF symbol table, never at hard-coded offsets.
+//! native SDK), found by name through the ELF symbol table: their file offsets change from one
+//! build of the library to the next.
 use object::{Object, ObjectSection, ObjectSymbol};
 
 /// A blob: the symbol at its first byte and the symbol of a little-endian u64 holding its size.
@@ -37,33 +38,36 @@ fn symbol_data<'a>(file: &object::File<'a>, name: &'static str, size: u64) -> Re
     file.sections().find_map(|s| s.data_range(address, size).ok().flatten()).ok_or(ElfError::OutOfRange(name))
 }
 
+/// A small ELF object holding the given data symbols, for tests.
+#[cfg(test)]
+pub(crate) fn test_library(symbols: &[(&str, &[u8])]) -> Vec<u8> {
+    use object::write::{Object as Writer, StandardSection, Symbol, SymbolSection};
+    use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
+    let mut w = Writer::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+    let section = w.section_id(StandardSection::ReadOnlyData);
+    for (name, data) in symbols {
+        let offset = w.append_section_data(section, data, 8);
+        w.add_symbol(Symbol {
+            name: name.as_bytes().to_vec(),
+            value: offset,
+            size: data.len() as u64,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Dynamic,
+            weak: false,
+            section: SymbolSection::Section(section),
+            flags: SymbolFlags::None,
+        });
+    }
+    w.write().expect("write elf")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use object::write::{Object as Writer, StandardSection, Symbol, SymbolSection};
-    use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
 
-    /// A small ELF object with a blob and its size as data symbols.
+    /// A blob and its size as data symbols, after some padding.
     fn library(blob: &[u8], declared: u64) -> Vec<u8> {
-        let mut w = Writer::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
-        let section = w.section_id(StandardSection::ReadOnlyData);
-        let mut add = |name: &str, data: &[u8]| {
-            let offset = w.append_section_data(section, data, 8);
-            w.add_symbol(Symbol {
-                name: name.as_bytes().to_vec(),
-                value: offset,
-                size: data.len() as u64,
-                kind: SymbolKind::Data,
-                scope: SymbolScope::Dynamic,
-                weak: false,
-                section: SymbolSection::Section(section),
-                flags: SymbolFlags::None,
-            });
-        };
-        add("padding", &[7; 13]);
-        add("model", blob);
-        add("model_size", &declared.to_le_bytes());
-        w.write().expect("write elf")
+        test_library(&[("padding", &[7; 13]), ("model", blob), ("model_size", &declared.to_le_bytes())])
     }
 
     const BLOB: Blob = Blob { symbol: "model", size_symbol: "model_size" };

@@ -255,7 +255,7 @@ mod tests {
             Ok(self.identifies.then(|| if peak >= 0.5 { "vi" } else { "en" }.to_string()))
         }
         async fn models(&self) -> Vec<SttModel> {
-            vec![SttModel { id: format!("{}-model", self.name), engine: self.name.into(), languages: Vec::new() }]
+            vec![SttModel { id: format!("{}-model", self.name), engine: self.name.into() }]
         }
     }
 

@@ -321,15 +321,8 @@ mod tests {
             is_final,
             text: text.into(),
             committed: committed.into(),
-            stability: 1.0,
             language: "en".into(),
-            confidence: 0.9,
-            start: 0.0,
-            end: 1.0,
-            words: Vec::new(),
-            stt_ms: 1.0,
-            e2e_ms: None,
-            producer: Default::default(),
+            ..Default::default()
         })
     }
 

@@ -285,15 +285,8 @@ mod tests {
                 is_final,
                 text: text.into(),
                 committed: committed.into(),
-                stability: 1.0,
                 language: "vi".into(),
-                confidence: 1.0,
-                start: 0.0,
-                end: 1.0,
-                words: Vec::new(),
-                stt_ms: 1.0,
-                e2e_ms: None,
-                producer: Default::default(),
+                ..Default::default()
             })
         };
         assert!(p.event(heard(0, true, "xin chào", "xin chào")).is_empty());
