@@ -150,6 +150,11 @@ pub struct TranslationMessage {
     pub source_text: String,
     pub mt_ms: f64,
     pub e2e_ms: Option<f64>,
+    /// The engine and model that translated it (e.g. "fxtranslate", "marian-en-pt").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub engine: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub model: String,
 }
 
 /// One sentence of translated speech.
@@ -237,6 +242,8 @@ mod tests {
             source_text: "Xin chào".into(),
             mt_ms: 12.5,
             e2e_ms: None,
+            engine: "fxtranslate".into(),
+            model: "marian-vi-en".into(),
         });
         let v = serde_json::to_value(&m).expect("json");
         assert_eq!(v["type"], "translation");

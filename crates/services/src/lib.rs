@@ -20,5 +20,5 @@ pub use embedding::{client::RemoteEmbedder, server::EmbeddingServer};
 pub use live::{LiveServer, SESSION_ID_KEY};
 pub use stt::{client::RemoteStt, router::SttRouter, server::SttServer};
 pub use text::{client::RemoteText, local::VietnameseNormalizer, server::TextServer};
-pub use translation::{client::RemoteTranslator, server::TranslationServer};
+pub use translation::{client::RemoteTranslator, router::TranslationRouter, server::TranslationServer};
 pub use tts::{client::RemoteTts, server::TtsServer};

@@ -239,6 +239,7 @@ impl Translator for FixedTranslator {
             source: request.source,
             target: request.target,
             source_detected: false,
+            engine: "fixed".into(),
             model: "fixed".into(),
             processing_ms: self.delay.as_secs_f64() * 1000.0,
         })

@@ -144,6 +144,7 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
                 target: "en".into(),
                 context: None,
                 keep: Vec::new(),
+                hints: Vec::new(),
             };
             let tr = |t: Arc<dyn Translator>| {
                 let req = req.clone();

@@ -89,7 +89,10 @@ pub fn translator(cfg: &Config) -> anyhow::Result<Option<Arc<dyn Translator>>> {
     }
     Ok(match cfg.translation_provider.as_str() {
         "none" => None,
-        "local" => Some(local_translator(cfg, timeout)?),
+        "local" => Some(Arc::new(sokuji_services::TranslationRouter::new(
+            dedicated_translator(cfg, timeout)?,
+            Some(local_translator(cfg, timeout)?),
+        ))),
         "openai" => {
             let base = cfg.openai_base_url.as_deref().ok_or_else(|| {
                 anyhow::anyhow!(
@@ -107,6 +110,24 @@ pub fn translator(cfg: &Config) -> anyhow::Result<Option<Arc<dyn Translator>>> {
         }
         other => anyhow::bail!("TRANSLATION_PROVIDER={other:?}: use local, openai, deepl or none"),
     })
+}
+
+/// The dedicated models installed under `<model dir>/marian/`; `None` when there are none.
+#[cfg(feature = "mt-marian")]
+fn dedicated_translator(cfg: &Config, timeout: Duration) -> anyhow::Result<Option<Arc<dyn Translator>>> {
+    let files = sokuji_marian::installed(&cfg.model_dir);
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let ids: Vec<String> = files.iter().map(|f| f.pair.id()).collect();
+    let marian = sokuji_marian::MarianTranslator::load(files, timeout).map_err(|e| anyhow::anyhow!(e))?;
+    tracing::info!(pairs = %ids.join(", "), "dedicated translation models loaded");
+    Ok(Some(Arc::new(marian)))
+}
+
+#[cfg(not(feature = "mt-marian"))]
+fn dedicated_translator(_cfg: &Config, _timeout: Duration) -> anyhow::Result<Option<Arc<dyn Translator>>> {
+    Ok(None)
 }
 
 #[cfg(feature = "mt-candle")]
@@ -153,12 +174,22 @@ pub async fn tts(cfg: &Config) -> anyhow::Result<Option<Arc<dyn Synthesizer>>> {
 #[cfg(feature = "tts-local")]
 async fn local_voices(cfg: &Config, piper: bool) -> anyhow::Result<sokuji_live::VoiceSet> {
     let mut engines: Vec<Arc<dyn Synthesizer>> = Vec::new();
-    if piper && !cfg.piper_voices.is_empty() {
+    // The configured voices, then every voice downloaded from Piper's hub (`models fetch piper-…`),
+    // which thereby becomes its language's default.
+    let mut paths: Vec<(String, std::path::PathBuf)> =
+        cfg.piper_voices.iter().map(|n| (n.clone(), crate::config::catalog_path(&cfg.model_dir, n))).collect();
+    let hub = sokuji_models::hub::piper::voices_dir(&cfg.model_dir);
+    if let Ok(entries) = std::fs::read_dir(&hub) {
+        let mut found: Vec<_> =
+            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "onnx")).collect();
+        found.sort();
+        paths.extend(found.into_iter().map(|p| (p.display().to_string(), p)));
+    }
+    if piper && !paths.is_empty() {
         let mut voices = Vec::new();
-        for name in &cfg.piper_voices {
-            let path = crate::config::catalog_path(&cfg.model_dir, name);
+        for (name, path) in &paths {
             let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-            match sokuji_piper::PiperVoice::load(&path, &cfg.onnxruntime, threads) {
+            match sokuji_piper::PiperVoice::load(path, &cfg.onnxruntime, threads) {
                 Ok(v) => voices.push(v),
                 // eSpeak NG still speaks every language: start, say what is missing and how to fix it.
                 Err(e) => tracing::warn!("Piper voice {name} not loaded ({e}); run `sokuji models fetch`"),

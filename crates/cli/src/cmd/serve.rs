@@ -306,6 +306,9 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                 if model_names.is_empty() {
                     model_names.push(cfg.stt_model.clone());
                 }
+                if let Some(t) = &translator {
+                    model_names.extend(t.models().await);
+                }
                 model_names.push(cfg.translation_model.clone());
                 model_names.extend(embedder.as_ref().map(|e| e.model().to_string()));
                 let app = sokuji_gateway::app(sokuji_gateway::AppState {

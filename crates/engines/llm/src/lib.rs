@@ -4,11 +4,9 @@
 //! The prompt and the clean-up of the model's answer are pure functions (`sokuji_core::prompt`); the model
 //! owns a KV cache, so one generation runs at a time per loaded model.
 
-mod detect;
 mod model;
 mod tokenizer;
 mod translator;
 
-pub use detect::detect_language;
 pub use model::{Generation, LoadError, Model};
 pub use translator::{LlmTranslator, TranslatorConfig, translate_with};

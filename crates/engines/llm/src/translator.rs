@@ -1,18 +1,18 @@
 //! `Translator` over a local GGUF model.
-use crate::{
-    detect_language,
-    model::{GenerateError, Generation, LoadError, Model},
-};
+use crate::model::{GenerateError, Generation, LoadError, Model};
 use sokuji_admission::{Admission, Ticket};
 use sokuji_core::{
     Error, ErrorCode, Health, Result, TranslateRequest, Translation, Translator, prompt,
-    translate::{LANGUAGES, validate},
+    translate::{LANGUAGES, detect_language, validate},
 };
 use std::{
     path::PathBuf,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
+
+/// The engine name results and health carry.
+pub const PROVIDER: &str = "candle-gguf";
 
 #[derive(Clone, Debug)]
 pub struct TranslatorConfig {
@@ -65,6 +65,7 @@ impl Translator for LlmTranslator {
             source: source.clone(),
             target: request.target.clone(),
             source_detected: detected,
+            engine: PROVIDER.into(),
             model: self.name.clone(),
             processing_ms: 0.0,
         };
@@ -112,7 +113,7 @@ impl Translator for LlmTranslator {
         Health {
             healthy,
             status: if healthy { "ok" } else { "model poisoned" }.into(),
-            provider: "candle-gguf".into(),
+            provider: PROVIDER.into(),
             details: [("model".to_string(), self.name.clone())].into(),
         }
     }

@@ -86,6 +86,7 @@ impl DeeplTranslator {
             source: if detected { item.detected_source_language.to_lowercase() } else { req.source },
             target: req.target,
             source_detected: detected,
+            engine: "deepl".into(),
             model: "deepl".into(),
             processing_ms: started.elapsed().as_secs_f64() * 1000.0,
         }

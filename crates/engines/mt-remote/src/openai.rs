@@ -77,6 +77,7 @@ impl Translator for OpenAiChatTranslator {
             source,
             target: request.target,
             source_detected: false,
+            engine: "openai".into(),
             model: self.model.clone(),
             processing_ms: started.elapsed().as_secs_f64() * 1000.0,
         })

@@ -113,6 +113,7 @@ async fn speak_translation(
             target: target.clone(),
             context: None,
             keep: Vec::new(),
+            hints: Vec::new(),
         })
         .await?;
     let req =

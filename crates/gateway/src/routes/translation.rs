@@ -43,6 +43,7 @@ fn render(t: &Translation) -> Value {
         "source_language": t.source,
         "target_language": t.target,
         "source_detected": t.source_detected,
+        "engine": t.engine,
         "model": t.model,
         "processing_time_ms": t.processing_ms,
     })
@@ -57,6 +58,7 @@ async fn translate(State(s): State<AppState>, body: Result<Json<Request>, JsonRe
         target: r.target_language.clone(),
         context: r.context.clone(),
         keep: r.do_not_translate.clone(),
+        hints: Vec::new(),
     };
     match (r.text.clone(), r.texts.is_empty()) {
         (Some(text), true) => Ok(Json(render(&translator.translate(make(text)).await?))),

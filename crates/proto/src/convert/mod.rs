@@ -213,6 +213,7 @@ impl From<&Translation> for common::TranslationResult {
             confidence: 1.0,
             timestamp: now_timestamp(),
             model_name: Some(t.model.clone()),
+            engine: t.engine.clone(),
             processing_time_ms: t.processing_ms,
             source_detected: t.source_detected,
         }
@@ -227,6 +228,7 @@ impl From<common::TranslationResult> for Translation {
             source: r.source_language,
             target: r.target_language,
             source_detected: r.source_detected,
+            engine: r.engine,
             model: r.model_name.unwrap_or_default(),
             processing_ms: r.processing_time_ms,
         }
@@ -241,6 +243,7 @@ impl From<translation::TranslateRequest> for TranslateRequest {
             target: r.target_language,
             context: r.context,
             keep: r.do_not_translate,
+            hints: Vec::new(),
         }
     }
 }

@@ -48,6 +48,7 @@ impl TranslationService for TranslationServer {
                 target: r.target_language.clone(),
                 context: None,
                 keep: r.do_not_translate.clone(),
+                hints: Vec::new(),
             })
             .collect();
         let result = self.translator.translate_batch(requests).await;

@@ -239,6 +239,7 @@ mod tests {
             is_final: true,
             mt_ms: 1.0,
             e2e_ms: None,
+            ..Default::default()
         })
     }
 

@@ -170,6 +170,8 @@ impl Protocol for SokujiJson {
                 source_text: t.source_text,
                 mt_ms: t.mt_ms,
                 e2e_ms: t.e2e_ms,
+                engine: t.engine,
+                model: t.model,
             }),
             LiveEvent::Audio(a) => {
                 // WAV is a header in front of the samples: no CPU worth a pool.

@@ -34,8 +34,8 @@ mod tests {
         assert_eq!(detect_language("The weather is lovely today, let's go for a walk."), "en");
         assert_eq!(detect_language("今日はいい天気ですね。散歩に行きましょう。"), "ja");
         // Every detected code is one the translator offers.
-        for (code, _) in sokuji_core::translate::LANGUAGES {
-            assert!(sokuji_core::translate::language_name(code).is_some());
+        for (code, _) in crate::translate::LANGUAGES {
+            assert!(crate::translate::language_name(code).is_some());
         }
     }
 }

@@ -1,0 +1,436 @@
+//! Checks that a translation carries what its source said: the same numbers, the same weekdays
+//! and months, the phrases asked to be kept, and nothing added (an LLM once answered "Thank you
+//! very much for your help." with "ありがとうございます。どういたしまして？", a reply appended).
+//! Pure and table-tested; the translation router applies them after each translation and retries
+//! with a hint or with the other engine when one fails.
+
+/// What a translation got wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Violation {
+    /// A number of the source is missing from the translation, or one was added.
+    Numbers { source: Vec<String>, target: Vec<String> },
+    /// Weekdays named (0 = Monday): the source's, the translation's.
+    Weekdays { source: Vec<u8>, target: Vec<u8> },
+    /// Months named (1 = January).
+    Months { source: Vec<u8>, target: Vec<u8> },
+    /// A phrase to keep verbatim is not there.
+    Kept(String),
+    /// More sentences than the source, or far longer: something was added.
+    Added,
+}
+
+impl Violation {
+    /// The metric label.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Numbers { .. } => "numbers",
+            Self::Weekdays { .. } => "weekdays",
+            Self::Months { .. } => "months",
+            Self::Kept(_) => "kept_phrase",
+            Self::Added => "added",
+        }
+    }
+
+    /// A sentence for the model's next attempt, in English (the prompt's language), naming the
+    /// right words in the target language where the tables know them.
+    pub fn hint(&self, target: &str) -> Option<String> {
+        let names = |days: &[u8], table: &dyn Fn(u8) -> Option<&'static str>| {
+            days.iter().filter_map(|d| table(*d)).map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+        };
+        match self {
+            Self::Numbers { source, .. } if !source.is_empty() => {
+                Some(format!("Write the numbers {} exactly as in the text.", source.join(", ")))
+            }
+            Self::Weekdays { source, .. } if !source.is_empty() => {
+                let want = names(source, &|d| weekday_name(target, d));
+                (!want.is_empty()).then(|| format!("The text names the weekday {want}; keep that exact day."))
+            }
+            Self::Months { source, .. } if !source.is_empty() => {
+                let want = names(source, &|m| month_name(target, m));
+                (!want.is_empty()).then(|| format!("The text names the month {want}; keep that exact month."))
+            }
+            Self::Kept(k) => Some(format!("Keep \"{k}\" exactly as written.")),
+            Self::Added => Some("Translate only the text; add no reply, greeting or comment.".into()),
+            _ => None,
+        }
+    }
+}
+
+/// Every check of `translation` (in `target`) against `source` (in `source_lang`).
+pub fn check(source: &str, source_lang: &str, translation: &str, target: &str, keep: &[String]) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let (src_days, src_months, src_rest) = dates(source, source_lang);
+    let (tgt_days, tgt_months, tgt_rest) = dates(translation, target);
+    let (src_num, tgt_num) = (numbers(&src_rest), numbers(&tgt_rest));
+    if src_num != tgt_num {
+        out.push(Violation::Numbers { source: src_num, target: tgt_num });
+    }
+    // Only languages with tables are compared; a day the tables cannot see is no evidence.
+    if knows(source_lang) && knows(target) {
+        if src_days != tgt_days {
+            out.push(Violation::Weekdays { source: src_days, target: tgt_days });
+        }
+        if src_months != tgt_months {
+            out.push(Violation::Months { source: src_months, target: tgt_months });
+        }
+    }
+    for k in keep {
+        if source.contains(k.as_str()) && !translation.contains(k.as_str()) {
+            out.push(Violation::Kept(k.clone()));
+        }
+    }
+    if sentences(translation) > sentences(source) || chars(translation) > 3 * chars(source) + 24 {
+        out.push(Violation::Added);
+    }
+    out
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// Sentence ends inside the text (the last one does not count: a missing final stop is no
+/// evidence of anything).
+fn sentences(s: &str) -> usize {
+    let t = s.trim().trim_end_matches(['.', '!', '?', '。', '！', '？', '…', '"', '»', '」', ')']);
+    let ends = t.chars().filter(|c| matches!(c, '.' | '!' | '?' | '。' | '！' | '？')).count();
+    ends.saturating_sub(decimal_points(t))
+}
+
+/// Points between digits are decimals or thousands, not sentence ends.
+fn decimal_points(s: &str) -> usize {
+    let c: Vec<char> = s.chars().collect();
+    (1..c.len().saturating_sub(1))
+        .filter(|&i| c[i] == '.' && c[i - 1].is_ascii_digit() && c[i + 1].is_ascii_digit())
+        .count()
+}
+
+/// Runs of digits, leading zeros dropped, sorted: "1,000.50" and "1.000,50" read the same, as do
+/// "09:00" and "9:00". Full-width digits count as digits.
+fn numbers(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in s.chars().chain(std::iter::once(' ')) {
+        let d = match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
+            '0'..='9' => Some(c),
+            _ => None,
+        };
+        match d {
+            Some(d) => cur.push(d),
+            None if !cur.is_empty() => {
+                let t = cur.trim_start_matches('0');
+                out.push(if t.is_empty() { "0".to_string() } else { t.to_string() });
+                cur.clear();
+            }
+            None => {}
+        }
+    }
+    out.sort();
+    out
+}
+
+fn knows(lang: &str) -> bool {
+    WEEKDAYS.iter().any(|(l, _)| *l == lang)
+}
+
+/// Weekdays and months named in `text`, sorted and deduplicated, and the text with them blanked
+/// out (so "tháng 7" or "7月" is a month, not a number).
+fn dates(text: &str, lang: &str) -> (Vec<u8>, Vec<u8>, String) {
+    let mut rest = text.to_lowercase();
+    let found = |table: &[(&str, &[&[&str]])], rest: &mut String| {
+        let mut hits = Vec::new();
+        if let Some((_, names)) = table.iter().find(|(l, _)| *l == lang) {
+            // Longest forms first: "thứ hai" must not be read inside "thứ hai mươi"; "tháng mười
+            // hai" before "tháng mười".
+            let mut forms: Vec<(usize, &str)> =
+                names.iter().enumerate().flat_map(|(i, fs)| fs.iter().map(move |f| (i, *f))).collect();
+            forms.sort_by_key(|(_, f)| std::cmp::Reverse(f.chars().count()));
+            for (i, form) in forms {
+                while let Some(at) = find_word(rest, form) {
+                    if !is_ordinal(lang, &rest[..at], form) {
+                        hits.push(i as u8);
+                    }
+                    rest.replace_range(at..at + form.len(), &" ".repeat(form.len()));
+                }
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        hits
+    };
+    let days = found(WEEKDAYS, &mut rest);
+    let months = found(MONTHS, &mut rest).into_iter().map(|m| m + 1).collect();
+    (days, months, rest)
+}
+
+/// Vietnamese weekdays are ordinals too: "thứ hai" after "lần" is "the second time".
+fn is_ordinal(lang: &str, before: &str, form: &str) -> bool {
+    const ORDINAL_NOUNS: &[&str] = &[
+        "lần", "người", "cái", "bước", "điều", "phần", "chương", "hạng", "tầng", "lớp", "con", "đứa", "cuốn", "tập",
+        "vòng", "trận", "câu", "bài", "trang", "ý", "nhóm", "đội", "giải", "kỳ", "khóa", "đợt", "loại",
+    ];
+    lang == "vi"
+        && form.starts_with("thứ ")
+        && before.split_whitespace().next_back().is_some_and(|w| ORDINAL_NOUNS.contains(&w))
+}
+
+/// Byte offset of `form` in `text` as a whole word (CJK forms match anywhere).
+fn find_word(text: &str, form: &str) -> Option<usize> {
+    let cjk = form.chars().any(|c| c > '\u{2e80}');
+    let mut from = 0;
+    while let Some(i) = text[from..].find(form).map(|i| i + from) {
+        let before = text[..i].chars().next_back();
+        let after = text[i + form.len()..].chars().next();
+        let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+        if cjk || (boundary(before) && boundary(after)) {
+            return Some(i);
+        }
+        from = i + form.len();
+    }
+    None
+}
+
+fn weekday_name(lang: &str, day: u8) -> Option<&'static str> {
+    WEEKDAYS.iter().find(|(l, _)| *l == lang).and_then(|(_, d)| d.get(day as usize)).and_then(|f| f.first().copied())
+}
+
+fn month_name(lang: &str, month: u8) -> Option<&'static str> {
+    let i = (month as usize).checked_sub(1)?;
+    MONTHS.iter().find(|(l, _)| *l == lang).and_then(|(_, m)| m.get(i)).and_then(|f| f.first().copied())
+}
+
+type Table = &'static [(&'static str, &'static [&'static [&'static str]])];
+
+/// Weekdays, Monday first; the first form is the one hints name. Vietnamese "thứ hai" is also
+/// "second" (`is_ordinal`); Portuguese "segunda" counts only as "segunda-feira".
+const WEEKDAYS: Table = &[
+    ("en", &[&["monday"], &["tuesday"], &["wednesday"], &["thursday"], &["friday"], &["saturday"], &["sunday"]]),
+    (
+        "vi",
+        &[
+            &["thứ hai", "thứ 2"],
+            &["thứ ba", "thứ 3"],
+            &["thứ tư", "thứ 4"],
+            &["thứ năm", "thứ 5"],
+            &["thứ sáu", "thứ 6"],
+            &["thứ bảy", "thứ 7"],
+            &["chủ nhật", "chủ nhựt"],
+        ],
+    ),
+    (
+        "pt",
+        &[
+            &["segunda-feira"],
+            &["terça-feira", "terça"],
+            &["quarta-feira", "quarta"],
+            &["quinta-feira", "quinta"],
+            &["sexta-feira", "sexta"],
+            &["sábado"],
+            &["domingo"],
+        ],
+    ),
+    ("ja", &[&["月曜"], &["火曜"], &["水曜"], &["木曜"], &["金曜"], &["土曜"], &["日曜"]]),
+    ("es", &[&["lunes"], &["martes"], &["miércoles"], &["jueves"], &["viernes"], &["sábado"], &["domingo"]]),
+    ("fr", &[&["lundi"], &["mardi"], &["mercredi"], &["jeudi"], &["vendredi"], &["samedi"], &["dimanche"]]),
+    ("de", &[&["montag"], &["dienstag"], &["mittwoch"], &["donnerstag"], &["freitag"], &["samstag"], &["sonntag"]]),
+];
+
+/// Months, January first. English "may" is a verb as often as a month: left out.
+const MONTHS: Table = &[
+    (
+        "en",
+        &[
+            &["january"],
+            &["february"],
+            &["march"],
+            &["april"],
+            &[],
+            &["june"],
+            &["july"],
+            &["august"],
+            &["september"],
+            &["october"],
+            &["november"],
+            &["december"],
+        ],
+    ),
+    (
+        "vi",
+        &[
+            &["tháng một", "tháng giêng", "tháng 1", "tháng 01"],
+            &["tháng hai", "tháng 2", "tháng 02"],
+            &["tháng ba", "tháng 3", "tháng 03"],
+            &["tháng tư", "tháng 4", "tháng 04"],
+            &["tháng năm", "tháng 5", "tháng 05"],
+            &["tháng sáu", "tháng 6", "tháng 06"],
+            &["tháng bảy", "tháng 7", "tháng 07"],
+            &["tháng tám", "tháng 8", "tháng 08"],
+            &["tháng chín", "tháng 9", "tháng 09"],
+            &["tháng mười", "tháng 10"],
+            &["tháng mười một", "tháng 11"],
+            &["tháng mười hai", "tháng chạp", "tháng 12"],
+        ],
+    ),
+    (
+        "pt",
+        &[
+            &["janeiro"],
+            &["fevereiro"],
+            &["março"],
+            &["abril"],
+            &["maio"],
+            &["junho"],
+            &["julho"],
+            &["agosto"],
+            &["setembro"],
+            &["outubro"],
+            &["novembro"],
+            &["dezembro"],
+        ],
+    ),
+    (
+        "ja",
+        &[
+            &["1月", "一月"],
+            &["2月", "二月"],
+            &["3月", "三月"],
+            &["4月", "四月"],
+            &["5月", "五月"],
+            &["6月", "六月"],
+            &["7月", "七月"],
+            &["8月", "八月"],
+            &["9月", "九月"],
+            &["10月", "十月"],
+            &["11月", "十一月"],
+            &["12月", "十二月"],
+        ],
+    ),
+    (
+        "es",
+        &[
+            &["enero"],
+            &["febrero"],
+            &["marzo"],
+            &["abril"],
+            &["mayo"],
+            &["junio"],
+            &["julio"],
+            &["agosto"],
+            &["septiembre"],
+            &["octubre"],
+            &["noviembre"],
+            &["diciembre"],
+        ],
+    ),
+    (
+        "fr",
+        &[
+            &["janvier"],
+            &["février"],
+            &["mars"],
+            &["avril"],
+            &["mai"],
+            &["juin"],
+            &["juillet"],
+            &["août"],
+            &["septembre"],
+            &["octobre"],
+            &["novembre"],
+            &["décembre"],
+        ],
+    ),
+    (
+        "de",
+        &[
+            &["januar"],
+            &["februar"],
+            &["märz"],
+            &["april"],
+            &["mai"],
+            &["juni"],
+            &["juli"],
+            &["august"],
+            &["september"],
+            &["oktober"],
+            &["november"],
+            &["dezember"],
+        ],
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reasons(src: &str, sl: &str, tgt: &str, tl: &str) -> Vec<&'static str> {
+        check(src, sl, tgt, tl, &[]).iter().map(Violation::reason).collect()
+    }
+
+    #[test]
+    fn faithful_translations_pass() {
+        let ok = [
+            ("I would like to buy two tickets to Hanoi.", "en", "Tôi muốn mua hai vé đi Hà Nội.", "vi"),
+            ("Before Friday afternoon, please.", "en", "Trước chiều thứ Sáu, làm ơn.", "vi"),
+            ("Before Friday afternoon, please.", "en", "Antes de sexta-feira à tarde, por favor.", "pt"),
+            ("The meeting is on 12 March at 9:00.", "en", "A reunião é em 12 de março às 09:00.", "pt"),
+            ("It costs 1,250.50 dollars.", "en", "Custa 1.250,50 dólares.", "pt"),
+            ("Cuộc họp vào tháng 7 năm 2019.", "vi", "The meeting was in July 2019.", "en"),
+            ("We meet on Sunday.", "en", "日曜日に会いましょう。", "ja"),
+            ("Room 12 on the 3rd floor.", "en", "１２号室、３階。", "ja"),
+            ("Đây là lần thứ hai tôi đến.", "vi", "This is the second time I have come.", "en"),
+            ("Thank you very much for your help.", "en", "Cảm ơn bạn rất nhiều vì đã giúp đỡ.", "vi"),
+            // Languages without tables are not judged on days.
+            ("Ich komme am Montag.", "de", "Приду в понедельник.", "ru"),
+        ];
+        for (s, sl, t, tl) in ok {
+            assert_eq!(reasons(s, sl, t, tl), Vec::<&str>::new(), "{s} -> {t}");
+        }
+    }
+
+    #[test]
+    fn wrong_translations_are_caught() {
+        let bad = [
+            ("Before Friday afternoon.", "en", "Trước chiều thứ 5.", "vi", "weekdays"),
+            ("Before Friday afternoon.", "en", "Trước chiều thứ Năm.", "vi", "weekdays"),
+            ("Vào thứ hai tôi bận.", "vi", "I am busy on Tuesday.", "en", "weekdays"),
+            ("Two tickets for 15 euros.", "en", "Dois bilhetes por 50 euros.", "pt", "numbers"),
+            ("Call me at 9.", "en", "Ligue-me às 9 ou 10.", "pt", "numbers"),
+            ("The flight is in March.", "en", "O voo é em maio.", "pt", "months"),
+            ("Cuộc họp vào tháng 7.", "vi", "The meeting is in June.", "en", "months"),
+            ("Thank you very much for your help.", "en", "ありがとうございます。どういたしまして？", "ja", "added"),
+            ("Yes.", "en", "Sim. Claro, posso ajudar com isso e com muito mais coisas hoje.", "pt", "added"),
+        ];
+        for (s, sl, t, tl, want) in bad {
+            assert!(reasons(s, sl, t, tl).contains(&want), "{s} -> {t}: {:?}", reasons(s, sl, t, tl));
+        }
+    }
+
+    #[test]
+    fn kept_phrases() {
+        let keep = vec!["Sokuji".to_string(), "absent".to_string()];
+        assert_eq!(check("Sokuji is fast.", "en", "Sokuji é rápido.", "pt", &keep), vec![]);
+        assert_eq!(check("Sokuji is fast.", "en", "O Sokuji é rápido.", "pt", &keep[..1]), Vec::<Violation>::new());
+        assert_eq!(
+            check("Sokuji is fast.", "en", "Sokudji é rápido.", "pt", &keep),
+            vec![Violation::Kept("Sokuji".into())]
+        );
+    }
+
+    #[test]
+    fn hints_name_the_right_words() {
+        let v = check("Before Friday afternoon.", "en", "Trước chiều thứ Năm.", "vi", &[]);
+        let hint = v[0].hint("vi").unwrap_or_default();
+        assert!(hint.contains("\"thứ sáu\""), "{hint}");
+        let v = check("Two tickets for 15 euros.", "en", "Dois bilhetes por 50 euros.", "pt", &[]);
+        assert!(v[0].hint("pt").unwrap_or_default().contains("15"));
+    }
+
+    #[test]
+    fn never_panics_on_odd_text() {
+        for s in ["", ".", "。。。", "1.2.3", "thứ", "tháng", "٣", "𝟙𝟚", "a\u{0301}b", "....9...."] {
+            let _ = check(s, "vi", s, "en", &[s.to_string()]);
+            let _ = check(s, "ja", "x", "pt", &[]);
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! Translation routed by language pair: a dedicated model (Marian, milliseconds a sentence) for
+//! every pair it covers, directly or through English, and the general engine (the LLM or a
+//! remote provider) for the rest. Every result is checked (`core::fidelity`): numbers, weekdays,
+//! months and kept phrases must come through and nothing may be added; a failed check is tried
+//! once more on the general engine with a hint saying what went wrong, and the better of the two
+//! answers is kept.
+use sokuji_core::{
+    Error, ErrorCode, Health, Result, TranslateRequest, Translation, Translator,
+    fidelity::{self, Violation},
+    translate::detect_language,
+};
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
+pub struct TranslationRouter {
+    dedicated: Option<Arc<dyn Translator>>,
+    general: Option<Arc<dyn Translator>>,
+    /// Results that failed a check, and of those, the ones a second attempt fixed.
+    failed_checks: AtomicU64,
+    repaired: AtomicU64,
+}
+
+impl TranslationRouter {
+    pub fn new(dedicated: Option<Arc<dyn Translator>>, general: Option<Arc<dyn Translator>>) -> Self {
+        Self { dedicated, general, failed_checks: AtomicU64::new(0), repaired: AtomicU64::new(0) }
+    }
+
+    /// The engine for a resolved pair: the dedicated one when it has a model for it.
+    fn engine_for(&self, source: &str, target: &str) -> Result<(&Arc<dyn Translator>, bool)> {
+        if let Some(d) = self.dedicated.as_ref().filter(|d| d.serves(source, target)) {
+            return Ok((d, true));
+        }
+        self.general.as_ref().map(|g| (g, false)).ok_or_else(|| {
+            Error::new(ErrorCode::UnsupportedLanguage, format!("no translation model for {source}-{target}"))
+        })
+    }
+
+    /// The request with its source language resolved ("auto" detected here, so routing can use it).
+    fn resolve(request: TranslateRequest) -> (TranslateRequest, bool) {
+        if request.source != "auto" {
+            return (request, false);
+        }
+        let source = detect_language(&request.text).to_string();
+        (TranslateRequest { source, ..request }, true)
+    }
+
+    /// Checks `first`; on a violation, one more attempt on the general engine with hints.
+    async fn checked(
+        &self,
+        request: &TranslateRequest,
+        first: Result<Translation>,
+        dedicated: bool,
+    ) -> Result<Translation> {
+        let first = match first {
+            Ok(t) => t,
+            // A dedicated model that fails (timeout, engine error) leaves the general engine.
+            Err(e) if dedicated && self.general.is_some() => {
+                tracing::warn!(
+                    code = e.code.as_str(),
+                    "dedicated translation failed, using the general engine: {}",
+                    e.message
+                );
+                return self.retry(request, &[]).await;
+            }
+            Err(e) => return Err(e),
+        };
+        let violations = fidelity::check(&request.text, &first.source, &first.text, &request.target, &request.keep);
+        if violations.is_empty() || self.general.is_none() {
+            return Ok(first);
+        }
+        self.failed_checks.fetch_add(1, Ordering::Relaxed);
+        let reasons: Vec<&str> = violations.iter().map(Violation::reason).collect();
+        tracing::info!(?reasons, engine = %first.engine, "translation failed its checks; trying again");
+        let Ok(second) = self.retry(request, &violations).await else {
+            return Ok(first);
+        };
+        let again = fidelity::check(&request.text, &second.source, &second.text, &request.target, &request.keep);
+        if again.len() < violations.len() {
+            self.repaired.fetch_add(u64::from(again.is_empty()), Ordering::Relaxed);
+            Ok(second)
+        } else {
+            Ok(first)
+        }
+    }
+
+    async fn retry(&self, request: &TranslateRequest, violations: &[Violation]) -> Result<Translation> {
+        let general = self.general.as_ref().ok_or_else(|| Error::internal("no general translation engine"))?;
+        let hints = violations.iter().filter_map(|v| v.hint(&request.target)).collect();
+        general.translate(TranslateRequest { hints, ..request.clone() }).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Translator for TranslationRouter {
+    async fn translate(&self, request: TranslateRequest) -> Result<Translation> {
+        let (request, detected) = Self::resolve(request);
+        let (engine, dedicated) = self.engine_for(&request.source, &request.target)?;
+        let first = engine.translate(request.clone()).await;
+        let mut t = self.checked(&request, first, dedicated).await?;
+        t.source_detected |= detected;
+        Ok(t)
+    }
+
+    /// The dedicated engine's share goes as one batch; the general engine's as another.
+    async fn translate_batch(&self, requests: Vec<TranslateRequest>) -> Result<Vec<Translation>> {
+        let resolved: Vec<(TranslateRequest, bool)> = requests.into_iter().map(Self::resolve).collect();
+        let mut routed = Vec::with_capacity(resolved.len());
+        for (r, _) in &resolved {
+            routed.push(self.engine_for(&r.source, &r.target)?.1);
+        }
+        let mut answers: Vec<Option<Result<Translation>>> = (0..resolved.len()).map(|_| None).collect();
+        for want in [true, false] {
+            let idx: Vec<usize> = (0..resolved.len()).filter(|&i| routed[i] == want).collect();
+            let Some(first) = idx.first() else { continue };
+            let (engine, _) = self.engine_for(&resolved[*first].0.source, &resolved[*first].0.target)?;
+            let batch = idx.iter().map(|&i| resolved[i].0.clone()).collect();
+            match engine.translate_batch(batch).await {
+                Ok(results) => idx.iter().zip(results).for_each(|(&i, r)| answers[i] = Some(Ok(r))),
+                Err(e) => idx.iter().for_each(|&i| answers[i] = Some(Err(e.clone()))),
+            }
+        }
+        let mut out = Vec::with_capacity(resolved.len());
+        for (((request, detected), answer), dedicated) in resolved.iter().zip(answers).zip(routed) {
+            let first = answer.unwrap_or_else(|| Err(Error::internal("translation batch lost a result")));
+            let mut t = self.checked(request, first, dedicated).await?;
+            t.source_detected |= detected;
+            out.push(t);
+        }
+        Ok(out)
+    }
+
+    async fn languages(&self) -> Result<Vec<String>> {
+        let mut langs = Vec::new();
+        for e in self.dedicated.iter().chain(&self.general) {
+            langs.extend(e.languages().await?);
+        }
+        langs.sort();
+        langs.dedup();
+        Ok(langs)
+    }
+
+    fn serves(&self, source: &str, target: &str) -> bool {
+        self.dedicated.iter().chain(&self.general).any(|e| e.serves(source, target))
+    }
+
+    async fn models(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self.dedicated.iter().chain(&self.general) {
+            out.extend(e.models().await);
+        }
+        out
+    }
+
+    /// Healthy when the general engine is (it takes every pair); the dedicated one's pairs and
+    /// the checks' counts in the details.
+    async fn health(&self) -> Health {
+        let mut h = match (&self.general, &self.dedicated) {
+            (Some(g), _) => g.health().await,
+            (None, Some(d)) => d.health().await,
+            (None, None) => Health { healthy: false, status: "no translation engine".into(), ..Default::default() },
+        };
+        if let Some(d) = &self.dedicated {
+            let dh = d.health().await;
+            h.details.insert(
+                "dedicated".into(),
+                format!("{} ({})", dh.provider, dh.details.get("pairs").cloned().unwrap_or_default()),
+            );
+        }
+        h.details.insert("failed_checks".into(), self.failed_checks.load(Ordering::Relaxed).to_string());
+        h.details.insert("repaired".into(), self.repaired.load(Ordering::Relaxed).to_string());
+        h
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Answers from a table; records the requests it saw.
+    struct Table {
+        name: &'static str,
+        pairs: Option<Vec<(&'static str, &'static str)>>,
+        answers: Vec<(&'static str, &'static str)>,
+        seen: Mutex<Vec<TranslateRequest>>,
+    }
+
+    impl Table {
+        fn new(
+            name: &'static str,
+            pairs: Option<Vec<(&'static str, &'static str)>>,
+            answers: Vec<(&'static str, &'static str)>,
+        ) -> Arc<Self> {
+            Arc::new(Self { name, pairs, answers, seen: Mutex::new(Vec::new()) })
+        }
+        fn seen(&self) -> Vec<TranslateRequest> {
+            self.seen.lock().map(|s| s.clone()).unwrap_or_default()
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Translator for Table {
+        async fn translate(&self, r: TranslateRequest) -> Result<Translation> {
+            if let Ok(mut s) = self.seen.lock() {
+                s.push(r.clone());
+            }
+            // With hints, the answer keyed by "<text>+hint"; without, by the text.
+            let key = if r.hints.is_empty() { r.text.clone() } else { format!("{}+hint", r.text) };
+            let text = self.answers.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string());
+            let text = text.ok_or_else(|| Error::new(ErrorCode::EngineFailed, "no answer"))?;
+            Ok(Translation {
+                original: r.text,
+                text,
+                source: r.source,
+                target: r.target,
+                engine: self.name.into(),
+                ..Default::default()
+            })
+        }
+        async fn languages(&self) -> Result<Vec<String>> {
+            Ok(vec!["en".into(), "pt".into(), "vi".into()])
+        }
+        async fn health(&self) -> Health {
+            Health { healthy: true, provider: self.name.into(), ..Default::default() }
+        }
+        fn serves(&self, s: &str, t: &str) -> bool {
+            self.pairs.as_ref().is_none_or(|p| p.contains(&(s, t)))
+        }
+    }
+
+    fn req(text: &str, source: &str, target: &str) -> TranslateRequest {
+        TranslateRequest { text: text.into(), source: source.into(), target: target.into(), ..Default::default() }
+    }
+
+    #[tokio::test]
+    async fn pairs_go_to_their_engine() {
+        let marian = Table::new("marian", Some(vec![("en", "pt")]), vec![("Good morning.", "Bom dia.")]);
+        let llm = Table::new("llm", None, vec![("Good morning.", "Chào buổi sáng.")]);
+        let router = TranslationRouter::new(Some(marian.clone()), Some(llm.clone()));
+        let t = router.translate(req("Good morning.", "en", "pt")).await.expect("en-pt");
+        assert_eq!((t.engine.as_str(), t.text.as_str()), ("marian", "Bom dia."));
+        let t = router.translate(req("Good morning.", "auto", "vi")).await.expect("en-vi");
+        assert_eq!((t.engine.as_str(), t.source.as_str(), t.source_detected), ("llm", "en", true));
+        assert_eq!(llm.seen().len(), 1);
+        // Only a dedicated engine: an uncovered pair is a clear error.
+        let alone = TranslationRouter::new(Some(marian), None);
+        let e = alone.translate(req("Good morning.", "en", "vi")).await.expect_err("no engine");
+        assert_eq!(e.code, ErrorCode::UnsupportedLanguage);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_weekday_is_retried_with_a_hint() {
+        let marian = Table::new("marian", Some(vec![("en", "pt")]), vec![("See you on Friday.", "Até quinta-feira.")]);
+        let llm = Table::new("llm", None, vec![("See you on Friday.+hint", "Até sexta-feira.")]);
+        let router = TranslationRouter::new(Some(marian), Some(llm.clone()));
+        let t = router.translate(req("See you on Friday.", "en", "pt")).await.expect("translated");
+        assert_eq!((t.engine.as_str(), t.text.as_str()), ("llm", "Até sexta-feira."));
+        let hints = &llm.seen()[0].hints;
+        assert!(hints.iter().any(|h| h.contains("sexta-feira")), "{hints:?}");
+        assert!(router.health().await.details.get("repaired").is_some_and(|r| r == "1"));
+    }
+
+    #[tokio::test]
+    async fn the_better_answer_is_kept() {
+        // The retry is worse (adds a reply and loses the number): the first answer stands.
+        let llm = Table::new(
+            "llm",
+            None,
+            vec![
+                ("Two tickets, 15 euros.", "Hai vé, 50 euro."),
+                ("Two tickets, 15 euros.+hint", "Hai vé. Cảm ơn bạn! Tôi giúp gì?"),
+            ],
+        );
+        let router = TranslationRouter::new(None, Some(llm.clone()));
+        let t = router.translate(req("Two tickets, 15 euros.", "en", "vi")).await.expect("translated");
+        assert_eq!(t.text, "Hai vé, 50 euro.");
+        assert_eq!(llm.seen().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failing_dedicated_engine_falls_back() {
+        let marian = Table::new("marian", Some(vec![("en", "pt")]), vec![]);
+        let llm = Table::new("llm", None, vec![("Hello.", "Olá.")]);
+        let router = TranslationRouter::new(Some(marian), Some(llm));
+        let t = router.translate(req("Hello.", "en", "pt")).await.expect("fell back");
+        assert_eq!(t.engine, "llm");
+    }
+
+    #[tokio::test]
+    async fn batches_split_by_engine_and_keep_order() {
+        let marian = Table::new("marian", Some(vec![("en", "pt")]), vec![("One.", "Um."), ("Three.", "Três.")]);
+        let llm = Table::new("llm", None, vec![("Two.", "Hai.")]);
+        let router = TranslationRouter::new(Some(marian), Some(llm));
+        let out = router
+            .translate_batch(vec![req("One.", "en", "pt"), req("Two.", "en", "vi"), req("Three.", "en", "pt")])
+            .await
+            .expect("batch");
+        let got: Vec<(&str, &str)> = out.iter().map(|t| (t.engine.as_str(), t.text.as_str())).collect();
+        assert_eq!(got, [("marian", "Um."), ("llm", "Hai."), ("marian", "Três.")]);
+    }
+}
