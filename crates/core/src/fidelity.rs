@@ -85,6 +85,28 @@ pub fn check(source: &str, source_lang: &str, translation: &str, target: &str, k
     out
 }
 
+/// The translation cut after as many sentences as the source has: the repair for an answer that
+/// translated and then added a reply of its own. `None` when there is nothing to cut.
+pub fn trim_added(source: &str, translation: &str) -> Option<String> {
+    let keep = sentences(source) + 1;
+    let chars: Vec<(usize, char)> = translation.char_indices().collect();
+    let mut seen = 0;
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        let between_digits = c == '.'
+            && k > 0
+            && chars[k - 1].1.is_ascii_digit()
+            && chars.get(k + 1).is_some_and(|(_, n)| n.is_ascii_digit());
+        if matches!(c, '.' | '!' | '?' | '。' | '！' | '？') && !between_digits {
+            seen += 1;
+            if seen == keep {
+                let cut = translation[..i + c.len_utf8()].trim_end().to_string();
+                return (cut.len() < translation.trim_end().len()).then_some(cut);
+            }
+        }
+    }
+    None
+}
+
 fn chars(s: &str) -> usize {
     s.chars().filter(|c| !c.is_whitespace()).count()
 }
@@ -404,6 +426,19 @@ mod tests {
         for (s, sl, t, tl, want) in bad {
             assert!(reasons(s, sl, t, tl).contains(&want), "{s} -> {t}: {:?}", reasons(s, sl, t, tl));
         }
+    }
+
+    #[test]
+    fn additions_are_cut() {
+        let cut = |s, t| trim_added(s, t);
+        assert_eq!(
+            cut("Thank you very much for your help.", "ありがとうございます。どういたしまして？").as_deref(),
+            Some("ありがとうございます。")
+        );
+        assert_eq!(cut("Hi. How are you?", "Olá. Como vai? Tudo bem.").as_deref(), Some("Olá. Como vai?"));
+        assert_eq!(cut("It costs 3.5 euros.", "Custa 3.5 euros. Barato!").as_deref(), Some("Custa 3.5 euros."));
+        assert_eq!(cut("Hi.", "Olá."), None);
+        assert_eq!(cut("Hi.", "Olá"), None);
     }
 
     #[test]

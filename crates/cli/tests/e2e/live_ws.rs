@@ -189,6 +189,43 @@ async fn vietnamese_speech_becomes_english_text_and_speech() {
     assert!(r.bytes().await.expect("body").starts_with(b"RIFF"));
 }
 
+/// English speech to Portuguese through the dedicated model: every final translated by
+/// fxtranslate, each segment's translation before its audio.
+#[tokio::test]
+async fn english_speech_becomes_portuguese_through_the_dedicated_model() {
+    let server = Server::start(&["--grpc-listen", "off"], &[("TRANSLATION_PROVIDER", "local")]).wait_ready();
+    let set = speech_set("en");
+    let mut audio = Vec::new();
+    for (path, _) in set.iter().filter(|(p, _)| p.ends_with("05.wav") || p.ends_with("06.wav")) {
+        audio.extend(load_16k(path));
+        audio.extend(vec![0.0; 16_000]);
+    }
+    let mut ws = connect(&server).await;
+    ws.send(text(json!({"type": "config", "source_language": "en", "target_language": "pt", "voice_id": "default", "sample_rate": 16000, "channels": 1})))
+        .await
+        .expect("config");
+    let msgs = say_and_end(&mut ws, &audio).await;
+    let errors: Vec<_> = msgs.iter().filter(|m| m["type"] == "error").collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let translations: Vec<&Value> =
+        msgs.iter().filter(|m| m["type"] == "translation" && m["is_final"] == true).collect();
+    assert!(!translations.is_empty(), "{msgs:?}");
+    assert!(
+        translations.iter().all(|t| t["engine"] == "fxtranslate" && t["model"] == "marian-en-pt"),
+        "{translations:?}"
+    );
+    let all = translations.iter().filter_map(|t| t["text"].as_str()).collect::<Vec<_>>().join(" ").to_lowercase();
+    for w in ["arroz", "tigelas", "lim"] {
+        assert!(all.contains(w), "{all:?} lacks {w:?}");
+    }
+    let pos = |kind: &str, seg: &Value| msgs.iter().position(|m| m["type"] == kind && m["segment_id"] == *seg);
+    for t in &translations {
+        let audio_at = pos("audio", &t["segment_id"]);
+        assert!(audio_at.is_some(), "no speech for {t}");
+        assert!(msgs.iter().position(|m| std::ptr::eq(m, *t)) < audio_at, "translation before audio");
+    }
+}
+
 #[tokio::test]
 async fn bad_input_gets_errors_and_other_sessions_go_on() {
     let server = Server::start(&["--grpc-listen", "off"], &[("TTS_PROVIDER", "none")]).wait_ready();

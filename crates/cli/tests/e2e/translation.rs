@@ -173,3 +173,90 @@ fn cli_translates_arguments_and_stdin_lines() {
     check("ja", "en", "", lines[0], &["hot"]);
     check("ja", "en", "", lines[1], &["car"]);
 }
+
+/// (from, to, text, words the translation must contain; "a|b" accepts either) for the dedicated
+/// Firefox Translations models.
+const DEDICATED: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "en",
+        "pt",
+        "I would like to buy two tickets to Lisbon before Friday afternoon.",
+        &["dois", "bilhetes", "lisboa", "sexta-feira"],
+    ),
+    ("en", "pt", "My mother is a teacher.", &["mãe", "professora"]),
+    ("en", "pt", "The meeting is on March 12 at 9:30, in room 204.", &["reunião", "12", "março", "9:30", "204"]),
+    (
+        "en",
+        "pt",
+        "The cat is sleeping on the chair. It is very hot today.",
+        &["gato", "cadeira", "calor|quente", "hoje"],
+    ),
+    ("pt", "en", "O gato está dormindo na cadeira.", &["cat", "sleeping", "chair"]),
+    (
+        "pt",
+        "en",
+        "Gostaria de comprar dois bilhetes para Lisboa antes de sexta-feira à tarde.",
+        &["two", "tickets", "lisbon", "friday"],
+    ),
+    ("pt", "en", "Minha mãe é professora.", &["mother", "teacher"]),
+];
+
+#[tokio::test]
+async fn dedicated_models_translate_their_pairs() {
+    let (server, grpc_port) = Server::start_with_grpc(&[("TRANSLATION_PROVIDER", "local")]);
+    let server = server.wait_ready();
+    let http = reqwest::Client::new();
+    let url = server.url();
+    for (from, to, text, words) in DEDICATED {
+        let (status, r) = post_json(
+            &http,
+            format!("{url}/api/v1/translation/translate"),
+            json!({"text": text, "source_language": from, "target_language": to}),
+        )
+        .await;
+        assert_eq!(status, 200, "{r}");
+        let model = format!("marian-{from}-{to}");
+        assert_eq!((r["engine"].as_str(), r["model"].as_str()), (Some("fxtranslate"), Some(model.as_str())), "{r}");
+        let out = r["translated_text"].as_str().expect("text").to_lowercase();
+        for w in *words {
+            assert!(w.split('|').any(|alt| out.contains(alt)), "{from}->{to} {text:?} gave {out:?}: missing {w:?}");
+        }
+    }
+    // Auto-detected Portuguese goes to its model; a pair without one goes to the LLM.
+    let (_, r) = post_json(
+        &http,
+        format!("{url}/api/v1/translation/translate"),
+        json!({"text": "Minha mãe é professora.", "source_language": "auto", "target_language": "en"}),
+    )
+    .await;
+    assert_eq!((r["source_language"].as_str(), r["engine"].as_str()), (Some("pt"), Some("fxtranslate")), "{r}");
+    let (_, r) = post_json(
+        &http,
+        format!("{url}/api/v1/translation/translate"),
+        json!({"text": "Mẹ tôi là giáo viên.", "source_language": "vi", "target_language": "en"}),
+    )
+    .await;
+    assert_eq!(r["engine"], "candle-gguf", "{r}");
+    let (_, models) = get_json(&http, format!("{url}/v1/models")).await;
+    let ids: Vec<&str> = models["data"].as_array().expect("list").iter().filter_map(|m| m["id"].as_str()).collect();
+    assert!(ids.contains(&"marian-en-pt") && ids.contains(&"marian-pt-en"), "{ids:?}");
+
+    // gRPC: a batch decoded together, each result naming its engine.
+    let mut client = TranslationServiceClient::new(grpc_channel(grpc_port).await);
+    let batch = TranslateBatchRequest {
+        texts: vec!["Good morning.".into(), "The book is on the table.".into()],
+        source_language: "en".into(),
+        target_language: "pt".into(),
+        do_not_translate: vec![],
+    };
+    let b = client.translate_batch(batch).await.expect("batch").into_inner().results;
+    assert_eq!(b.len(), 2);
+    assert!(b.iter().all(|r| r.engine == "fxtranslate" && r.model_name.as_deref() == Some("marian-en-pt")));
+    assert!(b[0].translated_text.to_lowercase().contains("bom dia"), "{:?}", b[0].translated_text);
+    assert!(b[1].translated_text.to_lowercase().contains("livro"), "{:?}", b[1].translated_text);
+    let langs = client.get_supported_languages(Empty {}).await.expect("langs").into_inner();
+    assert!(langs.language_codes.iter().any(|c| c == "pt"));
+    let health: Value = http.get(format!("{url}/health")).send().await.expect("health").json().await.expect("json");
+    let dedicated = health["details"]["translation"]["info"]["dedicated"].as_str().unwrap_or_default();
+    assert!(dedicated.contains("en-pt") && dedicated.contains("pt-en"), "{health}");
+}

@@ -73,16 +73,24 @@ impl TranslationRouter {
         self.failed_checks.fetch_add(1, Ordering::Relaxed);
         let reasons: Vec<&str> = violations.iter().map(Violation::reason).collect();
         tracing::info!(?reasons, engine = %first.engine, "translation failed its checks; trying again");
-        let Ok(second) = self.retry(request, &violations).await else {
-            return Ok(first);
-        };
-        let again = fidelity::check(&request.text, &second.source, &second.text, &request.target, &request.keep);
-        if again.len() < violations.len() {
-            self.repaired.fetch_add(u64::from(again.is_empty()), Ordering::Relaxed);
-            Ok(second)
-        } else {
-            Ok(first)
+        let mut best = (violations, first);
+        if let Ok(second) = self.retry(request, &best.0).await {
+            let again = fidelity::check(&request.text, &second.source, &second.text, &request.target, &request.keep);
+            if again.len() < best.0.len() {
+                best = (again, second);
+            }
         }
+        // Still a reply appended: cut the answer back to the source's number of sentences.
+        if best.0.contains(&Violation::Added)
+            && let Some(cut) = fidelity::trim_added(&request.text, &best.1.text)
+        {
+            let again = fidelity::check(&request.text, &best.1.source, &cut, &request.target, &request.keep);
+            if again.len() < best.0.len() {
+                best = (again, Translation { text: cut, ..best.1 });
+            }
+        }
+        self.repaired.fetch_add(u64::from(best.0.is_empty()), Ordering::Relaxed);
+        Ok(best.1)
     }
 
     async fn retry(&self, request: &TranslateRequest, violations: &[Violation]) -> Result<Translation> {
@@ -277,6 +285,16 @@ mod tests {
         let t = router.translate(req("Two tickets, 15 euros.", "en", "vi")).await.expect("translated");
         assert_eq!(t.text, "Hai vé, 50 euro.");
         assert_eq!(llm.seen().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_appended_reply_is_cut_when_retrying_does_not_help() {
+        let text = "Thank you very much for your help.";
+        let reply = "ありがとうございます。どういたしまして？";
+        let llm = Table::new("llm", None, vec![(text, reply), ("Thank you very much for your help.+hint", reply)]);
+        let router = TranslationRouter::new(None, Some(llm));
+        let t = router.translate(req(text, "en", "ja")).await.expect("translated");
+        assert_eq!(t.text, "ありがとうございます。");
     }
 
     #[tokio::test]
