@@ -2,17 +2,21 @@
 # End-to-end live-translation benchmark: each recording is streamed in real time through
 # `sokuji live --json` (the WebSocket protocol); per utterance, the time from the arrival of the
 # audio that ended it to its final translation text and to its first translated audio (the
-# server's e2e_ms). Vietnamese -> English (vieneu samples) and English -> Vietnamese (Piper
-# speech), all-in-one (`sokuji serve`) and split (`serve stt|translation|tts` + `serve gateway`,
-# loopback gRPC between them). p50/p95 per pair and mode.
+# server's e2e_ms). Vietnamese -> English (vieneu samples), English -> Vietnamese (LLM) and
+# English -> Portuguese (the dedicated Marian model) on the English recordings, all-in-one
+# (`sokuji serve`) and split (`serve stt|translation|tts` + `serve gateway`, loopback gRPC
+# between them). p50/p95 per pair and mode.
 #
-# Usage: bash bench/live.sh   (RUNS=1: passes over the recordings)
+# Usage: bash bench/live.sh   (RUNS=1: passes over the recordings; PAIRS="vi-en en-vi en-pt";
+#        MODES="all-in-one split")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${CACHE:-$HOME/.cache/sokuji}"
 : "${CARGO_TARGET_DIR:=$CACHE/target}" "${SOKUJI_MODEL_DIR:=$CACHE/models}" "${SOKUJI_TESTDATA:=$CACHE/testdata}"
 export CARGO_TARGET_DIR SOKUJI_MODEL_DIR
 RUNS="${RUNS:-1}"
+PAIRS="${PAIRS:-vi-en en-vi en-pt}"
+MODES="${MODES:-all-in-one split}"
 SOKUJI="$CARGO_TARGET_DIR/release/sokuji"
 [ -x "$SOKUJI" ] || cargo build --release --locked
 out=$(mktemp -d)
@@ -45,15 +49,16 @@ start_split() {
   URL="http://127.0.0.1:$g"
 }
 
-for mode in all-in-one split; do
+for mode in $MODES; do
   if [ "$mode" = all-in-one ]; then start_all; else start_split; fi
   wait_healthy "$URL"
   for run in $(seq 1 "$RUNS"); do
-    for wav in "$SOKUJI_TESTDATA"/vieneu/*.wav; do
-      "$SOKUJI" live --server "$URL" --from vi --to en --json "$wav" | sed "s|^|$mode vi-en $run/$(basename "$wav") |" >> "$out/events"
-    done
-    for wav in "$SOKUJI_TESTDATA"/en/*.wav; do
-      "$SOKUJI" live --server "$URL" --from en --to vi --json "$wav" | sed "s|^|$mode en-vi $run/$(basename "$wav") |" >> "$out/events"
+    for pair in $PAIRS; do
+      from=${pair%-*}; to=${pair#*-}
+      set_dir=$([ "$from" = vi ] && echo vieneu || echo en)
+      for wav in "$SOKUJI_TESTDATA/$set_dir"/*.wav; do
+        "$SOKUJI" live --server "$URL" --from "$from" --to "$to" --json "$wav" | sed "s|^|$mode $pair $run/$(basename "$wav") |" >> "$out/events"
+      done
     done
   done
   stop

@@ -2,7 +2,8 @@
 //! be had here), are checked against pinned sha256 sums, and are converted once into the format
 //! the engine reads. A second fetch of a ready model is a fast no-op.
 //!
-//! Never downloads from a model hub at run time; never touches the network except through `pip`.
+//! `hub` downloads what no registry ships (Mozilla's translation models, Piper's voices) when
+//! `sokuji models fetch` names them; nothing here runs in the servers.
 
 pub mod catalog;
 pub mod convert;
