@@ -73,8 +73,12 @@ impl TranslationRouter {
         self.failed_checks.fetch_add(1, Ordering::Relaxed);
         let reasons: Vec<&str> = violations.iter().map(Violation::reason).collect();
         tracing::info!(?reasons, engine = %first.engine, "translation failed its checks; trying again");
+        // The general engine decodes greedily: asking it again without a hint would repeat itself.
+        let hinted = violations.iter().any(|v| v.hint(&request.target).is_some());
         let mut best = (violations, first);
-        if let Ok(second) = self.retry(request, &best.0).await {
+        if (dedicated || hinted)
+            && let Ok(second) = self.retry(request, &best.0).await
+        {
             let again = fidelity::check(&request.text, &second.source, &second.text, &request.target, &request.keep);
             if again.len() < best.0.len() {
                 best = (again, second);
@@ -295,6 +299,15 @@ mod tests {
         let router = TranslationRouter::new(None, Some(llm));
         let t = router.translate(req(text, "en", "ja")).await.expect("translated");
         assert_eq!(t.text, "ありがとうございます。");
+    }
+
+    #[tokio::test]
+    async fn no_hint_no_second_attempt() {
+        // "two" written as a digit: nothing to say that would change a greedy decoder's answer.
+        let llm = Table::new("llm", None, vec![("Two tickets.", "2 vé.")]);
+        let router = TranslationRouter::new(None, Some(llm.clone()));
+        let t = router.translate(req("Two tickets.", "en", "vi")).await.expect("translated");
+        assert_eq!((t.text.as_str(), llm.seen().len()), ("2 vé.", 1));
     }
 
     #[tokio::test]
