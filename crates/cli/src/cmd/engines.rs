@@ -178,13 +178,8 @@ async fn local_voices(cfg: &Config, piper: bool) -> anyhow::Result<sokuji_live::
     // which thereby becomes its language's default.
     let mut paths: Vec<(String, std::path::PathBuf)> =
         cfg.piper_voices.iter().map(|n| (n.clone(), crate::config::catalog_path(&cfg.model_dir, n))).collect();
-    let hub = sokuji_models::hub::piper::voices_dir(&cfg.model_dir);
-    if let Ok(entries) = std::fs::read_dir(&hub) {
-        let mut found: Vec<_> =
-            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "onnx")).collect();
-        found.sort();
-        paths.extend(found.into_iter().map(|p| (p.display().to_string(), p)));
-    }
+    let hub = sokuji_models::hub::piper::installed(&cfg.model_dir);
+    paths.extend(hub.into_iter().map(|p| (p.display().to_string(), p)));
     if piper && !paths.is_empty() {
         let mut voices = Vec::new();
         for (name, path) in &paths {

@@ -1,7 +1,7 @@
 //! `sokuji models fetch|list`.
 use crate::config::Config;
 use indicatif::{ProgressBar, ProgressStyle};
-use sokuji_models::{CATALOG, Progress};
+use sokuji_models::{CATALOG, Progress, marian::Pair};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -56,6 +56,7 @@ pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
                     }
                 }
             }
+            sokuji_models::fetch::remove_downloads(&cfg.model_dir);
             Ok(())
         }
     }
@@ -63,22 +64,15 @@ pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
 
 /// Models downloaded from the hubs: (name, kind, licence).
 fn hub_installed(dir: &std::path::Path) -> Vec<(String, &'static str, &'static str)> {
-    let names = |sub: &str| -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(dir.join(sub))
-            .map(|d| d.flatten().filter_map(|e| e.file_name().to_str().map(str::to_string)).collect())
-            .unwrap_or_default();
-        v.sort();
-        v
-    };
     let mut out = Vec::new();
-    for pair in names("marian") {
-        let name = format!("marian-{pair}");
-        if sokuji_models::find(&name).is_none() && dir.join("marian").join(&pair).join("model.bin").is_file() {
+    for files in sokuji_models::marian::installed(dir) {
+        let name = format!("marian-{}", files.pair.id());
+        if sokuji_models::find(&name).is_none() {
             out.push((name, "Translation", "MPL-2.0 (Mozilla's Firefox Translations models)"));
         }
     }
-    for file in names("piper") {
-        if let Some(voice) = file.strip_suffix(".onnx") {
+    for model in sokuji_models::hub::piper::installed(dir) {
+        if let Some(voice) = model.file_stem().and_then(|s| s.to_str()) {
             out.push((format!("piper-{voice}"), "Voice", "as the voice's MODEL_CARD on Piper's hub states"));
         }
     }
@@ -88,15 +82,14 @@ fn hub_installed(dir: &std::path::Path) -> Vec<(String, &'static str, &'static s
 /// A model named for download from a hub.
 #[derive(Debug, PartialEq)]
 enum Hub<'a> {
-    Mozilla { source: &'a str, target: &'a str },
+    Mozilla(Pair),
     Piper { voice: &'a str },
 }
 
 impl<'a> Hub<'a> {
     fn parse(name: &'a str) -> Option<Self> {
-        let code = |c: &str| (2..=3).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_lowercase());
-        if let Some((source, target)) = name.strip_prefix("marian-").and_then(|p| p.split_once('-')) {
-            return (code(source) && code(target) && source != target).then_some(Self::Mozilla { source, target });
+        if let Some(id) = name.strip_prefix("marian-") {
+            return Pair::parse(id).map(Self::Mozilla);
         }
         // Piper's voice keys: language_REGION-name-quality.
         let voice = name.strip_prefix("piper-")?;
@@ -115,13 +108,9 @@ fn fetch_hub(cfg: &Config, name: &str, hub: Hub) -> anyhow::Result<()> {
         }
     };
     let path = match hub {
-        Hub::Mozilla { source, target } => sokuji_models::hub::mozilla::fetch_pair(
-            &cfg.mozilla_models_url,
-            &cfg.model_dir,
-            source,
-            target,
-            &mut progress,
-        )?,
+        Hub::Mozilla(pair) => {
+            sokuji_models::hub::mozilla::fetch_pair(&cfg.mozilla_models_url, &cfg.model_dir, &pair, &mut progress)?
+        }
         Hub::Piper { voice } => {
             sokuji_models::hub::piper::fetch_voice(&cfg.piper_voices_url, &cfg.model_dir, voice, &mut progress)?
         }
@@ -151,11 +140,11 @@ fn fetch_one(cfg: &Config, spec: &sokuji_models::ModelSpec) -> anyhow::Result<()
 
 #[cfg(test)]
 mod tests {
-    use super::Hub;
+    use super::{Hub, Pair};
 
     #[test]
     fn hub_names() {
-        assert_eq!(Hub::parse("marian-en-vi"), Some(Hub::Mozilla { source: "en", target: "vi" }));
+        assert_eq!(Hub::parse("marian-en-vi"), Some(Hub::Mozilla(Pair::new("en", "vi"))));
         assert_eq!(Hub::parse("piper-vi_VN-vais1000-medium"), Some(Hub::Piper { voice: "vi_VN-vais1000-medium" }));
         for bad in [
             "marian-en-en",

@@ -4,10 +4,10 @@
 //! models for every pair they cover and the LLM for the rest.
 //!
 //! Models live one directory per direction (`<model dir>/marian/<src>-<trg>/`), whether they came
-//! from a registry package or from Mozilla's hub (`sokuji models fetch`): see [`layout`].
+//! from a registry package or from Mozilla's hub (`sokuji models fetch`): the model cache's
+//! `sokuji_models::marian` layout.
 
-pub mod layout;
 mod translator;
 
-pub use layout::{Pair, PairFiles, installed};
+pub use sokuji_models::marian::{Pair, PairFiles, installed};
 pub use translator::{ENGINE, MarianTranslator};

@@ -1,6 +1,6 @@
 //! `MarianTranslator`: every installed direction loaded once, requests routed to a direct model
 //! or pivoted through English, sentences of a batch decoded together.
-use crate::layout::{Pair, PairFiles};
+use crate::{Pair, PairFiles};
 use fxtranslate::{
     engine::Engine,
     segment::{BasicSegmenter, Segmenter, reassemble},

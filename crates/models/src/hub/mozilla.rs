@@ -3,14 +3,17 @@
 //! a zstd attachment and the sha256 of the decompressed file. Parsing, version choice and
 //! decompression are `fxtranslate`'s own (`remote`, `cache`); the transfer and the install are here.
 use super::{client, get, join};
-use crate::fetch::FetchError;
+use crate::{
+    fetch::{FetchError, sha256_hex, verify, write_atomic},
+    marian::{MODEL, Pair, SHORTLIST, SRC_VOCAB, TRG_VOCAB, VOCAB, pair_dir},
+};
 use fxtranslate::{
     cache::verify_and_decompress,
     remote::{Record, parse_records, pick},
 };
-use sha2::{Digest, Sha256};
 use std::{
     fs,
+    io::Write,
     path::{Path, PathBuf},
 };
 
@@ -20,28 +23,27 @@ const RECORDS: &str = "v1/buckets/main/collections/translations-models-v2/record
 
 /// The files of a direction: (record file type, installed name, required).
 const FILES: &[(&str, &str, bool)] = &[
-    ("model", "model.bin", true),
-    ("lex", "lex.bin", false),
-    ("vocab", "vocab.spm", false),
-    ("srcvocab", "srcvocab.spm", false),
-    ("trgvocab", "trgvocab.spm", false),
+    ("model", MODEL, true),
+    ("lex", SHORTLIST, false),
+    ("vocab", VOCAB, false),
+    ("srcvocab", SRC_VOCAB, false),
+    ("trgvocab", TRG_VOCAB, false),
 ];
 
-/// Downloads `source`→`target` into `<dir>/marian/<source>-<target>/` and returns that
-/// directory; a no-op when the direction is already installed.
+/// Downloads the direction into `<dir>/marian/<source>-<target>/` and returns that directory; a
+/// no-op when it is already installed.
 pub fn fetch_pair(
     server: &str,
     dir: &Path,
-    source: &str,
-    target: &str,
+    pair: &Pair,
     progress: &mut dyn FnMut(crate::Progress),
 ) -> Result<PathBuf, FetchError> {
-    let id = format!("{source}-{target}");
-    let root = dir.join("marian");
-    let out = root.join(&id);
-    if out.join("model.bin").is_file() {
+    let id = pair.id();
+    let out = pair_dir(dir, pair);
+    if out.join(MODEL).is_file() {
         return Ok(out);
     }
+    let root = out.parent().unwrap_or(dir).to_path_buf();
     let client = client()?;
     progress(crate::Progress::Step(format!("looking up {id} on {server}")));
     let base_url = attachments_base(&client, server)?;
@@ -49,7 +51,8 @@ pub fn fetch_pair(
     let body = get(&client, &records_url)?;
     let records = parse_records(&String::from_utf8_lossy(&body))
         .map_err(|detail| FetchError::Hub { url: records_url.clone(), detail })?;
-    let chosen = choose(&records, source, target).map_err(|detail| FetchError::Hub { url: records_url, detail })?;
+    let chosen =
+        choose(&records, &pair.source, &pair.target).map_err(|detail| FetchError::Hub { url: records_url, detail })?;
 
     // Everything is fetched and verified into a scratch directory, renamed into place at the end.
     let partial = root.join(format!(".{id}.partial"));
@@ -66,13 +69,11 @@ pub fn fetch_pair(
             })?;
             let data = verify_and_decompress(&compressed, None)
                 .map_err(|detail| FetchError::Hub { url: url.clone(), detail })?;
-            let got = crate::fetch::hex(&Sha256::digest(&data));
-            if got != want {
-                let model = format!("marian-{id} ({file})");
-                return Err(FetchError::Checksum { model, want: want.to_string(), got });
-            }
+            verify(format!("marian-{id} ({file})"), want, sha256_hex(&data))?;
             let path = partial.join(file);
-            fs::write(&path, data).map_err(|source| FetchError::Io { path, source })?;
+            write_atomic(&path, |w| {
+                w.write_all(&data).map_err(|source| FetchError::Io { path: path.clone(), source })
+            })?;
         }
         let _ = fs::remove_dir_all(&out);
         fs::rename(&partial, &out).map_err(|source| FetchError::Io { path: out.clone(), source })
@@ -104,16 +105,15 @@ fn choose<'a>(records: &'a [Record], source: &str, target: &str) -> Result<Vec<(
         match pick(records, kind, source, target) {
             Some(r) => out.push((r, *file)),
             None if *required => {
-                let mut pairs = fxtranslate::remote::pairs(records);
-                pairs.dedup();
-                let list: Vec<String> = pairs.iter().map(|(s, t)| format!("{s}-{t}")).collect();
+                let list: Vec<String> =
+                    fxtranslate::remote::pairs(records).iter().map(|(s, t)| format!("{s}-{t}")).collect();
                 return Err(format!("no model for {source}-{target}; the hub has: {}", list.join(", ")));
             }
             None => {}
         }
     }
     let has = |f: &str| out.iter().any(|(_, name)| *name == f);
-    let vocabularies = has("vocab.spm") || (has("srcvocab.spm") && has("trgvocab.spm"));
+    let vocabularies = has(VOCAB) || (has(SRC_VOCAB) && has(TRG_VOCAB));
     if !vocabularies {
         return Err(format!("the hub lists no vocabulary for {source}-{target}"));
     }
@@ -125,66 +125,76 @@ mod tests {
     use super::*;
     use crate::hub::test_server::{Server, zstd_frame};
 
-    fn hex(b: &[u8]) -> String {
-        crate::fetch::hex(&Sha256::digest(b))
-    }
+    /// (direction, file type, contents) served by the test hub.
+    const SERVED: &[(&str, &str, &[u8])] = &[
+        ("en-vi", "model", b"model v3.1"),
+        ("en-vi", "vocab", b"vocab"),
+        ("en-vi", "lex", b"shortlist"),
+        // A CJK direction: a vocabulary per side, no shortlist.
+        ("ja-en", "model", b"ja model"),
+        ("ja-en", "srcvocab", b"ja vocab"),
+        ("ja-en", "trgvocab", b"en vocab"),
+    ];
 
-    /// A hub with en→vi (model, vocab, lex) in two versions, and ja→en with split vocabularies.
-    fn hub(corrupt_lex: bool) -> (Server, Vec<(&'static str, Vec<u8>)>) {
-        let files: Vec<(&str, Vec<u8>)> =
-            vec![("model", b"model v3.1".to_vec()), ("vocab", b"vocab".to_vec()), ("lex", b"shortlist".to_vec())];
+    /// A hub serving `SERVED` (the en→vi shortlist tampered when `corrupt_lex`), plus an older
+    /// en→vi model that must not be chosen.
+    fn hub(corrupt_lex: bool) -> Server {
         let mut records = Vec::new();
         let mut routes = Vec::new();
-        for (kind, data) in &files {
-            let location = format!("main/{kind}-envi.zst");
-            let mut served = zstd_frame(data);
-            if corrupt_lex && *kind == "lex" {
-                served = zstd_frame(b"tampered");
-            }
+        for (pair, kind, data) in SERVED {
+            let (src, trg) = pair.split_once('-').unwrap_or_default();
+            let location = format!("main/{kind}-{pair}.zst");
+            let served = if corrupt_lex && *kind == "lex" { zstd_frame(b"tampered") } else { zstd_frame(data) };
             routes.push((format!("/attachments/{location}"), served));
             records.push(serde_json::json!({
-                "name": format!("{kind}.envi"), "fileType": kind, "sourceLanguage": "en", "targetLanguage": "vi",
-                "version": "3.1", "decompressedHash": hex(data), "attachment": {"location": location},
+                "name": format!("{kind}.{pair}"), "fileType": kind, "sourceLanguage": src, "targetLanguage": trg,
+                "version": "3.1", "decompressedHash": sha256_hex(data), "attachment": {"location": location},
             }));
         }
-        // An older version of the model, which must not be chosen.
         records.push(serde_json::json!({
             "name": "model.envi", "fileType": "model", "sourceLanguage": "en", "targetLanguage": "vi",
-            "version": "3.0", "decompressedHash": hex(b"old"), "attachment": {"location": "main/old.zst"},
+            "version": "3.0", "decompressedHash": sha256_hex(b"old"), "attachment": {"location": "main/old.zst"},
         }));
         let mut server = Server::start(routes);
         let base = format!("{}/attachments/", server.url());
-        server.add(
-            "/v1/",
-            serde_json::to_vec(&serde_json::json!({"capabilities": {"attachments": {"base_url": base}}}))
-                .unwrap_or_default(),
-        );
+        let json = |v: serde_json::Value| serde_json::to_vec(&v).unwrap_or_default();
+        server.add("/v1/", json(serde_json::json!({"capabilities": {"attachments": {"base_url": base}}})));
+        server.add(&format!("/{RECORDS}"), json(serde_json::json!({"data": records})));
         server
-            .add(&format!("/{RECORDS}"), serde_json::to_vec(&serde_json::json!({"data": records})).unwrap_or_default());
-        (server, files)
+    }
+
+    fn installed_name(kind: &str) -> &'static str {
+        FILES.iter().find(|f| f.0 == kind).map(|f| f.1).unwrap_or_default()
     }
 
     #[test]
-    fn downloads_verifies_and_installs_a_direction() {
-        let (server, files) = hub(false);
+    fn downloads_verifies_and_installs_directions() {
+        let server = hub(false);
         let dir = tempfile::tempdir().expect("tempdir");
-        let out = fetch_pair(&server.url(), dir.path(), "en", "vi", &mut |_| {}).expect("fetch");
-        assert_eq!(out, dir.path().join("marian/en-vi"));
-        for (kind, data) in &files {
-            let name = FILES.iter().find(|f| f.0 == *kind).map(|f| f.1).unwrap_or_default();
-            assert_eq!(&fs::read(out.join(name)).expect("installed"), data, "{kind}");
+        for pair in ["en-vi", "ja-en"] {
+            let direction = Pair::parse(pair).expect("a direction");
+            let out = fetch_pair(&server.url(), dir.path(), &direction, &mut |_| {}).expect("fetch");
+            assert_eq!(out, dir.path().join("marian").join(pair));
+            for (_, kind, data) in SERVED.iter().filter(|(p, _, _)| *p == pair) {
+                assert_eq!(&fs::read(out.join(installed_name(kind))).expect("installed"), data, "{pair} {kind}");
+            }
         }
+        // Both directions are what the engine's layout finds, each with its vocabularies.
+        let found = crate::marian::installed(dir.path());
+        let ids: Vec<String> = found.iter().map(|f| f.pair.id()).collect();
+        assert_eq!(ids, ["en-vi", "ja-en"]);
+        assert!(found[0].shortlist.is_some() && found[1].src_vocab != found[1].trg_vocab);
         // Installed: a second fetch asks the hub nothing.
         let asked = server.requests();
-        fetch_pair(&server.url(), dir.path(), "en", "vi", &mut |_| {}).expect("second fetch");
+        fetch_pair(&server.url(), dir.path(), &Pair::new("en", "vi"), &mut |_| {}).expect("second fetch");
         assert_eq!(server.requests(), asked);
     }
 
     #[test]
     fn a_corrupted_file_installs_nothing() {
-        let (server, _) = hub(true);
+        let server = hub(true);
         let dir = tempfile::tempdir().expect("tempdir");
-        let err = fetch_pair(&server.url(), dir.path(), "en", "vi", &mut |_| {}).expect_err("must refuse");
+        let err = fetch_pair(&server.url(), dir.path(), &Pair::new("en", "vi"), &mut |_| {}).expect_err("must refuse");
         assert!(matches!(err, FetchError::Checksum { .. }), "{err}");
         let left: Vec<_> = fs::read_dir(dir.path().join("marian")).expect("dir").flatten().collect();
         assert!(left.is_empty(), "left behind: {left:?}");
@@ -192,9 +202,9 @@ mod tests {
 
     #[test]
     fn an_unknown_direction_lists_what_the_hub_has() {
-        let (server, _) = hub(false);
+        let server = hub(false);
         let dir = tempfile::tempdir().expect("tempdir");
-        let err = fetch_pair(&server.url(), dir.path(), "en", "xx", &mut |_| {}).expect_err("no such pair");
-        assert!(err.to_string().contains("the hub has: en-vi"), "{err}");
+        let err = fetch_pair(&server.url(), dir.path(), &Pair::new("en", "xx"), &mut |_| {}).expect_err("no such pair");
+        assert!(err.to_string().contains("the hub has: en-vi, ja-en"), "{err}");
     }
 }

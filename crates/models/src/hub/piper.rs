@@ -1,10 +1,11 @@
 //! Piper voices from their published repository: `voices.json` lists every voice with its files,
 //! their sizes and md5 digests; a voice is its `.onnx` model and `.onnx.json` config.
 use super::{client, get, join};
-use crate::fetch::FetchError;
+use crate::fetch::{FetchError, verify, write_atomic};
 use md5::{Digest, Md5};
 use std::{
     fs,
+    io::Write,
     path::{Path, PathBuf},
 };
 
@@ -14,6 +15,17 @@ pub const DEFAULT_HUB: &str = "https://huggingface.co/rhasspy/piper-voices/resol
 /// Where hub voices are installed; the servers load every voice found there.
 pub fn voices_dir(dir: &Path) -> PathBuf {
     dir.join("piper")
+}
+
+/// The voices downloaded into `<dir>/piper/`: their `.onnx` models, sorted.
+pub fn installed(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(voices_dir(dir)) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> =
+        entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "onnx")).collect();
+    found.sort();
+    found
 }
 
 /// Downloads the voice `key` (e.g. `vi_VN-vais1000-medium`) into `<dir>/piper/` and returns
@@ -54,24 +66,17 @@ pub fn fetch_voice(
         progress(crate::Progress::Step(format!("downloading {path}")));
         let data = get(&client, &url)?;
         let want = meta.get("md5_digest").and_then(|m| m.as_str()).unwrap_or_default();
-        let got = crate::fetch::hex(&Md5::digest(&data));
-        let size_ok = meta.get("size_bytes").and_then(|s| s.as_u64()).is_none_or(|s| s == data.len() as u64);
-        if want.is_empty() || got != want || !size_ok {
-            return Err(FetchError::Checksum {
-                model: format!("voice {key} ({path})"),
-                want: format!("md5 {want}"),
-                got,
-            });
+        let size = meta.get("size_bytes").and_then(|s| s.as_u64());
+        if want.is_empty() || size.is_some_and(|s| s != data.len() as u64) {
+            let detail = format!("{} bytes with no md5 digest or not the {size:?} listed", data.len());
+            return Err(FetchError::Hub { url, detail });
         }
+        verify(format!("voice {key} ({path}, md5)"), want, crate::fetch::hex(&Md5::digest(&data)))?;
         fetched.push((dest.to_path_buf(), data));
     }
     // Verified both before writing either; each file lands by rename.
     for (dest, data) in fetched {
-        let mut tmp = dest.as_os_str().to_owned();
-        tmp.push(".partial");
-        let tmp = PathBuf::from(tmp);
-        fs::write(&tmp, data).map_err(|source| FetchError::Io { path: tmp.clone(), source })?;
-        fs::rename(&tmp, &dest).map_err(|source| FetchError::Io { path: dest.clone(), source })?;
+        write_atomic(&dest, |w| w.write_all(&data).map_err(|source| FetchError::Io { path: dest.clone(), source }))?;
     }
     progress(crate::Progress::Ready(model.clone()));
     Ok(model)
@@ -109,6 +114,7 @@ mod tests {
         let path = fetch_voice(&server.url(), dir.path(), "vi_VN-vais1000-medium", &mut |_| {}).expect("fetch");
         assert_eq!(fs::read(&path).expect("model"), b"onnx bytes");
         assert!(dir.path().join("piper/vi_VN-vais1000-medium.onnx.json").is_file());
+        assert_eq!(installed(dir.path()), [path]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Where a direction's files live and how they are found. One directory per direction:
-//! `marian/<src>-<trg>/model.bin`, its vocabulary `vocab.spm` (or `srcvocab.spm` and
-//! `trgvocab.spm` where the two sides differ, as for CJK pairs) and, optionally, the lexical
+//! Where a Firefox Translations (Marian) direction's files live in the model cache and how they
+//! are found: the one layout the catalog, the hub download and the engine share. One directory
+//! per direction: `marian/<src>-<trg>/model.bin`, its vocabulary `vocab.spm` (or `srcvocab.spm`
+//! and `trgvocab.spm` where the two sides differ, as for CJK pairs) and, optionally, the lexical
 //! shortlist `lex.bin`.
 use std::path::{Path, PathBuf};
 
