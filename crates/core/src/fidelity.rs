@@ -88,23 +88,9 @@ pub fn check(source: &str, source_lang: &str, translation: &str, target: &str, k
 /// The translation cut after as many sentences as the source has: the repair for an answer that
 /// translated and then added a reply of its own. `None` when there is nothing to cut.
 pub fn trim_added(source: &str, translation: &str) -> Option<String> {
-    let keep = sentences(source) + 1;
-    let chars: Vec<(usize, char)> = translation.char_indices().collect();
-    let mut seen = 0;
-    for (k, &(i, c)) in chars.iter().enumerate() {
-        let between_digits = c == '.'
-            && k > 0
-            && chars[k - 1].1.is_ascii_digit()
-            && chars.get(k + 1).is_some_and(|(_, n)| n.is_ascii_digit());
-        if matches!(c, '.' | '!' | '?' | '。' | '！' | '？') && !between_digits {
-            seen += 1;
-            if seen == keep {
-                let cut = translation[..i + c.len_utf8()].trim_end().to_string();
-                return (cut.len() < translation.trim_end().len()).then_some(cut);
-            }
-        }
-    }
-    None
+    let end = sentence_ends(translation).nth(sentences(source))?;
+    let cut = translation[..end].trim_end();
+    (cut.len() < translation.trim_end().len()).then(|| cut.to_string())
 }
 
 fn chars(s: &str) -> usize {
@@ -114,17 +100,26 @@ fn chars(s: &str) -> usize {
 /// Sentence ends inside the text (the last one does not count: a missing final stop is no
 /// evidence of anything).
 fn sentences(s: &str) -> usize {
-    let t = s.trim().trim_end_matches(['.', '!', '?', '。', '！', '？', '…', '"', '»', '」', ')']);
-    let ends = t.chars().filter(|c| matches!(c, '.' | '!' | '?' | '。' | '！' | '？')).count();
-    ends.saturating_sub(decimal_points(t))
+    sentence_ends(s.trim().trim_end_matches(['.', '!', '?', '。', '！', '？', '…', '"', '»', '」', ')'])).count()
 }
 
-/// Points between digits are decimals or thousands, not sentence ends.
-fn decimal_points(s: &str) -> usize {
-    let c: Vec<char> = s.chars().collect();
-    (1..c.len().saturating_sub(1))
-        .filter(|&i| c[i] == '.' && c[i - 1].is_ascii_digit() && c[i + 1].is_ascii_digit())
-        .count()
+/// The byte offset just past each sentence-ending mark. A point between digits is a decimal or
+/// thousands separator, not an end.
+fn sentence_ends(s: &str) -> impl Iterator<Item = usize> + '_ {
+    let mut prev = None;
+    let mut chars = s.char_indices().peekable();
+    std::iter::from_fn(move || {
+        while let Some((i, c)) = chars.next() {
+            let before = prev.replace(c);
+            let decimal = c == '.'
+                && before.is_some_and(|b: char| b.is_ascii_digit())
+                && chars.peek().is_some_and(|(_, n)| n.is_ascii_digit());
+            if matches!(c, '.' | '!' | '?' | '。' | '！' | '？') && !decimal {
+                return Some(i + c.len_utf8());
+            }
+        }
+        None
+    })
 }
 
 /// Runs of digits, leading zeros dropped, sorted: "1,000.50" and "1.000,50" read the same, as do

@@ -29,16 +29,17 @@ pub enum Route {
 }
 
 impl Route {
-    fn pairs(&self) -> Vec<&Pair> {
+    /// The directions run, in order.
+    fn legs(&self) -> Vec<Pair> {
         match self {
-            Self::Direct(p) => vec![p],
-            Self::Pivot(a, b) => vec![a, b],
+            Self::Direct(p) => vec![p.clone()],
+            Self::Pivot(a, b) => vec![a.clone(), b.clone()],
         }
     }
 
     /// `marian-en-pt`, or `marian-vi-en+marian-en-pt` for a pivot.
     pub fn model_name(&self) -> String {
-        self.pairs().iter().map(|p| format!("marian-{}", p.id())).collect::<Vec<_>>().join("+")
+        self.legs().iter().map(|p| format!("marian-{}", p.id())).collect::<Vec<_>>().join("+")
     }
 }
 
@@ -213,8 +214,7 @@ impl Translator for MarianTranslator {
                 )
             })?;
             let texts: Vec<String> = members.iter().map(|&i| requests[i].text.clone()).collect();
-            let legs: Vec<Pair> = route.pairs().into_iter().cloned().collect();
-            let translated = self.run(legs, texts).await?;
+            let translated = self.run(route.legs(), texts).await?;
             for (i, text) in members.into_iter().zip(translated) {
                 results[i].text = text.trim().to_string();
                 results[i].model = route.model_name();

@@ -118,15 +118,12 @@ impl Translator for TranslationRouter {
     /// The dedicated engine's share goes as one batch; the general engine's as another.
     async fn translate_batch(&self, requests: Vec<TranslateRequest>) -> Result<Vec<Translation>> {
         let resolved: Vec<(TranslateRequest, bool)> = requests.into_iter().map(Self::resolve).collect();
-        let mut routed = Vec::with_capacity(resolved.len());
-        for (r, _) in &resolved {
-            routed.push(self.engine_for(&r.source, &r.target)?.1);
-        }
+        let routed = resolved.iter().map(|(r, _)| self.engine_for(&r.source, &r.target)).collect::<Result<Vec<_>>>()?;
         let mut answers: Vec<Option<Result<Translation>>> = (0..resolved.len()).map(|_| None).collect();
-        for want in [true, false] {
-            let idx: Vec<usize> = (0..resolved.len()).filter(|&i| routed[i] == want).collect();
-            let Some(first) = idx.first() else { continue };
-            let (engine, _) = self.engine_for(&resolved[*first].0.source, &resolved[*first].0.target)?;
+        for dedicated in [true, false] {
+            let idx: Vec<usize> = (0..resolved.len()).filter(|&i| routed[i].1 == dedicated).collect();
+            let Some(&first) = idx.first() else { continue };
+            let engine = routed[first].0;
             let batch = idx.iter().map(|&i| resolved[i].0.clone()).collect();
             match engine.translate_batch(batch).await {
                 Ok(results) => idx.iter().zip(results).for_each(|(&i, r)| answers[i] = Some(Ok(r))),
@@ -134,7 +131,7 @@ impl Translator for TranslationRouter {
             }
         }
         let mut out = Vec::with_capacity(resolved.len());
-        for (((request, detected), answer), dedicated) in resolved.iter().zip(answers).zip(routed) {
+        for (((request, detected), answer), (_, dedicated)) in resolved.iter().zip(answers).zip(routed) {
             let first = answer.unwrap_or_else(|| Err(Error::internal("translation batch lost a result")));
             let mut t = self.checked(request, first, dedicated).await?;
             t.source_detected |= detected;
