@@ -28,5 +28,5 @@ pub use error::{Error, ErrorCode, Result};
 pub use stt::{Health, SpeechToText, SttModel, SttStream};
 pub use text::{NormalizeMode, TextNormalizer};
 pub use transcript::{Producer, ProgressFn, Segment, Task, TranscribeOptions, Transcript, Word};
-pub use translate::{TranslateRequest, Translation, Translator};
+pub use translate::{Partial, TranslateRequest, Translation, Translator};
 pub use tts::{Speech, SynthesizeRequest, Synthesizer, Voice};

@@ -97,6 +97,22 @@ pub fn clean(answer: &str, input: &str, target: &str) -> String {
     strip_quotes(&text, input).to_string()
 }
 
+/// The translation within an answer still being written: what precedes the closing tag (or the
+/// part of it already written), trimmed. Unlike [`clean`] it never looks past the text so far, so
+/// each partial extends the previous one until the answer is complete.
+pub fn partial_answer(raw: &str) -> &str {
+    let raw = raw.trim_start();
+    let raw = raw.strip_prefix("<text>").unwrap_or(raw);
+    let mut text = raw.split("</text>").next().unwrap_or_default();
+    // A closing tag cut by the token boundary: "</", "</te".
+    if let Some(open) = text.rfind('<')
+        && "</text>".starts_with(&text[open..])
+    {
+        text = &text[..open];
+    }
+    text.trim()
+}
+
 fn is_preamble(line: &str) -> bool {
     let l = line.to_lowercase();
     l.ends_with(':')
@@ -143,6 +159,23 @@ mod tests {
         let auto = chat(&TranslateRequest { text: "hola".into(), target: "en".into(), ..Default::default() }, "auto");
         assert_eq!(auto.user, "Translate this text into English:\n<text>\nhola\n</text>");
         assert!(auto.examples.is_empty());
+    }
+
+    #[test]
+    fn partial_answers_grow_and_never_show_the_tag() {
+        for (raw, want) in [
+            ("", ""),
+            ("Hội", "Hội"),
+            ("Hội nghị đã", "Hội nghị đã"),
+            ("Hội nghị.\n<", "Hội nghị."),
+            ("Hội nghị.\n</te", "Hội nghị."),
+            ("Hội nghị.\n</text>", "Hội nghị."),
+            ("Hội nghị.\n</text>\nNote: x", "Hội nghị."),
+            ("<text>\nHello", "Hello"),
+            ("a < b", "a < b"),
+        ] {
+            assert_eq!(partial_answer(raw), want, "{raw:?}");
+        }
     }
 
     #[test]

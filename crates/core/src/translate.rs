@@ -35,9 +35,20 @@ pub struct Translation {
     pub processing_ms: f64,
 }
 
+/// Told a translation's text so far, each time it grows.
+pub type Partial = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
 #[async_trait::async_trait]
 pub trait Translator: Send + Sync {
     async fn translate(&self, request: TranslateRequest) -> Result<Translation>;
+
+    /// As `translate`, telling `partial` the translation so far as it is written, so a caller can
+    /// act on its first clause before the rest exists. Engines that translate in one step (the
+    /// default) never call it; the returned `Translation` is the final text either way.
+    async fn translate_partial(&self, request: TranslateRequest, partial: Partial) -> Result<Translation> {
+        let _ = partial;
+        self.translate(request).await
+    }
 
     /// Translates texts that share languages; results keep the order. Engines that can share work
     /// across texts override this.

@@ -102,6 +102,25 @@ pub fn split_sentences(text: &str, max_chars: usize) -> Vec<String> {
     out
 }
 
+/// Where the first complete clause of a text still being written ends (a byte offset just past its
+/// mark), for speaking it before the rest exists. A clause ends at , ; : . ! ? … once whitespace
+/// follows (so "3.5" and a comma still being written are not ends), or at a CJK mark; clauses
+/// shorter than `min_chars` join the next one, so speech does not start on a lone "Yes,".
+pub fn clause_end(text: &str, min_chars: usize) -> Option<usize> {
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let cjk = matches!(c, '。' | '！' | '？' | '、' | '，' | '；');
+        let latin = matches!(c, ',' | ';' | ':' | '.' | '!' | '?' | '…');
+        let end = i + c.len_utf8();
+        if (cjk || (latin && chars.peek().is_some_and(|(_, n)| n.is_whitespace())))
+            && text[..end].trim().chars().count() >= min_chars
+        {
+            return Some(end);
+        }
+    }
+    None
+}
+
 fn push(out: &mut Vec<String>, cur: &mut String, max_chars: usize) {
     let s = cur.trim();
     if !s.is_empty() && s.chars().any(char::is_alphanumeric) {
@@ -137,6 +156,23 @@ fn cut_long(s: &str, max_chars: usize, out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clause_ends_in_text_still_being_written() {
+        for (text, want) in [
+            ("Hội nghị đã được chuyển", None),
+            // The comma is written but nothing follows yet: the model may still be writing "3,5".
+            ("Hội nghị đã được chuyển,", None),
+            ("Hội nghị đã được chuyển, vì", Some("Hội nghị đã được chuyển,")),
+            ("Nó giá 3.5 đô la", None),
+            ("Yes, I will come. Then", Some("Yes, I will come.")),
+            ("会議は木曜日に変更されました、部長", Some("会議は木曜日に変更されました、")),
+            ("はい、", None),
+            ("The meeting is at noon! And", Some("The meeting is at noon!")),
+        ] {
+            assert_eq!(clause_end(text, 12).map(|e| &text[..e]), want, "{text:?}");
+        }
+    }
 
     #[test]
     fn sentences() {

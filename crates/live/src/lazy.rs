@@ -1,6 +1,6 @@
 //! A translator loaded on first use (or by a preload task), so a server starts serving at once
 //! while a gigabyte of weights is read; requests that arrive during the load wait for it.
-use sokuji_core::{Error, Health, Result, TranslateRequest, Translation, Translator};
+use sokuji_core::{Error, Health, Partial, Result, TranslateRequest, Translation, Translator};
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -59,6 +59,10 @@ impl Translator for LazyTranslator {
 
     async fn translate_batch(&self, requests: Vec<TranslateRequest>) -> Result<Vec<Translation>> {
         self.get().await?.translate_batch(requests).await
+    }
+
+    async fn translate_partial(&self, request: TranslateRequest, partial: Partial) -> Result<Translation> {
+        self.get().await?.translate_partial(request, partial).await
     }
 
     async fn languages(&self) -> Result<Vec<String>> {

@@ -321,6 +321,10 @@ async fn mt_stage(
     while let Some(job) = next_job(&mut jobs, &mut pending).await {
         let source = if job.language.is_empty() { cfg.source.clone() } else { job.language.clone() };
         let started = Instant::now();
+        // A final translation that will be spoken streams: its first clause goes to speech as
+        // soon as the engine has written it.
+        let speaker = tts.as_ref().filter(|_| job.is_final && !job.voice.is_empty());
+        let mut early = EarlySpeech::default();
         let translated = if source == job.target {
             Ok((job.text.clone(), String::new(), String::new()))
         } else if let Some(t) = &translator {
@@ -331,7 +335,29 @@ async fn mt_stage(
                 context: (!context.is_empty()).then(|| context.iter().cloned().collect::<Vec<_>>().join("\n")),
                 ..Default::default()
             };
-            match tokio::time::timeout(cfg.call_timeout, t.translate(req)).await {
+            let (tx, mut partials) = mpsc::unbounded_channel::<String>();
+            let work = async {
+                match speaker {
+                    Some(_) => t.translate_partial(req, Arc::new(move |p: &str| drop(tx.send(p.to_string())))).await,
+                    None => t.translate(req).await,
+                }
+            };
+            let work = tokio::time::timeout(cfg.call_timeout, work);
+            tokio::pin!(work);
+            let done = loop {
+                let partial = tokio::select! {
+                    r = &mut work => break r,
+                    Some(p) = partials.recv() => p,
+                };
+                if let Some(tts) = speaker {
+                    for clause in early.clauses(&partial) {
+                        if tts.send(tts_job(&job, clause)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            };
+            match done {
                 Ok(r) => r.map(|t| (t.text, t.engine, t.model)),
                 Err(_) => Err(Error::new(ErrorCode::Timeout, "translation took too long")),
             }
@@ -366,26 +392,80 @@ async fn mt_stage(
             return;
         }
         if job.is_final {
-            context.push_back(job.text);
-            if context.len() > 2 {
-                context.pop_front();
-            }
-            if let Some(tts) = &tts
-                && !job.voice.is_empty()
-            {
-                let next = TtsJob {
-                    segment_id: job.segment_id,
-                    text,
-                    language: job.target,
-                    voice: job.voice,
-                    ended_at: job.ended_at,
-                };
-                if tts.send(next).await.is_err() {
+            push_context(&mut context, job.text.clone());
+            if let Some(tts) = speaker {
+                let rest = early.rest(&text);
+                if !rest.is_empty() && tts.send(tts_job(&job, rest.to_string())).await.is_err() {
                     return;
                 }
             }
         }
     }
+}
+
+fn tts_job(job: &MtJob, text: String) -> TtsJob {
+    TtsJob {
+        segment_id: job.segment_id,
+        text,
+        language: job.target.clone(),
+        voice: job.voice.clone(),
+        ended_at: job.ended_at,
+    }
+}
+
+/// Shortest clause spoken ahead of the rest of its translation.
+const EARLY_CLAUSE_CHARS: usize = 12;
+
+/// What of a translation still being written has gone to speech.
+#[derive(Default)]
+pub(crate) struct EarlySpeech {
+    /// The partial text already spoken (a prefix of every later partial, normally).
+    spoken: String,
+    clauses: usize,
+}
+
+impl EarlySpeech {
+    /// The clauses of `partial` completed since the last call.
+    pub(crate) fn clauses(&mut self, partial: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        // A partial that does not extend what was spoken (the engine started over): wait for the result.
+        let Some(mut rest) = partial.strip_prefix(self.spoken.as_str()) else { return out };
+        while let Some(end) = sokuji_core::tts::clause_end(rest, EARLY_CLAUSE_CHARS) {
+            out.push(rest[..end].trim().to_string());
+            rest = &rest[end..];
+        }
+        let taken = partial.len() - rest.len();
+        self.spoken = partial[..taken].to_string();
+        self.clauses += out.len();
+        out
+    }
+
+    /// What of the final translation remains to be spoken: after the spoken prefix, or when the
+    /// final text differs (a checked retry rewrote it), after as many clauses as were spoken.
+    pub(crate) fn rest<'a>(&self, text: &'a str) -> &'a str {
+        if let Some(rest) = text.strip_prefix(self.spoken.as_str()) {
+            return rest.trim();
+        }
+        let mut rest = text;
+        for _ in 0..self.clauses {
+            match sokuji_core::tts::clause_end(rest, EARLY_CLAUSE_CHARS) {
+                Some(end) => rest = &rest[end..],
+                None => return "",
+            }
+        }
+        rest.trim()
+    }
+}
+
+/// Adds a final source sentence to the context of the next translations. The context grows to
+/// three sentences and then starts again from the last one, rather than sliding: a context that
+/// only grows leaves the start of the next prompt identical to the last one's, which the LLM
+/// resumes from instead of reading again.
+pub(crate) fn push_context(context: &mut VecDeque<String>, sentence: String) {
+    if context.len() >= 3 {
+        context.drain(..context.len() - 1);
+    }
+    context.push_back(sentence);
 }
 
 /// The next job worth doing: finals in order; an interim job only when nothing newer waits (a

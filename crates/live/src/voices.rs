@@ -12,6 +12,9 @@ use std::sync::Arc;
 pub const OPENAI_VOICES: &[&str] =
     &["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"];
 
+/// The metadata key of a voice that is its language's default.
+pub const DEFAULT_FOR: &str = "default_for";
+
 /// Longest text one request may carry, in characters.
 pub const MAX_CHARS: usize = 20_000;
 /// Silence between sentences of one request.
@@ -99,8 +102,20 @@ impl Synthesizer for VoiceSet {
         Ok(out)
     }
 
+    /// Each voice that a request without a voice gets for its language says so in its metadata
+    /// (`default_for`: the language), so listings show which engine speaks each language.
     async fn voices(&self) -> Result<Vec<Voice>> {
-        Ok(self.all().map(|(_, v)| v.clone()).collect())
+        Ok(self
+            .all()
+            .map(|(_, v)| {
+                let mut v = v.clone();
+                let primary = v.language.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+                if self.resolve("default", Some(&primary)).is_ok_and(|(_, d)| d.id == v.id) {
+                    v.metadata.insert(DEFAULT_FOR.into(), primary);
+                }
+                v
+            })
+            .collect())
     }
 
     async fn health(&self) -> Health {
@@ -125,4 +140,57 @@ pub fn sentences(request: &SynthesizeRequest) -> Result<Vec<SynthesizeRequest>> 
         .into_iter()
         .map(|text| SynthesizeRequest { text, ..request.clone() })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lists voices; never speaks.
+    struct Listed(Vec<Voice>);
+
+    #[async_trait::async_trait]
+    impl Synthesizer for Listed {
+        async fn synthesize(&self, _: SynthesizeRequest) -> Result<Speech> {
+            Err(Error::internal("not here"))
+        }
+        async fn voices(&self) -> Result<Vec<Voice>> {
+            Ok(self.0.clone())
+        }
+        async fn health(&self) -> Health {
+            Health::ready("listed")
+        }
+    }
+
+    fn voice(id: &str, language: &str, engine: &str) -> Voice {
+        Voice {
+            id: id.into(),
+            language: language.into(),
+            languages: vec![language.into()],
+            engine: engine.into(),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn listings_say_which_voice_speaks_each_language() {
+        let piper = Listed(vec![voice("en_US-joe-medium", "en-US", "piper")]);
+        let espeak = Listed(vec![voice("espeak:en-us", "en-us", "espeak"), voice("espeak:vi", "vi", "espeak")]);
+        let set = VoiceSet::new(vec![Arc::new(piper), Arc::new(espeak)]).await.expect("voices");
+        let defaults: Vec<(String, Option<String>)> = set
+            .voices()
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|v| (v.id, v.metadata.get(DEFAULT_FOR).cloned()))
+            .collect();
+        assert_eq!(
+            defaults,
+            [
+                ("en_US-joe-medium".to_string(), Some("en".to_string())),
+                ("espeak:en-us".to_string(), None),
+                ("espeak:vi".to_string(), Some("vi".to_string())),
+            ]
+        );
+    }
 }

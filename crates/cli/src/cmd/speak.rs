@@ -62,15 +62,29 @@ pub fn voices(cfg: Config, args: VoicesArgs) -> anyhow::Result<()> {
         if let Some(l) = &args.language {
             voices.retain(|v| v.languages.iter().any(|x| x.starts_with(l.as_str())));
         }
+        let default_for = |v: &sokuji_core::Voice| v.metadata.get(sokuji_live::voices::DEFAULT_FOR).cloned();
         if args.json {
             let list: Vec<_> = voices
                 .iter()
-                .map(|v| serde_json::json!({"id": v.id, "name": v.name, "language": v.language, "engine": v.engine, "sample_rate": v.sample_rate}))
+                .map(|v| serde_json::json!({"id": v.id, "name": v.name, "language": v.language, "engine": v.engine, "sample_rate": v.sample_rate, "default_for": default_for(v)}))
                 .collect();
             println!("{}", serde_json::to_string_pretty(&list)?);
         } else {
+            // First what speaks each translation language, then every voice.
+            println!("Speaks translations (the voice a request without one gets):");
+            let mut robotic = false;
+            for (code, name) in sokuji_core::translate::LANGUAGES {
+                let Some(v) = voices.iter().find(|v| default_for(v).as_deref() == Some(code)) else { continue };
+                robotic |= v.engine == "espeak";
+                println!("  {code:<4} {name:<12} {:<28} {}", v.id, v.engine);
+            }
+            if robotic {
+                println!("  (espeak: no neural voice installed for the language; `sokuji models fetch piper-<voice>` adds one)");
+            }
+            println!();
             for v in &voices {
-                println!("{:<28} {:<8} {:<16} {}", v.id, v.engine, v.language, v.name);
+                let mark = if default_for(v).is_some() { "*" } else { " " };
+                println!("{mark} {:<28} {:<8} {:<16} {}", v.id, v.engine, v.language, v.name);
             }
         }
         Ok(())

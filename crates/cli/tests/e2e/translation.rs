@@ -75,6 +75,7 @@ async fn sentence_table_over_http_and_grpc() {
         target_language: to.into(),
         context: None,
         do_not_translate: vec![],
+        partial_results: false,
     };
     let r = client.translate(req("Mẹ tôi là giáo viên.", "auto", "en")).await.expect("translate").into_inner();
     assert_eq!((r.source_language.as_str(), r.source_detected), ("vi", true));
@@ -103,6 +104,63 @@ async fn sentence_table_over_http_and_grpc() {
     let m = client.get_metrics(Empty {}).await.expect("metrics").into_inner();
     assert_eq!(m.total_requests, 4, "unary + batch + two streamed");
     assert!(client.health_check(Empty {}).await.expect("health").into_inner().healthy);
+}
+
+/// The LLM's answer streamed as it is written (Sokuji's opt-in `partial_results`): partials that
+/// only grow, ending in the same text the blocking call gives; a client that leaves mid-answer
+/// stops the generation and frees the model.
+#[tokio::test]
+async fn partial_translations_stream_and_a_cancelled_one_stops() {
+    let (server, grpc_port) = Server::start_with_grpc(&[("TRANSLATION_PROVIDER", "local")]);
+    let _server = server.wait_ready();
+    let mut client = TranslationServiceClient::new(grpc_channel(grpc_port).await);
+    let req = |text: &str, partial_results| TranslateRequest {
+        text: text.into(),
+        source_language: "en".into(),
+        target_language: "vi".into(),
+        context: None,
+        do_not_translate: vec![],
+        partial_results,
+    };
+    let text = "We will visit my grandparents in the countryside next month.";
+    let blocking = client.translate(req(text, false)).await.expect("translate").into_inner().translated_text;
+    let mut stream = client.translate_stream(tokio_stream::iter([req(text, true)])).await.expect("stream").into_inner();
+    let mut partials = Vec::new();
+    let last = loop {
+        let r = stream.message().await.expect("message").expect("a final result");
+        if !r.partial {
+            break r;
+        }
+        partials.push(r.translated_text);
+    };
+    assert!(stream.message().await.expect("end").is_none());
+    assert_eq!(last.translated_text, blocking, "streamed and blocking answers differ");
+    assert!(partials.len() >= 3, "{partials:?}");
+    for w in partials.windows(2) {
+        assert!(w[1].starts_with(&w[0]), "a partial shrank: {w:?}");
+    }
+    assert!(blocking.starts_with(partials.last().expect("partials").as_str()), "{partials:?} vs {blocking:?}");
+
+    // Leave after the first partial of a long text.
+    let long = "The committee reviewed every proposal that arrived before the deadline, discussed the budget \
+                for the next three years in detail, and finally agreed to build a new library, two schools \
+                and a small hospital in the northern part of the province, starting in the spring.";
+    let mut stream = client.translate_stream(tokio_stream::iter([req(long, true)])).await.expect("stream").into_inner();
+    let first = stream.message().await.expect("message").expect("a partial");
+    assert!(first.partial);
+    drop(stream);
+    let stopped = async {
+        loop {
+            let h = client.health_check(Empty {}).await.expect("health").into_inner();
+            if h.details.get("stopped_early").map(String::as_str) == Some("1") {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), stopped).await.expect("the generation never stopped");
+    let after = client.translate(req("I want to buy a new car.", false)).await.expect("translate").into_inner();
+    check("en", "vi", "", &after.translated_text, &["xe"]);
 }
 
 #[tokio::test]

@@ -16,15 +16,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             target: to.into(),
             ..Default::default()
         };
-        let g = translate_with(&mut model, &req, from, &sokuji_admission::Ticket::unbounded())?;
+        let g = translate_with(&mut model, &req, from, &sokuji_admission::Ticket::unbounded(), &mut |_| {})?;
         println!(
-            "{from}>{to}\t{:.0}\t{}\t{:.0}\t{}\t{}\t{}",
+            "{from}>{to}\t{:.0}\t{}\t{:.0}\t{}\t{}\t{}\t{}",
             g.prompt_ms,
-            g.prompt_tokens,
+            g.prompt_tokens - g.cached_tokens,
             g.generate_ms,
             g.generated_tokens,
             g.text,
-            if g.retried { "retried" } else { "" }
+            if g.retried { "retried" } else { "" },
+            g.cached_tokens
         );
     }
     Ok(())

@@ -5,6 +5,7 @@
 //! owns a KV cache, so one generation runs at a time per loaded model.
 
 mod model;
+mod qwen2;
 mod tokenizer;
 mod translator;
 

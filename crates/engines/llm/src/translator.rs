@@ -2,12 +2,15 @@
 use crate::model::{GenerateError, Generation, LoadError, Model};
 use sokuji_admission::{Admission, Ticket};
 use sokuji_core::{
-    Error, ErrorCode, Health, Result, TranslateRequest, Translation, Translator, prompt,
+    Error, ErrorCode, Health, Partial, Result, TranslateRequest, Translation, Translator, prompt,
     translate::{LANGUAGES, detect_language, validate},
 };
 use std::{
     path::PathBuf,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -36,6 +39,8 @@ pub struct LlmTranslator {
     admission: Admission,
     name: String,
     config: TranslatorConfig,
+    /// Generations stopped before their end because their caller went away or ran out of time.
+    stopped: Arc<AtomicU64>,
 }
 
 impl LlmTranslator {
@@ -46,15 +51,25 @@ impl LlmTranslator {
         // pool started): pay it here, not in the first user's request.
         let warm =
             TranslateRequest { text: "Hello.".into(), source: "en".into(), target: "vi".into(), ..Default::default() };
-        let _ = model.generate(&prompt::chat(&warm, "en"), 1, &Ticket::unbounded());
+        let _ = model.generate(&prompt::chat(&warm, "en"), 1, &Ticket::unbounded(), &mut |_| {});
         tracing::info!(model = %name, path = %config.model_path.display(), "translation model loaded");
-        Ok(Self { model: Arc::new(Mutex::new(model)), admission: Admission::new("translation", 1), name, config })
+        Ok(Self {
+            model: Arc::new(Mutex::new(model)),
+            admission: Admission::new("translation", 1),
+            name,
+            config,
+            stopped: Arc::default(),
+        })
     }
 }
 
 #[async_trait::async_trait]
 impl Translator for LlmTranslator {
     async fn translate(&self, request: TranslateRequest) -> Result<Translation> {
+        self.translate_partial(request, std::sync::Arc::new(|_: &str| {})).await
+    }
+
+    async fn translate_partial(&self, request: TranslateRequest, partial: Partial) -> Result<Translation> {
         let started = Instant::now();
         validate(&request, self.config.max_chars)?;
         let detected = request.source == "auto";
@@ -76,14 +91,21 @@ impl Translator for LlmTranslator {
         // Queueing for the model counts against the request's time; a request whose caller has
         // gone stops at its next token and frees the model for the next one.
         let deadline = started + self.config.timeout;
-        let model = self.model.clone();
+        let (model, stopped) = (self.model.clone(), self.stopped.clone());
         let generation = self
             .admission
             .run(Some(deadline), move |ticket| {
                 let mut model =
                     model.lock().map_err(|_| Error::new(ErrorCode::EngineFailed, "translation model poisoned"))?;
-                translate_with(&mut model, &request, &source, ticket).map_err(|e| match e {
+                let mut on_text = |raw: &str| {
+                    let text = prompt::partial_answer(raw);
+                    if !text.is_empty() {
+                        partial(text);
+                    }
+                };
+                translate_with(&mut model, &request, &source, ticket, &mut on_text).map_err(|e| match e {
                     GenerateError::Stopped(err, n) => {
+                        stopped.fetch_add(1, Ordering::Relaxed);
                         Error::new(err.code, format!("translation: {} after {n} tokens", err.message))
                     }
                     GenerateError::TooLong(..) => Error::invalid_request(e.to_string()),
@@ -95,6 +117,7 @@ impl Translator for LlmTranslator {
         out.processing_ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::debug!(
             prompt_tokens = generation.prompt_tokens,
+            cached_tokens = generation.cached_tokens,
             generated = generation.generated_tokens,
             prompt_ms = generation.prompt_ms,
             generate_ms = generation.generate_ms,
@@ -114,27 +137,35 @@ impl Translator for LlmTranslator {
             healthy,
             status: if healthy { "ok" } else { "model poisoned" }.into(),
             provider: PROVIDER.into(),
-            details: [("model".to_string(), self.name.clone())].into(),
+            details: [
+                ("model".to_string(), self.name.clone()),
+                ("stopped_early".to_string(), self.stopped.load(Ordering::Relaxed).to_string()),
+            ]
+            .into(),
         }
     }
 }
 
 /// One translation on a loaded model: the plain prompt, and when its answer is not in the target
 /// language (an order in the text was obeyed, typically), once more with a worked example of an
-/// order being translated. `text` is cleaned.
+/// order being translated. `text` is cleaned; `on_text` sees the raw answer as it is written (the
+/// second attempt's too).
 pub fn translate_with(
     model: &mut Model,
     request: &TranslateRequest,
     source: &str,
     ticket: &Ticket,
+    on_text: &mut dyn FnMut(&str),
 ) -> Result<Generation, GenerateError> {
-    let max_new = 3 * model.count_tokens(&request.text) + 32;
-    let mut g = model.generate(&prompt::chat(request, source), max_new, ticket)?;
+    // A translation is rarely over twice its source's tokens; the cap stops a model that
+    // starts to ramble (or repeat itself) from holding the engine.
+    let max_new = 2 * model.count_tokens(&request.text) + 16;
+    let mut g = model.generate(&prompt::chat(request, source), max_new, ticket, on_text)?;
     g.text = prompt::clean(&g.text, &request.text, &request.target);
     if !in_language(&g.text, &request.target)
         && let Some(guarded) = prompt::guarded_chat(request, source)
     {
-        let mut again = model.generate(&guarded, max_new, ticket)?;
+        let mut again = model.generate(&guarded, max_new, ticket, on_text)?;
         again.text = prompt::clean(&again.text, &request.text, &request.target);
         again.prompt_ms += g.prompt_ms;
         again.generate_ms += g.generate_ms;

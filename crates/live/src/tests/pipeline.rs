@@ -257,3 +257,98 @@ async fn a_client_that_leaves_ends_the_session() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+/// Writes "<target> first, then <text>" a word every 50 ms, telling each partial.
+struct WritingTranslator;
+
+#[async_trait::async_trait]
+impl sokuji_core::Translator for WritingTranslator {
+    async fn translate(&self, r: sokuji_core::TranslateRequest) -> sokuji_core::Result<sokuji_core::Translation> {
+        self.translate_partial(r, Arc::new(|_: &str| {})).await
+    }
+
+    async fn translate_partial(
+        &self,
+        r: sokuji_core::TranslateRequest,
+        partial: sokuji_core::Partial,
+    ) -> sokuji_core::Result<sokuji_core::Translation> {
+        let answer = format!("{} first clause, then {}", r.target, r.text);
+        let mut so_far = String::new();
+        for w in answer.split_whitespace() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if !so_far.is_empty() {
+                so_far.push(' ');
+            }
+            so_far.push_str(w);
+            partial(&so_far);
+        }
+        Ok(sokuji_core::Translation { text: answer, original: r.text, target: r.target, ..Default::default() })
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        Ok(vec!["en".into(), "vi".into()])
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        sokuji_core::Health::ready("writing")
+    }
+}
+
+#[tokio::test]
+async fn the_first_clause_is_spoken_before_the_translation_is_done() {
+    let engines = LiveEngines {
+        vad: Arc::new(|| Box::new(LoudnessVad::default())),
+        ..LiveEngines::new(Arc::new(LevelStt), Some(Arc::new(WritingTranslator)), Some(Arc::new(ToneTts::default())))
+    };
+    let (tx, rx) = start(engines, config(Some("vi")));
+    send_audio(&tx, &utterances(2), 1_600).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let f = finals(&events);
+    assert_eq!(f.len(), 2);
+    for t in &f {
+        let id = t.segment_id;
+        let of_segment = |e: &&LiveEvent| match e {
+            LiveEvent::Audio(a) => a.segment_id == id,
+            LiveEvent::Translation(x) => x.segment_id == id && x.is_final,
+            _ => false,
+        };
+        let order: Vec<&LiveEvent> = events.iter().filter(of_segment).collect();
+        let (LiveEvent::Audio(first), LiveEvent::Translation(whole)) = (order[0], order[1]) else {
+            panic!("utterance {id}: audio then translation expected, got {} events", order.len());
+        };
+        assert_eq!(first.text, "vi first clause,");
+        assert_eq!(whole.text, format!("vi first clause, then {}", t.text));
+        // Nothing lost, nothing said twice: the audio pieces make up the translation.
+        let said: Vec<&str> = order
+            .iter()
+            .filter_map(|e| match e {
+                LiveEvent::Audio(a) => Some(a.text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(said.join(" "), whole.text, "utterance {id}");
+    }
+}
+
+#[test]
+fn the_context_grows_then_starts_again_from_its_last_sentence() {
+    let mut c = std::collections::VecDeque::new();
+    let mut seen = Vec::new();
+    for s in ["a", "b", "c", "d", "e", "f"] {
+        crate::pipeline::push_context(&mut c, s.to_string());
+        seen.push(c.iter().cloned().collect::<Vec<_>>().join(""));
+    }
+    assert_eq!(seen, ["a", "ab", "abc", "cd", "cde", "ef"]);
+}
+
+#[test]
+fn early_speech_then_the_rest() {
+    let mut e = crate::pipeline::EarlySpeech::default();
+    assert!(e.clauses("Xin chào các bạn").is_empty());
+    assert_eq!(e.clauses("Xin chào các bạn, hôm nay"), ["Xin chào các bạn,"]);
+    assert!(e.clauses("Xin chào các bạn, hôm nay trời").is_empty());
+    assert_eq!(e.rest("Xin chào các bạn, hôm nay trời đẹp."), "hôm nay trời đẹp.");
+    // A final text that differs from what was spoken (rewritten by a retry): the clauses not yet said.
+    assert_eq!(e.rest("Chào tất cả các bạn, hôm nay trời rất đẹp."), "hôm nay trời rất đẹp.");
+}

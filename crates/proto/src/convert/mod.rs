@@ -216,6 +216,7 @@ impl From<&Translation> for common::TranslationResult {
             engine: t.engine.clone(),
             processing_time_ms: t.processing_ms,
             source_detected: t.source_detected,
+            partial: false,
         }
     }
 }
@@ -256,6 +257,7 @@ impl From<&TranslateRequest> for translation::TranslateRequest {
             target_language: r.target.clone(),
             context: r.context.clone(),
             do_not_translate: r.keep.clone(),
+            partial_results: false,
         }
     }
 }

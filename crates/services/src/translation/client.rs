@@ -1,6 +1,6 @@
 //! `Translator` over gRPC.
 use crate::remote::Guarded;
-use sokuji_core::{Health, Result, TranslateRequest, Translation, Translator};
+use sokuji_core::{Error, ErrorCode, Health, Partial, Result, TranslateRequest, Translation, Translator};
 use sokuji_proto::{
     common::Empty,
     convert::error_from_status,
@@ -32,6 +32,29 @@ impl Translator for RemoteTranslator {
         })
         .await;
         Ok(res.map_err(|s| error_from_status(&s))?.into_inner().into())
+    }
+
+    /// One request on `TranslateStream` with partial results asked for: the remote engine's
+    /// partials reach `partial` as they arrive.
+    async fn translate_partial(&self, request: TranslateRequest, partial: Partial) -> Result<Translation> {
+        let req = sokuji_proto::translation::TranslateRequest {
+            partial_results: true,
+            ..sokuji_proto::translation::TranslateRequest::from(&request)
+        };
+        let mut results = self
+            .client
+            .clone()
+            .translate_stream(tokio_stream::once(req))
+            .await
+            .map_err(|s| error_from_status(&s))?
+            .into_inner();
+        while let Some(r) = results.message().await.map_err(|s| error_from_status(&s))? {
+            if !r.partial {
+                return Ok(r.into());
+            }
+            partial(&r.translated_text);
+        }
+        Err(Error::new(ErrorCode::EngineFailed, "the translation service ended the stream without a result"))
     }
 
     /// One call when the requests share languages and carry no context (what the wire batch

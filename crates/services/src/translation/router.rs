@@ -5,7 +5,7 @@
 //! once more on the general engine with a hint saying what went wrong, and the better of the two
 //! answers is kept.
 use sokuji_core::{
-    Error, ErrorCode, Health, Result, TranslateRequest, Translation, Translator,
+    Error, ErrorCode, Health, Partial, Result, TranslateRequest, Translation, Translator,
     fidelity::{self, Violation},
     translate::detect_language,
 };
@@ -110,6 +110,16 @@ impl Translator for TranslationRouter {
         let (request, detected) = Self::resolve(request);
         let (engine, dedicated) = self.engine_for(&request.source, &request.target)?;
         let first = engine.translate(request.clone()).await;
+        let mut t = self.checked(&request, first, dedicated).await?;
+        t.source_detected |= detected;
+        Ok(t)
+    }
+
+    /// Partials come from the first attempt only; a checked retry's answer arrives as the result.
+    async fn translate_partial(&self, request: TranslateRequest, partial: Partial) -> Result<Translation> {
+        let (request, detected) = Self::resolve(request);
+        let (engine, dedicated) = self.engine_for(&request.source, &request.target)?;
+        let first = engine.translate_partial(request.clone(), partial).await;
         let mut t = self.checked(&request, first, dedicated).await?;
         t.source_detected |= detected;
         Ok(t)

@@ -1,6 +1,6 @@
 //! `sokuji.translation.TranslationService` over any `Translator`.
 use crate::metrics::Metrics;
-use sokuji_core::{TranslateRequest, Translator};
+use sokuji_core::{Partial, TranslateRequest, Translator};
 use sokuji_proto::{
     common::{Empty, HealthCheckResponse, MetricsResponse, TranslationResult},
     convert::{health_response, status_from_error},
@@ -60,7 +60,8 @@ impl TranslationService for TranslationServer {
     type TranslateStreamStream = Pin<Box<dyn Stream<Item = Result<TranslationResult, Status>> + Send>>;
 
     /// Requests are answered one by one, in order; an error for one request is sent as that
-    /// item's status and ends the stream (gRPC streams carry one final status).
+    /// item's status and ends the stream (gRPC streams carry one final status). A request asking
+    /// for partial results gets the translation so far as the engine writes it, then the result.
     async fn translate_stream(
         &self,
         request: Request<Streaming<WireRequest>>,
@@ -72,7 +73,30 @@ impl TranslationService for TranslationServer {
             while let Some(req) = input.next().await {
                 let req = req?;
                 let started = Instant::now();
-                let result = translator.translate(req.into()).await;
+                let partials = req.partial_results;
+                let req: TranslateRequest = req.into();
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+                let partial: Partial = Arc::new(move |text: &str| {
+                    let _ = tx.send(text.to_string());
+                });
+                let template = TranslationResult {
+                    original_text: req.text.clone(),
+                    source_language: req.source.clone(),
+                    target_language: req.target.clone(),
+                    partial: true,
+                    ..Default::default()
+                };
+                let work = translator.translate_partial(req, partial);
+                tokio::pin!(work);
+                let result = loop {
+                    let text = tokio::select! {
+                        r = &mut work => break r,
+                        Some(text) = rx.recv() => text,
+                    };
+                    if partials {
+                        yield TranslationResult { translated_text: text, ..template.clone() };
+                    }
+                };
                 metrics.observe(started, &result);
                 let t = result.map_err(|e| status_from_error(&e))?;
                 yield TranslationResult::from(&t);

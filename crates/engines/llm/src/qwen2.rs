@@ -1,0 +1,248 @@
+//! Qwen2's forward pass over GGUF weights, with the KV cache held by the caller.
+//!
+//! candle-transformers' `quantized_qwen2` keeps its cache inside the weights, where it can only be
+//! cleared; a translation server needs to keep the attention state of a prompt's fixed part and
+//! resume from any point of it. Here a [`Cache`] is a plain value: cloned cheaply (tensors are
+//! shared), cut back to a prefix, and fed more tokens. The token embeddings stay quantized (rows
+//! are dequantized as they are looked up) and double as the output projection: the f32 copy
+//! candle's model makes costs ~0.9 GB for a 1.5B model.
+use candle_core::{
+    D, DType, Device, Module, Result, Tensor,
+    quantized::{GgmlDType, QMatMul, QTensor, ggml_file::qtensor_from_ggml, gguf_file},
+};
+use candle_transformers::quantized_nn::RmsNorm;
+use std::{
+    io::{Read, Seek},
+    sync::Arc,
+};
+
+struct Layer {
+    wq: QMatMul,
+    wk: QMatMul,
+    wv: QMatMul,
+    bq: Tensor,
+    bk: Tensor,
+    bv: Tensor,
+    wo: QMatMul,
+    attn_norm: RmsNorm,
+    ffn_norm: RmsNorm,
+    gate: QMatMul,
+    up: QMatMul,
+    down: QMatMul,
+}
+
+/// The attention state of a token sequence: per layer the keys and values, shape
+/// (1, kv heads, tokens, head dim), and the tokens they came from.
+#[derive(Clone, Default)]
+pub struct Cache {
+    kv: Vec<Option<(Tensor, Tensor)>>,
+    tokens: Vec<u32>,
+}
+
+impl Cache {
+    pub fn tokens(&self) -> &[u32] {
+        &self.tokens
+    }
+
+    /// Keeps the first `len` tokens' state.
+    pub fn truncate(&mut self, len: usize) -> Result<()> {
+        if len >= self.tokens.len() {
+            return Ok(());
+        }
+        self.tokens.truncate(len);
+        for kv in &mut self.kv {
+            *kv = match kv.take() {
+                Some((k, v)) if len > 0 => Some((k.narrow(2, 0, len)?, v.narrow(2, 0, len)?)),
+                _ => None,
+            };
+        }
+        Ok(())
+    }
+
+    /// How many leading tokens `tokens` shares with this cache.
+    pub fn common_prefix(&self, tokens: &[u32]) -> usize {
+        self.tokens.iter().zip(tokens).take_while(|(a, b)| a == b).count()
+    }
+}
+
+pub struct Qwen2 {
+    embeddings: Arc<QTensor>,
+    hidden: usize,
+    layers: Vec<Layer>,
+    norm: RmsNorm,
+    output: QMatMul,
+    cos: Tensor,
+    sin: Tensor,
+    heads: usize,
+    kv_heads: usize,
+    head_dim: usize,
+    device: Device,
+}
+
+impl Qwen2 {
+    pub fn from_gguf<R: Read + Seek>(ct: &gguf_file::Content, reader: &mut R, device: &Device) -> Result<Self> {
+        let md = |k: &str| ct.metadata.get(k).ok_or_else(|| candle_core::Error::Msg(format!("GGUF lacks {k}")));
+        let heads = md("qwen2.attention.head_count")?.to_u32()? as usize;
+        let kv_heads = md("qwen2.attention.head_count_kv")?.to_u32()? as usize;
+        let hidden = md("qwen2.embedding_length")?.to_u32()? as usize;
+        let blocks = md("qwen2.block_count")?.to_u32()? as usize;
+        let context = md("qwen2.context_length")?.to_u32()? as usize;
+        let eps = f64::from(md("qwen2.attention.layer_norm_rms_epsilon")?.to_f32()?);
+        let base = md("qwen2.rope.freq_base").and_then(|v| v.to_f32()).unwrap_or(10_000.0);
+        let head_dim = hidden / heads;
+        let mut q = |name: &str| ct.tensor(reader, name, device);
+        let embeddings = Arc::new(q("token_embd.weight")?);
+        let output = match q("output.weight") {
+            Ok(w) => QMatMul::from_qtensor(w)?,
+            Err(_) => QMatMul::from_arc(embeddings.clone())?,
+        };
+        let norm = RmsNorm::from_qtensor(q("output_norm.weight")?, eps)?;
+        let mut layers = Vec::with_capacity(blocks);
+        for i in 0..blocks {
+            let mut t = |n: &str| q(&format!("blk.{i}.{n}"));
+            let mm = |w: QTensor| QMatMul::from_qtensor(w);
+            layers.push(Layer {
+                wq: mm(t("attn_q.weight")?)?,
+                wk: mm(t("attn_k.weight")?)?,
+                wv: mm(t("attn_v.weight")?)?,
+                bq: t("attn_q.bias")?.dequantize(device)?,
+                bk: t("attn_k.bias")?.dequantize(device)?,
+                bv: t("attn_v.bias")?.dequantize(device)?,
+                wo: mm(t("attn_output.weight")?)?,
+                attn_norm: RmsNorm::from_qtensor(t("attn_norm.weight")?, eps)?,
+                ffn_norm: RmsNorm::from_qtensor(t("ffn_norm.weight")?, eps)?,
+                gate: mm(t("ffn_gate.weight")?)?,
+                up: mm(t("ffn_up.weight")?)?,
+                down: mm(t("ffn_down.weight")?)?,
+            });
+        }
+        // Rotary tables for the whole context: (positions, head_dim / 2).
+        let inv: Vec<f32> = (0..head_dim).step_by(2).map(|i| 1.0 / base.powf(i as f32 / head_dim as f32)).collect();
+        let inv = Tensor::new(inv.as_slice(), device)?.reshape((1, head_dim / 2))?;
+        let pos = Tensor::arange(0u32, context as u32, device)?.to_dtype(DType::F32)?.reshape((context, 1))?;
+        let angles = pos.matmul(&inv)?;
+        Ok(Self {
+            embeddings,
+            hidden,
+            layers,
+            norm,
+            output,
+            cos: angles.cos()?,
+            sin: angles.sin()?,
+            heads,
+            kv_heads,
+            head_dim,
+            device: device.clone(),
+        })
+    }
+
+    /// The longest sequence the rotary tables cover.
+    pub fn context(&self) -> usize {
+        self.cos.dim(0).unwrap_or(0)
+    }
+
+    pub fn new_cache(&self) -> Cache {
+        Cache { kv: vec![None; self.layers.len()], tokens: Vec::new() }
+    }
+
+    /// Rows of the quantized embedding table, dequantized: (1, tokens, hidden).
+    fn embed(&self, tokens: &[u32]) -> Result<Tensor> {
+        let dtype: GgmlDType = self.embeddings.dtype();
+        let row_bytes = self.hidden / dtype.block_size() * dtype.type_size();
+        let data = self.embeddings.data()?;
+        let rows = tokens
+            .iter()
+            .map(|&t| {
+                let start = t as usize * row_bytes;
+                let row = data
+                    .get(start..start + row_bytes)
+                    .ok_or_else(|| candle_core::Error::Msg(format!("token {t} is outside the vocabulary")))?;
+                qtensor_from_ggml(dtype, row, vec![self.hidden], &self.device)?.dequantize(&self.device)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Tensor::stack(&rows, 0)?.unsqueeze(0)
+    }
+
+    /// Feeds `tokens` after what `cache` holds; returns the logits of the last one, (vocab,).
+    pub fn forward(&self, tokens: &[u32], cache: &mut Cache) -> Result<Tensor> {
+        let seq = tokens.len();
+        let start = cache.tokens.len();
+        if seq == 0 {
+            candle_core::bail!("nothing to feed");
+        }
+        if start + seq > self.context() {
+            candle_core::bail!("{} tokens exceed the {}-token context", start + seq, self.context());
+        }
+        let cos = self.cos.narrow(0, start, seq)?;
+        let sin = self.sin.narrow(0, start, seq)?;
+        let mask = (seq > 1).then(|| causal_mask(seq, start, &self.device)).transpose()?;
+        let mut x = self.embed(tokens)?;
+        for (layer, kv) in self.layers.iter().zip(cache.kv.iter_mut()) {
+            let h = layer.attn_norm.forward(&x)?;
+            let h = self.attention(layer, &h, &cos, &sin, mask.as_ref(), kv)?;
+            x = (x + h)?;
+            let h = layer.ffn_norm.forward(&x)?;
+            let h = (candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?;
+            x = (x + layer.down.forward(&h)?)?;
+        }
+        cache.tokens.extend_from_slice(tokens);
+        let last = self.norm.forward(&x.narrow(1, seq - 1, 1)?)?;
+        self.output.forward(&last)?.flatten_all()
+    }
+
+    fn attention(
+        &self,
+        l: &Layer,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: Option<&Tensor>,
+        kv: &mut Option<(Tensor, Tensor)>,
+    ) -> Result<Tensor> {
+        let (_, seq, _) = x.dims3()?;
+        let split = |t: Tensor, heads: usize| t.reshape((1, seq, heads, self.head_dim))?.transpose(1, 2)?.contiguous();
+        let q = split(l.wq.forward(x)?.broadcast_add(&l.bq)?, self.heads)?;
+        let k = split(l.wk.forward(x)?.broadcast_add(&l.bk)?, self.kv_heads)?;
+        let v = split(l.wv.forward(x)?.broadcast_add(&l.bv)?, self.kv_heads)?;
+        let q = candle_nn::rotary_emb::rope(&q, cos, sin)?;
+        let k = candle_nn::rotary_emb::rope(&k, cos, sin)?;
+        let (k, v) = match kv.take() {
+            Some((pk, pv)) => (Tensor::cat(&[&pk, &k], 2)?, Tensor::cat(&[&pv, &v], 2)?),
+            None => (k, v),
+        };
+        *kv = Some((k.clone(), v.clone()));
+        // Grouped-query attention without copying the cache per head: the query heads that share a
+        // key/value head are stacked as extra rows of that head.
+        let group = self.heads / self.kv_heads;
+        let kv_len = k.dim(2)?;
+        let q = q.reshape((1, self.kv_heads, group * seq, self.head_dim))?;
+        let att = (q.matmul(&k.t()?)? / (self.head_dim as f64).sqrt())?;
+        let att = match mask {
+            Some(m) => att.reshape((1, self.kv_heads, group, seq, kv_len))?.broadcast_add(m)?.reshape((
+                1,
+                self.kv_heads,
+                group * seq,
+                kv_len,
+            ))?,
+            None => att,
+        };
+        let att = candle_nn::ops::softmax_last_dim(&att)?;
+        let y = att.matmul(&v)?.reshape((1, self.heads, seq, self.head_dim))?;
+        let y = y.transpose(1, 2)?.reshape((1, seq, self.heads * self.head_dim))?;
+        l.wo.forward(&y)
+    }
+}
+
+/// Additive mask: position `i` of the new tokens (at `start + i`) sees cached and new positions
+/// up to itself. Shape (seq, start + seq).
+fn causal_mask(seq: usize, start: usize, device: &Device) -> Result<Tensor> {
+    let total = start + seq;
+    let m: Vec<f32> =
+        (0..seq).flat_map(|i| (0..total).map(move |j| if j > start + i { f32::NEG_INFINITY } else { 0.0 })).collect();
+    Tensor::from_vec(m, (seq, total), device)
+}
+
+/// Index of the largest logit.
+pub fn argmax(logits: &Tensor) -> Result<u32> {
+    logits.argmax(D::Minus1)?.to_scalar::<u32>()
+}
