@@ -7,8 +7,11 @@
 # (`sokuji serve`) and split (`serve stt|translation|tts` + `serve gateway`, loopback gRPC
 # between them). p50/p95 per pair and mode.
 #
+# A pair written `vi-en+speech` asks for speech translation (Whisper's translate task makes the
+# English). The peak RSS of each server process is reported at the end.
+#
 # Usage: bash bench/live.sh   (RUNS=1: passes over the recordings; PAIRS="vi-en en-vi en-pt";
-#        MODES="all-in-one split")
+#        MODES="all-in-one split"; EVENTS=file keeps every message)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${CACHE:-$HOME/.cache/sokuji}"
@@ -21,6 +24,8 @@ SOKUJI="$CARGO_TARGET_DIR/release/sokuji"
 [ -x "$SOKUJI" ] || cargo build --release --locked
 out=$(mktemp -d)
 pids=()
+# Peak RSS (VmHWM) of each server process of a mode, before it is stopped.
+peaks() { for p in "${pids[@]}"; do echo "$1 $(tr '\0' ' ' < "/proc/$p/cmdline" | awk '{print $2, $3}') $(awk '/VmHWM/ {print $2}' "/proc/$p/status")" >> "$out/rss"; done; }
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 trap 'stop; rm -rf "$out"' EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -54,16 +59,19 @@ for mode in $MODES; do
   wait_healthy "$URL"
   for run in $(seq 1 "$RUNS"); do
     for pair in $PAIRS; do
-      from=${pair%-*}; to=${pair#*-}
+      langs=${pair%+speech}; from=${langs%-*}; to=${langs#*-}
+      flags=(); [ "$pair" != "$langs" ] && flags=(--speech-translation)
       set_dir=$([ "$from" = vi ] && echo vieneu || echo en)
       for wav in "$SOKUJI_TESTDATA/$set_dir"/*.wav; do
-        "$SOKUJI" live --server "$URL" --from "$from" --to "$to" --json "$wav" | sed "s|^|$mode $pair $run/$(basename "$wav") |" >> "$out/events"
+        "$SOKUJI" live --server "$URL" --from "$from" --to "$to" "${flags[@]}" --json "$wav" | sed "s|^|$mode $pair $run/$(basename "$wav") |" >> "$out/events"
       done
     done
   done
+  peaks "$mode"
   stop
 done
 
+[ -n "${EVENTS:-}" ] && cp "$out/events" "$EVENTS"   # every message, for reading the texts
 echo "# Live translation end to end $(date -u +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo
 python3 - "$out/events" <<'PY'
@@ -92,3 +100,7 @@ for (mode, pair), stages in sorted(seen.items(), key=lambda kv: (kv[0][1], kv[0]
         cells.append(f"{pct(xs, 50):.0f} / {pct(xs, 95):.0f}" if xs else "-")
     print(f"| {pair} | {mode} | {len(stages['translation'])} | " + " | ".join(cells) + " |")
 PY
+echo
+echo "| mode | process | peak RSS (MB) |"
+echo "|---|---|---|"
+awk '{printf "| %s | %s %s | %.0f |\n", $1, $2, $3, $4/1024}' "$out/rss"

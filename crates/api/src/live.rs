@@ -49,6 +49,10 @@ pub struct Config {
     /// Translate the committed prefix of interim transcripts too.
     #[serde(default = "yes")]
     pub interim_translations: bool,
+    /// When the target is English and the speech is not: Whisper's translate task makes the
+    /// English from the speech itself (faster than translating the transcript; rougher wording).
+    #[serde(default)]
+    pub speech_translation: bool,
     /// Store the session in the archive when it ends (audio and the transcript made live).
     #[serde(default)]
     pub record: bool,
@@ -70,6 +74,7 @@ impl Default for Config {
             channels: one(),
             format: int16(),
             interim_translations: true,
+            speech_translation: false,
             record: false,
             speaker: None,
             source: None,

@@ -14,6 +14,10 @@ pub struct LiveConfig {
     /// `Translate`: Whisper turns any speech into English text in the STT pass itself.
     pub task: Task,
     pub recognizer: RecognizerConfig,
+    /// When the target is English and the speech is not: Whisper's translate task turns each
+    /// utterance's speech into English (one more decode, no translation model) instead of the
+    /// translator reading its transcript. Faster; Whisper base's English is rougher than the LLM's.
+    pub speech_translation: bool,
     /// Translate the committed prefix of interim results too (dropped when behind).
     pub translate_interim: bool,
     /// Deadline of each translation and synthesis call.
@@ -36,6 +40,7 @@ impl LiveConfig {
             target: None,
             voice: String::new(),
             task: Task::Transcribe,
+            speech_translation: false,
             recognizer: RecognizerConfig::default(),
             translate_interim: true,
             call_timeout: Duration::from_secs(20),

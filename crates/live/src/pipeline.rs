@@ -13,8 +13,8 @@ use crate::{
 };
 use sokuji_audio::{FrameScorer, VoiceDetector};
 use sokuji_core::{
-    Error, ErrorCode, SpeechToText, SynthesizeRequest, Synthesizer, TranscribeOptions, TranslateRequest, Translator,
-    tts::split_sentences,
+    Audio, Error, ErrorCode, SpeechToText, SynthesizeRequest, Synthesizer, Task, TranscribeOptions, TranslateRequest,
+    Translator, tts::split_sentences,
 };
 use std::{
     collections::VecDeque,
@@ -67,6 +67,8 @@ pub fn session_id() -> String {
 struct MtJob {
     segment_id: u64,
     text: String,
+    /// The utterance's speech, for a speech translation (finals of such sessions only).
+    audio: Option<Arc<[f32]>>,
     language: String,
     target: String,
     voice: String,
@@ -101,7 +103,7 @@ pub fn start(engines: LiveEngines, cfg: LiveConfig) -> (mpsc::Sender<LiveInput>,
     let stages = [
         tokio::spawn(stt_stage(engines.clone(), cfg.clone(), in_rx, out_tx.clone(), mt_tx).instrument(span.clone())),
         tokio::spawn(
-            mt_stage(engines.translator.clone(), cfg.clone(), mt_rx, out_tx.clone(), speak.then_some(tts_tx))
+            mt_stage(engines.clone(), cfg.clone(), mt_rx, out_tx.clone(), speak.then_some(tts_tx))
                 .instrument(span.clone()),
         ),
         tokio::spawn(tts_stage(engines.tts, cfg.call_timeout, tts_rx, out_tx).instrument(span.clone())),
@@ -190,6 +192,7 @@ async fn stt_stage(
 ) {
     let options = TranscribeOptions { language: cfg.source_hint(), task: cfg.task, ..Default::default() };
     let mut recognizer = Recognizer::new(engines.stt.clone(), cfg.recognizer.clone(), options, (engines.vad)());
+    recognizer.set_keep_final_audio(cfg.speech_translation);
     let mut recorder = cfg.record.map(Recorder::new);
     let mut arrivals = Arrivals::default();
     let mut current = Current {
@@ -241,7 +244,8 @@ async fn stt_stage(
                     if let Some(r) = recorder.as_mut() {
                         r.add(&t);
                     }
-                    forward_transcript(t, &mut current, &arrivals, &out, &mt).await
+                    let audio = if t.is_final { recognizer.take_final_audio(t.segment_id) } else { None };
+                    forward_transcript(t, audio, &mut current, &arrivals, &out, &mt).await
                 }
                 other => emit(&out, other).await,
             };
@@ -261,6 +265,7 @@ async fn stt_stage(
 /// Sends one transcript on, and its text to translation. False when the client is gone.
 async fn forward_transcript(
     mut t: Transcription,
+    audio: Option<Arc<[f32]>>,
     current: &mut Current,
     arrivals: &Arrivals,
     out: &mpsc::Sender<LiveEvent>,
@@ -271,6 +276,7 @@ async fn forward_transcript(
     let job = |text: &str, is_final, target: &str| MtJob {
         segment_id: t.segment_id,
         text: text.to_string(),
+        audio: if is_final { audio.clone() } else { None },
         language: t.language.clone(),
         target: target.to_string(),
         voice: current.voice.clone(),
@@ -309,12 +315,13 @@ async fn forward_transcript(
 }
 
 async fn mt_stage(
-    translator: Option<Arc<dyn Translator>>,
+    engines: LiveEngines,
     cfg: LiveConfig,
     mut jobs: mpsc::Receiver<MtJob>,
     out: mpsc::Sender<LiveEvent>,
     tts: Option<mpsc::Sender<TtsJob>>,
 ) {
+    let translator = engines.translator;
     // The last final source sentences, as context for the next.
     let mut context: VecDeque<String> = VecDeque::new();
     let mut pending: VecDeque<MtJob> = VecDeque::new();
@@ -325,8 +332,16 @@ async fn mt_stage(
         // soon as the engine has written it.
         let speaker = tts.as_ref().filter(|_| job.is_final && !job.voice.is_empty());
         let mut early = EarlySpeech::default();
+        let spoken = match &job.audio {
+            Some(audio) if job.target == "en" && source != "en" => {
+                speech_translation(&engines.stt, audio, &source, cfg.call_timeout, job.segment_id).await
+            }
+            _ => None,
+        };
         let translated = if source == job.target {
             Ok((job.text.clone(), String::new(), String::new()))
+        } else if let Some(english) = spoken {
+            Ok(english)
         } else if let Some(t) = &translator {
             let req = TranslateRequest {
                 text: job.text.clone(),
@@ -399,6 +414,37 @@ async fn mt_stage(
                     return;
                 }
             }
+        }
+    }
+}
+
+/// An utterance's speech turned into English by the recognizer's translate task (Whisper):
+/// (text, engine, model), or `None` when it cannot (the text translator takes over).
+async fn speech_translation(
+    stt: &Arc<dyn SpeechToText>,
+    audio: &Arc<[f32]>,
+    source: &str,
+    call_timeout: Duration,
+    segment: u64,
+) -> Option<(String, String, String)> {
+    let options = TranscribeOptions { task: Task::Translate, language: Some(source.to_string()), ..Default::default() };
+    match tokio::time::timeout(call_timeout, stt.transcribe(Audio::new(audio.clone()), options)).await {
+        Ok(Ok(t)) if !t.text.trim().is_empty() => {
+            Some((t.text.trim().to_string(), t.producer.engine, t.producer.model))
+        }
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => {
+            tracing::info!(
+                code = e.code.as_str(),
+                segment,
+                "speech translation failed, translating the text: {}",
+                e.message
+            );
+            None
+        }
+        Err(_) => {
+            tracing::info!(segment, "speech translation took too long, translating the text");
+            None
         }
     }
 }
@@ -538,6 +584,7 @@ mod tests {
         MtJob {
             segment_id: 0,
             text: text.into(),
+            audio: None,
             language: "vi".into(),
             target: "en".into(),
             voice: String::new(),

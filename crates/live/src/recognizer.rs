@@ -102,6 +102,10 @@ pub struct Recognizer {
     segment_id: u64,
     /// The open utterance read incrementally, when the engine streams natively.
     stream: Option<OpenStream>,
+    /// Closed utterances' audio by segment id, kept for a second pass (speech translation) when
+    /// asked for; taken by the session right after the final transcript.
+    keep_final_audio: bool,
+    final_audio: Vec<(u64, Arc<[f32]>)>,
 }
 
 /// An engine's stream over the utterance that starts at absolute sample `from`, fed up to `fed`.
@@ -144,6 +148,8 @@ impl Recognizer {
             last_interim_wall: None,
             segment_id: 0,
             stream: None,
+            keep_final_audio: false,
+            final_audio: Vec::new(),
         }
     }
 
@@ -161,6 +167,18 @@ impl Recognizer {
     pub fn set_language(&mut self, language: Option<String>) {
         self.options.language = language;
         self.language = self.options.language_hint().map(String::from);
+    }
+
+    /// Keeps each closed utterance's audio until [`Self::take_final_audio`] takes it.
+    pub fn set_keep_final_audio(&mut self, keep: bool) {
+        self.keep_final_audio = keep;
+        self.final_audio.clear();
+    }
+
+    /// The audio of closed utterance `segment_id`, if it was kept.
+    pub fn take_final_audio(&mut self, segment_id: u64) -> Option<Arc<[f32]>> {
+        let at = self.final_audio.iter().position(|(id, _)| *id == segment_id)?;
+        Some(self.final_audio.swap_remove(at).1)
     }
 
     /// Changes how turns are found, from the next utterance on (an open one stays open).
@@ -390,6 +408,11 @@ impl Recognizer {
         // The id is spent whatever happens: interim results may have used it.
         let id = self.next_segment_id();
         let mut events = vec![LiveEvent::Committed { segment_id: id, start: secs(start), end: secs(end) }];
+        if self.keep_final_audio {
+            // Untaken audio of earlier utterances (a final that failed) is not kept forever.
+            self.final_audio.truncate(3);
+            self.final_audio.push((id, self.slice(start, end).into()));
+        }
         let decoded = self.decode(start, end, true).await;
         self.stream = None;
         let mut agreement = std::mem::take(&mut self.agreement);

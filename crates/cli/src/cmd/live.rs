@@ -19,6 +19,9 @@ pub struct Args {
     /// Voice for the translated speech; "" for none.
     #[arg(long, default_value = "default")]
     voice: String,
+    /// Into English: let Whisper's translate task make the English from the speech itself.
+    #[arg(long)]
+    speech_translation: bool,
     /// The server's base URL.
     #[arg(long, default_value = "http://127.0.0.1:8000")]
     server: String,
@@ -51,6 +54,7 @@ pub fn run(_cfg: Config, args: Args) -> anyhow::Result<()> {
             source_language: args.from.clone(),
             target_language: args.to.clone(),
             voice_id: args.voice.clone(),
+            speech_translation: args.speech_translation,
             ..SessionConfig::default()
         });
         tx.send(Message::Text(serde_json::to_string(&config)?.into())).await?;

@@ -55,7 +55,8 @@ pub struct Generation {
 const KEPT_CACHES: usize = 4;
 
 /// Prompt tokens read per forward pass, at positions that are multiples of it (32 read a 90-token
-/// prompt ~20% slower than one pass, 16 ~60%: bench/results/translation-2026-12-01.md).
+/// prompt ~35% slower than one pass, 16 ~60%; resumed prompts make up for it many times over:
+/// bench/results/translation-2026-12-01.md).
 const PROMPT_BLOCK: usize = 32;
 
 pub struct Model {

@@ -352,3 +352,64 @@ fn early_speech_then_the_rest() {
     // A final text that differs from what was spoken (rewritten by a retry): the clauses not yet said.
     assert_eq!(e.rest("Chào tất cả các bạn, hôm nay trời rất đẹp."), "hôm nay trời rất đẹp.");
 }
+
+/// [`LevelStt`] whose translate task answers "english <words>", as Whisper's would in English.
+struct TranslatingStt;
+
+#[async_trait::async_trait]
+impl SpeechToText for TranslatingStt {
+    async fn transcribe(
+        &self,
+        audio: sokuji_core::Audio,
+        options: sokuji_core::TranscribeOptions,
+    ) -> sokuji_core::Result<sokuji_core::Transcript> {
+        let mut t = LevelStt.transcribe(audio, options.clone()).await?;
+        if options.task == sokuji_core::Task::Translate {
+            t.text = format!("english {}", t.text);
+            t.producer = sokuji_core::Producer { engine: "whisper.cpp".into(), model: "whisper-base".into() };
+        }
+        Ok(t)
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        Ok(vec!["en".into(), "vi".into()])
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        sokuji_core::Health::ready("translating")
+    }
+}
+
+#[tokio::test]
+async fn speech_into_english_comes_from_the_recognizers_translate_task() {
+    let run = |speech_translation: bool, target: &'static str| async move {
+        let mut cfg = LiveConfig::translate("vi", target, "default");
+        cfg.recognizer = quick();
+        cfg.speech_translation = speech_translation;
+        let translator = Arc::new(FixedTranslator::default());
+        let (tx, rx) = start(engines(Arc::new(TranslatingStt), Some(translator), true), cfg);
+        send_audio(&tx, &utterances(2), 1_600).await;
+        tx.send(LiveInput::End).await.expect("end");
+        let events = collect(rx).await;
+        let finals: Vec<String> = finals(&events).iter().map(|t| t.text.clone()).collect();
+        let translations: Vec<(String, String)> = events
+            .iter()
+            .filter_map(|e| match e {
+                LiveEvent::Translation(x) if x.is_final => Some((x.text.clone(), x.engine.clone())),
+                _ => None,
+            })
+            .collect();
+        (finals, translations)
+    };
+    let (finals, translations) = run(true, "en").await;
+    assert_eq!(finals.len(), 2);
+    let want: Vec<(String, String)> = finals.iter().map(|f| (format!("english {f}"), "whisper.cpp".into())).collect();
+    assert_eq!(translations, want, "the transcript stays Vietnamese; the English comes from the speech");
+    // Off, or into another language: the translator reads the transcript.
+    for (on, target) in [(false, "en"), (true, "ja")] {
+        let (finals, translations) = run(on, target).await;
+        let want: Vec<(String, String)> =
+            finals.iter().map(|f| (FixedTranslator::render(f, target), "fixed".into())).collect();
+        assert_eq!(translations, want, "speech_translation {on}, target {target}");
+    }
+}

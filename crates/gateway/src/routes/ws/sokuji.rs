@@ -56,6 +56,7 @@ impl SokujiJson {
             Mode::Transcribe => LiveConfig::transcribe(&c.source_language),
         };
         config.translate_interim = c.interim_translations;
+        config.speech_translation = c.speech_translation;
         config.validate()?;
         Ok((config, spec))
     }
