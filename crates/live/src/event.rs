@@ -54,6 +54,9 @@ pub struct Transcription {
     pub e2e_ms: Option<f64>,
     /// The engine and model that decoded it (empty for the cut of an over-long utterance).
     pub producer: Producer,
+    /// An interim decoded because the speaker paused: most likely the utterance's final text,
+    /// so its translation is started before the utterance closes.
+    pub at_pause: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

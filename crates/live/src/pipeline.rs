@@ -73,6 +73,9 @@ struct MtJob {
     target: String,
     voice: String,
     is_final: bool,
+    /// The whole text of an interim decoded at a pause: translated ahead, and taken as the final
+    /// translation when the final transcript has the same words.
+    speculative: bool,
     ended_at: Option<Instant>,
 }
 
@@ -93,7 +96,17 @@ const OUTPUT_DEPTH: usize = 64;
 /// session ends when the input sender is dropped or `End` is sent, after every stage drains.
 /// The stages run in the caller's tracing span (the session's), so their logs carry its id.
 pub fn start(engines: LiveEngines, cfg: LiveConfig) -> (mpsc::Sender<LiveInput>, mpsc::Receiver<LiveEvent>) {
-    let (in_tx, in_rx) = mpsc::channel(INPUT_DEPTH);
+    let (in_tx, mut in_rx) = mpsc::channel::<LiveInput>(INPUT_DEPTH);
+    // Each input is stamped as it enters the session, not when the STT stage gets to it (a
+    // decode in progress would make the utterance's clock start late).
+    let (stamped_tx, stamped_rx) = mpsc::channel(INPUT_DEPTH);
+    tokio::spawn(async move {
+        while let Some(m) = in_rx.recv().await {
+            if stamped_tx.send((Instant::now(), m)).await.is_err() {
+                break;
+            }
+        }
+    });
     let (out_tx, out_rx) = mpsc::channel(OUTPUT_DEPTH);
     let (mt_tx, mt_rx) = mpsc::channel(STAGE_DEPTH);
     let (tts_tx, tts_rx) = mpsc::channel(STAGE_DEPTH);
@@ -101,7 +114,9 @@ pub fn start(engines: LiveEngines, cfg: LiveConfig) -> (mpsc::Sender<LiveInput>,
     tracing::info!(source = %cfg.source, target = ?cfg.target, voice = %cfg.voice, "live session started");
     let speak = engines.tts.is_some();
     let stages = [
-        tokio::spawn(stt_stage(engines.clone(), cfg.clone(), in_rx, out_tx.clone(), mt_tx).instrument(span.clone())),
+        tokio::spawn(
+            stt_stage(engines.clone(), cfg.clone(), stamped_rx, out_tx.clone(), mt_tx).instrument(span.clone()),
+        ),
         tokio::spawn(
             mt_stage(engines.clone(), cfg.clone(), mt_rx, out_tx.clone(), speak.then_some(tts_tx))
                 .instrument(span.clone()),
@@ -137,8 +152,9 @@ fn ms_since(t: Option<Instant>) -> Option<f64> {
 struct Arrivals(VecDeque<(f64, Instant)>);
 
 impl Arrivals {
-    fn record(&mut self, stream_secs: f64) {
-        self.0.push_back((stream_secs, Instant::now()));
+    /// Audio up to `stream_secs` had arrived by `at`.
+    fn record(&mut self, stream_secs: f64, at: Instant) {
+        self.0.push_back((stream_secs, at));
         // A minute of history is plenty: utterances are cut at 20 s.
         while self.0.len() > 1 && self.0.front().is_some_and(|(s, _)| stream_secs - s > 60.0) {
             self.0.pop_front();
@@ -172,6 +188,7 @@ impl Current {
         }
         if let Some(t) = &u.target {
             self.target = (!t.is_empty()).then(|| t.clone());
+            recognizer.set_pause_interim(self.target.is_some());
         }
         if let Some(v) = &u.voice {
             self.voice = v.clone();
@@ -186,13 +203,14 @@ impl Current {
 async fn stt_stage(
     engines: LiveEngines,
     cfg: LiveConfig,
-    mut input: mpsc::Receiver<LiveInput>,
+    mut input: mpsc::Receiver<(Instant, LiveInput)>,
     out: mpsc::Sender<LiveEvent>,
     mt: mpsc::Sender<MtJob>,
 ) {
     let options = TranscribeOptions { language: cfg.source_hint(), task: cfg.task, ..Default::default() };
     let mut recognizer = Recognizer::new(engines.stt.clone(), cfg.recognizer.clone(), options, (engines.vad)());
     recognizer.set_keep_final_audio(cfg.speech_translation);
+    recognizer.set_pause_interim(cfg.target.is_some());
     let mut recorder = cfg.record.map(Recorder::new);
     let mut arrivals = Arrivals::default();
     let mut current = Current {
@@ -201,7 +219,7 @@ async fn stt_stage(
         translate_interim: cfg.translate_interim,
         last_interim_mt: String::new(),
     };
-    while let Some(msg) = input.recv().await {
+    while let Some((arrived, msg)) = input.recv().await {
         let mut done = false;
         let events = match msg {
             LiveInput::Pcm { spec, data } => match spec.to_mono(&data) {
@@ -215,7 +233,7 @@ async fn stt_stage(
                         Ok(heard) => events.extend(heard),
                         Err(e) => events.push(LiveEvent::error(e)),
                     }
-                    arrivals.record(recognizer.received_secs());
+                    arrivals.record(recognizer.received_secs(), arrived);
                     events
                 }
                 // A bad chunk is reported; the session goes on with the next one.
@@ -281,6 +299,7 @@ async fn forward_transcript(
         target: target.to_string(),
         voice: current.voice.clone(),
         is_final,
+        speculative: false,
         ended_at,
     };
     let next = match current.target.as_deref() {
@@ -288,6 +307,10 @@ async fn forward_transcript(
         Some(target) if t.is_final => {
             current.last_interim_mt.clear();
             (!t.text.trim().is_empty()).then(|| job(&t.text, true, target))
+        }
+        // The speaker paused: translate all of it now; the final transcript usually says the same.
+        Some(target) if t.at_pause && !t.text.trim().is_empty() => {
+            Some(MtJob { speculative: true, ..job(&t.text, false, target) })
         }
         // Only the committed prefix of an interim: it never changes, so its translation is
         // worth showing early.
@@ -325,12 +348,13 @@ async fn mt_stage(
     // The last final source sentences, as context for the next.
     let mut context: VecDeque<String> = VecDeque::new();
     let mut pending: VecDeque<MtJob> = VecDeque::new();
-    while let Some(job) = next_job(&mut jobs, &mut pending).await {
+    while let Some(mut job) = next_job(&mut jobs, &mut pending).await {
         let source = if job.language.is_empty() { cfg.source.clone() } else { job.language.clone() };
         let started = Instant::now();
-        // A final translation that will be spoken streams: its first clause goes to speech as
-        // soon as the engine has written it.
-        let speaker = tts.as_ref().filter(|_| job.is_final && !job.voice.is_empty());
+        // A translation that may be spoken streams: once its job is final (from the start, or a
+        // speculative one promoted), each clause goes to speech as soon as the engine has written it.
+        let speaker = |job: &MtJob| tts.as_ref().filter(|_| job.is_final && !job.voice.is_empty());
+        let streams = tts.is_some() && (job.is_final || job.speculative);
         let mut early = EarlySpeech::default();
         let spoken = match &job.audio {
             Some(audio) if job.target == "en" && source != "en" => {
@@ -352,19 +376,35 @@ async fn mt_stage(
             };
             let (tx, mut partials) = mpsc::unbounded_channel::<String>();
             let work = async {
-                match speaker {
-                    Some(_) => t.translate_partial(req, Arc::new(move |p: &str| drop(tx.send(p.to_string())))).await,
-                    None => t.translate(req).await,
+                if streams {
+                    t.translate_partial(req, Arc::new(move |p: &str| drop(tx.send(p.to_string())))).await
+                } else {
+                    t.translate(req).await
                 }
             };
             let work = tokio::time::timeout(cfg.call_timeout, work);
             tokio::pin!(work);
             let done = loop {
                 let partial = tokio::select! {
-                    r = &mut work => break r,
+                    r = &mut work => break Some(r),
                     Some(p) = partials.recv() => p,
+                    // Interim work never holds up a final: a final that arrives meanwhile stops it,
+                    // unless this is the same utterance's speculative job with the final's words,
+                    // which then is the final translation.
+                    Some(next) = jobs.recv(), if !job.is_final => {
+                        if next.is_final && job.speculative && next.segment_id == job.segment_id && same_words(&next.text, &job.text) {
+                            job = next;
+                        } else {
+                            let stop = next.is_final;
+                            pending.push_back(next);
+                            if stop {
+                                break None;
+                            }
+                        }
+                        continue;
+                    }
                 };
-                if let Some(tts) = speaker {
+                if let Some(tts) = speaker(&job) {
                     for clause in early.clauses(&partial) {
                         if tts.send(tts_job(&job, clause)).await.is_err() {
                             return;
@@ -373,8 +413,9 @@ async fn mt_stage(
                 }
             };
             match done {
-                Ok(r) => r.map(|t| (t.text, t.engine, t.model)),
-                Err(_) => Err(Error::new(ErrorCode::Timeout, "translation took too long")),
+                None => continue,
+                Some(Ok(r)) => r.map(|t| (t.text, t.engine, t.model)),
+                Some(Err(_)) => Err(Error::new(ErrorCode::Timeout, "translation took too long")),
             }
         } else {
             Err(Error::new(ErrorCode::EngineUnavailable, "translation is switched off"))
@@ -408,7 +449,7 @@ async fn mt_stage(
         }
         if job.is_final {
             push_context(&mut context, job.text.clone());
-            if let Some(tts) = speaker {
+            if let Some(tts) = speaker(&job) {
                 let rest = early.rest(&text);
                 if !rest.is_empty() && tts.send(tts_job(&job, rest.to_string())).await.is_err() {
                     return;
@@ -447,6 +488,17 @@ async fn speech_translation(
             None
         }
     }
+}
+
+/// Whether two transcripts have the same words (case and punctuation aside).
+fn same_words(a: &str, b: &str) -> bool {
+    let words = |s: &str| {
+        s.split_whitespace()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+    };
+    words(a) == words(b)
 }
 
 fn tts_job(job: &MtJob, text: String) -> TtsJob {
@@ -589,6 +641,7 @@ mod tests {
             target: "en".into(),
             voice: String::new(),
             is_final,
+            speculative: false,
             ended_at: None,
         }
     }
@@ -612,9 +665,9 @@ mod tests {
     fn arrivals_map_stream_time_to_wall_time() {
         let mut a = Arrivals::default();
         assert!(a.at(1.0).is_none());
-        a.record(0.5);
+        a.record(0.5, Instant::now());
         let t1 = a.at(0.2).expect("first");
-        a.record(1.0);
+        a.record(1.0, Instant::now());
         assert_eq!(a.at(0.4), Some(t1));
         assert!(a.at(0.9).is_some_and(|t| t >= t1));
         // Past the newest chunk: the newest arrival.

@@ -36,6 +36,10 @@ pub enum Turns {
     Manual,
 }
 
+/// A pause this long inside an utterance gets an interim decode at once (the endpointer closes
+/// the utterance only after its longer silence, 0.64 s by default).
+pub const PAUSE_SECS: f64 = 0.2;
+
 #[derive(Clone, Debug)]
 pub struct RecognizerConfig {
     pub turns: Turns,
@@ -106,6 +110,13 @@ pub struct Recognizer {
     /// asked for; taken by the session right after the final transcript.
     keep_final_audio: bool,
     final_audio: Vec<(u64, Arc<[f32]>)>,
+    /// Decode at once when the speaker has paused this many frames (an utterance is closed only
+    /// after the endpointer's longer silence): the session translates that text meanwhile.
+    pause_frames: Option<u32>,
+    /// The decode made at the last pause (of the audio between the absolute samples it holds),
+    /// for an engine that decodes whole audio: when the utterance then closes without more speech, it
+    /// is the final decode already made.
+    pause_decode: Option<(u64, u64, Transcript, f64)>,
 }
 
 /// An engine's stream over the utterance that starts at absolute sample `from`, fed up to `fed`.
@@ -150,6 +161,8 @@ impl Recognizer {
             stream: None,
             keep_final_audio: false,
             final_audio: Vec::new(),
+            pause_frames: None,
+            pause_decode: None,
         }
     }
 
@@ -167,6 +180,12 @@ impl Recognizer {
     pub fn set_language(&mut self, language: Option<String>) {
         self.options.language = language;
         self.language = self.options.language_hint().map(String::from);
+    }
+
+    /// Decodes an interim result ([`Transcription::at_pause`]) once the speaker has paused
+    /// [`PAUSE_SECS`] (`true`), so what will most likely be the final text is known that much sooner.
+    pub fn set_pause_interim(&mut self, on: bool) {
+        self.pause_frames = on.then(|| (PAUSE_SECS * f64::from(SAMPLE_RATE) / FRAME as f64).round().max(1.0) as u32);
     }
 
     /// Keeps each closed utterance's audio until [`Self::take_final_audio`] takes it.
@@ -223,6 +242,7 @@ impl Recognizer {
 
     /// Drops the open utterance's audio undecoded.
     pub fn clear(&mut self) {
+        self.pause_decode = None;
         if self.utterance.take().is_some() {
             self.next_segment_id();
         }
@@ -249,6 +269,7 @@ impl Recognizer {
     async fn ingest(&mut self, audio: Vec<f32>) -> Vec<LiveEvent> {
         let first_new = self.end();
         let mut events = Vec::new();
+        let mut paused = false;
         match self.cfg.turns {
             Turns::Vad(_) => {
                 let scores = self.vad.push(&audio);
@@ -278,6 +299,7 @@ impl Recognizer {
                         _ => {}
                     }
                     self.scored = frame_end;
+                    paused |= self.pause_frames.is_some_and(|n| self.endpointer.trailing_silence() == n);
                     if let Some(start) = self.utterance
                         && secs(frame_end.saturating_sub(start)) >= self.cfg.max_utterance_secs
                     {
@@ -299,8 +321,9 @@ impl Recognizer {
                 }
             }
         }
-        if self.cfg.interim && self.utterance.is_some() && self.interim_due() {
-            events.extend(self.interim().await);
+        // `paused` with the utterance still open: the pause may yet end it, not closed it yet.
+        if self.utterance.is_some() && (paused || (self.cfg.interim && self.interim_due())) {
+            events.extend(self.interim(paused).await);
         }
         self.trim();
         events
@@ -359,7 +382,7 @@ impl Recognizer {
         Ok((t, started.elapsed().as_secs_f64() * 1000.0))
     }
 
-    async fn interim(&mut self) -> Vec<LiveEvent> {
+    async fn interim(&mut self, at_pause: bool) -> Vec<LiveEvent> {
         let Some(start) = self.utterance else {
             return Vec::new();
         };
@@ -375,6 +398,8 @@ impl Recognizer {
                 return Vec::new();
             }
         };
+        // A streaming engine's decode here was only a push; its final needs the stream finished.
+        self.pause_decode = (at_pause && self.stream.is_none()).then(|| (start, now, t.clone(), ms));
         self.last_words = t.words().cloned().collect();
         let texts: Vec<String> = self.last_words.iter().map(|w| w.text.clone()).collect();
         let h = self.agreement.update(&texts);
@@ -395,6 +420,7 @@ impl Recognizer {
             stt_ms: ms,
             e2e_ms: None,
             producer: t.producer,
+            at_pause,
         })]
     }
 
@@ -413,7 +439,14 @@ impl Recognizer {
             self.final_audio.truncate(3);
             self.final_audio.push((id, self.slice(start, end).into()));
         }
-        let decoded = self.decode(start, end, true).await;
+        // Nothing was said since the pause's decode (the speech ended where it was): it is the
+        // final decode, already made while the endpointer waited out the silence.
+        // Everything past the utterance's end is the silence that closed it (the endpointer's run
+        // of silence starts there), so a decode that ran a little further heard the same words.
+        let decoded = match self.pause_decode.take() {
+            Some((from, upto, t, ms)) if from == start && end <= upto && secs(upto - end) <= 0.5 => Ok((t, ms)),
+            _ => self.decode(start, end, true).await,
+        };
         self.stream = None;
         let mut agreement = std::mem::take(&mut self.agreement);
         self.last_words.clear();

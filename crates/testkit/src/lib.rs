@@ -188,6 +188,11 @@ impl<S> FlakyStt<S> {
         Self { inner, fail_when: Box::new(fail_when), code, calls: AtomicUsize::new(0), failed: AtomicUsize::new(0) }
     }
 
+    /// Calls made, failed or not.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
     pub fn failures(&self) -> usize {
         self.failed.load(Ordering::SeqCst)
     }
@@ -213,15 +218,16 @@ impl<S: SpeechToText> SpeechToText for FlakyStt<S> {
     }
 }
 
-/// A translator that answers `"<target>: <text>"` after `delay`.
+/// A translator that answers `"<target>: <text>"` after `delay`, counting the calls it started.
 #[derive(Default)]
 pub struct FixedTranslator {
     pub delay: Duration,
+    pub calls: std::sync::atomic::AtomicUsize,
 }
 
 impl FixedTranslator {
     pub fn with_delay(delay: Duration) -> Self {
-        Self { delay }
+        Self { delay, ..Self::default() }
     }
 
     pub fn render(text: &str, target: &str) -> String {
@@ -232,6 +238,7 @@ impl FixedTranslator {
 #[async_trait]
 impl Translator for FixedTranslator {
     async fn translate(&self, request: TranslateRequest) -> Result<Translation> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tokio::time::sleep(self.delay).await;
         Ok(Translation {
             text: Self::render(&request.text, &request.target),

@@ -59,6 +59,12 @@ impl Endpointer {
         self.in_speech
     }
 
+    /// Unvoiced frames in a row at the end of speech still open (0 outside speech): how long the
+    /// speaker has paused so far.
+    pub fn trailing_silence(&self) -> u32 {
+        if self.in_speech { self.run } else { 0 }
+    }
+
     /// Feeds one frame's voice probability; NaN counts as unvoiced.
     pub fn push(&mut self, score: f32) -> Option<VadEvent> {
         let threshold = if self.in_speech { self.cfg.end_threshold } else { self.cfg.start_threshold };

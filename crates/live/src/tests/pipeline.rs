@@ -413,3 +413,35 @@ async fn speech_into_english_comes_from_the_recognizers_translate_task() {
         assert_eq!(translations, want, "speech_translation {on}, target {target}");
     }
 }
+
+/// Speech fed at real time (virtual time): the pause before an utterance closes starts its
+/// translation, and the final transcript with the same words takes that translation over.
+#[tokio::test(start_paused = true)]
+async fn the_translation_started_at_a_pause_becomes_the_final_one() {
+    let translator = Arc::new(FixedTranslator::with_delay(Duration::from_millis(600)));
+    let mut cfg = config(Some("vi"));
+    cfg.translate_interim = false;
+    let (tx, rx) = start(engines(Arc::new(LevelStt), Some(translator.clone()), true), cfg);
+    let spec = PcmSpec::new("int16", 16_000, 1).expect("spec");
+    for c in utterances(2).chunks(1_600) {
+        tx.send(LiveInput::Pcm { spec, data: pcm16(c) }).await.expect("session open");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let f = finals(&events);
+    assert_eq!(f.len(), 2);
+    let pauses = events.iter().filter(|e| matches!(e, LiveEvent::Transcription(t) if t.at_pause)).count();
+    assert_eq!(pauses, 2, "one interim at each pause");
+    for t in &f {
+        let tr = events.iter().find_map(|e| match e {
+            LiveEvent::Translation(x) if x.segment_id == t.segment_id && x.is_final => Some(x),
+            _ => None,
+        });
+        assert_eq!(tr.map(|x| x.text.clone()), Some(FixedTranslator::render(&t.text, "vi")));
+        // Started 0.2 s into the pause, 0.12 s before the utterance closed: its 0.6 s end sooner.
+        assert!(tr.and_then(|x| x.e2e_ms).is_some_and(|ms| ms < 600.0), "{tr:?}");
+    }
+    // One translation per utterance: the speculative one was kept, not repeated.
+    assert_eq!(translator.calls.load(std::sync::atomic::Ordering::Relaxed), 2);
+}

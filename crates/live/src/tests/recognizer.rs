@@ -235,3 +235,29 @@ async fn words_per_second_match_the_fake() {
     assert_eq!(LevelStt::hear(&speech(1.0, 0.3)).len(), 16_000 / WORD_SAMPLES);
     assert!(LevelStt::hear(&silence(1.0)).is_empty());
 }
+
+#[tokio::test]
+async fn the_decode_at_the_last_pause_is_the_final_one_unless_speech_went_on() {
+    let stt = Arc::new(FlakyStt::new(LevelStt, ErrorCode::EngineUnavailable, |_, _| false));
+    let mut r = recognizer(stt.clone(), RecognizerConfig { interim: false, ..quick() });
+    r.set_pause_interim(true);
+    // A 0.25 s pause (shorter than the 0.32 s that closes an utterance), more speech, the end.
+    let audio = layout(&[(0.3, 0.0), (1.0, 0.3), (0.25, 0.0), (0.6, 0.5), (1.0, 0.0)]);
+    let events = run(&mut r, &audio, 800).await;
+    let pauses: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Transcription(t) if t.at_pause => Some(t.text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pauses.iter().map(|t| kinds(t)).collect::<Vec<_>>(), [vec!["w3"], vec!["w3", "w5"]]);
+    let f = finals(&events);
+    assert_eq!(
+        f.iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(),
+        [vec!["w3", "w5"]],
+        "nothing after the first pause lost"
+    );
+    // Two decodes, one per pause: the second was also the final.
+    assert_eq!(stt.calls(), 2);
+}
