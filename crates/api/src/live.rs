@@ -53,6 +53,10 @@ pub struct Config {
     /// English from the speech itself (faster than translating the transcript; rougher wording).
     #[serde(default)]
     pub speech_translation: bool,
+    /// Terms every translation of the session keeps verbatim (names, product terms): a glossary
+    /// of things not to translate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub do_not_translate: Vec<String>,
     /// Store the session in the archive when it ends (audio and the transcript made live).
     #[serde(default)]
     pub record: bool,
@@ -75,6 +79,7 @@ impl Default for Config {
             format: int16(),
             interim_translations: true,
             speech_translation: false,
+            do_not_translate: Vec::new(),
             record: false,
             speaker: None,
             source: None,
@@ -222,6 +227,14 @@ mod tests {
             (
                 r#"{"type":"audio","data":"AAA=","timestamp":1733000000000}"#,
                 ClientMessage::Audio { data: "AAA=".into(), timestamp: Some(serde_json::json!(1733000000000u64)) },
+            ),
+            (
+                r#"{"type":"config","target_language":"en","speech_translation":true,"do_not_translate":["Sokuji"]}"#,
+                ClientMessage::Config(Config {
+                    speech_translation: true,
+                    do_not_translate: vec!["Sokuji".into()],
+                    ..Config::default()
+                }),
             ),
             (r#"{"type":"end"}"#, ClientMessage::End),
             (r#"{"type":"commit"}"#, ClientMessage::Commit),

@@ -18,6 +18,8 @@ pub struct LiveConfig {
     /// utterance's speech into English (one more decode, no translation model) instead of the
     /// translator reading its transcript. Faster; Whisper base's English is rougher than the LLM's.
     pub speech_translation: bool,
+    /// Terms every translation keeps verbatim (`TranslateRequest::keep`), checked by the guards.
+    pub keep: Vec<String>,
     /// Translate the committed prefix of interim results too (dropped when behind).
     pub translate_interim: bool,
     /// Deadline of each translation and synthesis call.
@@ -41,6 +43,7 @@ impl LiveConfig {
             voice: String::new(),
             task: Task::Transcribe,
             speech_translation: false,
+            keep: Vec::new(),
             recognizer: RecognizerConfig::default(),
             translate_interim: true,
             call_timeout: Duration::from_secs(20),

@@ -28,6 +28,8 @@ pub struct LiveUpdate {
     /// Voice id, "default", or "" for no speech.
     pub voice: Option<String>,
     pub turns: Option<crate::Turns>,
+    /// A new do-not-translate list for the session.
+    pub keep: Option<Vec<String>>,
 }
 
 /// An interim or final transcript of one utterance. Times are seconds from the start of the

@@ -16,12 +16,11 @@ use sokuji_core::{
     Audio, Error, ErrorCode, SpeechToText, SynthesizeRequest, Synthesizer, Task, TranscribeOptions, TranslateRequest,
     Translator, tts::split_sentences,
 };
-use std::{
-    collections::VecDeque,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{collections::VecDeque, sync::Arc, time::Duration};
+// tokio's clock: the same as std's, except under a paused test runtime, where latencies are then
+// measured in the test's virtual time.
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 /// Makes a fresh voice-activity scorer for each session.
@@ -72,6 +71,7 @@ struct MtJob {
     language: String,
     target: String,
     voice: String,
+    keep: Vec<String>,
     is_final: bool,
     /// The whole text of an interim decoded at a pause: translated ahead, and taken as the final
     /// translation when the final transcript has the same words.
@@ -171,6 +171,7 @@ impl Arrivals {
 struct Current {
     target: Option<String>,
     voice: String,
+    keep: Vec<String>,
     translate_interim: bool,
     last_interim_mt: String,
 }
@@ -192,6 +193,9 @@ impl Current {
         }
         if let Some(v) = &u.voice {
             self.voice = v.clone();
+        }
+        if let Some(k) = &u.keep {
+            self.keep = k.clone();
         }
         if let Some(turns) = &u.turns {
             recognizer.set_turns(turns.clone());
@@ -216,6 +220,7 @@ async fn stt_stage(
     let mut current = Current {
         target: cfg.target.clone(),
         voice: cfg.voice.clone(),
+        keep: cfg.keep.clone(),
         translate_interim: cfg.translate_interim,
         last_interim_mt: String::new(),
     };
@@ -298,6 +303,7 @@ async fn forward_transcript(
         language: t.language.clone(),
         target: target.to_string(),
         voice: current.voice.clone(),
+        keep: current.keep.clone(),
         is_final,
         speculative: false,
         ended_at,
@@ -372,6 +378,7 @@ async fn mt_stage(
                 source: source.clone(),
                 target: job.target.clone(),
                 context: (!context.is_empty()).then(|| context.iter().cloned().collect::<Vec<_>>().join("\n")),
+                keep: job.keep.clone(),
                 ..Default::default()
             };
             let (tx, mut partials) = mpsc::unbounded_channel::<String>();
@@ -390,12 +397,13 @@ async fn mt_stage(
                     Some(p) = partials.recv() => p,
                     // Interim work never holds up a final: a final that arrives meanwhile stops it,
                     // unless this is the same utterance's speculative job with the final's words,
-                    // which then is the final translation.
+                    // which then is the final translation. A speculative job (the whole text at a
+                    // pause) stops a committed prefix's translation the same way.
                     Some(next) = jobs.recv(), if !job.is_final => {
                         if next.is_final && job.speculative && next.segment_id == job.segment_id && same_words(&next.text, &job.text) {
                             job = next;
                         } else {
-                            let stop = next.is_final;
+                            let stop = next.is_final || (next.speculative && !job.speculative);
                             pending.push_back(next);
                             if stop {
                                 break None;
@@ -640,6 +648,7 @@ mod tests {
             language: "vi".into(),
             target: "en".into(),
             voice: String::new(),
+            keep: Vec::new(),
             is_final,
             speculative: false,
             ended_at: None,

@@ -84,6 +84,7 @@ fn config_from(c: sokuji_proto::live::LiveConfig) -> Result<(LiveConfig, OutputF
     };
     let mut cfg = LiveConfig::translate(source, &c.target_language, voice);
     cfg.translate_interim = !c.no_interim_translations;
+    cfg.keep = c.do_not_translate;
     cfg.validate()?;
     let format = OutputFormat::parse(&c.audio_format)?;
     Ok((cfg, format))

@@ -418,9 +418,21 @@ async fn speech_into_english_comes_from_the_recognizers_translate_task() {
 /// translation, and the final transcript with the same words takes that translation over.
 #[tokio::test(start_paused = true)]
 async fn the_translation_started_at_a_pause_becomes_the_final_one() {
-    let translator = Arc::new(FixedTranslator::with_delay(Duration::from_millis(600)));
+    pause_translation(false).await;
+}
+
+/// The same with the committed prefix translated while the speaker talks: the whole text at the
+/// pause stops such a translation rather than waiting behind it.
+#[tokio::test(start_paused = true)]
+async fn the_pause_translation_does_not_wait_behind_interim_ones() {
+    pause_translation(true).await;
+}
+
+async fn pause_translation(translate_interim: bool) {
+    const DELAY_MS: f64 = 1000.0;
+    let translator = Arc::new(FixedTranslator::with_delay(Duration::from_millis(DELAY_MS as u64)));
     let mut cfg = config(Some("vi"));
-    cfg.translate_interim = false;
+    cfg.translate_interim = translate_interim;
     let (tx, rx) = start(engines(Arc::new(LevelStt), Some(translator.clone()), true), cfg);
     let spec = PcmSpec::new("int16", 16_000, 1).expect("spec");
     for c in utterances(2).chunks(1_600) {
@@ -439,9 +451,60 @@ async fn the_translation_started_at_a_pause_becomes_the_final_one() {
             _ => None,
         });
         assert_eq!(tr.map(|x| x.text.clone()), Some(FixedTranslator::render(&t.text, "vi")));
-        // Started 0.2 s into the pause, 0.12 s before the utterance closed: its 0.6 s end sooner.
-        assert!(tr.and_then(|x| x.e2e_ms).is_some_and(|ms| ms < 600.0), "{tr:?}");
+        // Started as the 0.2 s pause ended the utterance's audio, 0.12 s before the endpointer
+        // closed it (and never behind a committed prefix's translation): done one delay later.
+        assert!(tr.and_then(|x| x.e2e_ms).is_some_and(|ms| ms < DELAY_MS + 60.0), "{tr:?}");
     }
-    // One translation per utterance: the speculative one was kept, not repeated.
-    assert_eq!(translator.calls.load(std::sync::atomic::Ordering::Relaxed), 2);
+    if !translate_interim {
+        // One translation per utterance: the speculative one was kept, not repeated.
+        assert_eq!(translator.calls.load(std::sync::atomic::Ordering::Relaxed), 2);
+    }
+}
+
+/// Answers with the terms it was asked to keep, then the text.
+struct KeepEcho;
+
+#[async_trait::async_trait]
+impl sokuji_core::Translator for KeepEcho {
+    async fn translate(&self, r: sokuji_core::TranslateRequest) -> sokuji_core::Result<sokuji_core::Translation> {
+        Ok(sokuji_core::Translation { text: format!("[{}] {}", r.keep.join(","), r.text), ..Default::default() })
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        Ok(vec!["en".into(), "vi".into()])
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        sokuji_core::Health::ready("keep-echo")
+    }
+}
+
+#[tokio::test]
+async fn the_sessions_glossary_reaches_every_translation_and_can_change() {
+    let engines = LiveEngines {
+        vad: Arc::new(|| Box::new(LoudnessVad::default())),
+        ..LiveEngines::new(Arc::new(LevelStt), Some(Arc::new(KeepEcho)), None)
+    };
+    let mut cfg = config(Some("vi"));
+    cfg.keep = vec!["Sokuji".into(), "Hà Nội".into()];
+    let (tx, rx) = start(engines, cfg);
+    let audio = utterances(2);
+    let half = audio.len() / 2;
+    send_audio(&tx, &audio[..half], 1_600).await;
+    tx.send(LiveInput::Update(LiveUpdate { keep: Some(vec!["Lan".into()]), ..Default::default() }))
+        .await
+        .expect("update");
+    send_audio(&tx, &audio[half..], 1_600).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let keeps: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Translation(x) if x.is_final => {
+                x.text.split(']').next().map(|k| k.trim_start_matches('[').to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(keeps, ["Sokuji,Hà Nội", "Lan"]);
 }

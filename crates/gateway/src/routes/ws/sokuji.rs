@@ -57,6 +57,7 @@ impl SokujiJson {
         };
         config.translate_interim = c.interim_translations;
         config.speech_translation = c.speech_translation;
+        config.keep = c.do_not_translate.clone();
         config.validate()?;
         Ok((config, spec))
     }
@@ -94,6 +95,7 @@ impl SokujiJson {
             target: config.target,
             voice: (self.mode == Mode::Translate).then_some(config.voice),
             turns: None,
+            keep: Some(config.keep),
         };
         self.spec = Some(spec);
         Ok(vec![Step::Input(LiveInput::Update(update))])
