@@ -170,6 +170,8 @@ impl Arrivals {
 /// The STT stage's view of the session: what can change mid-session.
 struct Current {
     target: Option<String>,
+    /// Finals into English come from the recognizer's translate task (see `LiveConfig`).
+    speech_translation: bool,
     voice: String,
     keep: Vec<String>,
     translate_interim: bool,
@@ -221,6 +223,7 @@ async fn stt_stage(
         target: cfg.target.clone(),
         voice: cfg.voice.clone(),
         keep: cfg.keep.clone(),
+        speech_translation: cfg.speech_translation,
         translate_interim: cfg.translate_interim,
         last_interim_mt: String::new(),
     };
@@ -314,8 +317,13 @@ async fn forward_transcript(
             current.last_interim_mt.clear();
             (!t.text.trim().is_empty()).then(|| job(&t.text, true, target))
         }
-        // The speaker paused: translate all of it now; the final transcript usually says the same.
-        Some(target) if t.at_pause && !t.text.trim().is_empty() => {
+        // The speaker paused: translate all of it now; the final transcript usually says the same
+        // (not when the final's English will come from its speech).
+        Some(target)
+            if t.at_pause
+                && !t.text.trim().is_empty()
+                && !(current.speech_translation && target == "en" && t.language != "en") =>
+        {
             Some(MtJob { speculative: true, ..job(&t.text, false, target) })
         }
         // Only the committed prefix of an interim: it never changes, so its translation is
@@ -354,6 +362,8 @@ async fn mt_stage(
     // The last final source sentences, as context for the next.
     let mut context: VecDeque<String> = VecDeque::new();
     let mut pending: VecDeque<MtJob> = VecDeque::new();
+    // A speculative translation finished before its utterance closed: (segment, source text, result).
+    let mut ready: Option<(u64, String, (String, String, String))> = None;
     while let Some(mut job) = next_job(&mut jobs, &mut pending).await {
         let source = if job.language.is_empty() { cfg.source.clone() } else { job.language.clone() };
         let started = Instant::now();
@@ -368,8 +378,14 @@ async fn mt_stage(
             }
             _ => None,
         };
+        let kept = ready
+            .take()
+            .filter(|(id, text, _)| job.is_final && *id == job.segment_id && same_words(text, &job.text))
+            .map(|(_, _, r)| r);
         let translated = if source == job.target {
             Ok((job.text.clone(), String::new(), String::new()))
+        } else if let Some(done) = kept {
+            Ok(done)
         } else if let Some(english) = spoken {
             Ok(english)
         } else if let Some(t) = &translator {
@@ -440,6 +456,11 @@ async fn mt_stage(
             }
             Err(_) => continue,
         };
+        if job.speculative {
+            // Done before its utterance closed: kept for the final, not shown.
+            ready = Some((job.segment_id, job.text.clone(), (text, engine, model)));
+            continue;
+        }
         let event = LiveEvent::Translation(Translated {
             segment_id: job.segment_id,
             text: text.clone(),
