@@ -43,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
             format: "int16".into(),
             language: (i == 0).then(|| "vi".to_string()),
             task: None,
+            interim_results: (i == 0).then_some(true),
         }
     });
     let mut client = SttServiceClient::connect(url.clone()).await?;

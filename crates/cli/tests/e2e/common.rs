@@ -94,10 +94,22 @@ impl Server {
         Self::spawn(free_port(), args, &env, Stdio::from(file))
     }
 
+    /// `sokuji serve ARGS` without `--listen`, for a server that finds its port in `env` (the
+    /// original system's `PORT`) and is expected on `port`.
+    pub fn start_by_env(port: u16, args: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn_with(None, port, args, env, Stdio::inherit())
+    }
+
     fn spawn(port: u16, args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Server {
-        let listen = format!("127.0.0.1:{port}");
+        Self::spawn_with(Some(format!("127.0.0.1:{port}")), port, args, env, stderr)
+    }
+
+    fn spawn_with(listen: Option<String>, port: u16, args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Server {
         let mut cmd = Command::new(bin());
-        cmd.arg("serve").args(args).args(["--listen", &listen]);
+        cmd.arg("serve").args(args);
+        if let Some(listen) = &listen {
+            cmd.args(["--listen", listen]);
+        }
         // Translation loads a gigabyte model: tests that need it ask for it.
         // SOKUJI_TEST_SERVER_LOG=debug shows what the servers of a failing test did.
         let log = std::env::var("SOKUJI_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into());

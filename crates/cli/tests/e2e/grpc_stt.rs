@@ -32,7 +32,7 @@ async fn start() -> (&'static Server, SttServiceClient<Channel>) {
 }
 
 fn chunk(data: Vec<u8>, rate: i32, channels: i32, format: &str) -> AudioChunk {
-    AudioChunk { data, sample_rate: rate, timestamp: 0.0, channels, format: format.into(), language: None, task: None }
+    AudioChunk { data, sample_rate: rate, channels, format: format.into(), ..Default::default() }
 }
 
 fn vieneu(name: &str) -> (Vec<f32>, String) {
@@ -172,6 +172,7 @@ async fn stream(
     chunk_ms: usize,
     pace: Duration,
     language: &str,
+    interim: bool,
 ) -> Vec<TranscriptionResult> {
     let n = 16 * chunk_ms;
     let chunks: Vec<AudioChunk> = samples
@@ -179,6 +180,7 @@ async fn stream(
         .enumerate()
         .map(|(i, c)| AudioChunk {
             language: (i == 0).then(|| language.to_string()),
+            interim_results: (i == 0 && interim).then_some(true),
             ..chunk(int16_bytes(c), 16_000, 1, "int16")
         })
         .collect();
@@ -209,7 +211,7 @@ async fn stream_interim_then_final_with_stable_prefixes() {
     let (b, ref_b) = vieneu("doan");
     let audio = [silence(0.5), a, silence(1.5), b, silence(1.0)].concat();
     // 100 ms chunks at twice real time.
-    let results = stream(&mut client, audio, 100, Duration::from_millis(50), "vi").await;
+    let results = stream(&mut client, audio, 100, Duration::from_millis(50), "vi", true).await;
     let finals: Vec<_> = results.iter().filter(|r| r.is_final).collect();
     assert_eq!(finals.len(), 2, "{results:#?}");
     for (f, reference, id) in [(finals[0], &ref_a, 0), (finals[1], &ref_b, 1)] {
@@ -249,14 +251,16 @@ async fn stream_interim_then_final_with_stable_prefixes() {
 async fn stream_faster_than_real_time_and_silence() {
     let (_server, mut client) = start().await;
     let (a, ref_a) = vieneu("binh");
-    // No pacing at all: finals must still come, complete.
-    let results = stream(&mut client, [a, silence(1.0)].concat(), 250, Duration::ZERO, "vi").await;
+    // No pacing at all: finals must still come, complete. No interim results were asked for, so
+    // every result is a final (what the original's clients expect).
+    let results = stream(&mut client, [a, silence(1.0)].concat(), 250, Duration::ZERO, "vi", false).await;
     let finals: Vec<_> = results.iter().filter(|r| r.is_final).collect();
     assert_eq!(finals.len(), 1, "{results:#?}");
+    assert_eq!(results.len(), 1, "only finals: {results:#?}");
     assert!(word_error_rate(&ref_a, &finals[0].text) < 0.15, "{}", finals[0].text);
 
     let quiet = [silence(3.0), noise(3.0, 0.02)].concat();
-    let results = stream(&mut client, quiet, 100, Duration::ZERO, "auto").await;
+    let results = stream(&mut client, quiet, 100, Duration::ZERO, "auto", true).await;
     assert!(results.is_empty(), "silence and noise produced {results:#?}");
 }
 
@@ -318,7 +322,7 @@ async fn long_continuous_speech_is_cut_at_committed_words() {
     }
     audio.extend(silence(1.0));
     let total = audio.len() as f64 / 16_000.0;
-    let results = stream(&mut client, audio, 200, Duration::from_millis(20), "vi").await;
+    let results = stream(&mut client, audio, 200, Duration::from_millis(20), "vi", false).await;
     let finals: Vec<_> = results.iter().filter(|r| r.is_final).collect();
     assert!(finals.len() >= 2, "expected the long utterance to be cut: {finals:#?}");
     for f in &finals {

@@ -161,6 +161,50 @@ async fn text_normalization_endpoint() {
     assert_eq!(error_code(bad, 400).await, "invalid_request");
 }
 
+/// The original system's compose values, as written, start Sokuji's STT service and gateway:
+/// providers mapped to the engines of the same kind, `PORT`, `host:port` service URLs,
+/// `DEVICE=cuda` running on the CPU with a warning; a provider that cannot run here is refused
+/// at start-up with what to use instead.
+#[tokio::test]
+async fn the_originals_environment_starts_sokuji() {
+    let stt_port = free_port();
+    let env = [
+        ("STT_PROVIDER", "faster_whisper"),
+        ("MODEL_SIZE", "base"),
+        ("DEVICE", "cuda"),
+        ("COMPUTE_TYPE", "float16"),
+        ("VAD_FILTER", "true"),
+        ("LOG_LEVEL", "INFO"),
+        ("PORT", &stt_port.to_string()),
+    ];
+    let _stt = Server::start_by_env(stt_port, &["stt"], &env).wait_ready();
+    let gw_port = free_port();
+    let stt_url = format!("127.0.0.1:{stt_port}");
+    let env = [
+        ("STT_SERVICE_URL", stt_url.as_str()),
+        ("TRANSLATION_PROVIDER", "nllb_local"),
+        ("TTS_PROVIDER", "piper"),
+        ("LOG_LEVEL", "INFO"),
+        ("PORT", &gw_port.to_string()),
+    ];
+    // nllb_local is the local translation engine here (its model loads in the background).
+    let gateway = Server::start_by_env(gw_port, &["gateway"], &env).wait_ready();
+    let http = reqwest::Client::new();
+    let (wav, reference) = sample("binh");
+    let form = Form::new().part("audio_file", file(wav, "v.wav")).text("language", "vi");
+    let r: Value = post_form(&http, format!("{}/api/v1/stt/transcribe", gateway.url()), form).await;
+    assert!(word_error_rate(&reference, r["text"].as_str().expect("text")) < 0.35, "{r}");
+
+    let refused = std::process::Command::new(bin())
+        .args(["serve", "stt"])
+        .env("SOKUJI_MODEL_DIR", model_dir())
+        .env("STT_PROVIDER", "azure_stt")
+        .output()
+        .expect("run");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("faster_whisper"), "{said}");
+}
+
 #[tokio::test]
 async fn gateway_in_front_of_separate_stt_service() {
     let stt = Server::start(&["stt"], &[]).wait_ready();

@@ -39,6 +39,7 @@ impl SpeechToText for RemoteStt {
                 format: "float32".into(),
                 language: None,
                 task: None,
+                interim_results: None,
             }),
             language: options.language.clone(),
             options: Some(options_to_request(&options)),

@@ -40,6 +40,9 @@ pub(crate) fn chunk_spec(c: &AudioChunk) -> Result<PcmSpec, Error> {
 /// A streaming session's settings, from its first chunk.
 fn stream_config(first: &AudioChunk) -> Result<LiveConfig, Error> {
     let mut cfg = LiveConfig::transcribe(first.language.as_deref().unwrap_or("auto"));
+    // Interim results only for a client that asks: the original's gateway would translate and
+    // speak each one as a final.
+    cfg.recognizer.interim = first.interim_results.unwrap_or(false);
     if first.task.as_deref() == Some("translate") {
         cfg.task = Task::Translate;
     }
@@ -75,7 +78,8 @@ impl SttService for SttServer {
 
     type TranscribeStreamStream = ResultStream;
 
-    /// Interim and final results of a transcription-only live session. A chunk that is not
+    /// Final results of a transcription-only live session, and interim ones when the first chunk
+    /// asks (`interim_results`). A chunk that is not
     /// valid PCM, or a failed decode, ends the stream with its status (the seed contract has no
     /// error messages).
     async fn transcribe_stream(
