@@ -129,6 +129,9 @@ pub struct Config {
     pub stt_provider: String,
     pub model: Option<String>,
     pub device: String,
+    /// Browser origins allowed to call the API (`SOKUJI_CORS_ORIGINS`: `*` (default), `none`, or a
+    /// comma-separated list of origins).
+    pub cors: sokuji_gateway::cors::Cors,
     /// The original STT service's `MODEL_SIZE` (`base` → the catalog's `whisper-base`).
     pub model_size: Option<String>,
     /// The original's `PORT`: where `sokuji serve` listens (every interface) when `--listen` is not given.
@@ -231,6 +234,8 @@ impl Config {
             stt_provider: var("STT_PROVIDER").unwrap_or_else(|| "whisper".into()),
             model: var("MODEL"),
             device: var("DEVICE").unwrap_or_else(|| "cpu".into()),
+            cors: sokuji_gateway::cors::Cors::parse(var("SOKUJI_CORS_ORIGINS").as_deref().unwrap_or("*"))
+                .map_err(anyhow::Error::msg)?,
             model_size: var("MODEL_SIZE"),
             port: var("PORT"),
             python: var("SOKUJI_PYTHON").unwrap_or_else(|| "python3".into()),

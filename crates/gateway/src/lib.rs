@@ -4,6 +4,7 @@
 //! Only this crate (and `proto`) knows wire formats; errors leave as
 //! `{"error":{"code","message"}}` with the status from the one error table.
 
+pub mod cors;
 pub mod error;
 pub mod metrics;
 pub mod routes;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub rejections: Arc<Rejections>,
     /// CPU work of requests (decoding uploads, encoding FLAC) runs here, off the async runtime.
     pub cpu: Admission,
+    /// Which browser origins may call the API.
+    pub cors: cors::Cors,
 }
 
 impl AppState {
@@ -109,7 +112,14 @@ pub fn app(state: AppState) -> Router<()> {
     let uploads = routes::recordings::upload_router()
         .layer(DefaultBodyLimit::disable())
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(upload_idle));
-    Router::new().merge(timed).merge(uploads).fallback(not_found).with_state(state).layer(TraceLayer::new_for_http())
+    let cors = state.cors.layer();
+    Router::new()
+        .merge(timed)
+        .merge(uploads)
+        .fallback(not_found)
+        .with_state(state)
+        .layer(TraceLayer::new_for_http())
+        .layer(cors)
 }
 
 async fn not_found(uri: axum::http::Uri) -> error::ApiError {

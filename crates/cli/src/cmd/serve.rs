@@ -355,6 +355,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     vad: sokuji_live::pipeline::earshot(),
                     rejections,
                     cpu: sokuji_admission::Admission::per_core("requests"),
+                    cors: cfg.cors.clone(),
                 });
                 tracing::info!(addr = %listener.local_addr()?, "gateway listening");
                 axum::serve(listener, app)

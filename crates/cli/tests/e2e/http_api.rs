@@ -195,6 +195,31 @@ async fn the_originals_environment_starts_sokuji() {
     let r: Value = post_form(&http, format!("{}/api/v1/stt/transcribe", gateway.url()), form).await;
     assert!(word_error_rate(&reference, r["text"].as_str().expect("text")) < 0.35, "{r}");
 
+    // The original's web client, opened from a file (origin "null"), calls the REST API.
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, format!("{}/api/v1/tts/synthesize", gateway.url()))
+        .header("origin", "null")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .expect("preflight");
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    // Speech in audio mode says its length, as the original's header.
+    let spoken = http
+        .post(format!("{}/api/v1/tts/synthesize", gateway.url()))
+        .header("origin", "null")
+        .json(&serde_json::json!({"text": "Good morning.", "language": "en", "return_format": "audio"}))
+        .send()
+        .await
+        .expect("synthesize");
+    assert_eq!(spoken.headers()["access-control-allow-origin"], "*");
+    let exposed = spoken.headers()["access-control-expose-headers"].to_str().unwrap_or_default().to_string();
+    let ms: f64 = spoken.headers()["x-duration-ms"].to_str().ok().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    assert!(ms > 300.0 && exposed.contains("x-duration-ms"), "{ms} {exposed}");
+    assert!(spoken.bytes().await.expect("audio").starts_with(b"RIFF"));
+
     let refused = std::process::Command::new(bin())
         .args(["serve", "stt"])
         .env("SOKUJI_MODEL_DIR", model_dir())

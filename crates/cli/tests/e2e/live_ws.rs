@@ -170,6 +170,13 @@ async fn vietnamese_speech_becomes_english_text_and_speech() {
     assert!(said.contains("mother") && said.contains("teacher"), "{said}");
     let wav = base64::engine::general_purpose::STANDARD.decode(r["audio_data"].as_str().expect("audio")).expect("b64");
     assert!(wav.starts_with(b"RIFF") && r["sample_rate"] == 22050);
+    // The original system's keys beside Sokuji's.
+    assert_eq!(
+        (r["transcription"].as_str(), r["transcription_language"].as_str()),
+        (Some("Mẹ tôi là giáo viên."), Some("vi"))
+    );
+    assert_eq!((&r["translation"], &r["translation_language"]), (&r["translated_text"], &json!("en")));
+    assert!(r["audio_duration_ms"].as_f64().is_some_and(|ms| ms > 300.0) && r["total_latency_ms"].as_f64().is_some());
     let form = reqwest::multipart::Form::new()
         .part("audio_file", reqwest::multipart::Part::bytes(std::fs::read(&path).expect("wav")).file_name("binh.wav"))
         .text("source_language", "vi")
@@ -186,6 +193,7 @@ async fn vietnamese_speech_becomes_english_text_and_speech() {
     assert!(!h("x-transcription").is_empty());
     assert_translation_of_binh(&h("x-translation"));
     assert!(h("x-processing-time-ms").parse::<f64>().is_ok_and(|ms| ms > 0.0));
+    assert!(h("x-duration-ms").parse::<f64>().is_ok_and(|ms| ms > 300.0));
     assert!(r.bytes().await.expect("body").starts_with(b"RIFF"));
 }
 

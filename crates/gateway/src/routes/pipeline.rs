@@ -51,6 +51,7 @@ fn wants_json(f: Option<&str>) -> ApiResult<bool> {
 
 /// What both pipelines end with: the translated text spoken, as JSON or as the wav itself.
 struct Done {
+    /// What was heard and its language (the audio pipeline).
     transcription: Option<(String, String)>,
     original: String,
     translated: String,
@@ -58,22 +59,26 @@ struct Done {
     target: String,
     wav: Vec<u8>,
     sample_rate: u32,
+    duration_ms: f64,
     started: Instant,
 }
 
 fn respond(d: Done, as_json: bool) -> Response {
     let ms = d.started.elapsed().as_secs_f64() * 1000.0;
     if as_json {
-        let mut body = json!({
+        // The original system's keys (`transcription` … `total_latency_ms`, with its meanings: for
+        // the text pipeline the "transcription" is the text given), and Sokuji's beside them.
+        let (heard, heard_language) = d.transcription.clone().unwrap_or((d.original.clone(), d.source.clone()));
+        return Json(json!({
+            "transcription": heard, "transcription_language": heard_language,
+            "translation": d.translated, "translation_language": d.target,
+            "audio_sample_rate": d.sample_rate, "audio_duration_ms": d.duration_ms, "total_latency_ms": ms,
             "original_text": d.original, "translated_text": d.translated,
             "source_language": d.source, "target_language": d.target,
             "audio_data": base64::engine::general_purpose::STANDARD.encode(&d.wav),
             "audio_format": "wav", "sample_rate": d.sample_rate, "processing_time_ms": ms,
-        });
-        if let Some((text, lang)) = d.transcription {
-            body["transcription"] = json!({"text": text, "language": lang});
-        }
-        return Json(body).into_response();
+        }))
+        .into_response();
     }
     let mut res = ([(header::CONTENT_TYPE, "audio/wav")], d.wav).into_response();
     // Header values are ASCII: non-ASCII text is percent-encoded.
@@ -82,6 +87,7 @@ fn respond(d: Done, as_json: bool) -> Response {
     h.insert(HeaderName::from_static("x-transcription"), enc(d.transcription.as_ref().map_or(&d.original, |t| &t.0)));
     h.insert(HeaderName::from_static("x-translation"), enc(&d.translated));
     h.insert(HeaderName::from_static("x-processing-time-ms"), enc(&format!("{ms:.1}")));
+    h.insert(HeaderName::from_static("x-duration-ms"), enc(&format!("{:.1}", d.duration_ms)));
     res
 }
 
@@ -127,6 +133,7 @@ async fn speak_translation(
         target,
         wav: encode(&speech.samples, speech.sample_rate, OutputFormat::Wav)?,
         sample_rate: speech.sample_rate,
+        duration_ms: speech.duration_ms(),
         started,
     })
 }

@@ -64,6 +64,8 @@ async fn synthesize(State(s): State<AppState>, body: Result<Json<Request>, JsonR
             (header::HeaderName::from_static("x-voice-id"), speech.voice.clone()),
             (header::HeaderName::from_static("x-sample-rate"), speech.sample_rate.to_string()),
             (header::HeaderName::from_static("x-processing-time-ms"), format!("{ms:.1}")),
+            // The original's: the speech's length.
+            (header::HeaderName::from_static("x-duration-ms"), format!("{duration_ms:.1}")),
         ];
         return Ok((headers, bytes).into_response());
     }

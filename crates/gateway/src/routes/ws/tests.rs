@@ -46,6 +46,7 @@ async fn gateway(send_timeout: Duration) -> Gateway {
         vad: Arc::new(|| Box::new(LoudnessVad::default())),
         rejections: Arc::default(),
         cpu: sokuji_admission::Admission::new("test", 2),
+        cors: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
