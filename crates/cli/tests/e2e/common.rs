@@ -59,6 +59,32 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
+/// Runs `sokuji ARGS` with `env`, which must refuse to start: its error output. A process that
+/// starts instead (a server serving forever) fails the test after a minute rather than hanging it.
+pub fn refusal(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(bin());
+    cmd.args(args).env("SOKUJI_MODEL_DIR", model_dir()).stdout(Stdio::null()).stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run sokuji");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} with {env:?} started instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success(), "{args:?} with {env:?} must refuse to start");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err).expect("stderr");
+    err
+}
+
 /// A `sokuji` process killed when dropped.
 pub struct Server {
     child: std::sync::Mutex<Child>,
