@@ -33,7 +33,7 @@ voices=()
 for lang in en vi pt; do
   default=$("$SOKUJI" voices --json 2>/dev/null | python3 -c '
 import json, sys
-print(next(("%s|%s|%s" % (v["id"], v["engine"], v["sample_rate"]) for v in json.load(sys.stdin) if v.get("default_for") == sys.argv[1]), ""))' "$lang")
+print(next(("%s|%s|%s" % (v["id"], v["engine"], v["sample_rate"]) for v in json.load(sys.stdin) if sys.argv[1] in (v.get("default_for") or "").split(",")), ""))' "$lang")
   [ -n "$default" ] && voices+=("$lang|$default")
   case "$default" in espeak*) ;; *) espeak=$([ "$lang" = en ] && echo en-us || echo "$lang"); voices+=("$lang|espeak:$espeak|espeak|22050") ;; esac
 done

@@ -62,10 +62,13 @@ impl VoiceSet {
         let lang = language.filter(|l| !l.is_empty()).unwrap_or("en").to_ascii_lowercase();
         let primary = lang.split(['-', '_']).next().unwrap_or(&lang).to_string();
         let norm = |l: &str| l.to_ascii_lowercase().replace('_', "-");
-        // Best first: the voice's own language, then one it also claims ("en-us" claims "en"),
-        // then any regional form of the language.
+        // Best first: the voice's own language, then the language's home region ("fr" → "fr-fr",
+        // though "fr-be" also claims "fr"), then one that claims it ("en-us" claims "en"), then any
+        // regional form.
+        let home = format!("{primary}-{primary}");
         self.all()
             .find(|(_, v)| norm(&v.language) == lang)
+            .or_else(|| self.all().find(|(_, v)| norm(&v.language) == home))
             .or_else(|| self.all().find(|(_, v)| v.languages.iter().any(|l| norm(l) == lang)))
             .or_else(|| self.all().find(|(_, v)| norm(&v.language).split('-').next() == Some(primary.as_str())))
             .ok_or_else(|| Error::new(ErrorCode::UnsupportedLanguage, format!("no voice speaks {lang:?}")))
@@ -102,16 +105,22 @@ impl Synthesizer for VoiceSet {
         Ok(out)
     }
 
-    /// Each voice that a request without a voice gets for its language says so in its metadata
-    /// (`default_for`: the language), so listings show which engine speaks each language.
+    /// Each voice that a request without a voice gets for a language says so in its metadata
+    /// (`default_for`: those languages, comma-separated), so listings show which engine speaks
+    /// each language.
     async fn voices(&self) -> Result<Vec<Voice>> {
         Ok(self
             .all()
             .map(|(_, v)| {
                 let mut v = v.clone();
-                let primary = v.language.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
-                if self.resolve("default", Some(&primary)).is_ok_and(|(_, d)| d.id == v.id) {
-                    v.metadata.insert(DEFAULT_FOR.into(), primary);
+                let mut langs: Vec<String> = std::iter::once(&v.language)
+                    .chain(&v.languages)
+                    .map(|l| l.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase())
+                    .collect();
+                langs.dedup();
+                langs.retain(|l| self.resolve("default", Some(l)).is_ok_and(|(_, d)| d.id == v.id));
+                if !langs.is_empty() {
+                    v.metadata.insert(DEFAULT_FOR.into(), langs.join(","));
                 }
                 v
             })
@@ -175,7 +184,13 @@ mod tests {
     #[tokio::test]
     async fn listings_say_which_voice_speaks_each_language() {
         let piper = Listed(vec![voice("en_US-joe-medium", "en-US", "piper")]);
-        let espeak = Listed(vec![voice("espeak:en-us", "en-us", "espeak"), voice("espeak:vi", "vi", "espeak")]);
+        let espeak = Listed(vec![
+            voice("espeak:en-us", "en-us", "espeak"),
+            Voice { languages: vec!["fr-be".into(), "fr".into()], ..voice("espeak:fr-be", "fr-be", "espeak") },
+            voice("espeak:fr-fr", "fr-fr", "espeak"),
+            voice("espeak:vi", "vi", "espeak"),
+            Voice { languages: vec!["cmn".into(), "zh".into()], ..voice("espeak:cmn", "cmn", "espeak") },
+        ]);
         let set = VoiceSet::new(vec![Arc::new(piper), Arc::new(espeak)]).await.expect("voices");
         let defaults: Vec<(String, Option<String>)> = set
             .voices()
@@ -189,7 +204,10 @@ mod tests {
             [
                 ("en_US-joe-medium".to_string(), Some("en".to_string())),
                 ("espeak:en-us".to_string(), None),
+                ("espeak:fr-be".to_string(), None),
+                ("espeak:fr-fr".to_string(), Some("fr".to_string())),
                 ("espeak:vi".to_string(), Some("vi".to_string())),
+                ("espeak:cmn".to_string(), Some("cmn,zh".to_string())),
             ]
         );
     }

@@ -74,7 +74,8 @@ pub fn voices(cfg: Config, args: VoicesArgs) -> anyhow::Result<()> {
             println!("Speaks translations (the voice a request without one gets):");
             let mut robotic = false;
             for (code, name) in sokuji_core::translate::LANGUAGES {
-                let Some(v) = voices.iter().find(|v| default_for(v).as_deref() == Some(code)) else { continue };
+                let speaks = |v: &&sokuji_core::Voice| default_for(v).is_some_and(|d| d.split(',').any(|l| l == *code));
+                let Some(v) = voices.iter().find(speaks) else { continue };
                 robotic |= v.engine == "espeak";
                 println!("  {code:<4} {name:<12} {:<28} {}", v.id, v.engine);
             }
