@@ -372,21 +372,22 @@ async fn mt_stage(
         let speaker = |job: &MtJob| tts.as_ref().filter(|_| job.is_final && !job.voice.is_empty());
         let streams = tts.is_some() && (job.is_final || job.speculative);
         let mut early = EarlySpeech::default();
-        let spoken = match &job.audio {
-            Some(audio) if job.target == "en" && source != "en" => {
-                speech_translation(&engines.stt, audio, &source, cfg.call_timeout, job.segment_id).await
-            }
-            _ => None,
-        };
         let kept = ready
             .take()
             .filter(|(id, text, _)| job.is_final && *id == job.segment_id && same_words(text, &job.text))
             .map(|(_, _, r)| r);
+        // The cheapest answer first: none needed, one already made, the speech's own English (one
+        // decode), and only then the translator.
         let translated = if source == job.target {
             Ok((job.text.clone(), String::new(), String::new()))
         } else if let Some(done) = kept {
             Ok(done)
-        } else if let Some(english) = spoken {
+        } else if let Some(english) = match &job.audio {
+            Some(audio) if job.target == "en" => {
+                speech_translation(&engines.stt, audio, &source, cfg.call_timeout, job.segment_id).await
+            }
+            _ => None,
+        } {
             Ok(english)
         } else if let Some(t) = &translator {
             let req = TranslateRequest {
