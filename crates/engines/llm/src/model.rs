@@ -68,6 +68,8 @@ pub struct Model {
     im_start: u32,
     im_end: u32,
     stops: Vec<u32>,
+    /// "</text>": the end of the translation the prompt primes.
+    close: Vec<u32>,
     context: usize,
     name: String,
 }
@@ -94,9 +96,10 @@ impl Model {
         let special = |t: &str| tokenizer.special(t).ok_or_else(|| fmt(format!("vocabulary lacks {t}")));
         let (im_start, im_end) = (special("<|im_start|>")?, special("<|im_end|>")?);
         let stops = ["<|im_end|>", "<|endoftext|>"].iter().filter_map(|t| tokenizer.special(t)).collect();
+        let close = tokenizer.encode("</text>").map_err(fmt)?;
         let net = Qwen2::from_gguf(&ct, &mut file, &Device::Cpu).map_err(|e| fmt(e.to_string()))?;
         let context = context.min(net.context());
-        Ok(Self { net, caches: Vec::new(), tokenizer, im_start, im_end, stops, context, name })
+        Ok(Self { net, caches: Vec::new(), tokenizer, im_start, im_end, stops, close, context, name })
     }
 
     pub fn name(&self) -> &str {
@@ -164,8 +167,7 @@ impl Model {
             let prompt_ms = started.elapsed().as_secs_f64() * 1000.0;
             let started = Instant::now();
             let mut out = Vec::new();
-            let close = self.tokenizer.encode("</text>").map_err(GenerateError::Engine)?;
-            while !self.stops.contains(&next) && out.len() < max_new && !out.ends_with(&close) {
+            while !self.stops.contains(&next) && out.len() < max_new && !out.ends_with(&self.close) {
                 ticket.check().map_err(|e| GenerateError::Stopped(e, out.len()))?;
                 out.push(next);
                 let text = self.tokenizer.decode(&out).map_err(GenerateError::Engine)?;
@@ -186,8 +188,12 @@ impl Model {
                 retried: false,
             })
         })();
-        // Kept even when stopped early: what it holds is still a valid prefix.
-        self.keep(cache, prompt.len());
+        // Kept when stopped early (the ticket is checked between passes, so what it holds is a
+        // valid prefix), not after an engine error: a pass that failed in its middle layers left
+        // the layers' states of different lengths.
+        if !matches!(result, Err(GenerateError::Engine(_))) {
+            self.keep(cache, prompt.len());
+        }
         result
     }
 
