@@ -194,6 +194,10 @@ async fn the_originals_environment_starts_sokuji() {
     let form = Form::new().part("audio_file", file(wav, "v.wav")).text("language", "vi");
     let r: Value = post_form(&http, format!("{}/api/v1/stt/transcribe", gateway.url()), form).await;
     assert!(word_error_rate(&reference, r["text"].as_str().expect("text")) < 0.35, "{r}");
+    // ... by the STT service that STT_SERVICE_URL names, not a local engine of the gateway's.
+    let mut stt = sokuji_proto::stt::stt_service_client::SttServiceClient::new(grpc_channel(stt_port).await);
+    let m = stt.get_metrics(sokuji_proto::common::Empty {}).await.expect("metrics").into_inner();
+    assert_eq!(m.total_requests, 1, "the transcription went to the STT service");
 
     // The original's web client, opened from a file (origin "null"), calls the REST API.
     let preflight = http

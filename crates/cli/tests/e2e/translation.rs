@@ -45,6 +45,18 @@ fn check(from: &str, to: &str, input: &str, out: &str, words: &[&str]) {
     }
 }
 
+/// One REST translation, answered 200.
+async fn translate_over_http(http: &reqwest::Client, url: &str, from: &str, to: &str, text: &str) -> Value {
+    let (status, r) = post_json(
+        http,
+        format!("{url}/api/v1/translation/translate"),
+        json!({"text": text, "source_language": from, "target_language": to}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    r
+}
+
 #[tokio::test]
 async fn sentence_table_over_http_and_grpc() {
     let (server, grpc_port) = Server::start_with_grpc(&[("TRANSLATION_PROVIDER", "local")]);
@@ -53,13 +65,7 @@ async fn sentence_table_over_http_and_grpc() {
     let url = server.url();
     // HTTP, the seed's REST shape, for every row.
     for (from, to, text, words) in TABLE {
-        let (status, r) = post_json(
-            &http,
-            format!("{url}/api/v1/translation/translate"),
-            json!({"text": text, "source_language": from, "target_language": to}),
-        )
-        .await;
-        assert_eq!(status, 200, "{r}");
+        let r = translate_over_http(&http, &url, from, to, text).await;
         assert_eq!((r["original_text"].as_str(), r["source_language"].as_str()), (Some(*text), Some(*from)));
         assert!(r["processing_time_ms"].as_f64().expect("ms") > 0.0);
         check(from, to, text, r["translated_text"].as_str().expect("text"), words);
@@ -266,13 +272,7 @@ async fn dedicated_models_translate_their_pairs() {
     let http = reqwest::Client::new();
     let url = server.url();
     for (from, to, text, words) in DEDICATED {
-        let (status, r) = post_json(
-            &http,
-            format!("{url}/api/v1/translation/translate"),
-            json!({"text": text, "source_language": from, "target_language": to}),
-        )
-        .await;
-        assert_eq!(status, 200, "{r}");
+        let r = translate_over_http(&http, &url, from, to, text).await;
         let model = format!("marian-{from}-{to}");
         assert_eq!((r["engine"].as_str(), r["model"].as_str()), (Some("fxtranslate"), Some(model.as_str())), "{r}");
         let out = r["translated_text"].as_str().expect("text").to_lowercase();
@@ -281,19 +281,9 @@ async fn dedicated_models_translate_their_pairs() {
         }
     }
     // Auto-detected Portuguese goes to its model; a pair without one goes to the LLM.
-    let (_, r) = post_json(
-        &http,
-        format!("{url}/api/v1/translation/translate"),
-        json!({"text": "Minha mãe é professora.", "source_language": "auto", "target_language": "en"}),
-    )
-    .await;
+    let r = translate_over_http(&http, &url, "auto", "en", "Minha mãe é professora.").await;
     assert_eq!((r["source_language"].as_str(), r["engine"].as_str()), (Some("pt"), Some("fxtranslate")), "{r}");
-    let (_, r) = post_json(
-        &http,
-        format!("{url}/api/v1/translation/translate"),
-        json!({"text": "Mẹ tôi là giáo viên.", "source_language": "vi", "target_language": "en"}),
-    )
-    .await;
+    let r = translate_over_http(&http, &url, "vi", "en", "Mẹ tôi là giáo viên.").await;
     assert_eq!(r["engine"], "candle-gguf", "{r}");
     let (_, models) = get_json(&http, format!("{url}/v1/models")).await;
     let ids: Vec<&str> = models["data"].as_array().expect("list").iter().filter_map(|m| m["id"].as_str()).collect();
