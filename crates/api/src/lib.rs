@@ -5,10 +5,12 @@
 //!   additions), served at `/api/v1/ws/translate` and `/api/v1/ws/asr`.
 //! - [`realtime`]: OpenAI's realtime events for transcription sessions (`/v1/realtime`) and
 //!   speech translation sessions (`/v1/realtime/translations`).
+//! - [`rest`]: every REST request and answer, with the OpenAPI schemas `/openapi.json` is made of.
 //!
 //! Never: any behaviour beyond (de)serialization and the defaults a client may omit.
 pub mod live;
 pub mod realtime;
+pub mod rest;
 
 /// `Option<Option<T>>` from JSON: a missing field is `None` (keep), `null` is `Some(None)`
 /// (switch off), a value is `Some(Some(v))`. Use with `#[serde(default, deserialize_with)]`.

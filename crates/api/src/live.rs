@@ -6,8 +6,8 @@
 //! The server sends `transcription`, `translation`, `audio`, `error` and, for recorded sessions,
 //! `recording`, in session order. Every field the original system's clients send and read is
 //! here with its original name and type (`timestamp` in integer milliseconds).
+use crate::rest::transcript::Word;
 use serde::{Deserialize, Serialize};
-use sokuji_core::Word;
 
 /// A message from the client.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,7 +43,8 @@ pub struct Config {
     pub sample_rate: i64,
     #[serde(default = "one")]
     pub channels: i64,
-    /// "int16" (default) or "float32".
+    /// "int16" (default) or "float32" PCM; or "webm" / "ogg": the pieces of one container stream
+    /// with Opus (a browser's MediaRecorder), whose rate and channels the stream itself says.
     #[serde(default = "int16")]
     pub format: String,
     /// Translate the committed prefix of interim transcripts too.

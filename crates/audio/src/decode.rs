@@ -1,11 +1,12 @@
-//! Decodes audio files (wav, mp3, flac, ogg/vorbis, m4a/aac) to 16 kHz mono, streaming: the
-//! source is read packet by packet and resampled as it goes, never held whole at its own rate.
+//! Decodes audio files (wav, mp3, flac, Ogg with Vorbis or Opus, WebM/Matroska with Opus,
+//! m4a/aac) to 16 kHz mono, streaming: the source is read packet by packet and resampled as it
+//! goes, never held whole at its own rate. Opus is libopus (through symphonia's adapter).
 use crate::{pcm::mix_to_mono, resample::StreamResampler};
 use sokuji_core::{Audio, Error, Result};
-use std::{fs::File, io::Cursor, path::Path};
+use std::{fs::File, io::Cursor, path::Path, sync::OnceLock};
 use symphonia::core::{
     audio::SampleBuffer,
-    codecs::{CODEC_TYPE_NULL, DecoderOptions},
+    codecs::{CODEC_TYPE_NULL, CodecRegistry, DecoderOptions},
     errors::Error as SymError,
     formats::FormatOptions,
     io::{MediaSource, MediaSourceStream},
@@ -52,11 +53,22 @@ fn collect(source: Box<dyn MediaSource>, ext: Option<&str>, progress: &mut dyn F
     Ok(Audio::new(out))
 }
 
+/// Symphonia's codecs and libopus.
+fn codecs() -> &'static CodecRegistry {
+    static CODECS: OnceLock<CodecRegistry> = OnceLock::new();
+    CODECS.get_or_init(|| {
+        let mut registry = CodecRegistry::new();
+        symphonia::default::register_enabled_codecs(&mut registry);
+        registry.register_all::<symphonia_adapter_libopus::OpusDecoder>();
+        registry
+    })
+}
+
 fn invalid(e: SymError) -> Error {
     Error::invalid_audio(format!("not a decodable audio file: {e}"))
 }
 
-fn decode_source(
+pub(crate) fn decode_source(
     source: Box<dyn MediaSource>,
     ext: Option<&str>,
     progress: &mut dyn FnMut(f32),
@@ -78,7 +90,7 @@ fn decode_source(
         .ok_or_else(|| Error::invalid_audio("the file has no audio track"))?;
     let track_id = track.id;
     let n_frames = track.codec_params.n_frames;
-    let mut decoder = symphonia::default::get_codecs()
+    let mut decoder = codecs()
         .make(&track.codec_params, &DecoderOptions::default())
         .map_err(|e| Error::invalid_audio(format!("unsupported codec: {e}")))?;
 

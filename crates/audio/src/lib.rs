@@ -6,6 +6,7 @@
 pub mod decode;
 pub mod encode;
 pub mod gate;
+pub mod media_stream;
 pub mod pcm;
 pub mod resample;
 pub mod vad;
@@ -13,6 +14,7 @@ pub mod wav;
 
 pub use decode::{decode_bytes, decode_file};
 pub use encode::{OutputFormat, encode};
+pub use media_stream::MediaStream;
 pub use pcm::{PcmFormat, PcmSpec};
 pub use resample::StreamResampler;
 pub use vad::{FrameScorer, VoiceDetector};

@@ -49,6 +49,8 @@ enum Command {
     /// Index completed recordings again (all, or the ones named): after switching the search
     /// index, or for recordings completed before search was on.
     Reindex(cmd::search::ReindexArgs),
+    /// Print the HTTP API's OpenAPI 3.1 document (what `/openapi.json` serves).
+    Openapi,
     /// Measure the cost of a gRPC hop per engine (bench/hops.sh).
     #[command(hide = true)]
     BenchHops(cmd::bench_hops::Args),
@@ -87,6 +89,9 @@ fn main() -> std::process::ExitCode {
         Command::Dlq(c) => cmd::archive::dlq(cfg, c),
         Command::Search(a) => cmd::search::run(cfg, a),
         Command::Reindex(a) => cmd::search::reindex(a),
+        Command::Openapi => {
+            serde_json::to_string_pretty(&sokuji_gateway::openapi()).map(|doc| println!("{doc}")).map_err(Into::into)
+        }
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

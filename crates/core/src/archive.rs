@@ -1,23 +1,16 @@
 //! The speech archive's domain: recordings, their processing stages and the events between
 //! stages. Validation and naming rules are pure functions here; storage is `sokuji-store`.
 use crate::{Error, Result};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// What an uploader says about a recording. Every field is optional.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordingMeta {
     /// ISO 639-1 of the speech, or absent for detection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speaker: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    #[serde(default)]
     pub tags: Vec<String>,
-    #[serde(default)]
     pub attributes: BTreeMap<String, String>,
 }
 
@@ -70,8 +63,7 @@ impl RecordingMeta {
 }
 
 /// Where a recording is in the pipeline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordingStatus {
     /// Stored; waiting for speech-to-text.
     Ingested,
@@ -105,7 +97,7 @@ impl RecordingStatus {
 }
 
 /// A stored recording.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Recording {
     pub id: String,
     /// Hex SHA-256 of the bytes: the same bytes twice are one recording.
@@ -114,7 +106,6 @@ pub struct Recording {
     pub filename: String,
     pub size_bytes: u64,
     pub status: RecordingStatus,
-    #[serde(flatten)]
     pub meta: RecordingMeta,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
@@ -124,7 +115,6 @@ pub struct Recording {
 /// The events between the archive's stages, and the stage that consumes each. On the wire they
 /// are `sokuji.events.v1.Envelope` (proto/events.proto); this is their domain form.
 pub mod events {
-    use serde::Serialize;
 
     pub const RECORDING_INGESTED: &str = "recording.ingested";
     pub const TRANSCRIPTION_COMPLETED: &str = "transcription.completed";
@@ -146,10 +136,9 @@ pub mod events {
     }
 
     /// An event with its envelope.
-    #[derive(Clone, Debug, PartialEq, Serialize)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct Event {
         pub id: String,
-        #[serde(rename = "type")]
         pub event_type: String,
         pub source: String,
         /// What the event is about (a recording id).
@@ -169,8 +158,7 @@ pub mod events {
     }
 
     /// What each event type carries.
-    #[derive(Clone, Debug, PartialEq, Serialize)]
-    #[serde(untagged)]
+    #[derive(Clone, Debug, PartialEq)]
     pub enum EventData {
         RecordingIngested { recording_id: String, object_key: String, language: Option<String>, reprocess: bool },
         TranscriptionCompleted { recording_id: String, language: String, segments: u32 },
@@ -248,8 +236,6 @@ mod tests {
         for m in bad {
             assert!(m.validate().is_err(), "{m:?}");
         }
-        let unknown = serde_json::from_str::<RecordingMeta>(r#"{"language":"vi","colour":"red"}"#);
-        assert!(unknown.is_err(), "unknown fields are refused");
     }
 
     #[test]

@@ -1,9 +1,8 @@
 //! Search over transcripts: transcripts cut into passages (what is embedded and indexed),
 //! the filters and hits of a search, and reciprocal rank fusion for hybrid ranking. Pure.
-use serde::Serialize;
 
 /// A stretch of a recording's transcript, indexed as one unit.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Passage {
     pub recording_id: String,
     /// Position in the recording's passages.
@@ -64,8 +63,7 @@ pub fn cut_passages(segments: &[(f64, f64, &str)], window: f64, overlap: f64, me
     out
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SearchMode {
     Semantic,
     Keyword,
@@ -73,6 +71,14 @@ pub enum SearchMode {
 }
 
 impl SearchMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Semantic => "semantic",
+            Self::Keyword => "keyword",
+            Self::Hybrid => "hybrid",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "semantic" => Some(Self::Semantic),
@@ -106,9 +112,8 @@ impl SearchFilter {
 
 /// A passage found, with its score and the character ranges of `text` that matched words of
 /// the query (keyword and hybrid searches).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Hit {
-    #[serde(flatten)]
     pub passage: Passage,
     pub score: f32,
     pub highlights: Vec<(usize, usize)>,

@@ -1,8 +1,7 @@
 //! What speech-to-text produces, and what a caller may ask of it.
-use serde::{Deserialize, Serialize};
 
 /// A word with its times (seconds from the start of the audio) and the model's probability.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Word {
     pub text: String,
     pub start: f64,
@@ -11,13 +10,12 @@ pub struct Word {
 }
 
 /// A stretch of speech the model decoded as one piece.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Segment {
     pub id: u32,
     pub start: f64,
     pub end: f64,
     pub text: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub words: Vec<Word>,
     pub no_speech_probability: f32,
     /// Language of this segment: with VAD on, each utterance is detected on its own.
@@ -26,7 +24,7 @@ pub struct Segment {
 
 /// Which engine and model wrote a transcript: set by the engine itself, stored with archive
 /// transcripts and shown in API answers.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Producer {
     /// e.g. "whisper.cpp", "conformer-ctc".
     pub engine: String,
@@ -72,7 +70,7 @@ impl Segment {
 }
 
 /// The result of transcribing one piece of audio.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Transcript {
     pub text: String,
     /// The language of most of the speech (by duration); "" when there was no speech.
@@ -81,7 +79,6 @@ pub struct Transcript {
     pub confidence: f32,
     pub duration: f64,
     pub segments: Vec<Segment>,
-    #[serde(default)]
     pub producer: Producer,
 }
 
@@ -119,8 +116,7 @@ impl Transcript {
 }
 
 /// Transcribe in the spoken language, or translate any language to English text.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Task {
     #[default]
     Transcribe,

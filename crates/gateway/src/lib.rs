@@ -10,12 +10,19 @@ pub mod metrics;
 pub mod routes;
 pub mod upload;
 
-use axum::{Router, extract::DefaultBodyLimit};
+#[cfg(test)]
+mod openapi_tests;
+#[cfg(test)]
+mod testing;
+
+use axum::{Extension, Router, extract::DefaultBodyLimit};
 use sokuji_admission::Admission;
 use sokuji_audio::OutputFormat;
 use sokuji_core::{Error, ErrorCode, SpeechToText, Synthesizer, TextNormalizer, Translator, guard::Rejections};
 use std::{sync::Arc, time::Duration};
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -83,13 +90,30 @@ fn off(what: &str) -> Error {
     Error::new(ErrorCode::EngineUnavailable, format!("{what} is switched off in this server's configuration"))
 }
 
-/// The whole HTTP application, with its layers. Archive uploads may take as long as the bytes
-/// keep coming (a multi-gigabyte file over a slow link), so they are bounded by the time between
-/// body chunks instead of the request timeout.
-pub fn app(state: AppState) -> Router<()> {
-    let limit = state.max_upload_bytes;
-    let upload_idle = state.archive.as_ref().map_or(Duration::from_secs(60), |a| a.upload_idle);
-    let timed = Router::new()
+/// The document's head; the paths and schemas come from the handlers (`utoipa::path`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Sokuji", description = "Live speech translation and a Vietnamese-first speech archive: \
+        speech-to-text, translation and speech over REST, WebSocket and gRPC; OpenAI-compatible audio API."),
+    tags(
+        (name = "stt", description = "Speech to text (the original system's REST API)"),
+        (name = "translation", description = "Text translation"),
+        (name = "tts", description = "Text to speech"),
+        (name = "text", description = "Vietnamese text normalization"),
+        (name = "pipeline", description = "Speech or text in, translated speech out"),
+        (name = "websocket", description = "Live sessions"),
+        (name = "openai", description = "OpenAI-compatible audio and embeddings API"),
+        (name = "archive", description = "The speech archive: recordings, transcripts, search"),
+        (name = "health", description = "Health"),
+        (name = "service", description = "Pages, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+/// Every documented route, without layers: the application and its OpenAPI document are made
+/// from the same list, so neither can miss a route of the other.
+fn routes() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
+    let timed = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::health::router())
         .merge(routes::stt::router())
         .merge(routes::openai::router())
@@ -103,21 +127,37 @@ pub fn app(state: AppState) -> Router<()> {
         .merge(routes::recordings::router())
         .merge(routes::search::router())
         .merge(metrics::router())
-        .merge(routes::web::router())
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::GATEWAY_TIMEOUT,
-            state.request_timeout,
-        ));
-    let uploads = routes::recordings::upload_router()
+        .merge(routes::web::router());
+    (timed, routes::recordings::upload_router())
+}
+
+/// This API's OpenAPI 3.1 document (`/openapi.json`; `sokuji openapi` prints it).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (timed, uploads) = routes();
+    timed.merge(uploads).into_openapi()
+}
+
+/// The whole HTTP application, with its layers. Archive uploads may take as long as the bytes
+/// keep coming (a multi-gigabyte file over a slow link), so they are bounded by the time between
+/// body chunks instead of the request timeout.
+pub fn app(state: AppState) -> Router<()> {
+    let limit = state.max_upload_bytes;
+    let upload_idle = state.archive.as_ref().map_or(Duration::from_secs(60), |a| a.upload_idle);
+    let (timed, uploads) = routes();
+    let timed = timed.layer(DefaultBodyLimit::max(limit)).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::GATEWAY_TIMEOUT,
+        state.request_timeout,
+    ));
+    let uploads = uploads
         .layer(DefaultBodyLimit::disable())
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(upload_idle));
+    let (router, doc) = timed.merge(uploads).split_for_parts();
     let cors = state.cors.layer();
-    Router::new()
-        .merge(timed)
-        .merge(uploads)
+    router
+        .merge(routes::web::docs())
         .fallback(not_found)
         .with_state(state)
+        .layer(Extension(Arc::new(doc)))
         .layer(TraceLayer::new_for_http())
         .layer(cors)
 }

@@ -2,7 +2,7 @@
 //! errors by code, and audio the recognizer refused as non-speech by reason. The gateway records
 //! them as events pass through it, and reads the engines' plain counters when scraped, so
 //! engines stay free of any metrics library.
-use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
+use axum::{extract::State, http::header, response::IntoResponse};
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 use sokuji_core::guard::Rejections;
 
@@ -99,10 +99,12 @@ impl Default for Metrics {
     }
 }
 
-pub fn router() -> Router<crate::AppState> {
-    Router::new().route("/metrics", get(metrics))
+pub fn router() -> utoipa_axum::router::OpenApiRouter<crate::AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(metrics))
 }
 
+/// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Done", content((String = "text/plain")))))]
 async fn metrics(State(s): State<crate::AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(&s.rejections))
 }

@@ -9,6 +9,9 @@ use sokuji_core::{Error, ErrorCode, Producer, Segment, Word};
 pub enum LiveInput {
     /// Raw PCM as the client claims it; decoded to mono once, by the session.
     Pcm { spec: PcmSpec, data: Vec<u8> },
+    /// A piece of a container stream (WebM or Ogg, as a browser's MediaRecorder sends it): the
+    /// pieces of a session are one file, cut anywhere.
+    Media(Vec<u8>),
     /// Close the open utterance now and decode it (manual turns, or a push-to-talk release).
     Commit,
     /// Drop the open utterance's audio undecoded.

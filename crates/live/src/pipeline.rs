@@ -206,6 +206,61 @@ impl Current {
     }
 }
 
+/// Audio heard: teed to the recording, pushed to the recognizer, its arrival noted.
+async fn hear(
+    rate: u32,
+    mono: &[f32],
+    recognizer: &mut Recognizer,
+    recorder: Option<&mut Recorder>,
+    arrivals: &mut Arrivals,
+    arrived: Instant,
+) -> Vec<LiveEvent> {
+    if mono.is_empty() {
+        return Vec::new();
+    }
+    let mut events = Vec::new();
+    // The recording tees from this one decode of the client's bytes.
+    if let Some(full) = recorder.and_then(|r| r.push(rate, mono)) {
+        events.push(LiveEvent::error(full));
+    }
+    match recognizer.push(rate, mono).await {
+        Ok(heard) => events.extend(heard),
+        Err(e) => events.push(LiveEvent::error(e)),
+    }
+    arrivals.record(recognizer.received_secs(), arrived);
+    events
+}
+
+/// A session's container stream, decoded off the async runtime (see `sokuji_audio::MediaStream`).
+#[derive(Default)]
+struct MediaInput(Option<sokuji_audio::MediaStream>);
+
+impl MediaInput {
+    /// The 16 kHz samples a piece completes.
+    async fn push(&mut self, piece: Vec<u8>) -> Result<Vec<f32>, Error> {
+        let mut stream = match self.0.take() {
+            Some(s) => s,
+            None => sokuji_audio::MediaStream::new(None)?,
+        };
+        let (stream, heard) = tokio::task::spawn_blocking(move || {
+            let heard = stream.push(piece);
+            (stream, heard)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("the audio decoder failed: {e}")))?;
+        self.0 = Some(stream);
+        heard
+    }
+
+    /// The stream's last samples, when the session had one.
+    async fn finish(&mut self) -> Result<Vec<f32>, Error> {
+        let Some(stream) = self.0.take() else { return Ok(Vec::new()) };
+        tokio::task::spawn_blocking(move || stream.finish())
+            .await
+            .map_err(|e| Error::internal(format!("the audio decoder failed: {e}")))?
+    }
+}
+
 async fn stt_stage(
     engines: LiveEngines,
     cfg: LiveConfig,
@@ -219,6 +274,7 @@ async fn stt_stage(
     recognizer.set_pause_interim(cfg.target.is_some());
     let mut recorder = cfg.record.map(Recorder::new);
     let mut arrivals = Arrivals::default();
+    let mut media = MediaInput::default();
     let mut current = Current {
         target: cfg.target.clone(),
         voice: cfg.voice.clone(),
@@ -232,19 +288,13 @@ async fn stt_stage(
         let events = match msg {
             LiveInput::Pcm { spec, data } => match spec.to_mono(&data) {
                 Ok(mono) => {
-                    let mut events = Vec::new();
-                    // The recording tees from this one decode of the client's bytes.
-                    if let Some(full) = recorder.as_mut().and_then(|r| r.push(spec.sample_rate, &mono)) {
-                        events.push(LiveEvent::error(full));
-                    }
-                    match recognizer.push(spec.sample_rate, &mono).await {
-                        Ok(heard) => events.extend(heard),
-                        Err(e) => events.push(LiveEvent::error(e)),
-                    }
-                    arrivals.record(recognizer.received_secs(), arrived);
-                    events
+                    hear(spec.sample_rate, &mono, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await
                 }
                 // A bad chunk is reported; the session goes on with the next one.
+                Err(e) => vec![LiveEvent::error(e)],
+            },
+            LiveInput::Media(piece) => match media.push(piece).await {
+                Ok(mono) => hear(16_000, &mono, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await,
                 Err(e) => vec![LiveEvent::error(e)],
             },
             LiveInput::Commit => recognizer.commit().await.unwrap_or_else(|e| vec![LiveEvent::error(e)]),
@@ -258,7 +308,12 @@ async fn stt_stage(
             },
             LiveInput::End => {
                 done = true;
-                recognizer.finish().await
+                let mut events = match media.finish().await {
+                    Ok(tail) => hear(16_000, &tail, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await,
+                    Err(e) => vec![LiveEvent::error(e)],
+                };
+                events.extend(recognizer.finish().await);
+                events
             }
         };
         for e in events {

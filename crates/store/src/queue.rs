@@ -5,7 +5,6 @@
 //! the handler's own transaction, and only while the lease is still held, so a redelivered
 //! event's effects are applied exactly once.
 use crate::db::{Backend, Db, db_error, now_ms};
-use serde::Serialize;
 use sokuji_core::{
     Error, ErrorCode, Result,
     archive::events::{Event, subscribers},
@@ -35,7 +34,7 @@ pub(crate) enum Handle {
 }
 
 /// A dead-lettered delivery.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct DeadLetter {
     pub event: Event,
     pub subscription: String,

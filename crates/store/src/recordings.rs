@@ -4,7 +4,6 @@ use crate::{
     event::new_event,
     queue::publish,
 };
-use serde::Serialize;
 use sokuji_core::{
     Error, Result, Segment, Transcript,
     archive::{Recording, RecordingMeta, RecordingStatus, events::EventData},
@@ -12,7 +11,7 @@ use sokuji_core::{
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 /// A stage's state, as the recordings API reports it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct StageState {
     pub stage: String,
     pub status: String,
@@ -22,7 +21,7 @@ pub struct StageState {
 }
 
 /// A stored transcript: segments with words, raw and normalized text, and what made it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct StoredTranscript {
     pub language: String,
     pub duration: f64,
@@ -31,9 +30,8 @@ pub struct StoredTranscript {
     pub segments: Vec<StoredSegment>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct StoredSegment {
-    #[serde(flatten)]
     pub segment: Segment,
     /// Normalized text (Vietnamese ITN); absent until NLP-Post has run.
     pub normalized: Option<String>,

@@ -171,7 +171,11 @@ impl Db {
         let mut segments = Vec::with_capacity(rows.len());
         for r in &rows {
             let words: Vec<Word> =
-                serde_json::from_str(&r.try_get::<String, _>("words").map_err(db_error)?).unwrap_or_default();
+                serde_json::from_str::<Vec<StoredWord>>(&r.try_get::<String, _>("words").map_err(db_error)?)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Word::from)
+                    .collect();
             segments.push(StoredSegment {
                 segment: Segment {
                     id: r.try_get::<i64, _>("idx").map_err(db_error)? as u32,
@@ -238,7 +242,10 @@ async fn write_transcript(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, t
         .bind(s.end)
         .bind(&s.language)
         .bind(&s.text)
-        .bind(serde_json::to_string(&s.words).unwrap_or_else(|_| "[]".into()))
+        .bind(
+            serde_json::to_string(&s.words.iter().map(StoredWord::from).collect::<Vec<_>>())
+                .unwrap_or_else(|_| "[]".into()),
+        )
         .execute(&mut **tx)
         .await
         .map_err(db_error)?;
@@ -250,4 +257,26 @@ async fn write_transcript(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, t
         language: t.language.clone(),
         segments: t.segments.len() as u32,
     })
+}
+
+/// A word as the `segments.words` column holds it (a JSON array of these): the storage format,
+/// kept apart from the domain type so the domain can change without migrating rows.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredWord {
+    text: String,
+    start: f64,
+    end: f64,
+    probability: f32,
+}
+
+impl From<&Word> for StoredWord {
+    fn from(w: &Word) -> Self {
+        Self { text: w.text.clone(), start: w.start, end: w.end, probability: w.probability }
+    }
+}
+
+impl From<StoredWord> for Word {
+    fn from(w: StoredWord) -> Self {
+        Self { text: w.text, start: w.start, end: w.end, probability: w.probability }
+    }
 }

@@ -3,8 +3,11 @@
 //! their SHA-256 and skipped), `recordings ls|show|rm` and `dlq ls|replay|purge`.
 use crate::config::Config;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
+use sokuji_api::rest::{
+    ErrorBody,
+    archive::{DeadLetterList, Purged, RecordingDetail, RecordingList, Replayed, Uploaded},
+};
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncReadExt;
 
@@ -86,15 +89,19 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
-/// The JSON body of a response, or the server's error message.
-pub(crate) async fn answer(r: reqwest::Response) -> anyhow::Result<Value> {
+/// The typed body of a response, or the server's error message. An answer of another shape is
+/// an error naming the type (a server of another version), never a silent default.
+pub(crate) async fn answer<T: serde::de::DeserializeOwned>(r: reqwest::Response) -> anyhow::Result<T> {
     let status = r.status();
-    let body: Value = r.json().await.unwrap_or(Value::Null);
+    let body = r.bytes().await?;
     if !status.is_success() {
-        let message = body["error"]["message"].as_str().unwrap_or("no details");
+        let message = serde_json::from_slice::<ErrorBody>(&body)
+            .map(|e| format!("{} ({})", e.error.message, e.error.code))
+            .unwrap_or_else(|_| String::from_utf8_lossy(&body).chars().take(200).collect());
         anyhow::bail!("{status}: {message}");
     }
-    Ok(body)
+    serde_json::from_slice(&body)
+        .map_err(|e| anyhow::anyhow!("unexpected answer (not a {}): {e}", std::any::type_name::<T>()))
 }
 
 pub(crate) fn unreachable(server: &str) -> impl Fn(reqwest::Error) -> anyhow::Error + '_ {
@@ -201,7 +208,8 @@ async fn upload(
             .map_err(unreachable(&a.server))?,
     )
     .await?;
-    if known["total"].as_u64().unwrap_or(0) > 0 {
+    let known: RecordingList = known;
+    if known.total > 0 {
         return Ok(None);
     }
     let mut query = vec![("filename", name.to_string())];
@@ -235,8 +243,8 @@ async fn upload(
         .send()
         .await
         .map_err(unreachable(&a.server))?;
-    let v = answer(r).await?;
-    Ok(v["id"].as_str().map(String::from))
+    let v: Uploaded = answer(r).await?;
+    Ok(Some(v.id))
 }
 
 pub fn recordings(_cfg: Config, c: RecordingsCommand) -> anyhow::Result<()> {
@@ -256,23 +264,24 @@ pub fn recordings(_cfg: Config, c: RecordingsCommand) -> anyhow::Result<()> {
                     .send()
                     .await
                     .map_err(unreachable(&server))?;
-                let v = answer(r).await?;
-                for item in v["items"].as_array().into_iter().flatten() {
+                let v: RecordingList = answer(r).await?;
+                for item in &v.items {
                     println!(
                         "{}  {:<11}  {:<4}  {:>10}  {}",
-                        item["id"].as_str().unwrap_or(""),
-                        item["status"].as_str().unwrap_or(""),
-                        item["language"].as_str().unwrap_or("-"),
-                        item["size_bytes"].as_u64().unwrap_or(0),
-                        item["filename"].as_str().unwrap_or("")
+                        item.id,
+                        item.status,
+                        item.language.as_deref().unwrap_or("-"),
+                        item.size_bytes,
+                        item.filename
                     );
                 }
-                println!("{} of {}", v["items"].as_array().map_or(0, Vec::len), v["total"]);
+                println!("{} of {}", v.items.len(), v.total);
             }
             RecordingsCommand::Show { id, server } => {
                 let r =
                     http.get(format!("{server}/api/v1/recordings/{id}")).send().await.map_err(unreachable(&server))?;
-                println!("{}", serde_json::to_string_pretty(&answer(r).await?)?);
+                let detail: RecordingDetail = answer(r).await?;
+                println!("{}", serde_json::to_string_pretty(&detail)?);
             }
             RecordingsCommand::Rm { id, server } => {
                 let r = http
@@ -281,7 +290,7 @@ pub fn recordings(_cfg: Config, c: RecordingsCommand) -> anyhow::Result<()> {
                     .await
                     .map_err(unreachable(&server))?;
                 if !r.status().is_success() {
-                    answer(r).await?;
+                    answer::<serde::de::IgnoredAny>(r).await?;
                 }
                 println!("deleted {id}");
             }
@@ -295,23 +304,20 @@ pub fn dlq(_cfg: Config, c: DlqCommand) -> anyhow::Result<()> {
         let http = reqwest::Client::new();
         match c {
             DlqCommand::Ls { server } => {
-                let v = answer(http.get(format!("{server}/api/v1/dlq")).send().await.map_err(unreachable(&server))?)
-                    .await?;
-                for d in v["items"].as_array().into_iter().flatten() {
+                let v: DeadLetterList =
+                    answer(http.get(format!("{server}/api/v1/dlq")).send().await.map_err(unreachable(&server))?)
+                        .await?;
+                for d in &v.items {
                     println!(
                         "{}  {:<4}  {}  attempts={}  {}",
-                        d["event"]["id"].as_str().unwrap_or(""),
-                        d["subscription"].as_str().unwrap_or(""),
-                        d["event"]["subject"].as_str().unwrap_or(""),
-                        d["attempts"],
-                        d["reason"].as_str().unwrap_or("")
+                        d.event.id, d.subscription, d.event.subject, d.attempts, d.reason
                     );
                 }
-                println!("{} dead letters", v["total"]);
+                println!("{} dead letters", v.total);
             }
             DlqCommand::Replay { event_id, server } => {
                 let q: Vec<_> = event_id.map(|e| ("event_id", e)).into_iter().collect();
-                let v = answer(
+                let v: Replayed = answer(
                     http.post(format!("{server}/api/v1/dlq/replay"))
                         .query(&q)
                         .send()
@@ -319,15 +325,15 @@ pub fn dlq(_cfg: Config, c: DlqCommand) -> anyhow::Result<()> {
                         .map_err(unreachable(&server))?,
                 )
                 .await?;
-                println!("{} replayed", v["replayed"]);
+                println!("{} replayed", v.replayed);
             }
             DlqCommand::Purge { event_id, server } => {
                 let q: Vec<_> = event_id.map(|e| ("event_id", e)).into_iter().collect();
-                let v = answer(
+                let v: Purged = answer(
                     http.delete(format!("{server}/api/v1/dlq")).query(&q).send().await.map_err(unreachable(&server))?,
                 )
                 .await?;
-                println!("{} purged", v["purged"]);
+                println!("{} purged", v.purged);
             }
         }
         Ok(())

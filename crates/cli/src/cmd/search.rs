@@ -2,6 +2,7 @@
 //! recording and the times they span; `sokuji reindex` queues recordings for indexing again.
 use super::archive::{answer, unreachable};
 use crate::config::Config;
+use sokuji_api::rest::{archive::Queued, search::SearchResponse};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -33,8 +34,8 @@ pub struct ReindexArgs {
     server: String,
 }
 
-/// The JSON answer of a request, or the server's error message.
-async fn send(r: reqwest::RequestBuilder, server: &str) -> anyhow::Result<serde_json::Value> {
+/// The typed answer of a request, or the server's error message.
+async fn send<T: serde::de::DeserializeOwned>(r: reqwest::RequestBuilder, server: &str) -> anyhow::Result<T> {
     answer(r.send().await.map_err(unreachable(server))?).await
 }
 
@@ -49,7 +50,7 @@ pub fn reindex(a: ReindexArgs) -> anyhow::Result<()> {
         };
         let mut queued = 0;
         for url in urls {
-            queued += send(http.post(url), &a.server).await?["queued"].as_u64().unwrap_or(0);
+            queued += send::<Queued>(http.post(url), &a.server).await?.queued;
         }
         println!("{queued} recording(s) queued for indexing");
         Ok(())
@@ -75,23 +76,16 @@ pub fn run(_cfg: Config, a: Args) -> anyhow::Result<()> {
                 q.push((k, v));
             }
         }
-        let v = send(reqwest::Client::new().get(format!("{}/api/v1/search", a.server)).query(&q), &a.server).await?;
+        let v: SearchResponse =
+            send(reqwest::Client::new().get(format!("{}/api/v1/search", a.server)).query(&q), &a.server).await?;
         if a.json {
             println!("{}", serde_json::to_string_pretty(&v)?);
             return Ok(());
         }
-        let hits = v["hits"].as_array().cloned().unwrap_or_default();
-        for h in &hits {
-            println!(
-                "{}  {}–{}  {:.3}  {}",
-                h["recording_id"].as_str().unwrap_or(""),
-                clock(h["start"].as_f64().unwrap_or(0.0)),
-                clock(h["end"].as_f64().unwrap_or(0.0)),
-                h["score"].as_f64().unwrap_or(0.0),
-                h["text"].as_str().unwrap_or("")
-            );
+        for h in &v.hits {
+            println!("{}  {}–{}  {:.3}  {}", h.recording_id, clock(h.start), clock(h.end), h.score, h.text);
         }
-        if hits.is_empty() {
+        if v.hits.is_empty() {
             println!("no hits");
         }
         Ok(())

@@ -42,7 +42,7 @@ pub struct Args {
 fn render(t: &Transcript, f: Format) -> anyhow::Result<String> {
     Ok(match f {
         Format::Text => format!("{}\n", t.text),
-        Format::Json => format!("{}\n", serde_json::to_string(t)?),
+        Format::Json => format!("{}\n", serde_json::to_string(&sokuji_api::rest::transcript::Transcript::from(t))?),
         Format::Srt => subtitle::to_srt(t),
         Format::Vtt => subtitle::to_vtt(t),
     })

@@ -1,5 +1,6 @@
-//! The live page in headless Chromium (Debian `chromium`, driven by `playwright-core`) with a fake
-//! microphone playing a real Vietnamese recording: captions and translations must appear.
+//! Headless Chromium (Debian `chromium`, driven by `playwright-core`) with a fake microphone
+//! playing a real Vietnamese recording: the live page's captions and translations must appear,
+//! and what the browser's own MediaRecorder makes (WebM Opus) must be heard.
 use crate::common::*;
 use sokuji_core::wer::word_error_rate;
 use std::process::Command;
@@ -35,4 +36,45 @@ fn live_page_shows_captions_and_translations_from_the_microphone() {
     assert_translation_of_binh(&translations.join(" "));
     assert!(v["audio"].as_u64().is_some_and(|n| n >= 1), "translated speech reached the page: {v}");
     assert!(v["status"].as_str().is_some_and(|s| s.starts_with("Closed (1000")), "{v}");
+}
+
+/// Chromium's own MediaRecorder (WebM with Opus) from a fake microphone: its pieces streamed to
+/// the live socket as they are recorded, and the whole recording uploaded to the OpenAI endpoint.
+#[test]
+fn media_recorder_webm_is_heard_live_and_uploaded() {
+    let node_modules = testdata().join("web/node_modules");
+    assert!(node_modules.join("playwright-core").is_dir(), "no playwright-core: run `make testdata`");
+    let server = Server::start(&["--grpc-listen", "off"], &[("TTS_PROVIDER", "none")]).wait_ready();
+    let (wav, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("doan.wav")).expect("doan");
+    let seconds = load_16k(&wav).len() as f64 / 16_000.0;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web/media_recorder.cjs");
+    let out = Command::new("node")
+        .arg(script)
+        .arg(format!("{}/", server.url()))
+        .arg(&wav)
+        .arg(format!("{seconds:.1}"))
+        .arg("vi")
+        .env("NODE_PATH", &node_modules)
+        .output()
+        .expect("run node");
+    assert!(out.status.success(), "page run failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON from the page run");
+    assert!(v["errors"].as_array().is_some_and(|e| e.is_empty()), "page errors: {v}");
+    assert!(v["mime"].as_str().is_some_and(|m| m.starts_with("audio/webm")), "{}", v["mime"]);
+    assert!(v["pieces"].as_u64().is_some_and(|n| n >= 4), "MediaRecorder sent pieces: {}", v["pieces"]);
+    let messages = v["messages"].as_array().expect("messages");
+    let errors: Vec<_> = messages.iter().filter(|m| m["type"] == "error").collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let finals: Vec<&str> = messages
+        .iter()
+        .filter(|m| m["type"] == "transcription" && m["is_final"] == true)
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    let wer = word_error_rate(&reference, &finals.join(" "));
+    assert!(wer < 0.35, "live WER {wer}: {finals:?}");
+    assert_eq!(v["closeCode"], 1000);
+    assert_eq!(v["uploadStatus"], 200, "{}", v["upload"]);
+    let uploaded = v["upload"]["text"].as_str().expect("text");
+    let wer = word_error_rate(&reference, uploaded);
+    assert!(wer < 0.35, "upload WER {wer}: {uploaded}");
 }

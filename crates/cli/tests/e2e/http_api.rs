@@ -252,3 +252,33 @@ async fn gateway_in_front_of_separate_stt_service() {
     let res = http.post(format!("{}/api/v1/stt/transcribe", gateway.url())).multipart(form).send().await.expect("post");
     assert_eq!(error_code(res, 503).await, "engine_unavailable");
 }
+
+/// The OpenAPI document passes an independent validator (openapi-spec-validator, installed by
+/// `make testdata`): what code generators and gateways read must be valid OpenAPI 3.1.
+#[test]
+fn openapi_document_validates() {
+    let python = testdata().join("venv/bin/python");
+    assert!(python.is_file(), "no venv at {}: run `make testdata`", python.display());
+    let out = std::process::Command::new(bin()).arg("openapi").output().expect("sokuji openapi");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = tempfile::tempdir().expect("tmp");
+    let doc = dir.path().join("openapi.json");
+    std::fs::write(&doc, &out.stdout).expect("write");
+    let check = std::process::Command::new(python)
+        .args(["-m", "openapi_spec_validator", "--schema", "3.1"])
+        .arg(&doc)
+        .output()
+        .expect("validator");
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success() && said.contains("OK"), "{said}{}", String::from_utf8_lossy(&check.stderr));
+    // A broken document fails the same check, so the check is not vacuous.
+    let mut v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    v["paths"]["/health"]["get"]["responses"]["200"].as_object_mut().expect("the health answer").remove("description");
+    std::fs::write(&doc, v.to_string()).expect("write");
+    let broken = std::process::Command::new(testdata().join("venv/bin/python"))
+        .args(["-m", "openapi_spec_validator", "--schema", "3.1"])
+        .arg(&doc)
+        .output()
+        .expect("validator");
+    assert!(!broken.status.success(), "the validator accepted a response without a description");
+}

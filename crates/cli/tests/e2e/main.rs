@@ -23,6 +23,7 @@ mod live_grpc;
 mod live_ws;
 mod noise;
 mod openai_sdk;
+mod opus;
 mod realtime;
 mod search;
 mod text_cli;

@@ -1,6 +1,7 @@
 //! `sokuji transcribe` on real speech: word error rate per language, silence and noise, formats.
 use crate::common::*;
-use sokuji_core::{Transcript, wer::word_error_rate};
+use sokuji_api::rest::transcript::Transcript;
+use sokuji_core::wer::word_error_rate;
 use std::process::Command;
 
 fn transcribe(args: &[&str]) -> String {
@@ -59,7 +60,7 @@ fn vietnamese_speech_with_language_hint() {
         assert_eq!((t.language.as_str(), t.producer.engine.as_str()), ("vi", "conformer-ctc"), "{}", t.text);
         // Readable: a capital first, a full stop last; words timed in order inside the audio.
         assert!(t.text.starts_with(char::is_uppercase) && t.text.ends_with('.'), "{}", t.text);
-        let words: Vec<_> = t.words().collect();
+        let words: Vec<_> = t.segments.iter().flat_map(|s| &s.words).collect();
         assert!(words.windows(2).all(|w| w[0].end <= w[1].start + 1e-9), "words out of order");
         assert!(
             words.iter().all(|w| w.start >= 0.0 && w.end <= t.duration + 0.05 && (0.0..=1.0).contains(&w.probability))
@@ -155,7 +156,7 @@ fn english_synthesized_speech() {
     assert!(wer < 0.40, "English corpus WER {wer:.3}");
     // Word timings: inside the audio and in order.
     for t in &ts {
-        let words: Vec<_> = t.words().collect();
+        let words: Vec<_> = t.segments.iter().flat_map(|s| &s.words).collect();
         assert!(!words.is_empty(), "no words for {}", t.text);
         assert!(words.windows(2).all(|w| w[0].start <= w[1].start), "words out of order");
         assert!(words.iter().all(|w| w.start >= 0.0 && w.end <= t.duration + 0.05 && w.start <= w.end));

@@ -6,40 +6,25 @@ use crate::{
     AppState,
     error::{ApiError, ApiResult, bad_json},
 };
-use axum::{Json, Router, extract::State, extract::rejection::JsonRejection, routing::post};
+use axum::{Json, extract::State, extract::rejection::JsonRejection};
 use base64::Engine;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use sokuji_api::rest::{
+    ErrorBody,
+    embeddings::{Embedding, EmbeddingInput, EmbeddingsRequest, EmbeddingsResponse, Usage, Vector},
+};
 use sokuji_core::{EmbedKind, ErrorCode};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/embeddings", post(embeddings))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(embeddings))
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Input {
-    One(String),
-    Many(Vec<String>),
-}
-
-#[derive(Deserialize)]
-struct Request {
-    input: Input,
-    /// Accepted and reported back; there is one embedding model per server.
-    model: Option<String>,
-    #[serde(default)]
-    input_type: Option<String>,
-    #[serde(default)]
-    encoding_format: Option<String>,
-    dimensions: Option<usize>,
-    /// OpenAI's, accepted and ignored.
-    #[serde(default)]
-    #[allow(dead_code)]
-    user: Option<String>,
-}
-
-async fn embeddings(State(s): State<AppState>, body: Result<Json<Request>, JsonRejection>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, path = "/v1/embeddings", tag = "openai", request_body = EmbeddingsRequest,
+    responses((status = 200, description = "Done", body = EmbeddingsResponse), (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
+async fn embeddings(
+    State(s): State<AppState>,
+    body: Result<Json<EmbeddingsRequest>, JsonRejection>,
+) -> ApiResult<Json<EmbeddingsResponse>> {
     let Json(r) = body.map_err(bad_json)?;
     let embedder = s.embedder()?;
     let kind = match r.input_type.as_deref().unwrap_or("passage") {
@@ -69,31 +54,31 @@ async fn embeddings(State(s): State<AppState>, body: Result<Json<Request>, JsonR
         ));
     }
     let texts = match r.input {
-        Input::One(t) => vec![t],
-        Input::Many(v) if v.is_empty() => {
+        EmbeddingInput::One(t) => vec![t],
+        EmbeddingInput::Many(v) if v.is_empty() => {
             return Err(ApiError::new(ErrorCode::InvalidRequest, "input is an empty list"));
         }
-        Input::Many(v) => v,
+        EmbeddingInput::Many(v) => v,
     };
     let e = embedder.embed(texts, kind).await?;
-    let data: Vec<Value> = e
+    let data = e
         .vectors
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(index, v)| {
             let embedding = if base64 {
                 let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-                json!(base64::engine::general_purpose::STANDARD.encode(bytes))
+                Vector::Base64(base64::engine::general_purpose::STANDARD.encode(bytes))
             } else {
-                json!(v)
+                Vector::Float(v)
             };
-            json!({"object": "embedding", "index": index, "embedding": embedding})
+            Embedding { object: "embedding".into(), index, embedding }
         })
         .collect();
-    Ok(Json(json!({
-        "object": "list",
-        "data": data,
-        "model": r.model.unwrap_or_else(|| embedder.model().to_string()),
-        "usage": {"prompt_tokens": e.tokens, "total_tokens": e.tokens},
-    })))
+    Ok(Json(EmbeddingsResponse {
+        object: "list".into(),
+        data,
+        model: r.model.unwrap_or_else(|| embedder.model().to_string()),
+        usage: Usage { prompt_tokens: e.tokens, total_tokens: e.tokens },
+    }))
 }

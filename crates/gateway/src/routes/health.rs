@@ -1,18 +1,21 @@
 //! `GET /health`: the gateway and the engines it depends on.
 use crate::AppState;
-use axum::{Json, Router, extract::State, routing::get};
-use serde_json::{Value, json};
+use axum::{Json, extract::State};
+use sokuji_api::rest::service::{EngineDetails, HealthResponse};
+use std::collections::BTreeMap;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(health))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health))
 }
 
 /// Each engine's state: "ready", "disabled", or what is wrong; any engine unhealthy makes the
 /// whole "degraded" (the gateway still serves what works).
-async fn health(State(s): State<AppState>) -> Json<Value> {
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "Done", body = HealthResponse)))]
+async fn health(State(s): State<AppState>) -> Json<HealthResponse> {
     let mut healthy = true;
-    let mut services = serde_json::Map::new();
-    let mut details = serde_json::Map::new();
+    let mut services = BTreeMap::new();
+    let mut details = BTreeMap::new();
     let engines = [
         ("stt", Some(s.stt.health().await)),
         (
@@ -46,7 +49,7 @@ async fn health(State(s): State<AppState>) -> Json<Value> {
     ];
     for (name, h) in engines {
         let Some(h) = h else {
-            services.insert(name.into(), "disabled".into());
+            services.insert(name.to_string(), "disabled".to_string());
             continue;
         };
         healthy &= h.healthy;
@@ -57,13 +60,13 @@ async fn health(State(s): State<AppState>) -> Json<Value> {
         } else {
             "ready".into()
         };
-        services.insert(name.into(), state.into());
-        details.insert(name.into(), json!({ "provider": h.provider, "info": h.details }));
+        services.insert(name.to_string(), state);
+        details.insert(name.to_string(), EngineDetails { provider: h.provider, info: h.details });
     }
-    Json(json!({
-        "status": if healthy { "healthy" } else { "degraded" },
-        "services": services,
-        "details": details,
-        "version": env!("CARGO_PKG_VERSION"),
-    }))
+    Json(HealthResponse {
+        status: if healthy { "healthy" } else { "degraded" }.to_string(),
+        services,
+        details,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    })
 }

@@ -6,25 +6,39 @@ use crate::{
     upload,
 };
 use axum::{
-    Json, Router,
+    Json,
     extract::{Multipart, State, multipart::MultipartRejection},
     http::header,
     response::{IntoResponse, Response},
-    routing::post,
 };
-use serde_json::json;
+use sokuji_api::rest::{
+    ErrorBody,
+    openai::{TimedWord, TranscriptionForm, TranscriptionText, VerboseSegment, VerboseTranscription},
+    transcript::Producer,
+};
 use sokuji_core::{ErrorCode, Task, TranscribeOptions, Transcript, subtitle};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/audio/transcriptions", post(transcriptions))
-        .route("/v1/audio/translations", post(translations))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(transcriptions)).routes(routes!(translations))
 }
 
+/// The speech as text in its own language.
+#[utoipa::path(post, path = "/v1/audio/transcriptions", tag = "openai",
+    request_body(content = TranscriptionForm, content_type = "multipart/form-data"),
+    responses((status = 200, description = "Done", content((TranscriptionText = "application/json"), (VerboseTranscription = "application/json"),
+        (String = "text/plain"), (String = "application/x-subrip"), (String = "text/vtt"))),
+        (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 413, description = "The upload is larger than this server accepts", body = ErrorBody)))]
 async fn transcriptions(State(s): State<AppState>, mp: Result<Multipart, MultipartRejection>) -> ApiResult<Response> {
     handle(s, mp, Task::Transcribe).await
 }
 
+/// The speech as English text.
+#[utoipa::path(post, path = "/v1/audio/translations", tag = "openai",
+    request_body(content = TranscriptionForm, content_type = "multipart/form-data"),
+    responses((status = 200, description = "Done", content((TranscriptionText = "application/json"), (VerboseTranscription = "application/json"),
+        (String = "text/plain"), (String = "application/x-subrip"), (String = "text/vtt"))),
+        (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 413, description = "The upload is larger than this server accepts", body = ErrorBody)))]
 async fn translations(State(s): State<AppState>, mp: Result<Multipart, MultipartRejection>) -> ApiResult<Response> {
     handle(s, mp, Task::Translate).await
 }
@@ -89,34 +103,20 @@ fn is_openai_alias(model: &str) -> bool {
 fn render(t: &Transcript, fmt: Format, task: Task, words: bool) -> Response {
     let text = |body: String, mime: &'static str| ([(header::CONTENT_TYPE, mime)], body).into_response();
     match fmt {
-        Format::Json => Json(json!({ "text": t.text })).into_response(),
+        Format::Json => Json(TranscriptionText { text: t.text.clone() }).into_response(),
         Format::Text => text(format!("{}\n", t.text), "text/plain; charset=utf-8"),
         Format::Srt => text(subtitle::to_srt(t), "application/x-subrip; charset=utf-8"),
         Format::Vtt => text(subtitle::to_vtt(t), "text/vtt; charset=utf-8"),
-        Format::VerboseJson => {
-            let segments: Vec<_> = t
-                .segments
-                .iter()
-                .map(|s| {
-                    json!({
-                        "id": s.id, "seek": 0, "start": s.start, "end": s.end, "text": s.text,
-                        "tokens": [], "temperature": 0.0, "avg_logprob": 0.0, "compression_ratio": 0.0,
-                        "no_speech_prob": s.no_speech_probability,
-                    })
-                })
-                .collect();
-            let mut body = json!({
-                "task": if task == Task::Translate { "translate" } else { "transcribe" },
-                "language": t.language,
-                "duration": t.duration,
-                "text": t.text,
-                "segments": segments,
-                "producer": { "engine": t.producer.engine, "model": t.producer.model },
-            });
-            if words {
-                body["words"] = t.words().map(|w| json!({"word": w.text, "start": w.start, "end": w.end})).collect();
-            }
-            Json(body).into_response()
-        }
+        Format::VerboseJson => Json(VerboseTranscription {
+            task: if task == Task::Translate { "translate" } else { "transcribe" }.to_string(),
+            language: t.language.clone(),
+            duration: t.duration,
+            text: t.text.clone(),
+            segments: t.segments.iter().map(VerboseSegment::from).collect(),
+            producer: Producer { engine: t.producer.engine.clone(), model: t.producer.model.clone() },
+            words: words
+                .then(|| t.words().map(|w| TimedWord { word: w.text.clone(), start: w.start, end: w.end }).collect()),
+        })
+        .into_response(),
     }
 }

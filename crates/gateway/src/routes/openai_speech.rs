@@ -5,39 +5,30 @@ use crate::{
     error::{ApiError, ApiResult, bad_json},
 };
 use axum::{
-    Json, Router,
+    Json,
     body::Body,
     extract::{State, rejection::JsonRejection},
     http::header,
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
 use bytes::Bytes;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use sokuji_api::rest::{
+    ErrorBody,
+    openai::{Model, ModelList, SpeechRequest},
+};
 use sokuji_audio::{OutputFormat, encode, encode::streaming_wav_header};
 use sokuji_core::{ErrorCode, SynthesizeRequest};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/audio/speech", post(speech)).route("/v1/models", get(models))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(speech)).routes(routes!(models))
 }
 
-#[derive(Deserialize)]
-struct Request {
-    #[serde(default)]
-    #[allow(dead_code)] // accepted for compatibility; the voice picks the engine
-    model: String,
-    input: String,
-    #[serde(default)]
-    voice: String,
-    /// wav (default here), pcm or flac; OpenAI's mp3/opus/aac are refused clearly.
-    response_format: Option<String>,
-    speed: Option<f32>,
-    /// Sokuji: the language whose default voice "alloy" and friends stand for.
-    language: Option<String>,
-}
-
-async fn speech(State(s): State<AppState>, body: Result<Json<Request>, JsonRejection>) -> ApiResult<Response> {
+/// The speech, streamed sentence by sentence (FLAC whole).
+#[utoipa::path(post, path = "/v1/audio/speech", tag = "openai", request_body = SpeechRequest,
+    responses((status = 200, description = "Done", content((Vec<u8> = "audio/wav"), (Vec<u8> = "audio/pcm"), (Vec<u8> = "audio/flac"))),
+        (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
+async fn speech(State(s): State<AppState>, body: Result<Json<SpeechRequest>, JsonRejection>) -> ApiResult<Response> {
     let Json(r) = body.map_err(bad_json)?;
     let format = OutputFormat::parse(r.response_format.as_deref().unwrap_or("wav"))?;
     let tts = s.tts()?.clone();
@@ -84,15 +75,16 @@ async fn speech(State(s): State<AppState>, body: Result<Json<Request>, JsonRejec
         .into_response())
 }
 
-async fn models(State(s): State<AppState>) -> Json<Value> {
-    // OpenAI's own model names are accepted too (the SDKs default to them).
+/// The configured models, and OpenAI's names the SDKs default to.
+#[utoipa::path(get, path = "/v1/models", tag = "openai", responses((status = 200, description = "Done", body = ModelList)))]
+async fn models(State(s): State<AppState>) -> Json<ModelList> {
     let aliases = ["whisper-1", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"];
-    let data: Vec<Value> = s
+    let data = s
         .model_names
         .iter()
         .map(String::as_str)
         .chain(aliases)
-        .map(|id| json!({ "id": id, "object": "model", "created": 0, "owned_by": "sokuji" }))
+        .map(|id| Model { id: id.to_string(), object: "model".into(), created: 0, owned_by: "sokuji".into() })
         .collect();
-    Json(json!({ "object": "list", "data": data }))
+    Json(ModelList { object: "list".into(), data })
 }

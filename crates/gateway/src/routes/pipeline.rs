@@ -6,39 +6,23 @@ use crate::{
     upload,
 };
 use axum::{
-    Json, Router,
+    Json,
     extract::{Multipart, State, multipart::MultipartRejection, rejection::JsonRejection},
     http::{HeaderName, HeaderValue, header},
     response::{IntoResponse, Response},
-    routing::post,
 };
 use base64::Engine as _;
-use serde::Deserialize;
-use serde_json::json;
+use sokuji_api::rest::{
+    ErrorBody,
+    pipeline::{PipelineResponse, TranslateAudioForm, TranslateTextRequest},
+};
 use sokuji_audio::{OutputFormat, encode};
 use sokuji_core::{ErrorCode, SynthesizeRequest, TranscribeOptions, TranslateRequest};
 use std::time::Instant;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/pipeline/translate-text", post(translate_text))
-        .route("/api/v1/pipeline/translate-audio", post(translate_audio))
-}
-
-#[derive(Deserialize)]
-struct TextRequest {
-    text: String,
-    #[serde(default = "auto")]
-    source_language: String,
-    target_language: String,
-    #[serde(default)]
-    voice_id: String,
-    #[serde(default)]
-    return_format: Option<String>,
-}
-
-fn auto() -> String {
-    "auto".into()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(translate_text)).routes(routes!(translate_audio))
 }
 
 fn wants_json(f: Option<&str>) -> ApiResult<bool> {
@@ -69,15 +53,23 @@ fn respond(d: Done, as_json: bool) -> Response {
         // The original system's keys (`transcription` … `total_latency_ms`, with its meanings: for
         // the text pipeline the "transcription" is the text given), and Sokuji's beside them.
         let (heard, heard_language) = d.transcription.clone().unwrap_or((d.original.clone(), d.source.clone()));
-        return Json(json!({
-            "transcription": heard, "transcription_language": heard_language,
-            "translation": d.translated, "translation_language": d.target,
-            "audio_sample_rate": d.sample_rate, "audio_duration_ms": d.duration_ms, "total_latency_ms": ms,
-            "original_text": d.original, "translated_text": d.translated,
-            "source_language": d.source, "target_language": d.target,
-            "audio_data": base64::engine::general_purpose::STANDARD.encode(&d.wav),
-            "audio_format": "wav", "sample_rate": d.sample_rate, "processing_time_ms": ms,
-        }))
+        return Json(PipelineResponse {
+            transcription: heard,
+            transcription_language: heard_language,
+            translation: d.translated.clone(),
+            translation_language: d.target.clone(),
+            audio_sample_rate: d.sample_rate,
+            audio_duration_ms: d.duration_ms,
+            total_latency_ms: ms,
+            original_text: d.original,
+            translated_text: d.translated,
+            source_language: d.source,
+            target_language: d.target,
+            audio_data: base64::engine::general_purpose::STANDARD.encode(&d.wav),
+            audio_format: "wav".into(),
+            sample_rate: d.sample_rate,
+            processing_time_ms: ms,
+        })
         .into_response();
     }
     let mut res = ([(header::CONTENT_TYPE, "audio/wav")], d.wav).into_response();
@@ -138,9 +130,13 @@ async fn speak_translation(
     })
 }
 
+/// Translation, then speech: JSON (default) or, with `return_format: "audio"`, the WAV.
+#[utoipa::path(post, path = "/api/v1/pipeline/translate-text", tag = "pipeline", request_body = TranslateTextRequest,
+    responses((status = 200, description = "Done", content((PipelineResponse = "application/json"), (Vec<u8> = "audio/wav"))),
+        (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
 async fn translate_text(
     State(s): State<AppState>,
-    body: Result<Json<TextRequest>, JsonRejection>,
+    body: Result<Json<TranslateTextRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
     let started = Instant::now();
     let Json(r) = body.map_err(bad_json)?;
@@ -149,6 +145,11 @@ async fn translate_text(
     Ok(respond(done, as_json))
 }
 
+/// Speech to text, translation, speech.
+#[utoipa::path(post, path = "/api/v1/pipeline/translate-audio", tag = "pipeline",
+    request_body(content = TranslateAudioForm, content_type = "multipart/form-data"),
+    responses((status = 200, description = "Done", content((PipelineResponse = "application/json"), (Vec<u8> = "audio/wav"))),
+        (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 413, description = "The upload is larger than this server accepts", body = ErrorBody), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
 async fn translate_audio(State(s): State<AppState>, mp: Result<Multipart, MultipartRejection>) -> ApiResult<Response> {
     let started = Instant::now();
     let mut form = upload::read(mp, &["audio_file", "file"]).await?;

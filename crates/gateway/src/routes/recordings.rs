@@ -6,16 +6,22 @@ use crate::{
     error::{ApiError, ApiResult},
 };
 use axum::{
-    Json, Router,
+    Json,
     body::Body,
     extract::{FromRequest, Multipart, Path, Query, Request, State, rejection::QueryRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
 use futures::TryStreamExt;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use sokuji_api::rest::{
+    ErrorBody,
+    archive::{
+        DeadLetter, DeadLetterList, DeadLetterParams, Event, ListParams, Purged, Queued, RecordingDetail,
+        RecordingInfo, RecordingList, Replayed, Requeued, StageInfo, TranscriptParams, TranscriptResponse,
+        TranscriptSegment, UploadForm, UploadParams, Uploaded,
+    },
+    transcript::Segment,
+};
 use sokuji_core::{
     Error, ErrorCode,
     archive::{Recording, RecordingMeta, RecordingStatus, safe_filename},
@@ -23,6 +29,7 @@ use sokuji_core::{
 };
 use sokuji_store::{Db, Inserted, ListFilter, Objects, Staged};
 use std::collections::BTreeMap;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The archive's stores, when the server runs one.
 #[derive(Clone)]
@@ -51,21 +58,21 @@ impl Archive {
 
 /// `POST /api/v1/recordings`, apart: its body has no size limit but the archive's, and no total
 /// time limit (the caller bounds the time between chunks).
-pub fn upload_router() -> Router<AppState> {
-    Router::new().route("/api/v1/recordings", post(upload))
+pub fn upload_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upload))
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/recordings", get(list))
-        .route("/api/v1/recordings/{id}", get(show).delete(remove))
-        .route("/api/v1/recordings/{id}/transcript", get(transcript))
-        .route("/api/v1/recordings/{id}/audio", get(audio))
-        .route("/api/v1/recordings/{id}/reprocess", post(reprocess))
-        .route("/api/v1/recordings/{id}/reindex", post(reindex_one))
-        .route("/api/v1/search/reindex", post(reindex_all))
-        .route("/api/v1/dlq", get(dlq_list).delete(dlq_purge))
-        .route("/api/v1/dlq/replay", post(dlq_replay))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(show, remove))
+        .routes(routes!(transcript))
+        .routes(routes!(audio))
+        .routes(routes!(reprocess))
+        .routes(routes!(reindex_one))
+        .routes(routes!(reindex_all))
+        .routes(routes!(dlq_list, dlq_purge))
+        .routes(routes!(dlq_replay))
 }
 
 fn bad_query(e: QueryRejection) -> ApiError {
@@ -81,58 +88,47 @@ fn archive(s: &AppState) -> ApiResult<&Archive> {
     })
 }
 
-/// Upload metadata from query parameters or form fields.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct UploadParams {
-    filename: Option<String>,
-    language: Option<String>,
-    speaker: Option<String>,
-    source: Option<String>,
-    /// Comma-separated.
-    tags: Option<String>,
-    /// A JSON object of strings.
-    attributes: Option<String>,
+/// Sets an upload's metadata field from a multipart field.
+fn set_param(params: &mut UploadParams, name: &str, value: String) -> Result<(), Error> {
+    let slot = match name {
+        "filename" => &mut params.filename,
+        "language" => &mut params.language,
+        "speaker" => &mut params.speaker,
+        "source" => &mut params.source,
+        "tags" => &mut params.tags,
+        "attributes" => &mut params.attributes,
+        other => return Err(Error::invalid_request(format!("unknown field {other:?}"))),
+    };
+    *slot = Some(value);
+    Ok(())
 }
 
-impl UploadParams {
-    fn set(&mut self, name: &str, value: String) -> Result<(), Error> {
-        let slot = match name {
-            "filename" => &mut self.filename,
-            "language" => &mut self.language,
-            "speaker" => &mut self.speaker,
-            "source" => &mut self.source,
-            "tags" => &mut self.tags,
-            "attributes" => &mut self.attributes,
-            other => return Err(Error::invalid_request(format!("unknown field {other:?}"))),
-        };
-        *slot = Some(value);
-        Ok(())
-    }
-
-    fn meta(&self) -> Result<RecordingMeta, Error> {
-        let nonempty = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        let attributes: BTreeMap<String, String> = match nonempty(&self.attributes) {
-            None => BTreeMap::new(),
-            Some(a) => serde_json::from_str(&a)
-                .map_err(|e| Error::invalid_request(format!("attributes must be a JSON object of strings: {e}")))?,
-        };
-        let meta = RecordingMeta {
-            language: nonempty(&self.language).filter(|l| l != "auto"),
-            speaker: nonempty(&self.speaker),
-            source: nonempty(&self.source),
-            tags: nonempty(&self.tags)
-                .map(|t| t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-                .unwrap_or_default(),
-            attributes,
-        };
-        meta.validate()?;
-        Ok(meta)
-    }
+/// The domain's metadata from an upload's fields, checked.
+fn meta(params: &UploadParams) -> Result<RecordingMeta, Error> {
+    let nonempty = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let attributes: BTreeMap<String, String> = match nonempty(&params.attributes) {
+        None => BTreeMap::new(),
+        Some(a) => serde_json::from_str(&a)
+            .map_err(|e| Error::invalid_request(format!("attributes must be a JSON object of strings: {e}")))?,
+    };
+    let meta = RecordingMeta {
+        language: nonempty(&params.language).filter(|l| l != "auto"),
+        speaker: nonempty(&params.speaker),
+        source: nonempty(&params.source),
+        tags: nonempty(&params.tags)
+            .map(|t| t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default(),
+        attributes,
+    };
+    meta.validate()?;
+    Ok(meta)
 }
 
 /// `POST /api/v1/recordings`: multipart (`file` plus metadata fields, in any order) or a raw
 /// body with the metadata as query parameters. Stored before the answer (202 with the id).
+#[utoipa::path(post, path = "/api/v1/recordings", tag = "archive", params(UploadParams),
+    request_body(content((UploadForm = "multipart/form-data"), (Vec<u8> = "application/octet-stream"))),
+    responses((status = 202, description = "Accepted: the work is queued", body = Uploaded), (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 413, description = "The upload is larger than this server accepts", body = ErrorBody)))]
 async fn upload(
     State(s): State<AppState>,
     query: Result<Query<UploadParams>, QueryRejection>,
@@ -152,7 +148,7 @@ async fn upload(
         (a.objects.stage(body, a.max_bytes).await?, query)
     };
     // Metadata is checked before anything is kept; a refused upload leaves nothing behind.
-    let meta = match params.meta() {
+    let meta = match meta(&params) {
         Ok(m) => m,
         Err(e) => {
             a.objects.discard(&staged).await;
@@ -183,7 +179,13 @@ async fn upload(
         Inserted::New(r) => (r, false),
         Inserted::Existing(r) => (r, true),
     };
-    let body = json!({"id": rec.id, "status": rec.status, "duplicate": duplicate, "sha256": rec.sha256, "size_bytes": rec.size_bytes});
+    let body = Uploaded {
+        id: rec.id,
+        status: rec.status.as_str().to_string(),
+        duplicate,
+        sha256: rec.sha256,
+        size_bytes: rec.size_bytes,
+    };
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
@@ -210,7 +212,7 @@ async fn stage_multipart(a: &Archive, request: Request) -> ApiResult<(Staged, Up
                 staged = Some(a.objects.stage(Box::pin(body), a.max_bytes).await?);
             } else {
                 let value = field.text().await.map_err(bad)?;
-                params.set(&name, value)?;
+                set_param(&mut params, &name, value)?;
             }
         }
         Ok(())
@@ -227,29 +229,12 @@ async fn stage_multipart(a: &Archive, request: Request) -> ApiResult<(Staged, Up
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListParams {
-    status: Option<String>,
-    language: Option<String>,
-    speaker: Option<String>,
-    tag: Option<String>,
-    /// Hex SHA-256 of the bytes: whether a file is already stored (resumable ingestion).
-    sha256: Option<String>,
-    /// Creation time range, ms since the epoch.
-    from: Option<i64>,
-    to: Option<i64>,
-    #[serde(default = "fifty")]
-    limit: u32,
-    #[serde(default)]
-    offset: u32,
-}
-
-fn fifty() -> u32 {
-    50
-}
-
-async fn list(State(s): State<AppState>, p: Result<Query<ListParams>, QueryRejection>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/v1/recordings", tag = "archive", params(ListParams),
+    responses((status = 200, description = "Done", body = RecordingList), (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody)))]
+async fn list(
+    State(s): State<AppState>,
+    p: Result<Query<ListParams>, QueryRejection>,
+) -> ApiResult<Json<RecordingList>> {
     let a = archive(&s)?;
     let Query(p) = p.map_err(bad_query)?;
     if p.limit == 0 || p.limit > 1000 {
@@ -267,27 +252,34 @@ async fn list(State(s): State<AppState>, p: Result<Query<ListParams>, QueryRejec
         offset: p.offset,
     };
     let (items, total) = a.db.list(&filter).await?;
-    Ok(Json(json!({"items": items, "total": total, "limit": p.limit, "offset": p.offset})))
+    let items = items.iter().map(RecordingInfo::from).collect();
+    Ok(Json(RecordingList { items, total, limit: p.limit, offset: p.offset }))
 }
 
-async fn show(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/v1/recordings/{id}", tag = "archive", params(("id" = String, Path)),
+    responses((status = 200, description = "Done", body = RecordingDetail), (status = 404, description = "Not found", body = ErrorBody)))]
+async fn show(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<RecordingDetail>> {
     let a = archive(&s)?;
     let rec = a.db.recording(&id).await?;
     let stages = a.db.stages(&id).await?;
-    let mut v = serde_json::to_value(&rec).map_err(|e| Error::internal(e.to_string()))?;
-    v["stages"] = json!(stages);
-    Ok(Json(v))
+    let stages = stages
+        .into_iter()
+        .map(|st| StageInfo {
+            stage: st.stage,
+            status: st.status,
+            attempts: st.attempts,
+            last_error: st.last_error,
+            updated_at: st.updated_at,
+        })
+        .collect();
+    Ok(Json(RecordingDetail { recording: RecordingInfo::from(&rec), stages }))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TranscriptParams {
-    #[serde(default)]
-    format: Option<String>,
-    #[serde(default)]
-    normalized: bool,
-}
-
+/// The transcript as JSON (segments with words and times), SRT, WebVTT or plain text.
+#[utoipa::path(get, path = "/api/v1/recordings/{id}/transcript", tag = "archive",
+    params(("id" = String, Path), TranscriptParams),
+    responses((status = 200, description = "Done", content((TranscriptResponse = "application/json"), (String = "application/x-subrip"),
+        (String = "text/vtt"), (String = "text/plain"))), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn transcript(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -305,11 +297,21 @@ async fn transcript(
     let t = stored.to_transcript(p.normalized);
     let text = |body: String, ct: &'static str| ([(header::CONTENT_TYPE, ct)], body).into_response();
     Ok(match p.format.as_deref().unwrap_or("json") {
-        "json" => Json(json!({
-            "recording_id": id, "status": rec.status, "language": stored.language, "duration": stored.duration,
-            "engine": stored.engine, "model": stored.model, "normalized": p.normalized, "text": t.text,
-            "segments": stored.segments,
-        }))
+        "json" => Json(TranscriptResponse {
+            recording_id: id,
+            status: rec.status.as_str().to_string(),
+            language: stored.language.clone(),
+            duration: stored.duration,
+            engine: stored.engine.clone(),
+            model: stored.model.clone(),
+            normalized: p.normalized,
+            text: t.text,
+            segments: stored
+                .segments
+                .iter()
+                .map(|s| TranscriptSegment { segment: Segment::from(&s.segment), normalized: s.normalized.clone() })
+                .collect(),
+        })
         .into_response(),
         "srt" => text(subtitle::to_srt(&t), "application/x-subrip; charset=utf-8"),
         "vtt" => text(subtitle::to_vtt(&t), "text/vtt; charset=utf-8"),
@@ -341,6 +343,10 @@ fn parse_range(h: &str, size: u64) -> Option<std::ops::Range<u64>> {
     (start < end && start < size).then_some(start..end)
 }
 
+/// The stored bytes as uploaded; `Range` requests for seeking.
+#[utoipa::path(get, path = "/api/v1/recordings/{id}/audio", tag = "archive", params(("id" = String, Path)),
+    responses((status = 200, description = "Done", content((Vec<u8> = "application/octet-stream"))), (status = 206, description = "The requested range of the bytes", content((Vec<u8> = "application/octet-stream"))),
+        (status = 404, description = "Not found", body = ErrorBody), (status = 416, description = "The range is outside the bytes")))]
 async fn audio(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
     let a = archive(&s)?;
     let rec = a.db.recording(&id).await?;
@@ -354,7 +360,9 @@ async fn audio(State(s): State<AppState>, Path(id): Path<String>, headers: Heade
         Some("wav") => "audio/wav",
         Some("mp3") => "audio/mpeg",
         Some("flac") => "audio/flac",
-        Some("ogg" | "opus") => "audio/ogg",
+        Some("ogg" | "opus" | "oga") => "audio/ogg",
+        Some("webm" | "weba") => "audio/webm",
+        Some("mka" | "mkv") => "audio/x-matroska",
         Some("m4a" | "mp4") => "audio/mp4",
         _ => "application/octet-stream",
     };
@@ -387,6 +395,9 @@ async fn audio(State(s): State<AppState>, Path(id): Path<String>, headers: Heade
     Ok(response)
 }
 
+/// The recording, its transcript, passages and bytes.
+#[utoipa::path(delete, path = "/api/v1/recordings/{id}", tag = "archive", params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn remove(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let a = archive(&s)?;
     let rec = a.db.delete_recording(&id).await?;
@@ -397,10 +408,13 @@ async fn remove(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Runs every stage again from the stored bytes.
+#[utoipa::path(post, path = "/api/v1/recordings/{id}/reprocess", tag = "archive", params(("id" = String, Path)),
+    responses((status = 202, description = "Accepted: the work is queued", body = Requeued), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn reprocess(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let a = archive(&s)?;
     let rec = a.db.reprocess(&id).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"id": rec.id, "status": rec.status}))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(Requeued { id: rec.id, status: rec.status.as_str().to_string() })).into_response())
 }
 
 /// Queues completed recordings for the index stage again (`search` must be on).
@@ -410,13 +424,18 @@ async fn reindex(s: &AppState, id: Option<&str>) -> ApiResult<Response> {
         return Err(ApiError::new(ErrorCode::EngineUnavailable, "search is off here (no embedding model or index)"));
     }
     let queued = a.db.reindex(id).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"queued": queued}))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(Queued { queued })).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/recordings/{id}/reindex", tag = "archive", params(("id" = String, Path)),
+    responses((status = 202, description = "Accepted: the work is queued", body = Queued), (status = 404, description = "Not found", body = ErrorBody), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
 async fn reindex_one(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     reindex(&s, Some(&id)).await
 }
 
+/// Every completed recording to the index stage again (after a change of embedding model).
+#[utoipa::path(post, path = "/api/v1/search/reindex", tag = "archive",
+    responses((status = 202, description = "Accepted: the work is queued", body = Queued), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
 async fn reindex_all(State(s): State<AppState>) -> ApiResult<Response> {
     reindex(&s, None).await
 }
@@ -459,28 +478,46 @@ pub async fn store_live(
     })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DlqParams {
-    /// One event's dead letters; all when absent.
-    event_id: Option<String>,
+/// Deliveries that failed too often, set aside for a person to look at.
+#[utoipa::path(get, path = "/api/v1/dlq", tag = "archive", responses((status = 200, description = "Done", body = DeadLetterList)))]
+async fn dlq_list(State(s): State<AppState>) -> ApiResult<Json<DeadLetterList>> {
+    let items: Vec<DeadLetter> = archive(&s)?
+        .bus
+        .dead_letters()
+        .await?
+        .iter()
+        .map(|d| DeadLetter {
+            event: Event::from(&d.event),
+            subscription: d.subscription.clone(),
+            attempts: d.attempts,
+            reason: d.reason.clone(),
+        })
+        .collect();
+    Ok(Json(DeadLetterList { total: items.len(), items }))
 }
 
-async fn dlq_list(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    let items = archive(&s)?.bus.dead_letters().await?;
-    Ok(Json(json!({"items": items, "total": items.len()})))
-}
-
-async fn dlq_replay(State(s): State<AppState>, p: Result<Query<DlqParams>, QueryRejection>) -> ApiResult<Json<Value>> {
+/// Delivers dead letters again (one event's, or all).
+#[utoipa::path(post, path = "/api/v1/dlq/replay", tag = "archive", params(DeadLetterParams),
+    responses((status = 200, description = "Done", body = Replayed)))]
+async fn dlq_replay(
+    State(s): State<AppState>,
+    p: Result<Query<DeadLetterParams>, QueryRejection>,
+) -> ApiResult<Json<Replayed>> {
     let Query(p) = p.map_err(bad_query)?;
-    let n = archive(&s)?.bus.replay(p.event_id.as_deref()).await?;
-    Ok(Json(json!({"replayed": n})))
+    let replayed = archive(&s)?.bus.replay(p.event_id.as_deref()).await?;
+    Ok(Json(Replayed { replayed }))
 }
 
-async fn dlq_purge(State(s): State<AppState>, p: Result<Query<DlqParams>, QueryRejection>) -> ApiResult<Json<Value>> {
+/// Drops dead letters (one event's, or all).
+#[utoipa::path(delete, path = "/api/v1/dlq", tag = "archive", params(DeadLetterParams),
+    responses((status = 200, description = "Done", body = Purged)))]
+async fn dlq_purge(
+    State(s): State<AppState>,
+    p: Result<Query<DeadLetterParams>, QueryRejection>,
+) -> ApiResult<Json<Purged>> {
     let Query(p) = p.map_err(bad_query)?;
-    let n = archive(&s)?.bus.purge(p.event_id.as_deref()).await?;
-    Ok(Json(json!({"purged": n})))
+    let purged = archive(&s)?.bus.purge(p.event_id.as_deref()).await?;
+    Ok(Json(Purged { purged }))
 }
 
 #[cfg(test)]

@@ -7,39 +7,32 @@ use crate::{
     error::{ApiError, ApiResult},
 };
 use axum::{
-    Json, Router,
+    Json,
     extract::{Query, State, rejection::QueryRejection},
-    routing::get,
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
+use sokuji_api::rest::{
+    ErrorBody,
+    search::{SearchHit, SearchParams, SearchResponse},
+};
 use sokuji_core::{
     EmbedKind, ErrorCode,
     search::{Hit, SearchFilter, SearchMode, fuse},
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/search", get(search))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search))
 }
 
 const MAX_LIMIT: usize = 100;
 const MAX_OFFSET: usize = 1_000;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Params {
-    q: Option<String>,
-    mode: Option<String>,
-    language: Option<String>,
-    speaker: Option<String>,
-    tag: Option<String>,
-    from: Option<i64>,
-    to: Option<i64>,
-    limit: Option<usize>,
-    offset: Option<usize>,
-}
-
-async fn search(State(s): State<AppState>, params: Result<Query<Params>, QueryRejection>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/v1/search", tag = "archive", params(SearchParams),
+    responses((status = 200, description = "Done", body = SearchResponse), (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
+async fn search(
+    State(s): State<AppState>,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> ApiResult<Json<SearchResponse>> {
     let Query(p) =
         params.map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("bad query: {}", e.body_text())))?;
     let q = p.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).ok_or_else(|| {
@@ -68,7 +61,8 @@ async fn search(State(s): State<AppState>, params: Result<Query<Params>, QueryRe
         .ok_or_else(|| ApiError::new(ErrorCode::EngineUnavailable, "this server runs no search index"))?;
     let filter = SearchFilter { language: p.language, speaker: p.speaker, tag: p.tag, from: p.from, to: p.to };
     let started = std::time::Instant::now();
-    let want = offset + limit;
+    // One page more than asked: `total` tells whether there is a next page.
+    let want = offset + 2 * limit;
     let semantic = async {
         let embedder = s.embedder()?;
         let v = embedder.embed(vec![q.to_string()], EmbedKind::Query).await?.vectors.pop().unwrap_or_default();
@@ -78,32 +72,19 @@ async fn search(State(s): State<AppState>, params: Result<Query<Params>, QueryRe
         SearchMode::Semantic => semantic.await?,
         SearchMode::Keyword => index.keyword(q, &filter, want).await?,
         SearchMode::Hybrid => {
-            let (a, b) = tokio::join!(semantic, index.keyword(q, &filter, want * 2));
+            let (a, b) = tokio::join!(semantic, index.keyword(q, &filter, want));
             fuse(vec![a?, b?])
         }
     };
-    let hits: Vec<Value> = hits
-        .into_iter()
-        .skip(offset)
-        .take(limit)
-        .map(|h| {
-            json!({
-                "recording_id": h.passage.recording_id,
-                "start": h.passage.start,
-                "end": h.passage.end,
-                "text": h.passage.text,
-                "score": h.score,
-                "highlights": h.highlights,
-                "speaker": h.passage.speaker,
-                "language": h.passage.language,
-                "tags": h.passage.tags,
-            })
-        })
-        .collect();
-    Ok(Json(json!({
-        "query": q,
-        "mode": mode,
-        "hits": hits,
-        "took_ms": started.elapsed().as_secs_f64() * 1000.0,
-    })))
+    let total = hits.len();
+    let hits = hits.iter().skip(offset).take(limit).map(SearchHit::from).collect();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(Json(SearchResponse {
+        query: q.to_string(),
+        mode: mode.as_str().to_string(),
+        hits,
+        total,
+        query_time_ms: ms,
+        took_ms: ms,
+    }))
 }

@@ -1,21 +1,30 @@
-//! The seed's REST speech-to-text API.
+//! The original system's REST speech-to-text API.
 use crate::{AppState, error::ApiResult, upload};
 use axum::{
-    Json, Router,
+    Json,
     extract::{Multipart, State, multipart::MultipartRejection},
-    routing::{get, post},
 };
-use serde_json::{Value, json};
+use sokuji_api::rest::{
+    ErrorBody,
+    stt::{Languages, TranscribeForm, TranscribeResponse},
+    transcript::Segment,
+};
 use sokuji_core::TranscribeOptions;
 use std::time::Instant;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/stt/transcribe", post(transcribe)).route("/api/v1/stt/languages", get(languages))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(transcribe)).routes(routes!(languages))
 }
 
-/// Multipart `audio_file` and `language` (default "auto") -> `{text, language, confidence,
-/// processing_time_ms}`, plus `duration` and `segments`.
-async fn transcribe(State(s): State<AppState>, mp: Result<Multipart, MultipartRejection>) -> ApiResult<Json<Value>> {
+/// Multipart `audio_file` and `language` (default "auto") -> the text, its language and segments.
+#[utoipa::path(post, path = "/api/v1/stt/transcribe", tag = "stt",
+    request_body(content = TranscribeForm, content_type = "multipart/form-data"),
+    responses((status = 200, description = "Done", body = TranscribeResponse), (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 413, description = "The upload is larger than this server accepts", body = ErrorBody)))]
+async fn transcribe(
+    State(s): State<AppState>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Json<TranscribeResponse>> {
     let started = Instant::now();
     let mut form = upload::read(mp, &["audio_file", "file"]).await?;
     let audio = upload::decode(&s.cpu, &mut form, "audio_file").await?;
@@ -25,17 +34,18 @@ async fn transcribe(State(s): State<AppState>, mp: Result<Multipart, MultipartRe
         ..Default::default()
     };
     let t = s.stt.transcribe(audio, options).await?;
-    Ok(Json(json!({
-        "text": t.text,
-        "language": t.language,
-        "confidence": t.confidence,
-        "processing_time_ms": started.elapsed().as_secs_f64() * 1000.0,
-        "duration": t.duration,
-        "segments": t.segments,
-    })))
+    Ok(Json(TranscribeResponse {
+        text: t.text,
+        language: t.language,
+        confidence: t.confidence,
+        processing_time_ms: started.elapsed().as_secs_f64() * 1000.0,
+        duration: t.duration,
+        segments: t.segments.iter().map(Segment::from).collect(),
+    }))
 }
 
-async fn languages(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    let langs = s.stt.languages().await?;
-    Ok(Json(json!({ "languages": langs, "count": langs.len() })))
+#[utoipa::path(get, path = "/api/v1/stt/languages", tag = "stt", operation_id = "stt_languages", responses((status = 200, description = "Done", body = Languages)))]
+async fn languages(State(s): State<AppState>) -> ApiResult<Json<Languages>> {
+    let languages = s.stt.languages().await?;
+    Ok(Json(Languages { count: languages.len(), languages }))
 }

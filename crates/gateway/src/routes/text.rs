@@ -4,41 +4,26 @@ use crate::{
     error::{ApiError, ApiResult, bad_json},
 };
 use axum::{
-    Json, Router,
+    Json,
     extract::{State, rejection::JsonRejection},
-    routing::post,
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
+use sokuji_api::rest::{
+    ErrorBody,
+    text::{NormalizeRequest, NormalizeResponse},
+};
 use sokuji_core::{ErrorCode, NormalizeMode};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/text/normalize", post(normalize_text))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(normalize_text))
 }
 
-#[derive(Deserialize)]
-struct Request {
-    /// One text, or `texts` for a batch (results keep the order).
-    text: Option<String>,
-    #[serde(default)]
-    texts: Vec<String>,
-    /// "itn" (spoken to written), "tn" (written to spoken) or "tone".
-    mode: String,
-    #[serde(default = "vi")]
-    language: String,
-    /// "classic" (default: "hòa") or "modern" ("hoà").
-    #[serde(default)]
-    tone_style: Option<String>,
-}
-
-fn vi() -> String {
-    "vi".into()
-}
-
+#[utoipa::path(post, path = "/api/v1/text/normalize", tag = "text", request_body = NormalizeRequest,
+    responses((status = 200, description = "Done", body = NormalizeResponse), (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody)))]
 async fn normalize_text(
     State(s): State<AppState>,
-    body: Result<Json<Request>, JsonRejection>,
-) -> ApiResult<Json<Value>> {
+    body: Result<Json<NormalizeRequest>, JsonRejection>,
+) -> ApiResult<Json<NormalizeResponse>> {
     let Json(req) = body.map_err(bad_json)?;
     let modern = match req.tone_style.as_deref() {
         None | Some("classic") => false,
@@ -58,5 +43,5 @@ async fn normalize_text(
         return Err(ApiError::new(ErrorCode::InvalidRequest, "give `text` or `texts`"));
     }
     let results = s.text.normalize(texts, mode, &req.language, modern).await?;
-    Ok(Json(json!({ "mode": req.mode, "results": results })))
+    Ok(Json(NormalizeResponse { mode: req.mode, results }))
 }

@@ -1,58 +1,33 @@
-//! The seed's translation API: `POST /api/v1/translation/translate`, `GET …/languages`.
+//! The original system's translation API: `POST /api/v1/translation/translate`, `GET …/languages`.
 use crate::{
     AppState,
     error::{ApiError, ApiResult, bad_json},
 };
 use axum::{
-    Json, Router,
+    Json,
     extract::{State, rejection::JsonRejection},
-    routing::{get, post},
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
-use sokuji_core::{ErrorCode, TranslateRequest, Translation};
+use sokuji_api::rest::{
+    ErrorBody,
+    translation::{TranslateRequest, TranslateResponse, TranslationLanguages, TranslationResult},
+};
+use sokuji_core::ErrorCode;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/translation/translate", post(translate))
-        .route("/api/v1/translation/languages", get(languages))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(translate)).routes(routes!(languages))
 }
 
-#[derive(Deserialize)]
-struct Request {
-    /// One text, or `texts` for a batch.
-    text: Option<String>,
-    #[serde(default)]
-    texts: Vec<String>,
-    #[serde(default = "auto")]
-    source_language: String,
-    target_language: String,
-    context: Option<String>,
-    #[serde(default)]
-    do_not_translate: Vec<String>,
-}
-
-fn auto() -> String {
-    "auto".into()
-}
-
-fn render(t: &Translation) -> Value {
-    json!({
-        "original_text": t.original,
-        "translated_text": t.text,
-        "source_language": t.source,
-        "target_language": t.target,
-        "source_detected": t.source_detected,
-        "engine": t.engine,
-        "model": t.model,
-        "processing_time_ms": t.processing_ms,
-    })
-}
-
-async fn translate(State(s): State<AppState>, body: Result<Json<Request>, JsonRejection>) -> ApiResult<Json<Value>> {
+/// `text` gives one result, `texts` a batch in the same order.
+#[utoipa::path(post, path = "/api/v1/translation/translate", tag = "translation", request_body = TranslateRequest,
+    responses((status = 200, description = "Done", body = TranslateResponse), (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
+async fn translate(
+    State(s): State<AppState>,
+    body: Result<Json<TranslateRequest>, JsonRejection>,
+) -> ApiResult<Json<TranslateResponse>> {
     let Json(r) = body.map_err(bad_json)?;
     let translator = s.translator()?;
-    let make = |text: String| TranslateRequest {
+    let make = |text: String| sokuji_core::TranslateRequest {
         text,
         source: r.source_language.clone(),
         target: r.target_language.clone(),
@@ -61,21 +36,25 @@ async fn translate(State(s): State<AppState>, body: Result<Json<Request>, JsonRe
         hints: Vec::new(),
     };
     match (r.text.clone(), r.texts.is_empty()) {
-        (Some(text), true) => Ok(Json(render(&translator.translate(make(text)).await?))),
+        (Some(text), true) => {
+            Ok(Json(TranslateResponse::One(TranslationResult::from(&translator.translate(make(text)).await?))))
+        }
         (None, false) => {
             let results = translator.translate_batch(r.texts.iter().cloned().map(make).collect()).await?;
-            Ok(Json(json!({ "results": results.iter().map(render).collect::<Vec<_>>() })))
+            Ok(Json(TranslateResponse::Batch { results: results.iter().map(TranslationResult::from).collect() }))
         }
         _ => Err(ApiError::new(ErrorCode::InvalidRequest, "give either `text` or `texts`")),
     }
 }
 
-async fn languages(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/v1/translation/languages", tag = "translation", operation_id = "translation_languages",
+    responses((status = 200, description = "Done", body = TranslationLanguages), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
+async fn languages(State(s): State<AppState>) -> ApiResult<Json<TranslationLanguages>> {
     let languages = s.translator()?.languages().await?;
-    Ok(Json(json!({
-        "languages": languages,
-        "supports_batch": true,
-        "supports_streaming": true,
-        "supports_auto_detect": true,
-    })))
+    Ok(Json(TranslationLanguages {
+        languages,
+        supports_batch: true,
+        supports_streaming: true,
+        supports_auto_detect: true,
+    }))
 }

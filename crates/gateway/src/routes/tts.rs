@@ -5,40 +5,33 @@ use crate::{
     error::{ApiError, ApiResult, bad_json},
 };
 use axum::{
-    Json, Router,
+    Json,
     extract::{State, rejection::JsonRejection},
     http::header,
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
 use base64::Engine as _;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use sokuji_api::rest::{
+    ErrorBody,
+    tts::{SynthesizeRequest, SynthesizeResponse, VoiceInfo, VoiceList},
+};
 use sokuji_audio::OutputFormat;
-use sokuji_core::{ErrorCode, SynthesizeRequest};
+use sokuji_core::ErrorCode;
 use std::time::Instant;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/tts/synthesize", post(synthesize)).route("/api/v1/tts/voices", get(voices))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(synthesize)).routes(routes!(voices))
 }
 
-#[derive(Deserialize)]
-struct Request {
-    text: String,
-    language: Option<String>,
-    #[serde(default)]
-    voice_id: String,
-    /// "json" (default: base64 audio inside JSON) or "audio" (the bytes).
-    #[serde(default)]
-    return_format: Option<String>,
-    /// wav (default), pcm or flac.
-    #[serde(default)]
-    audio_format: Option<String>,
-    speed: Option<f32>,
-    pitch: Option<f32>,
-}
-
-async fn synthesize(State(s): State<AppState>, body: Result<Json<Request>, JsonRejection>) -> ApiResult<Response> {
+/// The speech as base64 inside JSON (default) or, with `return_format: "audio"`, the bytes.
+#[utoipa::path(post, path = "/api/v1/tts/synthesize", tag = "tts", request_body = SynthesizeRequest,
+    responses((status = 200, description = "Done", content((SynthesizeResponse = "application/json"), (Vec<u8> = "audio/wav"), (Vec<u8> = "audio/flac"), (Vec<u8> = "audio/pcm"))),
+        (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
+async fn synthesize(
+    State(s): State<AppState>,
+    body: Result<Json<SynthesizeRequest>, JsonRejection>,
+) -> ApiResult<Response> {
     let started = Instant::now();
     let Json(r) = body.map_err(bad_json)?;
     let format = OutputFormat::parse(r.audio_format.as_deref().unwrap_or("wav"))?;
@@ -52,8 +45,13 @@ async fn synthesize(State(s): State<AppState>, body: Result<Json<Request>, JsonR
             ));
         }
     };
-    let req =
-        SynthesizeRequest { text: r.text, voice: r.voice_id, language: r.language, speed: r.speed, pitch: r.pitch };
+    let req = sokuji_core::SynthesizeRequest {
+        text: r.text,
+        voice: r.voice_id,
+        language: r.language,
+        speed: r.speed,
+        pitch: r.pitch,
+    };
     let mut speech = s.tts()?.synthesize(req).await?;
     let duration_ms = speech.duration_ms();
     let bytes = s.encode(std::mem::take(&mut speech.samples), speech.sample_rate, format).await?;
@@ -69,27 +67,20 @@ async fn synthesize(State(s): State<AppState>, body: Result<Json<Request>, JsonR
         ];
         return Ok((headers, bytes).into_response());
     }
-    Ok(Json(json!({
-        "audio_data": base64::engine::general_purpose::STANDARD.encode(&bytes),
-        "audio_format": format.as_str(),
-        "sample_rate": speech.sample_rate,
-        "duration_ms": duration_ms,
-        "voice_id": speech.voice,
-        "processing_time_ms": ms,
-    }))
+    Ok(Json(SynthesizeResponse {
+        audio_data: base64::engine::general_purpose::STANDARD.encode(&bytes),
+        audio_format: format.as_str().to_string(),
+        sample_rate: speech.sample_rate,
+        duration_ms,
+        voice_id: speech.voice,
+        processing_time_ms: ms,
+    })
     .into_response())
 }
 
-async fn voices(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/api/v1/tts/voices", tag = "tts",
+    responses((status = 200, description = "Done", body = VoiceList), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
+async fn voices(State(s): State<AppState>) -> ApiResult<Json<VoiceList>> {
     let voices = s.tts()?.voices().await?;
-    let list: Vec<Value> = voices
-        .iter()
-        .map(|v| {
-            json!({
-                "id": v.id, "name": v.name, "language": v.language, "supported_languages": v.languages,
-                "gender": v.gender, "sample_rate": v.sample_rate, "engine": v.engine, "metadata": v.metadata,
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "voices": list })))
+    Ok(Json(VoiceList { voices: voices.iter().map(VoiceInfo::from).collect() }))
 }

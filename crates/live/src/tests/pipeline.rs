@@ -521,3 +521,28 @@ async fn the_sessions_glossary_reaches_every_translation_and_can_change() {
         .collect();
     assert_eq!(keeps, ["Sokuji,Hà Nội", "Lan"]);
 }
+
+/// A container stream in pieces cut anywhere (a WAV here; WebM and Ogg go the same way) is heard
+/// as the PCM it holds.
+#[tokio::test]
+async fn a_container_stream_in_pieces_is_heard() {
+    let (tx, rx) = start(engines(Arc::new(LevelStt), None, false), config(None));
+    let wav = sokuji_audio::wav::encode_wav(&utterances(2), 16_000);
+    for piece in wav.chunks(7_001) {
+        tx.send(LiveInput::Media(piece.to_vec())).await.expect("session open");
+    }
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    assert!(errors(&events).is_empty(), "{:?}", errors(&events));
+    let f = finals(&events);
+    assert_eq!(f.iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(), [vec!["w3"], vec!["w4"]]);
+}
+
+#[tokio::test]
+async fn a_stream_that_is_no_audio_is_an_audio_error() {
+    let (tx, rx) = start(engines(Arc::new(LevelStt), None, false), config(None));
+    tx.send(LiveInput::Media(b"no container starts like this".repeat(100))).await.expect("open");
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    assert!(errors(&events).iter().any(|(_, c)| *c == ErrorCode::InvalidAudio), "{:?}", errors(&events));
+}

@@ -13,26 +13,25 @@ mod sokuji;
 
 use crate::AppState;
 use axum::{
-    Router,
     extract::{Query, State, ws::WebSocketUpgrade},
     http::{HeaderMap, HeaderValue},
     response::Response,
-    routing::get,
 };
 use serde::Deserialize;
 use sokuji_live::session_id;
 use sokuji_services::SESSION_ID_KEY;
 use tracing::Instrument;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Largest frame a client may send: 1 MiB is 32 s of 16 kHz int16 mono.
 pub const MAX_FRAME_BYTES: usize = 1 << 20;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/ws/translate", get(translate))
-        .route("/api/v1/ws/asr", get(asr))
-        .route("/v1/realtime", get(realtime))
-        .route("/v1/realtime/translations", get(realtime_translations))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(translate))
+        .routes(routes!(asr))
+        .routes(routes!(realtime))
+        .routes(routes!(realtime_translations))
 }
 
 /// Upgrades with the frame limits, runs `protocol` in a span carrying a fresh session id, and
@@ -56,18 +55,27 @@ fn upgrade<P: driver::Protocol>(
     response
 }
 
+/// WebSocket: the original system's live translation protocol (`config`, audio, `commit`, `end`;
+/// `transcription`, `translation`, `audio`, `error`, `recording`). See `sokuji_api::live`.
+#[utoipa::path(get, path = "/api/v1/ws/translate", tag = "websocket", operation_id = "ws_translate",
+    responses((status = 101, description = "WebSocket upgrade"), (status = 400, description = "Not a WebSocket handshake")))]
 async fn translate(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
     let ctx = driver::Ctx::of(&s);
     upgrade(s, ws, "ws", move |_| sokuji::SokujiJson::new(sokuji::Mode::Translate, ctx))
 }
 
+/// WebSocket: live transcription (the translate protocol with translation and speech off).
+#[utoipa::path(get, path = "/api/v1/ws/asr", tag = "websocket",
+    responses((status = 101, description = "WebSocket upgrade"), (status = 400, description = "Not a WebSocket handshake")))]
 async fn asr(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
     let ctx = driver::Ctx::of(&s);
     upgrade(s, ws, "ws-asr", move |_| sokuji::SokujiJson::new(sokuji::Mode::Transcribe, ctx))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RealtimeQuery {
+    /// Reported back in the session; the server's engines do the work.
     #[serde(default)]
     model: Option<String>,
 }
@@ -77,11 +85,17 @@ fn beta(headers: &HeaderMap) -> bool {
     headers.get("openai-beta").and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("realtime=v1"))
 }
 
+/// WebSocket: OpenAI's realtime transcription sessions.
+#[utoipa::path(get, path = "/v1/realtime", tag = "websocket",
+    responses((status = 101, description = "WebSocket upgrade"), (status = 400, description = "Not a WebSocket handshake")))]
 async fn realtime(State(s): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
     let beta = beta(&headers);
     upgrade(s, ws, "realtime", move |id| realtime_transcription::Transcription::new(id, beta))
 }
 
+/// WebSocket: OpenAI's realtime speech translation sessions.
+#[utoipa::path(get, path = "/v1/realtime/translations", tag = "websocket", params(RealtimeQuery),
+    responses((status = 101, description = "WebSocket upgrade"), (status = 400, description = "Not a WebSocket handshake")))]
 async fn realtime_translations(
     State(s): State<AppState>,
     Query(q): Query<RealtimeQuery>,

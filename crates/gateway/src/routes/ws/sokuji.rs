@@ -20,8 +20,32 @@ pub enum Mode {
 pub struct SokujiJson {
     mode: Mode,
     ctx: Ctx,
-    /// The PCM format of audio frames, once the session has started.
-    spec: Option<PcmSpec>,
+    /// How audio frames are encoded, once the session has started.
+    spec: Option<Frames>,
+}
+
+/// How a client's audio frames are encoded.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Frames {
+    Pcm(PcmSpec),
+    /// Pieces of one WebM or Ogg stream (a browser's MediaRecorder: `audio/webm;codecs=opus`).
+    Media,
+}
+
+impl Frames {
+    fn of(c: &Config) -> Result<Self> {
+        match c.format.as_str() {
+            "webm" | "ogg" | "opus" => Ok(Self::Media),
+            other => Ok(Self::Pcm(PcmSpec::new(other, c.sample_rate, c.channels)?)),
+        }
+    }
+
+    fn input(self, data: Vec<u8>) -> LiveInput {
+        match self {
+            Self::Pcm(spec) => LiveInput::Pcm { spec, data },
+            Self::Media => LiveInput::Media(data),
+        }
+    }
 }
 
 /// Milliseconds since the Unix epoch (the protocol's `timestamp`).
@@ -49,8 +73,8 @@ impl SokujiJson {
     }
 
     /// The session settings and PCM format a config asks for, checked whole.
-    fn settings(&self, c: &Config) -> Result<(LiveConfig, PcmSpec)> {
-        let spec = PcmSpec::new(&c.format, c.sample_rate, c.channels)?;
+    fn settings(&self, c: &Config) -> Result<(LiveConfig, Frames)> {
+        let spec = Frames::of(c)?;
         let mut config = match self.mode {
             Mode::Translate => LiveConfig::translate(&c.source_language, &c.target_language, &c.voice_id),
             Mode::Transcribe => LiveConfig::transcribe(&c.source_language),
@@ -111,8 +135,8 @@ impl SokujiJson {
                 Err(e) => return refuse(e),
             }
         }
-        if let Some(spec) = self.spec {
-            steps.push(Step::Input(LiveInput::Pcm { spec, data }));
+        if let Some(frames) = self.spec {
+            steps.push(Step::Input(frames.input(data)));
         }
         steps
     }
@@ -159,7 +183,7 @@ impl Protocol for SokujiJson {
                 end: t.end,
                 stt_ms: t.stt_ms,
                 e2e_ms: t.e2e_ms,
-                words: t.words,
+                words: t.words.iter().map(sokuji_api::rest::transcript::Word::from).collect(),
                 engine: t.producer.engine,
                 model: t.producer.model,
             }),
@@ -254,6 +278,18 @@ mod tests {
             (Mode::Transcribe, &[r#"{"type":"config","language":"vi"}"#], &["start"]),
             (Mode::Transcribe, &[r#"{"type":"config","language":"vi","record":true}"#], &["send engine_unavailable"]),
             (Mode::Transcribe, &[r#"{"type":"config","language":"Vietnamese"}"#], &["send unsupported_language"]),
+            // A MediaRecorder stream: its pieces go to the session undecoded, as one stream.
+            (
+                Mode::Transcribe,
+                &[r#"{"type":"config","language":"vi","format":"webm"}"#, r#"{"type":"audio","data":"GkXfow=="}"#],
+                &["media"],
+            ),
+            (
+                Mode::Translate,
+                &[r#"{"type":"config","format":"ogg"}"#, r#"{"type":"audio","data":"T2dnUw=="}"#],
+                &["media"],
+            ),
+            (Mode::Translate, &[r#"{"type":"config","format":"mp4"}"#], &["send invalid_audio"]),
         ];
         for (mode, frames, expected) in cases {
             let mut p = SokujiJson::new(*mode, ctx());
@@ -270,10 +306,14 @@ mod tests {
         let mut p = SokujiJson::new(Mode::Translate, ctx());
         let _ = p.text(r#"{"type":"config","target_language":"vi"}"#);
         let _ = p.text(r#"{"type":"config","target_language":"xx","sample_rate":48000}"#);
-        assert_eq!(p.spec.map(|s| s.sample_rate), Some(16_000), "the PCM format stays");
+        let rate = |p: &SokujiJson| match p.spec {
+            Some(Frames::Pcm(s)) => Some(s.sample_rate),
+            _ => None,
+        };
+        assert_eq!(rate(&p), Some(16_000), "the PCM format stays");
         let steps = p.text(r#"{"type":"config","target_language":"ja","sample_rate":48000}"#);
         assert_eq!(kinds(&steps), ["update"]);
-        assert_eq!(p.spec.map(|s| s.sample_rate), Some(48_000));
+        assert_eq!(rate(&p), Some(48_000));
     }
 
     #[test]

@@ -1,12 +1,11 @@
 //! The WebSocket driver and its four protocols over a real socket, with fake engines
 //! (sokuji-testkit): message order and shapes, closes, the send timeout, recording into a real
 //! (SQLite + local files) archive, and metrics. Seconds, no models.
-use crate::{AppState, metrics::Metrics, routes::recordings::Archive};
 use base64::Engine as _;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use sokuji_testkit::{FixedTranslator, LevelStt, LoudnessVad, ToneTts, pcm16, silence, speech};
-use std::{sync::Arc, time::Duration};
+use sokuji_testkit::{FixedTranslator, pcm16, silence, speech};
+use std::time::Duration;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, protocol::frame::coding::CloseCode};
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -18,36 +17,7 @@ struct Gateway {
 
 async fn gateway(send_timeout: Duration) -> Gateway {
     let dir = tempfile::tempdir().expect("tmp");
-    let db = sokuji_store::Db::open(&format!("sqlite://{}", dir.path().join("meta.db").display())).await.expect("db");
-    let (_stop_tx, stop) = tokio::sync::watch::channel(false);
-    let (db, bus) = sokuji_store::bus::open("embedded", db, Default::default(), stop).await.expect("bus");
-    let objects = sokuji_store::Objects::open(&dir.path().join("objects").display().to_string()).expect("objects");
-    let archive = Archive {
-        db,
-        objects,
-        bus,
-        max_bytes: 1 << 30,
-        upload_idle: Duration::from_secs(10),
-        live_record_max: 1 << 26,
-        search: None,
-    };
-    let state = AppState {
-        stt: Arc::new(LevelStt),
-        text: Arc::new(sokuji_services::VietnameseNormalizer),
-        translator: Some(Arc::new(FixedTranslator::default())),
-        tts: Some(Arc::new(ToneTts::default())),
-        embedder: None,
-        max_upload_bytes: 1 << 20,
-        model_names: vec!["level".into()],
-        metrics: Metrics::new(),
-        live_send_timeout: send_timeout,
-        request_timeout: Duration::from_secs(30),
-        archive: Some(archive),
-        vad: Arc::new(|| Box::new(LoudnessVad::default())),
-        rejections: Arc::default(),
-        cpu: sokuji_admission::Admission::new("test", 2),
-        cors: Default::default(),
-    };
+    let state = crate::testing::state(dir.path(), send_timeout).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, crate::app(state)).await });
