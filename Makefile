@@ -46,6 +46,9 @@ test: setup testdata lint
 	@if [ -n "$${QDRANT_URL:-}" ]; then \
 	  cargo test --release --locked -p sokuji-index --test engines -- --ignored qdrant; \
 	else echo "Qdrant tests skipped: no registry ships a Qdrant server; set QDRANT_URL=qdrant://host:6334 to run them"; fi
+	@if [ -n "$${SOKUJI_ORIGINAL_DIR:-}" ]; then \
+	  RUST_TEST_THREADS=1 cargo test --release --locked -p sokuji --test e2e -- --ignored original_clients; \
+	else echo "The original system's clients skipped: no registry ships them; set SOKUJI_ORIGINAL_DIR=/path/to/sokuji-bridge to run them"; fi
 
 # WHISPER_CLI=/path/to/whisper-cli adds whisper.cpp's own CLI to the STT comparison (see bench/README.md).
 bench: setup testdata

@@ -121,6 +121,12 @@ if [ ! -f "$D/opus/.ready" ]; then
   done
   touch "$D/opus/.ready"
 fi
+# The original system's gateway, for the tests of its clients against Sokuji: only with a checkout
+# of kizuna-ai-lab/sokuji-bridge named by SOKUJI_ORIGINAL_DIR (no registry publishes it).
+if [ -n "${SOKUJI_ORIGINAL_DIR:-}" ] && ! "$D/original-venv/bin/python" -c 'import fastapi, grpc, pydub' 2>/dev/null; then
+  python3 -m venv "$D/original-venv"
+  "$D/original-venv/bin/pip" install -q -r "$SOKUJI_ORIGINAL_DIR/services/gateway/requirements.txt"
+fi
 if [ ! -d "$D/web/node_modules/playwright-core" ]; then
   mkdir -p "$D/web"
   (cd "$D/web" && npm install --silent --no-audit --no-fund playwright-core@1.64.1)

@@ -24,6 +24,7 @@ mod live_ws;
 mod noise;
 mod openai_sdk;
 mod opus;
+mod original_clients;
 mod realtime;
 mod search;
 mod text_cli;
