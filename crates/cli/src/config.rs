@@ -132,6 +132,10 @@ pub struct Config {
     /// Browser origins allowed to call the API (`SOKUJI_CORS_ORIGINS`: `*` (default), `none`, or a
     /// comma-separated list of origins).
     pub cors: sokuji_gateway::cors::Cors,
+    /// Whether requests need credentials (`SOKUJI_AUTH`: `auto` (default: once a key exists),
+    /// `on`, `off`).
+    #[serde(serialize_with = "auth_mode")]
+    pub auth: sokuji_core::auth::AuthMode,
     /// The original STT service's `MODEL_SIZE` (`base` → the catalog's `whisper-base`).
     pub model_size: Option<String>,
     /// The original's `PORT`: where `sokuji serve` listens (every interface) when `--listen` is not given.
@@ -167,6 +171,10 @@ fn list(v: &str) -> Vec<String> {
 
 fn home() -> PathBuf {
     var("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn auth_mode<S: serde::Serializer>(m: &sokuji_core::auth::AuthMode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(m.as_str())
 }
 
 impl Config {
@@ -236,6 +244,7 @@ impl Config {
             device: var("DEVICE").unwrap_or_else(|| "cpu".into()),
             cors: sokuji_gateway::cors::Cors::parse(var("SOKUJI_CORS_ORIGINS").as_deref().unwrap_or("*"))
                 .map_err(anyhow::Error::msg)?,
+            auth: sokuji_core::auth::AuthMode::parse(var("SOKUJI_AUTH").as_deref().unwrap_or("auto"))?,
             model_size: var("MODEL_SIZE"),
             port: var("PORT"),
             python: var("SOKUJI_PYTHON").unwrap_or_else(|| "python3".into()),

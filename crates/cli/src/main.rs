@@ -49,6 +49,9 @@ enum Command {
     /// Index completed recordings again (all, or the ones named): after switching the search
     /// index, or for recordings completed before search was on.
     Reindex(cmd::search::ReindexArgs),
+    /// API keys: create (printed once), list, revoke.
+    #[command(subcommand)]
+    Keys(cmd::keys::Command),
     /// Print the HTTP API's OpenAPI 3.1 document (what `/openapi.json` serves).
     Openapi,
     /// Measure the cost of a gRPC hop per engine (bench/hops.sh).
@@ -89,6 +92,7 @@ fn main() -> std::process::ExitCode {
         Command::Dlq(c) => cmd::archive::dlq(cfg, c),
         Command::Search(a) => cmd::search::run(cfg, a),
         Command::Reindex(a) => cmd::search::reindex(a),
+        Command::Keys(c) => cmd::keys::run(cfg, c),
         Command::Openapi => {
             serde_json::to_string_pretty(&sokuji_gateway::openapi()).map(|doc| println!("{doc}")).map_err(Into::into)
         }

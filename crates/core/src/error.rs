@@ -18,6 +18,10 @@ pub enum ErrorCode {
     Timeout,
     Cancelled,
     NotFound,
+    /// No credential, or one that is wrong, expired or revoked.
+    Unauthenticated,
+    /// A valid credential without the scope (or tenant) the request needs.
+    Forbidden,
     Internal,
 }
 
@@ -36,6 +40,8 @@ pub const ALL_CODES: &[ErrorCode] = &[
     ErrorCode::Timeout,
     ErrorCode::Cancelled,
     ErrorCode::NotFound,
+    ErrorCode::Unauthenticated,
+    ErrorCode::Forbidden,
     ErrorCode::Internal,
 ];
 
@@ -45,9 +51,11 @@ pub mod grpc {
     pub const INVALID_ARGUMENT: i32 = 3;
     pub const DEADLINE_EXCEEDED: i32 = 4;
     pub const NOT_FOUND: i32 = 5;
+    pub const PERMISSION_DENIED: i32 = 7;
     pub const RESOURCE_EXHAUSTED: i32 = 8;
     pub const INTERNAL: i32 = 13;
     pub const UNAVAILABLE: i32 = 14;
+    pub const UNAUTHENTICATED: i32 = 16;
 }
 
 impl ErrorCode {
@@ -68,6 +76,8 @@ impl ErrorCode {
             Timeout => ("timeout", 504, grpc::DEADLINE_EXCEEDED, true),
             Cancelled => ("cancelled", 499, grpc::CANCELLED, false),
             NotFound => ("not_found", 404, grpc::NOT_FOUND, false),
+            Unauthenticated => ("unauthenticated", 401, grpc::UNAUTHENTICATED, false),
+            Forbidden => ("forbidden", 403, grpc::PERMISSION_DENIED, false),
             Internal => ("internal", 500, grpc::INTERNAL, false),
         }
     }
@@ -98,6 +108,8 @@ impl ErrorCode {
             grpc::NOT_FOUND => Self::NotFound,
             grpc::RESOURCE_EXHAUSTED => Self::RateLimited,
             grpc::UNAVAILABLE => Self::EngineUnavailable,
+            grpc::UNAUTHENTICATED => Self::Unauthenticated,
+            grpc::PERMISSION_DENIED => Self::Forbidden,
             _ => Self::Internal,
         }
     }

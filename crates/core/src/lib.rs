@@ -5,11 +5,13 @@
 
 pub mod archive;
 pub mod audio;
+pub mod auth;
 mod detect;
 pub mod embed;
 pub mod error;
 pub mod fidelity;
 pub mod guard;
+pub mod limits;
 pub mod prompt;
 pub mod readable;
 pub mod search;

@@ -30,6 +30,13 @@ impl IntoResponse for ApiError {
         }
         let body = serde_json::json!({"error": {"code": self.0.code.as_str(), "message": self.0.message}});
         let mut response = (status, Json(body)).into_response();
+        // A request without a valid credential is told how to authenticate.
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"sokuji\""),
+            );
+        }
         // A retryable refusal says when to come back.
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));

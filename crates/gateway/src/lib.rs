@@ -4,12 +4,15 @@
 //! Only this crate (and `proto`) knows wire formats; errors leave as
 //! `{"error":{"code","message"}}` with the status from the one error table.
 
+pub mod auth;
 pub mod cors;
 pub mod error;
 pub mod metrics;
 pub mod routes;
 pub mod upload;
 
+#[cfg(test)]
+mod auth_tests;
 #[cfg(test)]
 mod openapi_tests;
 #[cfg(test)]
@@ -55,6 +58,8 @@ pub struct AppState {
     pub cpu: Admission,
     /// Which browser origins may call the API.
     pub cors: cors::Cors,
+    /// Who may call it.
+    pub auth: auth::Auth,
 }
 
 impl AppState {
@@ -105,6 +110,7 @@ fn off(what: &str) -> Error {
         (name = "openai", description = "OpenAI-compatible audio and embeddings API"),
         (name = "archive", description = "The speech archive: recordings, transcripts, search"),
         (name = "health", description = "Health"),
+        (name = "admin", description = "API keys"),
         (name = "service", description = "Pages, metrics and this document"),
     )
 )]
@@ -127,6 +133,7 @@ fn routes() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
         .merge(routes::recordings::router())
         .merge(routes::search::router())
         .merge(metrics::router())
+        .merge(routes::keys::router())
         .merge(routes::web::router());
     (timed, routes::recordings::upload_router())
 }
@@ -155,9 +162,15 @@ pub fn app(state: AppState) -> Router<()> {
     let cors = state.cors.layer();
     router
         .merge(routes::web::docs())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .fallback(not_found)
         .with_state(state)
         .layer(Extension(Arc::new(doc)))
+        // No answer is ever sniffed into another type (an HTML file uploaded as "audio").
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            axum::http::HeaderValue::from_static("nosniff"),
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(cors)
 }

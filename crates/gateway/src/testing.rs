@@ -10,7 +10,7 @@ pub async fn state(dir: &Path, send_timeout: Duration) -> AppState {
     let (db, bus) = sokuji_store::bus::open("embedded", db, Default::default(), stop).await.expect("bus");
     let objects = sokuji_store::Objects::open(&dir.join("objects").display().to_string()).expect("objects");
     let archive = Archive {
-        db,
+        db: db.clone(),
         objects,
         bus,
         max_bytes: 1 << 30,
@@ -34,5 +34,6 @@ pub async fn state(dir: &Path, send_timeout: Duration) -> AppState {
         rejections: Arc::default(),
         cpu: sokuji_admission::Admission::new("test", 2),
         cors: Default::default(),
+        auth: crate::auth::Auth { mode: Default::default(), keys: Some(db) },
     }
 }

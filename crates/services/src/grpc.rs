@@ -35,6 +35,8 @@ pub struct Services {
     pub embedding: Option<Arc<dyn Embedder>>,
     /// Live sessions over the engines above (local or remote).
     pub live: Option<sokuji_live::LiveEngines>,
+    /// Who may call them (`None`: anyone; health and reflection are always open).
+    pub auth: Option<Arc<dyn sokuji_core::auth::Authenticator>>,
 }
 
 /// Serves `services` on an already bound listener until `shutdown` completes.
@@ -58,7 +60,11 @@ pub async fn serve(
         .concurrency_limit_per_connection(limits.concurrency_per_connection)
         .timeout(limits.timeout)
         .tcp_nodelay(true)
-        .layer(tower::util::MapResponseLayer::new(too_large_is_resource_exhausted));
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(tower::util::MapResponseLayer::new(too_large_is_resource_exhausted))
+                .layer(crate::grpc_auth::GrpcAuthLayer(services.auth.clone())),
+        );
     let mut router = builder.add_service(health);
     if let Some(stt) = services.stt {
         reporter.set_serving::<SttServiceServer<crate::SttServer>>().await;

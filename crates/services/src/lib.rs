@@ -8,6 +8,7 @@
 pub mod breaker;
 pub mod embedding;
 pub mod grpc;
+pub mod grpc_auth;
 pub mod live;
 pub mod metrics;
 pub mod remote;

@@ -1,6 +1,7 @@
 //! What every gRPC client shares: a lazily connected channel and health that reports an
 //! unreachable peer instead of failing.
 use crate::breaker::{CircuitBreaker, CircuitBreakerLayer, Policy};
+use http::HeaderValue;
 use sokuji_core::{Error, Health, Result};
 use sokuji_proto::{
     common::HealthCheckResponse,
@@ -9,9 +10,20 @@ use sokuji_proto::{
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
 use tower::Layer;
+use tower_http::set_header::{SetRequestHeader, SetRequestHeaderLayer};
 
-/// A client channel with a deadline on every call and a circuit breaker in front.
-pub type Guarded = CircuitBreaker<Channel>;
+/// A client channel with a deadline on every call, a circuit breaker in front, and this
+/// process's service credential on every call when it has one.
+pub type Guarded = CircuitBreaker<SetRequestHeader<Channel, Option<HeaderValue>>>;
+
+/// The credential Sokuji's own clients present to its gRPC services (`SOKUJI_SERVICE_KEY`, an
+/// API key with the scopes the calls need), so a split deployment stays closed.
+fn service_credential() -> Option<HeaderValue> {
+    let key = std::env::var("SOKUJI_SERVICE_KEY").ok().filter(|k| !k.trim().is_empty())?;
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", key.trim())).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
 
 /// Connects lazily: a service may start after its caller, and reconnects by itself. Every call
 /// gets `deadline`; a service that keeps failing is failed fast (see `breaker`).
@@ -20,7 +32,9 @@ pub fn channel(url: &str, what: &str, deadline: Duration) -> Result<Guarded> {
         .map_err(|e| Error::invalid_request(format!("bad {what} url {url:?}: {e}")))?
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true);
-    Ok(CircuitBreakerLayer::new(what, Policy::with_deadline(deadline)).layer(endpoint.connect_lazy()))
+    let authed = SetRequestHeaderLayer::if_not_present(http::header::AUTHORIZATION, service_credential())
+        .layer(endpoint.connect_lazy());
+    Ok(CircuitBreakerLayer::new(what, Policy::with_deadline(deadline)).layer(authed))
 }
 
 /// Calls a unary RPC, and once more after 100 ms when the first attempt never reached a server

@@ -5,6 +5,7 @@
 pub mod bus;
 mod db;
 pub mod event;
+pub mod keys;
 pub mod objects;
 pub mod queue;
 pub mod recordings;
@@ -12,6 +13,7 @@ pub mod transitions;
 
 pub use bus::EventBus;
 pub use db::{Backend, Db, now_ms};
+pub use keys::{KeyInfo, NewKey};
 pub use objects::{Objects, Staged};
 pub use queue::{DeadLetter, Delivery, QueuePolicy};
 pub use recordings::{Inserted, ListFilter, StageState, StoredSegment, StoredTranscript};

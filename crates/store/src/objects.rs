@@ -12,6 +12,8 @@ use std::{ops::Range, sync::Arc};
 #[derive(Clone)]
 pub struct Objects {
     store: Arc<dyn ObjectStore>,
+    /// The directory of a local store (where half-written uploads can be found as files).
+    local: Option<std::path::PathBuf>,
 }
 
 /// An upload written under a temporary key, with its hash and size.
@@ -39,7 +41,7 @@ impl Objects {
     /// The same, with S3 settings given instead of read from the environment (they win over
     /// it): `("aws_endpoint", "http://127.0.0.1:8333")`, `("aws_access_key_id", …)`…
     pub fn open_with<'a>(url: &str, options: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self> {
-        let store: Arc<dyn ObjectStore> = if url.starts_with("s3://") {
+        if url.starts_with("s3://") {
             let mut builder = object_store::aws::AmazonS3Builder::from_env();
             for (k, v) in options {
                 let key: object_store::aws::AmazonS3ConfigKey =
@@ -51,16 +53,44 @@ impl Objects {
                 .with_allow_http(true)
                 .build()
                 .map_err(|e| Error::invalid_request(format!("object store {url:?}: {e}")))?;
-            Arc::new(s3)
-        } else {
-            let dir = url.strip_prefix("file://").unwrap_or(url);
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::internal(format!("cannot create object directory {dir}: {e}")))?;
-            let local = object_store::local::LocalFileSystem::new_with_prefix(dir)
-                .map_err(|e| Error::invalid_request(format!("object directory {dir:?}: {e}")))?;
-            Arc::new(local)
-        };
-        Ok(Self { store })
+            return Ok(Self { store: Arc::new(s3), local: None });
+        }
+        let dir = url.strip_prefix("file://").unwrap_or(url);
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::internal(format!("cannot create object directory {dir}: {e}")))?;
+        let local = object_store::local::LocalFileSystem::new_with_prefix(dir)
+            .map_err(|e| Error::invalid_request(format!("object directory {dir:?}: {e}")))?;
+        Ok(Self { store: Arc::new(local), local: Some(std::path::PathBuf::from(dir)) })
+    }
+
+    /// Removes uploads left half-written (a process killed mid-upload) or staged but never
+    /// committed, older than `older_than`: run at start-up. An accepted recording's bytes are
+    /// committed before it is accepted, so none are here. On S3, the bucket's
+    /// AbortIncompleteMultipartUpload rule clears unfinished parts; staged objects are removed here.
+    pub async fn clean_orphans(&self, older_than: std::time::Duration) -> Result<usize> {
+        let cutoff = std::time::SystemTime::now() - older_than;
+        let mut removed = 0;
+        if let Some(dir) = &self.local {
+            // Files, in-progress parts included (object_store does not list those).
+            if let Ok(entries) = std::fs::read_dir(dir.join("uploads")) {
+                for entry in entries.flatten() {
+                    let old = entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < cutoff);
+                    if old && std::fs::remove_file(entry.path()).is_ok() {
+                        removed += 1;
+                    }
+                }
+            }
+            return Ok(removed);
+        }
+        let cutoff_ms = cutoff.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let mut listed = self.store.list(Some(&Path::from("uploads")));
+        while let Some(meta) = listed.next().await {
+            let meta = meta.map_err(store_error)?;
+            if meta.last_modified.timestamp_millis() < cutoff_ms && self.store.delete(&meta.location).await.is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Streams `body` under a temporary key, hashing it; refuses (and removes) more than
@@ -166,5 +196,32 @@ impl Objects {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(store_error(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[tokio::test]
+    async fn orphans_go_and_accepted_audio_stays() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let objects = Objects::open(&dir.path().display().to_string()).expect("store");
+        let body = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"RIFF audio"))]);
+        let kept = objects.commit(&objects.stage(body, 1 << 20).await.expect("stage")).await.expect("commit");
+        let uploads = dir.path().join("uploads");
+        std::fs::create_dir_all(&uploads).expect("dir");
+        let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        for (name, old) in [("abandoned", true), ("half-written#1", true), ("in-flight#1", false)] {
+            let f = std::fs::File::create(uploads.join(name)).expect("file");
+            if old {
+                f.set_modified(hour_ago).expect("mtime");
+            }
+        }
+        assert_eq!(objects.clean_orphans(Duration::from_secs(120)).await.expect("clean"), 2);
+        assert!(uploads.join("in-flight#1").exists(), "a recent upload is left alone");
+        assert!(!uploads.join("abandoned").exists() && !uploads.join("half-written#1").exists());
+        assert_eq!(objects.get(&kept).await.expect("kept").as_ref(), b"RIFF audio");
     }
 }

@@ -3,6 +3,7 @@
 //! from them. Conversions from the domain live here, so `sokuji-core` stays free of wire formats.
 pub mod archive;
 pub mod embeddings;
+pub mod keys;
 pub mod openai;
 pub mod pipeline;
 pub mod search;

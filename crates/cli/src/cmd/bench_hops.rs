@@ -87,6 +87,7 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
             tts: tts.clone(),
             embedding: None,
             live: None,
+            auth: None,
         };
         tokio::spawn(serve(listener, services, GrpcLimits::default(), std::future::pending()));
         let deadline = Duration::from_secs(600);

@@ -2,6 +2,7 @@ pub mod archive;
 pub mod bench_hops;
 pub mod config;
 pub mod engines;
+pub mod keys;
 pub mod live;
 pub mod models;
 pub mod search;

@@ -1,6 +1,7 @@
 //! `sokuji serve`: all in one process, or one service alone.
 use crate::{cmd::engines, config::Config};
-use sokuji_core::guard::Rejections;
+use sokuji_core::{auth::AuthMode, guard::Rejections};
+use sokuji_gateway::auth::Auth;
 use sokuji_live::LiveEngines;
 use sokuji_pipeline::Stage;
 use sokuji_services::grpc::{GrpcLimits, Services, serve};
@@ -178,6 +179,29 @@ fn known_model(cfg: &Config, model: &str, kind: sokuji_models::Kind) -> anyhow::
     )
 }
 
+/// Serving beyond this machine needs authentication, or the operator's deliberate
+/// `SOKUJI_AUTH=off`: an open port on a network is never a default.
+async fn exposed_only_with_auth(addr: std::net::SocketAddr, auth: &Auth, what: &str) -> anyhow::Result<()> {
+    if addr.ip().is_loopback() || auth.mode == AuthMode::Off || auth.required().await? {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{what} would listen on {addr}, beyond this machine, with no authentication: create a key first \
+         (`sokuji keys create --name admin --scopes all`; then every request needs one), or set SOKUJI_AUTH=off to \
+         serve without authentication deliberately"
+    )
+}
+
+/// Who may call this process's services: keys in the metadata database (shared with the gateway
+/// through SOKUJI_METADATA_URL), unless authentication is off.
+async fn keys_auth(cfg: &Config) -> anyhow::Result<Auth> {
+    let keys = match cfg.auth {
+        AuthMode::Off => None,
+        _ => Some(sokuji_store::Db::open(&cfg.metadata_url).await?),
+    };
+    Ok(Auth { mode: cfg.auth, keys })
+}
+
 async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
     let addr = sokuji_services::grpc::parse_addr(addr).map_err(anyhow::Error::msg)?;
     TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
@@ -214,40 +238,55 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
         match args.service {
             Service::Stt => {
                 let listener = bind(&listen("127.0.0.1:50051")).await?;
+                let auth = keys_auth(&cfg).await?;
+                exposed_only_with_auth(listener.local_addr()?, &auth, "the stt gRPC service").await?;
                 let services =
                     Services { stt: Some(engines::local_stt(&cfg, &Arc::default()).await?), ..Default::default() };
+                let services = Services { auth: Some(Arc::new(auth)), ..services };
                 tracing::info!(addr = %listener.local_addr()?, "stt gRPC service listening");
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
             Service::Text => {
                 let listener = bind(&listen("127.0.0.1:50056")).await?;
+                let auth = keys_auth(&cfg).await?;
+                exposed_only_with_auth(listener.local_addr()?, &auth, "the text gRPC service").await?;
                 let services =
                     Services { text: Some(Arc::new(sokuji_services::VietnameseNormalizer)), ..Default::default() };
+                let services = Services { auth: Some(Arc::new(auth)), ..services };
                 tracing::info!(addr = %listener.local_addr()?, "text gRPC service listening");
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
             Service::Translation => {
                 let listener = bind(&listen("127.0.0.1:50052")).await?;
+                let auth = keys_auth(&cfg).await?;
+                exposed_only_with_auth(listener.local_addr()?, &auth, "the translation gRPC service").await?;
                 let translator = engines::translator(&cfg)?
                     .ok_or_else(|| anyhow::anyhow!("TRANSLATION_PROVIDER=none: nothing to serve"))?;
                 let services = Services { translation: Some(translator), ..Default::default() };
+                let services = Services { auth: Some(Arc::new(auth)), ..services };
                 tracing::info!(addr = %listener.local_addr()?, "translation gRPC service listening");
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
             Service::Tts => {
                 let listener = bind(&listen("127.0.0.1:50053")).await?;
+                let auth = keys_auth(&cfg).await?;
+                exposed_only_with_auth(listener.local_addr()?, &auth, "the tts gRPC service").await?;
                 let tts =
                     engines::tts(&cfg).await?.ok_or_else(|| anyhow::anyhow!("TTS_PROVIDER=none: nothing to serve"))?;
                 let services = Services { tts: Some(tts), ..Default::default() };
+                let services = Services { auth: Some(Arc::new(auth)), ..services };
                 tracing::info!(addr = %listener.local_addr()?, "tts gRPC service listening");
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
             Service::Embedding => {
                 let listener = bind(&listen("127.0.0.1:50055")).await?;
+                let auth = keys_auth(&cfg).await?;
+                exposed_only_with_auth(listener.local_addr()?, &auth, "the embedding gRPC service").await?;
                 let embedding = engines::embedder(&cfg)
                     .await?
                     .ok_or_else(|| anyhow::anyhow!("SOKUJI_EMBEDDING_MODEL=none: nothing to serve"))?;
                 let services = Services { embedding: Some(embedding), ..Default::default() };
+                let services = Services { auth: Some(Arc::new(auth)), ..services };
                 tracing::info!(addr = %listener.local_addr()?, "embedding gRPC service listening");
                 serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
             }
@@ -274,6 +313,9 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
             }
             Service::All | Service::Gateway => {
                 let listener = bind(&listen("127.0.0.1:8000")).await?;
+                // Checked before any model loads: a refusal comes at once.
+                let auth = keys_auth(&cfg).await?;
+                exposed_only_with_auth(listener.local_addr()?, &auth, "the gateway").await?;
                 let metrics = sokuji_gateway::metrics::Metrics::new();
                 let (tx, rx) = tokio::sync::watch::channel(false);
                 if args.isolate {
@@ -290,6 +332,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     (_, addr) => Some(bind(addr.unwrap_or("127.0.0.1:50051")).await?),
                 };
                 if let Some(grpc) = grpc {
+                    exposed_only_with_auth(grpc.local_addr()?, &auth, "the gRPC services").await?;
                     tracing::info!(addr = %grpc.local_addr()?, "gRPC services listening");
                     let mut rx = rx.clone();
                     // Services already remote are not served again here.
@@ -300,6 +343,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                         tts: tts.clone().filter(|_| cfg.tts_url.is_none()),
                         embedding: embedder.clone().filter(|_| cfg.embedding_url.is_none()),
                         live: Some(LiveEngines::new(stt.clone(), translator.clone(), tts.clone())),
+                        auth: Some(Arc::new(auth.clone())),
                     };
                     tokio::spawn(async move {
                         let stop = async move {
@@ -311,6 +355,16 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     });
                 }
                 let mut archive = archive(&cfg, rx.clone()).await?;
+                let auth = Auth { mode: cfg.auth, keys: Some(archive.db.clone()) };
+                // Uploads a killed process left half-written (never an accepted recording's bytes).
+                let (objects, idle) = (archive.objects.clone(), archive.upload_idle);
+                tokio::spawn(async move {
+                    match objects.clean_orphans(idle * 2).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!("removed {n} abandoned upload(s)"),
+                        Err(e) => tracing::warn!("abandoned uploads not cleaned: {e}"),
+                    }
+                });
                 if args.service == Service::Gateway {
                     // A gateway apart searches an index other processes write (PostgreSQL).
                     archive.search = search_index(&cfg, &embedder, false).await?.map(|s| s.index);
@@ -356,6 +410,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     rejections,
                     cpu: sokuji_admission::Admission::per_core("requests"),
                     cors: cfg.cors.clone(),
+                    auth,
                 });
                 tracing::info!(addr = %listener.local_addr()?, "gateway listening");
                 axum::serve(listener, app)

@@ -168,6 +168,11 @@ impl Server {
         (Server::start(&["--grpc-listen", &addr], env), grpc)
     }
 
+    /// Its data directory (SOKUJI_DATA_DIR: the metadata database, with its keys).
+    pub fn data_dir(&self) -> &Path {
+        self._data.path()
+    }
+
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }

@@ -176,6 +176,8 @@ async fn the_originals_environment_starts_sokuji() {
         ("VAD_FILTER", "true"),
         ("LOG_LEVEL", "INFO"),
         ("PORT", &stt_port.to_string()),
+        // PORT serves every interface: without credentials, only as the operator's deliberate choice.
+        ("SOKUJI_AUTH", "off"),
     ];
     let _stt = Server::start_by_env(stt_port, &["stt"], &env).wait_ready();
     let gw_port = free_port();
@@ -186,6 +188,7 @@ async fn the_originals_environment_starts_sokuji() {
         ("TTS_PROVIDER", "piper"),
         ("LOG_LEVEL", "INFO"),
         ("PORT", &gw_port.to_string()),
+        ("SOKUJI_AUTH", "off"),
     ];
     // nllb_local is the local translation engine here (its model loads in the background).
     let gateway = Server::start_by_env(gw_port, &["gateway"], &env).wait_ready();

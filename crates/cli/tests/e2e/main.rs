@@ -11,6 +11,7 @@ mod pg;
 mod seaweed;
 
 mod archive;
+mod auth;
 mod browser;
 #[cfg(feature = "stt-conformer")]
 mod conformer;

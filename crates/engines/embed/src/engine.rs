@@ -9,7 +9,7 @@ use sokuji_core::{EmbedKind, Embedder, Embeddings, Error, ErrorCode, Result};
 use std::{path::Path, sync::Arc};
 
 /// Texts in one call, and characters in one text: beyond them a request is refused.
-pub const MAX_TEXTS: usize = 2048;
+pub const MAX_TEXTS: usize = sokuji_core::limits::EMBEDDING_TEXTS;
 pub const MAX_CHARS: usize = 200_000;
 /// Tokens through the encoder at once (a larger matrix product is a faster one per row).
 const BATCH_TOKENS: usize = 2048;

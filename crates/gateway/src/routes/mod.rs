@@ -1,5 +1,6 @@
 pub mod embeddings;
 pub mod health;
+pub mod keys;
 pub mod openai;
 pub mod openai_speech;
 pub mod pipeline;

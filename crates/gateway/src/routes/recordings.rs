@@ -325,6 +325,21 @@ async fn transcript(
     })
 }
 
+/// `Content-Disposition: attachment` with the file's name: ASCII for every client, and the exact
+/// UTF-8 name (RFC 6266 / 5987) for those that read it.
+fn attachment(name: &str) -> String {
+    let ascii: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let exact: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{exact}")
+}
+
 /// Parses one `bytes=a-b` / `bytes=a-` / `bytes=-n` range against a size.
 fn parse_range(h: &str, size: u64) -> Option<std::ops::Range<u64>> {
     let spec = h.strip_prefix("bytes=")?;
@@ -392,6 +407,11 @@ async fn audio(State(s): State<AppState>, Path(id): Path<String>, headers: Heade
     };
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     response.headers_mut().insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    // Stored bytes are the uploader's: a browser saves them, never renders them as a page (an
+    // <audio> element plays them all the same).
+    if let Ok(v) = HeaderValue::from_str(&attachment(&rec.filename)) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
     Ok(response)
 }
 
@@ -522,7 +542,17 @@ async fn dlq_purge(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_range;
+    use super::{attachment, parse_range};
+
+    #[test]
+    fn attachments_name_the_file_safely() {
+        assert_eq!(attachment("a b.wav"), "attachment; filename=\"a b.wav\"; filename*=UTF-8''a%20b.wav");
+        assert_eq!(
+            attachment("bài \"1\".wav"),
+            "attachment; filename=\"b_i _1_.wav\"; filename*=UTF-8''b%C3%A0i%20%221%22.wav"
+        );
+        assert!(axum::http::HeaderValue::from_str(&attachment("x\u{0}<script>.html")).is_ok());
+    }
 
     #[test]
     fn ranges() {

@@ -38,6 +38,7 @@ async fn normalize_text(
     let mode = NormalizeMode::parse(&req.mode).ok_or_else(|| {
         ApiError::new(ErrorCode::InvalidRequest, format!("mode {:?} is not itn, tn or tone", req.mode))
     })?;
+    sokuji_core::limits::check_list("texts", req.texts.len(), sokuji_core::limits::NORMALIZE_TEXTS)?;
     let texts: Vec<String> = req.text.into_iter().chain(req.texts).collect();
     if texts.is_empty() {
         return Err(ApiError::new(ErrorCode::InvalidRequest, "give `text` or `texts`"));

@@ -26,6 +26,7 @@ async fn translate(
     body: Result<Json<TranslateRequest>, JsonRejection>,
 ) -> ApiResult<Json<TranslateResponse>> {
     let Json(r) = body.map_err(bad_json)?;
+    sokuji_core::limits::check_list("texts", r.texts.len(), sokuji_core::limits::TRANSLATION_TEXTS)?;
     let translator = s.translator()?;
     let make = |text: String| sokuji_core::TranslateRequest {
         text,

@@ -16,6 +16,16 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 const LIVE_PAGE: &str = include_str!("../../../../web/live.html");
 const SEARCH_PAGE: &str = include_str!("../../../../web/search.html");
 pub const OPENAPI_PATH: &str = "/openapi.json";
+/// The pages load nothing from elsewhere and may not be framed (clickjacking); the live page's
+/// audio worklet is a blob: module, its speech blob: and data: URLs.
+const PAGE_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' blob:; style-src 'self' \
+    'unsafe-inline'; img-src 'self' data:; media-src 'self' blob: data:; connect-src 'self' ws: wss:; \
+    worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// A page with its content security policy.
+fn page(html: &'static str) -> Response {
+    ([(header::CONTENT_SECURITY_POLICY, PAGE_POLICY), (header::X_FRAME_OPTIONS, "DENY")], Html(html)).into_response()
+}
 pub const DOCS_PATH: &str = "/docs";
 
 pub fn router<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
@@ -45,7 +55,7 @@ async fn root(headers: HeaderMap) -> Response {
         })
         .into_response();
     }
-    Html(LIVE_PAGE).into_response()
+    page(LIVE_PAGE)
 }
 
 /// JSON when asked for and HTML is not (browsers list text/html first).
@@ -55,8 +65,8 @@ fn wants_json(accept: &str) -> bool {
 
 /// The archive's search page.
 #[utoipa::path(get, path = "/search", tag = "service", responses((status = 200, description = "Done", content((String = "text/html")))))]
-async fn search_page() -> Html<&'static str> {
-    Html(SEARCH_PAGE)
+async fn search_page() -> Response {
+    page(SEARCH_PAGE)
 }
 
 /// This API's OpenAPI 3.1 document.
@@ -154,6 +164,17 @@ mod tests {
         assert!(kind.starts_with("text/html") && body.contains("<html"), "{kind}");
         let (kind, _) = get_root("*/*").await;
         assert!(kind.starts_with("text/html"));
+    }
+
+    #[tokio::test]
+    async fn pages_carry_their_policy() {
+        let (router, _) = router::<()>().split_for_parts();
+        for uri in ["/", "/search"] {
+            let req = Request::builder().uri(uri).body(Body::empty()).expect("request");
+            let res = router.clone().oneshot(req).await.expect("response");
+            let csp = res.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap_or_default();
+            assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"), "{uri}: {csp}");
+        }
     }
 
     #[test]

@@ -22,6 +22,8 @@ impl TextServer {
 impl TextService for TextServer {
     async fn normalize(&self, request: Request<NormalizeRequest>) -> Result<Response<NormalizeResponse>, Status> {
         let r = request.into_inner();
+        sokuji_core::limits::check_list("texts", r.texts.len(), sokuji_core::limits::NORMALIZE_TEXTS)
+            .map_err(|e| status_from_error(&e))?;
         let mode = match Mode::try_from(r.mode) {
             Ok(Mode::Itn) => NormalizeMode::Itn,
             Ok(Mode::Tn) => NormalizeMode::Tn,

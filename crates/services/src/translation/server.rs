@@ -39,6 +39,8 @@ impl TranslationService for TranslationServer {
     ) -> Result<Response<TranslateBatchResponse>, Status> {
         let started = Instant::now();
         let r = request.into_inner();
+        sokuji_core::limits::check_list("texts", r.texts.len(), sokuji_core::limits::TRANSLATION_TEXTS)
+            .map_err(|e| status_from_error(&e))?;
         let requests = r
             .texts
             .into_iter()

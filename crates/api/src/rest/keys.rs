@@ -1,0 +1,40 @@
+//! The key administration API (`admin` scope): `POST /api/v1/keys`, `GET /api/v1/keys`,
+//! `DELETE /api/v1/keys/{id}`.
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKey {
+    pub name: String,
+    /// Scope names (stt, translate, tts, live, search, archive:read, archive:write,
+    /// archive:admin, datasets, training, metrics, admin) or "all".
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+/// 201: the key, shown this once; only its hash is kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CreatedKey {
+    pub key: String,
+    #[serde(flatten)]
+    pub info: KeyInfo,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct KeyInfo {
+    /// The key's visible prefix (`sk_<id>_…`).
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub tenant: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct KeyList {
+    pub items: Vec<KeyInfo>,
+}

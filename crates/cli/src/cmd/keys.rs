@@ -1,0 +1,54 @@
+//! `sokuji keys create|ls|revoke`: API keys in the metadata database (the server's, by
+//! `SOKUJI_METADATA_URL` / `SOKUJI_DATA_DIR`); a running server sees a change at its next request.
+use crate::config::Config;
+use sokuji_core::auth::Scope;
+use sokuji_store::{Db, KeyInfo, NewKey};
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Create a key and print it (the only time it is shown).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: stt, translate, tts, live, search, archive:read, archive:write,
+        /// archive:admin, datasets, training, metrics, admin; or all.
+        #[arg(long)]
+        scopes: String,
+        /// The tenant whose data the key sees.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// List the keys (never their secrets).
+    Ls,
+    /// Revoke a key by its id: its next request is refused.
+    Revoke { id: String },
+}
+
+fn line(k: &KeyInfo) -> String {
+    let scopes: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
+    let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+    format!("{}  {:<7}  {:<20}  {:<10}  {}", k.id, state, k.name, k.tenant.as_deref().unwrap_or("-"), scopes.join(","))
+}
+
+pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let db = Db::open(&cfg.metadata_url).await?;
+        match c {
+            Command::Create { name, scopes, tenant } => {
+                let scopes = Scope::parse_list(&scopes)?;
+                let (key, info) = db.create_key(&NewKey { name, scopes, tenant }).await?;
+                eprintln!("{}", line(&info));
+                eprintln!("the key (shown once; only its hash is kept):");
+                println!("{key}");
+            }
+            Command::Ls => {
+                for k in db.keys().await? {
+                    println!("{}", line(&k));
+                }
+            }
+            Command::Revoke { id } => println!("{}", line(&db.revoke_key(&id).await?)),
+        }
+        Ok(())
+    })
+}

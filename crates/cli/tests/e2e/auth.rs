@@ -1,0 +1,146 @@
+//! Access control through the real binary: keys made with `sokuji keys`, the gateway refusing
+//! what a key's scopes do not allow (HTTP and WebSocket), revocation taking effect at once, and a
+//! server that would listen beyond this machine without authentication refusing to start.
+use crate::common::*;
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+use sokuji_core::wer::word_error_rate;
+use std::process::Command;
+
+/// Runs `sokuji keys ARGS` on a server's database; its standard output.
+fn keys(server: &Server, args: &[&str]) -> String {
+    let out = Command::new(bin())
+        .arg("keys")
+        .args(args)
+        .env("SOKUJI_DATA_DIR", server.data_dir())
+        .output()
+        .expect("sokuji keys");
+    assert!(out.status.success(), "keys {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn keys_made_by_the_cli_guard_the_gateway() {
+    let server = Server::start(&["--grpc-listen", "off"], &[("TTS_PROVIDER", "none")]).wait_ready();
+    let (url, http) = (server.url(), reqwest::Client::new());
+    let key = keys(&server, &["create", "--name", "transcriber", "--scopes", "stt"]);
+    assert!(key.starts_with("sk_"), "{key}");
+    let listed = keys(&server, &["ls"]);
+    assert!(listed.contains("transcriber") && listed.contains("active") && !listed.contains(&key[16..]), "{listed}");
+
+    let (wav, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("doan.wav")).expect("doan");
+    let bytes = std::fs::read(&wav).expect("wav");
+    let transcribe = |key: Option<&str>| {
+        let form = Form::new().part("audio_file", Part::bytes(bytes.clone()).file_name("a.wav")).text("language", "vi");
+        let mut req = http.post(format!("{url}/api/v1/stt/transcribe")).multipart(form);
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        req.send()
+    };
+    let refused = transcribe(None).await.expect("post");
+    assert_eq!(refused.status(), 401);
+    assert!(refused.headers().contains_key("www-authenticate"));
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "unauthenticated", "{body}");
+
+    let ok: Value = transcribe(Some(&key)).await.expect("post").json().await.expect("json");
+    let text = ok["text"].as_str().expect("text");
+    assert!(word_error_rate(&reference, text) < 0.35, "{text}");
+
+    // Outside its scopes: refused, and nothing stored.
+    let upload = http.post(format!("{url}/api/v1/recordings")).bearer_auth(&key).body(bytes.clone()).send().await;
+    assert_eq!(upload.expect("upload").status(), 403);
+    let admin = keys(&server, &["create", "--name", "admin", "--scopes", "all"]);
+    let (_, list) = {
+        let r = http.get(format!("{url}/api/v1/recordings")).header("x-api-key", &admin).send().await.expect("list");
+        (r.status(), r.json::<Value>().await.expect("json"))
+    };
+    assert_eq!(list["total"], 0, "the refused upload stored nothing: {list}");
+
+    // A live socket without the live scope is refused at the handshake, before any audio.
+    let ws = format!("ws://127.0.0.1:{}/api/v1/ws/asr?api_key={key}", server.port);
+    match tokio_tungstenite::connect_async(ws).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 403),
+        other => panic!("the handshake was not refused: {:?}", other.map(|_| ())),
+    }
+    let ws = format!("ws://127.0.0.1:{}/api/v1/ws/asr?api_key={admin}", server.port);
+    assert!(tokio_tungstenite::connect_async(ws).await.is_ok(), "a live-scoped key opens a session");
+
+    // Revoked from the CLI: the running server refuses it at its next request.
+    let id = &key[3..15];
+    assert!(keys(&server, &["revoke", id]).contains("revoked"));
+    assert_eq!(transcribe(Some(&key)).await.expect("post").status(), 401);
+}
+
+#[test]
+fn serving_beyond_this_machine_needs_authentication() {
+    let said = refusal(&["serve", "gateway", "--listen", "0.0.0.0:0"], &[("TRANSLATION_PROVIDER", "none")]);
+    assert!(said.contains("SOKUJI_AUTH=off") && said.contains("sokuji keys create"), "{said}");
+    let said = refusal(&["serve", "text", "--listen", "0.0.0.0:0"], &[]);
+    assert!(said.contains("SOKUJI_AUTH=off"), "{said}");
+}
+
+/// gRPC checks the same keys: an STT service refuses calls without the `stt` scope before
+/// reading them, and a gateway in front of it gets through with its `SOKUJI_SERVICE_KEY`.
+#[tokio::test]
+async fn grpc_services_check_the_same_keys() {
+    use sokuji_proto::{
+        common::{AudioChunk, Empty},
+        stt::{TranscribeRequest, stt_service_client::SttServiceClient},
+    };
+    let stt = Server::start(&["stt"], &[]).wait_ready();
+    let key = keys(&stt, &["create", "--name", "gateway", "--scopes", "stt"]);
+    let voice = keys(&stt, &["create", "--name", "voice", "--scopes", "tts"]);
+    let (wav, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("doan.wav")).expect("doan");
+    let samples = load_16k(&wav);
+    let request = |credential: Option<&str>| {
+        let mut r = tonic::Request::new(TranscribeRequest {
+            audio: Some(AudioChunk {
+                data: int16_bytes(&samples),
+                sample_rate: 16_000,
+                channels: 1,
+                format: "int16".into(),
+                ..Default::default()
+            }),
+            language: Some("vi".into()),
+            options: None,
+        });
+        if let Some(k) = credential {
+            r.metadata_mut().insert("authorization", format!("Bearer {k}").parse().expect("metadata"));
+        }
+        r
+    };
+    let mut client = SttServiceClient::new(grpc_channel(stt.port).await);
+    let refused = client.transcribe(request(None)).await.expect_err("no credential");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated, "{refused}");
+    let refused = client.transcribe(request(Some(&voice))).await.expect_err("wrong scope");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied, "{refused}");
+    // Health stays open (load balancers probe it without keys).
+    assert!(client.health_check(Empty {}).await.is_ok());
+    let r = client.transcribe(request(Some(&key))).await.expect("with the key").into_inner();
+    assert!(word_error_rate(&reference, &r.text) < 0.35, "{}", r.text);
+
+    // A gateway in front, sharing the keys (the same database), presents its service key.
+    let stt_url = format!("http://127.0.0.1:{}", stt.port);
+    let data = stt.data_dir().display().to_string();
+    let env = [
+        ("SOKUJI_STT_URL", stt_url.as_str()),
+        ("SOKUJI_DATA_DIR", data.as_str()),
+        ("SOKUJI_SERVICE_KEY", key.as_str()),
+    ];
+    let gateway = Server::start(&["gateway"], &env).wait_ready();
+    let form = Form::new()
+        .part("audio_file", Part::bytes(std::fs::read(&wav).expect("wav")).file_name("a.wav"))
+        .text("language", "vi");
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/stt/transcribe", gateway.url()))
+        .bearer_auth(&key)
+        .multipart(form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 200);
+    let text = res.json::<Value>().await.expect("json")["text"].as_str().unwrap_or_default().to_string();
+    assert!(word_error_rate(&reference, &text) < 0.35, "{text}");
+}

@@ -1,0 +1,135 @@
+//! Authentication and scopes on every HTTP route, as one layer: the route's scope comes from the
+//! one table (`sokuji_core::auth::http_access`), the credential from `Authorization: Bearer`,
+//! `X-API-Key` or `?api_key=` (browsers' WebSockets cannot set headers), the key from the
+//! metadata database. Refused requests never reach a handler, so nothing changes and no audio of
+//! a refused WebSocket is read. The principal travels on in the request's extensions.
+use crate::{AppState, error::ApiError};
+use axum::{
+    extract::{MatchedPath, Request, State},
+    http::{HeaderMap, Uri},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use sokuji_core::{
+    Error, ErrorCode, Result,
+    auth::{Access, AuthMode, Authenticator, Principal, Scope, http_access},
+};
+use sokuji_store::Db;
+
+/// How this server checks credentials.
+#[derive(Clone, Default)]
+pub struct Auth {
+    pub mode: AuthMode,
+    /// Where keys are kept; `None` where the server has no metadata database.
+    pub keys: Option<Db>,
+}
+
+impl Auth {
+    /// Whether a request without credentials is refused now (`auto`: once a key exists).
+    pub async fn required(&self) -> Result<bool> {
+        Ok(match (self.mode, &self.keys) {
+            (AuthMode::Off, _) => false,
+            (mode, Some(db)) => mode.required(db.keys_exist().await?),
+            (mode, None) => mode.required(false),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Authenticator for Auth {
+    async fn authenticate(&self, credential: Option<&str>, access: Option<Access>) -> Result<Principal> {
+        if access == Some(Access::Public) || !self.required().await? {
+            return Ok(Principal::anonymous());
+        }
+        let Some(key) = credential else {
+            return Err(Error::new(
+                ErrorCode::Unauthenticated,
+                "an API key is required: `Authorization: Bearer KEY`, `X-API-Key: KEY` or `?api_key=KEY`",
+            ));
+        };
+        let db = self
+            .keys
+            .as_ref()
+            .ok_or_else(|| Error::new(ErrorCode::Unauthenticated, "this server keeps no keys to check against"))?;
+        let principal = db.authenticate(key).await?;
+        // A route missing from the table is an administrator's.
+        principal.check(access.unwrap_or(Access::Needs(Scope::Admin)))?;
+        Ok(principal)
+    }
+}
+
+/// The credential of a request: a bearer token, an `X-API-Key`, or `api_key` in the query.
+pub fn credential<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a str> {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+    header(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .or_else(|| header(axum::http::HeaderName::from_static("x-api-key")))
+        .or_else(|| query?.split('&').find_map(|kv| kv.strip_prefix("api_key=")).filter(|k| !k.is_empty()))
+}
+
+/// The URI without its `api_key` parameter: handlers (and their strict query parsers) never see it.
+fn without_key(uri: &Uri) -> Option<Uri> {
+    let query = uri.query()?;
+    if !query.split('&').any(|kv| kv.starts_with("api_key=")) {
+        return None;
+    }
+    let rest: Vec<&str> = query.split('&').filter(|kv| !kv.starts_with("api_key=")).collect();
+    let path_and_query =
+        if rest.is_empty() { uri.path().to_string() } else { format!("{}?{}", uri.path(), rest.join("&")) };
+    path_and_query.parse().ok()
+}
+
+/// The layer's function (`axum::middleware::from_fn_with_state`).
+pub async fn authenticate(
+    State(s): State<AppState>,
+    matched: Option<MatchedPath>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let route = matched.as_ref().map_or(req.uri().path(), |m| m.as_str());
+    let access = http_access(req.method().as_str(), route);
+    let credential = credential(req.headers(), req.uri().query()).map(str::to_string);
+    match s.auth.authenticate(credential.as_deref(), access).await {
+        Ok(p) => {
+            if let Some(uri) = without_key(req.uri()) {
+                *req.uri_mut() = uri;
+            }
+            req.extensions_mut().insert(p);
+            next.run(req).await
+        }
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_come_from_the_three_places() {
+        let mut h = HeaderMap::new();
+        assert_eq!(credential(&h, Some("a=1&api_key=k3")), Some("k3"));
+        h.insert("x-api-key", "k2".parse().expect("value"));
+        assert_eq!(credential(&h, Some("api_key=k3")), Some("k2"));
+        h.insert("authorization", "Bearer k1".parse().expect("value"));
+        assert_eq!(credential(&h, None), Some("k1"));
+        let empty = HeaderMap::new();
+        assert_eq!(credential(&empty, Some("api_key=")), None);
+        assert_eq!(credential(&empty, None), None);
+    }
+
+    #[test]
+    fn the_key_leaves_the_query() {
+        let cases = [
+            ("/s?q=a&api_key=k&limit=2", Some("/s?q=a&limit=2")),
+            ("/s?api_key=k", Some("/s")),
+            ("/s?q=a", None),
+            ("/s", None),
+        ];
+        for (uri, want) in cases {
+            let got = without_key(&uri.parse().expect("uri")).map(|u| u.to_string());
+            assert_eq!(got.as_deref(), want, "{uri}");
+        }
+    }
+}
