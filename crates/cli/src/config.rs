@@ -136,6 +136,19 @@ pub struct Config {
     /// `on`, `off`).
     #[serde(serialize_with = "auth_mode")]
     pub auth: sokuji_core::auth::AuthMode,
+    /// An identity provider's tokens: HS256 secret (`SOKUJI_JWT_SECRET`) or keys
+    /// (`SOKUJI_JWKS_URL`), with the issuer and audience checked (`SOKUJI_JWT_ISSUER`,
+    /// `SOKUJI_JWT_AUDIENCE`) and the tenant's claim (`SOKUJI_JWT_TENANT_CLAIM`, default `tenant`).
+    #[serde(serialize_with = "mask")]
+    pub jwt_secret: Option<String>,
+    pub jwks_url: Option<String>,
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
+    pub jwt_tenant_claim: String,
+    /// Signs browser tokens (`SOKUJI_TOKEN_SECRET`, ≥ 32 characters; random per process when
+    /// unset, so set it where several gateways share clients).
+    #[serde(serialize_with = "mask")]
+    pub token_secret: Option<String>,
     /// The original STT service's `MODEL_SIZE` (`base` → the catalog's `whisper-base`).
     pub model_size: Option<String>,
     /// The original's `PORT`: where `sokuji serve` listens (every interface) when `--listen` is not given.
@@ -178,6 +191,18 @@ fn auth_mode<S: serde::Serializer>(m: &sokuji_core::auth::AuthMode, s: S) -> Res
 }
 
 impl Config {
+    /// The token verifier and issuer these settings describe.
+    pub fn tokens(&self) -> anyhow::Result<sokuji_gateway::jwt::Tokens> {
+        let idp = (self.jwt_secret.is_some() || self.jwks_url.is_some()).then(|| sokuji_gateway::jwt::JwtSettings {
+            secret: self.jwt_secret.clone(),
+            jwks_url: self.jwks_url.clone(),
+            issuer: self.jwt_issuer.clone().unwrap_or_default(),
+            audience: self.jwt_audience.clone().unwrap_or_default(),
+            tenant_claim: self.jwt_tenant_claim.clone(),
+        });
+        Ok(sokuji_gateway::jwt::Tokens::new(idp, self.token_secret.clone())?)
+    }
+
     pub fn from_env() -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let cache = var("XDG_CACHE_HOME").map(PathBuf::from).unwrap_or_else(|| home().join(".cache"));
@@ -245,6 +270,12 @@ impl Config {
             cors: sokuji_gateway::cors::Cors::parse(var("SOKUJI_CORS_ORIGINS").as_deref().unwrap_or("*"))
                 .map_err(anyhow::Error::msg)?,
             auth: sokuji_core::auth::AuthMode::parse(var("SOKUJI_AUTH").as_deref().unwrap_or("auto"))?,
+            jwt_secret: var("SOKUJI_JWT_SECRET"),
+            jwks_url: var("SOKUJI_JWKS_URL"),
+            jwt_issuer: var("SOKUJI_JWT_ISSUER"),
+            jwt_audience: var("SOKUJI_JWT_AUDIENCE"),
+            jwt_tenant_claim: var("SOKUJI_JWT_TENANT_CLAIM").unwrap_or_else(|| "tenant".into()),
+            token_secret: var("SOKUJI_TOKEN_SECRET"),
             model_size: var("MODEL_SIZE"),
             port: var("PORT"),
             python: var("SOKUJI_PYTHON").unwrap_or_else(|| "python3".into()),

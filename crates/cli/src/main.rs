@@ -52,6 +52,11 @@ enum Command {
     /// API keys: create (printed once), list, revoke.
     #[command(subcommand)]
     Keys(cmd::keys::Command),
+    /// The audit log, newest first: keys created and revoked, deletions, dead-letter purges and replays.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
     /// Print the HTTP API's OpenAPI 3.1 document (what `/openapi.json` serves).
     Openapi,
     /// Measure the cost of a gRPC hop per engine (bench/hops.sh).
@@ -93,6 +98,7 @@ fn main() -> std::process::ExitCode {
         Command::Search(a) => cmd::search::run(cfg, a),
         Command::Reindex(a) => cmd::search::reindex(a),
         Command::Keys(c) => cmd::keys::run(cfg, c),
+        Command::Audit { limit } => cmd::keys::audit(cfg, limit),
         Command::Openapi => {
             serde_json::to_string_pretty(&sokuji_gateway::openapi()).map(|doc| println!("{doc}")).map_err(Into::into)
         }

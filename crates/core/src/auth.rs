@@ -100,6 +100,8 @@ pub fn http_access(method: &str, route: &str) -> Option<Access> {
     let get = method == "GET" || method == "HEAD";
     Some(match route {
         "/health" | "/" | "/search" | "/api/v1/info" | "/openapi.json" => Public,
+        // Any key may ask for a token of its own scopes: the handler checks the key.
+        "/api/v1/auth/token" => Public,
         r if r == "/docs" || r.starts_with("/docs/") => Public,
         "/metrics" => Needs(Metrics),
         "/api/v1/stt/transcribe" | "/api/v1/stt/languages" | "/v1/audio/transcriptions" | "/v1/audio/translations" => {
@@ -122,7 +124,7 @@ pub fn http_access(method: &str, route: &str) -> Option<Access> {
         "/api/v1/recordings/{id}/reindex" | "/api/v1/search/reindex" | "/api/v1/dlq" | "/api/v1/dlq/replay" => {
             Needs(ArchiveAdmin)
         }
-        "/api/v1/keys" | "/api/v1/keys/{id}" => Needs(Admin),
+        "/api/v1/keys" | "/api/v1/keys/{id}" | "/api/v1/audit" => Needs(Admin),
         _ => return None,
     })
 }

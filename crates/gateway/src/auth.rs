@@ -22,16 +22,37 @@ pub struct Auth {
     pub mode: AuthMode,
     /// Where keys are kept; `None` where the server has no metadata database.
     pub keys: Option<Db>,
+    /// Tokens: an identity provider's, and this server's browser tokens; `None` accepts none.
+    pub tokens: Option<std::sync::Arc<crate::jwt::Tokens>>,
 }
 
 impl Auth {
     /// Whether a request without credentials is refused now (`auto`: once a key exists).
     pub async fn required(&self) -> Result<bool> {
-        Ok(match (self.mode, &self.keys) {
-            (AuthMode::Off, _) => false,
-            (mode, Some(db)) => mode.required(db.keys_exist().await?),
-            (mode, None) => mode.required(false),
-        })
+        if self.mode == AuthMode::Off {
+            return Ok(false);
+        }
+        let idp = self.tokens.as_ref().is_some_and(|t| t.idp_configured());
+        let keys = match &self.keys {
+            Some(db) if !idp => db.keys_exist().await?,
+            _ => false,
+        };
+        Ok(self.mode.required(idp || keys))
+    }
+
+    /// The principal of a credential: an API key (`sk_…`) or a token (three dot-separated parts).
+    pub async fn verify(&self, credential: &str) -> Result<Principal> {
+        if credential.starts_with("sk_") {
+            let db = self
+                .keys
+                .as_ref()
+                .ok_or_else(|| Error::new(ErrorCode::Unauthenticated, "this server keeps no keys to check against"))?;
+            return db.authenticate(credential).await;
+        }
+        match &self.tokens {
+            Some(t) if credential.split('.').count() == 3 => t.verify(credential).await,
+            _ => Err(Error::new(ErrorCode::Unauthenticated, "the credential is neither an API key nor a token")),
+        }
     }
 }
 
@@ -47,14 +68,19 @@ impl Authenticator for Auth {
                 "an API key is required: `Authorization: Bearer KEY`, `X-API-Key: KEY` or `?api_key=KEY`",
             ));
         };
-        let db = self
-            .keys
-            .as_ref()
-            .ok_or_else(|| Error::new(ErrorCode::Unauthenticated, "this server keeps no keys to check against"))?;
-        let principal = db.authenticate(key).await?;
+        let principal = self.verify(key).await?;
         // A route missing from the table is an administrator's.
         principal.check(access.unwrap_or(Access::Needs(Scope::Admin)))?;
         Ok(principal)
+    }
+}
+
+/// Appends to the audit log what `who` did (after it is done: a failed write is logged, never
+/// undoes the act).
+pub async fn audit(db: &Db, who: Option<&Principal>, action: &str, target: &str, detail: &str) {
+    let actor = who.map_or("anonymous", |p| p.id.as_str());
+    if let Err(e) = db.audit(actor, action, target, detail).await {
+        tracing::error!(action, target, "audit log not written: {e}");
     }
 }
 

@@ -119,3 +119,51 @@ async fn keys_are_made_over_the_admin_api_once() {
     }
     assert_eq!(db.keys().await.expect("keys").len(), 2, "refused requests made no key");
 }
+
+#[tokio::test]
+async fn browser_tokens_stand_in_for_their_key_and_acts_are_audited() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = testing::state(dir.path(), Duration::from_secs(5)).await;
+    let db = state.auth.keys.clone().expect("key store");
+    let app = app(state);
+    let (key, info) = db
+        .create_key(&NewKey { name: "app".into(), scopes: vec![Scope::ArchiveRead, Scope::ArchiveAdmin], tenant: None })
+        .await
+        .expect("key");
+    let token_for = |body: &'static str, credential: String| {
+        let req = Request::builder()
+            .method("POST")
+            .uri("/api/v1/auth/token")
+            .header("authorization", format!("Bearer {credential}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .expect("request");
+        app.clone().oneshot(req)
+    };
+    let res = token_for(r#"{"scopes":["archive:read"],"ttl_secs":120}"#, key.clone()).await.expect("response");
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.expect("body");
+    let t: sokuji_api::rest::keys::TokenResponse = serde_json::from_slice(&body).expect("token");
+    assert_eq!((t.expires_in, t.scopes.as_slice()), (120, ["archive:read".to_string()].as_slice()));
+    let bearer = format!("Bearer {}", t.token);
+    // The token reads, and only reads.
+    assert_eq!(call(&app, "GET", "/api/v1/recordings", Some(("authorization", &bearer))).await.0, StatusCode::OK);
+    assert_eq!(call(&app, "DELETE", "/api/v1/dlq", Some(("authorization", &bearer))).await.0, StatusCode::FORBIDDEN);
+    let uri = format!("/api/v1/recordings?api_key={}", t.token);
+    assert_eq!(call(&app, "GET", &uri, None).await.0, StatusCode::OK, "in the query, as a page's WebSocket sends it");
+    // A token never mints another, and a key cannot grant what it lacks.
+    let res = token_for("{}", t.token.clone()).await.expect("response");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = token_for(r#"{"scopes":["admin"]}"#, key.clone()).await.expect("response");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // The key purges the dead letters: the log says who, what and when.
+    let (status, _) = call(&app, "DELETE", "/api/v1/dlq", Some(("x-api-key", &key))).await;
+    assert_eq!(status, StatusCode::OK);
+    let log = db.audit_log(10).await.expect("log");
+    assert_eq!(log.len(), 1, "refused acts are not logged as done: {log:?}");
+    assert_eq!(
+        (log[0].actor.as_str(), log[0].action.as_str(), log[0].target.as_str()),
+        (info.id.as_str(), "dlq.purge", "all")
+    );
+}

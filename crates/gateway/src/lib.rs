@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod cors;
 pub mod error;
+pub mod jwt;
 pub mod metrics;
 pub mod routes;
 pub mod upload;
@@ -134,6 +135,7 @@ fn routes() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
         .merge(routes::search::router())
         .merge(metrics::router())
         .merge(routes::keys::router())
+        .merge(routes::keys::token_router())
         .merge(routes::web::router());
     (timed, routes::recordings::upload_router())
 }

@@ -34,6 +34,10 @@ pub async fn state(dir: &Path, send_timeout: Duration) -> AppState {
         rejections: Arc::default(),
         cpu: sokuji_admission::Admission::new("test", 2),
         cors: Default::default(),
-        auth: crate::auth::Auth { mode: Default::default(), keys: Some(db) },
+        auth: crate::auth::Auth {
+            mode: Default::default(),
+            keys: Some(db),
+            tokens: Some(Arc::new(crate::jwt::Tokens::new(None, None).expect("tokens"))),
+        },
     }
 }

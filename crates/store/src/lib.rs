@@ -2,6 +2,7 @@
 //! durable event queue live together in one database, so that a row and the event announcing it
 //! commit in one transaction. Embedded defaults (a directory, SQLite) need no set-up; S3 and
 //! PostgreSQL are chosen by URL.
+pub mod audit;
 pub mod bus;
 mod db;
 pub mod event;
@@ -11,6 +12,7 @@ pub mod queue;
 pub mod recordings;
 pub mod transitions;
 
+pub use audit::AuditEntry;
 pub use bus::EventBus;
 pub use db::{Backend, Db, now_ms};
 pub use keys::{KeyInfo, NewKey};

@@ -38,3 +38,43 @@ pub struct KeyInfo {
 pub struct KeyList {
     pub items: Vec<KeyInfo>,
 }
+
+/// `POST /api/v1/auth/token` (with an API key): a short-lived token for a web page.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// A subset of the key's scopes (default: all of them).
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    /// Seconds of life, at most 900 (default 300).
+    #[serde(default)]
+    pub ttl_secs: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    /// Use as `Authorization: Bearer TOKEN` or `?api_key=TOKEN` (WebSockets).
+    pub token: String,
+    /// "Bearer".
+    pub token_type: String,
+    pub expires_in: u64,
+    pub scopes: Vec<String>,
+}
+
+/// `GET /api/v1/audit` (admin scope).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditLog {
+    pub items: Vec<AuditEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    /// Milliseconds since the Unix epoch.
+    pub at: i64,
+    /// The key or token id, `cli:<user>`, or `anonymous` (authentication off).
+    pub actor: String,
+    /// key.create, key.revoke, recording.delete, dlq.purge, dlq.replay.
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}

@@ -24,6 +24,11 @@ pub enum Command {
     Revoke { id: String },
 }
 
+/// Who acts from the command line, for the audit log.
+fn actor() -> String {
+    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+}
+
 fn line(k: &KeyInfo) -> String {
     let scopes: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
     let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
@@ -38,6 +43,9 @@ pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
             Command::Create { name, scopes, tenant } => {
                 let scopes = Scope::parse_list(&scopes)?;
                 let (key, info) = db.create_key(&NewKey { name, scopes, tenant }).await?;
+                let scopes: Vec<&str> = info.scopes.iter().map(|s| s.as_str()).collect();
+                let detail = format!("name={} scopes={}", info.name, scopes.join(","));
+                db.audit(&actor(), "key.create", &info.id, &detail).await?;
                 eprintln!("{}", line(&info));
                 eprintln!("the key (shown once; only its hash is kept):");
                 println!("{key}");
@@ -47,7 +55,24 @@ pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
                     println!("{}", line(&k));
                 }
             }
-            Command::Revoke { id } => println!("{}", line(&db.revoke_key(&id).await?)),
+            Command::Revoke { id } => {
+                let info = db.revoke_key(&id).await?;
+                db.audit(&actor(), "key.revoke", &info.id, &info.name).await?;
+                println!("{}", line(&info));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `sokuji audit`: the newest entries of the audit log.
+pub fn audit(cfg: Config, limit: u32) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let db = Db::open(&cfg.metadata_url).await?;
+        for e in db.audit_log(limit.clamp(1, 100_000)).await? {
+            let secs = e.at / 1000;
+            println!("{}.{:03}  {:<20}  {:<16}  {:<36}  {}", secs, e.at % 1000, e.actor, e.action, e.target, e.detail);
         }
         Ok(())
     })

@@ -199,7 +199,7 @@ async fn keys_auth(cfg: &Config) -> anyhow::Result<Auth> {
         AuthMode::Off => None,
         _ => Some(sokuji_store::Db::open(&cfg.metadata_url).await?),
     };
-    Ok(Auth { mode: cfg.auth, keys })
+    Ok(Auth { mode: cfg.auth, keys, tokens: Some(Arc::new(cfg.tokens()?)) })
 }
 
 async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
@@ -355,7 +355,8 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     });
                 }
                 let mut archive = archive(&cfg, rx.clone()).await?;
-                let auth = Auth { mode: cfg.auth, keys: Some(archive.db.clone()) };
+                // The same tokens (their signing secret) as the gRPC services of this process.
+                let auth = Auth { keys: Some(archive.db.clone()), ..auth };
                 // Uploads a killed process left half-written (never an accepted recording's bytes).
                 let (objects, idle) = (archive.objects.clone(), archive.upload_idle);
                 tokio::spawn(async move {

@@ -9,12 +9,14 @@ use std::process::Command;
 
 /// Runs `sokuji keys ARGS` on a server's database; its standard output.
 fn keys(server: &Server, args: &[&str]) -> String {
-    let out = Command::new(bin())
-        .arg("keys")
-        .args(args)
-        .env("SOKUJI_DATA_DIR", server.data_dir())
-        .output()
-        .expect("sokuji keys");
+    let mut all = vec!["keys"];
+    all.extend_from_slice(args);
+    cli(server, &all)
+}
+
+/// Runs `sokuji ARGS` on a server's database; its standard output.
+fn cli(server: &Server, args: &[&str]) -> String {
+    let out = Command::new(bin()).args(args).env("SOKUJI_DATA_DIR", server.data_dir()).output().expect("sokuji keys");
     assert!(out.status.success(), "keys {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
@@ -71,6 +73,50 @@ async fn keys_made_by_the_cli_guard_the_gateway() {
     let id = &key[3..15];
     assert!(keys(&server, &["revoke", id]).contains("revoked"));
     assert_eq!(transcribe(Some(&key)).await.expect("post").status(), 401);
+    // Each act is in the audit log, newest first.
+    let log = cli(&server, &["audit"]);
+    let actions: Vec<&str> = log.lines().filter_map(|l| l.split_whitespace().nth(2)).collect();
+    assert_eq!(actions, ["key.revoke", "key.create", "key.create"], "{log}");
+    assert!(log.lines().next().is_some_and(|l| l.contains(id)), "{log}");
+}
+
+/// The live page in Chromium with a browser token in its address (`/#token=…`), on a server
+/// that requires credentials: the page never sees the key.
+#[test]
+fn the_live_page_works_with_a_browser_token() {
+    let node_modules = testdata().join("web/node_modules");
+    assert!(node_modules.join("playwright-core").is_dir(), "no playwright-core: run `make testdata`");
+    let server = Server::start(&["--grpc-listen", "off"], &[("TRANSLATION_PROVIDER", "local")]).wait_ready();
+    let key = keys(&server, &["create", "--name", "site", "--scopes", "live,tts,search"]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let token: Value = rt.block_on(async {
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/auth/token", server.url()))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({"scopes": ["live", "tts"]}))
+            .send()
+            .await
+            .expect("token");
+        assert_eq!(r.status(), 200);
+        r.json().await.expect("json")
+    });
+    let token = token["token"].as_str().expect("token");
+    let (wav, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("binh.wav")).expect("binh");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web/live_page.cjs");
+    let out = Command::new("node")
+        .arg(script)
+        .arg(format!("{}/#token={token}", server.url()))
+        .arg(&wav)
+        .args(["vi", "en"])
+        .env("NODE_PATH", &node_modules)
+        .output()
+        .expect("run node");
+    assert!(out.status.success(), "page run failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON from the page run");
+    assert!(v["errors"].as_array().is_some_and(|e| e.is_empty()), "page errors: {v}");
+    let finals: Vec<&str> = v["finals"].as_array().expect("finals").iter().filter_map(|f| f.as_str()).collect();
+    assert!(word_error_rate(&reference, &finals.join(" ")) < 0.45, "captions {finals:?}");
+    assert!(v["status"].as_str().is_some_and(|s| s.starts_with("Closed (1000")), "{v}");
 }
 
 #[test]

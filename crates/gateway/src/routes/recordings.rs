@@ -6,7 +6,7 @@ use crate::{
     error::{ApiError, ApiResult},
 };
 use axum::{
-    Json,
+    Extension, Json,
     body::Body,
     extract::{FromRequest, Multipart, Path, Query, Request, State, rejection::QueryRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
@@ -25,6 +25,7 @@ use sokuji_api::rest::{
 use sokuji_core::{
     Error, ErrorCode,
     archive::{Recording, RecordingMeta, RecordingStatus, safe_filename},
+    auth::Principal,
     subtitle,
 };
 use sokuji_store::{Db, Inserted, ListFilter, Objects, Staged};
@@ -418,9 +419,14 @@ async fn audio(State(s): State<AppState>, Path(id): Path<String>, headers: Heade
 /// The recording, its transcript, passages and bytes.
 #[utoipa::path(delete, path = "/api/v1/recordings/{id}", tag = "archive", params(("id" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, description = "Not found", body = ErrorBody)))]
-async fn remove(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn remove(
+    State(s): State<AppState>,
+    who: Option<Extension<Principal>>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let a = archive(&s)?;
     let rec = a.db.delete_recording(&id).await?;
+    crate::auth::audit(&a.db, who.as_deref(), "recording.delete", &id, &rec.filename).await;
     if let Some(index) = &a.search {
         index.delete(&id).await?;
     }
@@ -521,10 +527,14 @@ async fn dlq_list(State(s): State<AppState>) -> ApiResult<Json<DeadLetterList>> 
     responses((status = 200, description = "Done", body = Replayed)))]
 async fn dlq_replay(
     State(s): State<AppState>,
+    who: Option<Extension<Principal>>,
     p: Result<Query<DeadLetterParams>, QueryRejection>,
 ) -> ApiResult<Json<Replayed>> {
     let Query(p) = p.map_err(bad_query)?;
-    let replayed = archive(&s)?.bus.replay(p.event_id.as_deref()).await?;
+    let a = archive(&s)?;
+    let replayed = a.bus.replay(p.event_id.as_deref()).await?;
+    let target = p.event_id.as_deref().unwrap_or("all");
+    crate::auth::audit(&a.db, who.as_deref(), "dlq.replay", target, &format!("{replayed} replayed")).await;
     Ok(Json(Replayed { replayed }))
 }
 
@@ -533,10 +543,14 @@ async fn dlq_replay(
     responses((status = 200, description = "Done", body = Purged)))]
 async fn dlq_purge(
     State(s): State<AppState>,
+    who: Option<Extension<Principal>>,
     p: Result<Query<DeadLetterParams>, QueryRejection>,
 ) -> ApiResult<Json<Purged>> {
     let Query(p) = p.map_err(bad_query)?;
-    let purged = archive(&s)?.bus.purge(p.event_id.as_deref()).await?;
+    let a = archive(&s)?;
+    let purged = a.bus.purge(p.event_id.as_deref()).await?;
+    let target = p.event_id.as_deref().unwrap_or("all");
+    crate::auth::audit(&a.db, who.as_deref(), "dlq.purge", target, &format!("{purged} purged")).await;
     Ok(Json(Purged { purged }))
 }
 
