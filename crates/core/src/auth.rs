@@ -89,19 +89,22 @@ impl Scope {
 pub enum Access {
     /// Health, the API's own description, the pages (which hold no data until they call the API).
     Public,
+    /// Any valid credential, whatever its scopes (a key's own usage).
+    AnyKey,
     Needs(Scope),
 }
 
 /// The scope of an HTTP route: `method` and the route's pattern as the router matched it
 /// (`/api/v1/recordings/{id}`). `None` for a route not in the table: refused unless public.
 pub fn http_access(method: &str, route: &str) -> Option<Access> {
-    use Access::{Needs, Public};
+    use Access::{AnyKey, Needs, Public};
     use Scope::*;
     let get = method == "GET" || method == "HEAD";
     Some(match route {
         "/health" | "/" | "/search" | "/api/v1/info" | "/openapi.json" => Public,
         // Any key may ask for a token of its own scopes: the handler checks the key.
         "/api/v1/auth/token" => Public,
+        "/api/v1/usage" => AnyKey,
         r if r == "/docs" || r.starts_with("/docs/") => Public,
         "/metrics" => Needs(Metrics),
         "/api/v1/stt/transcribe" | "/api/v1/stt/languages" | "/v1/audio/transcriptions" | "/v1/audio/translations" => {
@@ -196,6 +199,11 @@ pub trait Authenticator: Send + Sync {
     /// Who is asking, allowed to do `access` (`None`: a route missing from the table, an
     /// administrator's); `unauthenticated` or `forbidden` otherwise.
     async fn authenticate(&self, credential: Option<&str>, access: Option<Access>) -> Result<Principal>;
+
+    /// Counts a request of `principal` against its rate: where it stands, or `rate_limited`.
+    async fn admit(&self, _principal: &Principal) -> Result<Option<RateState>> {
+        Ok(None)
+    }
 }
 
 /// Who a request comes from, once its credential is checked.
@@ -206,18 +214,56 @@ pub struct Principal {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub tenant: Option<String>,
+    /// Requests a minute this principal may make (`None`: unlimited).
+    pub rate_per_minute: Option<u32>,
+}
+
+/// Where a principal stands against its rate in the current minute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateState {
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the window resets.
+    pub reset_secs: u32,
+}
+
+impl RateState {
+    /// The window of `now_ms` (calendar minutes, the same on every replica) and where `used`
+    /// requests in it leave a principal with `limit`; `Err` (rate_limited, saying when to come
+    /// back) past the limit.
+    pub fn of(limit: u32, used: u64, now_ms: i64) -> Result<Self> {
+        let reset_secs = (60 - (now_ms.rem_euclid(60_000) / 1000)) as u32;
+        if used > u64::from(limit) {
+            return Err(Error::new(
+                ErrorCode::RateLimited,
+                format!("more than {limit} requests this minute: retry in {reset_secs} s"),
+            ));
+        }
+        Ok(Self { limit, remaining: limit - used as u32, reset_secs })
+    }
+
+    /// The start of `now_ms`'s window.
+    pub fn window(now_ms: i64) -> i64 {
+        now_ms - now_ms.rem_euclid(60_000)
+    }
 }
 
 impl Principal {
     /// Everything allowed: a server whose authentication is off (or not yet on).
     pub fn anonymous() -> Self {
-        Self { id: "anonymous".into(), name: "anonymous".into(), scopes: ALL_SCOPES.to_vec(), tenant: None }
+        Self {
+            id: "anonymous".into(),
+            name: "anonymous".into(),
+            scopes: ALL_SCOPES.to_vec(),
+            tenant: None,
+            rate_per_minute: None,
+        }
     }
 
     /// Refuses, naming the scope, what this principal may not do.
     pub fn check(&self, access: Access) -> Result<()> {
         match access {
-            Access::Public => Ok(()),
+            Access::Public | Access::AnyKey => Ok(()),
             Access::Needs(s) if self.scopes.contains(&s) => Ok(()),
             Access::Needs(s) => Err(Error::new(
                 ErrorCode::Forbidden,
@@ -286,12 +332,32 @@ mod tests {
     }
 
     #[test]
+    fn rates_count_calendar_minutes() {
+        let minute = 28_883_333 * 60_000;
+        let at = minute + 12_345; // 12.345 s into a minute
+        assert_eq!(RateState::window(at), minute);
+        assert_eq!(RateState::of(10, 1, at).map(|s| s.reset_secs).ok(), Some(48));
+        let s = RateState::of(10, 3, at).expect("under");
+        assert_eq!((s.limit, s.remaining), (10, 7));
+        assert_eq!(RateState::of(10, 10, at).map(|s| s.remaining).ok(), Some(0));
+        let e = RateState::of(10, 11, at).expect_err("over");
+        assert_eq!(e.code, ErrorCode::RateLimited);
+        assert!(e.message.contains("retry in"), "{e}");
+    }
+
+    #[test]
     fn modes_require_credentials_as_configured() {
         assert!(!AuthMode::Auto.required(false) && AuthMode::Auto.required(true));
         assert!(AuthMode::On.required(false) && !AuthMode::Off.required(true));
         assert_eq!(AuthMode::parse("OFF").ok(), Some(AuthMode::Off));
         assert!(AuthMode::parse("maybe").is_err());
-        let p = Principal { id: "k1".into(), name: "n".into(), scopes: vec![Scope::Stt], tenant: None };
+        let p = Principal {
+            id: "k1".into(),
+            name: "n".into(),
+            scopes: vec![Scope::Stt],
+            tenant: None,
+            rate_per_minute: None,
+        };
         assert!(p.check(Access::Needs(Scope::Stt)).is_ok());
         assert_eq!(p.check(Access::Needs(Scope::Admin)).map_err(|e| e.code), Err(ErrorCode::Forbidden));
     }

@@ -6,13 +6,13 @@
 use crate::{AppState, error::ApiError};
 use axum::{
     extract::{MatchedPath, Request, State},
-    http::{HeaderMap, Uri},
+    http::{HeaderMap, HeaderName, HeaderValue, Uri},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use sokuji_core::{
     Error, ErrorCode, Result,
-    auth::{Access, AuthMode, Authenticator, Principal, Scope, http_access},
+    auth::{Access, AuthMode, Authenticator, Principal, RateState, Scope, http_access},
 };
 use sokuji_store::Db;
 
@@ -73,6 +73,22 @@ impl Authenticator for Auth {
         principal.check(access.unwrap_or(Access::Needs(Scope::Admin)))?;
         Ok(principal)
     }
+
+    async fn admit(&self, principal: &Principal) -> Result<Option<RateState>> {
+        let (Some(limit), Some(db)) = (principal.rate_per_minute, &self.keys) else { return Ok(None) };
+        let now = sokuji_store::now_ms();
+        let used = db.count_use(&principal.id, "requests", RateState::window(now), 1).await?;
+        RateState::of(limit, used, now).map(Some)
+    }
+}
+
+/// The IETF `RateLimit-Policy` and `RateLimit` fields of a rate state.
+fn rate_headers(limit: u32, remaining: u32, reset: u32) -> [(HeaderName, HeaderValue); 2] {
+    let v = |s: String| HeaderValue::from_str(&s).unwrap_or(HeaderValue::from_static(""));
+    [
+        (HeaderName::from_static("ratelimit-policy"), v(format!("\"minute\";q={limit};w=60"))),
+        (HeaderName::from_static("ratelimit"), v(format!("\"minute\";r={remaining};t={reset}"))),
+    ]
 }
 
 /// Appends to the audit log what `who` did (after it is done: a failed write is logged, never
@@ -116,16 +132,39 @@ pub async fn authenticate(
     let route = matched.as_ref().map_or(req.uri().path(), |m| m.as_str());
     let access = http_access(req.method().as_str(), route);
     let credential = credential(req.headers(), req.uri().query()).map(str::to_string);
-    match s.auth.authenticate(credential.as_deref(), access).await {
-        Ok(p) => {
-            if let Some(uri) = without_key(req.uri()) {
-                *req.uri_mut() = uri;
+    let principal = match s.auth.authenticate(credential.as_deref(), access).await {
+        Ok(p) => p,
+        Err(e) => return ApiError(e).into_response(),
+    };
+    // A key may always ask what it used, even past its rate.
+    let admitted = if access == Some(Access::AnyKey) { Ok(None) } else { s.auth.admit(&principal).await };
+    let rate = match admitted {
+        Ok(r) => r,
+        Err(e) if e.code == ErrorCode::RateLimited => {
+            // Refused before its handler: it used nothing but its count.
+            let now = sokuji_store::now_ms();
+            let reset = (60 - now.rem_euclid(60_000) / 1000) as u32;
+            let mut res = ApiError(e).into_response();
+            let h = res.headers_mut();
+            for (k, v) in rate_headers(principal.rate_per_minute.unwrap_or(0), 0, reset) {
+                h.insert(k, v);
             }
-            req.extensions_mut().insert(p);
-            next.run(req).await
+            h.insert(axum::http::header::RETRY_AFTER, HeaderValue::from(reset));
+            return res;
         }
-        Err(e) => ApiError(e).into_response(),
+        Err(e) => return ApiError(e).into_response(),
+    };
+    if let Some(uri) = without_key(req.uri()) {
+        *req.uri_mut() = uri;
     }
+    req.extensions_mut().insert(principal);
+    let mut res = next.run(req).await;
+    if let Some(r) = rate {
+        for (k, v) in rate_headers(r.limit, r.remaining, r.reset_secs) {
+            res.headers_mut().insert(k, v);
+        }
+    }
+    res
 }
 
 #[cfg(test)]

@@ -48,7 +48,7 @@ async fn keys_open_what_their_scopes_allow_and_nothing_else() {
     // No key yet (auto): open, as a fresh install is.
     assert_eq!(call(&app, "GET", "/api/v1/recordings", None).await.0, StatusCode::OK);
 
-    let new = |name: &str, scopes: Vec<Scope>| NewKey { name: name.into(), scopes, tenant: None };
+    let new = |name: &str, scopes: Vec<Scope>| NewKey { name: name.into(), scopes, ..Default::default() };
     let (reader, _) = db.create_key(&new("reader", vec![Scope::ArchiveRead])).await.expect("key");
     let (admin, _) = db.create_key(&new("admin", vec![Scope::Admin])).await.expect("key");
     let bearer = format!("Bearer {reader}");
@@ -95,8 +95,10 @@ async fn keys_are_made_over_the_admin_api_once() {
     let state = testing::state(dir.path(), Duration::from_secs(5)).await;
     let db = state.auth.keys.clone().expect("key store");
     let app = app(state);
-    let (admin, _) =
-        db.create_key(&NewKey { name: "root".into(), scopes: vec![Scope::Admin], tenant: None }).await.expect("key");
+    let (admin, _) = db
+        .create_key(&NewKey { name: "root".into(), scopes: vec![Scope::Admin], ..Default::default() })
+        .await
+        .expect("key");
     let post = |body: &'static str| {
         let req = Request::builder()
             .method("POST")
@@ -127,7 +129,11 @@ async fn browser_tokens_stand_in_for_their_key_and_acts_are_audited() {
     let db = state.auth.keys.clone().expect("key store");
     let app = app(state);
     let (key, info) = db
-        .create_key(&NewKey { name: "app".into(), scopes: vec![Scope::ArchiveRead, Scope::ArchiveAdmin], tenant: None })
+        .create_key(&NewKey {
+            name: "app".into(),
+            scopes: vec![Scope::ArchiveRead, Scope::ArchiveAdmin],
+            ..Default::default()
+        })
         .await
         .expect("key");
     let token_for = |body: &'static str, credential: String| {
@@ -166,4 +172,47 @@ async fn browser_tokens_stand_in_for_their_key_and_acts_are_audited() {
         (log[0].actor.as_str(), log[0].action.as_str(), log[0].target.as_str()),
         (info.id.as_str(), "dlq.purge", "all")
     );
+}
+
+/// A key's rate: answers say where it stands; past it, 429 with when to come back, and the
+/// refused request never reaches its handler.
+#[tokio::test]
+async fn a_keys_rate_is_held_with_the_ietf_headers() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = testing::state(dir.path(), Duration::from_secs(5)).await;
+    let db = state.auth.keys.clone().expect("key store");
+    let app = app(state);
+    let (key, _) = db
+        .create_key(&NewKey {
+            name: "slow".into(),
+            scopes: vec![Scope::ArchiveRead],
+            rate_per_minute: Some(3),
+            ..Default::default()
+        })
+        .await
+        .expect("key");
+    let get = || {
+        let req = Request::builder().uri("/api/v1/recordings").header("x-api-key", key.as_str()).body(Body::empty());
+        app.clone().oneshot(req.expect("request"))
+    };
+    // The window is the calendar minute: 7 requests over at most two windows put 4 in one.
+    let mut seen = Vec::new();
+    for _ in 0..7 {
+        let res = get().await.expect("response");
+        let h = |n: &str| res.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        seen.push((res.status(), h("ratelimit"), h("ratelimit-policy"), h("retry-after")));
+    }
+    let first_429 = seen.iter().position(|s| s.0 == StatusCode::TOO_MANY_REQUESTS).expect("refused past the rate");
+    assert!(first_429 >= 3, "{seen:?}");
+    let (_, limit, policy, retry) = &seen[first_429];
+    assert_eq!(policy, "\"minute\";q=3;w=60", "{seen:?}");
+    assert!(limit.starts_with("\"minute\";r=0;t=") && !retry.is_empty(), "{seen:?}");
+    assert!(seen[0].1.starts_with("\"minute\";r=2;t="), "the first answer says two are left: {seen:?}");
+    // The key's usage, counted where every replica sees it.
+    let req = Request::builder().uri("/api/v1/usage").header("x-api-key", key.as_str()).body(Body::empty());
+    let res = app.clone().oneshot(req.expect("request")).await.expect("response");
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.expect("body");
+    let u: sokuji_api::rest::keys::Usage = serde_json::from_slice(&body).expect("usage");
+    let counted: u64 = u.windows.iter().filter(|w| w.kind == "requests").map(|w| w.amount).sum();
+    assert_eq!((u.rate_per_minute, counted), (Some(3), 7), "refused requests count too: {u:?}");
 }

@@ -88,6 +88,7 @@ impl Claims {
             name: sub,
             scopes,
             tenant: self.rest.get(tenant_claim).and_then(|v| v.as_str()).map(String::from),
+            rate_per_minute: None,
         }
     }
 }
@@ -101,9 +102,27 @@ struct BrowserClaims {
     scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     tenant: Option<String>,
+    /// The key's rate, which the token spends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rate: Option<u32>,
     iat: u64,
     nbf: u64,
     exp: u64,
+}
+
+impl BrowserClaims {
+    /// The key the token stands for: its id, tenant and rate (a token spends its key's budget).
+    fn principal(&self) -> Principal {
+        let mut scopes: Vec<Scope> = self.scope.split_whitespace().filter_map(Scope::parse).collect();
+        scopes.sort();
+        Principal {
+            id: self.sub.clone(),
+            name: "token".into(),
+            scopes,
+            tenant: self.tenant.clone(),
+            rate_per_minute: self.rate,
+        }
+    }
 }
 
 fn now_secs() -> u64 {
@@ -212,6 +231,7 @@ impl Tokens {
             sub: principal.id.clone(),
             scope: scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
             tenant: principal.tenant.clone(),
+            rate: principal.rate_per_minute,
             iat: now,
             nbf: now,
             exp: now + secs,
@@ -227,13 +247,13 @@ impl Tokens {
         match header.alg {
             Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => {
                 // Sokuji's own first; then the identity provider's shared secret.
-                let own = decode::<Claims>(
+                let own = decode::<BrowserClaims>(
                     token,
                     &DecodingKey::from_secret(&self.own),
                     &validation(Algorithm::HS256, OWN_ISSUER, BROWSER_AUDIENCE),
                 );
                 let own_err = match own {
-                    Ok(t) => return Ok(t.claims.principal("token:", "tenant")),
+                    Ok(t) => return Ok(t.claims.principal()),
                     Err(e) => e,
                 };
                 let Some(idp) = &self.idp else { return Err(refused(own_err)) };
@@ -380,11 +400,14 @@ mod tests {
             name: "app".into(),
             scopes: vec![Scope::Live, Scope::Search],
             tenant: Some("acme".into()),
+            rate_per_minute: Some(30),
         };
         let (token, secs) = t.issue(&key, &[Scope::Live], 3600).expect("issue");
         assert_eq!(secs, MAX_TOKEN_SECS, "capped");
         let p = t.verify(&token).await.expect("valid");
-        assert_eq!((p.scopes, p.tenant.as_deref(), p.id.as_str()), (vec![Scope::Live], Some("acme"), "token:abc"));
+        // The key's own id and rate: a token spends its key's budget.
+        assert_eq!((p.scopes, p.tenant.as_deref(), p.id.as_str()), (vec![Scope::Live], Some("acme"), "abc"));
+        assert_eq!((p.name.as_str(), p.rate_per_minute), ("token", Some(30)));
         assert_eq!(t.issue(&key, &[Scope::Admin], 60).map_err(|e| e.code).err(), Some(ErrorCode::Forbidden));
         // Another server's tokens (another secret) are not this one's.
         let other = Tokens::new(None, Some("x".repeat(40))).expect("tokens");
@@ -397,6 +420,7 @@ mod tests {
                 sub: "abc".into(),
                 scope: "live".into(),
                 tenant: None,
+                rate: None,
                 iat: 0,
                 nbf: 0,
                 exp: 1,

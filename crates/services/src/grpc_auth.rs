@@ -61,7 +61,11 @@ where
         let Some(auth) = self.auth.clone() else { return Box::pin(inner.call(req)) };
         Box::pin(async move {
             let access = grpc_access(req.uri().path());
-            match auth.authenticate(credential(req.headers()).as_deref(), access).await {
+            let admitted = match auth.authenticate(credential(req.headers()).as_deref(), access).await {
+                Ok(p) => auth.admit(&p).await,
+                Err(e) => Err(e),
+            };
+            match admitted {
                 Ok(_) => inner.call(req).await,
                 Err(e) => Ok(status_from_error(&e).into_http()),
             }

@@ -18,6 +18,8 @@ pub struct KeyInfo {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub tenant: Option<String>,
+    /// Requests a minute (`None`: unlimited).
+    pub rate_per_minute: Option<u32>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }
@@ -28,6 +30,8 @@ pub struct NewKey {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub tenant: Option<String>,
+    /// Requests a minute (`None`: unlimited).
+    pub rate_per_minute: Option<u32>,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -68,6 +72,10 @@ fn info(r: &sqlx::any::AnyRow) -> Result<KeyInfo> {
         // A scope this build does not know is dropped, never widened.
         scopes: scopes.split(',').filter_map(Scope::parse).collect(),
         tenant: r.try_get("tenant").map_err(db_error)?,
+        rate_per_minute: r
+            .try_get::<Option<i64>, _>("rate_per_minute")
+            .map_err(db_error)?
+            .map(|n| n.clamp(0, u32::MAX as i64) as u32),
         created_at: r.try_get("created_at").map_err(db_error)?,
         revoked_at: r.try_get("revoked_at").map_err(db_error)?,
     })
@@ -79,6 +87,9 @@ impl Db {
         let name = new.name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(Error::invalid_request("a key needs a name of 1 to 100 printable characters"));
+        }
+        if new.rate_per_minute == Some(0) {
+            return Err(Error::invalid_request("a rate of 0 requests a minute allows nothing: revoke the key instead"));
         }
         if new.scopes.is_empty() {
             return Err(Error::invalid_request("a key needs at least one scope"));
@@ -92,8 +103,8 @@ impl Db {
         let key = format!("sk_{id}_{}", random_hex(32)?);
         let now = now_ms();
         sqlx::query(
-            "INSERT INTO api_keys (id, name, hash, scopes, tenant, created_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+            "INSERT INTO api_keys (id, name, hash, scopes, tenant, created_at, revoked_at, rate_per_minute) \
+             VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
         )
         .bind(&id)
         .bind(name)
@@ -101,6 +112,7 @@ impl Db {
         .bind(scopes_text(&new.scopes))
         .bind(new.tenant.clone())
         .bind(now)
+        .bind(new.rate_per_minute.map(i64::from))
         .execute(&self.pool)
         .await
         .map_err(db_error)?;
@@ -109,6 +121,7 @@ impl Db {
             name: name.to_string(),
             scopes: new.scopes.clone(),
             tenant: new.tenant.clone(),
+            rate_per_minute: new.rate_per_minute,
             created_at: now,
             revoked_at: None,
         };
@@ -171,7 +184,59 @@ impl Db {
         if k.revoked_at.is_some() {
             return Err(refused());
         }
-        Ok(Principal { id: k.id, name: k.name, scopes: k.scopes, tenant: k.tenant })
+        Ok(Principal { id: k.id, name: k.name, scopes: k.scopes, tenant: k.tenant, rate_per_minute: k.rate_per_minute })
+    }
+
+    /// What `key` used since `since` (ms since the epoch): (kind, window start, amount), newest first.
+    pub async fn usage(&self, key: &str, since: i64) -> Result<Vec<(String, i64, u64)>> {
+        let rows = sqlx::query(
+            "SELECT kind, window_start, amount FROM usage_windows WHERE key_id = $1 AND window_start >= $2 \
+             ORDER BY window_start DESC, kind",
+        )
+        .bind(key)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("kind").map_err(db_error)?,
+                    r.try_get("window_start").map_err(db_error)?,
+                    r.try_get::<i64, _>("amount").map_err(db_error)?.max(0) as u64,
+                ))
+            })
+            .collect()
+    }
+
+    /// Adds `amount` to what `key` used of `kind` in the window starting at `window_start` and
+    /// returns the window's total: one statement, so concurrent requests on any replica never
+    /// both see room that only one has.
+    pub async fn count_use(&self, key: &str, kind: &str, window_start: i64, amount: u64) -> Result<u64> {
+        let row = sqlx::query(
+            "INSERT INTO usage_windows (key_id, kind, window_start, amount) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (key_id, kind, window_start) DO UPDATE SET amount = usage_windows.amount + $4 \
+             RETURNING amount",
+        )
+        .bind(key)
+        .bind(kind)
+        .bind(window_start)
+        .bind(amount as i64)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let total: i64 = row.try_get("amount").map_err(db_error)?;
+        if total == amount as i64 {
+            // A new window: the key's windows older than a day go.
+            sqlx::query("DELETE FROM usage_windows WHERE key_id = $1 AND kind = $2 AND window_start < $3")
+                .bind(key)
+                .bind(kind)
+                .bind(window_start - 86_400_000)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(total.max(0) as u64)
     }
 }
 
@@ -188,12 +253,20 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let db = db(&dir).await;
         assert!(!db.keys_exist().await.expect("query"));
-        let new = NewKey { name: "ci".into(), scopes: vec![Scope::Stt, Scope::Search], tenant: Some("acme".into()) };
+        let new = NewKey {
+            name: "ci".into(),
+            scopes: vec![Scope::Stt, Scope::Search],
+            tenant: Some("acme".into()),
+            rate_per_minute: Some(100),
+        };
         let (key, info) = db.create_key(&new).await.expect("create");
         assert!(key.starts_with(&format!("sk_{}_", info.id)) && key.len() == 3 + 12 + 1 + 64, "{key}");
         assert!(db.keys_exist().await.expect("query"));
         let p = db.authenticate(&key).await.expect("valid");
-        assert_eq!((p.scopes, p.tenant.as_deref()), (vec![Scope::Stt, Scope::Search], Some("acme")));
+        assert_eq!(
+            (p.scopes, p.tenant.as_deref(), p.rate_per_minute),
+            (vec![Scope::Stt, Scope::Search], Some("acme"), Some(100))
+        );
         // Only the hash is stored.
         let raw = std::fs::read(dir.path().join("m.db")).expect("file");
         assert!(!raw.windows(64).any(|w| w == &key.as_bytes()[16..]), "the secret is not in the database");
@@ -210,15 +283,28 @@ mod tests {
         assert_eq!(db.keys().await.expect("list").len(), 1);
     }
 
+    /// Concurrent requests count exactly: the window's total is never lost between them.
+    #[tokio::test]
+    async fn use_is_counted_once_per_request_even_concurrently() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = db(&dir).await;
+        let counts = futures::future::join_all((0..20).map(|_| db.count_use("k", "requests", 60_000, 1))).await;
+        let mut totals: Vec<u64> = counts.into_iter().map(|c| c.expect("count")).collect();
+        totals.sort();
+        assert_eq!(totals, (1..=20).collect::<Vec<u64>>(), "each request saw its own total");
+        assert_eq!(db.count_use("k", "requests", 120_000, 1).await.expect("count"), 1, "a new window starts at 1");
+    }
+
     #[tokio::test]
     async fn bad_keys_are_refused_before_anything_is_stored() {
         let dir = tempfile::tempdir().expect("tmp");
         let db = db(&dir).await;
         let cases = [
-            NewKey { name: "".into(), scopes: vec![Scope::Stt], tenant: None },
-            NewKey { name: "x".into(), scopes: vec![], tenant: None },
-            NewKey { name: "x".into(), scopes: vec![Scope::Stt], tenant: Some("a b".into()) },
-            NewKey { name: "a\u{7}".into(), scopes: vec![Scope::Stt], tenant: None },
+            NewKey { name: "".into(), scopes: vec![Scope::Stt], ..Default::default() },
+            NewKey { name: "x".into(), scopes: vec![], ..Default::default() },
+            NewKey { name: "x".into(), scopes: vec![Scope::Stt], tenant: Some("a b".into()), ..Default::default() },
+            NewKey { name: "a\u{7}".into(), scopes: vec![Scope::Stt], ..Default::default() },
+            NewKey { name: "x".into(), scopes: vec![Scope::Stt], rate_per_minute: Some(0), ..Default::default() },
         ];
         for c in cases {
             assert_eq!(db.create_key(&c).await.map_err(|e| e.code).err(), Some(ErrorCode::InvalidRequest), "{c:?}");

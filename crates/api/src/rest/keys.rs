@@ -12,6 +12,9 @@ pub struct CreateKey {
     pub scopes: Vec<String>,
     #[serde(default)]
     pub tenant: Option<String>,
+    /// Requests a minute (absent: unlimited).
+    #[serde(default)]
+    pub rate_per_minute: Option<u32>,
 }
 
 /// 201: the key, shown this once; only its hash is kept.
@@ -29,6 +32,7 @@ pub struct KeyInfo {
     pub name: String,
     pub scopes: Vec<String>,
     pub tenant: Option<String>,
+    pub rate_per_minute: Option<u32>,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
     pub revoked_at: Option<i64>,
@@ -77,4 +81,21 @@ pub struct AuditEntry {
     pub action: String,
     pub target: String,
     pub detail: String,
+}
+
+/// `GET /api/v1/usage`: what the calling key used in the last day, by window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Usage {
+    pub key_id: String,
+    pub rate_per_minute: Option<u32>,
+    pub windows: Vec<UsageWindow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UsageWindow {
+    /// "requests".
+    pub kind: String,
+    /// The window's start, ms since the Unix epoch (calendar minutes).
+    pub window_start: i64,
+    pub amount: u64,
 }

@@ -17,6 +17,9 @@ pub enum Command {
         /// The tenant whose data the key sees.
         #[arg(long)]
         tenant: Option<String>,
+        /// Requests a minute (unlimited when absent); past it, 429 with Retry-After.
+        #[arg(long)]
+        rate: Option<u32>,
     },
     /// List the keys (never their secrets).
     Ls,
@@ -40,9 +43,9 @@ pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
     rt.block_on(async move {
         let db = Db::open(&cfg.metadata_url).await?;
         match c {
-            Command::Create { name, scopes, tenant } => {
+            Command::Create { name, scopes, tenant, rate } => {
                 let scopes = Scope::parse_list(&scopes)?;
-                let (key, info) = db.create_key(&NewKey { name, scopes, tenant }).await?;
+                let (key, info) = db.create_key(&NewKey { name, scopes, tenant, rate_per_minute: rate }).await?;
                 let scopes: Vec<&str> = info.scopes.iter().map(|s| s.as_str()).collect();
                 let detail = format!("name={} scopes={}", info.name, scopes.join(","));
                 db.audit(&actor(), "key.create", &info.id, &detail).await?;

@@ -166,6 +166,16 @@ async fn grpc_services_check_the_same_keys() {
     assert!(client.health_check(Empty {}).await.is_ok());
     let r = client.transcribe(request(Some(&key))).await.expect("with the key").into_inner();
     assert!(word_error_rate(&reference, &r.text) < 0.35, "{}", r.text);
+    // A key's rate holds on gRPC too: three calls at one a minute (over at most two calendar
+    // minutes) put two in one.
+    let slow = keys(&stt, &["create", "--name", "slow", "--scopes", "stt", "--rate", "1"]);
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        let mut r = tonic::Request::new(Empty {});
+        r.metadata_mut().insert("authorization", format!("Bearer {slow}").parse().expect("metadata"));
+        codes.push(client.get_supported_languages(r).await.err().map(|s| s.code()));
+    }
+    assert!(codes.contains(&Some(tonic::Code::ResourceExhausted)), "{codes:?}");
 
     // A gateway in front, sharing the keys (the same database), presents its service key.
     let stt_url = format!("http://127.0.0.1:{}", stt.port);

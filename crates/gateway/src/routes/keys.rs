@@ -11,7 +11,9 @@ use axum::{
 };
 use sokuji_api::rest::{
     ErrorBody,
-    keys::{AuditEntry, AuditLog, CreateKey, CreatedKey, KeyInfo, KeyList, TokenRequest, TokenResponse},
+    keys::{
+        AuditEntry, AuditLog, CreateKey, CreatedKey, KeyInfo, KeyList, TokenRequest, TokenResponse, Usage, UsageWindow,
+    },
 };
 use sokuji_core::{
     ErrorCode,
@@ -27,7 +29,21 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// `POST /api/v1/auth/token`: public in the scope table, since any key may ask (for its own
 /// scopes); the handler checks the key itself.
 pub fn token_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(issue_token))
+    OpenApiRouter::new().routes(routes!(issue_token)).routes(routes!(usage))
+}
+
+/// What the calling key used in the last day (any key, for itself).
+#[utoipa::path(get, path = "/api/v1/usage", tag = "admin", responses((status = 200, description = "Done", body = Usage)))]
+async fn usage(State(s): State<AppState>, who: Option<Extension<Principal>>) -> ApiResult<Json<Usage>> {
+    let p = who.map(|Extension(p)| p).unwrap_or_else(Principal::anonymous);
+    let since = sokuji_store::now_ms() - 86_400_000;
+    let windows = keys(&s)?
+        .usage(&p.id, since)
+        .await?
+        .into_iter()
+        .map(|(kind, window_start, amount)| UsageWindow { kind, window_start, amount })
+        .collect();
+    Ok(Json(Usage { key_id: p.id, rate_per_minute: p.rate_per_minute, windows }))
 }
 
 fn keys(s: &AppState) -> ApiResult<&Db> {
@@ -40,6 +56,7 @@ pub fn info(k: sokuji_store::KeyInfo) -> KeyInfo {
         name: k.name,
         scopes: k.scopes.iter().map(|s| s.as_str().to_string()).collect(),
         tenant: k.tenant,
+        rate_per_minute: k.rate_per_minute,
         created_at: k.created_at,
         revoked_at: k.revoked_at,
     }
@@ -57,7 +74,8 @@ async fn create_key(
     let Json(r) = body.map_err(bad_json)?;
     let scopes = Scope::parse_list(&r.scopes.join(","))?;
     let db = keys(&s)?;
-    let (key, k) = db.create_key(&NewKey { name: r.name, scopes, tenant: r.tenant }).await?;
+    let (key, k) =
+        db.create_key(&NewKey { name: r.name, scopes, tenant: r.tenant, rate_per_minute: r.rate_per_minute }).await?;
     let detail = format!("name={} scopes={}", k.name, scopes_text(&k.scopes));
     crate::auth::audit(db, who.as_deref(), "key.create", &k.id, &detail).await;
     Ok((StatusCode::CREATED, Json(CreatedKey { key, info: info(k) })))
