@@ -84,8 +84,6 @@ async fn keys_made_by_the_cli_guard_the_gateway() {
 /// that requires credentials: the page never sees the key.
 #[test]
 fn the_live_page_works_with_a_browser_token() {
-    let node_modules = testdata().join("web/node_modules");
-    assert!(node_modules.join("playwright-core").is_dir(), "no playwright-core: run `make testdata`");
     let server = Server::start(&["--grpc-listen", "off"], &[("TRANSLATION_PROVIDER", "local")]).wait_ready();
     let key = keys(&server, &["create", "--name", "site", "--scopes", "live,tts,search"]);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
@@ -102,17 +100,8 @@ fn the_live_page_works_with_a_browser_token() {
     });
     let token = token["token"].as_str().expect("token");
     let (wav, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("binh.wav")).expect("binh");
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web/live_page.cjs");
-    let out = Command::new("node")
-        .arg(script)
-        .arg(format!("{}/#token={token}", server.url()))
-        .arg(&wav)
-        .args(["vi", "en"])
-        .env("NODE_PATH", &node_modules)
-        .output()
-        .expect("run node");
-    assert!(out.status.success(), "page run failed: {}", String::from_utf8_lossy(&out.stderr));
-    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON from the page run");
+    let url = format!("{}/#token={token}", server.url());
+    let v = page_run("live_page.cjs", &[&url, &wav.display().to_string(), "vi", "en"]);
     assert!(v["errors"].as_array().is_some_and(|e| e.is_empty()), "page errors: {v}");
     let finals: Vec<&str> = v["finals"].as_array().expect("finals").iter().filter_map(|f| f.as_str()).collect();
     assert!(word_error_rate(&reference, &finals.join(" ")) < 0.45, "captions {finals:?}");

@@ -3,30 +3,13 @@
 //! and what the browser's own MediaRecorder makes (WebM Opus) must be heard.
 use crate::common::*;
 use sokuji_core::wer::word_error_rate;
-use std::process::Command;
 
 #[test]
 fn live_page_shows_captions_and_translations_from_the_microphone() {
-    let node_modules = testdata().join("web/node_modules");
-    assert!(
-        node_modules.join("playwright-core").is_dir(),
-        "no playwright-core in {}: run `make testdata`",
-        node_modules.display()
-    );
-    assert!(std::path::Path::new("/usr/bin/chromium").is_file(), "no /usr/bin/chromium: run `make testdata`");
     let server = Server::start(&["--grpc-listen", "off"], &[("TRANSLATION_PROVIDER", "local")]).wait_ready();
     let (wav, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("binh.wav")).expect("binh");
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web/live_page.cjs");
-    let out = Command::new("node")
-        .arg(script)
-        .arg(format!("{}/", server.url()))
-        .arg(&wav)
-        .args(["vi", "en"])
-        .env("NODE_PATH", &node_modules)
-        .output()
-        .expect("run node");
-    assert!(out.status.success(), "page run failed: {}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON from the page run");
+    let url = format!("{}/", server.url());
+    let v = page_run("live_page.cjs", &[&url, &wav.display().to_string(), "vi", "en"]);
     assert!(v["errors"].as_array().is_some_and(|e| e.is_empty()), "page errors: {v}");
     let finals: Vec<&str> = v["finals"].as_array().expect("finals").iter().filter_map(|f| f.as_str()).collect();
     let wer = word_error_rate(&reference, &finals.join(" "));
@@ -42,23 +25,11 @@ fn live_page_shows_captions_and_translations_from_the_microphone() {
 /// the live socket as they are recorded, and the whole recording uploaded to the OpenAI endpoint.
 #[test]
 fn media_recorder_webm_is_heard_live_and_uploaded() {
-    let node_modules = testdata().join("web/node_modules");
-    assert!(node_modules.join("playwright-core").is_dir(), "no playwright-core: run `make testdata`");
     let server = Server::start(&["--grpc-listen", "off"], &[("TTS_PROVIDER", "none")]).wait_ready();
     let (wav, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("doan.wav")).expect("doan");
     let seconds = load_16k(&wav).len() as f64 / 16_000.0;
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web/media_recorder.cjs");
-    let out = Command::new("node")
-        .arg(script)
-        .arg(format!("{}/", server.url()))
-        .arg(&wav)
-        .arg(format!("{seconds:.1}"))
-        .arg("vi")
-        .env("NODE_PATH", &node_modules)
-        .output()
-        .expect("run node");
-    assert!(out.status.success(), "page run failed: {}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON from the page run");
+    let (url, secs) = (format!("{}/", server.url()), format!("{seconds:.1}"));
+    let v = page_run("media_recorder.cjs", &[&url, &wav.display().to_string(), &secs, "vi"]);
     assert!(v["errors"].as_array().is_some_and(|e| e.is_empty()), "page errors: {v}");
     assert!(v["mime"].as_str().is_some_and(|m| m.starts_with("audio/webm")), "{}", v["mime"]);
     assert!(v["pieces"].as_u64().is_some_and(|n| n >= 4), "MediaRecorder sent pieces: {}", v["pieces"]);

@@ -282,3 +282,23 @@ pub async fn grpc_channel(port: u16) -> tonic::transport::Channel {
         }
     }
 }
+
+/// Runs a browser script of `tests/web` (node, playwright-core and Debian's chromium, installed
+/// by `make testdata`) with `args`, and returns the JSON it prints.
+pub fn page_run(script: &str, args: &[&str]) -> serde_json::Value {
+    let node_modules = testdata().join("web/node_modules");
+    assert!(
+        node_modules.join("playwright-core").is_dir(),
+        "no playwright-core in {}: run `make testdata`",
+        node_modules.display()
+    );
+    assert!(Path::new("/usr/bin/chromium").is_file(), "no /usr/bin/chromium: run `make testdata`");
+    let out = Command::new("node")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web").join(script))
+        .args(args)
+        .env("NODE_PATH", &node_modules)
+        .output()
+        .expect("run node");
+    assert!(out.status.success(), "{script} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON from the page run")
+}

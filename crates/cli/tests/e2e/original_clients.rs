@@ -164,25 +164,12 @@ async fn original_gateway_in_front_of_sokuji_services() {
 #[ignore = "needs SOKUJI_ORIGINAL_DIR (a sokuji-bridge checkout): `make test` runs it when set"]
 fn original_web_client_against_sokuji() {
     let client = original_dir().join("examples/web-client.html");
-    let node_modules = testdata().join("web/node_modules");
-    assert!(node_modules.join("playwright-core").is_dir(), "no playwright-core: run `make testdata`");
     let server = Server::start(&["--grpc-listen", "off"], &[("TRANSLATION_PROVIDER", "local")]).wait_ready();
     // Its live tab offers no Vietnamese: real Vietnamese speech with "Auto Detect", to English.
     let (wav, reference) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("binh.wav")).expect("binh");
     let seconds = load_16k(&wav).len() as f64 / 16_000.0;
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web/original_web_client.cjs");
-    let out = Command::new("node")
-        .arg(script)
-        .arg(&client)
-        .arg(server.url())
-        .arg(&wav)
-        .arg(format!("{seconds:.1}"))
-        .args(["auto", "en"])
-        .env("NODE_PATH", &node_modules)
-        .output()
-        .expect("run node");
-    assert!(out.status.success(), "page run failed: {}", String::from_utf8_lossy(&out.stderr));
-    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON from the page run");
+    let (client, api, secs) = (client.display().to_string(), server.url(), format!("{seconds:.1}"));
+    let v = page_run("original_web_client.cjs", &[&client, &api, &wav.display().to_string(), &secs, "auto", "en"]);
     assert!(v["errors"].as_array().is_some_and(|e| e.is_empty()), "page errors: {v}");
     assert!(v["dialogs"].as_array().is_some_and(|d| d.is_empty()), "the page alerted: {v}");
     assert!(v["health"].as_str().is_some_and(|h| h.contains("Healthy")), "{}", v["health"]);
