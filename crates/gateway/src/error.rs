@@ -28,8 +28,7 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(code = %self.0.code, "{}", self.0.message);
         }
-        let body = serde_json::json!({"error": {"code": self.0.code.as_str(), "message": self.0.message}});
-        let mut response = (status, Json(body)).into_response();
+        let mut response = (status, Json(sokuji_api::rest::ErrorBody::from(&self.0))).into_response();
         // A request without a valid credential is told how to authenticate.
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
