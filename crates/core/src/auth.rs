@@ -60,6 +60,11 @@ impl Scope {
         ALL_SCOPES.iter().copied().find(|x| x.as_str() == s)
     }
 
+    /// Names joined by `sep` (`,` in storage and listings, ` ` in OAuth's `scope` claim).
+    pub fn join(scopes: &[Scope], sep: &str) -> String {
+        scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(sep)
+    }
+
     /// A comma- or space-separated list; "all" (or "*") is every scope. Unknown names are an error
     /// naming them, so a typo never grants less (or more) than meant silently.
     pub fn parse_list(s: &str) -> Result<Vec<Scope>> {
@@ -232,7 +237,7 @@ impl RateState {
     /// requests in it leave a principal with `limit`; `Err` (rate_limited, saying when to come
     /// back) past the limit.
     pub fn of(limit: u32, used: u64, now_ms: i64) -> Result<Self> {
-        let reset_secs = (60 - (now_ms.rem_euclid(60_000) / 1000)) as u32;
+        let reset_secs = Self::reset_secs(now_ms);
         if used > u64::from(limit) {
             return Err(Error::new(
                 ErrorCode::RateLimited,
@@ -240,6 +245,11 @@ impl RateState {
             ));
         }
         Ok(Self { limit, remaining: limit - used as u32, reset_secs })
+    }
+
+    /// Seconds from `now_ms` to the next window.
+    pub fn reset_secs(now_ms: i64) -> u32 {
+        (60 - now_ms.rem_euclid(60_000) / 1000) as u32
     }
 
     /// The start of `now_ms`'s window.

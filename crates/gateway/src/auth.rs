@@ -59,16 +59,27 @@ impl Auth {
 #[async_trait::async_trait]
 impl Authenticator for Auth {
     async fn authenticate(&self, credential: Option<&str>, access: Option<Access>) -> Result<Principal> {
-        if access == Some(Access::Public) || !self.required().await? {
+        if access == Some(Access::Public) || self.mode == AuthMode::Off {
             return Ok(Principal::anonymous());
         }
-        let Some(key) = credential else {
-            return Err(Error::new(
-                ErrorCode::Unauthenticated,
-                "an API key is required: `Authorization: Bearer KEY`, `X-API-Key: KEY` or `?api_key=KEY`",
-            ));
+        // A valid credential is checked by the one lookup it needs; "are credentials required?"
+        // (another query) is asked only of requests without one, or with a wrong one: where
+        // nothing requires them, those pass as anonymous (OpenAI's SDKs always send some key).
+        let verified = match credential {
+            Some(c) => Some(self.verify(c).await),
+            None => None,
         };
-        let principal = self.verify(key).await?;
+        let principal = match verified {
+            Some(Ok(p)) => p,
+            _ if !self.required().await? => return Ok(Principal::anonymous()),
+            Some(Err(e)) => return Err(e),
+            None => {
+                return Err(Error::new(
+                    ErrorCode::Unauthenticated,
+                    "an API key is required: `Authorization: Bearer KEY`, `X-API-Key: KEY` or `?api_key=KEY`",
+                ));
+            }
+        };
         // A route missing from the table is an administrator's.
         principal.check(access.unwrap_or(Access::Needs(Scope::Admin)))?;
         Ok(principal)
@@ -91,11 +102,15 @@ fn rate_headers(limit: u32, remaining: u32, reset: u32) -> [(HeaderName, HeaderV
     ]
 }
 
+/// Who acted, as the audit log names it.
+pub fn actor(who: Option<&Principal>) -> &str {
+    who.map_or("anonymous", |p| p.id.as_str())
+}
+
 /// Appends to the audit log what `who` did (after it is done: a failed write is logged, never
 /// undoes the act).
 pub async fn audit(db: &Db, who: Option<&Principal>, action: &str, target: &str, detail: &str) {
-    let actor = who.map_or("anonymous", |p| p.id.as_str());
-    if let Err(e) = db.audit(actor, action, target, detail).await {
+    if let Err(e) = db.audit(actor(who), action, target, detail).await {
         tracing::error!(action, target, "audit log not written: {e}");
     }
 }
@@ -142,8 +157,7 @@ pub async fn authenticate(
         Ok(r) => r,
         Err(e) if e.code == ErrorCode::RateLimited => {
             // Refused before its handler: it used nothing but its count.
-            let now = sokuji_store::now_ms();
-            let reset = (60 - now.rem_euclid(60_000) / 1000) as u32;
+            let reset = RateState::reset_secs(sokuji_store::now_ms());
             let mut res = ApiError(e).into_response();
             let h = res.headers_mut();
             for (k, v) in rate_headers(principal.rate_per_minute.unwrap_or(0), 0, reset) {

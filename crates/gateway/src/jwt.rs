@@ -229,7 +229,7 @@ impl Tokens {
             iss: OWN_ISSUER.into(),
             aud: BROWSER_AUDIENCE.into(),
             sub: principal.id.clone(),
-            scope: scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
+            scope: Scope::join(scopes, " "),
             tenant: principal.tenant.clone(),
             rate: principal.rate_per_minute,
             iat: now,

@@ -60,10 +60,6 @@ fn unauthenticated(why: &str) -> Error {
     Error::new(ErrorCode::Unauthenticated, why.to_string())
 }
 
-fn scopes_text(scopes: &[Scope]) -> String {
-    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
-}
-
 fn info(r: &sqlx::any::AnyRow) -> Result<KeyInfo> {
     let scopes: String = r.try_get("scopes").map_err(db_error)?;
     Ok(KeyInfo {
@@ -82,8 +78,9 @@ fn info(r: &sqlx::any::AnyRow) -> Result<KeyInfo> {
 }
 
 impl Db {
-    /// Creates a key and returns it whole: the only time its secret is seen.
-    pub async fn create_key(&self, new: &NewKey) -> Result<(String, KeyInfo)> {
+    /// Creates a key and returns it whole: the only time its secret is seen. `actor` (who asked)
+    /// goes to the audit log.
+    pub async fn create_key(&self, new: &NewKey, actor: &str) -> Result<(String, KeyInfo)> {
         let name = new.name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(Error::invalid_request("a key needs a name of 1 to 100 printable characters"));
@@ -109,7 +106,7 @@ impl Db {
         .bind(&id)
         .bind(name)
         .bind(hash(&key))
-        .bind(scopes_text(&new.scopes))
+        .bind(Scope::join(&new.scopes, ","))
         .bind(new.tenant.clone())
         .bind(now)
         .bind(new.rate_per_minute.map(i64::from))
@@ -125,6 +122,8 @@ impl Db {
             created_at: now,
             revoked_at: None,
         };
+        let detail = format!("name={} scopes={}", info.name, Scope::join(&info.scopes, ","));
+        self.audit(actor, "key.create", &info.id, &detail).await?;
         Ok((key, info))
     }
 
@@ -137,8 +136,9 @@ impl Db {
         rows.iter().map(info).collect()
     }
 
-    /// Revokes a key at once (its next request is refused); revoking twice is a no-op.
-    pub async fn revoke_key(&self, id: &str) -> Result<KeyInfo> {
+    /// Revokes a key at once (its next request is refused); revoking twice is a no-op. `actor`
+    /// goes to the audit log.
+    pub async fn revoke_key(&self, id: &str, actor: &str) -> Result<KeyInfo> {
         sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now_ms())
             .bind(id)
@@ -150,10 +150,12 @@ impl Db {
             .fetch_optional(&self.pool)
             .await
             .map_err(db_error)?;
-        match row {
-            Some(r) => info(&r),
-            None => Err(Error::new(ErrorCode::NotFound, format!("no key {id:?}"))),
-        }
+        let key = match row {
+            Some(r) => info(&r)?,
+            None => return Err(Error::new(ErrorCode::NotFound, format!("no key {id:?}"))),
+        };
+        self.audit(actor, "key.revoke", &key.id, &key.name).await?;
+        Ok(key)
     }
 
     /// Whether any key is active (authentication `auto` turns on with the first).
@@ -259,7 +261,7 @@ mod tests {
             tenant: Some("acme".into()),
             rate_per_minute: Some(100),
         };
-        let (key, info) = db.create_key(&new).await.expect("create");
+        let (key, info) = db.create_key(&new, "test").await.expect("create");
         assert!(key.starts_with(&format!("sk_{}_", info.id)) && key.len() == 3 + 12 + 1 + 64, "{key}");
         assert!(db.keys_exist().await.expect("query"));
         let p = db.authenticate(&key).await.expect("valid");
@@ -275,11 +277,11 @@ mod tests {
         for bad in [forged.as_str(), "sk_nothing", "", "Bearer x", &key[..key.len() - 1]] {
             assert_eq!(db.authenticate(bad).await.map_err(|e| e.code), Err(ErrorCode::Unauthenticated), "{bad}");
         }
-        let revoked = db.revoke_key(&info.id).await.expect("revoke");
+        let revoked = db.revoke_key(&info.id, "test").await.expect("revoke");
         assert!(revoked.revoked_at.is_some());
         assert_eq!(db.authenticate(&key).await.map_err(|e| e.code), Err(ErrorCode::Unauthenticated));
         assert!(!db.keys_exist().await.expect("query"));
-        assert_eq!(db.revoke_key("nope").await.map_err(|e| e.code), Err(ErrorCode::NotFound));
+        assert_eq!(db.revoke_key("nope", "test").await.map_err(|e| e.code), Err(ErrorCode::NotFound));
         assert_eq!(db.keys().await.expect("list").len(), 1);
     }
 
@@ -307,7 +309,11 @@ mod tests {
             NewKey { name: "x".into(), scopes: vec![Scope::Stt], rate_per_minute: Some(0), ..Default::default() },
         ];
         for c in cases {
-            assert_eq!(db.create_key(&c).await.map_err(|e| e.code).err(), Some(ErrorCode::InvalidRequest), "{c:?}");
+            assert_eq!(
+                db.create_key(&c, "test").await.map_err(|e| e.code).err(),
+                Some(ErrorCode::InvalidRequest),
+                "{c:?}"
+            );
         }
         assert!(db.keys().await.expect("list").is_empty());
     }

@@ -33,9 +33,15 @@ fn actor() -> String {
 }
 
 fn line(k: &KeyInfo) -> String {
-    let scopes: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
     let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
-    format!("{}  {:<7}  {:<20}  {:<10}  {}", k.id, state, k.name, k.tenant.as_deref().unwrap_or("-"), scopes.join(","))
+    format!(
+        "{}  {:<7}  {:<20}  {:<10}  {}",
+        k.id,
+        state,
+        k.name,
+        k.tenant.as_deref().unwrap_or("-"),
+        Scope::join(&k.scopes, ",")
+    )
 }
 
 pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
@@ -45,10 +51,8 @@ pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
         match c {
             Command::Create { name, scopes, tenant, rate } => {
                 let scopes = Scope::parse_list(&scopes)?;
-                let (key, info) = db.create_key(&NewKey { name, scopes, tenant, rate_per_minute: rate }).await?;
-                let scopes: Vec<&str> = info.scopes.iter().map(|s| s.as_str()).collect();
-                let detail = format!("name={} scopes={}", info.name, scopes.join(","));
-                db.audit(&actor(), "key.create", &info.id, &detail).await?;
+                let new = NewKey { name, scopes, tenant, rate_per_minute: rate };
+                let (key, info) = db.create_key(&new, &actor()).await?;
                 eprintln!("{}", line(&info));
                 eprintln!("the key (shown once; only its hash is kept):");
                 println!("{key}");
@@ -59,9 +63,7 @@ pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
                 }
             }
             Command::Revoke { id } => {
-                let info = db.revoke_key(&id).await?;
-                db.audit(&actor(), "key.revoke", &info.id, &info.name).await?;
-                println!("{}", line(&info));
+                println!("{}", line(&db.revoke_key(&id, &actor()).await?));
             }
         }
         Ok(())

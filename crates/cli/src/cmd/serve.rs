@@ -192,14 +192,29 @@ async fn exposed_only_with_auth(addr: std::net::SocketAddr, auth: &Auth, what: &
     )
 }
 
-/// Who may call this process's services: keys in the metadata database (shared with the gateway
-/// through SOKUJI_METADATA_URL), unless authentication is off.
-async fn keys_auth(cfg: &Config) -> anyhow::Result<Auth> {
+/// Who may call this process's services: keys in `keys` (the metadata database, shared with the
+/// gateway through SOKUJI_METADATA_URL) and tokens.
+fn auth_with(cfg: &Config, keys: Option<sokuji_store::Db>) -> anyhow::Result<Auth> {
+    Ok(Auth { mode: cfg.auth, keys, tokens: Some(Arc::new(cfg.tokens()?)) })
+}
+
+/// One gRPC service run alone: bound and checked for exposure before `make` loads its engine,
+/// then served with the keys of the metadata database (unless authentication is off).
+async fn serve_alone<F>(cfg: &Config, addr: &str, what: &str, make: F) -> anyhow::Result<()>
+where
+    F: AsyncFnOnce() -> anyhow::Result<Services>,
+{
+    let listener = bind(addr).await?;
     let keys = match cfg.auth {
         AuthMode::Off => None,
         _ => Some(sokuji_store::Db::open(&cfg.metadata_url).await?),
     };
-    Ok(Auth { mode: cfg.auth, keys, tokens: Some(Arc::new(cfg.tokens()?)) })
+    let auth = auth_with(cfg, keys)?;
+    exposed_only_with_auth(listener.local_addr()?, &auth, what).await?;
+    let services = Services { auth: Some(Arc::new(auth)), ..make().await? };
+    tracing::info!(addr = %listener.local_addr()?, "{what} listening");
+    serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
+    Ok(())
 }
 
 async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
@@ -237,58 +252,42 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
     rt.block_on(async move {
         match args.service {
             Service::Stt => {
-                let listener = bind(&listen("127.0.0.1:50051")).await?;
-                let auth = keys_auth(&cfg).await?;
-                exposed_only_with_auth(listener.local_addr()?, &auth, "the stt gRPC service").await?;
-                let services =
-                    Services { stt: Some(engines::local_stt(&cfg, &Arc::default()).await?), ..Default::default() };
-                let services = Services { auth: Some(Arc::new(auth)), ..services };
-                tracing::info!(addr = %listener.local_addr()?, "stt gRPC service listening");
-                serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
+                serve_alone(&cfg, &listen("127.0.0.1:50051"), "the stt gRPC service", async || {
+                    Ok(Services { stt: Some(engines::local_stt(&cfg, &Arc::default()).await?), ..Default::default() })
+                })
+                .await?;
             }
             Service::Text => {
-                let listener = bind(&listen("127.0.0.1:50056")).await?;
-                let auth = keys_auth(&cfg).await?;
-                exposed_only_with_auth(listener.local_addr()?, &auth, "the text gRPC service").await?;
-                let services =
-                    Services { text: Some(Arc::new(sokuji_services::VietnameseNormalizer)), ..Default::default() };
-                let services = Services { auth: Some(Arc::new(auth)), ..services };
-                tracing::info!(addr = %listener.local_addr()?, "text gRPC service listening");
-                serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
+                serve_alone(&cfg, &listen("127.0.0.1:50056"), "the text gRPC service", async || {
+                    Ok(Services { text: Some(Arc::new(sokuji_services::VietnameseNormalizer)), ..Default::default() })
+                })
+                .await?;
             }
             Service::Translation => {
-                let listener = bind(&listen("127.0.0.1:50052")).await?;
-                let auth = keys_auth(&cfg).await?;
-                exposed_only_with_auth(listener.local_addr()?, &auth, "the translation gRPC service").await?;
-                let translator = engines::translator(&cfg)?
-                    .ok_or_else(|| anyhow::anyhow!("TRANSLATION_PROVIDER=none: nothing to serve"))?;
-                let services = Services { translation: Some(translator), ..Default::default() };
-                let services = Services { auth: Some(Arc::new(auth)), ..services };
-                tracing::info!(addr = %listener.local_addr()?, "translation gRPC service listening");
-                serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
+                serve_alone(&cfg, &listen("127.0.0.1:50052"), "the translation gRPC service", async || {
+                    let translator = engines::translator(&cfg)?
+                        .ok_or_else(|| anyhow::anyhow!("TRANSLATION_PROVIDER=none: nothing to serve"))?;
+                    Ok(Services { translation: Some(translator), ..Default::default() })
+                })
+                .await?;
             }
             Service::Tts => {
-                let listener = bind(&listen("127.0.0.1:50053")).await?;
-                let auth = keys_auth(&cfg).await?;
-                exposed_only_with_auth(listener.local_addr()?, &auth, "the tts gRPC service").await?;
-                let tts =
-                    engines::tts(&cfg).await?.ok_or_else(|| anyhow::anyhow!("TTS_PROVIDER=none: nothing to serve"))?;
-                let services = Services { tts: Some(tts), ..Default::default() };
-                let services = Services { auth: Some(Arc::new(auth)), ..services };
-                tracing::info!(addr = %listener.local_addr()?, "tts gRPC service listening");
-                serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
+                serve_alone(&cfg, &listen("127.0.0.1:50053"), "the tts gRPC service", async || {
+                    let tts = engines::tts(&cfg)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("TTS_PROVIDER=none: nothing to serve"))?;
+                    Ok(Services { tts: Some(tts), ..Default::default() })
+                })
+                .await?;
             }
             Service::Embedding => {
-                let listener = bind(&listen("127.0.0.1:50055")).await?;
-                let auth = keys_auth(&cfg).await?;
-                exposed_only_with_auth(listener.local_addr()?, &auth, "the embedding gRPC service").await?;
-                let embedding = engines::embedder(&cfg)
-                    .await?
-                    .ok_or_else(|| anyhow::anyhow!("SOKUJI_EMBEDDING_MODEL=none: nothing to serve"))?;
-                let services = Services { embedding: Some(embedding), ..Default::default() };
-                let services = Services { auth: Some(Arc::new(auth)), ..services };
-                tracing::info!(addr = %listener.local_addr()?, "embedding gRPC service listening");
-                serve(listener, services, GrpcLimits::default(), shutdown_signal()).await?;
+                serve_alone(&cfg, &listen("127.0.0.1:50055"), "the embedding gRPC service", async || {
+                    let embedding = engines::embedder(&cfg)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("SOKUJI_EMBEDDING_MODEL=none: nothing to serve"))?;
+                    Ok(Services { embedding: Some(embedding), ..Default::default() })
+                })
+                .await?;
             }
             Service::Worker => {
                 let stages = parse_stages(&args.stages)?;
@@ -313,11 +312,13 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
             }
             Service::All | Service::Gateway => {
                 let listener = bind(&listen("127.0.0.1:8000")).await?;
-                // Checked before any model loads: a refusal comes at once.
-                let auth = keys_auth(&cfg).await?;
+                let (tx, rx) = tokio::sync::watch::channel(false);
+                // The archive's database keeps the keys; checked before any model loads, so a
+                // refusal comes at once.
+                let mut archive = archive(&cfg, rx.clone()).await?;
+                let auth = auth_with(&cfg, Some(archive.db.clone()))?;
                 exposed_only_with_auth(listener.local_addr()?, &auth, "the gateway").await?;
                 let metrics = sokuji_gateway::metrics::Metrics::new();
-                let (tx, rx) = tokio::sync::watch::channel(false);
                 if args.isolate {
                     crate::cmd::supervise::isolate(&mut cfg, &metrics, rx.clone())?;
                 }
@@ -354,9 +355,6 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                         }
                     });
                 }
-                let mut archive = archive(&cfg, rx.clone()).await?;
-                // The same tokens (their signing secret) as the gRPC services of this process.
-                let auth = Auth { keys: Some(archive.db.clone()), ..auth };
                 // Uploads a killed process left half-written (never an accepted recording's bytes).
                 let (objects, idle) = (archive.objects.clone(), archive.upload_idle);
                 tokio::spawn(async move {

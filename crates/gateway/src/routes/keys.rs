@@ -73,16 +73,9 @@ async fn create_key(
 ) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
     let Json(r) = body.map_err(bad_json)?;
     let scopes = Scope::parse_list(&r.scopes.join(","))?;
-    let db = keys(&s)?;
-    let (key, k) =
-        db.create_key(&NewKey { name: r.name, scopes, tenant: r.tenant, rate_per_minute: r.rate_per_minute }).await?;
-    let detail = format!("name={} scopes={}", k.name, scopes_text(&k.scopes));
-    crate::auth::audit(db, who.as_deref(), "key.create", &k.id, &detail).await;
+    let new = NewKey { name: r.name, scopes, tenant: r.tenant, rate_per_minute: r.rate_per_minute };
+    let (key, k) = keys(&s)?.create_key(&new, crate::auth::actor(who.as_deref())).await?;
     Ok((StatusCode::CREATED, Json(CreatedKey { key, info: info(k) })))
-}
-
-fn scopes_text(scopes: &[Scope]) -> String {
-    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
 }
 
 /// Every key (never their secrets), revoked ones too.
@@ -99,10 +92,7 @@ async fn revoke_key(
     who: Option<Extension<Principal>>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<KeyInfo>> {
-    let db = keys(&s)?;
-    let k = db.revoke_key(&id).await?;
-    crate::auth::audit(db, who.as_deref(), "key.revoke", &k.id, &k.name).await;
-    Ok(Json(info(k)))
+    Ok(Json(info(keys(&s)?.revoke_key(&id, crate::auth::actor(who.as_deref())).await?)))
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
