@@ -110,6 +110,9 @@ pub struct Recording {
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
     pub updated_at: i64,
+    /// Whose recording it is ("": the default tenant's); only principals that see the tenant
+    /// find it.
+    pub tenant: String,
 }
 
 /// The events between the archive's stages, and the stage that consumes each. On the wire they

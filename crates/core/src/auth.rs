@@ -1,7 +1,10 @@
 //! Who may do what: the scopes, the one table mapping every HTTP route and gRPC service to the
 //! scope it needs, and the authentication mode. Checking credentials is the store's and the
 //! servers' (hashes, headers); the decisions are pure functions here.
-use crate::{Error, ErrorCode, Result};
+use crate::{
+    Error, ErrorCode, Result,
+    quota::{LimitState, Limits},
+};
 
 /// What a credential may do. A key or token carries a set of these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -206,8 +209,74 @@ pub trait Authenticator: Send + Sync {
     async fn authenticate(&self, credential: Option<&str>, access: Option<Access>) -> Result<Principal>;
 
     /// Counts a request of `principal` against its rate: where it stands, or `rate_limited`.
-    async fn admit(&self, _principal: &Principal) -> Result<Option<RateState>> {
+    async fn admit(&self, _principal: &Principal) -> Result<Option<LimitState>> {
         Ok(None)
+    }
+
+    /// Takes `seconds` of audio from the principal's day before the work is done; refuses
+    /// (`rate_limited`, taking nothing) what would pass its allowance.
+    async fn meter_audio(&self, _principal: &Principal, _seconds: u64) -> Result<Option<LimitState>> {
+        Ok(None)
+    }
+
+    /// Holds one of the principal's concurrent live sessions until the slot is dropped; refuses
+    /// (`rate_limited`) when all are taken.
+    async fn open_live(&self, _principal: &Principal) -> Result<LiveSlot> {
+        Ok(LiveSlot::default())
+    }
+}
+
+/// A held live-session slot: dropping it frees the slot (on every replica).
+#[derive(Default)]
+pub struct LiveSlot(pub Option<Box<dyn Send + Sync>>);
+
+/// What a request's handler meters against: its principal and the authenticator that counts.
+/// Both servers put it in the request's extensions, so one handler serves HTTP and gRPC alike.
+#[derive(Clone)]
+pub struct Meter {
+    pub principal: Principal,
+    pub auth: std::sync::Arc<dyn Authenticator>,
+}
+
+impl Meter {
+    /// Meters `seconds` of audio (see [`Authenticator::meter_audio`]).
+    pub async fn audio(&self, seconds: f64) -> Result<Option<LimitState>> {
+        match (self.principal.limits.audio_seconds_per_day, crate::quota::metered_seconds(seconds)) {
+            (None, _) | (_, 0) => Ok(None),
+            (Some(_), secs) => self.auth.meter_audio(&self.principal, secs).await,
+        }
+    }
+
+    pub async fn live(&self) -> Result<LiveSlot> {
+        match self.principal.limits.live_sessions {
+            None => Ok(LiveSlot::default()),
+            Some(_) => self.auth.open_live(&self.principal).await,
+        }
+    }
+}
+
+/// Meters `seconds` of audio when a request carries a meter (servers without credentials
+/// configured put none).
+pub async fn meter_audio(meter: Option<&Meter>, seconds: f64) -> Result<Option<LimitState>> {
+    match meter {
+        Some(m) => m.audio(seconds).await,
+        None => Ok(None),
+    }
+}
+
+/// Refuses a tenant name that is not 1 to 100 ASCII letters, digits, '-', '_' or '.', starting
+/// with a letter or digit: names reach object paths and index terms, so keys and tokens alike
+/// are held to this.
+pub fn check_tenant(t: &str) -> Result<()> {
+    let ok = (1..=100).contains(&t.len())
+        && t.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && t.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_request(format!(
+            "tenant {t:?}: use 1 to 100 letters, digits, '-', '_' or '.', starting with a letter or digit"
+        )))
     }
 }
 
@@ -218,43 +287,43 @@ pub struct Principal {
     pub id: String,
     pub name: String,
     pub scopes: Vec<Scope>,
+    /// The tenant whose archive it sees; `None`: the default tenant's, or every tenant's for an
+    /// administrator (see [`Principal::visibility`]).
     pub tenant: Option<String>,
-    /// Requests a minute this principal may make (`None`: unlimited).
-    pub rate_per_minute: Option<u32>,
+    pub limits: Limits,
 }
 
-/// Where a principal stands against its rate in the current minute.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateState {
-    pub limit: u32,
-    pub remaining: u32,
-    /// Seconds until the window resets.
-    pub reset_secs: u32,
+/// Whose archive a request sees. Every query of the store and the search indexes takes one, so
+/// a handler cannot forget it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    /// Every tenant's: an administrator without a tenant, or a server without authentication.
+    All,
+    /// One tenant's ("": the default tenant, where data of principals without a tenant goes).
+    Tenant(String),
 }
 
-impl RateState {
-    /// The window of `now_ms` (calendar minutes, the same on every replica) and where `used`
-    /// requests in it leave a principal with `limit`; `Err` (rate_limited, saying when to come
-    /// back) past the limit.
-    pub fn of(limit: u32, used: u64, now_ms: i64) -> Result<Self> {
-        let reset_secs = Self::reset_secs(now_ms);
-        if used > u64::from(limit) {
-            return Err(Error::new(
-                ErrorCode::RateLimited,
-                format!("more than {limit} requests this minute: retry in {reset_secs} s"),
-            ));
+/// The least a filter can see: the default tenant.
+impl Default for Visibility {
+    fn default() -> Self {
+        Self::Tenant(String::new())
+    }
+}
+
+impl Visibility {
+    pub fn sees(&self, tenant: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Tenant(t) => t == tenant,
         }
-        Ok(Self { limit, remaining: limit - used as u32, reset_secs })
     }
 
-    /// Seconds from `now_ms` to the next window.
-    pub fn reset_secs(now_ms: i64) -> u32 {
-        (60 - now_ms.rem_euclid(60_000) / 1000) as u32
-    }
-
-    /// The start of `now_ms`'s window.
-    pub fn window(now_ms: i64) -> i64 {
-        now_ms - now_ms.rem_euclid(60_000)
+    /// The tenant a filter keeps (`None`: all).
+    pub fn tenant(&self) -> Option<&str> {
+        match self {
+            Self::All => None,
+            Self::Tenant(t) => Some(t),
+        }
     }
 }
 
@@ -266,7 +335,7 @@ impl Principal {
             name: "anonymous".into(),
             scopes: ALL_SCOPES.to_vec(),
             tenant: None,
-            rate_per_minute: None,
+            limits: Limits::default(),
         }
     }
 
@@ -281,6 +350,26 @@ impl Principal {
             )),
         }
     }
+
+    /// A tenant's key or token sees its tenant; without a tenant, `admin` sees every tenant and
+    /// anything else the default tenant.
+    pub fn visibility(&self) -> Visibility {
+        match &self.tenant {
+            Some(t) => Visibility::Tenant(t.clone()),
+            None if self.scopes.contains(&Scope::Admin) => Visibility::All,
+            None => Visibility::Tenant(String::new()),
+        }
+    }
+
+    /// The tenant that what this principal stores belongs to ("": the default one).
+    pub fn home_tenant(&self) -> &str {
+        self.tenant.as_deref().unwrap_or_default()
+    }
+}
+
+/// The visibility of a request's principal; none (a server without authentication) sees all.
+pub fn visibility(who: Option<&Principal>) -> Visibility {
+    who.map_or(Visibility::All, Principal::visibility)
 }
 
 #[cfg(test)]
@@ -342,20 +431,6 @@ mod tests {
     }
 
     #[test]
-    fn rates_count_calendar_minutes() {
-        let minute = 28_883_333 * 60_000;
-        let at = minute + 12_345; // 12.345 s into a minute
-        assert_eq!(RateState::window(at), minute);
-        assert_eq!(RateState::of(10, 1, at).map(|s| s.reset_secs).ok(), Some(48));
-        let s = RateState::of(10, 3, at).expect("under");
-        assert_eq!((s.limit, s.remaining), (10, 7));
-        assert_eq!(RateState::of(10, 10, at).map(|s| s.remaining).ok(), Some(0));
-        let e = RateState::of(10, 11, at).expect_err("over");
-        assert_eq!(e.code, ErrorCode::RateLimited);
-        assert!(e.message.contains("retry in"), "{e}");
-    }
-
-    #[test]
     fn modes_require_credentials_as_configured() {
         assert!(!AuthMode::Auto.required(false) && AuthMode::Auto.required(true));
         assert!(AuthMode::On.required(false) && !AuthMode::Off.required(true));
@@ -366,9 +441,45 @@ mod tests {
             name: "n".into(),
             scopes: vec![Scope::Stt],
             tenant: None,
-            rate_per_minute: None,
+            limits: Limits::default(),
         };
         assert!(p.check(Access::Needs(Scope::Stt)).is_ok());
         assert_eq!(p.check(Access::Needs(Scope::Admin)).map_err(|e| e.code), Err(ErrorCode::Forbidden));
+    }
+
+    #[test]
+    fn tenant_names() {
+        for ok in ["acme", "a", "team-1.eu_west", &"x".repeat(100)] {
+            assert!(check_tenant(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "-a", "a/b", "a b", "ä", "../x", &"x".repeat(101)] {
+            assert!(check_tenant(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn principals_see_their_tenant() {
+        let key = |tenant: Option<&str>, scopes: &[Scope]| Principal {
+            id: "k".into(),
+            name: "n".into(),
+            scopes: scopes.to_vec(),
+            tenant: tenant.map(String::from),
+            limits: Limits::default(),
+        };
+        let cases = [
+            (key(Some("acme"), &[Scope::ArchiveRead]), Visibility::Tenant("acme".into()), "acme"),
+            (key(Some("acme"), ALL_SCOPES), Visibility::Tenant("acme".into()), "acme"),
+            (key(None, &[Scope::ArchiveRead, Scope::ArchiveAdmin]), Visibility::Tenant(String::new()), ""),
+            (key(None, &[Scope::Admin]), Visibility::All, ""),
+            (Principal::anonymous(), Visibility::All, ""),
+        ];
+        for (p, want, home) in cases {
+            assert_eq!((p.visibility(), p.home_tenant()), (want, home), "{p:?}");
+        }
+        assert_eq!(visibility(None), Visibility::All);
+        let acme = Visibility::Tenant("acme".into());
+        assert!(acme.sees("acme") && !acme.sees("") && !acme.sees("acme2"));
+        assert!(Visibility::Tenant(String::new()).sees("") && !Visibility::Tenant(String::new()).sees("acme"));
+        assert!(Visibility::All.sees("anything"));
     }
 }

@@ -127,11 +127,17 @@ impl fmt::Display for ErrorCode {
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,
+    /// The limit that refused a request (`rate_limited`): the answer's `Retry-After` and
+    /// RateLimit fields.
+    pub limit: Option<crate::quota::LimitState>,
 }
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), limit: None }
+    }
+    pub fn with_limit(self, limit: crate::quota::LimitState) -> Self {
+        Self { limit: Some(limit), ..self }
     }
     pub fn invalid_audio(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidAudio, message)

@@ -13,6 +13,7 @@ pub mod fidelity;
 pub mod guard;
 pub mod limits;
 pub mod prompt;
+pub mod quota;
 pub mod readable;
 pub mod search;
 pub mod stream;

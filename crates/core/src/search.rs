@@ -16,6 +16,8 @@ pub struct Passage {
     pub tags: Vec<String>,
     /// The recording's creation time, ms since the epoch (for time-range filters).
     pub created_at: i64,
+    /// The recording's tenant ("": the default one); a search sees one tenant's passages.
+    pub tenant: String,
 }
 
 /// What a passage carries besides its text and times (the recording's metadata).
@@ -26,6 +28,7 @@ pub struct PassageMeta {
     pub language: String,
     pub tags: Vec<String>,
     pub created_at: i64,
+    pub tenant: String,
 }
 
 /// Cuts segments into passages of at most `window` seconds that start and end on segment
@@ -53,6 +56,7 @@ pub fn cut_passages(segments: &[(f64, f64, &str)], window: f64, overlap: f64, me
             language: meta.language.clone(),
             tags: meta.tags.clone(),
             created_at: meta.created_at,
+            tenant: meta.tenant.clone(),
         });
         if last + 1 >= segs.len() {
             break;
@@ -98,11 +102,15 @@ pub struct SearchFilter {
     /// The recording's creation time range, ms since the epoch.
     pub from: Option<i64>,
     pub to: Option<i64>,
+    /// Only this tenant's passages; `None`: every tenant's (an administrator's search). Every
+    /// engine applies it inside its query, like the other filters.
+    pub tenant: Option<String>,
 }
 
 impl SearchFilter {
     pub fn matches(&self, p: &Passage) -> bool {
-        self.language.as_ref().is_none_or(|l| *l == p.language)
+        self.tenant.as_ref().is_none_or(|t| *t == p.tenant)
+            && self.language.as_ref().is_none_or(|l| *l == p.language)
             && self.speaker.as_ref().is_none_or(|s| p.speaker.as_ref() == Some(s))
             && self.tag.as_ref().is_none_or(|t| p.tags.contains(t))
             && self.from.is_none_or(|f| p.created_at >= f)
@@ -203,6 +211,7 @@ mod tests {
                 language: "vi".into(),
                 tags: vec![],
                 created_at: 0,
+                tenant: "acme".into(),
             },
             score: 0.0,
             highlights: vec![],
@@ -230,6 +239,10 @@ mod tests {
         );
         assert!(!SearchFilter { language: Some("en".into()), ..Default::default() }.matches(&p));
         assert!(!SearchFilter { from: Some(101), ..Default::default() }.matches(&p));
+        assert!(SearchFilter { tenant: Some("acme".into()), ..Default::default() }.matches(&p));
+        for other in ["", "acm", "acme2"] {
+            assert!(!SearchFilter { tenant: Some(other.into()), ..Default::default() }.matches(&p), "{other:?}");
+        }
         assert!(SearchFilter { to: Some(100), ..Default::default() }.matches(&p));
     }
 }

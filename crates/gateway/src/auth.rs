@@ -12,7 +12,8 @@ use axum::{
 };
 use sokuji_core::{
     Error, ErrorCode, Result,
-    auth::{Access, AuthMode, Authenticator, Principal, RateState, Scope, http_access},
+    auth::{Access, AuthMode, Authenticator, LiveSlot, Meter, Principal, Scope, http_access},
+    quota::{LimitState, Policy},
 };
 use sokuji_store::Db;
 
@@ -85,21 +86,40 @@ impl Authenticator for Auth {
         Ok(principal)
     }
 
-    async fn admit(&self, principal: &Principal) -> Result<Option<RateState>> {
-        let (Some(limit), Some(db)) = (principal.rate_per_minute, &self.keys) else { return Ok(None) };
+    async fn admit(&self, principal: &Principal) -> Result<Option<LimitState>> {
+        let (Some(limit), Some(db)) = (principal.limits.requests_per_minute, &self.keys) else { return Ok(None) };
         let now = sokuji_store::now_ms();
-        let used = db.count_use(&principal.id, "requests", RateState::window(now), 1).await?;
-        RateState::of(limit, used, now).map(Some)
+        let policy = Policy::Requests;
+        let used = db.count_use(&principal.id, policy.kind(), policy.window_start(now), 1).await?;
+        LimitState::of(policy, u64::from(limit), used, now).map(Some)
+    }
+
+    async fn meter_audio(&self, principal: &Principal, seconds: u64) -> Result<Option<LimitState>> {
+        let (Some(quota), Some(db)) = (principal.limits.audio_seconds_per_day, &self.keys) else { return Ok(None) };
+        let (now, policy, quota) = (sokuji_store::now_ms(), Policy::Audio, u64::from(quota));
+        match db.take_use(&principal.id, policy.kind(), policy.window_start(now), seconds, quota).await? {
+            Ok(used) => Ok(Some(LimitState::at(policy, quota, used, now))),
+            // Refused, nothing taken: what is left is what this request did not fit in.
+            Err(used) => Err(LimitState::at(policy, quota, used, now).refusal()),
+        }
+    }
+
+    async fn open_live(&self, principal: &Principal) -> Result<LiveSlot> {
+        let (Some(limit), Some(db)) = (principal.limits.live_sessions, &self.keys) else {
+            return Ok(LiveSlot::default());
+        };
+        match db.claim_live(&principal.id, limit).await? {
+            Some(lease) => Ok(LiveSlot(Some(Box::new(lease)))),
+            None => Err(LimitState::at(Policy::Live, u64::from(limit), u64::from(limit), 0).refusal()),
+        }
     }
 }
 
-/// The IETF `RateLimit-Policy` and `RateLimit` fields of a rate state.
-fn rate_headers(limit: u32, remaining: u32, reset: u32) -> [(HeaderName, HeaderValue); 2] {
+/// The IETF `RateLimit-Policy` and `RateLimit` fields of a limit's state.
+pub fn rate_headers(state: &LimitState) -> [(HeaderName, HeaderValue); 2] {
     let v = |s: String| HeaderValue::from_str(&s).unwrap_or(HeaderValue::from_static(""));
-    [
-        (HeaderName::from_static("ratelimit-policy"), v(format!("\"minute\";q={limit};w=60"))),
-        (HeaderName::from_static("ratelimit"), v(format!("\"minute\";r={remaining};t={reset}"))),
-    ]
+    let (policy, now) = state.fields();
+    [(HeaderName::from_static("ratelimit-policy"), v(policy)), (HeaderName::from_static("ratelimit"), v(now))]
 }
 
 /// Who acted, as the audit log names it.
@@ -151,30 +171,30 @@ pub async fn authenticate(
         Ok(p) => p,
         Err(e) => return ApiError(e).into_response(),
     };
-    // A key may always ask what it used, even past its rate.
-    let admitted = if access == Some(Access::AnyKey) { Ok(None) } else { s.auth.admit(&principal).await };
-    let rate = match admitted {
+    // A key may always ask what it used, even past its rate. A refusal (its limit's headers
+    // rendered with the error) reaches no handler: it used nothing but its count.
+    let rate = if access == Some(Access::AnyKey) { Ok(None) } else { s.auth.admit(&principal).await };
+    let rate = match rate {
         Ok(r) => r,
-        Err(e) if e.code == ErrorCode::RateLimited => {
-            // Refused before its handler: it used nothing but its count.
-            let reset = RateState::reset_secs(sokuji_store::now_ms());
-            let mut res = ApiError(e).into_response();
-            let h = res.headers_mut();
-            for (k, v) in rate_headers(principal.rate_per_minute.unwrap_or(0), 0, reset) {
-                h.insert(k, v);
-            }
-            h.insert(axum::http::header::RETRY_AFTER, HeaderValue::from(reset));
-            return res;
-        }
         Err(e) => return ApiError(e).into_response(),
     };
     if let Some(uri) = without_key(req.uri()) {
         *req.uri_mut() = uri;
     }
+    // Handlers that meter audio or hold live sessions find the meter (only keys with such limits
+    // need one).
+    let limits = principal.limits;
+    if limits.audio_seconds_per_day.is_some() || limits.live_sessions.is_some() {
+        let auth: std::sync::Arc<dyn Authenticator> = std::sync::Arc::new(s.auth.clone());
+        req.extensions_mut().insert(Meter { principal: principal.clone(), auth });
+    }
     req.extensions_mut().insert(principal);
     let mut res = next.run(req).await;
-    if let Some(r) = rate {
-        for (k, v) in rate_headers(r.limit, r.remaining, r.reset_secs) {
+    // A handler's own limit (audio) speaks for itself; otherwise the request rate.
+    if let Some(r) = rate
+        && !res.headers().contains_key("ratelimit")
+    {
+        for (k, v) in rate_headers(&r) {
             res.headers_mut().insert(k, v);
         }
     }

@@ -5,7 +5,10 @@ use axum::{
     body::Body,
     http::{Request, StatusCode},
 };
-use sokuji_core::auth::{Scope, http_access};
+use sokuji_core::{
+    auth::{Scope, http_access},
+    quota::Limits,
+};
 use sokuji_store::NewKey;
 use std::time::Duration;
 use tower::ServiceExt;
@@ -130,7 +133,11 @@ async fn browser_tokens_stand_in_for_their_key_and_acts_are_audited() {
     let app = app(state);
     let (key, info) = db
         .create_key(
-            &NewKey { name: "app".into(), scopes: vec![Scope::ArchiveRead, Scope::ArchiveAdmin], ..Default::default() },
+            &NewKey {
+                name: "app".into(),
+                scopes: vec![Scope::ArchiveRead, Scope::ArchiveAdmin, Scope::Admin],
+                ..Default::default()
+            },
             "test",
         )
         .await
@@ -159,8 +166,16 @@ async fn browser_tokens_stand_in_for_their_key_and_acts_are_audited() {
     // A token never mints another, and a key cannot grant what it lacks.
     let res = token_for("{}", t.token.clone()).await.expect("response");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let res = token_for(r#"{"scopes":["admin"]}"#, key.clone()).await.expect("response");
+    let res = token_for(r#"{"scopes":["stt"]}"#, key.clone()).await.expect("response");
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Dead letters hold every tenant's events: `archive:admin` alone (one tenant's) does not
+    // reach them.
+    let (tenant_admin, _) = db
+        .create_key(&NewKey { name: "t".into(), scopes: vec![Scope::ArchiveAdmin], ..Default::default() }, "test")
+        .await
+        .expect("key");
+    let (status, body) = call(&app, "DELETE", "/api/v1/dlq", Some(("x-api-key", &tenant_admin))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 
     // The key purges the dead letters: the log says who, what and when.
     let (status, _) = call(&app, "DELETE", "/api/v1/dlq", Some(("x-api-key", &key))).await;
@@ -187,7 +202,7 @@ async fn a_keys_rate_is_held_with_the_ietf_headers() {
             &NewKey {
                 name: "slow".into(),
                 scopes: vec![Scope::ArchiveRead],
-                rate_per_minute: Some(3),
+                limits: Limits { requests_per_minute: Some(3), ..Default::default() },
                 ..Default::default()
             },
             "test",
@@ -218,4 +233,48 @@ async fn a_keys_rate_is_held_with_the_ietf_headers() {
     let u: sokuji_api::rest::keys::Usage = serde_json::from_slice(&body).expect("usage");
     let counted: u64 = u.windows.iter().filter(|w| w.kind == "requests").map(|w| w.amount).sum();
     assert_eq!((u.rate_per_minute, counted), (Some(3), 7), "refused requests count too: {u:?}");
+}
+
+/// Every documented operation, as a prober tries it: without a credential, with a key of every
+/// scope but the one it needs, with a revoked key. Each is refused with its code before any
+/// handler runs (so nothing changes: the archive stays empty, no key is made).
+#[tokio::test]
+async fn every_operation_refuses_the_wrong_credential() {
+    use sokuji_core::auth::{ALL_SCOPES, Access};
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = testing::state(dir.path(), Duration::from_secs(5)).await;
+    let db = state.auth.keys.clone().expect("key store");
+    let app = app(state);
+    let (revoked, info) = db
+        .create_key(&NewKey { name: "gone".into(), scopes: ALL_SCOPES.to_vec(), ..Default::default() }, "test")
+        .await
+        .expect("key");
+    db.revoke_key(&info.id, "test").await.expect("revoke");
+    let mut checked = 0;
+    for (path, item) in &openapi().paths.paths {
+        for (method, op) in [("GET", &item.get), ("POST", &item.post), ("DELETE", &item.delete)] {
+            let Some(Access::Needs(scope)) = op.as_ref().and_then(|_| http_access(method, path)) else { continue };
+            let uri = path.replace("{id}", "x").replace("{name}", "x");
+            let others: Vec<Scope> = ALL_SCOPES.iter().copied().filter(|s| *s != scope).collect();
+            let (wrong, _) = db
+                .create_key(&NewKey { name: "wrong".into(), scopes: others, ..Default::default() }, "test")
+                .await
+                .expect("key");
+            for (credential, want) in [
+                (None, StatusCode::UNAUTHORIZED),
+                (Some(revoked.as_str()), StatusCode::UNAUTHORIZED),
+                (Some("sk_000000000000_0000"), StatusCode::UNAUTHORIZED),
+                (Some(wrong.as_str()), StatusCode::FORBIDDEN),
+            ] {
+                let (status, body) = call(&app, method, &uri, credential.map(|c| ("x-api-key", c))).await;
+                assert_eq!(status, want, "{method} {path} with {credential:?}: {body}");
+                let code = if want == StatusCode::FORBIDDEN { "forbidden" } else { "unauthenticated" };
+                assert!(body.contains(code), "{method} {path}: {body}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 35, "{checked} operations");
+    assert!(db.list(&Default::default()).await.expect("list").0.is_empty(), "nothing was stored");
+    assert!(db.keys().await.expect("keys").iter().all(|k| k.name != "x"), "no key was made");
 }

@@ -36,8 +36,14 @@ impl IntoResponse for ApiError {
                 axum::http::HeaderValue::from_static("Bearer realm=\"sokuji\""),
             );
         }
-        // A retryable refusal says when to come back.
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        // A retryable refusal says when to come back; a limit's, with the limit's fields.
+        if let Some(limit) = &self.0.limit {
+            let h = response.headers_mut();
+            h.insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(limit.reset_secs));
+            for (k, v) in crate::auth::rate_headers(limit) {
+                h.insert(k, v);
+            }
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
         }
         response

@@ -11,7 +11,8 @@ use jsonwebtoken::{
 use serde::{Deserialize, Serialize};
 use sokuji_core::{
     Error, ErrorCode, Result,
-    auth::{Principal, Scope},
+    auth::{Principal, Scope, check_tenant},
+    quota::Limits,
 };
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
@@ -75,7 +76,8 @@ impl StringOrList {
 }
 
 impl Claims {
-    fn principal(&self, id_prefix: &str, tenant_claim: &str) -> Principal {
+    /// The token's principal; a tenant claim that is not a tenant's name refuses the token.
+    fn principal(&self, id_prefix: &str, tenant_claim: &str) -> Result<Principal> {
         let mut names: Vec<&str> = self.scope.as_deref().map(|s| s.split_whitespace().collect()).unwrap_or_default();
         names.extend(self.scp.as_ref().map(StringOrList::names).unwrap_or_default());
         names.extend(self.roles.as_ref().map(StringOrList::names).unwrap_or_default());
@@ -83,13 +85,12 @@ impl Claims {
         scopes.sort();
         scopes.dedup();
         let sub = self.sub.clone().unwrap_or_default();
-        Principal {
-            id: format!("{id_prefix}{sub}"),
-            name: sub,
-            scopes,
-            tenant: self.rest.get(tenant_claim).and_then(|v| v.as_str()).map(String::from),
-            rate_per_minute: None,
-        }
+        let tenant = match self.rest.get(tenant_claim) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(t)) if check_tenant(t).is_ok() => Some(t.clone()),
+            Some(other) => return Err(refused(format!("the {tenant_claim:?} claim {other} is not a tenant's name"))),
+        };
+        Ok(Principal { id: format!("{id_prefix}{sub}"), name: sub, scopes, tenant, limits: Limits::default() })
     }
 }
 
@@ -102,9 +103,13 @@ struct BrowserClaims {
     scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     tenant: Option<String>,
-    /// The key's rate, which the token spends.
+    /// The key's limits, which the token spends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rate: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    audio: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    live: Option<u32>,
     iat: u64,
     nbf: u64,
     exp: u64,
@@ -120,7 +125,11 @@ impl BrowserClaims {
             name: "token".into(),
             scopes,
             tenant: self.tenant.clone(),
-            rate_per_minute: self.rate,
+            limits: Limits {
+                requests_per_minute: self.rate,
+                audio_seconds_per_day: self.audio,
+                live_sessions: self.live,
+            },
         }
     }
 }
@@ -231,7 +240,9 @@ impl Tokens {
             sub: principal.id.clone(),
             scope: Scope::join(scopes, " "),
             tenant: principal.tenant.clone(),
-            rate: principal.rate_per_minute,
+            rate: principal.limits.requests_per_minute,
+            audio: principal.limits.audio_seconds_per_day,
+            live: principal.limits.live_sessions,
             iat: now,
             nbf: now,
             exp: now + secs,
@@ -260,7 +271,7 @@ impl Tokens {
                 let Some(secret) = &idp.secret else { return Err(refused("HMAC tokens are not accepted here")) };
                 let v = validation(header.alg, &idp.issuer, &idp.audience);
                 let t = decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &v).map_err(refused)?;
-                Ok(t.claims.principal("jwt:", &idp.tenant_claim))
+                t.claims.principal("jwt:", &idp.tenant_claim)
             }
             alg => {
                 let Some(idp) = self.idp.as_ref().filter(|i| i.jwks_url.is_some()) else {
@@ -273,7 +284,7 @@ impl Tokens {
                 }
                 let key = DecodingKey::from_jwk(&jwk).map_err(refused)?;
                 let t = decode::<Claims>(token, &key, &validation(alg, &idp.issuer, &idp.audience)).map_err(refused)?;
-                Ok(t.claims.principal("jwt:", &idp.tenant_claim))
+                t.claims.principal("jwt:", &idp.tenant_claim)
             }
         }
     }
@@ -373,6 +384,8 @@ mod tests {
             ("not yet valid", claims(json!({"nbf": now + 120}))),
             ("another audience", claims(json!({"aud": "someone-else"}))),
             ("another issuer", claims(json!({"iss": "https://evil.example"}))),
+            ("a tenant that is a path", claims(json!({"org": "../other"}))),
+            ("a tenant that is not a name", claims(json!({"org": ["a", "b"]}))),
         ];
         for (what, c) in bad {
             assert_eq!(
@@ -400,14 +413,14 @@ mod tests {
             name: "app".into(),
             scopes: vec![Scope::Live, Scope::Search],
             tenant: Some("acme".into()),
-            rate_per_minute: Some(30),
+            limits: Limits { requests_per_minute: Some(30), audio_seconds_per_day: Some(600), live_sessions: Some(1) },
         };
         let (token, secs) = t.issue(&key, &[Scope::Live], 3600).expect("issue");
         assert_eq!(secs, MAX_TOKEN_SECS, "capped");
         let p = t.verify(&token).await.expect("valid");
         // The key's own id and rate: a token spends its key's budget.
         assert_eq!((p.scopes, p.tenant.as_deref(), p.id.as_str()), (vec![Scope::Live], Some("acme"), "abc"));
-        assert_eq!((p.name.as_str(), p.rate_per_minute), ("token", Some(30)));
+        assert_eq!((p.name.as_str(), p.limits), ("token", key.limits));
         assert_eq!(t.issue(&key, &[Scope::Admin], 60).map_err(|e| e.code).err(), Some(ErrorCode::Forbidden));
         // Another server's tokens (another secret) are not this one's.
         let other = Tokens::new(None, Some("x".repeat(40))).expect("tokens");
@@ -421,6 +434,8 @@ mod tests {
                 scope: "live".into(),
                 tenant: None,
                 rate: None,
+                audio: None,
+                live: None,
                 iat: 0,
                 nbf: 0,
                 exp: 1,

@@ -17,6 +17,8 @@ mod auth_tests;
 #[cfg(test)]
 mod openapi_tests;
 #[cfg(test)]
+mod tenant_tests;
+#[cfg(test)]
 mod testing;
 
 use axum::{Extension, Router, extract::DefaultBodyLimit};
@@ -76,13 +78,14 @@ impl AppState {
         self.embedder.as_ref().ok_or_else(|| off("text embedding"))
     }
 
-    /// The engines of a live session.
-    pub fn live_engines(&self) -> sokuji_live::LiveEngines {
+    /// The engines of a live session, its heard audio metered by `meter`.
+    pub fn live_engines(&self, meter: Option<sokuji_core::auth::Meter>) -> sokuji_live::LiveEngines {
         sokuji_live::LiveEngines {
             stt: self.stt.clone(),
             translator: self.translator.clone(),
             tts: self.tts.clone(),
             vad: self.vad.clone(),
+            meter,
         }
     }
 

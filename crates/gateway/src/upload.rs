@@ -5,7 +5,10 @@ use axum::extract::{
     multipart::{MultipartError, MultipartRejection},
 };
 use sokuji_admission::Admission;
-use sokuji_core::{Audio, ErrorCode};
+use sokuji_core::{
+    Audio, ErrorCode,
+    auth::{Meter, meter_audio},
+};
 use std::collections::HashMap;
 
 /// A parsed multipart form: one file and any number of text fields (repeated ones collected).
@@ -54,12 +57,14 @@ pub async fn read(mp: Result<Multipart, MultipartRejection>, file_fields: &[&str
     Ok(form)
 }
 
-/// Decodes (and resamples) the uploaded file off the async runtime; a client that leaves
-/// before a CPU is free costs nothing.
-pub async fn decode(cpu: &Admission, form: &mut Form, field: &str) -> Result<Audio, ApiError> {
+/// Decodes (and resamples) the uploaded file off the async runtime (a client that leaves
+/// before a CPU is free costs nothing), and meters its seconds before they are transcribed.
+pub async fn decode(cpu: &Admission, meter: Option<&Meter>, form: &mut Form, field: &str) -> Result<Audio, ApiError> {
     let (bytes, ext) = form
         .file
         .take()
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, format!("the form has no `{field}` file field")))?;
-    cpu.run(None, move |_| sokuji_audio::decode_bytes(bytes, ext.as_deref())).await.map_err(ApiError)
+    let audio = cpu.run(None, move |_| sokuji_audio::decode_bytes(bytes, ext.as_deref())).await.map_err(ApiError)?;
+    meter_audio(meter, audio.duration_secs()).await?;
+    Ok(audio)
 }

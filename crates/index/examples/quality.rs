@@ -96,6 +96,7 @@ async fn main() {
                         language: "vi".into(),
                         tags: vec![],
                         created_at: 0,
+                        tenant: String::new(),
                     };
                     (p, v.clone())
                 })

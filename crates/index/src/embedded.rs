@@ -70,6 +70,9 @@ impl Graph {
 #[derive(Clone)]
 pub struct EmbeddedIndex {
     inner: Arc<Inner>,
+    /// The directory held an index of an older schema, now emptied: its recordings need
+    /// indexing again (`rebuilt()`).
+    rebuilt: bool,
 }
 
 struct Inner {
@@ -92,8 +95,16 @@ impl EmbeddedIndex {
     pub fn open(dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| failed("create directory", e))?;
         let (schema, f) = schema::schema();
-        let index = Index::open_or_create(MmapDirectory::open(dir).map_err(|e| failed("open", e))?, schema)
-            .map_err(|e| failed("open", e))?;
+        let open = || MmapDirectory::open(dir).map_err(|e| failed("open", e));
+        // An index written before a field was added cannot take the new schema: it is emptied
+        // and its recordings indexed again from the database (the caller queues them).
+        let outdated = Index::open(open()?).is_ok_and(|old| old.schema() != schema);
+        if outdated {
+            tracing::warn!(dir = %dir.display(), "search index of an older schema: emptied, to be indexed again");
+            std::fs::remove_dir_all(dir).map_err(|e| failed("empty", e))?;
+            std::fs::create_dir_all(dir).map_err(|e| failed("create directory", e))?;
+        }
+        let index = Index::open_or_create(open()?, schema).map_err(|e| failed("open", e))?;
         schema::register_analyzers(&index);
         let writer = index.writer(50_000_000).map_err(|e| failed("writer", e))?;
         let reader =
@@ -124,7 +135,12 @@ impl EmbeddedIndex {
         flush(&mut graph, &mut batch);
         tracing::info!(passages = graph.keys.len(), dir = %dir.display(), "search index opened");
         let inner = Inner { index, reader, writer: Mutex::new(writer), f, graph: RwLock::new(graph) };
-        Ok(Self { inner: Arc::new(inner) })
+        Ok(Self { inner: Arc::new(inner), rebuilt: outdated })
+    }
+
+    /// Whether `open` emptied an index of an older schema (its recordings need indexing again).
+    pub fn rebuilt(&self) -> bool {
+        self.rebuilt
     }
 
     /// Index work off the async threads.
@@ -153,6 +169,7 @@ impl Inner {
             language: s(f.language),
             tags: doc.get_all(f.tag).filter_map(|v| v.as_str()).map(str::to_string).collect(),
             created_at: doc.get_first(f.created_at).and_then(|v| v.as_i64()).unwrap_or_default(),
+            tenant: s(f.tenant).strip_prefix("t:").unwrap_or_default().to_string(),
         }
     }
 
@@ -196,6 +213,9 @@ impl Inner {
             (Occur::Must, Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic)))
         };
         let mut out = Vec::new();
+        if let Some(t) = &filter.tenant {
+            out.push(term(f.tenant, &schema::tenant_term(t)));
+        }
         if let Some(l) = &filter.language {
             out.push(term(f.language, l));
         }
@@ -241,6 +261,7 @@ impl SearchIndex for EmbeddedIndex {
                     doc.add_text(f.tag, t);
                 }
                 doc.add_i64(f.created_at, p.created_at);
+                doc.add_text(f.tenant, schema::tenant_term(&p.tenant));
                 doc.add_bytes(f.vector, &v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>());
                 w.add_document(doc).map_err(|e| failed("add", e))?;
             }

@@ -38,18 +38,18 @@ fn any_of(words: impl Iterator<Item = String>) -> String {
     words.collect::<Vec<_>>().join(" | ")
 }
 
-const COLUMNS: &str = "recording_id, idx, start_secs, end_secs, text, speaker, language, tags, created_at";
+const COLUMNS: &str = "recording_id, idx, start_secs, end_secs, text, speaker, language, tags, created_at, tenant";
 const FILTERS: &str = "($2::text IS NULL OR language = $2) AND ($3::text IS NULL OR speaker = $3) \
      AND ($4::text IS NULL OR $4 = ANY(tags)) AND ($5::bigint IS NULL OR created_at >= $5) \
-     AND ($6::bigint IS NULL OR created_at <= $6)";
+     AND ($6::bigint IS NULL OR created_at <= $6) AND ($8::text IS NULL OR tenant = $8)";
 
-/// Binds the filters as $2..$6 (see `FILTERS`) and the limit as $7.
+/// Binds the filters as $2..$6 and $8 (see `FILTERS`) and the limit as $7.
 fn filtered<'q>(
     q: Query<'q, Postgres, PgArguments>,
     f: &'q SearchFilter,
     limit: usize,
 ) -> Query<'q, Postgres, PgArguments> {
-    q.bind(&f.language).bind(&f.speaker).bind(&f.tag).bind(f.from).bind(f.to).bind(limit as i64)
+    q.bind(&f.language).bind(&f.speaker).bind(&f.tag).bind(f.from).bind(f.to).bind(limit as i64).bind(&f.tenant)
 }
 
 impl PgVectorIndex {
@@ -80,6 +80,8 @@ impl PgVectorIndex {
                  folded_tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', folded)) STORED, \
                  PRIMARY KEY (recording_id, idx))"
             ),
+            // Passages indexed before tenants belong to the default tenant.
+            "ALTER TABLE search_passages ADD COLUMN IF NOT EXISTS tenant TEXT NOT NULL DEFAULT ''".to_string(),
             "CREATE INDEX IF NOT EXISTS search_passages_hnsw ON search_passages USING hnsw (embedding vector_cosine_ops)"
                 .to_string(),
             "CREATE INDEX IF NOT EXISTS search_passages_folded ON search_passages USING gin (folded_tsv)".to_string(),
@@ -101,6 +103,7 @@ impl PgVectorIndex {
             language: r.try_get("language")?,
             tags: r.try_get("tags")?,
             created_at: r.try_get("created_at")?,
+            tenant: r.try_get("tenant")?,
         })
     }
 }
@@ -121,7 +124,7 @@ impl SearchIndex for PgVectorIndex {
         for (p, v) in &passages {
             sqlx::query(
                 "INSERT INTO search_passages (recording_id, idx, start_secs, end_secs, text, folded, speaker, language, \
-                 tags, created_at, embedding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::vector)",
+                 tags, created_at, embedding, tenant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::vector, $12)",
             )
             .bind(recording_id)
             .bind(p.idx as i32)
@@ -134,6 +137,7 @@ impl SearchIndex for PgVectorIndex {
             .bind(&p.tags)
             .bind(p.created_at)
             .bind(literal(v))
+            .bind(&p.tenant)
             .execute(&mut *tx)
             .await
             .map_err(|e| failed("replace", e))?;
@@ -188,7 +192,7 @@ impl SearchIndex for PgVectorIndex {
         let folded = any_of(terms.iter().map(|w| w.1.clone()));
         // Words as written rank above words that only fold to them.
         let sql = format!(
-            "SELECT {COLUMNS}, (2 * ts_rank(exact_tsv, to_tsquery('simple', $8)) \
+            "SELECT {COLUMNS}, (2 * ts_rank(exact_tsv, to_tsquery('simple', $9)) \
              + ts_rank(folded_tsv, to_tsquery('simple', $1)))::real AS score FROM search_passages \
              WHERE folded_tsv @@ to_tsquery('simple', $1) AND {FILTERS} ORDER BY score DESC, recording_id, idx LIMIT $7"
         );

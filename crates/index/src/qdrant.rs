@@ -129,6 +129,12 @@ fn query_vector<'a>(words: impl Iterator<Item = &'a str>) -> Vec<(u32, f32)> {
 
 fn filter(f: &SearchFilter) -> Option<Filter> {
     let mut must = Vec::new();
+    // The default tenant's points carry no `tenant` (as every point indexed before tenants).
+    match f.tenant.as_deref() {
+        None => {}
+        Some("") => must.push(Condition::is_empty("tenant")),
+        Some(t) => must.push(Condition::matches("tenant", t.to_string())),
+    }
     if let Some(l) = &f.language {
         must.push(Condition::matches("language", l.clone()));
     }
@@ -159,6 +165,9 @@ fn payload(p: &Passage) -> HashMap<String, Value> {
     if let Some(s) = &p.speaker {
         m.insert("speaker".into(), s.clone().into());
     }
+    if !p.tenant.is_empty() {
+        m.insert("tenant".into(), p.tenant.clone().into());
+    }
     m
 }
 
@@ -188,6 +197,7 @@ fn passage(payload: &HashMap<String, Value>) -> Result<Passage> {
             .map(|l| l.filter_map(|t| t.as_str().cloned()).collect())
             .unwrap_or_default(),
         created_at: int("created_at")?,
+        tenant: payload.get("tenant").and_then(|v| v.as_str()).cloned().unwrap_or_default(),
     })
 }
 
@@ -260,6 +270,7 @@ impl QdrantIndex {
             ("language", FieldType::Keyword),
             ("speaker", FieldType::Keyword),
             ("tags", FieldType::Keyword),
+            ("tenant", FieldType::Keyword),
             ("idx", FieldType::Integer),
             ("created_at", FieldType::Integer),
         ] {
@@ -469,8 +480,11 @@ mod tests {
             language: "vi".into(),
             tags: vec!["law".into()],
             created_at: 1_700_000_000_000,
+            tenant: String::new(),
         };
-        assert_eq!(passage(&payload(&p)).ok(), Some(p));
+        assert_eq!(passage(&payload(&p)).ok(), Some(p.clone()));
+        let acme = Passage { tenant: "acme".into(), ..p };
+        assert_eq!(passage(&payload(&acme)).ok(), Some(acme));
         assert!(passage(&HashMap::new()).is_err());
     }
 }

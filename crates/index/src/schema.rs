@@ -25,6 +25,13 @@ pub struct Fields {
     pub created_at: Field,
     /// The passage's vector, little-endian f32.
     pub vector: Field,
+    /// `t:` and the tenant's name (`t:` alone: the default tenant): never an empty term.
+    pub tenant: Field,
+}
+
+/// The `tenant` field's term of a tenant.
+pub fn tenant_term(tenant: &str) -> String {
+    format!("t:{tenant}")
 }
 
 pub fn schema() -> (Schema, Fields) {
@@ -45,6 +52,7 @@ pub fn schema() -> (Schema, Fields) {
         tag: b.add_text_field("tag", STRING | STORED),
         created_at: b.add_i64_field("created_at", INDEXED | STORED | FAST),
         vector: b.add_bytes_field("vector", STORED),
+        tenant: b.add_text_field("tenant", STRING | STORED),
     };
     (b.build(), fields)
 }

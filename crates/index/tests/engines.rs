@@ -19,6 +19,7 @@ fn passage(rec: &str, idx: u32, text: &str, speaker: &str, tags: &[&str], create
         language: "vi".into(),
         tags: tags.iter().map(|t| t.to_string()).collect(),
         created_at,
+        tenant: String::new(),
     }
 }
 
@@ -36,6 +37,7 @@ async fn embedded() {
     let dir = tempfile::tempdir().expect("dir");
     scenario(&EmbeddedIndex::open(dir.path()).expect("open")).await;
     selective_filter(&EmbeddedIndex::open(dir.path()).expect("open")).await;
+    tenants(&EmbeddedIndex::open(dir.path()).expect("open")).await;
     // Reopened: what was committed is there, the graph rebuilt.
     persisted(&EmbeddedIndex::open(dir.path()).expect("reopen")).await;
 }
@@ -45,6 +47,7 @@ async fn pgvector() {
     let pg = pg::Postgres::start();
     scenario(&PgVectorIndex::open(&pg.url(), 8).await.expect("open")).await;
     selective_filter(&PgVectorIndex::open(&pg.url(), 8).await.expect("open")).await;
+    tenants(&PgVectorIndex::open(&pg.url(), 8).await.expect("open")).await;
     // A second open finds the schema in place and the data there.
     persisted(&PgVectorIndex::open(&pg.url(), 8).await.expect("reopen")).await;
 }
@@ -61,6 +64,7 @@ async fn qdrant() {
     let key = std::env::var("SOKUJI_QDRANT_API_KEY").ok();
     scenario(&QdrantIndex::open(&url, key.clone(), 8).await.expect("open")).await;
     selective_filter(&QdrantIndex::open(&url, key.clone(), 8).await.expect("open")).await;
+    tenants(&QdrantIndex::open(&url, key.clone(), 8).await.expect("open")).await;
     persisted(&QdrantIndex::open(&url, key.clone(), 8).await.expect("reopen")).await;
     let err = QdrantIndex::open(&url, key.clone(), 384).await.err().expect("dimensions differ");
     assert!(err.message.contains("dimensions"), "{err}");
@@ -165,6 +169,52 @@ async fn selective_filter(index: &dyn SearchIndex) {
         index.delete(&format!("crowd-{r}")).await.expect("delete");
     }
     index.delete("rare").await.expect("delete");
+}
+
+/// The same words in three tenants' recordings: a search with a tenant finds only that
+/// tenant's, by keyword and by vector (exact scan and graph walk alike); without one, all.
+async fn tenants(index: &dyn SearchIndex) {
+    let owners = [("t-acme", "acme"), ("t-globex", "globex"), ("t-default", "")];
+    for (rec, tenant) in owners {
+        let passages = (0..3)
+            .map(|i| {
+                let p = Passage { tenant: tenant.into(), ..passage(rec, i, "Hợp đồng mật.", "Lan", &[], 500) };
+                (p, axis(3, 2))
+            })
+            .collect();
+        index.replace(rec, passages).await.expect("replace");
+    }
+    for (rec, tenant) in owners {
+        let only = SearchFilter { tenant: Some(tenant.into()), ..Default::default() };
+        let keyword = index.keyword("hop dong mat", &only, 10).await.expect("keyword");
+        let semantic = index.semantic(axis(3, 2), &only, 3).await.expect("semantic");
+        for (how, hits) in [("keyword", &keyword), ("semantic", &semantic)] {
+            assert_eq!(hits.len(), 3, "{how} {tenant:?}: {hits:?}");
+            assert!(hits.iter().all(|h| h.passage.recording_id == rec && h.passage.tenant == tenant), "{how}");
+        }
+    }
+    let nobody = SearchFilter { tenant: Some("initech".into()), ..Default::default() };
+    assert!(index.keyword("hop dong", &nobody, 10).await.expect("keyword").is_empty());
+    assert!(index.semantic(axis(3, 2), &nobody, 10).await.expect("semantic").is_empty());
+    let every = index.keyword("hop dong mat", &SearchFilter::default(), 20).await.expect("keyword");
+    assert_eq!(every.len(), 9);
+    for (rec, _) in owners {
+        index.delete(rec).await.expect("delete");
+    }
+}
+
+/// An index directory of an older schema (before tenants) is emptied on open and says so, so
+/// that its recordings are indexed again; a current one is kept.
+#[test]
+fn an_outdated_embedded_index_is_rebuilt() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut old = tantivy::schema::Schema::builder();
+    old.add_text_field("key", tantivy::schema::STRING | tantivy::schema::STORED);
+    tantivy::Index::create_in_dir(dir.path(), old.build()).expect("an old index");
+    let index = EmbeddedIndex::open(dir.path()).expect("open");
+    assert!(index.rebuilt());
+    drop(index);
+    assert!(!EmbeddedIndex::open(dir.path()).expect("reopen").rebuilt());
 }
 
 async fn persisted(index: &dyn SearchIndex) {

@@ -11,6 +11,7 @@
 //! Never: knows a wire format (no JSON, no protobuf), reads the environment, or runs CPU-bound
 //! work on the async runtime (engines do that through their admission pools).
 
+mod allowance;
 pub mod config;
 pub mod event;
 pub mod lazy;

@@ -33,6 +33,8 @@ pub struct LiveEngines {
     pub translator: Option<Arc<dyn Translator>>,
     pub tts: Option<Arc<dyn Synthesizer>>,
     pub vad: VadFactory,
+    /// Where the caller's heard audio is metered (`None`: not metered).
+    pub meter: Option<sokuji_core::auth::Meter>,
 }
 
 impl LiveEngines {
@@ -42,7 +44,7 @@ impl LiveEngines {
         translator: Option<Arc<dyn Translator>>,
         tts: Option<Arc<dyn Synthesizer>>,
     ) -> Self {
-        Self { stt, translator, tts, vad: earshot() }
+        Self { stt, translator, tts, vad: earshot(), meter: None }
     }
 }
 
@@ -275,6 +277,7 @@ async fn stt_stage(
     let mut recorder = cfg.record.map(Recorder::new);
     let mut arrivals = Arrivals::default();
     let mut media = MediaInput::default();
+    let mut allowance = crate::allowance::Allowance::new(engines.meter.clone());
     let mut current = Current {
         target: cfg.target.clone(),
         voice: cfg.voice.clone(),
@@ -288,13 +291,25 @@ async fn stt_stage(
         let events = match msg {
             LiveInput::Pcm { spec, data } => match spec.to_mono(&data) {
                 Ok(mono) => {
+                    let secs = mono.len() as f64 / f64::from(spec.sample_rate.max(1));
+                    if let Err(e) = allowance.cover(secs).await {
+                        // The caller's audio for the day is used: the session ends here.
+                        let _ = emit(&out, LiveEvent::error(e)).await;
+                        return;
+                    }
                     hear(spec.sample_rate, &mono, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await
                 }
                 // A bad chunk is reported; the session goes on with the next one.
                 Err(e) => vec![LiveEvent::error(e)],
             },
             LiveInput::Media(piece) => match media.push(piece).await {
-                Ok(mono) => hear(16_000, &mono, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await,
+                Ok(mono) => {
+                    if let Err(e) = allowance.cover(mono.len() as f64 / 16_000.0).await {
+                        let _ = emit(&out, LiveEvent::error(e)).await;
+                        return;
+                    }
+                    hear(16_000, &mono, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await
+                }
                 Err(e) => vec![LiveEvent::error(e)],
             },
             LiveInput::Commit => recognizer.commit().await.unwrap_or_else(|e| vec![LiveEvent::error(e)]),

@@ -74,6 +74,8 @@ pub struct Search {
 }
 
 /// Passages: at most this long, overlapping by this much (seconds).
+/// The workers serve every tenant: each recording's tenant travels with its rows and passages.
+const ALL: sokuji_core::auth::Visibility = sokuji_core::auth::Visibility::All;
 const PASSAGE_SECS: f64 = 30.0;
 const PASSAGE_OVERLAP_SECS: f64 = 10.0;
 
@@ -176,7 +178,7 @@ impl Workers {
     /// Speech-to-text of a stored recording of any length: the object is streamed to a local
     /// file, decoded as a stream on a blocking thread and transcribed a window at a time.
     async fn asr(&self, d: &Delivery) -> Result<()> {
-        let rec = self.db.recording(&d.event.subject).await?;
+        let rec = self.db.recording(&d.event.subject, &ALL).await?;
         let file = tokio::task::spawn_blocking(tempfile::NamedTempFile::new)
             .await
             .map_err(|e| Error::internal(format!("temporary file task failed: {e}")))?
@@ -214,11 +216,11 @@ impl Workers {
 
     async fn nlp(&self, d: &Delivery) -> Result<()> {
         let id = &d.event.subject;
-        let rec = self.db.recording(id).await?;
+        let rec = self.db.recording(id, &ALL).await?;
         if rec.status == RecordingStatus::Ingested {
             return Err(Error::internal("no transcript yet (reprocessing started meanwhile)"));
         }
-        let t = self.db.transcript(id).await?.ok_or_else(|| Error::internal("the transcript is missing"))?;
+        let t = self.db.transcript(id, &ALL).await?.ok_or_else(|| Error::internal("the transcript is missing"))?;
         let texts: Vec<String> = t.segments.iter().map(|s| s.segment.text.clone()).collect();
         let normalized =
             if t.language == "vi" { self.text.normalize(texts, NormalizeMode::Itn, "vi", false).await? } else { texts };
@@ -233,8 +235,8 @@ impl Workers {
             .as_ref()
             .ok_or_else(|| Error::new(sokuji_core::ErrorCode::EngineUnavailable, "this worker runs no search index"))?;
         let id = &d.event.subject;
-        let rec = self.db.recording(id).await?;
-        let t = self.db.transcript(id).await?.ok_or_else(|| Error::internal("the transcript is missing"))?;
+        let rec = self.db.recording(id, &ALL).await?;
+        let t = self.db.transcript(id, &ALL).await?.ok_or_else(|| Error::internal("the transcript is missing"))?;
         let segments: Vec<(f64, f64, &str)> = t
             .segments
             .iter()
@@ -246,6 +248,7 @@ impl Workers {
             language: t.language.clone(),
             tags: rec.meta.tags.clone(),
             created_at: rec.created_at,
+            tenant: rec.tenant.clone(),
         };
         let passages = cut_passages(&segments, PASSAGE_SECS, PASSAGE_OVERLAP_SECS, &meta);
         let texts = passages.iter().map(|p| p.text.clone()).collect();
@@ -255,7 +258,8 @@ impl Workers {
         let done = self.db.complete_index(d, id, n).await;
         // Deleted while it was being indexed (its delete may have cleared the index before the
         // write above): its passages must not outlive it.
-        if done.is_err() && self.db.recording(id).await.is_err_and(|e| e.code == sokuji_core::ErrorCode::NotFound) {
+        if done.is_err() && self.db.recording(id, &ALL).await.is_err_and(|e| e.code == sokuji_core::ErrorCode::NotFound)
+        {
             search.index.delete(id).await?;
         }
         done

@@ -3,7 +3,7 @@
 //! `authorization: Bearer KEY` (or `x-api-key`) metadata, and the check from the same
 //! `Authenticator` as HTTP. A refused call ends with UNAUTHENTICATED or PERMISSION_DENIED and
 //! its Sokuji error code before any message of it is read.
-use sokuji_core::auth::{Authenticator, grpc_access};
+use sokuji_core::auth::{Authenticator, LiveSlot, Meter, Principal, grpc_access};
 use sokuji_proto::convert::status_from_error;
 use std::{
     future::Future,
@@ -54,7 +54,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
         // The service that was polled ready serves this call; a clone waits for the next.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -62,14 +62,36 @@ where
         Box::pin(async move {
             let access = grpc_access(req.uri().path());
             let admitted = match auth.authenticate(credential(req.headers()).as_deref(), access).await {
-                Ok(p) => auth.admit(&p).await,
+                Ok(p) => auth.admit(&p).await.map(|_| p),
                 Err(e) => Err(e),
             };
             match admitted {
-                Ok(_) => inner.call(req).await,
+                Ok(principal) => {
+                    // The servers meter audio and hold live sessions through these (tonic hands
+                    // the extensions on to the call).
+                    let l = principal.limits;
+                    if l.audio_seconds_per_day.is_some() || l.live_sessions.is_some() {
+                        req.extensions_mut().insert(Meter { principal: principal.clone(), auth: auth.clone() });
+                    }
+                    req.extensions_mut().insert::<Principal>(principal);
+                    inner.call(req).await
+                }
                 Err(e) => Ok(status_from_error(&e).into_http()),
             }
         })
+    }
+}
+
+/// The meter a call carries (a key with audio or session limits, on a server that checks keys).
+pub fn meter<T>(req: &tonic::Request<T>) -> Option<Meter> {
+    req.extensions().get::<Meter>().cloned()
+}
+
+/// Holds one of the caller's live sessions for a streaming call, or refuses it.
+pub async fn live_slot(meter: Option<&Meter>) -> Result<LiveSlot, tonic::Status> {
+    match meter {
+        Some(m) => m.live().await.map_err(|e| status_from_error(&e)),
+        None => Ok(LiveSlot::default()),
     }
 }
 
@@ -93,6 +115,85 @@ mod tests {
             }
         }
         assert!(checked >= 20, "{checked} methods");
+    }
+
+    /// Keys as the table sees them: "stt-key" holds `stt` only; anything else is refused.
+    struct Keys;
+
+    #[async_trait::async_trait]
+    impl Authenticator for Keys {
+        async fn authenticate(
+            &self,
+            credential: Option<&str>,
+            access: Option<sokuji_core::auth::Access>,
+        ) -> sokuji_core::Result<Principal> {
+            use sokuji_core::{Error, ErrorCode, auth::Access};
+            if access == Some(Access::Public) {
+                return Ok(Principal::anonymous());
+            }
+            let principal = match credential {
+                Some("stt-key") => Principal { scopes: vec![sokuji_core::auth::Scope::Stt], ..Principal::anonymous() },
+                _ => return Err(Error::new(ErrorCode::Unauthenticated, "no valid key")),
+            };
+            principal.check(access.unwrap_or(Access::Needs(sokuji_core::auth::Scope::Admin)))?;
+            Ok(principal)
+        }
+    }
+
+    /// Every RPC of the contracts through the layer, as a prober calls it: without a credential
+    /// and with a key of another scope. Refused with the right status before the service sees
+    /// the call; health and reflection stay open, and an `stt` key reaches the STT methods only.
+    #[tokio::test]
+    async fn every_rpc_refuses_the_wrong_credential() {
+        use prost::Message;
+        use tower::{Layer, ServiceExt};
+        let reached = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = reached.clone();
+        let inner = tower::service_fn(move |_req: http::Request<()>| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { Ok::<_, std::convert::Infallible>(http::Response::new(tonic::body::Body::empty())) }
+        });
+        let service = GrpcAuthLayer(Some(Arc::new(Keys))).layer(inner);
+        let call = |path: &str, key: Option<&str>| {
+            let mut req = http::Request::builder().uri(format!("http://x{path}"));
+            if let Some(k) = key {
+                req = req.header("authorization", format!("Bearer {k}"));
+            }
+            let req = req.body(()).expect("request");
+            let service = service.clone();
+            async move {
+                let res = service.oneshot(req).await.expect("infallible");
+                res.headers().get("grpc-status").and_then(|v| v.to_str().ok()).map(String::from)
+            }
+        };
+        let set = prost_types::FileDescriptorSet::decode(sokuji_proto::FILE_DESCRIPTOR_SET).expect("descriptors");
+        let (mut open, mut stt) = (0, 0);
+        for file in &set.file {
+            for service in &file.service {
+                for method in &service.method {
+                    let path = format!("/{}.{}/{}", file.package(), service.name(), method.name());
+                    let public = grpc_access(&path) == Some(sokuji_core::auth::Access::Public);
+                    let before = reached.load(std::sync::atomic::Ordering::SeqCst);
+                    let anonymous = call(&path, None).await;
+                    let with_stt = call(&path, Some("stt-key")).await;
+                    let passed = reached.load(std::sync::atomic::Ordering::SeqCst) - before;
+                    if public {
+                        assert_eq!((anonymous, with_stt, passed), (None, None, 2), "{path} is public");
+                        open += 1;
+                        continue;
+                    }
+                    assert_eq!(anonymous.as_deref(), Some("16"), "{path}: UNAUTHENTICATED without a key");
+                    if grpc_access(&path) == Some(sokuji_core::auth::Access::Needs(sokuji_core::auth::Scope::Stt)) {
+                        assert_eq!((with_stt, passed), (None, 1), "{path}: the stt key reaches it");
+                        stt += 1;
+                    } else {
+                        assert_eq!(with_stt.as_deref(), Some("7"), "{path}: PERMISSION_DENIED for another scope");
+                        assert_eq!(passed, 0, "{path}: refused before the service");
+                    }
+                }
+            }
+        }
+        assert!(open >= 5 && stt >= 3, "{open} public, {stt} stt methods");
     }
 
     #[test]

@@ -120,6 +120,8 @@ impl LiveTranslationService for LiveServer {
     ) -> Result<Response<EventStream>, Status> {
         let id = session_id();
         let span = tracing::info_span!("live", session = %id, wire = "grpc");
+        let meter = crate::grpc_auth::meter(&request);
+        let slot = crate::grpc_auth::live_slot(meter.as_ref()).await?;
         let mut inbound = request.into_inner();
         let first = inbound.message().await?.and_then(|m| m.message);
         let Some(Message::Config(c)) = first else {
@@ -128,7 +130,7 @@ impl LiveTranslationService for LiveServer {
             )));
         };
         let (cfg, format) = config_from(c).map_err(|e| status_from_error(&e))?;
-        let (input, events) = span.in_scope(|| start(self.engines.clone(), cfg));
+        let (input, events) = span.in_scope(|| start(LiveEngines { meter, ..self.engines.clone() }, cfg));
         let chunks = inbound.map(|m| {
             m.map(|m| match m.message {
                 Some(Message::Audio(chunk)) => Ok(chunk),
@@ -141,6 +143,8 @@ impl LiveTranslationService for LiveServer {
         let out = ReceiverStream::new(events)
             .merge(ReceiverStream::new(refused))
             .then(move |e| {
+                // The stream owns the session's slot: held while its events stream.
+                let _held = &slot;
                 let encoder = encoder.clone();
                 async move { to_wire(e, format, &encoder).await }
             })

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use sokuji_core::{
     Error, ErrorCode, Result,
     auth::{Principal, Scope},
+    quota::Limits,
 };
 use sqlx::Row;
 use subtle::ConstantTimeEq;
@@ -18,8 +19,7 @@ pub struct KeyInfo {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub tenant: Option<String>,
-    /// Requests a minute (`None`: unlimited).
-    pub rate_per_minute: Option<u32>,
+    pub limits: Limits,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }
@@ -30,8 +30,7 @@ pub struct NewKey {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub tenant: Option<String>,
-    /// Requests a minute (`None`: unlimited).
-    pub rate_per_minute: Option<u32>,
+    pub limits: Limits,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -60,6 +59,10 @@ fn unauthenticated(why: &str) -> Error {
     Error::new(ErrorCode::Unauthenticated, why.to_string())
 }
 
+fn count(r: &sqlx::any::AnyRow, column: &str) -> Result<Option<u32>> {
+    Ok(r.try_get::<Option<i64>, _>(column).map_err(db_error)?.map(|n| n.clamp(0, u32::MAX as i64) as u32))
+}
+
 fn info(r: &sqlx::any::AnyRow) -> Result<KeyInfo> {
     let scopes: String = r.try_get("scopes").map_err(db_error)?;
     Ok(KeyInfo {
@@ -68,10 +71,11 @@ fn info(r: &sqlx::any::AnyRow) -> Result<KeyInfo> {
         // A scope this build does not know is dropped, never widened.
         scopes: scopes.split(',').filter_map(Scope::parse).collect(),
         tenant: r.try_get("tenant").map_err(db_error)?,
-        rate_per_minute: r
-            .try_get::<Option<i64>, _>("rate_per_minute")
-            .map_err(db_error)?
-            .map(|n| n.clamp(0, u32::MAX as i64) as u32),
+        limits: Limits {
+            requests_per_minute: count(r, "rate_per_minute")?,
+            audio_seconds_per_day: count(r, "audio_seconds_per_day")?,
+            live_sessions: count(r, "live_sessions")?,
+        },
         created_at: r.try_get("created_at").map_err(db_error)?,
         revoked_at: r.try_get("revoked_at").map_err(db_error)?,
     })
@@ -85,23 +89,22 @@ impl Db {
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(Error::invalid_request("a key needs a name of 1 to 100 printable characters"));
         }
-        if new.rate_per_minute == Some(0) {
-            return Err(Error::invalid_request("a rate of 0 requests a minute allows nothing: revoke the key instead"));
+        let l = new.limits;
+        if [l.requests_per_minute, l.audio_seconds_per_day, l.live_sessions].contains(&Some(0)) {
+            return Err(Error::invalid_request("a limit of 0 allows nothing: revoke the key instead"));
         }
         if new.scopes.is_empty() {
             return Err(Error::invalid_request("a key needs at least one scope"));
         }
-        if let Some(t) = &new.tenant
-            && (t.is_empty() || t.len() > 100 || !t.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
-        {
-            return Err(Error::invalid_request("a tenant is 1 to 100 letters, digits, '-', '_' or '.'"));
+        if let Some(t) = &new.tenant {
+            sokuji_core::auth::check_tenant(t)?;
         }
         let id = random_hex(6)?;
         let key = format!("sk_{id}_{}", random_hex(32)?);
         let now = now_ms();
         sqlx::query(
-            "INSERT INTO api_keys (id, name, hash, scopes, tenant, created_at, revoked_at, rate_per_minute) \
-             VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
+            "INSERT INTO api_keys (id, name, hash, scopes, tenant, created_at, revoked_at, rate_per_minute, \
+             audio_seconds_per_day, live_sessions) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9)",
         )
         .bind(&id)
         .bind(name)
@@ -109,7 +112,9 @@ impl Db {
         .bind(Scope::join(&new.scopes, ","))
         .bind(new.tenant.clone())
         .bind(now)
-        .bind(new.rate_per_minute.map(i64::from))
+        .bind(l.requests_per_minute.map(i64::from))
+        .bind(l.audio_seconds_per_day.map(i64::from))
+        .bind(l.live_sessions.map(i64::from))
         .execute(&self.pool)
         .await
         .map_err(db_error)?;
@@ -118,7 +123,7 @@ impl Db {
             name: name.to_string(),
             scopes: new.scopes.clone(),
             tenant: new.tenant.clone(),
-            rate_per_minute: new.rate_per_minute,
+            limits: l,
             created_at: now,
             revoked_at: None,
         };
@@ -186,59 +191,7 @@ impl Db {
         if k.revoked_at.is_some() {
             return Err(refused());
         }
-        Ok(Principal { id: k.id, name: k.name, scopes: k.scopes, tenant: k.tenant, rate_per_minute: k.rate_per_minute })
-    }
-
-    /// What `key` used since `since` (ms since the epoch): (kind, window start, amount), newest first.
-    pub async fn usage(&self, key: &str, since: i64) -> Result<Vec<(String, i64, u64)>> {
-        let rows = sqlx::query(
-            "SELECT kind, window_start, amount FROM usage_windows WHERE key_id = $1 AND window_start >= $2 \
-             ORDER BY window_start DESC, kind",
-        )
-        .bind(key)
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("kind").map_err(db_error)?,
-                    r.try_get("window_start").map_err(db_error)?,
-                    r.try_get::<i64, _>("amount").map_err(db_error)?.max(0) as u64,
-                ))
-            })
-            .collect()
-    }
-
-    /// Adds `amount` to what `key` used of `kind` in the window starting at `window_start` and
-    /// returns the window's total: one statement, so concurrent requests on any replica never
-    /// both see room that only one has.
-    pub async fn count_use(&self, key: &str, kind: &str, window_start: i64, amount: u64) -> Result<u64> {
-        let row = sqlx::query(
-            "INSERT INTO usage_windows (key_id, kind, window_start, amount) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (key_id, kind, window_start) DO UPDATE SET amount = usage_windows.amount + $4 \
-             RETURNING amount",
-        )
-        .bind(key)
-        .bind(kind)
-        .bind(window_start)
-        .bind(amount as i64)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_error)?;
-        let total: i64 = row.try_get("amount").map_err(db_error)?;
-        if total == amount as i64 {
-            // A new window: the key's windows older than a day go.
-            sqlx::query("DELETE FROM usage_windows WHERE key_id = $1 AND kind = $2 AND window_start < $3")
-                .bind(key)
-                .bind(kind)
-                .bind(window_start - 86_400_000)
-                .execute(&self.pool)
-                .await
-                .map_err(db_error)?;
-        }
-        Ok(total.max(0) as u64)
+        Ok(Principal { id: k.id, name: k.name, scopes: k.scopes, tenant: k.tenant, limits: k.limits })
     }
 }
 
@@ -259,15 +212,19 @@ mod tests {
             name: "ci".into(),
             scopes: vec![Scope::Stt, Scope::Search],
             tenant: Some("acme".into()),
-            rate_per_minute: Some(100),
+            limits: Limits {
+                requests_per_minute: Some(100),
+                audio_seconds_per_day: Some(3600),
+                live_sessions: Some(2),
+            },
         };
         let (key, info) = db.create_key(&new, "test").await.expect("create");
         assert!(key.starts_with(&format!("sk_{}_", info.id)) && key.len() == 3 + 12 + 1 + 64, "{key}");
         assert!(db.keys_exist().await.expect("query"));
         let p = db.authenticate(&key).await.expect("valid");
         assert_eq!(
-            (p.scopes, p.tenant.as_deref(), p.rate_per_minute),
-            (vec![Scope::Stt, Scope::Search], Some("acme"), Some(100))
+            (p.scopes, p.tenant.as_deref(), p.limits),
+            (vec![Scope::Stt, Scope::Search], Some("acme"), new.limits)
         );
         // Only the hash is stored.
         let raw = std::fs::read(dir.path().join("m.db")).expect("file");
@@ -285,18 +242,6 @@ mod tests {
         assert_eq!(db.keys().await.expect("list").len(), 1);
     }
 
-    /// Concurrent requests count exactly: the window's total is never lost between them.
-    #[tokio::test]
-    async fn use_is_counted_once_per_request_even_concurrently() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let db = db(&dir).await;
-        let counts = futures::future::join_all((0..20).map(|_| db.count_use("k", "requests", 60_000, 1))).await;
-        let mut totals: Vec<u64> = counts.into_iter().map(|c| c.expect("count")).collect();
-        totals.sort();
-        assert_eq!(totals, (1..=20).collect::<Vec<u64>>(), "each request saw its own total");
-        assert_eq!(db.count_use("k", "requests", 120_000, 1).await.expect("count"), 1, "a new window starts at 1");
-    }
-
     #[tokio::test]
     async fn bad_keys_are_refused_before_anything_is_stored() {
         let dir = tempfile::tempdir().expect("tmp");
@@ -306,7 +251,18 @@ mod tests {
             NewKey { name: "x".into(), scopes: vec![], ..Default::default() },
             NewKey { name: "x".into(), scopes: vec![Scope::Stt], tenant: Some("a b".into()), ..Default::default() },
             NewKey { name: "a\u{7}".into(), scopes: vec![Scope::Stt], ..Default::default() },
-            NewKey { name: "x".into(), scopes: vec![Scope::Stt], rate_per_minute: Some(0), ..Default::default() },
+            NewKey {
+                name: "x".into(),
+                scopes: vec![Scope::Stt],
+                limits: Limits { requests_per_minute: Some(0), ..Default::default() },
+                ..Default::default()
+            },
+            NewKey {
+                name: "x".into(),
+                scopes: vec![Scope::Stt],
+                limits: Limits { live_sessions: Some(0), ..Default::default() },
+                ..Default::default()
+            },
         ];
         for c in cases {
             assert_eq!(

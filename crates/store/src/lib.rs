@@ -11,6 +11,7 @@ pub mod objects;
 pub mod queue;
 pub mod recordings;
 pub mod transitions;
+pub mod usage;
 
 pub use audit::AuditEntry;
 pub use bus::EventBus;
@@ -20,3 +21,4 @@ pub use objects::{Objects, Staged};
 pub use queue::{DeadLetter, Delivery, QueuePolicy};
 pub use recordings::{Inserted, ListFilter, StageState, StoredSegment, StoredTranscript};
 pub use sokuji_core::archive::events::{Event, EventData};
+pub use usage::LiveLease;

@@ -134,10 +134,14 @@ impl Objects {
         Ok(Staged { tmp, sha256: format!("{:x}", hasher.finalize()), size })
     }
 
-    /// Moves a staged upload to its content address and returns the key; when those bytes are
-    /// already stored the staged copy is dropped.
-    pub async fn commit(&self, staged: &Staged) -> Result<String> {
-        let key = format!("audio/{}/{}", &staged.sha256[..2], staged.sha256);
+    /// Moves a staged upload to its content address in `tenant`'s space and returns the key;
+    /// when those bytes are already stored there the staged copy is dropped. Tenants never share
+    /// an object, so one deleting its recording leaves another's bytes alone.
+    pub async fn commit(&self, staged: &Staged, tenant: &str) -> Result<String> {
+        let key = match tenant {
+            "" => format!("audio/{}/{}", &staged.sha256[..2], staged.sha256),
+            t => format!("audio/t/{t}/{}/{}", &staged.sha256[..2], staged.sha256),
+        };
         let path = Path::from(key.as_str());
         match self.store.head(&path).await {
             Ok(_) => self.discard(staged).await,
@@ -209,7 +213,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let objects = Objects::open(&dir.path().display().to_string()).expect("store");
         let body = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"RIFF audio"))]);
-        let kept = objects.commit(&objects.stage(body, 1 << 20).await.expect("stage")).await.expect("commit");
+        let kept = objects.commit(&objects.stage(body, 1 << 20).await.expect("stage"), "").await.expect("commit");
         let uploads = dir.path().join("uploads");
         std::fs::create_dir_all(&uploads).expect("dir");
         let hour_ago = SystemTime::now() - Duration::from_secs(3600);

@@ -7,6 +7,7 @@ use crate::{
 use sokuji_core::{
     Error, Result, Segment, Transcript,
     archive::{Recording, RecordingMeta, RecordingStatus, events::EventData},
+    auth::Visibility,
 };
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
@@ -77,6 +78,8 @@ pub struct ListFilter {
     pub to: Option<i64>,
     pub limit: u32,
     pub offset: u32,
+    /// Whose recordings are listed.
+    pub visibility: Visibility,
 }
 
 /// What an insert did.
@@ -107,16 +110,30 @@ fn recording_from_row(r: &AnyRow) -> Result<Recording> {
         },
         created_at: r.try_get("created_at").map_err(db_error)?,
         updated_at: r.try_get("updated_at").map_err(db_error)?,
+        tenant: get_s("tenant")?,
     })
+}
+
+/// The two binds of a visibility in `($n = 1 OR tenant = $n+1)`: every tenant, or one.
+pub(crate) fn tenant_binds(v: &Visibility) -> (i64, String) {
+    match v {
+        Visibility::All => (1, String::new()),
+        Visibility::Tenant(t) => (0, t.clone()),
+    }
+}
+
+pub(crate) fn not_found(id: &str) -> Error {
+    Error::new(sokuji_core::ErrorCode::NotFound, format!("no recording {id:?}"))
 }
 
 impl Db {
     /// Stores a recording's row and its `recording.ingested` event in one transaction; the same
-    /// bytes (SHA-256) already stored give back the existing recording and publish nothing.
+    /// bytes (SHA-256) already stored in the recording's tenant give back the existing recording
+    /// and publish nothing.
     /// `traceparent`: the uploading request's W3C trace context, if it sent one.
     pub async fn insert_recording(&self, rec: &Recording, traceparent: Option<&str>) -> Result<Inserted> {
         let mut tx = self.begin().await?;
-        if let Some(existing) = self.by_hash(&mut tx, &rec.sha256).await? {
+        if let Some(existing) = self.by_hash(&mut tx, &rec.tenant, &rec.sha256).await? {
             return Ok(Inserted::Existing(existing));
         }
         let inserted = insert_row(&mut tx, rec).await?;
@@ -124,7 +141,7 @@ impl Db {
             // A concurrent upload of the same bytes won the race.
             tx.rollback().await.map_err(db_error)?;
             let mut tx = self.begin().await?;
-            let existing = self.by_hash(&mut tx, &rec.sha256).await?;
+            let existing = self.by_hash(&mut tx, &rec.tenant, &rec.sha256).await?;
             return existing.map(Inserted::Existing).ok_or_else(|| Error::internal("recording vanished during insert"));
         }
         for stage in ["asr", "nlp"] {
@@ -141,8 +158,14 @@ impl Db {
         Ok(Inserted::New(rec.clone()))
     }
 
-    pub(crate) async fn by_hash(&self, tx: &mut Transaction<'_, Any>, sha256: &str) -> Result<Option<Recording>> {
-        let row = sqlx::query("SELECT * FROM recordings WHERE sha256 = $1")
+    pub(crate) async fn by_hash(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        tenant: &str,
+        sha256: &str,
+    ) -> Result<Option<Recording>> {
+        let row = sqlx::query("SELECT * FROM recordings WHERE tenant = $1 AND sha256 = $2")
+            .bind(tenant)
             .bind(sha256)
             .fetch_optional(&mut **tx)
             .await
@@ -150,15 +173,19 @@ impl Db {
         row.as_ref().map(recording_from_row).transpose()
     }
 
-    pub async fn recording(&self, id: &str) -> Result<Recording> {
-        let row = sqlx::query("SELECT * FROM recordings WHERE id = $1")
+    /// A recording `v` sees; another tenant's is `not_found`, as if it did not exist.
+    pub async fn recording(&self, id: &str, v: &Visibility) -> Result<Recording> {
+        let (all, tenant) = tenant_binds(v);
+        let row = sqlx::query("SELECT * FROM recordings WHERE id = $1 AND ($2 = 1 OR tenant = $3)")
             .bind(id)
+            .bind(all)
+            .bind(tenant)
             .fetch_optional(&self.pool)
             .await
             .map_err(db_error)?;
         match row {
             Some(r) => recording_from_row(&r),
-            None => Err(Error::new(sokuji_core::ErrorCode::NotFound, format!("no recording {id:?}"))),
+            None => Err(not_found(id)),
         }
     }
 
@@ -166,9 +193,10 @@ impl Db {
     pub async fn list(&self, f: &ListFilter) -> Result<(Vec<Recording>, u64)> {
         // Every filter is bound; an absent one is '' (or the widest range) and matches all.
         const FILTER: &str = "WHERE ($1 = '' OR status = $1) AND ($2 = '' OR language = $2) AND ($3 = '' OR speaker = $3) \
-             AND ($4 = '' OR tags LIKE $4 ESCAPE '\\') AND created_at >= $5 AND created_at <= $6 AND ($7 = '' OR sha256 = $7)";
+             AND ($4 = '' OR tags LIKE $4 ESCAPE '\\') AND created_at >= $5 AND created_at <= $6 AND ($7 = '' OR sha256 = $7) \
+             AND ($8 = 1 OR tenant = $9)";
         let count_sql = format!("SELECT COUNT(*) AS n FROM recordings {FILTER}");
-        let page_sql = format!("SELECT * FROM recordings {FILTER} ORDER BY created_at DESC, id LIMIT $8 OFFSET $9");
+        let page_sql = format!("SELECT * FROM recordings {FILTER} ORDER BY created_at DESC, id LIMIT $10 OFFSET $11");
         let total: i64 = bind_filter(sqlx::query(&count_sql), f)
             .fetch_one(&self.pool)
             .await
@@ -185,12 +213,18 @@ impl Db {
         Ok((recs, total as u64))
     }
 
-    pub async fn stages(&self, id: &str) -> Result<Vec<StageState>> {
-        let rows = sqlx::query("SELECT * FROM stages WHERE recording_id = $1 ORDER BY stage")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
+    pub async fn stages(&self, id: &str, v: &Visibility) -> Result<Vec<StageState>> {
+        let (all, tenant) = tenant_binds(v);
+        let rows = sqlx::query(
+            "SELECT s.* FROM stages s JOIN recordings r ON r.id = s.recording_id \
+             WHERE s.recording_id = $1 AND ($2 = 1 OR r.tenant = $3) ORDER BY s.stage",
+        )
+        .bind(id)
+        .bind(all)
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
         rows.iter()
             .map(|r| {
                 Ok(StageState {
@@ -220,13 +254,15 @@ fn bind_filter<'q>(q: AnyQuery<'q>, f: &ListFilter) -> AnyQuery<'q> {
         .bind(f.from.unwrap_or(i64::MIN))
         .bind(f.to.unwrap_or(i64::MAX))
         .bind(f.sha256.clone().unwrap_or_default())
+        .bind(tenant_binds(&f.visibility).0)
+        .bind(tenant_binds(&f.visibility).1)
 }
 
-/// Inserts a recording's row unless its bytes are already stored; false when they were.
+/// Inserts a recording's row unless its bytes are already stored in its tenant; false when they were.
 pub(crate) async fn insert_row(tx: &mut Transaction<'_, Any>, rec: &Recording) -> Result<bool> {
     let r = sqlx::query(
-        "INSERT INTO recordings (id, sha256, object_key, filename, size_bytes, status, language, speaker, source, tags, attributes, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (sha256) DO NOTHING",
+        "INSERT INTO recordings (id, sha256, object_key, filename, size_bytes, status, language, speaker, source, tags, attributes, created_at, updated_at, tenant) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (tenant, sha256) DO NOTHING",
     )
     .bind(&rec.id)
     .bind(&rec.sha256)
@@ -241,6 +277,7 @@ pub(crate) async fn insert_row(tx: &mut Transaction<'_, Any>, rec: &Recording) -
     .bind(serde_json::to_string(&rec.meta.attributes).unwrap_or_else(|_| "{}".into()))
     .bind(rec.created_at)
     .bind(rec.updated_at)
+    .bind(&rec.tenant)
     .execute(&mut **tx)
     .await
     .map_err(db_error)?;

@@ -5,11 +5,12 @@ use crate::{
     db::{Db, db_error, now_ms},
     event::new_event,
     queue::{Delivery, publish},
-    recordings::{Inserted, StoredSegment, StoredTranscript, insert_row, set_stage},
+    recordings::{Inserted, StoredSegment, StoredTranscript, insert_row, set_stage, tenant_binds},
 };
 use sokuji_core::{
     Result, Segment, Transcript, Word,
     archive::{Recording, RecordingStatus, events::EventData},
+    auth::Visibility,
 };
 use sqlx::Row;
 
@@ -30,7 +31,7 @@ impl Db {
     /// back the existing recording and change nothing.
     pub async fn insert_with_transcript(&self, rec: &Recording, t: &Transcript) -> Result<Inserted> {
         let mut tx = self.begin().await?;
-        if let Some(existing) = self.by_hash(&mut tx, &rec.sha256).await? {
+        if let Some(existing) = self.by_hash(&mut tx, &rec.tenant, &rec.sha256).await? {
             return Ok(Inserted::Existing(existing));
         }
         insert_row(&mut tx, rec).await?;
@@ -86,8 +87,8 @@ impl Db {
     }
 
     /// Starts a recording over from speech-to-text.
-    pub async fn reprocess(&self, id: &str) -> Result<Recording> {
-        let rec = self.recording(id).await?;
+    pub async fn reprocess(&self, id: &str, v: &Visibility) -> Result<Recording> {
+        let rec = self.recording(id, v).await?;
         let mut tx = self.begin().await?;
         set_status(&mut tx, id, RecordingStatus::Ingested).await?;
         for stage in ["asr", "nlp"] {
@@ -101,15 +102,15 @@ impl Db {
         };
         publish(&mut tx, &new_event("sokuji/gateway", data, None), self.outbox).await?;
         tx.commit().await.map_err(db_error)?;
-        self.recording(id).await
+        self.recording(id, v).await
     }
 
     /// Indexes completed recordings again, one (`id`) or all: those completed before search was
     /// switched on, or after a change of index engine. The index stage replaces their passages.
-    /// Returns how many were queued.
-    pub async fn reindex(&self, id: Option<&str>) -> Result<u64> {
+    /// Returns how many were queued (of those `v` sees).
+    pub async fn reindex(&self, id: Option<&str>, v: &Visibility) -> Result<u64> {
         if let Some(id) = id {
-            let rec = self.recording(id).await?;
+            let rec = self.recording(id, v).await?;
             if rec.status != RecordingStatus::Completed {
                 return Err(sokuji_core::Error::invalid_request(format!(
                     "recording {id:?} is {}: it is indexed when its transcript is done",
@@ -118,13 +119,18 @@ impl Db {
             }
         }
         let mut tx = self.begin().await?;
-        let rows =
-            sqlx::query("SELECT id FROM recordings WHERE status = $1 AND ($2 = '' OR id = $2) ORDER BY created_at")
-                .bind(RecordingStatus::Completed.as_str())
-                .bind(id.unwrap_or(""))
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db_error)?;
+        let (all, tenant) = tenant_binds(v);
+        let rows = sqlx::query(
+            "SELECT id FROM recordings WHERE status = $1 AND ($2 = '' OR id = $2) AND ($3 = 1 OR tenant = $4) \
+             ORDER BY created_at",
+        )
+        .bind(RecordingStatus::Completed.as_str())
+        .bind(id.unwrap_or(""))
+        .bind(all)
+        .bind(tenant)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_error)?;
         for row in &rows {
             let id: String = row.try_get("id").map_err(db_error)?;
             set_stage(&mut tx, &id, "index", "pending", None).await?;
@@ -136,8 +142,8 @@ impl Db {
     }
 
     /// Removes a recording's metadata, transcript and pending work; the caller removes the object.
-    pub async fn delete_recording(&self, id: &str) -> Result<Recording> {
-        let rec = self.recording(id).await?;
+    pub async fn delete_recording(&self, id: &str, v: &Visibility) -> Result<Recording> {
+        let rec = self.recording(id, v).await?;
         let mut tx = self.begin().await?;
         for sql in [
             "DELETE FROM deliveries WHERE event_id IN (SELECT id FROM events WHERE subject = $1)",
@@ -153,13 +159,19 @@ impl Db {
         Ok(rec)
     }
 
-    /// The stored transcript, if speech-to-text has run.
-    pub async fn transcript(&self, id: &str) -> Result<Option<StoredTranscript>> {
-        let Some(head) = sqlx::query("SELECT * FROM transcripts WHERE recording_id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_error)?
+    /// The stored transcript, if speech-to-text has run (and `v` sees the recording).
+    pub async fn transcript(&self, id: &str, v: &Visibility) -> Result<Option<StoredTranscript>> {
+        let (all, tenant) = tenant_binds(v);
+        let Some(head) = sqlx::query(
+            "SELECT t.* FROM transcripts t JOIN recordings r ON r.id = t.recording_id \
+             WHERE t.recording_id = $1 AND ($2 = 1 OR r.tenant = $3)",
+        )
+        .bind(id)
+        .bind(all)
+        .bind(tenant)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?
         else {
             return Ok(None);
         };

@@ -11,8 +11,9 @@ mod pg;
 mod seaweed;
 use futures::stream;
 use sokuji_core::{
-    Segment, Transcript, Word,
+    ErrorCode, Segment, Transcript, Word,
     archive::{Recording, RecordingMeta, RecordingStatus, events},
+    auth::Visibility,
 };
 use sokuji_store::{Db, EventBus, Inserted, ListFilter, Objects, QueuePolicy};
 use std::{sync::Arc, time::Duration};
@@ -36,6 +37,8 @@ async fn on_sqlite() {
     let dir = tempfile::tempdir().expect("dir");
     let (db, objects) = open(dir.path()).await;
     concurrent(&db, &objects).await;
+    tenants(&db, &objects).await;
+    limits(&db).await;
     let (db, bus, _stop) = bus(db, "embedded").await;
     exercise(db, bus, objects).await;
 }
@@ -51,8 +54,11 @@ async fn on_postgres() {
         drop(db);
         Db::open(&pg.url()).await.expect("reopen")
     };
+    let objects = Objects::open(dir.path().to_str().expect("utf-8")).expect("objects");
+    tenants(&db, &objects).await;
+    limits(&db).await;
     let (db, bus, _stop) = bus(db, "embedded").await;
-    exercise(db, bus, Objects::open(dir.path().to_str().expect("utf-8")).expect("objects")).await;
+    exercise(db, bus, objects).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -90,10 +96,14 @@ fn body(parts: &[&'static [u8]]) -> impl futures::Stream<Item = Result<bytes::By
 }
 
 async fn ingest(db: &Db, objects: &Objects, data: &'static [u8], meta: RecordingMeta) -> Inserted {
+    ingest_for(db, objects, data, meta, "").await
+}
+
+async fn ingest_for(db: &Db, objects: &Objects, data: &'static [u8], meta: RecordingMeta, tenant: &str) -> Inserted {
     let staged = objects.stage(body(&[data]), 1 << 20).await.expect("stage");
-    let key = objects.commit(&staged).await.expect("commit");
+    let key = objects.commit(&staged, tenant).await.expect("commit");
     let rec = Recording {
-        id: uuid_like(&staged.sha256),
+        id: format!("{tenant}{}", uuid_like(&staged.sha256)),
         sha256: staged.sha256.clone(),
         object_key: key,
         filename: "a.wav".into(),
@@ -102,8 +112,65 @@ async fn ingest(db: &Db, objects: &Objects, data: &'static [u8], meta: Recording
         meta,
         created_at: 1_000,
         updated_at: 1_000,
+        tenant: tenant.into(),
     };
     db.insert_recording(&rec, None).await.expect("insert")
+}
+
+/// Tenants: the same bytes are one recording per tenant, each with its own object; nothing of
+/// one tenant's is found, read, listed, reprocessed or deleted through another's visibility.
+async fn tenants(db: &Db, objects: &Objects) {
+    let (a, b) = (Visibility::Tenant("a".into()), Visibility::Tenant("b".into()));
+    let Inserted::New(ra) = ingest_for(db, objects, b"tenant bytes", RecordingMeta::default(), "a").await else {
+        panic!("new in a")
+    };
+    let Inserted::New(rb) = ingest_for(db, objects, b"tenant bytes", RecordingMeta::default(), "b").await else {
+        panic!("the same bytes in another tenant are another recording")
+    };
+    assert_ne!(ra.object_key, rb.object_key, "tenants never share an object");
+    let Inserted::Existing(again) = ingest_for(db, objects, b"tenant bytes", RecordingMeta::default(), "a").await
+    else {
+        panic!("deduplicated within a tenant")
+    };
+    assert_eq!(again.id, ra.id);
+    let not_found =
+        |r: sokuji_core::Result<Recording>| assert_eq!(r.map(|r| r.id).map_err(|e| e.code), Err(ErrorCode::NotFound));
+    assert_eq!(db.recording(&ra.id, &a).await.expect("own").tenant, "a");
+    not_found(db.recording(&ra.id, &b).await);
+    not_found(db.recording(&ra.id, &Visibility::default()).await);
+    not_found(db.reprocess(&ra.id, &b).await);
+    not_found(db.delete_recording(&ra.id, &b).await);
+    assert!(db.stages(&ra.id, &b).await.expect("stages").is_empty());
+    assert!(!db.stages(&ra.id, &a).await.expect("stages").is_empty());
+    assert!(db.transcript(&ra.id, &b).await.expect("read").is_none());
+    assert_eq!(db.reindex(Some(&ra.id), &b).await.map_err(|e| e.code), Err(ErrorCode::NotFound));
+    let listed = |v: Visibility| async move {
+        let (items, total) =
+            db.list(&ListFilter { limit: 10, visibility: v, ..Default::default() }).await.expect("list");
+        (items.into_iter().map(|r| r.id).collect::<Vec<_>>(), total)
+    };
+    assert_eq!(listed(a.clone()).await, (vec![ra.id.clone()], 1));
+    assert_eq!(listed(b.clone()).await, (vec![rb.id.clone()], 1));
+    assert_eq!(listed(Visibility::default()).await.1, 0);
+    assert_eq!(listed(Visibility::All).await.1, 2);
+    // Deleting one tenant's leaves the other's row and bytes.
+    db.delete_recording(&ra.id, &a).await.expect("delete own");
+    objects.delete(&ra.object_key).await.expect("delete object");
+    assert_eq!(objects.get(&rb.object_key).await.expect("b's bytes").as_ref(), b"tenant bytes");
+    db.delete_recording(&rb.id, &Visibility::All).await.expect("an administrator deletes any");
+    assert_eq!(listed(Visibility::All).await.1, 0);
+}
+
+/// Quotas on this backend: concurrent takes never pass the quota, live slots never exceed the
+/// limit (PostgreSQL's row locks, SQLite's one writer: the same statements hold on both).
+async fn limits(db: &Db) {
+    let takes = futures::future::join_all((0..16).map(|_| db.take_use("q", "audio_seconds", 0, 10, 55))).await;
+    assert_eq!(takes.into_iter().filter(|t| matches!(t, Ok(Ok(_)))).count(), 5);
+    assert_eq!(db.take_use("q", "audio_seconds", 0, 5, 55).await.expect("take"), Ok(55));
+    let claims = futures::future::join_all((0..8).map(|_| db.claim_live("q", 3))).await;
+    let held: Vec<_> = claims.into_iter().filter_map(|c| c.expect("claim")).collect();
+    assert_eq!(held.len(), 3);
+    assert_eq!(db.live_held("q").await.expect("held"), 3);
 }
 
 fn uuid_like(sha: &str) -> String {
@@ -144,7 +211,7 @@ async fn concurrent(db: &Db, objects: &Objects) {
             // Eight distinct contents, each uploaded three times.
             let data = bytes::Bytes::from(format!("concurrent upload {}", i % 8).into_bytes());
             let staged = objects.stage(stream::iter([Ok::<_, std::io::Error>(data)]), 1 << 20).await.expect("stage");
-            let key = objects.commit(&staged).await.expect("commit");
+            let key = objects.commit(&staged, "").await.expect("commit");
             let rec = Recording {
                 id: format!("c-{i}"),
                 sha256: staged.sha256.clone(),
@@ -155,6 +222,7 @@ async fn concurrent(db: &Db, objects: &Objects) {
                 meta: RecordingMeta::default(),
                 created_at: 1,
                 updated_at: 1,
+                tenant: String::new(),
             };
             matches!(db.insert_recording(&rec, None).await.expect("insert never fails"), Inserted::New(_))
         }));
@@ -165,7 +233,7 @@ async fn concurrent(db: &Db, objects: &Objects) {
     }
     assert_eq!(new, 8, "one recording per content");
     for i in 0..24 {
-        let _ = db.delete_recording(&format!("c-{i}")).await;
+        let _ = db.delete_recording(&format!("c-{i}"), &Visibility::All).await;
     }
     assert_eq!(db.list(&ListFilter { limit: 10, ..Default::default() }).await.expect("list").1, 0);
 }
@@ -221,12 +289,12 @@ async fn exercise(db: Db, bus: Arc<dyn EventBus>, objects: Objects) {
     // The first worker comes back late: refused, nothing written twice.
     let late = db.complete_asr(&d, &rec, &t).await.expect_err("late completion refused");
     assert_eq!(late.code, sokuji_core::ErrorCode::Cancelled, "{late}");
-    let stored = db.transcript(&rec.id).await.expect("read").expect("transcript");
+    let stored = db.transcript(&rec.id, &Visibility::All).await.expect("read").expect("transcript");
     assert_eq!(
         (stored.segments.len(), stored.segments[0].segment.words.len(), stored.model.as_str()),
         (1, 1, "whisper-base")
     );
-    assert_eq!(db.recording(&rec.id).await.expect("rec").status, RecordingStatus::Transcribed);
+    assert_eq!(db.recording(&rec.id, &Visibility::All).await.expect("rec").status, RecordingStatus::Transcribed);
     // Unacknowledged after the commit: a redelivery is recognised as done and not handed out.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert!(next(&bus, "asr", "w3", Duration::from_millis(600)).await.is_none());
@@ -252,10 +320,10 @@ async fn exercise(db: Db, bus: Arc<dyn EventBus>, objects: Objects) {
     assert_eq!((n3.event.id.as_str(), n3.attempt), (n.event.id.as_str(), 1));
     db.complete_nlp(&n3, &rec.id, &["xin chào".to_string()]).await.expect("nlp");
     bus.settle(&n3).await.expect("settle");
-    assert_eq!(db.recording(&rec.id).await.expect("rec").status, RecordingStatus::Completed);
+    assert_eq!(db.recording(&rec.id, &Visibility::All).await.expect("rec").status, RecordingStatus::Completed);
     assert!(bus.dead_letters().await.expect("dlq").is_empty());
     assert_eq!(bus.purge(None).await.expect("purge"), 0);
-    let stages = db.stages(&rec.id).await.expect("stages");
+    let stages = db.stages(&rec.id, &Visibility::All).await.expect("stages");
     assert!(stages.iter().all(|s| s.status == "completed"), "{stages:?}");
 
     // Listing: filters are values, never SQL; wildcards in a tag are literal.
@@ -272,9 +340,9 @@ async fn exercise(db: Db, bus: Arc<dyn EventBus>, objects: Objects) {
     assert_eq!(list(ListFilter { to: Some(999), ..Default::default() }).await.1, 0);
 
     // Deletion takes the metadata, transcript and queued work with it.
-    db.delete_recording(&rec.id).await.expect("delete");
-    assert!(db.recording(&rec.id).await.is_err());
-    assert!(db.transcript(&rec.id).await.expect("read").is_none());
+    db.delete_recording(&rec.id, &Visibility::All).await.expect("delete");
+    assert!(db.recording(&rec.id, &Visibility::All).await.is_err());
+    assert!(db.transcript(&rec.id, &Visibility::All).await.expect("read").is_none());
     assert_eq!(list(ListFilter::default()).await.1, 0);
 }
 
@@ -317,12 +385,12 @@ async fn objects_round_trip(objects: &Objects) {
     assert_eq!(too_big.err().map(|e| e.code), Some(sokuji_core::ErrorCode::UploadTooLarge));
     let empty = objects.stage(body(&[]), 15).await;
     assert_eq!(empty.err().map(|e| e.code), Some(sokuji_core::ErrorCode::InvalidAudio));
-    let key = objects.commit(&staged).await.expect("commit");
+    let key = objects.commit(&staged, "").await.expect("commit");
     assert_eq!(objects.get_range(&key, 1..4).await.expect("range").as_ref(), b"bcd");
     assert_eq!(objects.size(&key).await.expect("size"), 6);
     // The same bytes again: committed to the same key, the second staged copy dropped.
     let again = objects.stage(body(&[b"abcdef"]), 100).await.expect("stage");
-    assert_eq!(objects.commit(&again).await.expect("commit"), key);
+    assert_eq!(objects.commit(&again, "").await.expect("commit"), key);
     objects.delete(&key).await.expect("delete");
     assert_eq!(objects.get(&key).await.err().map(|e| e.code), Some(sokuji_core::ErrorCode::NotFound));
 }

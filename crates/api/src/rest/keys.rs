@@ -15,6 +15,12 @@ pub struct CreateKey {
     /// Requests a minute (absent: unlimited).
     #[serde(default)]
     pub rate_per_minute: Option<u32>,
+    /// Seconds of audio transcribed or synthesized a UTC day (absent: unlimited).
+    #[serde(default)]
+    pub audio_seconds_per_day: Option<u32>,
+    /// Live sessions open at once (absent: unlimited).
+    #[serde(default)]
+    pub live_sessions: Option<u32>,
 }
 
 /// 201: the key, shown this once; only its hash is kept.
@@ -33,6 +39,8 @@ pub struct KeyInfo {
     pub scopes: Vec<String>,
     pub tenant: Option<String>,
     pub rate_per_minute: Option<u32>,
+    pub audio_seconds_per_day: Option<u32>,
+    pub live_sessions: Option<u32>,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
     pub revoked_at: Option<i64>,
@@ -88,14 +96,18 @@ pub struct AuditEntry {
 pub struct Usage {
     pub key_id: String,
     pub rate_per_minute: Option<u32>,
+    pub audio_seconds_per_day: Option<u32>,
+    pub live_sessions: Option<u32>,
+    /// Live sessions of this key open now (on every replica).
+    pub live_sessions_open: u64,
     pub windows: Vec<UsageWindow>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct UsageWindow {
-    /// "requests".
+    /// "requests" (calendar minutes) or "audio_seconds" (UTC days).
     pub kind: String,
-    /// The window's start, ms since the Unix epoch (calendar minutes).
+    /// The window's start, ms since the Unix epoch.
     pub window_start: i64,
     pub amount: u64,
 }

@@ -1,7 +1,7 @@
 //! `sokuji keys create|ls|revoke`: API keys in the metadata database (the server's, by
 //! `SOKUJI_METADATA_URL` / `SOKUJI_DATA_DIR`); a running server sees a change at its next request.
 use crate::config::Config;
-use sokuji_core::auth::Scope;
+use sokuji_core::{auth::Scope, quota::Limits};
 use sokuji_store::{Db, KeyInfo, NewKey};
 
 #[derive(clap::Subcommand)]
@@ -14,12 +14,19 @@ pub enum Command {
         /// archive:admin, datasets, training, metrics, admin; or all.
         #[arg(long)]
         scopes: String,
-        /// The tenant whose data the key sees.
+        /// The tenant whose recordings the key stores and sees (without one: the default
+        /// tenant's, or every tenant's for an `admin` key).
         #[arg(long)]
         tenant: Option<String>,
         /// Requests a minute (unlimited when absent); past it, 429 with Retry-After.
         #[arg(long)]
         rate: Option<u32>,
+        /// Seconds of audio transcribed or synthesized a UTC day (unlimited when absent).
+        #[arg(long, value_name = "SECONDS")]
+        audio_quota: Option<u32>,
+        /// Live sessions open at once (unlimited when absent).
+        #[arg(long, value_name = "N")]
+        live_sessions: Option<u32>,
     },
     /// List the keys (never their secrets).
     Ls,
@@ -34,13 +41,17 @@ fn actor() -> String {
 
 fn line(k: &KeyInfo) -> String {
     let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+    let limit = |v: Option<u32>, unit: &str| v.map_or(String::new(), |n| format!("  {n}{unit}"));
     format!(
-        "{}  {:<7}  {:<20}  {:<10}  {}",
+        "{}  {:<7}  {:<20}  {:<10}  {}{}{}{}",
         k.id,
         state,
         k.name,
         k.tenant.as_deref().unwrap_or("-"),
-        Scope::join(&k.scopes, ",")
+        Scope::join(&k.scopes, ","),
+        limit(k.limits.requests_per_minute, " req/min"),
+        limit(k.limits.audio_seconds_per_day, " audio s/day"),
+        limit(k.limits.live_sessions, " live"),
     )
 }
 
@@ -49,9 +60,10 @@ pub fn run(cfg: Config, c: Command) -> anyhow::Result<()> {
     rt.block_on(async move {
         let db = Db::open(&cfg.metadata_url).await?;
         match c {
-            Command::Create { name, scopes, tenant, rate } => {
+            Command::Create { name, scopes, tenant, rate, audio_quota, live_sessions } => {
                 let scopes = Scope::parse_list(&scopes)?;
-                let new = NewKey { name, scopes, tenant, rate_per_minute: rate };
+                let limits = Limits { requests_per_minute: rate, audio_seconds_per_day: audio_quota, live_sessions };
+                let new = NewKey { name, scopes, tenant, limits };
                 let (key, info) = db.create_key(&new, &actor()).await?;
                 eprintln!("{}", line(&info));
                 eprintln!("the key (shown once; only its hash is kept):");

@@ -91,25 +91,34 @@ async fn archive(
     })
 }
 
-/// The search index and the embedder that feeds it: the embedded index (only where
-/// `embedded_here`: it lives in one process), PostgreSQL with pgvector or Qdrant (anywhere).
+/// The search index and the embedder that feeds it: the embedded index (only where the
+/// archive's own database is given: it lives in one process), PostgreSQL with pgvector or
+/// Qdrant (anywhere).
 async fn search_index(
     cfg: &Config,
     embedder: &Option<Arc<dyn sokuji_core::Embedder>>,
-    embedded_here: bool,
+    embedded_here: Option<&sokuji_store::Db>,
 ) -> anyhow::Result<Option<sokuji_pipeline::Search>> {
     let Some(embedder) = embedder.clone() else { return Ok(None) };
-    let index: Arc<dyn sokuji_core::search::SearchIndex> = match cfg.search_url.as_str() {
-        "embedded" if embedded_here => Arc::new(sokuji_index::EmbeddedIndex::open(&cfg.data_dir.join("index"))?),
-        "embedded" => return Ok(None),
-        url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+    let index: Arc<dyn sokuji_core::search::SearchIndex> = match (cfg.search_url.as_str(), embedded_here) {
+        ("embedded", Some(db)) => {
+            let index = sokuji_index::EmbeddedIndex::open(&cfg.data_dir.join("index"))?;
+            if index.rebuilt() {
+                // An index of an older schema was emptied: every recording is indexed again.
+                let queued = db.reindex(None, &sokuji_core::auth::Visibility::All).await?;
+                tracing::warn!(queued, "search index rebuilt for a new schema: recordings queued for indexing");
+            }
+            Arc::new(index)
+        }
+        ("embedded", None) => return Ok(None),
+        (url, _) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Arc::new(sokuji_index::PgVectorIndex::open(url, embedder.dimensions()).await?)
         }
         #[cfg(feature = "search-qdrant")]
-        url if url.starts_with("qdrant://") || url.starts_with("qdrants://") => {
+        (url, _) if url.starts_with("qdrant://") || url.starts_with("qdrants://") => {
             Arc::new(sokuji_index::QdrantIndex::open(url, cfg.qdrant_api_key.clone(), embedder.dimensions()).await?)
         }
-        other => anyhow::bail!(
+        (other, _) => anyhow::bail!(
             "SOKUJI_SEARCH_URL={other:?}: use embedded, postgres://… or qdrant://host:6334[/collection] \
              (Qdrant needs the default `search-qdrant` feature)"
         ),
@@ -301,7 +310,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                         "the index stage runs apart only with a shared index (SOKUJI_SEARCH_URL=postgres://… or \
                          qdrant://…); the embedded index lives in `sokuji serve`"
                     );
-                    workers.search = search_index(&cfg, &engines::embedder(&cfg).await?, false).await?;
+                    workers.search = search_index(&cfg, &engines::embedder(&cfg).await?, None).await?;
                 }
                 let handles = spawn_workers(&workers, &stages, args.workers, &rx);
                 shutdown_signal().await;
@@ -366,10 +375,10 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                 });
                 if args.service == Service::Gateway {
                     // A gateway apart searches an index other processes write (PostgreSQL).
-                    archive.search = search_index(&cfg, &embedder, false).await?.map(|s| s.index);
+                    archive.search = search_index(&cfg, &embedder, None).await?.map(|s| s.index);
                 }
                 if args.service == Service::All {
-                    let search = search_index(&cfg, &embedder, true).await?;
+                    let search = search_index(&cfg, &embedder, Some(&archive.db)).await?;
                     archive.search = search.as_ref().map(|s| s.index.clone());
                     // A local engine of their own: an hour-long recording must not hold the
                     // live sessions' decoder (they still share the CPU).

@@ -165,6 +165,13 @@ async fn grpc_services_check_the_same_keys() {
         codes.push(client.get_supported_languages(r).await.err().map(|s| s.code()));
     }
     assert!(codes.contains(&Some(tonic::Code::ResourceExhausted)), "{codes:?}");
+    // An audio quota too: refused before the audio is transcribed, saying when to come back.
+    let metered = keys(&stt, &["create", "--name", "metered", "--scopes", "stt", "--audio-quota", "2"]);
+    let refused = client.transcribe(request(Some(&metered))).await.expect_err("past the quota");
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted, "{refused}");
+    let meta = |k: &str| refused.metadata().get(k).and_then(|v| v.to_str().ok()).map(String::from);
+    assert_eq!(meta("ratelimit-policy").as_deref(), Some("\"audio-day\";q=2;w=86400"));
+    assert!(meta("retry-after").is_some_and(|v| v.parse::<u32>().is_ok()), "{refused:?}");
 
     // A gateway in front, sharing the keys (the same database), presents its service key.
     let stt_url = format!("http://127.0.0.1:{}", stt.port);
@@ -188,4 +195,85 @@ async fn grpc_services_check_the_same_keys() {
     assert_eq!(res.status(), 200);
     let text = res.json::<Value>().await.expect("json")["text"].as_str().unwrap_or_default().to_string();
     assert!(word_error_rate(&reference, &text) < 0.35, "{text}");
+}
+
+/// Tenants end to end: real speech uploaded by two tenants' keys is transcribed and indexed;
+/// each key's search and listing find its own recordings only (the same bytes in both tenants
+/// are two recordings), on the embedded index's real queries.
+#[tokio::test]
+async fn tenants_search_only_their_own_recordings() {
+    let server = Server::start(&["--grpc-listen", "off"], &[("TTS_PROVIDER", "none")]).wait_ready();
+    let (base, http) = (server.url(), reqwest::Client::new());
+    let scopes = "archive:read,archive:write,search";
+    let a = keys(&server, &["create", "--name", "a", "--scopes", scopes, "--tenant", "acme"]);
+    let b = keys(&server, &["create", "--name", "b", "--scopes", scopes, "--tenant", "globex"]);
+    let wav = |name: &str| {
+        let (p, _) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with(format!("{name}.wav"))).expect(name);
+        std::fs::read(p).expect("wav")
+    };
+    let upload = |key: &str, bytes: Vec<u8>| {
+        http.post(format!("{base}/api/v1/recordings?language=vi&filename=r.wav")).bearer_auth(key).body(bytes).send()
+    };
+    let mut ids = Vec::new();
+    for (key, name) in [(&a, "doan"), (&b, "binh"), (&b, "doan")] {
+        let r: Value = upload(key, wav(name)).await.expect("upload").json().await.expect("json");
+        assert_eq!(r["duplicate"], false, "{r}");
+        ids.push((key.clone(), r["id"].as_str().expect("id").to_string()));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    for (key, id) in &ids {
+        loop {
+            let v: Value = http
+                .get(format!("{base}/api/v1/recordings/{id}"))
+                .bearer_auth(key)
+                .send()
+                .await
+                .expect("get")
+                .json()
+                .await
+                .expect("json");
+            let stages = v["stages"].as_array().cloned().unwrap_or_default();
+            if stages.iter().any(|s| s["stage"] == "index" && s["status"] == "completed") {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "not indexed: {v}");
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+    }
+    let found = |key: &str, q: &str, mode: &str| {
+        let req = http.get(format!("{base}/api/v1/search")).bearer_auth(key).query(&[("q", q), ("mode", mode)]);
+        async move {
+            let v: Value = req.send().await.expect("search").json().await.expect("json");
+            v["hits"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|h| h["recording_id"].as_str().map(String::from))
+                .collect::<Vec<_>>()
+        }
+    };
+    let (a_doan, b_binh, b_doan) = (&ids[0].1, &ids[1].1, &ids[2].1);
+    for mode in ["keyword", "semantic", "hybrid"] {
+        // Globex's words are not found by Acme, in any mode; each finds its own copy of doan.
+        let hits = found(&a, "huấn luyện viên", mode).await;
+        assert!(!hits.contains(b_binh) && !hits.contains(b_doan), "{mode}: {hits:?}");
+        let hits = found(&b, "huấn luyện viên", mode).await;
+        assert_eq!(hits.first(), Some(b_binh), "{mode}: {hits:?}");
+        let hits = found(&a, "người Do Thái dạy con", mode).await;
+        assert_eq!(hits.first(), Some(a_doan), "{mode}: {hits:?}");
+        assert!(hits.iter().all(|h| h == a_doan), "{mode}: {hits:?}");
+    }
+    let listed: Value = http
+        .get(format!("{base}/api/v1/recordings"))
+        .bearer_auth(&a)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["total"], 1, "{listed}");
+    let status = http.get(format!("{base}/api/v1/recordings/{b_binh}/transcript")).bearer_auth(&a).send().await;
+    assert_eq!(status.expect("get").status(), 404);
 }

@@ -18,6 +18,7 @@ use sokuji_api::rest::{
 use sokuji_core::{
     ErrorCode,
     auth::{Principal, Scope},
+    quota::Limits,
 };
 use sokuji_store::{Db, NewKey};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -37,13 +38,22 @@ pub fn token_router() -> OpenApiRouter<AppState> {
 async fn usage(State(s): State<AppState>, who: Option<Extension<Principal>>) -> ApiResult<Json<Usage>> {
     let p = who.map(|Extension(p)| p).unwrap_or_else(Principal::anonymous);
     let since = sokuji_store::now_ms() - 86_400_000;
-    let windows = keys(&s)?
+    let db = keys(&s)?;
+    let windows = db
         .usage(&p.id, since)
         .await?
         .into_iter()
         .map(|(kind, window_start, amount)| UsageWindow { kind, window_start, amount })
         .collect();
-    Ok(Json(Usage { key_id: p.id, rate_per_minute: p.rate_per_minute, windows }))
+    let l = p.limits;
+    Ok(Json(Usage {
+        live_sessions_open: db.live_held(&p.id).await?,
+        key_id: p.id,
+        rate_per_minute: l.requests_per_minute,
+        audio_seconds_per_day: l.audio_seconds_per_day,
+        live_sessions: l.live_sessions,
+        windows,
+    }))
 }
 
 fn keys(s: &AppState) -> ApiResult<&Db> {
@@ -56,7 +66,9 @@ pub fn info(k: sokuji_store::KeyInfo) -> KeyInfo {
         name: k.name,
         scopes: k.scopes.iter().map(|s| s.as_str().to_string()).collect(),
         tenant: k.tenant,
-        rate_per_minute: k.rate_per_minute,
+        rate_per_minute: k.limits.requests_per_minute,
+        audio_seconds_per_day: k.limits.audio_seconds_per_day,
+        live_sessions: k.limits.live_sessions,
         created_at: k.created_at,
         revoked_at: k.revoked_at,
     }
@@ -73,7 +85,12 @@ async fn create_key(
 ) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
     let Json(r) = body.map_err(bad_json)?;
     let scopes = Scope::parse_list(&r.scopes.join(","))?;
-    let new = NewKey { name: r.name, scopes, tenant: r.tenant, rate_per_minute: r.rate_per_minute };
+    let limits = Limits {
+        requests_per_minute: r.rate_per_minute,
+        audio_seconds_per_day: r.audio_seconds_per_day,
+        live_sessions: r.live_sessions,
+    };
+    let new = NewKey { name: r.name, scopes, tenant: r.tenant, limits };
     let (key, k) = keys(&s)?.create_key(&new, crate::auth::actor(who.as_deref())).await?;
     Ok((StatusCode::CREATED, Json(CreatedKey { key, info: info(k) })))
 }

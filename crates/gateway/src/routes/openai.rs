@@ -29,8 +29,12 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "Done", content((TranscriptionText = "application/json"), (VerboseTranscription = "application/json"),
         (String = "text/plain"), (String = "application/x-subrip"), (String = "text/vtt"))),
         (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 413, description = "The upload is larger than this server accepts", body = ErrorBody)))]
-async fn transcriptions(State(s): State<AppState>, mp: Result<Multipart, MultipartRejection>) -> ApiResult<Response> {
-    handle(s, mp, Task::Transcribe).await
+async fn transcriptions(
+    State(s): State<AppState>,
+    meter: Option<axum::Extension<sokuji_core::auth::Meter>>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Response> {
+    handle(s, meter.as_deref(), mp, Task::Transcribe).await
 }
 
 /// The speech as English text.
@@ -39,8 +43,12 @@ async fn transcriptions(State(s): State<AppState>, mp: Result<Multipart, Multipa
     responses((status = 200, description = "Done", content((TranscriptionText = "application/json"), (VerboseTranscription = "application/json"),
         (String = "text/plain"), (String = "application/x-subrip"), (String = "text/vtt"))),
         (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 413, description = "The upload is larger than this server accepts", body = ErrorBody)))]
-async fn translations(State(s): State<AppState>, mp: Result<Multipart, MultipartRejection>) -> ApiResult<Response> {
-    handle(s, mp, Task::Translate).await
+async fn translations(
+    State(s): State<AppState>,
+    meter: Option<axum::Extension<sokuji_core::auth::Meter>>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Response> {
+    handle(s, meter.as_deref(), mp, Task::Translate).await
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -68,7 +76,12 @@ fn format(s: Option<&str>) -> ApiResult<Format> {
     })
 }
 
-async fn handle(s: AppState, mp: Result<Multipart, MultipartRejection>, task: Task) -> ApiResult<Response> {
+async fn handle(
+    s: AppState,
+    meter: Option<&sokuji_core::auth::Meter>,
+    mp: Result<Multipart, MultipartRejection>,
+    task: Task,
+) -> ApiResult<Response> {
     let mut form = upload::read(mp, &["file"]).await?;
     let fmt = format(form.field("response_format"))?;
     let granularities: Vec<String> = ["timestamp_granularities[]", "timestamp_granularities"]
@@ -90,7 +103,7 @@ async fn handle(s: AppState, mp: Result<Multipart, MultipartRejection>, task: Ta
         model: form.field("model").filter(|m| !is_openai_alias(m)).map(String::from),
         ..Default::default()
     };
-    let audio = upload::decode(&s.cpu, &mut form, "file").await?;
+    let audio = upload::decode(&s.cpu, meter, &mut form, "file").await?;
     let t = s.stt.transcribe(audio, options).await?;
     Ok(render(&t, fmt, task, words))
 }

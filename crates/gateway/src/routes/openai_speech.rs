@@ -17,7 +17,7 @@ use sokuji_api::rest::{
     openai::{Model, ModelList, SpeechRequest},
 };
 use sokuji_audio::{OutputFormat, encode, encode::streaming_wav_header};
-use sokuji_core::{ErrorCode, SynthesizeRequest};
+use sokuji_core::{ErrorCode, SynthesizeRequest, auth::meter_audio, quota::speech_seconds};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -28,12 +28,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/v1/audio/speech", tag = "openai", request_body = SpeechRequest,
     responses((status = 200, description = "Done", content((Vec<u8> = "audio/wav"), (Vec<u8> = "audio/pcm"), (Vec<u8> = "audio/flac"))),
         (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
-async fn speech(State(s): State<AppState>, body: Result<Json<SpeechRequest>, JsonRejection>) -> ApiResult<Response> {
+async fn speech(
+    State(s): State<AppState>,
+    meter: Option<axum::Extension<sokuji_core::auth::Meter>>,
+    body: Result<Json<SpeechRequest>, JsonRejection>,
+) -> ApiResult<Response> {
     let Json(r) = body.map_err(bad_json)?;
     let format = OutputFormat::parse(r.response_format.as_deref().unwrap_or("wav"))?;
     let tts = s.tts()?.clone();
     let base = SynthesizeRequest { text: r.input, voice: r.voice, language: r.language, speed: r.speed, pitch: None };
     let pieces = sokuji_live::voices::sentences(&base)?;
+    meter_audio(meter.as_deref(), speech_seconds(&base.text)).await?;
     if format == OutputFormat::Flac {
         // FLAC frames need the whole signal's parameters: encoded once, sent whole.
         let speech = tts.synthesize(base).await?;

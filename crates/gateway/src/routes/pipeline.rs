@@ -17,7 +17,11 @@ use sokuji_api::rest::{
     pipeline::{PipelineResponse, TranslateAudioForm, TranslateTextRequest},
 };
 use sokuji_audio::{OutputFormat, encode};
-use sokuji_core::{ErrorCode, SynthesizeRequest, TranscribeOptions, TranslateRequest};
+use sokuji_core::{
+    ErrorCode, SynthesizeRequest, TranscribeOptions, TranslateRequest,
+    auth::{Meter, meter_audio},
+    quota::speech_seconds,
+};
 use std::time::Instant;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -97,6 +101,7 @@ fn percent(s: &str) -> String {
 
 async fn speak_translation(
     s: &AppState,
+    meter: Option<&Meter>,
     text: String,
     source: String,
     target: String,
@@ -114,6 +119,7 @@ async fn speak_translation(
             hints: Vec::new(),
         })
         .await?;
+    meter_audio(meter, speech_seconds(&t.text)).await?;
     let req =
         SynthesizeRequest { text: t.text.clone(), voice, language: Some(target.clone()), speed: None, pitch: None };
     let speech = s.tts()?.synthesize(req).await?;
@@ -136,12 +142,15 @@ async fn speak_translation(
         (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
 async fn translate_text(
     State(s): State<AppState>,
+    meter: Option<axum::Extension<sokuji_core::auth::Meter>>,
     body: Result<Json<TranslateTextRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
     let started = Instant::now();
     let Json(r) = body.map_err(bad_json)?;
     let as_json = wants_json(r.return_format.as_deref())?;
-    let done = speak_translation(&s, r.text, r.source_language, r.target_language, r.voice_id, started).await?;
+    let done =
+        speak_translation(&s, meter.as_deref(), r.text, r.source_language, r.target_language, r.voice_id, started)
+            .await?;
     Ok(respond(done, as_json))
 }
 
@@ -150,7 +159,11 @@ async fn translate_text(
     request_body(content = TranslateAudioForm, content_type = "multipart/form-data"),
     responses((status = 200, description = "Done", content((PipelineResponse = "application/json"), (Vec<u8> = "audio/wav"))),
         (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 413, description = "The upload is larger than this server accepts", body = ErrorBody), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
-async fn translate_audio(State(s): State<AppState>, mp: Result<Multipart, MultipartRejection>) -> ApiResult<Response> {
+async fn translate_audio(
+    State(s): State<AppState>,
+    meter: Option<axum::Extension<sokuji_core::auth::Meter>>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Response> {
     let started = Instant::now();
     let mut form = upload::read(mp, &["audio_file", "file"]).await?;
     let as_json = wants_json(form.field("return_format"))?;
@@ -160,13 +173,15 @@ async fn translate_audio(State(s): State<AppState>, mp: Result<Multipart, Multip
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, "target_language is required"))?;
     let source = form.field("source_language").unwrap_or("auto").to_string();
     let voice = form.field("voice_id").unwrap_or("default").to_string();
-    let audio = upload::decode(&s.cpu, &mut form, "audio_file").await?;
+    let audio = upload::decode(&s.cpu, meter.as_deref(), &mut form, "audio_file").await?;
     let options = TranscribeOptions { language: (source != "auto").then(|| source.clone()), ..Default::default() };
     let heard = s.stt.transcribe(audio, options).await?;
     if heard.text.trim().is_empty() {
         return Err(ApiError::new(ErrorCode::InvalidAudio, "no speech was recognized in the audio"));
     }
-    let mut done = speak_translation(&s, heard.text.clone(), heard.language.clone(), target, voice, started).await?;
+    let mut done =
+        speak_translation(&s, meter.as_deref(), heard.text.clone(), heard.language.clone(), target, voice, started)
+            .await?;
     done.transcription = Some((heard.text, heard.language));
     Ok(respond(done, as_json))
 }

@@ -25,7 +25,7 @@ use sokuji_api::rest::{
 use sokuji_core::{
     Error, ErrorCode,
     archive::{Recording, RecordingMeta, RecordingStatus, safe_filename},
-    auth::Principal,
+    auth::{Principal, Visibility, visibility},
     subtitle,
 };
 use sokuji_store::{Db, Inserted, ListFilter, Objects, Staged};
@@ -132,6 +132,7 @@ fn meta(params: &UploadParams) -> Result<RecordingMeta, Error> {
     responses((status = 202, description = "Accepted: the work is queued", body = Uploaded), (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 413, description = "The upload is larger than this server accepts", body = ErrorBody)))]
 async fn upload(
     State(s): State<AppState>,
+    who: Option<Extension<Principal>>,
     query: Result<Query<UploadParams>, QueryRejection>,
     headers: HeaderMap,
     request: Request,
@@ -156,7 +157,8 @@ async fn upload(
             return Err(e.into());
         }
     };
-    let object_key = match a.objects.commit(&staged).await {
+    let tenant = who.as_deref().map_or("", Principal::home_tenant).to_string();
+    let object_key = match a.objects.commit(&staged, &tenant).await {
         Ok(k) => k,
         Err(e) => {
             a.objects.discard(&staged).await;
@@ -174,6 +176,7 @@ async fn upload(
         meta,
         created_at: now,
         updated_at: now,
+        tenant,
     };
     let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok());
     let (rec, duplicate) = match a.db.insert_recording(&rec, traceparent).await? {
@@ -234,6 +237,7 @@ async fn stage_multipart(a: &Archive, request: Request) -> ApiResult<(Staged, Up
     responses((status = 200, description = "Done", body = RecordingList), (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody)))]
 async fn list(
     State(s): State<AppState>,
+    who: Option<Extension<Principal>>,
     p: Result<Query<ListParams>, QueryRejection>,
 ) -> ApiResult<Json<RecordingList>> {
     let a = archive(&s)?;
@@ -251,6 +255,7 @@ async fn list(
         to: p.to,
         limit: p.limit,
         offset: p.offset,
+        visibility: visibility(who.as_deref()),
     };
     let (items, total) = a.db.list(&filter).await?;
     let items = items.iter().map(RecordingInfo::from).collect();
@@ -259,10 +264,15 @@ async fn list(
 
 #[utoipa::path(get, path = "/api/v1/recordings/{id}", tag = "archive", params(("id" = String, Path)),
     responses((status = 200, description = "Done", body = RecordingDetail), (status = 404, description = "Not found", body = ErrorBody)))]
-async fn show(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<RecordingDetail>> {
+async fn show(
+    State(s): State<AppState>,
+    who: Option<Extension<Principal>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RecordingDetail>> {
     let a = archive(&s)?;
-    let rec = a.db.recording(&id).await?;
-    let stages = a.db.stages(&id).await?;
+    let v = visibility(who.as_deref());
+    let rec = a.db.recording(&id, &v).await?;
+    let stages = a.db.stages(&id, &v).await?;
     let stages = stages
         .into_iter()
         .map(|st| StageInfo {
@@ -283,13 +293,15 @@ async fn show(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Js
         (String = "text/vtt"), (String = "text/plain"))), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn transcript(
     State(s): State<AppState>,
+    who: Option<Extension<Principal>>,
     Path(id): Path<String>,
     p: Result<Query<TranscriptParams>, QueryRejection>,
 ) -> ApiResult<Response> {
     let a = archive(&s)?;
     let Query(p) = p.map_err(bad_query)?;
-    let rec = a.db.recording(&id).await?;
-    let Some(stored) = a.db.transcript(&id).await? else {
+    let v = visibility(who.as_deref());
+    let rec = a.db.recording(&id, &v).await?;
+    let Some(stored) = a.db.transcript(&id, &v).await? else {
         return Err(ApiError::new(
             ErrorCode::NotFound,
             format!("recording {id} has no transcript yet (status {})", rec.status.as_str()),
@@ -363,9 +375,14 @@ fn parse_range(h: &str, size: u64) -> Option<std::ops::Range<u64>> {
 #[utoipa::path(get, path = "/api/v1/recordings/{id}/audio", tag = "archive", params(("id" = String, Path)),
     responses((status = 200, description = "Done", content((Vec<u8> = "application/octet-stream"))), (status = 206, description = "The requested range of the bytes", content((Vec<u8> = "application/octet-stream"))),
         (status = 404, description = "Not found", body = ErrorBody), (status = 416, description = "The range is outside the bytes")))]
-async fn audio(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+async fn audio(
+    State(s): State<AppState>,
+    who: Option<Extension<Principal>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let a = archive(&s)?;
-    let rec = a.db.recording(&id).await?;
+    let rec = a.db.recording(&id, &visibility(who.as_deref())).await?;
     let size = a.objects.size(&rec.object_key).await?;
     let ct = match std::path::Path::new(&rec.filename)
         .extension()
@@ -425,7 +442,7 @@ async fn remove(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let a = archive(&s)?;
-    let rec = a.db.delete_recording(&id).await?;
+    let rec = a.db.delete_recording(&id, &visibility(who.as_deref())).await?;
     crate::auth::audit(&a.db, who.as_deref(), "recording.delete", &id, &rec.filename).await;
     if let Some(index) = &a.search {
         index.delete(&id).await?;
@@ -437,33 +454,41 @@ async fn remove(
 /// Runs every stage again from the stored bytes.
 #[utoipa::path(post, path = "/api/v1/recordings/{id}/reprocess", tag = "archive", params(("id" = String, Path)),
     responses((status = 202, description = "Accepted: the work is queued", body = Requeued), (status = 404, description = "Not found", body = ErrorBody)))]
-async fn reprocess(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+async fn reprocess(
+    State(s): State<AppState>,
+    who: Option<Extension<Principal>>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let a = archive(&s)?;
-    let rec = a.db.reprocess(&id).await?;
+    let rec = a.db.reprocess(&id, &visibility(who.as_deref())).await?;
     Ok((StatusCode::ACCEPTED, Json(Requeued { id: rec.id, status: rec.status.as_str().to_string() })).into_response())
 }
 
 /// Queues completed recordings for the index stage again (`search` must be on).
-async fn reindex(s: &AppState, id: Option<&str>) -> ApiResult<Response> {
+async fn reindex(s: &AppState, id: Option<&str>, v: &Visibility) -> ApiResult<Response> {
     let a = archive(s)?;
     if a.search.is_none() {
         return Err(ApiError::new(ErrorCode::EngineUnavailable, "search is off here (no embedding model or index)"));
     }
-    let queued = a.db.reindex(id).await?;
+    let queued = a.db.reindex(id, v).await?;
     Ok((StatusCode::ACCEPTED, Json(Queued { queued })).into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/recordings/{id}/reindex", tag = "archive", params(("id" = String, Path)),
     responses((status = 202, description = "Accepted: the work is queued", body = Queued), (status = 404, description = "Not found", body = ErrorBody), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
-async fn reindex_one(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    reindex(&s, Some(&id)).await
+async fn reindex_one(
+    State(s): State<AppState>,
+    who: Option<Extension<Principal>>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    reindex(&s, Some(&id), &visibility(who.as_deref())).await
 }
 
 /// Every completed recording to the index stage again (after a change of embedding model).
 #[utoipa::path(post, path = "/api/v1/search/reindex", tag = "archive",
     responses((status = 202, description = "Accepted: the work is queued", body = Queued), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
-async fn reindex_all(State(s): State<AppState>) -> ApiResult<Response> {
-    reindex(&s, None).await
+async fn reindex_all(State(s): State<AppState>, who: Option<Extension<Principal>>) -> ApiResult<Response> {
+    reindex(&s, None, &visibility(who.as_deref())).await
 }
 
 /// Stores a recorded live session (its audio and the transcript made while it was heard): ASR
@@ -472,11 +497,12 @@ pub async fn store_live(
     archive: &Archive,
     recorded: sokuji_live::Recorded,
     mut meta: RecordingMeta,
+    tenant: &str,
 ) -> Result<sokuji_api::live::RecordingMessage, Error> {
     let sokuji_live::Recorded { wav, duration, segments, producer } = recorded;
     let body = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(wav))]);
     let staged = archive.objects.stage(body, archive.max_bytes).await?;
-    let object_key = archive.objects.commit(&staged).await?;
+    let object_key = archive.objects.commit(&staged, tenant).await?;
     let transcript = sokuji_core::Transcript::assemble(segments, 0.0, duration, None, producer);
     let now = sokuji_store::now_ms();
     meta.source = meta.source.or(Some("live".into()));
@@ -490,6 +516,7 @@ pub async fn store_live(
         meta,
         created_at: now,
         updated_at: now,
+        tenant: tenant.to_string(),
     };
     let (rec, duplicate) = match archive.db.insert_with_transcript(&rec, &transcript).await? {
         Inserted::New(r) => (r, false),
@@ -504,9 +531,22 @@ pub async fn store_live(
     })
 }
 
+/// Dead letters hold every tenant's events: only a principal that sees all tenants (an `admin`
+/// key without a tenant) handles them.
+fn operators_only(who: Option<&Principal>) -> ApiResult<()> {
+    match visibility(who) {
+        Visibility::All => Ok(()),
+        Visibility::Tenant(_) => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "dead letters hold every tenant's events: they need an admin key without a tenant",
+        )),
+    }
+}
+
 /// Deliveries that failed too often, set aside for a person to look at.
 #[utoipa::path(get, path = "/api/v1/dlq", tag = "archive", responses((status = 200, description = "Done", body = DeadLetterList)))]
-async fn dlq_list(State(s): State<AppState>) -> ApiResult<Json<DeadLetterList>> {
+async fn dlq_list(State(s): State<AppState>, who: Option<Extension<Principal>>) -> ApiResult<Json<DeadLetterList>> {
+    operators_only(who.as_deref())?;
     let items: Vec<DeadLetter> = archive(&s)?
         .bus
         .dead_letters()
@@ -531,6 +571,7 @@ async fn dlq_replay(
     p: Result<Query<DeadLetterParams>, QueryRejection>,
 ) -> ApiResult<Json<Replayed>> {
     let Query(p) = p.map_err(bad_query)?;
+    operators_only(who.as_deref())?;
     let a = archive(&s)?;
     let replayed = a.bus.replay(p.event_id.as_deref()).await?;
     let target = p.event_id.as_deref().unwrap_or("all");
@@ -547,6 +588,7 @@ async fn dlq_purge(
     p: Result<Query<DeadLetterParams>, QueryRejection>,
 ) -> ApiResult<Json<Purged>> {
     let Query(p) = p.map_err(bad_query)?;
+    operators_only(who.as_deref())?;
     let a = archive(&s)?;
     let purged = a.bus.purge(p.event_id.as_deref()).await?;
     let target = p.event_id.as_deref().unwrap_or("all");

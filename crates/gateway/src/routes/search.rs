@@ -31,6 +31,7 @@ const MAX_OFFSET: usize = 1_000;
     responses((status = 200, description = "Done", body = SearchResponse), (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
 async fn search(
     State(s): State<AppState>,
+    who: Option<axum::Extension<sokuji_core::auth::Principal>>,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> ApiResult<Json<SearchResponse>> {
     let Query(p) =
@@ -59,7 +60,9 @@ async fn search(
         .as_ref()
         .and_then(|a| a.search.clone())
         .ok_or_else(|| ApiError::new(ErrorCode::EngineUnavailable, "this server runs no search index"))?;
-    let filter = SearchFilter { language: p.language, speaker: p.speaker, tag: p.tag, from: p.from, to: p.to };
+    // The index keeps to the caller's tenant inside its query (a page is never short of hits).
+    let tenant = sokuji_core::auth::visibility(who.as_deref()).tenant().map(String::from);
+    let filter = SearchFilter { language: p.language, speaker: p.speaker, tag: p.tag, from: p.from, to: p.to, tenant };
     let started = std::time::Instant::now();
     // One page more than asked: `total` tells whether there is a next page.
     let want = offset + 2 * limit;

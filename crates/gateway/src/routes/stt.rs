@@ -23,11 +23,12 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "Done", body = TranscribeResponse), (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 413, description = "The upload is larger than this server accepts", body = ErrorBody)))]
 async fn transcribe(
     State(s): State<AppState>,
+    meter: Option<axum::Extension<sokuji_core::auth::Meter>>,
     mp: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Json<TranscribeResponse>> {
     let started = Instant::now();
     let mut form = upload::read(mp, &["audio_file", "file"]).await?;
-    let audio = upload::decode(&s.cpu, &mut form, "audio_file").await?;
+    let audio = upload::decode(&s.cpu, meter.as_deref(), &mut form, "audio_file").await?;
     let options = TranscribeOptions {
         language: form.field("language").map(String::from),
         word_timestamps: form.field("word_timestamps").is_some_and(|v| v == "true"),

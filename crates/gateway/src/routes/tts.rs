@@ -16,7 +16,7 @@ use sokuji_api::rest::{
     tts::{SynthesizeRequest, SynthesizeResponse, VoiceInfo, VoiceList},
 };
 use sokuji_audio::OutputFormat;
-use sokuji_core::ErrorCode;
+use sokuji_core::{ErrorCode, auth::meter_audio, quota::speech_seconds};
 use std::time::Instant;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 400, description = "Invalid request: the error says what to change", body = ErrorBody), (status = 503, description = "The engine is switched off or busy: retry after Retry-After", body = ErrorBody)))]
 async fn synthesize(
     State(s): State<AppState>,
+    meter: Option<axum::Extension<sokuji_core::auth::Meter>>,
     body: Result<Json<SynthesizeRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
     let started = Instant::now();
@@ -52,7 +53,9 @@ async fn synthesize(
         speed: r.speed,
         pitch: r.pitch,
     };
-    let mut speech = s.tts()?.synthesize(req).await?;
+    let tts = s.tts()?;
+    meter_audio(meter.as_deref(), speech_seconds(&req.text)).await?;
+    let mut speech = tts.synthesize(req).await?;
     let duration_ms = speech.duration_ms();
     let bytes = s.encode(std::mem::take(&mut speech.samples), speech.sample_rate, format).await?;
     let ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 fn engines(stt: Arc<dyn SpeechToText>, translator: Option<Arc<FixedTranslator>>, tts: bool) -> LiveEngines {
     LiveEngines {
         vad: Arc::new(|| Box::new(LoudnessVad::default())),
+        meter: None,
         ..LiveEngines::new(
             stt,
             translator.map(|t| t as Arc<dyn sokuji_core::Translator>),
@@ -307,6 +308,7 @@ impl sokuji_core::Translator for WritingTranslator {
 async fn the_first_clause_is_spoken_before_the_translation_is_done() {
     let engines = LiveEngines {
         vad: Arc::new(|| Box::new(LoudnessVad::default())),
+        meter: None,
         ..LiveEngines::new(Arc::new(LevelStt), Some(Arc::new(WritingTranslator)), Some(Arc::new(ToneTts::default())))
     };
     let (tx, rx) = start(engines, config(Some("vi")));
@@ -496,6 +498,7 @@ impl sokuji_core::Translator for KeepEcho {
 async fn the_sessions_glossary_reaches_every_translation_and_can_change() {
     let engines = LiveEngines {
         vad: Arc::new(|| Box::new(LoudnessVad::default())),
+        meter: None,
         ..LiveEngines::new(Arc::new(LevelStt), Some(Arc::new(KeepEcho)), None)
     };
     let mut cfg = config(Some("vi"));

@@ -15,6 +15,16 @@ pub fn status_from_error(e: &Error) -> tonic::Status {
     if let Ok(v) = e.code.as_str().parse() {
         s.metadata_mut().insert(ERROR_CODE_KEY, v);
     }
+    // A limit's refusal says which limit and when to come back, as HTTP's headers do.
+    if let Some(limit) = &e.limit {
+        let (policy, now) = limit.fields();
+        for (k, v) in [("retry-after", limit.reset_secs.to_string()), ("ratelimit-policy", policy), ("ratelimit", now)]
+        {
+            if let Ok(v) = v.parse() {
+                s.metadata_mut().insert(k, v);
+            }
+        }
+    }
     s
 }
 

@@ -3,7 +3,7 @@
 use crate::{live::feed, metrics::Metrics};
 use sokuji_admission::Admission;
 use sokuji_audio::PcmSpec;
-use sokuji_core::{Audio, Error, SpeechToText, Task};
+use sokuji_core::{Audio, Error, SpeechToText, Task, auth::meter_audio};
 use sokuji_live::{LiveConfig, LiveEngines, LiveEvent};
 use sokuji_proto::{
     common::{AudioChunk, Empty, HealthCheckResponse, MetricsResponse, TranscriptionResult},
@@ -56,6 +56,7 @@ type ResultStream = Pin<Box<dyn Stream<Item = Result<TranscriptionResult, Status
 impl SttService for SttServer {
     async fn transcribe(&self, request: Request<TranscribeRequest>) -> Result<Response<TranscriptionResult>, Status> {
         let started = Instant::now();
+        let meter = crate::grpc_auth::meter(&request);
         let result = async {
             let req = request.into_inner();
             let chunk = req.audio.ok_or_else(|| Error::invalid_audio("the request has no audio"))?;
@@ -67,6 +68,7 @@ impl SttService for SttServer {
                 .audio
                 .run(None, move |_| sokuji_audio::resample::to_16k(&spec.to_mono(&chunk.data)?, spec.sample_rate))
                 .await?;
+            meter_audio(meter.as_ref(), samples.len() as f64 / 16_000.0).await?;
             let options = options_from_request(req.language, req.options)?;
             let t = self.stt.transcribe(Audio::new(samples), options).await?;
             Ok(final_result(&t, chunk.timestamp, started.elapsed().as_secs_f64() * 1000.0))
@@ -86,18 +88,22 @@ impl SttService for SttServer {
         &self,
         request: Request<Streaming<AudioChunk>>,
     ) -> Result<Response<ResultStream>, Status> {
+        let meter = crate::grpc_auth::meter(&request);
+        let slot = crate::grpc_auth::live_slot(meter.as_ref()).await?;
         let mut inbound = request.into_inner();
         let started = Instant::now();
         let Some(first) = inbound.message().await? else {
             return Ok(Response::new(Box::pin(tokio_stream::empty())));
         };
         let cfg = stream_config(&first).map_err(|e| status_from_error(&e))?;
-        let (input, events) = sokuji_live::start(self.engines.clone(), cfg);
+        let (input, events) = sokuji_live::start(LiveEngines { meter, ..self.engines.clone() }, cfg);
         let chunks = tokio_stream::once(Ok(first)).chain(inbound).map(|c| c.map(Ok));
         // A refused chunk ends the stream like any other error.
         let mut events = ReceiverStream::new(feed(chunks, input)).merge(ReceiverStream::new(events));
         let metrics = Arc::clone(&self.metrics);
         let out = async_stream::try_stream! {
+            // The session's slot is held while its results stream.
+            let _slot = slot;
             while let Some(e) = events.next().await {
                 match e {
                     LiveEvent::Transcription(t) if !t.text.trim().is_empty() => yield TranscriptionResult::from(&t),

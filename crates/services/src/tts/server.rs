@@ -2,7 +2,7 @@
 //! one by one, so the first audio leaves long before the last sentence is done.
 use crate::metrics::Metrics;
 use sokuji_audio::{OutputFormat, encode};
-use sokuji_core::{Error, Speech, SynthesizeRequest, Synthesizer};
+use sokuji_core::{Error, Speech, SynthesizeRequest, Synthesizer, auth::meter_audio, quota::speech_seconds};
 use sokuji_live::voices::sentences;
 use sokuji_proto::{
     common::{Empty, HealthCheckResponse, MetricsResponse, SynthesisResult},
@@ -55,10 +55,12 @@ pub fn result(
 impl TtsService for TtsServer {
     async fn synthesize(&self, request: Request<WireRequest>) -> Result<Response<SynthesisResult>, Status> {
         let started = Instant::now();
+        let meter = crate::grpc_auth::meter(&request);
         let r = request.into_inner();
         let out = async {
             let format = format_of(&r)?;
             let text = r.text.clone();
+            meter_audio(meter.as_ref(), speech_seconds(&text)).await?;
             let speech = self.voices.synthesize(r.into()).await?;
             result(&speech, &text, format, 0, true, started.elapsed().as_secs_f64() * 1000.0)
         }
@@ -73,6 +75,7 @@ impl TtsService for TtsServer {
         &self,
         request: Request<Streaming<WireRequest>>,
     ) -> Result<Response<Self::SynthesizeStreamStream>, Status> {
+        let meter = crate::grpc_auth::meter(&request);
         let mut input = request.into_inner();
         let voices = self.voices.clone();
         let metrics = self.metrics.clone();
@@ -83,6 +86,7 @@ impl TtsService for TtsServer {
                 let format = format_of(&r).map_err(|e| status_from_error(&e))?;
                 let req: SynthesizeRequest = r.into();
                 let pieces = sentences(&req).map_err(|e| status_from_error(&e))?;
+                meter_audio(meter.as_ref(), speech_seconds(&req.text)).await.map_err(|e| status_from_error(&e))?;
                 let n = pieces.len();
                 for (i, piece) in pieces.into_iter().enumerate() {
                     let piece_started = Instant::now();

@@ -163,7 +163,8 @@ struct Running {
     recorded: Option<Recorded>,
 }
 
-pub async fn run<P: Protocol>(state: AppState, socket: WebSocket, mut protocol: P) {
+pub async fn run<P: Protocol>(state: AppState, socket: WebSocket, mut protocol: P, opened: super::Opened) {
+    let caller = &opened.caller;
     let (sink, mut frames) = socket.split();
     let mut w =
         Writer { sink, timeout: state.live_send_timeout, metrics: state.metrics.clone(), ending: false, gone: false };
@@ -198,7 +199,7 @@ pub async fn run<P: Protocol>(state: AppState, socket: WebSocket, mut protocol: 
                         }
                     }
                     // The session is over: every event was sent.
-                    None => break 'session finish(&state, &mut w, &mut protocol, session.take()).await,
+                    None => break 'session finish(&state, &mut w, &mut protocol, session.take(), &caller.tenant).await,
                 },
                 permit = reserve(input), if !queue.is_empty() => match (permit, queue.pop_front()) {
                     (Some(p), Some(i)) => {
@@ -236,7 +237,8 @@ pub async fn run<P: Protocol>(state: AppState, socket: WebSocket, mut protocol: 
                     for step in steps {
                         match step {
                             Step::Start(s) if session.is_none() => {
-                                let (input, events) = sokuji_live::start(state.live_engines(), s.config);
+                                let engines = state.live_engines(caller.meter.clone());
+                                let (input, events) = sokuji_live::start(engines, s.config);
                                 state.metrics.active_sessions.inc();
                                 started = true;
                                 session = Some(Running { input, events, record: s.record, recorded: None });
@@ -271,12 +273,18 @@ pub async fn run<P: Protocol>(state: AppState, socket: WebSocket, mut protocol: 
 }
 
 /// After the last event: the recording stored and reported, the protocol's goodbye, the close.
-async fn finish<P: Protocol>(state: &AppState, w: &mut Writer, protocol: &mut P, s: Option<Running>) -> Outcome {
+async fn finish<P: Protocol>(
+    state: &AppState,
+    w: &mut Writer,
+    protocol: &mut P,
+    s: Option<Running>,
+    tenant: &str,
+) -> Outcome {
     state.metrics.active_sessions.dec();
     let mut out = Vec::new();
     if let Some(Running { record: Some(meta), recorded: Some(rec), .. }) = s {
         let stored = match &state.archive {
-            Some(archive) => store_live(archive, rec, meta).await,
+            Some(archive) => store_live(archive, rec, meta, tenant).await,
             None => Err(Error::new(ErrorCode::EngineUnavailable, "this server runs no archive")),
         };
         out.extend(
