@@ -113,6 +113,8 @@ pub struct Recording {
     /// Whose recording it is ("": the default tenant's); only principals that see the tenant
     /// find it.
     pub tenant: String,
+    /// The key (or token) that stored it: its transcription spends that key's audio quota.
+    pub owner: Option<String>,
 }
 
 /// The events between the archive's stages, and the stage that consumes each. On the wire they

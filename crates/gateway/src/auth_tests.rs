@@ -55,6 +55,8 @@ async fn keys_open_what_their_scopes_allow_and_nothing_else() {
     let (reader, _) = db.create_key(&new("reader", vec![Scope::ArchiveRead]), "test").await.expect("key");
     let (admin, _) = db.create_key(&new("admin", vec![Scope::Admin]), "test").await.expect("key");
     let bearer = format!("Bearer {reader}");
+    let huge_token = format!("Bearer {}.{}.{}", "e".repeat(30_000), "f".repeat(30_000), "g".repeat(300));
+    let huge_key = format!("sk_{}", "0".repeat(60_000));
     let cases: &[Case] = &[
         ("GET", "/api/v1/recordings", None, StatusCode::UNAUTHORIZED),
         ("GET", "/api/v1/recordings", Some(("authorization", "Bearer sk_000000000000_nope")), StatusCode::UNAUTHORIZED),
@@ -67,6 +69,10 @@ async fn keys_open_what_their_scopes_allow_and_nothing_else() {
         ("GET", "/metrics", Some(("x-api-key", &reader)), StatusCode::FORBIDDEN),
         ("GET", "/api/v1/keys", Some(("x-api-key", &reader)), StatusCode::FORBIDDEN),
         ("GET", "/api/v1/keys", Some(("x-api-key", &admin)), StatusCode::OK),
+        // Oversized and malformed credentials: the same clear refusal.
+        ("GET", "/api/v1/recordings", Some(("authorization", &huge_token)), StatusCode::UNAUTHORIZED),
+        ("GET", "/api/v1/recordings", Some(("x-api-key", &huge_key)), StatusCode::UNAUTHORIZED),
+        ("GET", "/api/v1/recordings", Some(("authorization", "Bearer a.b.c")), StatusCode::UNAUTHORIZED),
         // A WebSocket handshake is refused before any upgrade.
         ("GET", "/api/v1/ws/translate", None, StatusCode::UNAUTHORIZED),
         ("GET", "/api/v1/ws/translate", Some(("x-api-key", &reader)), StatusCode::FORBIDDEN),

@@ -9,6 +9,7 @@ mod windows;
 use sokuji_core::{
     Audio, EmbedKind, Embedder, Error, NormalizeMode, Result, SpeechToText, TextNormalizer, TranscribeOptions,
     archive::RecordingStatus,
+    quota::{LimitState, Policy, metered_seconds},
     search::{PassageMeta, SearchIndex, cut_passages},
 };
 use sokuji_store::{Db, Delivery, EventBus, Objects};
@@ -151,6 +152,15 @@ impl Workers {
                 tracing::info!("stage completed");
                 self.settle(&d).await
             }
+            // The uploader's audio quota is spent: failed now (retrying cannot help before the
+            // day turns), the reason on the stage; reprocessing starts it again.
+            Err(e) if e.code == ErrorCode::RateLimited => {
+                tracing::info!("stage refused: {e}");
+                self.settle(&d).await;
+                if let Err(e) = self.db.stage_failed(&id, stage.name(), &e.to_string(), true).await {
+                    tracing::warn!("could not record the failure: {e}");
+                }
+            }
             // Another worker's results stand (a redelivery overtook this one), or the recording
             // was deleted meanwhile: nothing left to do.
             Err(e) if e.code == ErrorCode::Cancelled || e.code == ErrorCode::NotFound => {
@@ -198,8 +208,24 @@ impl Workers {
         });
         let mut joined = windows::Joined::default();
         let mut language = rec.meta.language.clone();
+        let quota = match &rec.owner {
+            Some(owner) => self.db.audio_quota(owner).await?.map(|q| (owner.as_str(), u64::from(q))),
+            None => None,
+        };
         while let Some(window) = rx.recv().await {
             let secs = window.len() as f64 / 16_000.0;
+            // Each window is taken from the uploader's day before it is transcribed.
+            if let Some((owner, quota)) = quota {
+                let (policy, now) = (Policy::Audio, sokuji_store::now_ms());
+                let amount = metered_seconds(secs);
+                if let Err(used) =
+                    self.db.take_use(owner, policy.kind(), policy.window_start(now), amount, quota).await?
+                {
+                    let refused = LimitState::at(policy, quota, used, now).refusal();
+                    let why = format!("{} (the uploading key's quota: reprocess the recording then)", refused.message);
+                    return Err(Error::new(refused.code, why));
+                }
+            }
             let options = TranscribeOptions { language: language.clone(), word_timestamps: true, ..Default::default() };
             let part = self.stt.transcribe(Audio::new(window), options).await?;
             // Later windows keep the language the first one was detected in.

@@ -111,6 +111,7 @@ fn recording_from_row(r: &AnyRow) -> Result<Recording> {
         created_at: r.try_get("created_at").map_err(db_error)?,
         updated_at: r.try_get("updated_at").map_err(db_error)?,
         tenant: get_s("tenant")?,
+        owner: get_o("owner")?,
     })
 }
 
@@ -261,8 +262,8 @@ fn bind_filter<'q>(q: AnyQuery<'q>, f: &ListFilter) -> AnyQuery<'q> {
 /// Inserts a recording's row unless its bytes are already stored in its tenant; false when they were.
 pub(crate) async fn insert_row(tx: &mut Transaction<'_, Any>, rec: &Recording) -> Result<bool> {
     let r = sqlx::query(
-        "INSERT INTO recordings (id, sha256, object_key, filename, size_bytes, status, language, speaker, source, tags, attributes, created_at, updated_at, tenant) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (tenant, sha256) DO NOTHING",
+        "INSERT INTO recordings (id, sha256, object_key, filename, size_bytes, status, language, speaker, source, tags, attributes, created_at, updated_at, tenant, owner) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (tenant, sha256) DO NOTHING",
     )
     .bind(&rec.id)
     .bind(&rec.sha256)
@@ -278,6 +279,7 @@ pub(crate) async fn insert_row(tx: &mut Transaction<'_, Any>, rec: &Recording) -
     .bind(rec.created_at)
     .bind(rec.updated_at)
     .bind(&rec.tenant)
+    .bind(rec.owner.clone())
     .execute(&mut **tx)
     .await
     .map_err(db_error)?;

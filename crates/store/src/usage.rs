@@ -144,6 +144,23 @@ impl Db {
         Ok(None)
     }
 
+    /// The daily audio quota of the key `id` (`None`: unlimited, or no such key), for work done
+    /// after its request (the archive's transcription of an upload).
+    pub async fn audio_quota(&self, id: &str) -> Result<Option<u32>> {
+        let row = sqlx::query("SELECT audio_seconds_per_day FROM api_keys WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(match row {
+            Some(r) => r
+                .try_get::<Option<i64>, _>("audio_seconds_per_day")
+                .map_err(db_error)?
+                .map(|n| n.clamp(0, u32::MAX as i64) as u32),
+            None => None,
+        })
+    }
+
     /// How many of `key`'s live-session slots are held now.
     pub async fn live_held(&self, key: &str) -> Result<u64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM live_slots WHERE key_id = $1 AND expires_at >= $2")

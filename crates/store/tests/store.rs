@@ -113,6 +113,7 @@ async fn ingest_for(db: &Db, objects: &Objects, data: &'static [u8], meta: Recor
         created_at: 1_000,
         updated_at: 1_000,
         tenant: tenant.into(),
+        owner: None,
     };
     db.insert_recording(&rec, None).await.expect("insert")
 }
@@ -223,6 +224,7 @@ async fn concurrent(db: &Db, objects: &Objects) {
                 created_at: 1,
                 updated_at: 1,
                 tenant: String::new(),
+                owner: None,
             };
             matches!(db.insert_recording(&rec, None).await.expect("insert never fails"), Inserted::New(_))
         }));

@@ -277,3 +277,78 @@ async fn tenants_search_only_their_own_recordings() {
     let status = http.get(format!("{base}/api/v1/recordings/{b_binh}/transcript")).bearer_auth(&a).send().await;
     assert_eq!(status.expect("get").status(), 404);
 }
+
+/// The archive's transcription spends the uploading key's audio quota, window by window before
+/// each is transcribed: past it, the recording fails at once with the reason (no retries that
+/// cannot help), and nothing more is taken.
+#[tokio::test]
+async fn archive_transcription_spends_the_uploaders_quota() {
+    let server = Server::start(&["--grpc-listen", "off"], &[("TTS_PROVIDER", "none")]).wait_ready();
+    let (base, http) = (server.url(), reqwest::Client::new());
+    let key =
+        keys(&server, &["create", "--name", "q", "--scopes", "archive:read,archive:write", "--audio-quota", "10"]);
+    let wav = |name: &str| {
+        let (p, _) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with(format!("{name}.wav"))).expect(name);
+        std::fs::read(p).expect("wav")
+    };
+    let mut ids = Vec::new();
+    // doan: 6.1 s (7 metered), then ly: 3.1 s (4 more would pass 10).
+    for name in ["doan", "ly"] {
+        let r = http
+            .post(format!("{base}/api/v1/recordings?language=vi&filename={name}.wav"))
+            .bearer_auth(&key)
+            .body(wav(name))
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(r.status(), 202, "uploads are accepted; their transcription is metered");
+        ids.push(r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string());
+        // One after the other, so which one passes the quota is known.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let v: Value = http
+                .get(format!("{base}/api/v1/recordings/{}", ids[ids.len() - 1]))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .expect("get")
+                .json()
+                .await
+                .expect("json");
+            let status = v["status"].as_str().unwrap_or_default().to_string();
+            if status == "completed" || status == "failed" {
+                let want = if name == "doan" { "completed" } else { "failed" };
+                assert_eq!(status, want, "{name}: {v}");
+                if name == "ly" {
+                    let asr = v["stages"].as_array().and_then(|s| s.iter().find(|s| s["stage"] == "asr")).cloned();
+                    let asr = asr.expect("asr stage");
+                    assert!(
+                        asr["last_error"].as_str().is_some_and(|e| e.contains("rate_limited") && e.contains("quota")),
+                        "{v}"
+                    );
+                    assert_eq!(asr["attempts"], 1, "refused once, not retried: {v}");
+                }
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{name} never finished: {v}");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+    let usage: Value = http
+        .get(format!("{base}/api/v1/usage"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("usage")
+        .json()
+        .await
+        .expect("json");
+    let used: u64 = usage["windows"]
+        .as_array()
+        .expect("windows")
+        .iter()
+        .filter(|w| w["kind"] == "audio_seconds")
+        .filter_map(|w| w["amount"].as_u64())
+        .sum();
+    assert_eq!(used, 7, "only doan's window was taken: {usage}");
+}

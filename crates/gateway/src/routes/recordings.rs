@@ -158,6 +158,8 @@ async fn upload(
         }
     };
     let tenant = who.as_deref().map_or("", Principal::home_tenant).to_string();
+    // The archive worker meters the transcription against the uploader's audio quota.
+    let owner = who.as_deref().filter(|p| p.limits.audio_seconds_per_day.is_some()).map(|p| p.id.clone());
     let object_key = match a.objects.commit(&staged, &tenant).await {
         Ok(k) => k,
         Err(e) => {
@@ -177,6 +179,7 @@ async fn upload(
         created_at: now,
         updated_at: now,
         tenant,
+        owner,
     };
     let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok());
     let (rec, duplicate) = match a.db.insert_recording(&rec, traceparent).await? {
@@ -517,6 +520,8 @@ pub async fn store_live(
         created_at: now,
         updated_at: now,
         tenant: tenant.to_string(),
+        // Heard live: metered as it was heard.
+        owner: None,
     };
     let (rec, duplicate) = match archive.db.insert_with_transcript(&rec, &transcript).await? {
         Inserted::New(r) => (r, false),
