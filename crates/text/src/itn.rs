@@ -4,9 +4,10 @@
 //! fixed order and the first that matches rewrites the words it covers. Conventions: digits
 //! without thousands separators, "." as the decimal point, "ngày 24 tháng 7 năm 2013", "8:20" /
 //! "20h", money with its symbol after the amount ("2$", "50000đ"), measures with unit symbols
-//! ("200 km/h"). A lone digit word stays a word ("ba năm" is three years, not "3 năm") unless a
+//! ("200 km/h"), negatives with "-" ("âm một ngàn chín" -> "-1900"), addresses joined
+//! ("an@gmail.com", "http://www.google.com"). A lone digit word stays a word ("ba năm" is three years, not "3 năm") unless a
 //! class around it (a date, time, amount, measure) makes it a number.
-use crate::number::{digit, parse_cardinal};
+use crate::number::{digit, digit_pair, parse_cardinal};
 
 /// One word of the line: the spaces before it, its leading punctuation, the word itself, its
 /// trailing punctuation, and the word in lower case for matching.
@@ -104,6 +105,20 @@ pub fn inverse_normalize(line: &str) -> String {
 }
 
 fn classify(w: &[&str]) -> Option<Hit> {
+    negative(w).or_else(|| plain(w))
+}
+
+/// "âm một ngàn chín" -> "-1900", "âm năm độ xê" -> "-5 °C": "âm" before what is written with
+/// digits (never "âm nhạc").
+fn negative(w: &[&str]) -> Option<Hit> {
+    if w.first() != Some(&"âm") {
+        return None;
+    }
+    let (text, n) = plain(&w[1..])?;
+    text.starts_with(|c: char| c.is_ascii_digit()).then(|| (format!("-{text}"), n + 1))
+}
+
+fn plain(w: &[&str]) -> Option<Hit> {
     address(w)
         .or_else(|| time(w))
         .or_else(|| date(w))
@@ -156,10 +171,11 @@ fn digit_run(w: &[&str], min: usize) -> Option<Hit> {
     (n >= min).then_some((digits, n))
 }
 
-/// "ba phẩy mười bốn" / "ba phẩy một bốn" -> "3.14"; "không phẩy không một" -> "0.01".
+/// "ba phẩy mười bốn" / "ba phẩy một bốn" -> "3.14"; "không phẩy không một" -> "0.01"; "chấm"
+/// as the point too ("không chấm không không một" -> "0.001", "sáu mươi chấm hai tư" -> "60.24").
 fn decimal(w: &[&str]) -> Option<Hit> {
     let (int, n) = parse_cardinal(w)?;
-    if w.get(n) != Some(&"phẩy") {
+    if !matches!(w.get(n), Some(&"phẩy" | &"chấm")) {
         return None;
     }
     let rest = &w[n + 1..];
@@ -194,7 +210,25 @@ fn month(w: &[&str]) -> Option<(u64, usize)> {
 fn year(w: &[&str]) -> Option<(String, usize)> {
     let card = parse_cardinal(w).filter(|(v, n)| *n > 1 && *v >= 100 && *v <= 9999).map(|(v, n)| (v.to_string(), n));
     let run = digit_run(w, 4).filter(|(s, _)| s.len() == 4);
-    longer(card, run)
+    longer(longer(card, run), century_and_year(w))
+}
+
+/// A year said as its century's two digits and then the rest: "hai không linh chín" 2009, "hai
+/// không mười chín" 2019, "một chín chín mươi" 1990, "hai không hai lăm" 2025.
+fn century_and_year(w: &[&str]) -> Option<(String, usize)> {
+    let (c1, c2) = (digit(w.first()?)?, digit(w.get(1)?)?);
+    if !(1..=2).contains(&c1) || *w.first()? == "linh" || *w.get(1)? == "linh" {
+        return None;
+    }
+    let rest = &w[2..];
+    let (yy, n) = match rest {
+        ["linh" | "lẻ", d, ..] => (digit(d)?, 2),
+        _ => match parse_cardinal(rest).filter(|(v, _)| (10..100).contains(v)) {
+            Some((v, n)) if n <= 2 || rest.get(1) == Some(&"mươi") => (v, n),
+            _ => (digit_pair(rest)?, 2),
+        },
+    };
+    Some((format!("{c1}{c2}{yy:02}"), 2 + n))
 }
 
 /// Dates: "ngày hai mươi tư tháng bảy năm hai nghìn không trăm mười ba" -> "ngày 24 tháng 7 năm
@@ -245,7 +279,9 @@ fn time(w: &[&str]) -> Option<Hit> {
         let used = 1 + k + usize::from(rest.get(1 + k) == Some(&"phút"));
         return Some((format!("{}:{:02}", (h + 23) % 24, 60 - m), i + used));
     }
-    let Some((m, k)) = parse_cardinal(rest).filter(|(m, _)| *m < 60) else {
+    // "tám giờ hai ba phút": the minutes as a pair of digits.
+    let pair = digit_pair(rest).filter(|m| *m < 60 && rest.get(2) == Some(&"phút")).map(|m| (m, 2));
+    let Some((m, k)) = pair.or_else(|| parse_cardinal(rest).filter(|(m, _)| *m < 60)) else {
         return Some((format!("{h}h"), i));
     };
     // "hai giờ ba mươi" needs "phút" unless nothing else could follow.
@@ -269,6 +305,16 @@ fn time(w: &[&str]) -> Option<Hit> {
 /// Units and currencies as spoken (words, longest first within a first word) and written.
 const UNITS: &[(&str, &str)] = &[
     ("ki lô mét trên giờ", "km/h"),
+    ("kilomet trên giờ", "km/h"),
+    ("kilômét trên giờ", "km/h"),
+    ("kilomet", "km"),
+    ("kilômét", "km"),
+    ("mê ga bít trên giây", "Mbps"),
+    ("megabit trên giây", "Mbps"),
+    ("gi ga bít trên giây", "Gbps"),
+    ("gigabit trên giây", "Gbps"),
+    ("độ ép", "°F"),
+    ("độ f", "°F"),
     ("ki lô mét một giờ", "km/h"),
     ("cây số một giờ", "km/h"),
     ("mét trên giây", "m/s"),
@@ -313,6 +359,11 @@ const CURRENCIES: &[(&str, &str)] = &[
     ("yên nhật", "¥"),
     ("yên", "¥"),
     ("bảng anh", "£"),
+    ("ringgit", " RM"),
+    ("won", "₩"),
+    ("nhân dân tệ", " CNY"),
+    ("rúp", "₽"),
+    ("bạt", "฿"),
     ("việt nam đồng", "đ"),
     ("đồng", "đ"),
 ];
@@ -378,41 +429,79 @@ fn fraction(w: &[&str]) -> Option<Hit> {
     (b > 0).then(|| (format!("{a}/{b}"), n + 1 + m))
 }
 
+/// One piece of a spoken address: a run of characters said one by one (letters, digits, digit
+/// words after the first: "a b ba" -> "ab3"), ending in at most one word ("g mail" -> "gmail");
+/// or one word. Never two words: "gửi cho an a còng…" keeps "cho" out of the address.
+fn address_piece(w: &[&str]) -> Option<(String, usize)> {
+    let is_char = |x: &str| x.chars().count() == 1 && x.chars().all(|c| c.is_ascii_alphanumeric());
+    let is_word = |x: &str| !x.is_empty() && x.chars().all(|c| c.is_ascii_alphanumeric());
+    // Where a separator starts instead: "a còng" (@), "hai chấm sẹc" (://).
+    let separator = |i: usize| {
+        matches!(
+            (w.get(i), w.get(i + 1), w.get(i + 2)),
+            (Some(&"a"), Some(&"còng"), _) | (Some(&"hai"), Some(&"chấm"), Some(&"sẹc"))
+        )
+    };
+    let mut out = String::new();
+    let mut i = 0;
+    while let Some(x) = w.get(i).copied() {
+        if separator(i) {
+            break;
+        }
+        if is_char(x) {
+            out.push_str(x);
+        } else if let Some(d) = digit(x).filter(|_| i > 0 && x != "linh") {
+            out.push(char::from(b'0' + d as u8));
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    if let Some(x) = w.get(i).copied()
+        && is_word(x)
+        && !separator(i)
+        && digit(x).is_none()
+    {
+        out.push_str(x);
+        i += 1;
+    }
+    (i > 0).then_some((out, i))
+}
+
 const TLDS: &[&str] = &["com", "vn", "net", "org", "edu", "gov", "io", "info", "biz", "me", "app"];
 
-/// E-mail addresses and domains spoken out: "an a còng gmail chấm com" -> "an@gmail.com",
-/// "vnexpress chấm net" -> "vnexpress.net", "w w w chấm ..." -> "www....".
+/// E-mail addresses, domains and web addresses spoken out: "an a còng gmail chấm com" ->
+/// "an@gmail.com", "vnexpress chấm net" -> "vnexpress.net", "a b ba chấm s d d a còng g mail chấm
+/// com" -> "ab3.sdd@gmail.com", "h t t p hai chấm sẹc sẹc w w w chấm google chấm com" ->
+/// "http://www.google.com".
 fn address(w: &[&str]) -> Option<Hit> {
-    let piece = |w: &[&str]| -> Option<(String, usize)> {
-        // Single letters spelled one by one join into one piece ("w w w").
-        let letters =
-            w.iter().take_while(|x| x.chars().count() == 1 && x.chars().all(|c| c.is_ascii_alphanumeric())).count();
-        if letters >= 2 {
-            return Some((w[..letters].concat(), letters));
-        }
-        let x = w.first()?;
-        (x.chars().all(|c| c.is_ascii_alphanumeric()) && !x.is_empty()).then(|| (x.to_string(), 1))
-    };
-    let (user, mut i) = piece(w)?;
+    let (user, mut i) = address_piece(w)?;
     let mut out = user;
     let mut is_email = false;
     let mut dots = 0;
     loop {
-        let sep = match (w.get(i), w.get(i + 1)) {
-            (Some(&"a"), Some(&"còng")) if !is_email => ("@", 2),
-            (Some(&"chấm"), _) => (".", 1),
-            (Some(&"gạch"), Some(&"dưới")) => ("_", 2),
-            (Some(&"gạch"), Some(&"ngang")) => ("-", 2),
+        let sep = match (w.get(i), w.get(i + 1), w.get(i + 2), w.get(i + 3)) {
+            (Some(&"a"), Some(&"còng"), ..) if !is_email => ("@", 2),
+            (Some(&"hai"), Some(&"chấm"), Some(&"sẹc"), Some(&"sẹc"))
+                if matches!(out.as_str(), "http" | "https" | "ftp") =>
+            {
+                ("://", 4)
+            }
+            (Some(&"chấm"), ..) => (".", 1),
+            (Some(&"sẹc"), ..) if dots > 0 => ("/", 1),
+            (Some(&"gạch"), Some(&"dưới"), ..) => ("_", 2),
+            (Some(&"gạch"), Some(&"ngang"), ..) => ("-", 2),
             _ => break,
         };
-        let Some((next, k)) = piece(&w[i + sep.1..]) else { break };
+        let Some((next, k)) = address_piece(&w[i + sep.1..]) else { break };
         is_email |= sep.0 == "@";
         dots += usize::from(sep.0 == ".");
         out.push_str(sep.0);
         out.push_str(&next);
         i += sep.1 + k;
     }
-    let tld_ok = out.rsplit('.').next().is_some_and(|t| TLDS.contains(&t));
+    let host = out.split('/').nth(if out.contains("://") { 2 } else { 0 }).unwrap_or_default();
+    let tld_ok = host.rsplit('.').next().is_some_and(|t| TLDS.contains(&t));
     (dots > 0 && tld_ok).then_some((out, i))
 }
 

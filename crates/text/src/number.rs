@@ -59,7 +59,27 @@ fn below_100(w: &[&str]) -> Option<(u64, usize)> {
     }
 }
 
-/// 0..=999: "ba trăm lẻ tám", "không trăm linh năm", "hai mươi tư".
+/// Two digit words read as the tens and units of one number, as they are said after "trăm" or
+/// before "phút": "hai sáu" 26, "năm chín" 59, "hai mốt" 21. The units word is never "năm" (five
+/// and "year" sound alike: "hai trăm hai năm" is 220 years; 225 is said "hai trăm hai lăm").
+pub fn digit_pair(w: &[&str]) -> Option<u64> {
+    let tens = w.first().and_then(|x| unit(x, false).or_else(|| (*x == "năm").then_some(5)))?;
+    let units = w.get(1).filter(|x| **x != "năm").and_then(|x| unit(x, true).or_else(|| unit(x, false)))?;
+    (tens >= 2).then_some(tens * 10 + units)
+}
+
+/// A units word said alone after a scale or "trăm", meaning that many tenths of it: "mốt" 1,
+/// "tư" 4, "lăm"/"nhăm"/"rưỡi" 5 ("một trăm mốt" 110, "hai nghìn tư" 2400, "tám trăm rưỡi" 850).
+fn short_tenths(word: &str) -> Option<u64> {
+    match word {
+        "mốt" => Some(1),
+        "tư" => Some(4),
+        "lăm" | "nhăm" | "rưỡi" => Some(5),
+        _ => None,
+    }
+}
+
+/// 0..=999: "ba trăm lẻ tám", "không trăm linh năm", "hai mươi tư", "một trăm hai sáu".
 fn below_1000(w: &[&str]) -> Option<(u64, usize)> {
     if let [d, "trăm", rest @ ..] = w {
         let h = if *d == "không" { 0 } else { unit(d, false)? };
@@ -70,12 +90,22 @@ fn below_1000(w: &[&str]) -> Option<(u64, usize)> {
             }
         }
         if let Some((v, n)) = below_100(rest).filter(|(v, _)| *v >= 10) {
-            return Some((h * 100 + v, 2 + n));
+            // "hai mươi" read in full, or a short pair: "một trăm hai sáu" is 126.
+            return match digit_pair(rest) {
+                Some(p) if n < 2 => Some((h * 100 + p, 4)),
+                _ => Some((h * 100 + v, 2 + n)),
+            };
         }
+        if let Some(p) = digit_pair(rest) {
+            return Some((h * 100 + p, 4));
+        }
+        let before_scale = rest.get(1).is_some_and(|x| scale(x).is_some() || matches!(*x, "tỷ" | "tỉ"));
         if let Some(u) = rest.first().and_then(|x| unit(x, false)) {
             // "một trăm hai nghìn" is 102 thousand; "một trăm hai" alone is the short form of 120.
-            let before_scale = rest.get(1).is_some_and(|x| scale(x).is_some() || matches!(*x, "tỷ" | "tỉ"));
             return Some((h * 100 + if before_scale { u } else { u * 10 }, 3));
+        }
+        if let Some(t) = rest.first().and_then(|x| short_tenths(x)).filter(|_| !before_scale) {
+            return Some((h * 100 + t * 10, 3));
         }
         return Some((h * 100, 2));
     }
@@ -108,6 +138,15 @@ fn below_billion(w: &[&str]) -> Option<(u64, usize)> {
     let mut last_scale = u64::MAX;
     let mut any = false;
     while i < w.len() {
+        // "hai nghìn tư" is 2400, "ba triệu mốt" 3 100 000.
+        if last_scale != u64::MAX
+            && let Some(t) = short_tenths(w[i])
+            && w[i] != "rưỡi"
+        {
+            total += t * last_scale / 10;
+            i += 1;
+            break;
+        }
         let Some((v, n)) = below_1000(&w[i..]) else { break };
         match w.get(i + n).and_then(|s| scale(s)) {
             Some(sc) if sc < last_scale => {
@@ -123,6 +162,10 @@ fn below_billion(w: &[&str]) -> Option<(u64, usize)> {
                 any = true;
             }
             _ => {
+                if last_scale != u64::MAX && n == 1 && w[i] == "năm" {
+                    // "bảy ngàn năm" is seven thousand years: 7500 is "bảy ngàn rưỡi" or "lăm".
+                    break;
+                }
                 if last_scale != u64::MAX && n == 1 && (1..=9).contains(&v) {
                     // Short form: "hai nghìn ba" is 2300, "ba triệu hai" 3 200 000.
                     total += v * last_scale / 10;
@@ -244,5 +287,32 @@ mod tests {
         assert_eq!(p("hai mươi năm"), Some(20), "twenty years");
         assert_eq!(p("hai triệu rưỡi"), Some(2_500_000));
         assert_eq!(p("một nghìn không trăm linh năm"), Some(1005));
+    }
+
+    #[test]
+    fn short_forms_inside_compound_numbers() {
+        let p = |s: &str| parse_cardinal(&s.split(' ').collect::<Vec<_>>());
+        let cases = [
+            ("một trăm mốt", 110, 3),
+            ("năm trăm tư", 540, 3),
+            ("tám trăm rưỡi", 850, 3),
+            ("một trăm lăm", 150, 3),
+            ("một trăm hai sáu", 126, 4),
+            ("một ngàn một trăm hai sáu", 1126, 6),
+            ("bốn mươi hai nghìn hai trăm năm chín", 42259, 8),
+            ("chín tỷ bảy trăm tám chín triệu", 9_789_000_000, 7),
+            ("hai nghìn tư", 2400, 3),
+            ("ba triệu mốt", 3_100_000, 3),
+            ("bảy ngàn năm", 7000, 2),
+            ("hai trăm hai năm", 220, 3),
+            ("một trăm hai nghìn", 102_000, 4),
+            ("một trăm hai mươi", 120, 4),
+        ];
+        for (s, v, n) in cases {
+            assert_eq!(p(s), Some((v, n)), "{s}");
+        }
+        assert_eq!(digit_pair(&["bốn", "ba"]), Some(43));
+        assert_eq!(digit_pair(&["một", "ba"]), None, "no tens digit one: that is \"mười ba\"");
+        assert_eq!(digit_pair(&["hai", "năm"]), None);
     }
 }

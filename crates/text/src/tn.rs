@@ -50,7 +50,9 @@ fn read_word(word: &str, prev: &[String]) -> Option<String> {
     if core.is_empty() {
         return None;
     }
-    let spoken = if core.chars().any(|c| c.is_ascii_digit()) {
+    let spoken = if let Some(s) = address_words(core) {
+        s
+    } else if core.chars().any(|c| c.is_ascii_digit()) {
         read_core(core, prev)?
     } else if prev.last().is_some_and(|p| p.ends_with(|c: char| c.is_ascii_digit())) {
         // A unit or currency written apart from its number: "200 km/h", "50.000 VND".
@@ -86,7 +88,7 @@ fn number_words(s: &str) -> Option<String> {
     let groups: Vec<&str> = int_part.split('.').collect();
     let (int, frac) = if groups.len() == 1 {
         (int_part.to_string(), frac)
-    } else if groups[1..].iter().all(|g| g.len() == 3) {
+    } else if groups[1..].iter().all(|g| g.len() == 3) && groups[0] != "0" {
         (groups.concat(), frac)
     } else if groups.len() == 2 && frac.is_none() {
         (groups[0].to_string(), Some(groups[1]))
@@ -145,6 +147,9 @@ const UNITS: &[(&str, &str)] = &[
     ("ml", "mi li lít"),
     ("l", "lít"),
     ("ha", "héc ta"),
+    ("Mbps", "mê ga bít trên giây"),
+    ("Gbps", "gi ga bít trên giây"),
+    ("°F", "độ ép"),
     ("°C", "độ xê"),
     ("°c", "độ xê"),
     ("°", "độ"),
@@ -178,6 +183,13 @@ const CURRENCIES: &[(&str, &str)] = &[
     ("VNĐ", "đồng"),
     ("vnđ", "đồng"),
     ("đồng", "đồng"),
+    ("RM", "ringgit"),
+    ("MYR", "ringgit"),
+    ("₩", "won"),
+    ("KRW", "won"),
+    ("CNY", "nhân dân tệ"),
+    ("₽", "rúp"),
+    ("฿", "bạt"),
 ];
 
 fn unit_or_currency(suffix: &str) -> Option<&'static str> {
@@ -300,6 +312,64 @@ fn date(core: &str, prev: &[String]) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// E-mail and web addresses, as they are spelled out: "an@gmail.com" -> "an a còng gmail chấm
+/// com", "http://www.google.com" -> "h t t p hai chấm sẹc sẹc w w w chấm google chấm com". Parts
+/// that read as words are said as words; the others letter by letter, digits as digit words.
+fn address_words(core: &str) -> Option<String> {
+    let (scheme, rest) = match core.split_once("://") {
+        Some((s @ ("http" | "https" | "ftp"), r)) => (Some(s), r),
+        _ => (None, core),
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    let tld = host.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+    let is_address = (scheme.is_some() || host.contains('@') || host.starts_with("www."))
+        || (host.contains('.') && matches!(tld.as_str(), "com" | "vn" | "net" | "org" | "edu" | "gov" | "io"));
+    if !is_address || !rest.chars().all(|c| c.is_ascii_alphanumeric() || "@._-/".contains(c)) || host.is_empty() {
+        return None;
+    }
+    let spell = |part: &str| -> String {
+        let vowels = part.chars().filter(|c| "aeiouyAEIOUY".contains(*c)).count();
+        if part.len() >= 2 && vowels > 0 && part.chars().all(|c| c.is_ascii_alphabetic()) && part != "www" {
+            return part.to_lowercase();
+        }
+        part.chars()
+            .map(|c| match c.to_digit(10) {
+                Some(d) => spell_digits(&d.to_string()),
+                None => c.to_ascii_lowercase().to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut out: Vec<String> = Vec::new();
+    if let Some(s) = scheme {
+        out.push(spell(s));
+        out.push("hai chấm sẹc sẹc".into());
+    }
+    let mut part = String::new();
+    for c in rest.chars() {
+        let sep = match c {
+            '@' => "a còng",
+            '.' => "chấm",
+            '/' => "sẹc",
+            '_' => "gạch dưới",
+            '-' => "gạch ngang",
+            _ => {
+                part.push(c);
+                continue;
+            }
+        };
+        if !part.is_empty() {
+            out.push(spell(&part));
+            part.clear();
+        }
+        out.push(sep.into());
+    }
+    if !part.is_empty() {
+        out.push(spell(&part));
+    }
+    Some(out.join(" "))
 }
 
 /// Phone numbers are read digit by digit: "0912345678", "0912.345.678", "+84912345678".
