@@ -73,8 +73,14 @@ s = time.perf_counter() - t
 print(f"| NeMo | {mode} | {len(lines)/s:,.0f} | {s/len(lines)*1000:.4f} |" + (f" ({failed} lines raised)" if failed else ""))
 cases = open(f"{out}/{mode}-cases.txt", encoding="utf-8").read().splitlines()
 ours = subprocess.run([sokuji, "text", mode], input="\n".join(cases) + "\n", capture_output=True, text=True).stdout.splitlines()
-same = sum(1 for c, o in zip(cases, ours) if (safe(c) or "").strip() == o.strip())
-print(f"|   | {mode}: NeMo and Sokuji agree on {same} of {len(cases)} case inputs | | |")
+import re
+# NeMo detaches punctuation from the words ("ngày 15 tháng 10 ."): a tokenizer's artifact, not a
+# convention, so agreement is also counted with it closed up again.
+closed = lambda t: re.sub(r"([(\[“‘«])\s+", r"\1", re.sub(r"\s+([.,;:!?)\]”’»…])", r"\1", t.strip()))
+theirs = [safe(c) or "" for c in cases]
+same = sum(1 for t, o in zip(theirs, ours) if t.strip() == o.strip())
+near = sum(1 for t, o in zip(theirs, ours) if closed(t) == closed(o))
+print(f"|   | {mode}: NeMo and Sokuji agree on {same} of {len(cases)} case inputs ({near} with punctuation closed up) | | |")
 PY
   done
 fi

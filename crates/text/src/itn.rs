@@ -3,7 +3,7 @@
 //! The line is cut into words (punctuation kept aside); at each word the classes are tried in a
 //! fixed order and the first that matches rewrites the words it covers. Conventions: digits
 //! without thousands separators, "." as the decimal point, "ngày 24 tháng 7 năm 2013", "8:20" /
-//! "20h", money with its symbol after the amount ("2$", "50000đ"), measures with unit symbols
+//! "20h", money with its symbol after the amount ("2$"; the đồng by name: "50000 đồng"), measures with unit symbols
 //! ("200 km/h"), negatives with "-" ("âm một ngàn chín" -> "-1900"), addresses joined
 //! ("an@gmail.com", "http://www.google.com"). A lone digit word stays a word ("ba năm" is three years, not "3 năm") unless a
 //! class around it (a date, time, amount, measure) makes it a number.
@@ -126,6 +126,7 @@ fn plain(w: &[&str]) -> Option<Hit> {
         .or_else(|| measure_or_money(w))
         .or_else(|| fraction(w))
         .or_else(|| decimal(w))
+        .or_else(|| phone(w))
         .or_else(|| digit_run(w, 3))
         .or_else(|| cardinal(w))
 }
@@ -133,12 +134,41 @@ fn plain(w: &[&str]) -> Option<Hit> {
 /// A cardinal worth writing as digits: more than one word, or a value of ten or more.
 fn cardinal(w: &[&str]) -> Option<Hit> {
     let (v, n) = parse_cardinal(w)?;
-    (n > 1 || v >= 10).then(|| (v.to_string(), n))
+    // "hai chục" (a score of, about twenty) is said and written as words.
+    if n == 2 && w[1] == "chục" {
+        return None;
+    }
+    (n > 1 || v >= 10).then(|| (written(w, v, n), n))
 }
 
 /// Any number, however short: for the classes whose context makes it one.
 fn number(w: &[&str]) -> Option<Hit> {
-    decimal(w).or_else(|| longer(parse_cardinal(w).map(|(v, n)| (v.to_string(), n)), digit_run(w, 2)))
+    decimal(w).or_else(|| longer(parse_cardinal(w).map(|(v, n)| (written(w, v, n), n)), digit_run(w, 2)))
+}
+
+/// A cardinal of `n` words as it is written: millions and billions said round keep their word,
+/// as the press writes them ("một triệu" -> "1 triệu", "bốn triệu sáu" -> "4.6 triệu", "hai
+/// triệu rưỡi" -> "2.5 triệu", "một nghìn tỷ" -> "1000 tỷ"); every other number in digits
+/// ("hai triệu ba trăm nghìn" -> "2300000").
+fn written(w: &[&str], v: u64, n: usize) -> String {
+    let words = &w[..n];
+    let Some(k) = words.iter().position(|x| matches!(*x, "triệu" | "tỷ" | "tỉ")) else { return v.to_string() };
+    let Some((x, _)) = parse_cardinal(&words[..k]).filter(|(_, m)| *m == k) else { return v.to_string() };
+    let tenth = match &words[k + 1..] {
+        [] => None,
+        [t] => match *t {
+            "mốt" => Some(1),
+            "tư" => Some(4),
+            "lăm" | "nhăm" | "rưỡi" => Some(5),
+            t => digit(t).filter(|d| *d > 0 && t != "năm" && t != "linh"),
+        },
+        _ => return v.to_string(),
+    };
+    let scale = words[k];
+    match tenth {
+        None => format!("{x} {scale}"),
+        Some(d) => format!("{x}.{d} {scale}"),
+    }
 }
 
 /// The reading that covers more words; `a` on a tie.
@@ -171,6 +201,14 @@ fn digit_run(w: &[&str], min: usize) -> Option<Hit> {
     (n >= min).then_some((digits, n))
 }
 
+/// A Vietnamese phone number said digit by digit, grouped as it is written: "không chín một hai
+/// ba bốn năm sáu bảy tám" -> "091-234-5678".
+fn phone(w: &[&str]) -> Option<Hit> {
+    let (digits, n) = digit_run(w, 10)?;
+    (digits.len() == 10 && digits.starts_with('0'))
+        .then(|| (format!("{}-{}-{}", &digits[..3], &digits[3..6], &digits[6..]), n))
+}
+
 /// "ba phẩy mười bốn" / "ba phẩy một bốn" -> "3.14"; "không phẩy không một" -> "0.01"; "chấm"
 /// as the point too ("không chấm không không một" -> "0.001", "sáu mươi chấm hai tư" -> "60.24").
 fn decimal(w: &[&str]) -> Option<Hit> {
@@ -188,19 +226,26 @@ fn decimal(w: &[&str]) -> Option<Hit> {
     Some((format!("{int}.{frac}"), n + 1 + m))
 }
 
-/// "thứ mười lăm" -> "thứ 15"; small ordinals ("thứ nhất", "thứ hai" = Monday) stay words.
+/// "thứ mười lăm" -> "thứ 15"; weekdays and small ordinals as digits too ("thứ hai" -> "thứ 2",
+/// "thứ tư" -> "thứ 4", "thứ nhất" -> "thứ 1"), as calendars and the press write them.
 fn ordinal(w: &[&str]) -> Option<Hit> {
     if w.first() != Some(&"thứ") {
         return None;
     }
+    let small = match w.get(1) {
+        Some(&"nhất") => Some(1),
+        Some(&"tư") => Some(4),
+        _ => None,
+    };
+    if let Some(d) = small {
+        return Some((format!("thứ {d}"), 2));
+    }
     let (v, n) = parse_cardinal(&w[1..])?;
-    (v >= 10).then(|| (format!("{} {v}", "thứ"), n + 1))
+    (v >= 2).then(|| (format!("thứ {v}"), n + 1))
 }
 
 fn month(w: &[&str]) -> Option<(u64, usize)> {
     match w.first() {
-        Some(&"giêng") => Some((1, 1)),
-        Some(&"chạp") => Some((12, 1)),
         Some(&"tư") => Some((4, 1)),
         Some(&"năm") => Some((5, 1)),
         _ => parse_cardinal(w).filter(|(v, _)| (1..=12).contains(v)),
@@ -232,7 +277,8 @@ fn century_and_year(w: &[&str]) -> Option<(String, usize)> {
 }
 
 /// Dates: "ngày hai mươi tư tháng bảy năm hai nghìn không trăm mười ba" -> "ngày 24 tháng 7 năm
-/// 2013", and each part alone ("mùng một", "tháng giêng", "năm hai không hai ba").
+/// 2013", and each part alone ("mùng một", "tháng bảy", "năm hai không hai ba"); the lunar
+/// months' names stay words ("tháng giêng", "tháng chạp").
 fn date(w: &[&str]) -> Option<Hit> {
     let mut out = Vec::new();
     let mut i = 0;
@@ -364,8 +410,9 @@ const CURRENCIES: &[(&str, &str)] = &[
     ("nhân dân tệ", " CNY"),
     ("rúp", "₽"),
     ("bạt", "฿"),
-    ("việt nam đồng", "đ"),
-    ("đồng", "đ"),
+    // The đồng keeps its name, as amounts are written in Vietnamese ("50000 đồng").
+    ("việt nam đồng", " đồng"),
+    ("đồng", " đồng"),
 ];
 
 /// Matches a spoken name at the start of `w`, reading hyphenated words ("ki-lô-mét") as spaced.
@@ -403,7 +450,9 @@ fn measure_or_money(w: &[&str]) -> Option<Hit> {
     let rest = &w[n..];
     for (name, symbol) in CURRENCIES {
         if let Some(k) = spoken(rest, name) {
-            return Some((format!("{num}{symbol}"), n + k));
+            // "50000đ", but "2.5 triệu đ".
+            let sep = if num.ends_with(char::is_alphabetic) && !symbol.starts_with(' ') { " " } else { "" };
+            return Some((format!("{num}{sep}{symbol}"), n + k));
         }
     }
     for (name, symbol) in UNITS {

@@ -124,7 +124,7 @@ pub fn parse_cardinal(w: &[&str]) -> Option<(u64, usize)> {
     if w.get(used) == Some(&"rưỡi") {
         return Some((value.saturating_add(500_000_000), used + 1));
     }
-    if let Some((y, m)) = below_billion(&w[used..]) {
+    if let Some((y, m)) = below_scale(&w[used..], 1_000_000_000) {
         value = value.saturating_add(y);
         used += m;
     }
@@ -133,9 +133,15 @@ pub fn parse_cardinal(w: &[&str]) -> Option<(u64, usize)> {
 
 /// 0..=999_999_999: groups of "triệu" and "nghìn" in descending order, then the rest.
 fn below_billion(w: &[&str]) -> Option<(u64, usize)> {
+    below_scale(w, u64::MAX)
+}
+
+/// What follows a scale word (`after`, or `u64::MAX` at the start of a number): smaller groups,
+/// short forms ("hai tỷ ba"), units after "linh" ("tỷ linh một triệu").
+fn below_scale(w: &[&str], after: u64) -> Option<(u64, usize)> {
     let mut total: u64 = 0;
     let mut i = 0;
-    let mut last_scale = u64::MAX;
+    let mut last_scale = after;
     let mut any = false;
     while i < w.len() {
         // "hai nghìn tư" is 2400, "ba triệu mốt" 3 100 000.
@@ -147,7 +153,13 @@ fn below_billion(w: &[&str]) -> Option<(u64, usize)> {
             i += 1;
             break;
         }
-        let Some((v, n)) = below_1000(&w[i..]) else { break };
+        // "một nghìn linh năm": units alone after a scale.
+        let parsed = if last_scale != u64::MAX && matches!(w[i], "linh" | "lẻ") {
+            w.get(i + 1).and_then(|x| digit(x)).filter(|d| (1..=9).contains(d)).map(|d| (d, 2))
+        } else {
+            below_1000(&w[i..])
+        };
+        let Some((v, n)) = parsed else { break };
         match w.get(i + n).and_then(|s| scale(s)) {
             Some(sc) if sc < last_scale => {
                 total += v * sc;
@@ -197,10 +209,12 @@ pub fn spell_digits(digits: &str) -> String {
     digits.chars().filter_map(|c| c.to_digit(10)).map(|d| DIGITS[d as usize]).collect::<Vec<_>>().join(" ")
 }
 
-/// 0..=999 in words; `full` forces "không trăm" for a group after a larger one.
+/// 0..=999 in words; `full` marks a group after a larger one, where units alone take "linh"
+/// ("một nghìn linh năm") and an empty hundreds is not said ("hai nghìn hai mươi tư"), as people
+/// say years and amounts.
 fn group_words(n: u64, full: bool, out: &mut Vec<&'static str>) {
     let (h, t, u) = (n / 100, n / 10 % 10, n % 10);
-    if h > 0 || full {
+    if h > 0 {
         out.extend([DIGITS[h as usize], "trăm"]);
     }
     match t {
@@ -231,8 +245,9 @@ fn group_words(n: u64, full: bool, out: &mut Vec<&'static str>) {
     }
 }
 
-/// A cardinal in words, as it is read: 105 "một trăm linh năm", 1005 "một nghìn không trăm linh
-/// năm", 21 "hai mươi mốt", 24 "hai mươi tư", 15 "mười lăm", 1_000_000_000_000 "một nghìn tỷ".
+/// A cardinal in words, as it is read: 105 "một trăm linh năm", 1005 "một nghìn linh năm", 2024
+/// "hai nghìn hai mươi tư", 21 "hai mươi mốt", 24 "hai mươi tư", 15 "mười lăm",
+/// 1_000_000_000_000 "một nghìn tỷ".
 pub fn to_words(n: u64) -> String {
     if n == 0 {
         return "không".into();

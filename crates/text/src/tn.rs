@@ -54,13 +54,23 @@ fn read_word(word: &str, prev: &[String]) -> Option<String> {
         s
     } else if core.chars().any(|c| c.is_ascii_digit()) {
         read_core(core, prev)?
-    } else if prev.last().is_some_and(|p| p.ends_with(|c: char| c.is_ascii_digit())) {
-        // A unit or currency written apart from its number: "200 km/h", "50.000 VND".
+    } else if after_amount(prev) {
+        // A unit or currency written apart from its number: "200 km/h", "50.000 VND", "2.5 triệu đ".
         unit_or_currency(core)?.to_string()
     } else {
         roman_in_context(core, prev)?
     };
     Some(format!("{lead}{spoken}{trail}"))
+}
+
+/// Whether the words before end an amount: a number, or a number and its scale ("2.5 triệu").
+fn after_amount(prev: &[String]) -> bool {
+    let number = |w: &String| w.ends_with(|c: char| c.is_ascii_digit());
+    match prev {
+        [.., n, s] if matches!(s.as_str(), "triệu" | "tỷ" | "tỉ" | "nghìn" | "ngàn") => number(n),
+        [.., n] => number(n),
+        [] => false,
+    }
 }
 
 fn prev_is(prev: &[String], words: &[&str]) -> bool {
@@ -104,13 +114,9 @@ fn number_words(s: &str) -> Option<String> {
     }
     out.push_str(&int_words(&int));
     if let Some(f) = frac {
+        // Digits after the comma are said one by one: "3,14" -> "ba phẩy một bốn".
         out.push_str(" phẩy ");
-        // "3,14" -> "mười bốn"; "0,05" and long fractions -> digit by digit.
-        if f.starts_with('0') || f.len() > 2 {
-            out.push_str(&spell_digits(f));
-        } else {
-            out.push_str(&int_words(f));
-        }
+        out.push_str(&spell_digits(f));
     }
     Some(out)
 }
@@ -245,6 +251,8 @@ fn read_core(core: &str, prev: &[String]) -> Option<String> {
     if let Some((a, b)) = core.split_once('/')
         && let (Some(x), Some(y)) = (number_words(a), number_words(b))
     {
+        // A quarter is "tư": "1/4" -> "một phần tư".
+        let y = if b == "4" { "tư".to_string() } else { y };
         return Some(format!("{x} phần {y}"));
     }
     amount_with_unit(core)
