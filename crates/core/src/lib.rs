@@ -3,6 +3,7 @@
 //!
 //! Invariants: no IO, no wire formats (no prost, no HTTP types), no panics on any input.
 
+pub mod aligned;
 pub mod archive;
 pub mod audio;
 pub mod auth;

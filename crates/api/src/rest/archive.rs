@@ -177,6 +177,10 @@ pub struct TranscriptSegment {
     pub segment: Segment,
     /// Normalized text; absent until NLP-Post has run.
     pub normalized: Option<String>,
+    /// The normalized text's tokens, each with the times of the spoken words it came from ("24"
+    /// spans "hai mươi tư"): for highlights and the player on the written text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub normalized_words: Vec<crate::rest::transcript::Word>,
 }
 
 /// 202: a recording queued again.

@@ -113,6 +113,12 @@ async fn recordings_are_stored_transcribed_normalized_and_served() {
     assert!(segments.iter().all(|s| s["normalized"].is_string() && s["end"].as_f64() > s["start"].as_f64()));
     let words = segments[0]["words"].as_array().expect("words");
     assert!(words.len() >= 3 && words.iter().all(|w| w["probability"].as_f64().is_some()), "{t}");
+    // The normalized text's tokens carry the times of the words they came from.
+    for s in segments {
+        let tokens = s["normalized"].as_str().unwrap_or_default().split_whitespace().count();
+        let timed = s["normalized_words"].as_array().map_or(0, Vec::len);
+        assert_eq!(tokens, timed, "{s}");
+    }
     let (_, t_ly) = get_json(&http, format!("{base}/api/v1/recordings/{ly_id}/transcript?normalized=true")).await;
     assert!(word_error_rate(&ly_ref, t_ly["text"].as_str().unwrap_or("")) < 0.5, "{t_ly}");
     let srt = http.get(format!("{base}/api/v1/recordings/{id}/transcript?format=srt")).send().await.expect("srt");

@@ -325,7 +325,18 @@ async fn transcript(
             segments: stored
                 .segments
                 .iter()
-                .map(|s| TranscriptSegment { segment: Segment::from(&s.segment), normalized: s.normalized.clone() })
+                .map(|s| TranscriptSegment {
+                    segment: Segment::from(&s.segment),
+                    normalized: s.normalized.clone(),
+                    normalized_words: s
+                        .normalized
+                        .as_deref()
+                        .map(|n| sokuji_core::aligned::align_words(&s.segment.words, n))
+                        .unwrap_or_default()
+                        .iter()
+                        .map(sokuji_api::rest::transcript::Word::from)
+                        .collect(),
+                })
                 .collect(),
         })
         .into_response(),
