@@ -157,6 +157,19 @@ fn without_key(uri: &Uri) -> Option<Uri> {
     path_and_query.parse().ok()
 }
 
+/// A refusal before the request's body is read. On HTTP/1.1 the connection then closes (the
+/// unread body would be taken for the next request): the answer says so, or a client that
+/// reuses the connection fails its next request instead of getting an answer.
+fn refused(req: &Request, e: Error) -> Response {
+    let mut res = ApiError(e).into_response();
+    let has_body = req.headers().contains_key(axum::http::header::CONTENT_LENGTH)
+        || req.headers().contains_key(axum::http::header::TRANSFER_ENCODING);
+    if has_body && req.version() == axum::http::Version::HTTP_11 {
+        res.headers_mut().insert(axum::http::header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    res
+}
+
 /// The layer's function (`axum::middleware::from_fn_with_state`).
 pub async fn authenticate(
     State(s): State<AppState>,
@@ -169,14 +182,14 @@ pub async fn authenticate(
     let credential = credential(req.headers(), req.uri().query()).map(str::to_string);
     let principal = match s.auth.authenticate(credential.as_deref(), access).await {
         Ok(p) => p,
-        Err(e) => return ApiError(e).into_response(),
+        Err(e) => return refused(&req, e),
     };
     // A key may always ask what it used, even past its rate. A refusal (its limit's headers
     // rendered with the error) reaches no handler: it used nothing but its count.
     let rate = if access == Some(Access::AnyKey) { Ok(None) } else { s.auth.admit(&principal).await };
     let rate = match rate {
         Ok(r) => r,
-        Err(e) => return ApiError(e).into_response(),
+        Err(e) => return refused(&req, e),
     };
     if let Some(uri) = without_key(req.uri()) {
         *req.uri_mut() = uri;

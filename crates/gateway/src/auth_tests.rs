@@ -284,3 +284,29 @@ async fn every_operation_refuses_the_wrong_credential() {
     assert!(db.list(&Default::default()).await.expect("list").0.is_empty(), "nothing was stored");
     assert!(db.keys().await.expect("keys").iter().all(|k| k.name != "x"), "no key was made");
 }
+
+/// A refusal sent before the body is read closes an HTTP/1.1 connection and says so, so a client
+/// never reuses a connection the server is about to drop (its next request would fail).
+#[tokio::test]
+async fn a_refused_upload_closes_its_connection_and_says_so() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = testing::state(dir.path(), Duration::from_secs(5)).await;
+    let db = state.auth.keys.clone().expect("key store");
+    let app = app(state);
+    db.create_key(&NewKey { name: "k".into(), scopes: vec![Scope::Stt], ..Default::default() }, "test")
+        .await
+        .expect("key");
+    let upload = Request::builder()
+        .method("POST")
+        .uri("/api/v1/stt/transcribe")
+        .header("content-length", "5")
+        .body(Body::from("hello"))
+        .expect("request");
+    let res = app.clone().oneshot(upload).await.expect("response");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.headers().get("connection").and_then(|v| v.to_str().ok()), Some("close"));
+    let get = Request::builder().uri("/api/v1/recordings").body(Body::empty()).expect("request");
+    let res = app.oneshot(get).await.expect("response");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.headers().get("connection").is_none(), "a bodiless request keeps its connection");
+}

@@ -21,6 +21,43 @@ fn cli(server: &Server, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// The bytes of one of the vieneu recordings.
+fn vieneu(name: &str) -> Vec<u8> {
+    let (p, _) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with(format!("{name}.wav"))).expect(name);
+    std::fs::read(p).expect("wav")
+}
+
+/// GET `path` with `key`, as JSON.
+async fn get_with(http: &reqwest::Client, url: String, key: &str) -> Value {
+    http.get(url).bearer_auth(key).send().await.expect("get").json().await.expect("json")
+}
+
+/// Polls a recording with `key` until `done` says so (deadline `secs`); its last detail.
+async fn wait_for(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    id: &str,
+    secs: u64,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let v = get_with(http, format!("{base}/api/v1/recordings/{id}"), key).await;
+        if done(&v) {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "not done in {secs} s: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+/// The audio seconds a key's usage shows for today.
+fn audio_used(usage: &Value) -> u64 {
+    let windows = usage["windows"].as_array().cloned().unwrap_or_default();
+    windows.iter().filter(|w| w["kind"] == "audio_seconds").filter_map(|w| w["amount"].as_u64()).sum()
+}
+
 #[tokio::test]
 async fn keys_made_by_the_cli_guard_the_gateway() {
     let server = Server::start(&["--grpc-listen", "off"], &[("TTS_PROVIDER", "none")]).wait_ready();
@@ -207,38 +244,21 @@ async fn tenants_search_only_their_own_recordings() {
     let scopes = "archive:read,archive:write,search";
     let a = keys(&server, &["create", "--name", "a", "--scopes", scopes, "--tenant", "acme"]);
     let b = keys(&server, &["create", "--name", "b", "--scopes", scopes, "--tenant", "globex"]);
-    let wav = |name: &str| {
-        let (p, _) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with(format!("{name}.wav"))).expect(name);
-        std::fs::read(p).expect("wav")
-    };
     let upload = |key: &str, bytes: Vec<u8>| {
         http.post(format!("{base}/api/v1/recordings?language=vi&filename=r.wav")).bearer_auth(key).body(bytes).send()
     };
     let mut ids = Vec::new();
     for (key, name) in [(&a, "doan"), (&b, "binh"), (&b, "doan")] {
-        let r: Value = upload(key, wav(name)).await.expect("upload").json().await.expect("json");
+        let r: Value = upload(key, vieneu(name)).await.expect("upload").json().await.expect("json");
         assert_eq!(r["duplicate"], false, "{r}");
         ids.push((key.clone(), r["id"].as_str().expect("id").to_string()));
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    let indexed = |v: &Value| {
+        let stages = v["stages"].as_array().cloned().unwrap_or_default();
+        stages.iter().any(|s| s["stage"] == "index" && s["status"] == "completed")
+    };
     for (key, id) in &ids {
-        loop {
-            let v: Value = http
-                .get(format!("{base}/api/v1/recordings/{id}"))
-                .bearer_auth(key)
-                .send()
-                .await
-                .expect("get")
-                .json()
-                .await
-                .expect("json");
-            let stages = v["stages"].as_array().cloned().unwrap_or_default();
-            if stages.iter().any(|s| s["stage"] == "index" && s["status"] == "completed") {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "not indexed: {v}");
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        }
+        wait_for(&http, &base, key, id, 300, indexed).await;
     }
     let found = |key: &str, q: &str, mode: &str| {
         let req = http.get(format!("{base}/api/v1/search")).bearer_auth(key).query(&[("q", q), ("mode", mode)]);
@@ -264,15 +284,7 @@ async fn tenants_search_only_their_own_recordings() {
         assert_eq!(hits.first(), Some(a_doan), "{mode}: {hits:?}");
         assert!(hits.iter().all(|h| h == a_doan), "{mode}: {hits:?}");
     }
-    let listed: Value = http
-        .get(format!("{base}/api/v1/recordings"))
-        .bearer_auth(&a)
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+    let listed = get_with(&http, format!("{base}/api/v1/recordings"), &a).await;
     assert_eq!(listed["total"], 1, "{listed}");
     let status = http.get(format!("{base}/api/v1/recordings/{b_binh}/transcript")).bearer_auth(&a).send().await;
     assert_eq!(status.expect("get").status(), 404);
@@ -287,68 +299,29 @@ async fn archive_transcription_spends_the_uploaders_quota() {
     let (base, http) = (server.url(), reqwest::Client::new());
     let key =
         keys(&server, &["create", "--name", "q", "--scopes", "archive:read,archive:write", "--audio-quota", "10"]);
-    let wav = |name: &str| {
-        let (p, _) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with(format!("{name}.wav"))).expect(name);
-        std::fs::read(p).expect("wav")
-    };
-    let mut ids = Vec::new();
-    // doan: 6.1 s (7 metered), then ly: 3.1 s (4 more would pass 10).
-    for name in ["doan", "ly"] {
+    // doan: 6.1 s (7 metered), then ly: 3.1 s (4 more would pass 10), one after the other so
+    // that which one passes the quota is known.
+    for (name, want) in [("doan", "completed"), ("ly", "failed")] {
         let r = http
             .post(format!("{base}/api/v1/recordings?language=vi&filename={name}.wav"))
             .bearer_auth(&key)
-            .body(wav(name))
+            .body(vieneu(name))
             .send()
             .await
             .expect("upload");
         assert_eq!(r.status(), 202, "uploads are accepted; their transcription is metered");
-        ids.push(r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string());
-        // One after the other, so which one passes the quota is known.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        loop {
-            let v: Value = http
-                .get(format!("{base}/api/v1/recordings/{}", ids[ids.len() - 1]))
-                .bearer_auth(&key)
-                .send()
-                .await
-                .expect("get")
-                .json()
-                .await
-                .expect("json");
-            let status = v["status"].as_str().unwrap_or_default().to_string();
-            if status == "completed" || status == "failed" {
-                let want = if name == "doan" { "completed" } else { "failed" };
-                assert_eq!(status, want, "{name}: {v}");
-                if name == "ly" {
-                    let asr = v["stages"].as_array().and_then(|s| s.iter().find(|s| s["stage"] == "asr")).cloned();
-                    let asr = asr.expect("asr stage");
-                    assert!(
-                        asr["last_error"].as_str().is_some_and(|e| e.contains("rate_limited") && e.contains("quota")),
-                        "{v}"
-                    );
-                    assert_eq!(asr["attempts"], 1, "refused once, not retried: {v}");
-                }
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "{name} never finished: {v}");
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+        let v = wait_for(&http, &base, &key, &id, 120, |v| v["status"] == "completed" || v["status"] == "failed").await;
+        assert_eq!(v["status"], want, "{name}: {v}");
+        if want == "failed" {
+            let asr = v["stages"].as_array().and_then(|s| s.iter().find(|s| s["stage"] == "asr")).cloned();
+            let asr = asr.expect("asr stage");
+            let why = asr["last_error"].as_str().unwrap_or_default();
+            assert!(why.contains("rate_limited") && why.contains("quota"), "{v}");
+            assert_eq!(asr["attempts"], 1, "refused once, not retried: {v}");
         }
     }
-    let usage: Value = http
-        .get(format!("{base}/api/v1/usage"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("usage")
-        .json()
-        .await
-        .expect("json");
-    let used: u64 = usage["windows"]
-        .as_array()
-        .expect("windows")
-        .iter()
-        .filter(|w| w["kind"] == "audio_seconds")
-        .filter_map(|w| w["amount"].as_u64())
-        .sum();
+    let usage = get_with(&http, format!("{base}/api/v1/usage"), &key).await;
+    let used = audio_used(&usage);
     assert_eq!(used, 7, "only doan's window was taken: {usage}");
 }
