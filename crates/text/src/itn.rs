@@ -394,6 +394,8 @@ const UNITS: &[(&str, &str)] = &[
     ("oát", "W"),
     ("vôn", "V"),
     ("phần trăm", "%"),
+    // Seconds as a symbol; minutes stay "phút" ("5 phút"), as NeMo writes them.
+    ("giây", "s"),
 ];
 
 const CURRENCIES: &[(&str, &str)] = &[
@@ -457,7 +459,7 @@ fn measure_or_money(w: &[&str]) -> Option<Hit> {
     }
     for (name, symbol) in UNITS {
         if let Some(k) = spoken(rest, name) {
-            let sep = if *symbol == "%" { "" } else { " " };
+            let sep = if matches!(*symbol, "%" | "s") { "" } else { " " };
             return Some((format!("{num}{sep}{symbol}"), n + k));
         }
     }

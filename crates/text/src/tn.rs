@@ -172,6 +172,7 @@ const UNITS: &[(&str, &str)] = &[
     ("GB", "gi ga bai"),
     ("TB", "tê ra bai"),
     ("%", "phần trăm"),
+    ("s", "giây"),
 ];
 
 const CURRENCIES: &[(&str, &str)] = &[
