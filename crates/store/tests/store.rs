@@ -396,3 +396,44 @@ async fn objects_round_trip(objects: &Objects) {
     objects.delete(&key).await.expect("delete");
     assert_eq!(objects.get(&key).await.err().map(|e| e.code), Some(sokuji_core::ErrorCode::NotFound));
 }
+
+/// A database of the previous release (migrations 0001–0005, with a transcribed recording)
+/// opens with this one: 0006 rebuilds SQLite's archive tables for tenants inside sqlx's
+/// migration transaction (where foreign keys stay on), so nothing may cascade away on the way.
+#[tokio::test]
+async fn an_archive_of_the_previous_release_migrates_whole() {
+    let dir = tempfile::tempdir().expect("dir");
+    let old = dir.path().join("old-migrations");
+    std::fs::create_dir_all(&old).expect("dir");
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for entry in std::fs::read_dir(&all).expect("migrations").flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.as_str() < "0006" {
+            std::fs::copy(entry.path(), old.join(&name)).expect("copy");
+        }
+    }
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("meta.db").display());
+    {
+        let pool = sqlx::SqlitePool::connect(&url).await.expect("sqlite");
+        sqlx::migrate::Migrator::new(old.as_path()).await.expect("old migrations").run(&pool).await.expect("migrate");
+        for sql in [
+            "INSERT INTO recordings VALUES ('r1', 'abc', 'audio/ab/abc', 'a.wav', 5, 'completed', 'vi', NULL, NULL, '[]', '{}', 1, 1)",
+            "INSERT INTO stages VALUES ('r1', 'asr', 'completed', 1, NULL, 1)",
+            "INSERT INTO transcripts VALUES ('r1', 'vi', 1.0, 'conformer-ctc', 'vi-conformer', 1)",
+            "INSERT INTO segments VALUES ('r1', 0, 0.0, 1.0, 'vi', 'xin chào', 'xin chào', '[]')",
+        ] {
+            sqlx::query(sql).execute(&pool).await.expect(sql);
+        }
+        pool.close().await;
+    }
+    let db = Db::open(&url).await.expect("the new release opens it");
+    let rec = db.recording("r1", &Visibility::All).await.expect("kept");
+    assert_eq!((rec.tenant.as_str(), rec.owner.as_deref(), rec.sha256.as_str()), ("", None, "abc"));
+    assert_eq!(db.recording("r1", &Visibility::default()).await.expect("the default tenant's").id, "r1");
+    let t = db.transcript("r1", &Visibility::All).await.expect("read").expect("the transcript is kept");
+    assert_eq!(t.segments[0].segment.text, "xin chào");
+    assert_eq!(db.stages("r1", &Visibility::All).await.expect("stages").len(), 1);
+    // Deletion still takes the transcript with it from the rebuilt tables.
+    db.delete_recording("r1", &Visibility::All).await.expect("delete");
+    assert!(db.transcript("r1", &Visibility::All).await.expect("read").is_none());
+}
