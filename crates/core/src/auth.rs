@@ -215,8 +215,8 @@ pub trait Authenticator: Send + Sync {
 
     /// Takes `seconds` of audio from the principal's day before the work is done; refuses
     /// (`rate_limited`, taking nothing) what would pass its allowance.
-    async fn meter_audio(&self, _principal: &Principal, _seconds: u64) -> Result<Option<LimitState>> {
-        Ok(None)
+    async fn meter_audio(&self, _principal: &Principal, _seconds: u64) -> Result<()> {
+        Ok(())
     }
 
     /// Holds one of the principal's concurrent live sessions until the slot is dropped; refuses
@@ -239,10 +239,15 @@ pub struct Meter {
 }
 
 impl Meter {
+    /// A meter for `principal` where its limits need one (see [`Limits::metered`]).
+    pub fn of(principal: &Principal, auth: impl FnOnce() -> std::sync::Arc<dyn Authenticator>) -> Option<Self> {
+        principal.limits.metered().then(|| Self { principal: principal.clone(), auth: auth() })
+    }
+
     /// Meters `seconds` of audio (see [`Authenticator::meter_audio`]).
-    pub async fn audio(&self, seconds: f64) -> Result<Option<LimitState>> {
+    pub async fn audio(&self, seconds: f64) -> Result<()> {
         match (self.principal.limits.audio_seconds_per_day, crate::quota::metered_seconds(seconds)) {
-            (None, _) | (_, 0) => Ok(None),
+            (None, _) | (_, 0) => Ok(()),
             (Some(_), secs) => self.auth.meter_audio(&self.principal, secs).await,
         }
     }
@@ -257,10 +262,18 @@ impl Meter {
 
 /// Meters `seconds` of audio when a request carries a meter (servers without credentials
 /// configured put none).
-pub async fn meter_audio(meter: Option<&Meter>, seconds: f64) -> Result<Option<LimitState>> {
+pub async fn meter_audio(meter: Option<&Meter>, seconds: f64) -> Result<()> {
     match meter {
         Some(m) => m.audio(seconds).await,
-        None => Ok(None),
+        None => Ok(()),
+    }
+}
+
+/// Holds one of the caller's live sessions when the request carries a meter.
+pub async fn open_live(meter: Option<&Meter>) -> Result<LiveSlot> {
+    match meter {
+        Some(m) => m.live().await,
+        None => Ok(LiveSlot::default()),
     }
 }
 
@@ -311,13 +324,6 @@ impl Default for Visibility {
 }
 
 impl Visibility {
-    pub fn sees(&self, tenant: &str) -> bool {
-        match self {
-            Self::All => true,
-            Self::Tenant(t) => t == tenant,
-        }
-    }
-
     /// The tenant a filter keeps (`None`: all).
     pub fn tenant(&self) -> Option<&str> {
         match self {
@@ -477,9 +483,8 @@ mod tests {
             assert_eq!((p.visibility(), p.home_tenant()), (want, home), "{p:?}");
         }
         assert_eq!(visibility(None), Visibility::All);
-        let acme = Visibility::Tenant("acme".into());
-        assert!(acme.sees("acme") && !acme.sees("") && !acme.sees("acme2"));
-        assert!(Visibility::Tenant(String::new()).sees("") && !Visibility::Tenant(String::new()).sees("acme"));
-        assert!(Visibility::All.sees("anything"));
+        assert_eq!(Visibility::Tenant("acme".into()).tenant(), Some("acme"));
+        assert_eq!(Visibility::Tenant(String::new()).tenant(), Some(""));
+        assert_eq!(Visibility::All.tenant(), None);
     }
 }

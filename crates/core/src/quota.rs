@@ -12,6 +12,13 @@ pub struct Limits {
     pub live_sessions: Option<u32>,
 }
 
+impl Limits {
+    /// Whether requests need a meter: an audio quota or a cap on live sessions.
+    pub fn metered(&self) -> bool {
+        self.audio_seconds_per_day.is_some() || self.live_sessions.is_some()
+    }
+}
+
 /// The limits a principal is counted against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Policy {

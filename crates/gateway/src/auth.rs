@@ -88,20 +88,12 @@ impl Authenticator for Auth {
 
     async fn admit(&self, principal: &Principal) -> Result<Option<LimitState>> {
         let (Some(limit), Some(db)) = (principal.limits.requests_per_minute, &self.keys) else { return Ok(None) };
-        let now = sokuji_store::now_ms();
-        let policy = Policy::Requests;
-        let used = db.count_use(&principal.id, policy.kind(), policy.window_start(now), 1).await?;
-        LimitState::of(policy, u64::from(limit), used, now).map(Some)
+        db.admit_request(&principal.id, limit).await.map(Some)
     }
 
-    async fn meter_audio(&self, principal: &Principal, seconds: u64) -> Result<Option<LimitState>> {
-        let (Some(quota), Some(db)) = (principal.limits.audio_seconds_per_day, &self.keys) else { return Ok(None) };
-        let (now, policy, quota) = (sokuji_store::now_ms(), Policy::Audio, u64::from(quota));
-        match db.take_use(&principal.id, policy.kind(), policy.window_start(now), seconds, quota).await? {
-            Ok(used) => Ok(Some(LimitState::at(policy, quota, used, now))),
-            // Refused, nothing taken: what is left is what this request did not fit in.
-            Err(used) => Err(LimitState::at(policy, quota, used, now).refusal()),
-        }
+    async fn meter_audio(&self, principal: &Principal, seconds: u64) -> Result<()> {
+        let (Some(quota), Some(db)) = (principal.limits.audio_seconds_per_day, &self.keys) else { return Ok(()) };
+        db.take_audio(&principal.id, seconds, quota).await.map(|_| ())
     }
 
     async fn open_live(&self, principal: &Principal) -> Result<LiveSlot> {
@@ -135,13 +127,10 @@ pub async fn audit(db: &Db, who: Option<&Principal>, action: &str, target: &str,
     }
 }
 
-/// The credential of a request: a bearer token, an `X-API-Key`, or `api_key` in the query.
+/// The credential of a request: a bearer token or an `X-API-Key` (as gRPC reads them), or
+/// `api_key` in the query.
 pub fn credential<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a str> {
-    let header = |name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
-    header(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .or_else(|| header(axum::http::HeaderName::from_static("x-api-key")))
+    sokuji_services::grpc_auth::credential(headers)
         .or_else(|| query?.split('&').find_map(|kv| kv.strip_prefix("api_key=")).filter(|k| !k.is_empty()))
 }
 
@@ -196,10 +185,8 @@ pub async fn authenticate(
     }
     // Handlers that meter audio or hold live sessions find the meter (only keys with such limits
     // need one).
-    let limits = principal.limits;
-    if limits.audio_seconds_per_day.is_some() || limits.live_sessions.is_some() {
-        let auth: std::sync::Arc<dyn Authenticator> = std::sync::Arc::new(s.auth.clone());
-        req.extensions_mut().insert(Meter { principal: principal.clone(), auth });
+    if let Some(meter) = Meter::of(&principal, || std::sync::Arc::new(s.auth.clone())) {
+        req.extensions_mut().insert(meter);
     }
     req.extensions_mut().insert(principal);
     let mut res = next.run(req).await;

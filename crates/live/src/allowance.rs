@@ -45,7 +45,7 @@ mod tests {
     use sokuji_core::{
         ErrorCode,
         auth::{Authenticator, Principal},
-        quota::{LimitState, Limits},
+        quota::Limits,
     };
     use std::sync::{Arc, Mutex};
 
@@ -60,14 +60,14 @@ mod tests {
         async fn authenticate(&self, _: Option<&str>, _: Option<sokuji_core::auth::Access>) -> Result<Principal> {
             Ok(Principal::anonymous())
         }
-        async fn meter_audio(&self, _: &Principal, seconds: u64) -> Result<Option<LimitState>> {
+        async fn meter_audio(&self, _: &Principal, seconds: u64) -> Result<()> {
             let mut left = self.left.lock().expect("lock");
             if seconds > *left {
                 return Err(sokuji_core::Error::new(ErrorCode::RateLimited, "used up"));
             }
             *left -= seconds;
             self.takes.lock().expect("lock").push(seconds);
-            Ok(None)
+            Ok(())
         }
     }
 

@@ -9,7 +9,7 @@ mod windows;
 use sokuji_core::{
     Audio, EmbedKind, Embedder, Error, NormalizeMode, Result, SpeechToText, TextNormalizer, TranscribeOptions,
     archive::RecordingStatus,
-    quota::{LimitState, Policy, metered_seconds},
+    quota::metered_seconds,
     search::{PassageMeta, SearchIndex, cut_passages},
 };
 use sokuji_store::{Db, Delivery, EventBus, Objects};
@@ -74,9 +74,9 @@ pub struct Search {
     pub index: Arc<dyn SearchIndex>,
 }
 
-/// Passages: at most this long, overlapping by this much (seconds).
 /// The workers serve every tenant: each recording's tenant travels with its rows and passages.
 const ALL: sokuji_core::auth::Visibility = sokuji_core::auth::Visibility::All;
+/// Passages: at most this long, overlapping by this much (seconds).
 const PASSAGE_SECS: f64 = 30.0;
 const PASSAGE_OVERLAP_SECS: f64 = 10.0;
 
@@ -209,22 +209,20 @@ impl Workers {
         let mut joined = windows::Joined::default();
         let mut language = rec.meta.language.clone();
         let quota = match &rec.owner {
-            Some(owner) => self.db.audio_quota(owner).await?.map(|q| (owner.as_str(), u64::from(q))),
+            Some(owner) => self.db.key(owner).await?.and_then(|k| k.limits.audio_seconds_per_day).map(|q| (owner, q)),
             None => None,
         };
         while let Some(window) = rx.recv().await {
             let secs = window.len() as f64 / 16_000.0;
             // Each window is taken from the uploader's day before it is transcribed.
             if let Some((owner, quota)) = quota {
-                let (policy, now) = (Policy::Audio, sokuji_store::now_ms());
-                let amount = metered_seconds(secs);
-                if let Err(used) =
-                    self.db.take_use(owner, policy.kind(), policy.window_start(now), amount, quota).await?
-                {
-                    let refused = LimitState::at(policy, quota, used, now).refusal();
-                    let why = format!("{} (the uploading key's quota: reprocess the recording then)", refused.message);
-                    return Err(Error::new(refused.code, why));
-                }
+                self.db.take_audio(owner, metered_seconds(secs), quota).await.map_err(|e| match e.code {
+                    ErrorCode::RateLimited => Error::new(
+                        e.code,
+                        format!("{} (the uploading key's quota: reprocess the recording then)", e.message),
+                    ),
+                    _ => e,
+                })?;
             }
             let options = TranscribeOptions { language: language.clone(), word_timestamps: true, ..Default::default() };
             let part = self.stt.transcribe(Audio::new(window), options).await?;

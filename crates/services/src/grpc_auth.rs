@@ -3,7 +3,7 @@
 //! `authorization: Bearer KEY` (or `x-api-key`) metadata, and the check from the same
 //! `Authenticator` as HTTP. A refused call ends with UNAUTHENTICATED or PERMISSION_DENIED and
 //! its Sokuji error code before any message of it is read.
-use sokuji_core::auth::{Authenticator, LiveSlot, Meter, Principal, grpc_access};
+use sokuji_core::auth::{Authenticator, LiveSlot, Meter, grpc_access};
 use sokuji_proto::convert::status_from_error;
 use std::{
     future::Future,
@@ -30,14 +30,15 @@ pub struct GrpcAuth<S> {
     auth: Option<Arc<dyn Authenticator>>,
 }
 
-/// The credential of a call's metadata.
-fn credential(headers: &http::HeaderMap) -> Option<String> {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+/// The credential of a call's metadata (or an HTTP request's headers): `authorization: Bearer
+/// KEY`, else `x-api-key`.
+pub fn credential(headers: &http::HeaderMap) -> Option<&str> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
     get("authorization")
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .or_else(|| get("x-api-key"))
+        .map(str::trim)
         .filter(|k| !k.is_empty())
-        .map(str::to_string)
+        .or_else(|| get("x-api-key"))
 }
 
 impl<S, B> tower::Service<http::Request<B>> for GrpcAuth<S>
@@ -61,19 +62,17 @@ where
         let Some(auth) = self.auth.clone() else { return Box::pin(inner.call(req)) };
         Box::pin(async move {
             let access = grpc_access(req.uri().path());
-            let admitted = match auth.authenticate(credential(req.headers()).as_deref(), access).await {
+            let admitted = match auth.authenticate(credential(req.headers()), access).await {
                 Ok(p) => auth.admit(&p).await.map(|_| p),
                 Err(e) => Err(e),
             };
             match admitted {
                 Ok(principal) => {
-                    // The servers meter audio and hold live sessions through these (tonic hands
+                    // The servers meter audio and hold live sessions through it (tonic hands
                     // the extensions on to the call).
-                    let l = principal.limits;
-                    if l.audio_seconds_per_day.is_some() || l.live_sessions.is_some() {
-                        req.extensions_mut().insert(Meter { principal: principal.clone(), auth: auth.clone() });
+                    if let Some(meter) = Meter::of(&principal, || auth.clone()) {
+                        req.extensions_mut().insert(meter);
                     }
-                    req.extensions_mut().insert::<Principal>(principal);
                     inner.call(req).await
                 }
                 Err(e) => Ok(status_from_error(&e).into_http()),
@@ -89,10 +88,7 @@ pub fn meter<T>(req: &tonic::Request<T>) -> Option<Meter> {
 
 /// Holds one of the caller's live sessions for a streaming call, or refuses it.
 pub async fn live_slot(meter: Option<&Meter>) -> Result<LiveSlot, tonic::Status> {
-    match meter {
-        Some(m) => m.live().await.map_err(|e| status_from_error(&e)),
-        None => Ok(LiveSlot::default()),
-    }
+    sokuji_core::auth::open_live(meter).await.map_err(|e| status_from_error(&e))
 }
 
 #[cfg(test)]
@@ -116,6 +112,8 @@ mod tests {
         }
         assert!(checked >= 20, "{checked} methods");
     }
+
+    use sokuji_core::auth::Principal;
 
     /// Keys as the table sees them: "stt-key" holds `stt` only; anything else is refused.
     struct Keys;
@@ -201,8 +199,8 @@ mod tests {
         let mut h = http::HeaderMap::new();
         assert_eq!(credential(&h), None);
         h.insert("x-api-key", "k2".parse().expect("value"));
-        assert_eq!(credential(&h).as_deref(), Some("k2"));
+        assert_eq!(credential(&h), Some("k2"));
         h.insert("authorization", "Bearer k1".parse().expect("value"));
-        assert_eq!(credential(&h).as_deref(), Some("k1"));
+        assert_eq!(credential(&h), Some("k1"));
     }
 }

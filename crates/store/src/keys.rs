@@ -150,17 +150,18 @@ impl Db {
             .execute(&self.pool)
             .await
             .map_err(db_error)?;
-        let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_error)?;
-        let key = match row {
-            Some(r) => info(&r)?,
-            None => return Err(Error::new(ErrorCode::NotFound, format!("no key {id:?}"))),
-        };
+        let key = self.key(id).await?.ok_or_else(|| Error::new(ErrorCode::NotFound, format!("no key {id:?}")))?;
         self.audit(actor, "key.revoke", &key.id, &key.name).await?;
         Ok(key)
+    }
+
+    /// A key by its id, revoked or not (a recording's uploader, whose quota its transcription spends).
+    pub async fn key(&self, id: &str) -> Result<Option<KeyInfo>> {
+        self.key_row(id).await?.as_ref().map(info).transpose()
+    }
+
+    async fn key_row(&self, id: &str) -> Result<Option<sqlx::any::AnyRow>> {
+        sqlx::query("SELECT * FROM api_keys WHERE id = $1").bind(id).fetch_optional(&self.pool).await.map_err(db_error)
     }
 
     /// Whether any key is active (authentication `auto` turns on with the first).
@@ -177,12 +178,7 @@ impl Db {
     pub async fn authenticate(&self, key: &str) -> Result<Principal> {
         let refused = || unauthenticated("the API key is not valid");
         let id = id_of(key).ok_or_else(refused)?;
-        let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(refused)?;
+        let row = self.key_row(id).await?.ok_or_else(refused)?;
         let stored: String = row.try_get("hash").map_err(db_error)?;
         if !bool::from(stored.as_bytes().ct_eq(hash(key).as_bytes())) {
             return Err(refused());

@@ -2,7 +2,10 @@
 //! requests a minute and audio seconds a day (`usage_windows`), open live sessions
 //! (`live_slots`, leased so that a replica killed mid-session frees its slots).
 use crate::db::{Db, db_error, now_ms};
-use sokuji_core::Result;
+use sokuji_core::{
+    Result,
+    quota::{LimitState, Policy},
+};
 use sqlx::Row;
 use std::time::Duration;
 
@@ -38,23 +41,26 @@ impl Db {
     /// returns the window's total: one statement, so concurrent requests on any replica never
     /// both see room that only one has.
     pub async fn count_use(&self, key: &str, kind: &str, window_start: i64, amount: u64) -> Result<u64> {
-        let row = sqlx::query(
-            "INSERT INTO usage_windows (key_id, kind, window_start, amount) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (key_id, kind, window_start) DO UPDATE SET amount = usage_windows.amount + $4 \
-             RETURNING amount",
-        )
-        .bind(key)
-        .bind(kind)
-        .bind(window_start)
-        .bind(amount as i64)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_error)?;
-        let total: i64 = row.try_get("amount").map_err(db_error)?;
-        if total == amount as i64 {
-            self.forget_before(key, kind, window_start).await?;
+        // A quota no count reaches: the same statement always adds.
+        Ok(self.take_use(key, kind, window_start, amount, i64::MAX as u64).await?.unwrap_or_else(|used| used))
+    }
+
+    /// Counts a request of `key` against its rate of `limit` a minute: where it stands, or
+    /// `rate_limited` (the request still counted, as every refused one is).
+    pub async fn admit_request(&self, key: &str, limit: u32) -> Result<LimitState> {
+        let (now, policy) = (now_ms(), Policy::Requests);
+        let used = self.count_use(key, policy.kind(), policy.window_start(now), 1).await?;
+        LimitState::of(policy, u64::from(limit), used, now)
+    }
+
+    /// Takes `seconds` from `key`'s audio `quota` for today, or refuses (`rate_limited`, with
+    /// what is left) without taking any: every place that meters audio, one rule.
+    pub async fn take_audio(&self, key: &str, seconds: u64, quota: u32) -> Result<LimitState> {
+        let (now, policy, quota) = (now_ms(), Policy::Audio, u64::from(quota));
+        match self.take_use(key, policy.kind(), policy.window_start(now), seconds, quota).await? {
+            Ok(used) => Ok(LimitState::at(policy, quota, used, now)),
+            Err(used) => Err(LimitState::at(policy, quota, used, now).refusal()),
         }
-        Ok(total.max(0) as u64)
     }
 
     /// Takes `amount` from `quota` in the window: added only if the window's total stays within
@@ -142,23 +148,6 @@ impl Db {
             }
         }
         Ok(None)
-    }
-
-    /// The daily audio quota of the key `id` (`None`: unlimited, or no such key), for work done
-    /// after its request (the archive's transcription of an upload).
-    pub async fn audio_quota(&self, id: &str) -> Result<Option<u32>> {
-        let row = sqlx::query("SELECT audio_seconds_per_day FROM api_keys WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(match row {
-            Some(r) => r
-                .try_get::<Option<i64>, _>("audio_seconds_per_day")
-                .map_err(db_error)?
-                .map(|n| n.clamp(0, u32::MAX as i64) as u32),
-            None => None,
-        })
     }
 
     /// How many of `key`'s live-session slots are held now.

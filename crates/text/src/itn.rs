@@ -7,7 +7,7 @@
 //! ("200 km/h"), negatives with "-" ("âm một ngàn chín" -> "-1900"), addresses joined
 //! ("an@gmail.com", "http://www.google.com"). A lone digit word stays a word ("ba năm" is three years, not "3 năm") unless a
 //! class around it (a date, time, amount, measure) makes it a number.
-use crate::number::{digit, digit_pair, parse_cardinal};
+use crate::number::{digit, digit_pair, parse_cardinal, short_tenths};
 
 /// One word of the line: the spaces before it, its leading punctuation, the word itself, its
 /// trailing punctuation, and the word in lower case for matching.
@@ -156,12 +156,7 @@ fn written(w: &[&str], v: u64, n: usize) -> String {
     let Some((x, _)) = parse_cardinal(&words[..k]).filter(|(_, m)| *m == k) else { return v.to_string() };
     let tenth = match &words[k + 1..] {
         [] => None,
-        [t] => match *t {
-            "mốt" => Some(1),
-            "tư" => Some(4),
-            "lăm" | "nhăm" | "rưỡi" => Some(5),
-            t => digit(t).filter(|d| *d > 0 && t != "năm" && t != "linh"),
-        },
+        [t] => short_tenths(t).or_else(|| digit(t).filter(|d| *d > 0 && *t != "năm" && *t != "linh")),
         _ => return v.to_string(),
     };
     let scale = words[k];

@@ -70,7 +70,7 @@ pub fn digit_pair(w: &[&str]) -> Option<u64> {
 
 /// A units word said alone after a scale or "trăm", meaning that many tenths of it: "mốt" 1,
 /// "tư" 4, "lăm"/"nhăm"/"rưỡi" 5 ("một trăm mốt" 110, "hai nghìn tư" 2400, "tám trăm rưỡi" 850).
-fn short_tenths(word: &str) -> Option<u64> {
+pub fn short_tenths(word: &str) -> Option<u64> {
     match word {
         "mốt" => Some(1),
         "tư" => Some(4),

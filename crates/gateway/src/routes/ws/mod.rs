@@ -68,11 +68,7 @@ async fn upgrade<P: driver::Protocol>(
     wire: &'static str,
     protocol: impl FnOnce(&str) -> P + Send + 'static,
 ) -> Response {
-    let slot = match &caller.meter {
-        Some(m) => m.live().await,
-        None => Ok(LiveSlot::default()),
-    };
-    let opened = match slot {
+    let opened = match sokuji_core::auth::open_live(caller.meter.as_ref()).await {
         Ok(slot) => Opened { caller, slot },
         Err(e) => return ApiError(e).into_response(),
     };
