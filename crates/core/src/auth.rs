@@ -109,7 +109,7 @@ pub fn http_access(method: &str, route: &str) -> Option<Access> {
     use Scope::*;
     let get = method == "GET" || method == "HEAD";
     Some(match route {
-        "/health" | "/" | "/search" | "/api/v1/info" | "/openapi.json" => Public,
+        "/health" | "/" | "/search" | "/archive" | "/api/v1/info" | "/openapi.json" => Public,
         // Any key may ask for a token of its own scopes: the handler checks the key.
         "/api/v1/auth/token" => Public,
         "/api/v1/usage" => AnyKey,

@@ -80,6 +80,7 @@ async fn keys_open_what_their_scopes_allow_and_nothing_else() {
         ("GET", "/health", None, StatusCode::OK),
         ("GET", "/openapi.json", None, StatusCode::OK),
         ("GET", "/", None, StatusCode::OK),
+        ("GET", "/archive", None, StatusCode::OK),
     ];
     for (method, uri, key, want) in cases {
         let (status, body) = call(&app, method, uri, *key).await;

@@ -280,9 +280,10 @@ fn date(w: &[&str]) -> Option<Hit> {
     if let Some(day_word @ ("ngày" | "mùng" | "mồng")) = w.first().copied() {
         let (d, n) = parse_cardinal(&w[1..]).filter(|(d, _)| (1..=31).contains(d))?;
         // "ngày một" alone is "a day" ("năm ngày một tuần"); a lone digit is a day of the month
-        // only with its month, or after "mùng".
-        if day_word == "ngày" && n == 1 && d < 10 && w.get(1 + n) != Some(&"tháng") {
-            return None;
+        // only with its month. After "mùng" it is a day anyway, and stays a word as NeMo keeps
+        // it ("mùng một tết", "mùng 2 tháng 9").
+        if n == 1 && d < 10 && w.get(1 + n) != Some(&"tháng") {
+            return (day_word != "ngày").then(|| (w[..2].join(" "), 2));
         }
         out.push(format!("{day_word} {d}"));
         i = 1 + n;
@@ -290,6 +291,12 @@ fn date(w: &[&str]) -> Option<Hit> {
     if w.get(i) == Some(&"tháng")
         && let Some((m, n)) = month(&w[i + 1..])
     {
+        // "tháng năm" alone is as often "months and years" ("những tháng năm ấy"): May only with
+        // a day before it or a year after it.
+        let year_after = w.get(i + 1 + n) == Some(&"năm") && year(&w[i + 2 + n..]).is_some();
+        if w[i + 1] == "năm" && out.is_empty() && !year_after {
+            return None;
+        }
         out.push(format!("tháng {m}"));
         i += 1 + n;
     }
@@ -305,9 +312,13 @@ fn date(w: &[&str]) -> Option<Hit> {
 /// Times: "tám giờ hai mươi phút" -> "8:20", "hai mươi giờ" -> "20h", "tám giờ rưỡi" -> "8:30",
 /// "tám giờ kém mười lăm" -> "7:45", with seconds "8:20:15".
 fn time(w: &[&str]) -> Option<Hit> {
-    let (h, n) = parse_cardinal(w).filter(|(h, _)| *h <= 24)?;
+    let (h, n) = parse_cardinal(w)?;
     if w.get(n) != Some(&"giờ") {
         return None;
+    }
+    // Hours past a day are a duration: "bốn mươi giờ" -> "40h".
+    if h > 24 {
+        return Some((format!("{h}h"), n + 1));
     }
     let mut i = n + 1;
     let rest = &w[i..];
@@ -322,7 +333,10 @@ fn time(w: &[&str]) -> Option<Hit> {
     }
     // "tám giờ hai ba phút": the minutes as a pair of digits.
     let pair = digit_pair(rest).filter(|m| *m < 60 && rest.get(2) == Some(&"phút")).map(|m| (m, 2));
-    let Some((m, k)) = pair.or_else(|| parse_cardinal(rest).filter(|(m, _)| *m < 60)) else {
+    // A lone digit word with more after it is not minutes: "tám giờ một ngày" is eight hours a day.
+    let minutes =
+        parse_cardinal(rest).filter(|(m, k)| *m < 60 && !(*k == 1 && *m < 10 && rest.len() > 1 && rest[1] != "phút"));
+    let Some((m, k)) = pair.or(minutes) else {
         return Some((format!("{h}h"), i));
     };
     // "hai giờ ba mươi" needs "phút" unless nothing else could follow.
@@ -361,7 +375,8 @@ const UNITS: &[(&str, &str)] = &[
     ("mét trên giây", "m/s"),
     ("ki lô mét vuông", "km²"),
     ("ki lô mét", "km"),
-    ("cây số", "km"),
+    // "cây số" is the everyday word, kept as NeMo keeps it.
+    ("cây số", "cây số"),
     ("xăng ti mét vuông", "cm²"),
     ("xăng ti mét", "cm"),
     ("xen ti mét", "cm"),
@@ -391,6 +406,7 @@ const UNITS: &[(&str, &str)] = &[
     ("phần trăm", "%"),
     // Seconds as a symbol; minutes stay "phút" ("5 phút"), as NeMo writes them.
     ("giây", "s"),
+    ("phút", "phút"),
 ];
 
 const CURRENCIES: &[(&str, &str)] = &[
@@ -402,9 +418,10 @@ const CURRENCIES: &[(&str, &str)] = &[
     ("yên nhật", "¥"),
     ("yên", "¥"),
     ("bảng anh", "£"),
-    ("ringgit", " RM"),
+    ("ringgit", "RM"),
     ("won", "₩"),
-    ("nhân dân tệ", " CNY"),
+    // The yuan has no symbol in Vietnamese text: "500 nhân dân tệ".
+    ("nhân dân tệ", " nhân dân tệ"),
     ("rúp", "₽"),
     ("bạt", "฿"),
     // The đồng keeps its name, as amounts are written in Vietnamese ("50000 đồng").
@@ -428,7 +445,7 @@ fn spoken(w: &[&str], name: &str) -> Option<usize> {
     Some(used)
 }
 
-/// "hai trăm ki lô mét trên giờ" -> "200 km/h"; "năm mươi nghìn đồng" -> "50000đ";
+/// "hai trăm ki lô mét trên giờ" -> "200 km/h"; "năm mươi nghìn đồng" -> "50000 đồng";
 /// "không phẩy không một ơ rô" -> "0.01€"; "năm phần trăm" -> "5%".
 fn measure_or_money(w: &[&str]) -> Option<Hit> {
     let (num, n) = number(w)?;
@@ -447,9 +464,8 @@ fn measure_or_money(w: &[&str]) -> Option<Hit> {
     let rest = &w[n..];
     for (name, symbol) in CURRENCIES {
         if let Some(k) = spoken(rest, name) {
-            // "50000đ", but "2.5 triệu đ".
-            let sep = if num.ends_with(char::is_alphabetic) && !symbol.starts_with(' ') { " " } else { "" };
-            return Some((format!("{num}{sep}{symbol}"), n + k));
+            // Symbols attach to the amount as NeMo writes them ("100$", "3 tỷ$").
+            return Some((format!("{num}{symbol}"), n + k));
         }
     }
     for (name, symbol) in UNITS {

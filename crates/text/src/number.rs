@@ -100,11 +100,13 @@ fn below_1000(w: &[&str]) -> Option<(u64, usize)> {
             return Some((h * 100 + p, 4));
         }
         let before_scale = rest.get(1).is_some_and(|x| scale(x).is_some() || matches!(*x, "tỷ" | "tỉ"));
-        if let Some(u) = rest.first().and_then(|x| unit(x, false)) {
-            // "một trăm hai nghìn" is 102 thousand; "một trăm hai" alone is the short form of 120.
-            return Some((h * 100 + if before_scale { u } else { u * 10 }, 3));
+        // A units word alone after "trăm" is the short form of its tens: "một trăm hai" 120, "một
+        // trăm hai nghìn" 120 000 (102 000 is "một trăm linh hai nghìn"). "năm" only before a
+        // scale: "hai trăm năm trước" is two hundred years ago.
+        if let Some(u) = rest.first().and_then(|x| unit(x, false).filter(|_| *x != "năm" || before_scale)) {
+            return Some((h * 100 + u * 10, 3));
         }
-        if let Some(t) = rest.first().and_then(|x| short_tenths(x)).filter(|_| !before_scale) {
+        if let Some(t) = rest.first().and_then(|x| short_tenths(x)) {
             return Some((h * 100 + t * 10, 3));
         }
         return Some((h * 100, 2));
@@ -320,7 +322,11 @@ mod tests {
             ("ba triệu mốt", 3_100_000, 3),
             ("bảy ngàn năm", 7000, 2),
             ("hai trăm hai năm", 220, 3),
-            ("một trăm hai nghìn", 102_000, 4),
+            ("một trăm hai nghìn", 120_000, 4),
+            ("một trăm linh hai nghìn", 102_000, 5),
+            ("ba trăm năm nghìn", 350_000, 4),
+            ("một trăm mốt nghìn", 110_000, 4),
+            ("hai trăm năm", 200, 2),
             ("một trăm hai mươi", 120, 4),
         ];
         for (s, v, n) in cases {

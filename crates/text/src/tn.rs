@@ -4,6 +4,8 @@
 //! ("ngày 24/7", "thế kỷ XIX", "thứ 4"). Vietnamese conventions: "." groups thousands when three
 //! digits follow it ("1.000.000"), "," is the decimal comma ("3,5"); a "." before other digit
 //! counts is a decimal point ("3.5").
+use std::ops::Not;
+
 use crate::number::{spell_digits, to_words};
 
 const LEAD: &[char] = &['(', '[', '{', '"', '\'', '“', '‘', '«'];
@@ -79,6 +81,22 @@ fn prev_is(prev: &[String], words: &[&str]) -> bool {
 
 /// A number written with Vietnamese separators: "1.000.000", "3,5", "-2", "3.5", "0,01".
 fn number_words(s: &str) -> Option<String> {
+    let (neg, int, frac) = split_number(s)?;
+    let mut out = String::new();
+    if neg {
+        out.push_str("âm ");
+    }
+    out.push_str(&int_words(&int));
+    if let Some(f) = frac {
+        // Digits after the comma are said one by one: "3,14" -> "ba phẩy một bốn".
+        out.push_str(" phẩy ");
+        out.push_str(&spell_digits(f));
+    }
+    Some(out)
+}
+
+/// A written number's sign, integer digits (without separators) and fraction digits.
+fn split_number(s: &str) -> Option<(bool, String, Option<&str>)> {
     let (neg, s) = match s.strip_prefix(['-', '−']) {
         Some(rest) => (true, rest),
         None => (false, s),
@@ -108,17 +126,33 @@ fn number_words(s: &str) -> Option<String> {
     if int.is_empty() || frac.is_some_and(|f| f.is_empty() || !f.chars().all(|c| c.is_ascii_digit())) {
         return None;
     }
-    let mut out = String::new();
-    if neg {
-        out.push_str("âm ");
+    Some((neg, int, frac))
+}
+
+/// Currencies whose cents are said as such, and the name of the cent.
+const MINOR: &[(&str, &str)] =
+    &[("$", "xu"), ("USD", "xu"), ("€", "xu"), ("EUR", "xu"), ("£", "penny"), ("GBP", "penny")];
+
+/// An amount and its unit or currency (`symbol` as written, `name` as said). Money is said as a
+/// speaker counts it: "2,5$" -> "hai đô la năm mươi xu", "0,01€" -> "một xu"; everything else,
+/// and amounts with more than two decimals, as a number and the name.
+fn amount_words(num: &str, symbol: &str, name: &str) -> Option<String> {
+    let Some((_, minor)) = MINOR.iter().find(|(s, _)| *s == symbol) else {
+        return Some(format!("{} {name}", number_words(num)?));
+    };
+    match split_number(num)? {
+        (false, int, Some(f)) if f.len() <= 2 => {
+            let cents: u64 = format!("{f:0<2}").parse().ok()?;
+            let major = int.trim_start_matches('0').is_empty().not().then(|| format!("{} {name}", int_words(&int)));
+            Some(match (major, cents) {
+                (Some(major), 0) => major,
+                (Some(major), c) => format!("{major} {} {minor}", to_words(c)),
+                (None, 0) => format!("không {name}"),
+                (None, c) => format!("{} {minor}", to_words(c)),
+            })
+        }
+        _ => Some(format!("{} {name}", number_words(num)?)),
     }
-    out.push_str(&int_words(&int));
-    if let Some(f) = frac {
-        // Digits after the comma are said one by one: "3,14" -> "ba phẩy một bốn".
-        out.push_str(" phẩy ");
-        out.push_str(&spell_digits(f));
-    }
-    Some(out)
 }
 
 /// An integer string in words; too long for u64, or with leading zeros, digit by digit.
@@ -180,8 +214,8 @@ const CURRENCIES: &[(&str, &str)] = &[
     ("USD", "đô la"),
     ("€", "ơ rô"),
     ("EUR", "ơ rô"),
-    ("¥", "yên"),
-    ("JPY", "yên"),
+    ("¥", "yên nhật"),
+    ("JPY", "yên nhật"),
     ("£", "bảng anh"),
     ("GBP", "bảng anh"),
     ("đ", "đồng"),
@@ -228,9 +262,9 @@ fn read_core(core: &str, prev: &[String]) -> Option<String> {
     // Currency before the amount: "$2", "€5".
     for (sym, spoken) in CURRENCIES {
         if let Some(rest) = core.strip_prefix(sym)
-            && let Some(n) = number_words(rest)
+            && let Some(n) = amount_words(rest, sym, spoken)
         {
-            return Some(format!("{n} {spoken}"));
+            return Some(n);
         }
     }
     // Range: "3-5", "10-20%", "2010-2015", "8:00-17:00".
@@ -256,16 +290,46 @@ fn read_core(core: &str, prev: &[String]) -> Option<String> {
         let y = if b == "4" { "tư".to_string() } else { y };
         return Some(format!("{x} phần {y}"));
     }
-    amount_with_unit(core)
+    amount_with_unit(core).or_else(|| code(core))
+}
+
+/// A code of capital letters and digits: the letters as written, each run of digits as a number
+/// ("VN123" -> "VN một trăm hai mươi ba", "U23" -> "U hai mươi ba", "COVID-19" -> "COVID mười
+/// chín", "12A" -> "mười hai A").
+fn code(core: &str) -> Option<String> {
+    let ok = core.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+        && core.chars().any(|c| c.is_ascii_uppercase())
+        && core.chars().any(|c| c.is_ascii_digit());
+    if !ok {
+        return None;
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut Vec<String>| {
+        if !run.is_empty() {
+            let digits = run.starts_with(|c: char| c.is_ascii_digit());
+            out.push(if digits { int_words(run) } else { run.clone() });
+            run.clear();
+        }
+    };
+    for c in core.chars() {
+        if c == '-' || run.starts_with(|r: char| r.is_ascii_digit()) != c.is_ascii_digit() {
+            flush(&mut run, &mut out);
+        }
+        if c != '-' {
+            run.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    Some(out.join(" "))
 }
 
 /// An amount with its unit or currency attached: "12kg", "2$", "0,01€", "50.000đ", "200km/h".
 fn amount_with_unit(core: &str) -> Option<String> {
     let split = core.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',' || c == '-')).unwrap_or(core.len());
     let (num, suffix) = core.split_at(split);
-    let n = number_words(num)?;
     let spoken = unit_or_currency(suffix)?;
-    Some(format!("{n} {spoken}"))
+    amount_words(num, suffix, spoken)
 }
 
 /// "8:20" -> "tám giờ hai mươi phút", "8:20:15", "20h", "20h30".
@@ -307,7 +371,11 @@ fn date(core: &str, prev: &[String]) -> Option<String> {
     }
     let v: Vec<u64> = parts.iter().filter_map(|p| p.parse().ok()).collect();
     let after_day_word = prev.last().is_some_and(|p| matches!(p.as_str(), "ngày" | "mùng" | "mồng" | "hôm"));
-    let day = |d: u64| if after_day_word { to_words(d) } else { format!("ngày {}", to_words(d)) };
+    // In a date 24 is "hai mươi bốn", as NeMo says it.
+    let day = |d: u64| {
+        let d = to_words(d).replace("mươi tư", "mươi bốn");
+        if after_day_word { d } else { format!("ngày {d}") }
+    };
     match v.as_slice() {
         [d, m, y] if (1..=31).contains(d) && (1..=12).contains(m) && parts[2].len() == 4 => {
             Some(format!("{} tháng {} năm {}", day(*d), month_words(*m), to_words(*y)))

@@ -10,7 +10,7 @@ use sokuji_core::wer::word_error_rate;
 use std::time::{Duration, Instant};
 
 /// Polls a recording until its status is `want` (deadline 180 s).
-async fn wait_status(http: &reqwest::Client, base: &str, id: &str, want: &str) -> Value {
+pub async fn wait_status(http: &reqwest::Client, base: &str, id: &str, want: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let (_, v) = get_json(http, format!("{base}/api/v1/recordings/{id}")).await;

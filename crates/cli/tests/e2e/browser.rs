@@ -49,3 +49,62 @@ fn media_recorder_webm_is_heard_live_and_uploaded() {
     let wer = word_error_rate(&reference, uploaded);
     assert!(wer < 0.35, "upload WER {wer}: {uploaded}");
 }
+
+/// The archive page shows a transcript in its written form ("19" where the recognizer heard
+/// "mười chín"), the raw reading one tick away, the searched words marked, and a click on a
+/// written token plays from the first spoken word it came from.
+#[tokio::test]
+async fn archive_page_shows_the_written_transcript_and_plays_from_a_word() {
+    let server = Server::start(&["--grpc-listen", "off"], &[("TTS_PROVIDER", "none")]).wait_ready();
+    let base = server.url();
+    let http = reqwest::Client::new();
+    let (vinh, _) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("vinh.wav")).expect("vinh");
+    let r = http
+        .post(format!("{base}/api/v1/recordings?language=vi&filename=vinh.wav"))
+        .body(std::fs::read(&vinh).expect("wav"))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 202);
+    let id = r.json::<serde_json::Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    crate::archive::wait_status(&http, &base, &id, "completed").await;
+    let (_, t) = get_json(&http, format!("{base}/api/v1/recordings/{id}/transcript")).await;
+    let words: Vec<&serde_json::Value> = t["segments"]
+        .as_array()
+        .expect("segments")
+        .iter()
+        .flat_map(|s| s["words"].as_array().into_iter().flatten())
+        .collect();
+    let bare = |w: &str| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    let said = |w: &serde_json::Value| bare(w["text"].as_str().unwrap_or_default());
+    let at = words
+        .windows(2)
+        .position(|w| said(w[0]) == "mười" && said(w[1]) == "chín")
+        .unwrap_or_else(|| panic!("mười chín heard: {t}"));
+    let spoken_start = words[at]["start"].as_f64().expect("start");
+
+    let v = page_run("archive_page.cjs", &[&format!("{base}/archive#id={id}&t=1&q=19"), "19"]);
+    assert!(v["errors"].as_array().is_some_and(|e| e.is_empty()), "page errors: {v}");
+    let texts = |key: &str| -> Vec<String> { v[key].as_array().expect(key).iter().map(said).collect() };
+    let (written, raw) = (texts("written"), texts("raw"));
+    assert!(written.iter().any(|w| w == "19") && !written.iter().any(|w| w == "mười"), "written: {written:?}");
+    assert!(raw.windows(2).any(|w| w[0] == "mười" && w[1] == "chín") && !raw.iter().any(|w| w == "19"), "raw: {raw:?}");
+    let marked: Vec<String> =
+        v["marked"].as_array().expect("marked").iter().filter_map(|m| m.as_str().map(bare)).collect();
+    assert_eq!(marked, ["19"]);
+    assert_eq!(v["rawShown"], true);
+    assert!(
+        v["listed"].as_array().is_some_and(|l| l.iter().any(|x| x.as_str().is_some_and(|s| s.contains("vinh.wav")))),
+        "{v}"
+    );
+    let clicked = v["clickedStart"].as_f64().expect("clickedStart");
+    assert!(
+        (clicked - spoken_start).abs() < 1e-3,
+        "the written 19 starts where mười was heard: {clicked} vs {spoken_start}"
+    );
+    let player = v["playerAt"].as_f64().expect("playerAt");
+    assert!(
+        player >= clicked - 0.05 && player < clicked + 1.5,
+        "the player went to {player}, the word starts at {clicked}"
+    );
+}

@@ -2,7 +2,8 @@
 //! description for API clients that ask with `Accept: application/json`, as the original gateway
 //! answers), `GET /api/v1/info` (the routes, grouped as the original grouped them, read from the
 //! OpenAPI document so it cannot drift), `GET /openapi.json`, `GET /docs` (Swagger UI, served from
-//! the binary) and `GET /search` (the archive's search page).
+//! the binary), `GET /search` (the archive's search page) and `GET /archive` (its recordings, each
+//! transcript in the written form with the raw reading one click away, played from any word).
 use axum::{
     Extension, Json, Router,
     http::{HeaderMap, header},
@@ -15,6 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 const LIVE_PAGE: &str = include_str!("../../../../web/live.html");
 const SEARCH_PAGE: &str = include_str!("../../../../web/search.html");
+const ARCHIVE_PAGE: &str = include_str!("../../../../web/archive.html");
 pub const OPENAPI_PATH: &str = "/openapi.json";
 /// The pages load nothing from elsewhere and may not be framed (clickjacking); the live page's
 /// audio worklet is a blob: module, its speech blob: and data: URLs.
@@ -33,6 +35,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
         .routes(routes!(root))
         .routes(routes!(info))
         .routes(routes!(search_page))
+        .routes(routes!(archive_page))
         .routes(routes!(openapi))
 }
 
@@ -67,6 +70,12 @@ fn wants_json(accept: &str) -> bool {
 #[utoipa::path(get, path = "/search", tag = "service", responses((status = 200, description = "Done", content((String = "text/html")))))]
 async fn search_page() -> Response {
     page(SEARCH_PAGE)
+}
+
+/// The archive's recordings and their transcripts.
+#[utoipa::path(get, path = "/archive", tag = "service", responses((status = 200, description = "Done", content((String = "text/html")))))]
+async fn archive_page() -> Response {
+    page(ARCHIVE_PAGE)
 }
 
 /// This API's OpenAPI 3.1 document.
@@ -169,7 +178,7 @@ mod tests {
     #[tokio::test]
     async fn pages_carry_their_policy() {
         let (router, _) = router::<()>().split_for_parts();
-        for uri in ["/", "/search"] {
+        for uri in ["/", "/search", "/archive"] {
             let req = Request::builder().uri(uri).body(Body::empty()).expect("request");
             let res = router.clone().oneshot(req).await.expect("response");
             let csp = res.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap_or_default();
@@ -183,7 +192,7 @@ mod tests {
             (&["/api/v1/stt/transcribe", "/api/v1/stt/languages"], "/api/v1/stt"),
             (&["/api/v1/tts/synthesize"], "/api/v1/tts"),
             (&["/v1/audio/speech", "/v1/models"], "/v1"),
-            (&["/", "/search"], ""),
+            (&["/", "/search", "/archive"], ""),
             (&["/api/v1/recordings", "/api/v1/recordings/{id}"], "/api/v1"),
         ];
         for (paths, want) in cases {
