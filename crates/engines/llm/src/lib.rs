@@ -4,6 +4,7 @@
 //! The prompt and the clean-up of the model's answer are pure functions (`sokuji_core::prompt`); the model
 //! owns a KV cache, so one generation runs at a time per loaded model.
 
+mod mapped;
 mod model;
 mod qwen2;
 mod tokenizer;

@@ -4,11 +4,12 @@
 //! The attention state of recent prompts is kept: a prompt that starts like one of them (the
 //! system turn of a language pair and the conversation so far) resumes from the shared part
 //! instead of reading it again.
+use crate::mapped::Weights;
 use crate::{
     qwen2::{Cache, Qwen2, argmax},
     tokenizer::GgufTokenizer,
 };
-use candle_core::{Device, quantized::gguf_file};
+use candle_core::Device;
 use sokuji_admission::Ticket;
 use sokuji_core::prompt::Chat;
 use std::{
@@ -77,8 +78,11 @@ pub struct Model {
 impl Model {
     pub fn load(path: &Path) -> Result<Self, LoadError> {
         let fmt = |detail: String| LoadError::Format { path: path.into(), detail };
-        let mut file = std::fs::File::open(path).map_err(|source| LoadError::Io { path: path.into(), source })?;
-        let ct = gguf_file::Content::read(&mut file).map_err(|e| fmt(e.to_string()))?;
+        let weights = Weights::open(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::Other => fmt(source.to_string()),
+            _ => LoadError::Io { path: path.into(), source },
+        })?;
+        let ct = &weights.content;
         let arch = ct.metadata.get("general.architecture").and_then(|v| v.to_string().ok()).cloned();
         if arch.as_deref() != Some("qwen2") {
             return Err(fmt(format!("architecture {arch:?} is not supported (qwen2 only)")));
@@ -92,12 +96,12 @@ impl Model {
         // The chat template's window; the model's own context is larger, but CPU attention over
         // tens of thousands of tokens is not a translation workload.
         let context = 4096;
-        let tokenizer = GgufTokenizer::from_gguf(&ct).map_err(fmt)?;
+        let tokenizer = GgufTokenizer::from_gguf(ct).map_err(fmt)?;
         let special = |t: &str| tokenizer.special(t).ok_or_else(|| fmt(format!("vocabulary lacks {t}")));
         let (im_start, im_end) = (special("<|im_start|>")?, special("<|im_end|>")?);
         let stops = ["<|im_end|>", "<|endoftext|>"].iter().filter_map(|t| tokenizer.special(t)).collect();
         let close = tokenizer.encode("</text>").map_err(fmt)?;
-        let net = Qwen2::from_gguf(&ct, &mut file, &Device::Cpu).map_err(|e| fmt(e.to_string()))?;
+        let net = Qwen2::from_gguf(&weights, &Device::Cpu).map_err(|e| fmt(e.to_string()))?;
         let context = context.min(net.context());
         Ok(Self { net, caches: Vec::new(), tokenizer, im_start, im_end, stops, close, context, name })
     }

@@ -8,13 +8,12 @@
 //! candle's model makes costs ~0.9 GB for a 1.5B model.
 use candle_core::{
     D, DType, Device, Module, Result, Tensor,
-    quantized::{GgmlDType, QMatMul, QTensor, ggml_file::qtensor_from_ggml, gguf_file},
+    quantized::{GgmlDType, QMatMul, QTensor, ggml_file::qtensor_from_ggml},
 };
 use candle_transformers::quantized_nn::RmsNorm;
-use std::{
-    io::{Read, Seek},
-    sync::Arc,
-};
+use std::sync::Arc;
+
+use crate::mapped::Weights;
 
 struct Layer {
     wq: QMatMul,
@@ -80,7 +79,11 @@ pub struct Qwen2 {
 }
 
 impl Qwen2 {
-    pub fn from_gguf<R: Read + Seek>(ct: &gguf_file::Content, reader: &mut R, device: &Device) -> Result<Self> {
+    /// The network of a mapped GGUF file. Each matrix is multiplied once as it is loaded, so that
+    /// candle packs it, and its mapped pages are then released: at no point do the packed and the
+    /// original copies of all the weights live side by side.
+    pub fn from_gguf(weights: &Weights, device: &Device) -> Result<Self> {
+        let ct = &weights.content;
         let md = |k: &str| ct.metadata.get(k).ok_or_else(|| candle_core::Error::Msg(format!("GGUF lacks {k}")));
         let heads = md("qwen2.attention.head_count")?.to_u32()? as usize;
         let kv_heads = md("qwen2.attention.head_count_kv")?.to_u32()? as usize;
@@ -90,30 +93,40 @@ impl Qwen2 {
         let eps = f64::from(md("qwen2.attention.layer_norm_rms_epsilon")?.to_f32()?);
         let base = md("qwen2.rope.freq_base").and_then(|v| v.to_f32()).unwrap_or(10_000.0);
         let head_dim = hidden / heads;
-        let mut q = |name: &str| ct.tensor(reader, name, device);
+        let q = |name: &str| weights.tensor(name, device);
+        // A matrix, packed by one product and its mapped pages handed back.
+        let mm = |name: &str| -> Result<QMatMul> {
+            let w = q(name)?;
+            let k = w.shape().dims().last().copied().unwrap_or(0);
+            let m = QMatMul::from_qtensor(w)?;
+            m.forward(&Tensor::zeros((1, k), DType::F32, device)?)?;
+            weights.release(name)?;
+            Ok(m)
+        };
         let embeddings = Arc::new(q("token_embd.weight")?);
-        let output = match q("output.weight") {
-            Ok(w) => QMatMul::from_qtensor(w)?,
-            Err(_) => QMatMul::from_arc(embeddings.clone())?,
+        let output = if ct.tensor_infos.contains_key("output.weight") {
+            mm("output.weight")?
+        } else {
+            QMatMul::from_arc(embeddings.clone())?
         };
         let norm = RmsNorm::from_qtensor(q("output_norm.weight")?, eps)?;
         let mut layers = Vec::with_capacity(blocks);
         for i in 0..blocks {
-            let mut t = |n: &str| q(&format!("blk.{i}.{n}"));
-            let mm = |w: QTensor| QMatMul::from_qtensor(w);
+            let n = |n: &str| format!("blk.{i}.{n}");
+            let bias = |b: &str| q(&n(b))?.dequantize(device);
             layers.push(Layer {
-                wq: mm(t("attn_q.weight")?)?,
-                wk: mm(t("attn_k.weight")?)?,
-                wv: mm(t("attn_v.weight")?)?,
-                bq: t("attn_q.bias")?.dequantize(device)?,
-                bk: t("attn_k.bias")?.dequantize(device)?,
-                bv: t("attn_v.bias")?.dequantize(device)?,
-                wo: mm(t("attn_output.weight")?)?,
-                attn_norm: RmsNorm::from_qtensor(t("attn_norm.weight")?, eps)?,
-                ffn_norm: RmsNorm::from_qtensor(t("ffn_norm.weight")?, eps)?,
-                gate: mm(t("ffn_gate.weight")?)?,
-                up: mm(t("ffn_up.weight")?)?,
-                down: mm(t("ffn_down.weight")?)?,
+                wq: mm(&n("attn_q.weight"))?,
+                wk: mm(&n("attn_k.weight"))?,
+                wv: mm(&n("attn_v.weight"))?,
+                bq: bias("attn_q.bias")?,
+                bk: bias("attn_k.bias")?,
+                bv: bias("attn_v.bias")?,
+                wo: mm(&n("attn_output.weight"))?,
+                attn_norm: RmsNorm::from_qtensor(q(&n("attn_norm.weight"))?, eps)?,
+                ffn_norm: RmsNorm::from_qtensor(q(&n("ffn_norm.weight"))?, eps)?,
+                gate: mm(&n("ffn_gate.weight"))?,
+                up: mm(&n("ffn_up.weight"))?,
+                down: mm(&n("ffn_down.weight"))?,
             });
         }
         // Rotary tables for the whole context: (positions, head_dim / 2).
