@@ -74,7 +74,7 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let audio = sokuji_audio::decode_file(&args.speech, &mut |_| {})?;
-        let stt = engines::local_stt(&cfg, &Default::default()).await?;
+        let [stt, _] = engines::local_stt(&cfg, &Default::default()).await?;
         let text: Arc<dyn TextNormalizer> = Arc::new(sokuji_services::VietnameseNormalizer);
         let translator = engines::translator(&cfg)?;
         let tts = engines::tts(&cfg).await?;

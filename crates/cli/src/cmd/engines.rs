@@ -12,19 +12,36 @@ pub async fn stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<A
         tracing::info!(%url, "using remote speech-to-text service");
         return Ok(Arc::new(sokuji_services::RemoteStt::connect_lazy(url, Duration::from_secs(600))?));
     }
+    let [stt, _] = local_stt(cfg, rejections).await?;
+    Ok(stt)
+}
+
+/// The speech-to-text engine and, for the archive's workers, a second lane on the same loaded
+/// models: an admission of its own, so an hour-long recording never holds the live sessions'
+/// turn (they still share the CPU), with the weights in memory once.
+pub async fn stt_and_archive_lane(
+    cfg: &Config,
+    rejections: &Arc<Rejections>,
+) -> anyhow::Result<[Arc<dyn SpeechToText>; 2]> {
+    if cfg.stt_url.is_some() {
+        let stt = stt(cfg, rejections).await?;
+        return Ok([stt.clone(), stt]);
+    }
     local_stt(cfg, rejections).await
 }
 
 /// Whisper for every language, Vietnamese routed to the Conformer unless `SOKUJI_STT_VI=whisper`
 /// or its model is not there (then Whisper reads Vietnamese too, and the log says how to fix it:
-/// an English-only user needs no Vietnamese model).
-pub async fn local_stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
-    let general = whisper(cfg, rejections)?;
-    let mut routes = Vec::new();
+/// an English-only user needs no Vietnamese model). Two lanes: see [`stt_and_archive_lane`].
+pub async fn local_stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<[Arc<dyn SpeechToText>; 2]> {
+    let [general, general_archive] = whisper(cfg, rejections)?;
+    let (mut routes, mut archive_routes) = (Vec::new(), Vec::new());
     if cfg.stt_vi == crate::config::SttVi::Conformer {
         let (model, vocab) = cfg.stt_vi_paths();
         if model.is_file() && vocab.is_file() {
-            routes.push(("vi".to_string(), vietnamese(cfg, rejections)?));
+            let [vi, vi_archive] = vietnamese(cfg, rejections)?;
+            routes.push(("vi".to_string(), vi));
+            archive_routes.push(("vi".to_string(), vi_archive));
         } else {
             tracing::warn!(
                 "no Vietnamese Conformer at {}: Whisper transcribes Vietnamese (`sokuji models fetch vi-conformer onnxruntime` fetches it; SOKUJI_STT_VI=whisper says this is meant)",
@@ -32,27 +49,31 @@ pub async fn local_stt(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Re
             );
         }
     }
-    Ok(Arc::new(sokuji_services::SttRouter::new(general, routes).await))
+    Ok([
+        Arc::new(sokuji_services::SttRouter::new(general, routes).await),
+        Arc::new(sokuji_services::SttRouter::new(general_archive, archive_routes).await),
+    ])
 }
 
 #[cfg(feature = "stt-whisper")]
-fn whisper(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
+fn whisper(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<[Arc<dyn SpeechToText>; 2]> {
     let engine = sokuji_whisper::WhisperEngine::load(&sokuji_whisper::WhisperConfig {
         model_path: cfg.stt_model_path(),
         threads: cfg.stt_threads,
         max_concurrent: cfg.stt_concurrency,
         rejections: rejections.clone(),
     })?;
-    Ok(Arc::new(engine))
+    let archive = engine.lane("whisper-archive", cfg.stt_concurrency);
+    Ok([Arc::new(engine), Arc::new(archive)])
 }
 
 #[cfg(not(feature = "stt-whisper"))]
-fn whisper(_cfg: &Config, _rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
+fn whisper(_cfg: &Config, _rejections: &Arc<Rejections>) -> anyhow::Result<[Arc<dyn SpeechToText>; 2]> {
     anyhow::bail!("this build links no speech-to-text engine (feature stt-whisper); set SOKUJI_STT_URL")
 }
 
 #[cfg(feature = "stt-conformer")]
-fn vietnamese(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
+fn vietnamese(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<[Arc<dyn SpeechToText>; 2]> {
     let (model_path, vocab_path) = cfg.stt_vi_paths();
     let engine = sokuji_conformer::ConformerEngine::load(&sokuji_conformer::ConformerConfig {
         model_path,
@@ -63,11 +84,12 @@ fn vietnamese(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<Arc<
         rejections: rejections.clone(),
     })
     .map_err(|e| anyhow::anyhow!("{e} (or set SOKUJI_STT_VI=whisper)"))?;
-    Ok(Arc::new(engine))
+    let archive = engine.lane("conformer-archive", cfg.stt_concurrency);
+    Ok([Arc::new(engine), Arc::new(archive)])
 }
 
 #[cfg(not(feature = "stt-conformer"))]
-fn vietnamese(_cfg: &Config, _rejections: &Arc<Rejections>) -> anyhow::Result<Arc<dyn SpeechToText>> {
+fn vietnamese(_cfg: &Config, _rejections: &Arc<Rejections>) -> anyhow::Result<[Arc<dyn SpeechToText>; 2]> {
     anyhow::bail!("this build links no Vietnamese Conformer (feature stt-conformer); set SOKUJI_STT_VI=whisper")
 }
 

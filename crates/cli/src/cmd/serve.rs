@@ -262,7 +262,8 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
         match args.service {
             Service::Stt => {
                 serve_alone(&cfg, &listen("127.0.0.1:50051"), "the stt gRPC service", async || {
-                    Ok(Services { stt: Some(engines::local_stt(&cfg, &Arc::default()).await?), ..Default::default() })
+                    let [stt, _] = engines::local_stt(&cfg, &Arc::default()).await?;
+                    Ok(Services { stt: Some(stt), ..Default::default() })
                 })
                 .await?;
             }
@@ -332,7 +333,7 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                     crate::cmd::supervise::isolate(&mut cfg, &metrics, rx.clone())?;
                 }
                 let rejections = Arc::new(Rejections::default());
-                let stt = engines::stt(&cfg, &rejections).await?;
+                let [stt, archive_stt] = engines::stt_and_archive_lane(&cfg, &rejections).await?;
                 let text = engines::text(&cfg)?;
                 let translator = engines::translator(&cfg)?;
                 let tts = engines::tts(&cfg).await?;
@@ -380,10 +381,6 @@ pub fn run(mut cfg: Config, args: Args) -> anyhow::Result<()> {
                 if args.service == Service::All {
                     let search = search_index(&cfg, &embedder, Some(&archive.db)).await?;
                     archive.search = search.as_ref().map(|s| s.index.clone());
-                    // A local engine of their own: an hour-long recording must not hold the
-                    // live sessions' decoder (they still share the CPU).
-                    let archive_stt =
-                        if cfg.stt_url.is_none() { engines::local_stt(&cfg, &rejections).await? } else { stt.clone() };
                     let mut workers = archive_workers(&cfg, &archive, archive_stt, text.clone());
                     let stages: &[Stage] = if search.is_some() {
                         &[Stage::Asr, Stage::Nlp, Stage::Index]

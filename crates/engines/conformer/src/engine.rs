@@ -39,17 +39,18 @@ pub struct ConformerConfig {
     pub rejections: Arc<Rejections>,
 }
 
-/// A cheap handle to a loaded model; clones share it.
+/// A cheap handle to a loaded model; clones share it, and its admission.
 #[derive(Clone)]
 pub struct ConformerEngine {
     inner: Arc<Inner>,
+    /// Who may decode now: one per handle (see [`ConformerEngine::lane`]).
+    admission: Admission,
 }
 
 pub(crate) struct Inner {
     pub(crate) model: Model,
     pub(crate) vocab: Vocabulary,
     pub(crate) bank: Arc<FeatureBank>,
-    pub(crate) admission: Admission,
     rejections: Arc<Rejections>,
     producer: Producer,
     threads: usize,
@@ -88,12 +89,17 @@ impl ConformerEngine {
             model,
             vocab,
             bank: Arc::new(FeatureBank::new()),
-            admission: Admission::new("conformer", cfg.max_concurrent),
             rejections: cfg.rejections.clone(),
             producer: Producer::new(ENGINE, name),
             threads: cfg.threads.max(1),
         };
-        Ok(Self { inner: Arc::new(inner) })
+        Ok(Self { inner: Arc::new(inner), admission: Admission::new("conformer", cfg.max_concurrent) })
+    }
+
+    /// Another handle on the same model with an admission of its own, named `name`: work of
+    /// one kind (an archive's recordings) never holds another's turn (live streams).
+    pub fn lane(&self, name: &str, max_concurrent: usize) -> Self {
+        Self { inner: self.inner.clone(), admission: Admission::new(name, max_concurrent) }
     }
 }
 
@@ -226,7 +232,7 @@ impl SpeechToText for ConformerEngine {
     async fn transcribe(&self, audio: Audio, options: TranscribeOptions) -> Result<Transcript> {
         self.inner.check_options(&options)?;
         let engine = Arc::clone(&self.inner);
-        self.inner.admission.run(None, move |ticket| engine.run(&audio, &options, ticket)).await
+        self.admission.run(None, move |ticket| engine.run(&audio, &options, ticket)).await
     }
 
     async fn languages(&self) -> Result<Vec<String>> {
@@ -237,7 +243,7 @@ impl SpeechToText for ConformerEngine {
         let mut h = Health::ready(ENGINE);
         h.details.insert("model".into(), self.inner.producer.model.clone());
         h.details.insert("threads".into(), self.inner.threads.to_string());
-        h.details.insert("available_slots".into(), self.inner.admission.available().to_string());
+        h.details.insert("available_slots".into(), self.admission.available().to_string());
         h
     }
 
@@ -247,6 +253,6 @@ impl SpeechToText for ConformerEngine {
 
     async fn stream(&self, options: &TranscribeOptions) -> Option<Box<dyn SttStream>> {
         self.inner.check_options(options).ok()?;
-        Some(Box::new(ConformerStream::new(self.inner.clone(), options.word_timestamps)))
+        Some(Box::new(ConformerStream::new(self.inner.clone(), self.admission.clone(), options.word_timestamps)))
     }
 }

@@ -8,11 +8,13 @@ use crate::{
     features::{Features, Frame},
     model::{CHUNK_FRAMES, Chunk, STEP_FRAMES, StreamState, real_outputs},
 };
+use sokuji_admission::Admission;
 use sokuji_core::{Error, ErrorCode, Result, SAMPLE_RATE, SttStream, Transcript, Word, readable};
 use std::sync::Arc;
 
 pub struct ConformerStream {
     inner: Arc<Inner>,
+    admission: Admission,
     word_timestamps: bool,
     /// Taken while a step runs on a blocking thread; `None` after a push was abandoned.
     core: Option<Core>,
@@ -29,7 +31,7 @@ struct Core {
 }
 
 impl ConformerStream {
-    pub(crate) fn new(inner: Arc<Inner>, word_timestamps: bool) -> Self {
+    pub(crate) fn new(inner: Arc<Inner>, admission: Admission, word_timestamps: bool) -> Self {
         let core = Core {
             features: Features::new(inner.bank.clone()),
             pending: Vec::new(),
@@ -37,7 +39,7 @@ impl ConformerStream {
             path: Vec::new(),
             samples: Vec::new(),
         };
-        Self { inner, word_timestamps, core: Some(core) }
+        Self { inner, admission, word_timestamps, core: Some(core) }
     }
 
     /// Runs the steps now possible (all of them, the last padded, when `last`) off the runtime.
@@ -45,8 +47,7 @@ impl ConformerStream {
         let mut core =
             self.core.take().ok_or_else(|| Error::new(ErrorCode::EngineFailed, "the stream was abandoned mid-step"))?;
         let inner = self.inner.clone();
-        self.inner
-            .admission
+        self.admission
             .run(None, move |ticket| {
                 core.features.push(&samples, &mut core.pending);
                 core.samples.extend(samples);

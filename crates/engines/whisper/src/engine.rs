@@ -30,10 +30,13 @@ pub struct WhisperConfig {
     pub rejections: Arc<Rejections>,
 }
 
-/// A cheap handle to a loaded model; clones share it.
+/// A cheap handle to a loaded model; clones share it, and its admission.
 #[derive(Clone)]
 pub struct WhisperEngine {
     inner: Arc<Inner>,
+    /// Who may decode now: one per handle, so work of one kind (an archive's hour-long
+    /// recording) never holds another's turn (live sessions) while both share the weights.
+    admission: Admission,
 }
 
 struct Inner {
@@ -43,9 +46,8 @@ struct Inner {
     states: Mutex<Vec<WhisperState>>,
     /// The state language identification uses (`decode::identification_state`).
     identifier: Mutex<Option<WhisperState>>,
-    /// Decoder states created so far (health detail: it stays at most the admission limit).
+    /// Decoder states created so far (health detail: it stays at most the admission limits).
     states_created: AtomicUsize,
-    admission: Admission,
     rejections: Arc<Rejections>,
     threads: usize,
     multilingual: bool,
@@ -86,13 +88,17 @@ impl WhisperEngine {
             states: Mutex::new(Vec::new()),
             identifier: Mutex::new(None),
             states_created: AtomicUsize::new(0),
-            admission: Admission::new("whisper", cfg.max_concurrent),
             rejections: cfg.rejections.clone(),
             threads: cfg.threads.max(1),
             multilingual,
             model_name,
         };
-        Ok(Self { inner: Arc::new(inner) })
+        Ok(Self { inner: Arc::new(inner), admission: Admission::new("whisper", cfg.max_concurrent) })
+    }
+
+    /// Another handle on the same weights with an admission of its own, named `name`.
+    pub fn lane(&self, name: &str, max_concurrent: usize) -> Self {
+        Self { inner: self.inner.clone(), admission: Admission::new(name, max_concurrent) }
     }
 
     pub fn model_name(&self) -> &str {
@@ -225,7 +231,7 @@ impl SpeechToText for WhisperEngine {
     async fn transcribe(&self, audio: Audio, options: TranscribeOptions) -> Result<Transcript> {
         let language = self.inner.check_options(&options)?;
         let engine = Arc::clone(&self.inner);
-        self.inner.admission.run(None, move |ticket| engine.run(&audio, &options, language, ticket)).await
+        self.admission.run(None, move |ticket| engine.run(&audio, &options, language, ticket)).await
     }
 
     async fn languages(&self) -> Result<Vec<String>> {
@@ -239,9 +245,9 @@ impl SpeechToText for WhisperEngine {
         let mut details = std::collections::BTreeMap::new();
         details.insert("model".into(), self.inner.model_name.clone());
         details.insert("threads".into(), self.inner.threads.to_string());
-        details.insert("available_slots".into(), self.inner.admission.available().to_string());
+        details.insert("available_slots".into(), self.admission.available().to_string());
         details.insert("decoder_states".into(), self.inner.states_created.load(Ordering::Relaxed).to_string());
-        let a = self.inner.admission.snapshot();
+        let a = self.admission.snapshot();
         details.insert("decodes_started".into(), a.started.to_string());
         details.insert("decodes_aborted".into(), (a.aborted + a.skipped).to_string());
         Health { healthy: true, status: "ready".into(), provider: ENGINE.into(), details }
@@ -253,7 +259,6 @@ impl SpeechToText for WhisperEngine {
         }
         let engine = Arc::clone(&self.inner);
         let lang = self
-            .inner
             .admission
             .run(None, move |ticket| {
                 ticket.check()?;
