@@ -48,7 +48,22 @@ pub fn chat(request: &TranslateRequest, source: &str) -> Chat {
         system.push_str(&format!(" For reference only (do not translate it), the conversation so far was:\n{ctx}"));
     }
     let ask = |text: &str| format!("Translate this {text_kind} into {to}:\n<text>\n{}\n</text>", text.trim());
-    Chat { system, user: ask(&request.text), answer_prefix: "<text>\n".into(), examples: Vec::new() }
+    Chat {
+        system,
+        user: ask(&request.text),
+        answer_prefix: format!("<text>\n{}", answer_start(request)),
+        examples: Vec::new(),
+    }
+}
+
+/// Where the answer starts: the translation of the text's beginning made earlier
+/// (`TranslateRequest::start`), without its closing punctuation and its last word (at the cut a
+/// fragment's translation most often differs from the whole's), or nothing. Scripts written
+/// without spaces have no word to drop: their answers start afresh.
+pub fn answer_start(request: &TranslateRequest) -> String {
+    let Some(start) = request.start.as_deref() else { return String::new() };
+    let start = start.trim().trim_end_matches(|c: char| !c.is_alphanumeric());
+    start.rsplit_once(char::is_whitespace).map(|(kept, _)| kept.trim_end().to_string()).unwrap_or_default()
 }
 
 /// The same chat with a worked example of an order being translated rather than obeyed; used
@@ -159,6 +174,30 @@ mod tests {
         let auto = chat(&TranslateRequest { text: "hola".into(), target: "en".into(), ..Default::default() }, "auto");
         assert_eq!(auto.user, "Translate this text into English:\n<text>\nhola\n</text>");
         assert!(auto.examples.is_empty());
+        assert_eq!(c.answer_prefix, "<text>\n");
+    }
+
+    #[test]
+    fn a_translation_under_way_is_continued_without_its_last_word() {
+        let cases: &[(Option<&str>, &str)] = &[
+            (None, ""),
+            (Some("Cuộc họp được chuyển."), "Cuộc họp được"),
+            (Some("  Tôi muốn mua hai vé,  "), "Tôi muốn mua hai"),
+            (Some("Xin chào"), "Xin"),
+            (Some("Hello"), ""),
+            (Some("会議は金曜日に"), ""),
+            (Some("…"), ""),
+        ];
+        for (start, want) in cases {
+            let r = TranslateRequest {
+                text: "x".into(),
+                target: "vi".into(),
+                start: start.map(String::from),
+                ..Default::default()
+            };
+            assert_eq!(answer_start(&r), *want, "{start:?}");
+            assert_eq!(chat(&r, "en").answer_prefix, format!("<text>\n{want}"));
+        }
     }
 
     #[test]

@@ -17,6 +17,10 @@ pub struct TranslateRequest {
     /// What an earlier attempt got wrong, said as instructions (`fidelity::Violation::hint`);
     /// engines that take instructions (the LLMs) put them in the prompt, others ignore them.
     pub hints: Vec<String>,
+    /// The translation, made earlier, of the text's beginning (a live utterance's committed
+    /// prefix, translated while the speaker talked): engines that continue an answer (the LLMs)
+    /// start from it and write only the rest; others translate the whole text.
+    pub start: Option<String>,
 }
 
 /// A translated text.

@@ -434,6 +434,9 @@ async fn mt_stage(
     let mut pending: VecDeque<MtJob> = VecDeque::new();
     // A speculative translation finished before its utterance closed: (segment, source text, result).
     let mut ready: Option<(u64, String, (String, String, String))> = None;
+    // The latest committed prefix translated: (segment, source text, translation). The utterance's
+    // later translations continue it, so at its end only the tail is left to write.
+    let mut committed: Option<(u64, String, String)> = None;
     while let Some(mut job) = next_job(&mut jobs, &mut pending).await {
         let source = if job.language.is_empty() { cfg.source.clone() } else { job.language.clone() };
         let started = Instant::now();
@@ -466,6 +469,10 @@ async fn mt_stage(
                 target: job.target.clone(),
                 context: (!context.is_empty()).then(|| context.iter().cloned().collect::<Vec<_>>().join("\n")),
                 keep: job.keep.clone(),
+                start: committed
+                    .as_ref()
+                    .filter(|(id, prefix, _)| *id == job.segment_id && starts_with_words(&job.text, prefix))
+                    .map(|(_, _, t)| t.clone()),
                 ..Default::default()
             };
             let (tx, mut partials) = mpsc::unbounded_channel::<String>();
@@ -527,6 +534,9 @@ async fn mt_stage(
             }
             Err(_) => continue,
         };
+        if !job.is_final && !job.speculative {
+            committed = Some((job.segment_id, job.text.clone(), text.clone()));
+        }
         if job.speculative {
             // Done before its utterance closed: kept for the final, not shown.
             ready = Some((job.segment_id, job.text.clone(), (text, engine, model)));
@@ -590,15 +600,23 @@ async fn speech_translation(
     }
 }
 
-/// Whether two transcripts have the same words (case and punctuation aside).
+/// A transcript's words, case and punctuation aside.
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Whether two transcripts have the same words.
 fn same_words(a: &str, b: &str) -> bool {
-    let words = |s: &str| {
-        s.split_whitespace()
-            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
-            .filter(|w| !w.is_empty())
-            .collect::<Vec<_>>()
-    };
     words(a) == words(b)
+}
+
+/// Whether `text` begins with the words of `prefix` (at least one).
+fn starts_with_words(text: &str, prefix: &str) -> bool {
+    let p = words(prefix);
+    !p.is_empty() && words(text).starts_with(&p)
 }
 
 fn tts_job(job: &MtJob, text: String) -> TtsJob {

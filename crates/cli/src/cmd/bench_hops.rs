@@ -145,7 +145,7 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
                 target: "en".into(),
                 context: None,
                 keep: Vec::new(),
-                hints: Vec::new(),
+                ..Default::default()
             };
             let tr = |t: Arc<dyn Translator>| {
                 let req = req.clone();

@@ -28,7 +28,7 @@ pub fn run(cfg: Config, args: Args) -> anyhow::Result<()> {
             target: args.to.clone(),
             context,
             keep: args.keep.clone(),
-            hints: Vec::new(),
+            ..Default::default()
         };
         if !args.text.is_empty() {
             println!("{}", translator.translate(req(args.text.join(" "), None)).await?.text);

@@ -82,6 +82,7 @@ async fn sentence_table_over_http_and_grpc() {
         context: None,
         do_not_translate: vec![],
         partial_results: false,
+        answer_start: None,
     };
     let r = client.translate(req("Mẹ tôi là giáo viên.", "auto", "en")).await.expect("translate").into_inner();
     assert_eq!((r.source_language.as_str(), r.source_detected), ("vi", true));
@@ -127,6 +128,7 @@ async fn partial_translations_stream_and_a_cancelled_one_stops() {
         context: None,
         do_not_translate: vec![],
         partial_results,
+        answer_start: None,
     };
     let text = "We will visit my grandparents in the countryside next month.";
     let blocking = client.translate(req(text, false)).await.expect("translate").into_inner().translated_text;
@@ -146,6 +148,20 @@ async fn partial_translations_stream_and_a_cancelled_one_stops() {
         assert!(w[1].starts_with(&w[0]), "a partial shrank: {w:?}");
     }
     assert!(blocking.starts_with(partials.last().expect("partials").as_str()), "{partials:?} vs {blocking:?}");
+
+    // A translation under way (a live utterance's committed prefix, translated earlier) is
+    // continued: the answer starts with it, less its last word, and the partials say so from the first.
+    let started = TranslateRequest { answer_start: Some("Chúng tôi sẽ thăm ông bà.".into()), ..req(text, true) };
+    let mut stream = client.translate_stream(tokio_stream::iter([started])).await.expect("stream").into_inner();
+    let first = stream.message().await.expect("message").expect("a result");
+    assert!(first.translated_text.starts_with("Chúng tôi sẽ thăm ông"), "{first:?}");
+    let mut last = first;
+    while let Some(r) = stream.message().await.expect("message") {
+        last = r;
+    }
+    assert!(!last.partial);
+    check("en", "vi", "", &last.translated_text, &["ông bà", "tháng"]);
+    assert!(last.translated_text.starts_with("Chúng tôi sẽ thăm ông"), "{last:?}");
 
     // Leave after the first partial of a long text.
     let long = "The committee reviewed every proposal that arrived before the deadline, discussed the budget \

@@ -160,13 +160,17 @@ pub fn translate_with(
     // A translation is rarely over twice its source's tokens; the cap stops a model that
     // starts to ramble (or repeat itself) from holding the engine.
     let max_new = 2 * model.count_tokens(&request.text) + 16;
-    let mut g = model.generate(&prompt::chat(request, source), max_new, ticket, on_text)?;
-    g.text = prompt::clean(&g.text, &request.text, &request.target);
+    // A translation under way (`TranslateRequest::start`) is continued: the answer is its start
+    // and what the model writes after it.
+    let start = prompt::answer_start(request);
+    let mut on_text = |raw: &str| on_text(&format!("{start}{raw}"));
+    let mut g = model.generate(&prompt::chat(request, source), max_new, ticket, &mut on_text)?;
+    g.text = prompt::clean(&format!("{start}{}", g.text), &request.text, &request.target);
     if !in_language(&g.text, &request.target)
         && let Some(guarded) = prompt::guarded_chat(request, source)
     {
-        let mut again = model.generate(&guarded, max_new, ticket, on_text)?;
-        again.text = prompt::clean(&again.text, &request.text, &request.target);
+        let mut again = model.generate(&guarded, max_new, ticket, &mut on_text)?;
+        again.text = prompt::clean(&format!("{start}{}", again.text), &request.text, &request.target);
         again.prompt_ms += g.prompt_ms;
         again.generate_ms += g.generate_ms;
         again.retried = true;

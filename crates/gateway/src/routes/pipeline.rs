@@ -116,7 +116,7 @@ async fn speak_translation(
             target: target.clone(),
             context: None,
             keep: Vec::new(),
-            hints: Vec::new(),
+            ..Default::default()
         })
         .await?;
     meter_audio(meter, speech_seconds(&t.text)).await?;

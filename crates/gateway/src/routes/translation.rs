@@ -34,7 +34,7 @@ async fn translate(
         target: r.target_language.clone(),
         context: r.context.clone(),
         keep: r.do_not_translate.clone(),
-        hints: Vec::new(),
+        ..Default::default()
     };
     match (r.text.clone(), r.texts.is_empty()) {
         (Some(text), true) => {

@@ -476,6 +476,70 @@ async fn pause_translation(translate_interim: bool, delay_ms: u64) {
     }
 }
 
+/// Records each request's text and start; answers "T[text]".
+#[derive(Default)]
+struct StartRecorder {
+    seen: std::sync::Mutex<Vec<(String, Option<String>)>>,
+}
+
+#[async_trait::async_trait]
+impl sokuji_core::Translator for StartRecorder {
+    async fn translate(&self, r: sokuji_core::TranslateRequest) -> sokuji_core::Result<sokuji_core::Translation> {
+        self.seen.lock().expect("lock").push((r.text.clone(), r.start.clone()));
+        Ok(sokuji_core::Translation { text: format!("T[{}]", r.text), ..Default::default() })
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        Ok(vec!["en".into(), "vi".into()])
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        sokuji_core::Health::ready("start-recorder")
+    }
+}
+
+/// The committed prefix translated while the speaker talks is where the utterance's later
+/// translations start (the final's too), so at its end only the tail is left to write; a
+/// translation of another utterance never starts from it.
+#[tokio::test(start_paused = true)]
+async fn later_translations_continue_the_committed_prefix() {
+    let translator = Arc::new(StartRecorder::default());
+    let engines = LiveEngines {
+        vad: Arc::new(|| Box::new(LoudnessVad::default())),
+        meter: None,
+        ..LiveEngines::new(Arc::new(LevelStt), Some(translator.clone() as Arc<dyn sokuji_core::Translator>), None)
+    };
+    let (tx, rx) = start(engines, config(Some("vi")));
+    send_realtime(&tx, &utterances(2)).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let f = finals(&events);
+    assert_eq!(f.len(), 2);
+    let seen = translator.seen.lock().expect("lock").clone();
+    for t in &f {
+        let words = t.text.split_whitespace().count();
+        let asked = seen.iter().find(|(text, _)| *text == t.text).expect("the final's text was translated");
+        let prefix = asked.1.as_deref().and_then(|s| s.strip_prefix("T[")).and_then(|s| s.strip_suffix(']'));
+        let prefix = prefix.unwrap_or_else(|| panic!("{:?} starts from a committed prefix: {seen:?}", t.text));
+        assert!(begins(&t.text, prefix) && prefix.split_whitespace().count() <= words, "{prefix:?} of {:?}", t.text);
+    }
+    // Every start is the translation of a prefix of its own text.
+    for (text, start) in &seen {
+        if let Some(p) = start.as_deref().and_then(|s| s.strip_prefix("T[")).and_then(|s| s.strip_suffix(']')) {
+            assert!(begins(text, p), "{text:?} started from {start:?}");
+        }
+    }
+    assert!(seen[0].1.is_none(), "the first translation starts afresh: {seen:?}");
+}
+
+/// Whether `text` begins with the words of `prefix`, case and punctuation aside.
+fn begins(text: &str, prefix: &str) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        s.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).collect()
+    };
+    words(text).starts_with(&words(prefix))
+}
+
 /// Answers with the terms it was asked to keep, then the text.
 struct KeepEcho;
 

@@ -255,6 +255,7 @@ impl From<translation::TranslateRequest> for TranslateRequest {
             context: r.context,
             keep: r.do_not_translate,
             hints: Vec::new(),
+            start: r.answer_start,
         }
     }
 }
@@ -268,6 +269,7 @@ impl From<&TranslateRequest> for translation::TranslateRequest {
             context: r.context.clone(),
             do_not_translate: r.keep.clone(),
             partial_results: false,
+            answer_start: r.start.clone(),
         }
     }
 }

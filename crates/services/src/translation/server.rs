@@ -50,7 +50,7 @@ impl TranslationService for TranslationServer {
                 target: r.target_language.clone(),
                 context: None,
                 keep: r.do_not_translate.clone(),
-                hints: Vec::new(),
+                ..Default::default()
             })
             .collect();
         let result = self.translator.translate_batch(requests).await;
