@@ -95,19 +95,20 @@ impl Qwen2 {
         let head_dim = hidden / heads;
         let q = |name: &str| weights.tensor(name, device);
         // A matrix, packed by one product and its mapped pages handed back.
-        let mm = |name: &str| -> Result<QMatMul> {
-            let w = q(name)?;
+        let packed = |name: &str, w: Arc<QTensor>| -> Result<QMatMul> {
             let k = w.shape().dims().last().copied().unwrap_or(0);
-            let m = QMatMul::from_qtensor(w)?;
+            let m = QMatMul::from_arc(w)?;
             m.forward(&Tensor::zeros((1, k), DType::F32, device)?)?;
             weights.release(name)?;
             Ok(m)
         };
+        let mm = |name: &str| packed(name, Arc::new(q(name)?));
         let embeddings = Arc::new(q("token_embd.weight")?);
         let output = if ct.tensor_infos.contains_key("output.weight") {
             mm("output.weight")?
         } else {
-            QMatMul::from_arc(embeddings.clone())?
+            // Tied: the table doubles as the output projection; lookups read its rows again.
+            packed("token_embd.weight", embeddings.clone())?
         };
         let norm = RmsNorm::from_qtensor(q("output_norm.weight")?, eps)?;
         let mut layers = Vec::with_capacity(blocks);
