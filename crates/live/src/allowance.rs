@@ -11,6 +11,8 @@ pub struct Allowance {
     meter: Option<Meter>,
     taken: f64,
     heard: f64,
+    /// A block was refused: the day has less than a block left, so only what is needed is asked.
+    short: bool,
 }
 
 impl Allowance {
@@ -25,14 +27,20 @@ impl Allowance {
         let heard = self.heard + secs.max(0.0);
         let need = heard - self.taken;
         if need > 0.0 {
-            // A whole block when there is room for one; else exactly what is needed.
-            let block = need.max(BLOCK_SECS).ceil();
-            let taken = match meter.audio(block).await {
-                Ok(_) => block,
-                Err(_) if block > need.ceil() => meter.audio(need.ceil()).await.map(|_| need.ceil())?,
-                Err(e) => return Err(e),
+            // A whole block while there is room for one; then exactly what is needed.
+            let (need, block) = (need.ceil(), need.max(BLOCK_SECS).ceil());
+            let take = if !self.short && block > need {
+                match meter.audio(block).await {
+                    Ok(()) => block,
+                    Err(_) => {
+                        self.short = true;
+                        meter.audio(need).await.map(|()| need)?
+                    }
+                }
+            } else {
+                meter.audio(need).await.map(|()| need)?
             };
-            self.taken += taken;
+            self.taken += take;
         }
         self.heard = heard;
         Ok(())
@@ -53,6 +61,7 @@ mod tests {
     struct Day {
         left: Mutex<u64>,
         takes: Mutex<Vec<u64>>,
+        asks: Mutex<usize>,
     }
 
     #[async_trait::async_trait]
@@ -61,6 +70,7 @@ mod tests {
             Ok(Principal::anonymous())
         }
         async fn meter_audio(&self, _: &Principal, seconds: u64) -> Result<()> {
+            *self.asks.lock().expect("lock") += 1;
             let mut left = self.left.lock().expect("lock");
             if seconds > *left {
                 return Err(sokuji_core::Error::new(ErrorCode::RateLimited, "used up"));
@@ -73,7 +83,7 @@ mod tests {
 
     #[tokio::test]
     async fn blocks_are_taken_ahead_until_the_day_is_used() {
-        let day = Arc::new(Day { left: Mutex::new(25), takes: Mutex::new(Vec::new()) });
+        let day = Arc::new(Day { left: Mutex::new(25), takes: Mutex::new(Vec::new()), asks: Mutex::new(0) });
         let principal = Principal {
             limits: Limits { audio_seconds_per_day: Some(25), ..Default::default() },
             ..Principal::anonymous()
@@ -89,6 +99,8 @@ mod tests {
         let e = a.cover(0.5).await.expect_err("the day is used");
         assert_eq!(e.code, ErrorCode::RateLimited);
         assert_eq!(*day.takes.lock().expect("lock"), vec![10, 10, 1, 1, 1, 1, 1]);
+        // Once a block was refused no other is asked for: one request per chunk, not two.
+        assert_eq!(*day.asks.lock().expect("lock"), 2 + 1 + 5 + 1, "{:?}", day.takes);
         // Without a meter nothing is counted.
         assert!(Allowance::new(None).cover(1e9).await.is_ok());
     }

@@ -248,6 +248,7 @@ fn bind_filter<'q>(q: AnyQuery<'q>, f: &ListFilter) -> AnyQuery<'q> {
         let quoted = serde_json::to_string(t).unwrap_or_default();
         format!("%{}%", quoted.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
     });
+    let (all, tenant) = tenant_binds(&f.visibility);
     q.bind(f.status.map(|s| s.as_str().to_string()).unwrap_or_default())
         .bind(f.language.clone().unwrap_or_default())
         .bind(f.speaker.clone().unwrap_or_default())
@@ -255,8 +256,8 @@ fn bind_filter<'q>(q: AnyQuery<'q>, f: &ListFilter) -> AnyQuery<'q> {
         .bind(f.from.unwrap_or(i64::MIN))
         .bind(f.to.unwrap_or(i64::MAX))
         .bind(f.sha256.clone().unwrap_or_default())
-        .bind(tenant_binds(&f.visibility).0)
-        .bind(tenant_binds(&f.visibility).1)
+        .bind(all)
+        .bind(tenant)
 }
 
 /// Inserts a recording's row unless its bytes are already stored in its tenant; false when they were.

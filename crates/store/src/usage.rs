@@ -31,7 +31,7 @@ impl Db {
                 Ok((
                     r.try_get("kind").map_err(db_error)?,
                     r.try_get("window_start").map_err(db_error)?,
-                    r.try_get::<i64, _>("amount").map_err(db_error)?.max(0) as u64,
+                    count(r, "amount")?,
                 ))
             })
             .collect()
@@ -91,7 +91,7 @@ impl Db {
         .await
         .map_err(db_error)?;
         let Some(row) = row else { return Ok(Err(self.used(key, kind, window_start).await?)) };
-        let total = row.try_get::<i64, _>("amount").map_err(db_error)?.max(0) as u64;
+        let total = count(&row, "amount")?;
         if total == amount {
             self.forget_before(key, kind, window_start).await?;
         }
@@ -119,7 +119,7 @@ impl Db {
             .await
             .map_err(db_error)?;
         Ok(match row {
-            Some(r) => r.try_get::<i64, _>("amount").map_err(db_error)?.max(0) as u64,
+            Some(r) => count(&r, "amount")?,
             None => 0,
         })
     }
@@ -158,8 +158,13 @@ impl Db {
             .fetch_one(&self.pool)
             .await
             .map_err(db_error)?;
-        Ok(row.try_get::<i64, _>("n").map_err(db_error)?.max(0) as u64)
+        count(&row, "n")
     }
+}
+
+/// A count column (never negative).
+fn count(row: &sqlx::any::AnyRow, column: &str) -> Result<u64> {
+    Ok(row.try_get::<i64, _>(column).map_err(db_error)?.max(0) as u64)
 }
 
 /// A held live-session slot, renewed while it lives; dropping it frees the slot.

@@ -43,8 +43,7 @@ impl Weights {
     }
 
     /// Where a tensor's bytes lie in the file.
-    fn range(&self, name: &str) -> Result<(usize, usize)> {
-        let info = self.info(name)?;
+    fn range(&self, name: &str, info: &TensorInfo) -> Result<(usize, usize)> {
         let elems = info.shape.elem_count();
         let dtype = info.ggml_dtype;
         let len = elems / dtype.block_size() * dtype.type_size();
@@ -59,7 +58,7 @@ impl Weights {
     /// A tensor: quantized ones read in place, float ones (norms, biases: small) copied.
     pub fn tensor(&self, name: &str, device: &Device) -> Result<QTensor> {
         let info = self.info(name)?;
-        let (start, len) = self.range(name)?;
+        let (start, len) = self.range(name, info)?;
         let mapped = |storage: Box<dyn QuantizedType>| QTensor::new(QStorage::Cpu(storage), info.shape.clone());
         use k_quants::*;
         match info.ggml_dtype {
@@ -77,11 +76,10 @@ impl Weights {
 
     /// Hands a tensor's pages back to the kernel; read again, they come back from the file.
     pub fn release(&self, name: &str) -> Result<()> {
-        let (start, len) = self.range(name)?;
-        let page = page_size();
+        let (start, len) = self.range(name, self.info(name)?)?;
         // Whole pages inside the tensor only: a page it shares with a neighbour stays.
-        let first = start.div_ceil(page) * page;
-        let end = (start + len) / page * page;
+        let first = start.div_ceil(PAGE) * PAGE;
+        let end = (start + len) / PAGE * PAGE;
         if end > first {
             // SAFETY: a read-only shared mapping of a file: dropped pages are read again from the
             // file on the next access, with the same bytes.
@@ -92,11 +90,9 @@ impl Weights {
     }
 }
 
-fn page_size() -> usize {
-    // Every Linux target Sokuji builds for has 4 KiB pages or a multiple; a larger real page only
-    // makes `release` hand back fewer pages than it could.
-    4096
-}
+/// Every Linux target Sokuji builds for has 4 KiB pages or a multiple; a larger real page only
+/// makes `release` hand back fewer pages than it could.
+const PAGE: usize = 4096;
 
 /// Blocks of one quantized type, in place in the map.
 struct Mapped<T> {
@@ -225,6 +221,41 @@ mod tests {
             w.release(name).expect("release");
             assert_eq!((run(&mapped, &row), run(&mapped, &lhs)), (want_row, want), "{name} after release");
         }
+    }
+
+    /// Resident kilobytes of this process's mappings of `path` (Linux's smaps).
+    fn resident_kb(path: &Path) -> u64 {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").expect("smaps");
+        let path = path.to_string_lossy();
+        let mut ours = false;
+        let mut kb = 0;
+        for line in smaps.lines() {
+            if line.contains('-') && line.split_whitespace().count() >= 5 && !line.ends_with(" kB") {
+                ours = line.ends_with(path.as_ref());
+            } else if ours && let Some(v) = line.strip_prefix("Rss:") {
+                kb += v.trim().trim_end_matches(" kB").trim().parse::<u64>().expect("Rss");
+            }
+        }
+        kb
+    }
+
+    /// Released pages leave the process: that is the whole point of mapping the file.
+    #[test]
+    fn released_tensors_are_no_longer_resident() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (w, _) = weights(dir.path());
+        let dev = Device::Cpu;
+        let path = dir.path().join("m.gguf");
+        for name in ["a", "b"] {
+            w.tensor(name, &dev).expect("tensor").dequantize(&dev).expect("read every page");
+        }
+        let before = resident_kb(&path);
+        assert!(before >= 40, "the two tensors (~44 KiB) were read: {before} KiB resident");
+        for name in ["a", "b"] {
+            w.release(name).expect("release");
+        }
+        let after = resident_kb(&path);
+        assert!(after + 24 <= before, "released: {before} KiB resident before, {after} KiB after");
     }
 
     #[test]

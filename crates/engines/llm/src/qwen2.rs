@@ -8,7 +8,7 @@
 //! candle's model makes costs ~0.9 GB for a 1.5B model.
 use candle_core::{
     D, DType, Device, Module, Result, Tensor,
-    quantized::{GgmlDType, QMatMul, QTensor, ggml_file::qtensor_from_ggml},
+    quantized::{QMatMul, QTensor},
 };
 use candle_transformers::quantized_nn::RmsNorm;
 use std::sync::Arc;
@@ -66,7 +66,6 @@ impl Cache {
 
 pub struct Qwen2 {
     embeddings: Arc<QTensor>,
-    hidden: usize,
     layers: Vec<Layer>,
     norm: RmsNorm,
     output: QMatMul,
@@ -137,7 +136,6 @@ impl Qwen2 {
         let angles = pos.matmul(&inv)?;
         Ok(Self {
             embeddings,
-            hidden,
             layers,
             norm,
             output,
@@ -161,20 +159,7 @@ impl Qwen2 {
 
     /// Rows of the quantized embedding table, dequantized: (1, tokens, hidden).
     fn embed(&self, tokens: &[u32]) -> Result<Tensor> {
-        let dtype: GgmlDType = self.embeddings.dtype();
-        let row_bytes = self.hidden / dtype.block_size() * dtype.type_size();
-        let data = self.embeddings.data()?;
-        let rows = tokens
-            .iter()
-            .map(|&t| {
-                let start = t as usize * row_bytes;
-                let row = data
-                    .get(start..start + row_bytes)
-                    .ok_or_else(|| candle_core::Error::Msg(format!("token {t} is outside the vocabulary")))?;
-                qtensor_from_ggml(dtype, row, vec![self.hidden], &self.device)?.dequantize(&self.device)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Tensor::stack(&rows, 0)?.unsqueeze(0)
+        self.embeddings.embedding(&Tensor::new(tokens, &self.device)?)?.unsqueeze(0)
     }
 
     /// Feeds `tokens` after what `cache` holds; returns the logits of the last one, (vocab,).
