@@ -1,6 +1,7 @@
 //! The Whisper engine in-process, on real speech: a caller that gives up frees nothing until
-//! its decode has really stopped (and it stops at once), and a reused decoder state decodes the
-//! same audio to the same text whatever it decoded before.
+//! its decode has really stopped (and it stops at once), a lane over the same weights has slots
+//! of its own, and a reused decoder state decodes the same audio to the same text whatever it
+//! decoded before.
 use crate::common::*;
 use sokuji_core::{Audio, SpeechToText, TranscribeOptions, wer::word_error_rate};
 use std::{sync::Arc, time::Duration};
@@ -51,6 +52,34 @@ async fn a_caller_that_gives_up_stops_its_decode_and_holds_its_slot_until_then()
     assert_eq!(detail(&e, "decoder_states").await, "1", "a second state means two decodes at once");
     assert_eq!(detail(&e, "decodes_aborted").await, "1", "whisper.cpp stopped the abandoned decode");
     assert_eq!(detail(&e, "available_slots").await, "1");
+}
+
+/// A lane (the archive's) has slots of its own over the same weights: it decodes while the main
+/// lane's only slot is held by a long decode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lane_decodes_while_the_main_lanes_slot_is_held() {
+    let e = engine(1);
+    let lane = e.lane("whisper-archive", 1);
+    let minute: Vec<f32> = (0..3)
+        .flat_map(|_| ["binh", "ly", "doan", "ngoc", "tuyen", "vinh"].into_iter().flat_map(|n| recording(n).0))
+        .collect();
+    let o = TranscribeOptions { language: Some("vi".into()), vad: Some(false), ..Default::default() };
+    let long = {
+        let (e, o) = (e.clone(), o.clone());
+        tokio::spawn(async move { e.transcribe(Audio::new(minute), o).await })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while detail(&e, "decodes_started").await != "1" {
+        assert!(std::time::Instant::now() < deadline, "the long decode never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (ly, reference) = recording("ly");
+    let t = lane.transcribe(Audio::new(ly), o).await.expect("the lane is served");
+    assert!(word_error_rate(&reference, &t.text) < 0.4, "{}", t.text);
+    assert!(!long.is_finished(), "the lane's decode waited for the main lane's");
+    assert_eq!((detail(&e, "available_slots").await, detail(&lane, "available_slots").await), ("0".into(), "1".into()));
+    assert_eq!(detail(&lane, "decoder_states").await, "2", "one model, its states counted once for both lanes");
+    long.abort();
 }
 
 #[tokio::test]
