@@ -55,15 +55,27 @@ pub struct Generation {
 /// model (~3 MB for a 100-token prompt); four cover two directions of a conversation with room.
 const KEPT_CACHES: usize = 4;
 
-/// Prompt tokens read per forward pass, at positions that are multiples of it (32 read a 90-token
-/// prompt ~35% slower than one pass, 16 ~60%; resumed prompts make up for it many times over:
-/// bench/results/translation-2026-12-01.md).
-const PROMPT_BLOCK: usize = 32;
+/// Most prompt tokens read in one forward pass. On x86-64 every pass of 2 to 31 tokens computes
+/// each position bit for bit alike (candle's tiled kernels; one row goes through its one-row
+/// kernels instead, 32 and more through AMX where the CPU has it), so a prompt is resumed from
+/// any token it shares with a kept one and read on in passes of that range: an answer never
+/// depends on what was cached. (aarch64's kernels read a pass's last rows one by one, so there
+/// an answer can differ by rounding with what was cached.)
+const PASS_MAX: usize = 31;
+/// Fewest tokens a pass reads: a resumed prompt reads at least its last two again.
+const PASS_MIN: usize = 2;
+
+/// The sizes of the passes that read `n` prompt tokens: as few as [`PASS_MAX`] allows, near-equal,
+/// none under [`PASS_MIN`] when `n` is at least that.
+pub(crate) fn passes(n: usize) -> impl Iterator<Item = usize> {
+    let k = n.div_ceil(PASS_MAX).max(1);
+    (0..k).map(move |i| n / k + usize::from(i < n % k)).filter(|&p| p > 0)
+}
 
 pub struct Model {
     net: Qwen2,
-    /// Recent attention states, newest first, each with the length of the prompt read in blocks
-    /// (what follows it was generated token by token, and is not resumed).
+    /// Recent attention states, newest first, each with the length of its prompt (what follows
+    /// was generated token by token, one-row passes, and is not resumed).
     caches: Vec<(Cache, usize)>,
     tokenizer: GgufTokenizer,
     im_start: u32,
@@ -159,12 +171,13 @@ impl Model {
         let mut cache = self.take_cache(&prompt)?;
         let cached_tokens = cache.tokens().len();
         let result = (|| {
-            // The prompt is read in blocks at fixed positions, so every position's state is computed
-            // the same way whether it was resumed or read now: batch shapes change the rounding of
-            // the kernels, and a different rounding can change a greedy answer.
+            // Passes of 2 to 31 tokens: every position's state is computed the same way whether it
+            // was resumed or read now (a different rounding can change a greedy answer).
             let mut logits = None;
-            for block in prompt[cached_tokens..].chunks(PROMPT_BLOCK) {
-                logits = Some(self.net.forward(block, &mut cache).map_err(engine)?);
+            let mut at = cached_tokens;
+            for n in passes(prompt.len() - cached_tokens) {
+                logits = Some(self.net.forward(&prompt[at..at + n], &mut cache).map_err(engine)?);
+                at += n;
             }
             let logits = logits.ok_or_else(|| GenerateError::Engine("empty prompt".into()))?;
             let mut next = argmax(&logits).map_err(engine)?;
@@ -201,9 +214,9 @@ impl Model {
         result
     }
 
-    /// The kept cache sharing the longest prefix with `prompt`, cut back to the last whole
-    /// [`PROMPT_BLOCK`] of that prefix (less one token: the last prompt token must be fed to get
-    /// the next token's logits), or a fresh one.
+    /// The kept cache sharing the longest prefix with `prompt`, cut back so that at least
+    /// [`PASS_MIN`] prompt tokens are read again (the last one's logits are the next token's), or a
+    /// fresh one.
     fn take_cache(&mut self, prompt: &[u32]) -> Result<Cache, GenerateError> {
         let best = self
             .caches
@@ -214,7 +227,7 @@ impl Model {
             .filter(|&(_, n)| n > 0);
         let Some((i, shared)) = best else { return Ok(self.net.new_cache()) };
         let (mut cache, _) = self.caches.remove(i);
-        let keep = shared.min(prompt.len().saturating_sub(1)) / PROMPT_BLOCK * PROMPT_BLOCK;
+        let keep = shared.min(prompt.len().saturating_sub(PASS_MIN));
         cache.truncate(keep).map_err(|e| GenerateError::Engine(e.to_string()))?;
         Ok(cache)
     }

@@ -245,3 +245,98 @@ fn causal_mask(seq: usize, start: usize, device: &Device) -> Result<Tensor> {
 pub fn argmax(logits: &Tensor) -> Result<u32> {
     logits.argmax(D::Minus1)?.to_scalar::<u32>()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::passes;
+    use candle_core::quantized::{GgmlDType, gguf_file};
+
+    /// A one-layer Qwen2 of random weights (4- and 6-bit as the shipped model's), written as GGUF.
+    fn tiny(dir: &std::path::Path) -> Weights {
+        let dev = Device::Cpu;
+        let (hidden, kv, ffn, vocab) = (1024usize, 128usize, 1024usize, 256usize);
+        let mut seed = 1u64;
+        let mut t = |shape: &[usize], dtype: GgmlDType| {
+            let n: usize = shape.iter().product();
+            let xs: Vec<f32> = (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    ((seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.4
+                })
+                .collect();
+            QTensor::quantize(&Tensor::from_vec(xs, shape, &dev).expect("tensor"), dtype).expect("quantize")
+        };
+        let (q4, q6, f) = (GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::F32);
+        let tensors = [
+            ("token_embd.weight", t(&[vocab, hidden], q4)),
+            ("output.weight", t(&[vocab, hidden], q6)),
+            ("output_norm.weight", t(&[hidden], f)),
+            ("blk.0.attn_q.weight", t(&[hidden, hidden], q4)),
+            ("blk.0.attn_k.weight", t(&[kv, hidden], q4)),
+            ("blk.0.attn_v.weight", t(&[kv, hidden], q6)),
+            ("blk.0.attn_q.bias", t(&[hidden], f)),
+            ("blk.0.attn_k.bias", t(&[kv], f)),
+            ("blk.0.attn_v.bias", t(&[kv], f)),
+            ("blk.0.attn_output.weight", t(&[hidden, hidden], q4)),
+            ("blk.0.attn_norm.weight", t(&[hidden], f)),
+            ("blk.0.ffn_norm.weight", t(&[hidden], f)),
+            ("blk.0.ffn_gate.weight", t(&[ffn, hidden], q4)),
+            ("blk.0.ffn_up.weight", t(&[ffn, hidden], q4)),
+            ("blk.0.ffn_down.weight", t(&[hidden, ffn], q6)),
+        ];
+        use gguf_file::Value::{F32, U32};
+        let md = [
+            ("qwen2.attention.head_count", U32(8)),
+            ("qwen2.attention.head_count_kv", U32(1)),
+            ("qwen2.embedding_length", U32(hidden as u32)),
+            ("qwen2.block_count", U32(1)),
+            ("qwen2.context_length", U32(128)),
+            ("qwen2.attention.layer_norm_rms_epsilon", F32(1e-6)),
+        ];
+        let path = dir.join("tiny.gguf");
+        let mut file = std::fs::File::create(&path).expect("create");
+        let md: Vec<(&str, &gguf_file::Value)> = md.iter().map(|(k, v)| (*k, v)).collect();
+        let tensors: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (*k, v)).collect();
+        gguf_file::write(&mut file, &md, &tensors).expect("write");
+        Weights::open(&path).expect("open")
+    }
+
+    /// Logits after reading `tokens[from..]` in `sizes` passes onto `cache`.
+    fn read(net: &Qwen2, cache: &mut Cache, tokens: &[u32], sizes: impl IntoIterator<Item = usize>) -> Vec<f32> {
+        let mut at = cache.tokens().len();
+        let mut logits = None;
+        for n in sizes {
+            logits = Some(net.forward(&tokens[at..at + n], cache).expect("forward"));
+            at += n;
+        }
+        assert_eq!(at, tokens.len());
+        logits.expect("logits").to_vec1().expect("vec")
+    }
+
+    /// A prompt resumed from any token it shares with an earlier one and read on in `passes`
+    /// gives the logits of reading it fresh, bit for bit; a one-token pass would not (so the
+    /// comparison can see a difference at all).
+    #[test]
+    fn a_resumed_prompt_reads_like_a_fresh_one() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let net = Qwen2::from_gguf(&tiny(dir.path()), &Device::Cpu).expect("load");
+        let prompt: Vec<u32> = (0..75u32).map(|i| (i * 37 + 11) % 256).collect();
+        let fresh = read(&net, &mut net.new_cache(), &prompt, passes(prompt.len()));
+        for shared in [2, 17, 31, 32, 33, 50, 64, 73] {
+            // An earlier prompt with the first `shared` tokens, then others.
+            let other: Vec<u32> = prompt[..shared].iter().copied().chain((0..20).map(|i| (i * 5 + 3) % 256)).collect();
+            let mut cache = net.new_cache();
+            read(&net, &mut cache, &other, passes(other.len()));
+            cache.truncate(shared).expect("truncate");
+            let resumed = read(&net, &mut cache, &prompt, passes(prompt.len() - shared));
+            assert!(resumed == fresh, "resumed at {shared}");
+        }
+        let mut cache = net.new_cache();
+        let one = read(&net, &mut cache, &prompt, [74, 1]);
+        assert!(one != fresh, "a one-token pass rounds differently");
+        assert_eq!(passes(75).collect::<Vec<_>>(), [25, 25, 25]);
+        assert_eq!(passes(32).collect::<Vec<_>>(), [16, 16]);
+        assert_eq!(passes(2).collect::<Vec<_>>(), [2]);
+    }
+}
