@@ -62,6 +62,11 @@ pub struct Transcription {
     /// An interim decoded because the speaker paused: most likely the utterance's final text,
     /// so its translation is started before the utterance closes.
     pub at_pause: bool,
+    /// Of an interim, the part worth translating while the speaker talks (the utterance's later
+    /// translations continue it): when the engine streams, all but the last word (its words stay
+    /// as more audio is heard, the last one may still be cut off); when it decodes the whole
+    /// utterance again each time, the committed prefix (any other word may change).
+    pub ahead: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -71,7 +76,7 @@ pub struct Translated {
     pub source_text: String,
     pub source_language: String,
     pub target_language: String,
-    /// False for a translation of the committed prefix of an interim transcript.
+    /// False for a translation of an interim transcript's `ahead` part.
     pub is_final: bool,
     /// What translated it (`Translation::engine` and `model`).
     pub engine: String,

@@ -68,7 +68,7 @@ pub fn session_id() -> String {
 struct MtJob {
     segment_id: u64,
     text: String,
-    /// The utterance's speech, for a speech translation (finals of such sessions only).
+    /// The utterance's speech, for a speech translation (finals and pauses of such sessions only).
     audio: Option<Arc<[f32]>>,
     language: String,
     target: String,
@@ -172,8 +172,6 @@ impl Arrivals {
 /// The STT stage's view of the session: what can change mid-session.
 struct Current {
     target: Option<String>,
-    /// Finals into English come from the recognizer's translate task (see `LiveConfig`).
-    speech_translation: bool,
     voice: String,
     keep: Vec<String>,
     translate_interim: bool,
@@ -282,7 +280,6 @@ async fn stt_stage(
         target: cfg.target.clone(),
         voice: cfg.voice.clone(),
         keep: cfg.keep.clone(),
-        speech_translation: cfg.speech_translation,
         translate_interim: cfg.translate_interim,
         last_interim_mt: String::new(),
     };
@@ -340,7 +337,13 @@ async fn stt_stage(
                     if let Some(r) = recorder.as_mut() {
                         r.add(&t);
                     }
-                    let audio = if t.is_final { recognizer.take_final_audio(t.segment_id) } else { None };
+                    let audio = if t.is_final {
+                        recognizer.take_final_audio(t.segment_id)
+                    } else if t.at_pause {
+                        recognizer.take_pause_audio(t.segment_id)
+                    } else {
+                        None
+                    };
                     forward_transcript(t, audio, &mut current, &arrivals, &out, &mt).await
                 }
                 other => emit(&out, other).await,
@@ -372,7 +375,7 @@ async fn forward_transcript(
     let job = |text: &str, is_final, target: &str| MtJob {
         segment_id: t.segment_id,
         text: text.to_string(),
-        audio: if is_final { audio.clone() } else { None },
+        audio: audio.clone(),
         language: t.language.clone(),
         target: target.to_string(),
         voice: current.voice.clone(),
@@ -387,24 +390,19 @@ async fn forward_transcript(
             current.last_interim_mt.clear();
             (!t.text.trim().is_empty()).then(|| job(&t.text, true, target))
         }
-        // The speaker paused: translate all of it now; the final transcript usually says the same
-        // (not when the final's English will come from its speech).
-        Some(target)
-            if t.at_pause
-                && !t.text.trim().is_empty()
-                && !(current.speech_translation && target == "en" && t.language != "en") =>
-        {
+        // The speaker paused: translate all of it now (from its speech, when the final's English
+        // will come from there); the final transcript usually says the same.
+        Some(target) if t.at_pause && !t.text.trim().is_empty() => {
             Some(MtJob { speculative: true, ..job(&t.text, false, target) })
         }
-        // Only the committed prefix of an interim: it never changes, so its translation is
-        // worth showing early.
+        // What of an interim will most likely stay: shown translated while the speaker talks, and
+        // where the utterance's later translations start, so at its end only its last words are
+        // left to write.
         Some(target)
-            if current.translate_interim
-                && !t.committed.trim().is_empty()
-                && t.committed != current.last_interim_mt =>
+            if current.translate_interim && !t.ahead.trim().is_empty() && t.ahead != current.last_interim_mt =>
         {
-            current.last_interim_mt = t.committed.clone();
-            Some(job(&t.committed, false, target))
+            current.last_interim_mt = t.ahead.clone();
+            Some(job(&t.ahead, false, target))
         }
         Some(_) => None,
     };
@@ -434,9 +432,9 @@ async fn mt_stage(
     let mut pending: VecDeque<MtJob> = VecDeque::new();
     // A speculative translation finished before its utterance closed: (segment, source text, result).
     let mut ready: Option<(u64, String, (String, String, String))> = None;
-    // The latest committed prefix translated: (segment, source text, translation). The utterance's
-    // later translations continue it, so at its end only the tail is left to write.
-    let mut committed: Option<(u64, String, String)> = None;
+    // The open utterance's interim texts translated: (segment, source text, translation), newest
+    // last. Its later translations continue the longest one their text begins with.
+    let mut ahead: Vec<(u64, String, String)> = Vec::new();
     while let Some(mut job) = next_job(&mut jobs, &mut pending).await {
         let source = if job.language.is_empty() { cfg.source.clone() } else { job.language.clone() };
         let started = Instant::now();
@@ -469,9 +467,10 @@ async fn mt_stage(
                 target: job.target.clone(),
                 context: (!context.is_empty()).then(|| context.iter().cloned().collect::<Vec<_>>().join("\n")),
                 keep: job.keep.clone(),
-                start: committed
-                    .as_ref()
+                start: ahead
+                    .iter()
                     .filter(|(id, prefix, _)| *id == job.segment_id && starts_with_words(&job.text, prefix))
+                    .max_by_key(|(_, prefix, _)| words(prefix).len())
                     .map(|(_, _, t)| t.clone()),
                 ..Default::default()
             };
@@ -491,13 +490,16 @@ async fn mt_stage(
                     Some(p) = partials.recv() => p,
                     // Interim work never holds up a final: a final that arrives meanwhile stops it,
                     // unless this is the same utterance's speculative job with the final's words,
-                    // which then is the final translation. A speculative job (the whole text at a
-                    // pause) stops a committed prefix's translation the same way.
+                    // which then is the final translation, or an interim whose text the final's
+                    // begins with, which the final's translation will continue. A speculative job
+                    // (the whole text at a pause) stops an interim's translation the same way.
                     Some(next) = jobs.recv(), if !job.is_final => {
-                        if next.is_final && job.speculative && next.segment_id == job.segment_id && same_words(&next.text, &job.text) {
+                        let same = next.segment_id == job.segment_id;
+                        if next.is_final && job.speculative && same && same_words(&next.text, &job.text) {
                             job = next;
                         } else {
-                            let stop = next.is_final || (next.speculative && !job.speculative);
+                            let continued = same && !job.speculative && starts_with_words(&next.text, &job.text);
+                            let stop = !continued && (next.is_final || (next.speculative && !job.speculative));
                             pending.push_back(next);
                             if stop {
                                 break None;
@@ -535,7 +537,11 @@ async fn mt_stage(
             Err(_) => continue,
         };
         if !job.is_final && !job.speculative {
-            committed = Some((job.segment_id, job.text.clone(), text.clone()));
+            ahead.retain(|(id, _, _)| *id == job.segment_id);
+            ahead.push((job.segment_id, job.text.clone(), text.clone()));
+            if ahead.len() > 4 {
+                ahead.remove(0);
+            }
         }
         if job.speculative {
             // Done before its utterance closed: kept for the final, not shown.
@@ -578,7 +584,15 @@ async fn speech_translation(
     call_timeout: Duration,
     segment: u64,
 ) -> Option<(String, String, String)> {
-    let options = TranscribeOptions { task: Task::Translate, language: Some(source.to_string()), ..Default::default() };
+    // Decoded as the recognizer decodes the utterance: it is one endpointed utterance, so no VAD
+    // and an encoder sized to it (a full 30 s window made this decode ~1 s slower on 2 cores).
+    let options = TranscribeOptions {
+        task: Task::Translate,
+        language: Some(source.to_string()),
+        vad: Some(false),
+        fit_context: true,
+        ..Default::default()
+    };
     match tokio::time::timeout(call_timeout, stt.transcribe(Audio::new(audio.clone()), options)).await {
         Ok(Ok(t)) if !t.text.trim().is_empty() => {
             Some((t.text.trim().to_string(), t.producer.engine, t.producer.model))

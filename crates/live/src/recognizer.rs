@@ -110,6 +110,9 @@ pub struct Recognizer {
     /// asked for; taken by the session right after the final transcript.
     keep_final_audio: bool,
     final_audio: Vec<(u64, Arc<[f32]>)>,
+    /// With `keep_final_audio`, the open utterance's audio at its last pause, for a second pass
+    /// made ahead of its close.
+    pause_audio: Option<(u64, Arc<[f32]>)>,
     /// Decode at once when the speaker has paused this many frames (an utterance is closed only
     /// after the endpointer's longer silence): the session translates that text meanwhile.
     pause_frames: Option<u32>,
@@ -161,6 +164,7 @@ impl Recognizer {
             stream: None,
             keep_final_audio: false,
             final_audio: Vec::new(),
+            pause_audio: None,
             pause_frames: None,
             pause_decode: None,
         }
@@ -192,12 +196,18 @@ impl Recognizer {
     pub fn set_keep_final_audio(&mut self, keep: bool) {
         self.keep_final_audio = keep;
         self.final_audio.clear();
+        self.pause_audio = None;
     }
 
     /// The audio of closed utterance `segment_id`, if it was kept.
     pub fn take_final_audio(&mut self, segment_id: u64) -> Option<Arc<[f32]>> {
         let at = self.final_audio.iter().position(|(id, _)| *id == segment_id)?;
         Some(self.final_audio.swap_remove(at).1)
+    }
+
+    /// The audio of open utterance `segment_id` as it was at its last pause, if it was kept.
+    pub fn take_pause_audio(&mut self, segment_id: u64) -> Option<Arc<[f32]>> {
+        self.pause_audio.take_if(|(id, _)| *id == segment_id).map(|(_, a)| a)
     }
 
     /// Changes how turns are found, from the next utterance on (an open one stays open).
@@ -400,6 +410,8 @@ impl Recognizer {
         };
         // A streaming engine's decode here was only a push; its final needs the stream finished.
         self.pause_decode = (at_pause && self.stream.is_none()).then(|| (start, now, t.clone(), ms));
+        self.pause_audio =
+            (at_pause && self.keep_final_audio).then(|| (self.segment_id, self.slice(start, now).into()));
         self.last_words = t.words().cloned().collect();
         let texts: Vec<String> = self.last_words.iter().map(|w| w.text.clone()).collect();
         let h = self.agreement.update(&texts);
@@ -410,6 +422,7 @@ impl Recognizer {
             segment_id: self.segment_id,
             is_final: false,
             text: h.text(),
+            ahead: if self.stream.is_some() { all_but_last_word(&h.text()) } else { h.committed_text() },
             committed: h.committed_text(),
             stability: h.stability(),
             language: t.language,
@@ -524,6 +537,11 @@ impl Recognizer {
             self.buf_start += drop as u64;
         }
     }
+}
+
+fn all_but_last_word(text: &str) -> String {
+    let text = text.trim_end();
+    text.rfind(char::is_whitespace).map_or("", |i| text[..i].trim_end()).to_string()
 }
 
 fn endpoint_config(turns: &Turns) -> EndpointConfig {

@@ -71,6 +71,10 @@ pub fn window(
     }
     if o.fit_context {
         p.set_audio_ctx(fitted_audio_ctx(pcm.len()));
+        // One greedy pass, never repeated at higher temperatures: on an utterance the model
+        // finds hard (Vietnamese into English on the base model, often) the repeats made a
+        // live decode two to three times slower, and the guards judge the greedy text anyway.
+        p.set_temperature_inc(0.0);
     }
     if let Err(e) = crate::abort::full(state, p, &pcm, ticket) {
         ticket.check()?;

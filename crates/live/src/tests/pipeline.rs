@@ -364,8 +364,13 @@ fn early_speech_then_the_rest() {
     assert_eq!(e.rest("Chào tất cả các bạn, hôm nay trời rất đẹp."), "hôm nay trời rất đẹp.");
 }
 
-/// [`LevelStt`] whose translate task answers "english <words>", as Whisper's would in English.
-struct TranslatingStt;
+/// [`LevelStt`] whose translate task answers "english <words>", as Whisper's would in English,
+/// after `delay`, counting its translate decodes.
+#[derive(Default)]
+struct TranslatingStt {
+    delay: Duration,
+    translations: std::sync::atomic::AtomicUsize,
+}
 
 #[async_trait::async_trait]
 impl SpeechToText for TranslatingStt {
@@ -376,6 +381,12 @@ impl SpeechToText for TranslatingStt {
     ) -> sokuji_core::Result<sokuji_core::Transcript> {
         let mut t = LevelStt.transcribe(audio, options.clone()).await?;
         if options.task == sokuji_core::Task::Translate {
+            // Sized to the endpointed utterance, like the recognizer's own decodes.
+            if !options.fit_context || options.vad != Some(false) {
+                return Err(sokuji_core::Error::internal("translate decode over a full window"));
+            }
+            self.translations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tokio::time::sleep(self.delay).await;
             t.text = format!("english {}", t.text);
             t.producer = sokuji_core::Producer { engine: "whisper.cpp".into(), model: "whisper-base".into() };
         }
@@ -399,7 +410,7 @@ async fn speech_into_english_comes_from_the_recognizers_translate_task() {
         cfg.recognizer = quick();
         cfg.speech_translation = speech_translation;
         let translator = Arc::new(FixedTranslator::default());
-        let (tx, rx) = start(engines(Arc::new(TranslatingStt), Some(translator), true), cfg);
+        let (tx, rx) = start(engines(Arc::new(TranslatingStt::default()), Some(translator), true), cfg);
         send_realtime(&tx, &utterances(2)).await;
         tx.send(LiveInput::End).await.expect("end");
         let events = collect(rx).await;
@@ -426,6 +437,36 @@ async fn speech_into_english_comes_from_the_recognizers_translate_task() {
     }
 }
 
+/// Speech translation is made at the pause too, from the speech so far, and taken over by the
+/// final transcript with the same words: one translate decode per utterance, done one decode
+/// after the pause rather than after the close.
+#[tokio::test(start_paused = true)]
+async fn the_speech_translation_started_at_a_pause_becomes_the_final_one() {
+    let stt = Arc::new(TranslatingStt { delay: Duration::from_millis(1000), ..Default::default() });
+    let mut cfg = LiveConfig::translate("vi", "en", "default");
+    cfg.recognizer = quick();
+    cfg.speech_translation = true;
+    let (tx, rx) = start(engines(stt.clone(), Some(Arc::new(FixedTranslator::default())), true), cfg);
+    send_realtime(&tx, &utterances(2)).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let f = finals(&events);
+    assert_eq!(f.len(), 2);
+    for t in &f {
+        let tr = events.iter().find_map(|e| match e {
+            LiveEvent::Translation(x) if x.segment_id == t.segment_id && x.is_final => Some(x),
+            _ => None,
+        });
+        assert_eq!(
+            tr.map(|x| (x.text.clone(), x.engine.clone())),
+            Some((format!("english {}", t.text), "whisper.cpp".into()))
+        );
+        // Started at the 0.2 s pause, 0.12 s before the endpointer closed the utterance.
+        assert!(tr.and_then(|x| x.e2e_ms).is_some_and(|ms| ms < 1000.0 + 60.0), "{tr:?}");
+    }
+    assert_eq!(stt.translations.load(std::sync::atomic::Ordering::Relaxed), 2, "the pause's decode was kept");
+}
+
 /// Speech fed at real time (virtual time): the pause before an utterance closes starts its
 /// translation, and the final transcript with the same words takes that translation over.
 #[tokio::test(start_paused = true)]
@@ -439,11 +480,67 @@ async fn a_pause_translation_done_before_the_final_is_used() {
     pause_translation(false, 0).await;
 }
 
-/// The same with the committed prefix translated while the speaker talks: the whole text at the
-/// pause stops such a translation rather than waiting behind it.
+/// With interims translated while the speaker talks, the translation at the pause continues the
+/// interim one under way rather than stopping it (that translation is where it starts): none is
+/// left unfinished, and the final one is done sooner than the whole text written afresh.
 #[tokio::test(start_paused = true)]
-async fn the_pause_translation_does_not_wait_behind_interim_ones() {
-    pause_translation(true, 1000).await;
+async fn the_pause_translation_continues_the_interim_one_under_way() {
+    let per_word = Duration::from_millis(150);
+    let translator = Arc::new(WordTimedTranslator { per_word, ..Default::default() });
+    let engines = LiveEngines {
+        vad: Arc::new(|| Box::new(LoudnessVad::default())),
+        meter: None,
+        ..LiveEngines::new(Arc::new(LevelStt), Some(translator.clone() as Arc<dyn sokuji_core::Translator>), None)
+    };
+    let (tx, rx) = start(engines, config(Some("vi")));
+    send_realtime(&tx, &utterances(2)).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let f = finals(&events);
+    assert_eq!(f.len(), 2);
+    let log = translator.log.lock().expect("lock").clone();
+    assert!(log.iter().any(|(_, start, _)| start.is_some()), "{log:?}");
+    assert!(log.iter().all(|(_, _, done)| *done), "a translation was stopped midway: {log:?}");
+    for t in &f {
+        let e2e = events.iter().find_map(|e| match e {
+            LiveEvent::Translation(x) if x.segment_id == t.segment_id && x.is_final => x.e2e_ms,
+            _ => None,
+        });
+        let afresh = per_word.as_secs_f64() * 1000.0 * t.text.split_whitespace().count() as f64;
+        assert!(e2e.is_some_and(|ms| ms < afresh), "{e2e:?} vs {afresh}");
+    }
+}
+
+/// Answers "T[text]" after `per_word` for each word it writes: a start (a translation under
+/// way, less its last word) is not written again. Logs (text, start, finished) per request.
+#[derive(Default)]
+struct WordTimedTranslator {
+    per_word: Duration,
+    log: std::sync::Mutex<Vec<(String, Option<String>, bool)>>,
+}
+
+#[async_trait::async_trait]
+impl sokuji_core::Translator for WordTimedTranslator {
+    async fn translate(&self, r: sokuji_core::TranslateRequest) -> sokuji_core::Result<sokuji_core::Translation> {
+        let count = |s: &str| s.split_whitespace().count();
+        let given = r.start.as_deref().map_or(0, |s| count(s).saturating_sub(1));
+        let at = {
+            let mut log = self.log.lock().expect("lock");
+            log.push((r.text.clone(), r.start.clone(), false));
+            log.len() - 1
+        };
+        tokio::time::sleep(self.per_word * count(&r.text).saturating_sub(given).max(1) as u32).await;
+        self.log.lock().expect("lock")[at].2 = true;
+        Ok(sokuji_core::Translation { text: format!("T[{}]", r.text), ..Default::default() })
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        Ok(vec!["en".into(), "vi".into()])
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        sokuji_core::Health::ready("word-timed")
+    }
 }
 
 async fn pause_translation(translate_interim: bool, delay_ms: u64) {

@@ -76,6 +76,16 @@ async fn a_streaming_engine_reads_each_sample_once() {
     let got: Vec<String> = finals(&events).iter().map(|t| t.text.clone()).collect();
     assert_eq!(got, expected);
     assert!(events.iter().any(|e| matches!(e, LiveEvent::Transcription(t) if !t.is_final)), "interims too");
+    // Its words stay as more is heard: all but the last one are translated ahead.
+    for e in &events {
+        if let LiveEvent::Transcription(t) = e
+            && !t.is_final
+        {
+            let mut words: Vec<&str> = t.text.split_whitespace().collect();
+            words.pop();
+            assert_eq!(t.ahead, words.join(" "), "{t:?}");
+        }
+    }
     assert_eq!(stt.transcribes.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing decoded whole");
     let fed = stt.fed.load(std::sync::atomic::Ordering::SeqCst);
     assert!(fed > 0 && fed <= audio.len(), "fed {fed} samples of {}", audio.len());
@@ -104,6 +114,8 @@ async fn interim_results_only_grow_their_committed_prefix() {
     for t in &interims {
         assert!(t.committed.starts_with(&committed), "{:?} does not extend {committed:?}", t.committed);
         assert!(t.text.starts_with(&t.committed));
+        // Any word past it may change on the next decode: only it is translated ahead.
+        assert_eq!(t.ahead, t.committed);
         committed = t.committed.clone();
     }
     assert!(!committed.is_empty());
