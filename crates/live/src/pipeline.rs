@@ -432,8 +432,9 @@ async fn mt_stage(
     let mut pending: VecDeque<MtJob> = VecDeque::new();
     // A speculative translation finished before its utterance closed: (segment, source text, result).
     let mut ready: Option<(u64, String, (String, String, String))> = None;
-    // The open utterance's interim texts translated: (segment, source text, translation), newest
-    // last. Its later translations continue the longest one their text begins with.
+    // The open utterance's interim texts translated, or as much as was written of one a later job
+    // stopped: (segment, source text, translation), newest last. Its later translations continue
+    // the longest one whose text theirs begins with.
     let mut ahead: Vec<(u64, String, String)> = Vec::new();
     while let Some(mut job) = next_job(&mut jobs, &mut pending).await {
         let source = if job.language.is_empty() { cfg.source.clone() } else { job.language.clone() };
@@ -441,7 +442,9 @@ async fn mt_stage(
         // A translation that may be spoken streams: once its job is final (from the start, or a
         // speculative one promoted), each clause goes to speech as soon as the engine has written it.
         let speaker = |job: &MtJob| tts.as_ref().filter(|_| job.is_final && !job.voice.is_empty());
-        let streams = tts.is_some() && (job.is_final || job.speculative);
+        // An interim one streams too: what it has written is kept when a later job stops it.
+        let interim = !job.is_final && !job.speculative;
+        let streams = interim || tts.is_some();
         let mut early = EarlySpeech::default();
         let kept = ready
             .take()
@@ -470,7 +473,7 @@ async fn mt_stage(
                 start: ahead
                     .iter()
                     .filter(|(id, prefix, _)| *id == job.segment_id && starts_with_words(&job.text, prefix))
-                    .max_by_key(|(_, prefix, _)| words(prefix).len())
+                    .max_by_key(|(_, _, t)| words(t).len())
                     .map(|(_, _, t)| t.clone()),
                 ..Default::default()
             };
@@ -484,30 +487,33 @@ async fn mt_stage(
             };
             let work = tokio::time::timeout(cfg.call_timeout, work);
             tokio::pin!(work);
+            let mut written = String::new();
             let done = loop {
                 let partial = tokio::select! {
                     r = &mut work => break Some(r),
                     Some(p) = partials.recv() => p,
                     // Interim work never holds up a final: a final that arrives meanwhile stops it,
                     // unless this is the same utterance's speculative job with the final's words,
-                    // which then is the final translation, or an interim whose text the final's
-                    // begins with, which the final's translation will continue. A speculative job
-                    // (the whole text at a pause) stops an interim's translation the same way.
+                    // which then is the final translation. A speculative job (the whole text at a
+                    // pause) stops an interim's translation the same way; what the stopped one
+                    // had written is where the next translations of its utterance may start.
                     Some(next) = jobs.recv(), if !job.is_final => {
-                        let same = next.segment_id == job.segment_id;
-                        if next.is_final && job.speculative && same && same_words(&next.text, &job.text) {
+                        if next.is_final && job.speculative && next.segment_id == job.segment_id && same_words(&next.text, &job.text) {
                             job = next;
                         } else {
-                            let continued = same && !job.speculative && starts_with_words(&next.text, &job.text);
-                            let stop = !continued && (next.is_final || (next.speculative && !job.speculative));
+                            let stop = next.is_final || (next.speculative && !job.speculative);
                             pending.push_back(next);
                             if stop {
+                                if interim && !written.trim().is_empty() {
+                                    keep_ahead(&mut ahead, (job.segment_id, job.text.clone(), written));
+                                }
                                 break None;
                             }
                         }
                         continue;
                     }
                 };
+                written.clone_from(&partial);
                 if let Some(tts) = speaker(&job) {
                     for clause in early.clauses(&partial) {
                         if tts.send(tts_job(&job, clause)).await.is_err() {
@@ -536,12 +542,8 @@ async fn mt_stage(
             }
             Err(_) => continue,
         };
-        if !job.is_final && !job.speculative {
-            ahead.retain(|(id, _, _)| *id == job.segment_id);
-            ahead.push((job.segment_id, job.text.clone(), text.clone()));
-            if ahead.len() > 4 {
-                ahead.remove(0);
-            }
+        if interim {
+            keep_ahead(&mut ahead, (job.segment_id, job.text.clone(), text.clone()));
         }
         if job.speculative {
             // Done before its utterance closed: kept for the final, not shown.
@@ -572,6 +574,16 @@ async fn mt_stage(
                 }
             }
         }
+    }
+}
+
+/// Notes an interim translation of an utterance (whole, or as far as it was written), forgetting
+/// those of earlier utterances and all but the last few.
+fn keep_ahead(ahead: &mut Vec<(u64, String, String)>, entry: (u64, String, String)) {
+    ahead.retain(|(id, _, _)| *id == entry.0);
+    ahead.push(entry);
+    if ahead.len() > 4 {
+        ahead.remove(0);
     }
 }
 

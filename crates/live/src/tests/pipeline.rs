@@ -480,11 +480,18 @@ async fn a_pause_translation_done_before_the_final_is_used() {
     pause_translation(false, 0).await;
 }
 
-/// With interims translated while the speaker talks, the translation at the pause continues the
-/// interim one under way rather than stopping it (that translation is where it starts): none is
-/// left unfinished, and the final one is done sooner than the whole text written afresh.
+/// The same with interims translated while the speaker talks: the whole text at the pause stops
+/// such a translation rather than waiting behind it.
 #[tokio::test(start_paused = true)]
-async fn the_pause_translation_continues_the_interim_one_under_way() {
+async fn the_pause_translation_does_not_wait_behind_interim_ones() {
+    pause_translation(true, 1000).await;
+}
+
+/// What an interim translation stopped by the pause's had written is where the pause's starts,
+/// so no written word is written again: the final translation is done sooner than the whole
+/// text afresh.
+#[tokio::test(start_paused = true)]
+async fn a_stopped_interim_translation_is_continued_from_what_it_wrote() {
     let per_word = Duration::from_millis(150);
     let translator = Arc::new(WordTimedTranslator { per_word, ..Default::default() });
     let engines = LiveEngines {
@@ -499,8 +506,8 @@ async fn the_pause_translation_continues_the_interim_one_under_way() {
     let f = finals(&events);
     assert_eq!(f.len(), 2);
     let log = translator.log.lock().expect("lock").clone();
-    assert!(log.iter().any(|(_, start, _)| start.is_some()), "{log:?}");
-    assert!(log.iter().all(|(_, _, done)| *done), "a translation was stopped midway: {log:?}");
+    // A start without its closing bracket: the partial of a translation that was stopped.
+    assert!(log.iter().any(|(_, start)| start.as_deref().is_some_and(|s| !s.ends_with(']'))), "{log:?}");
     for t in &f {
         let e2e = events.iter().find_map(|e| match e {
             LiveEvent::Translation(x) if x.segment_id == t.segment_id && x.is_final => x.e2e_ms,
@@ -511,26 +518,32 @@ async fn the_pause_translation_continues_the_interim_one_under_way() {
     }
 }
 
-/// Answers "T[text]" after `per_word` for each word it writes: a start (a translation under
-/// way, less its last word) is not written again. Logs (text, start, finished) per request.
+/// Writes "T[text]" a word every `per_word`, telling each partial ("T[w3 w3"); the words of a
+/// start (a translation under way, less its last word) are not written again. Logs (text, start).
 #[derive(Default)]
 struct WordTimedTranslator {
     per_word: Duration,
-    log: std::sync::Mutex<Vec<(String, Option<String>, bool)>>,
+    log: std::sync::Mutex<Vec<(String, Option<String>)>>,
 }
 
 #[async_trait::async_trait]
 impl sokuji_core::Translator for WordTimedTranslator {
     async fn translate(&self, r: sokuji_core::TranslateRequest) -> sokuji_core::Result<sokuji_core::Translation> {
-        let count = |s: &str| s.split_whitespace().count();
-        let given = r.start.as_deref().map_or(0, |s| count(s).saturating_sub(1));
-        let at = {
-            let mut log = self.log.lock().expect("lock");
-            log.push((r.text.clone(), r.start.clone(), false));
-            log.len() - 1
-        };
-        tokio::time::sleep(self.per_word * count(&r.text).saturating_sub(given).max(1) as u32).await;
-        self.log.lock().expect("lock")[at].2 = true;
+        self.translate_partial(r, Arc::new(|_: &str| {})).await
+    }
+
+    async fn translate_partial(
+        &self,
+        r: sokuji_core::TranslateRequest,
+        partial: sokuji_core::Partial,
+    ) -> sokuji_core::Result<sokuji_core::Translation> {
+        self.log.lock().expect("lock").push((r.text.clone(), r.start.clone()));
+        let words: Vec<&str> = r.text.split_whitespace().collect();
+        let given = r.start.as_deref().map_or(0, |s| s.split_whitespace().count().saturating_sub(1)).min(words.len());
+        for n in given + 1..=words.len() {
+            tokio::time::sleep(self.per_word).await;
+            partial(&format!("T[{}", words[..n].join(" ")));
+        }
         Ok(sokuji_core::Translation { text: format!("T[{}]", r.text), ..Default::default() })
     }
 
