@@ -15,8 +15,9 @@ pub struct LiveConfig {
     pub task: Task,
     pub recognizer: RecognizerConfig,
     /// When the target is English and the speech is not: Whisper's translate task turns each
-    /// utterance's speech into English (one more decode, no translation model) instead of the
-    /// translator reading its transcript. Faster; Whisper base's English is rougher than the LLM's.
+    /// utterance's speech into English (one more decode, started at the pause; no translation
+    /// model, so no interim translations) instead of the translator reading its transcript.
+    /// Faster; Whisper base's English from Vietnamese is mostly wrong.
     pub speech_translation: bool,
     /// Terms every translation keeps verbatim (`TranslateRequest::keep`), checked by the guards.
     pub keep: Vec<String>,

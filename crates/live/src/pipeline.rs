@@ -172,6 +172,8 @@ impl Arrivals {
 /// The STT stage's view of the session: what can change mid-session.
 struct Current {
     target: Option<String>,
+    /// Finals into English come from the recognizer's translate task (see `LiveConfig`).
+    speech_translation: bool,
     voice: String,
     keep: Vec<String>,
     translate_interim: bool,
@@ -278,6 +280,7 @@ async fn stt_stage(
     let mut allowance = crate::allowance::Allowance::new(engines.meter.clone());
     let mut current = Current {
         target: cfg.target.clone(),
+        speech_translation: cfg.speech_translation,
         voice: cfg.voice.clone(),
         keep: cfg.keep.clone(),
         translate_interim: cfg.translate_interim,
@@ -397,9 +400,13 @@ async fn forward_transcript(
         }
         // What of an interim will most likely stay: shown translated while the speaker talks, and
         // where the utterance's later translations start, so at its end only its last words are
-        // left to write.
+        // left to write. Not when the English comes from the speech: the translator would only
+        // take the cores from the recognizer.
         Some(target)
-            if current.translate_interim && !t.ahead.trim().is_empty() && t.ahead != current.last_interim_mt =>
+            if current.translate_interim
+                && !(current.speech_translation && target == "en")
+                && !t.ahead.trim().is_empty()
+                && t.ahead != current.last_interim_mt =>
         {
             current.last_interim_mt = t.ahead.clone();
             Some(job(&t.ahead, false, target))

@@ -439,14 +439,15 @@ async fn speech_into_english_comes_from_the_recognizers_translate_task() {
 
 /// Speech translation is made at the pause too, from the speech so far, and taken over by the
 /// final transcript with the same words: one translate decode per utterance, done one decode
-/// after the pause rather than after the close.
+/// after the pause rather than after the close, and no text translation at all.
 #[tokio::test(start_paused = true)]
 async fn the_speech_translation_started_at_a_pause_becomes_the_final_one() {
     let stt = Arc::new(TranslatingStt { delay: Duration::from_millis(1000), ..Default::default() });
     let mut cfg = LiveConfig::translate("vi", "en", "default");
     cfg.recognizer = quick();
     cfg.speech_translation = true;
-    let (tx, rx) = start(engines(stt.clone(), Some(Arc::new(FixedTranslator::default())), true), cfg);
+    let translator = Arc::new(FixedTranslator::default());
+    let (tx, rx) = start(engines(stt.clone(), Some(translator.clone()), true), cfg);
     send_realtime(&tx, &utterances(2)).await;
     tx.send(LiveInput::End).await.expect("end");
     let events = collect(rx).await;
@@ -465,6 +466,8 @@ async fn the_speech_translation_started_at_a_pause_becomes_the_final_one() {
         assert!(tr.and_then(|x| x.e2e_ms).is_some_and(|ms| ms < 1000.0 + 60.0), "{tr:?}");
     }
     assert_eq!(stt.translations.load(std::sync::atomic::Ordering::Relaxed), 2, "the pause's decode was kept");
+    // Interims are not translated by the translator either: it would only take the cores.
+    assert_eq!(translator.calls.load(std::sync::atomic::Ordering::Relaxed), 0);
 }
 
 /// Speech fed at real time (virtual time): the pause before an utterance closes starts its
