@@ -85,6 +85,9 @@ struct Inner {
 
 /// Filtered semantic searches keeping at most this many passages score them all.
 const EXACT_SCAN_MAX: usize = 10_000;
+/// Unfiltered semantic searches over at most this many passages score them all: as cheap as the
+/// graph walk there, and exact (a walk over a graph of three passages once missed the nearest).
+const EXACT_SCAN_SMALL: usize = 1_000;
 
 fn key(recording_id: &str, idx: u32) -> String {
     format!("{recording_id}:{idx}")
@@ -179,12 +182,15 @@ impl Inner {
     }
 
     /// Nearest passages among those a filter keeps, scored one by one, when it keeps at most
-    /// `EXACT_SCAN_MAX`: exact, where a graph walk would find mostly passages the filter drops
-    /// (and return fewer than there are). `None` when the filter keeps more.
-    fn exact_scan(&self, vector: &[f32], filter: &SearchFilter, limit: usize) -> Result<Option<Vec<Hit>>> {
-        let q = BooleanQuery::new(self.filter_clauses(filter));
+    /// `max`: exact, where a graph walk would find mostly passages the filter drops (and return
+    /// fewer than there are). `None` when the filter keeps more.
+    fn exact_scan(&self, vector: &[f32], filter: &SearchFilter, limit: usize, max: usize) -> Result<Option<Vec<Hit>>> {
+        let clauses = self.filter_clauses(filter);
+        // No clause matches nothing in a boolean query: no filter is every passage.
+        let q: Box<dyn Query> =
+            if clauses.is_empty() { Box::new(tantivy::query::AllQuery) } else { Box::new(BooleanQuery::new(clauses)) };
         let searcher = self.reader.searcher();
-        if searcher.search(&q, &Count).map_err(|e| failed("search", e))? > EXACT_SCAN_MAX {
+        if searcher.search(&q, &Count).map_err(|e| failed("search", e))? > max {
             return Ok(None);
         }
         let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
@@ -294,7 +300,8 @@ impl SearchIndex for EmbeddedIndex {
         let filter = filter.clone();
         self.blocking(move |inner| {
             let filtered = filter != SearchFilter::default();
-            if filtered && let Some(hits) = inner.exact_scan(&vector, &filter, limit)? {
+            let max = if filtered { EXACT_SCAN_MAX } else { EXACT_SCAN_SMALL };
+            if let Some(hits) = inner.exact_scan(&vector, &filter, limit, max)? {
                 return Ok(hits);
             }
             // A filter that keeps many passages applies after the graph search: ask for more.

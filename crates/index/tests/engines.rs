@@ -165,6 +165,9 @@ async fn selective_filter(index: &dyn SearchIndex) {
     let hits = index.semantic(axis(0, 1), &only_rare, 5).await.expect("semantic");
     assert_eq!(hits.len(), 5, "every passage the filter keeps: {hits:?}");
     assert!(hits.iter().all(|h| h.passage.recording_id == "rare"));
+    // Unfiltered over 2005 passages: the embedded index walks its graph here.
+    let hits = index.semantic(axis(7, 6), &SearchFilter::default(), 5).await.expect("semantic");
+    assert!(hits.len() == 5 && hits.iter().all(|h| h.passage.recording_id == "rare"), "{hits:?}");
     for r in 0..20 {
         index.delete(&format!("crowd-{r}")).await.expect("delete");
     }

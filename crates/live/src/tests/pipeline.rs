@@ -497,15 +497,7 @@ async fn the_pause_translation_does_not_wait_behind_interim_ones() {
 async fn a_stopped_interim_translation_is_continued_from_what_it_wrote() {
     let per_word = Duration::from_millis(150);
     let translator = Arc::new(WordTimedTranslator { per_word, ..Default::default() });
-    let engines = LiveEngines {
-        vad: Arc::new(|| Box::new(LoudnessVad::default())),
-        meter: None,
-        ..LiveEngines::new(Arc::new(LevelStt), Some(translator.clone() as Arc<dyn sokuji_core::Translator>), None)
-    };
-    let (tx, rx) = start(engines, config(Some("vi")));
-    send_realtime(&tx, &utterances(2)).await;
-    tx.send(LiveInput::End).await.expect("end");
-    let events = collect(rx).await;
+    let events = two_utterances_translated_by(translator.clone()).await;
     let f = finals(&events);
     assert_eq!(f.len(), 2);
     let log = translator.log.lock().expect("lock").clone();
@@ -611,21 +603,13 @@ impl sokuji_core::Translator for StartRecorder {
     }
 }
 
-/// The committed prefix translated while the speaker talks is where the utterance's later
-/// translations start (the final's too), so at its end only the tail is left to write; a
-/// translation of another utterance never starts from it.
+/// The interim translated while the speaker talks is where the utterance's later translations
+/// start (the final's too), so at its end only the tail is left to write; a translation of
+/// another utterance never starts from it.
 #[tokio::test(start_paused = true)]
-async fn later_translations_continue_the_committed_prefix() {
+async fn later_translations_continue_the_interim_ones() {
     let translator = Arc::new(StartRecorder::default());
-    let engines = LiveEngines {
-        vad: Arc::new(|| Box::new(LoudnessVad::default())),
-        meter: None,
-        ..LiveEngines::new(Arc::new(LevelStt), Some(translator.clone() as Arc<dyn sokuji_core::Translator>), None)
-    };
-    let (tx, rx) = start(engines, config(Some("vi")));
-    send_realtime(&tx, &utterances(2)).await;
-    tx.send(LiveInput::End).await.expect("end");
-    let events = collect(rx).await;
+    let events = two_utterances_translated_by(translator.clone()).await;
     let f = finals(&events);
     assert_eq!(f.len(), 2);
     let seen = translator.seen.lock().expect("lock").clone();
@@ -643,6 +627,19 @@ async fn later_translations_continue_the_committed_prefix() {
         }
     }
     assert!(seen[0].1.is_none(), "the first translation starts afresh: {seen:?}");
+}
+
+/// Two utterances at real time (virtual time) into Vietnamese, no speech: every event.
+async fn two_utterances_translated_by(translator: Arc<dyn sokuji_core::Translator>) -> Vec<LiveEvent> {
+    let engines = LiveEngines {
+        vad: Arc::new(|| Box::new(LoudnessVad::default())),
+        meter: None,
+        ..LiveEngines::new(Arc::new(LevelStt), Some(translator), None)
+    };
+    let (tx, rx) = start(engines, config(Some("vi")));
+    send_realtime(&tx, &utterances(2)).await;
+    tx.send(LiveInput::End).await.expect("end");
+    collect(rx).await
 }
 
 /// Whether `text` begins with the words of `prefix`, case and punctuation aside.
