@@ -186,11 +186,17 @@ impl Inner {
     /// fewer than there are). `None` when the filter keeps more.
     fn exact_scan(&self, vector: &[f32], filter: &SearchFilter, limit: usize, max: usize) -> Result<Option<Vec<Hit>>> {
         let clauses = self.filter_clauses(filter);
-        // No clause matches nothing in a boolean query: no filter is every passage.
-        let q: Box<dyn Query> =
-            if clauses.is_empty() { Box::new(tantivy::query::AllQuery) } else { Box::new(BooleanQuery::new(clauses)) };
         let searcher = self.reader.searcher();
-        if searcher.search(&q, &Count).map_err(|e| failed("search", e))? > max {
+        // No clause matches nothing in a boolean query: no filter is every passage, counted
+        // without a search (this runs before every unfiltered search, however large the index).
+        let (q, kept): (Box<dyn Query>, usize) = if clauses.is_empty() {
+            (Box::new(tantivy::query::AllQuery), usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX))
+        } else {
+            let q = BooleanQuery::new(clauses);
+            let kept = searcher.search(&q, &Count).map_err(|e| failed("search", e))?;
+            (Box::new(q), kept)
+        };
+        if kept > max {
             return Ok(None);
         }
         let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);

@@ -25,23 +25,32 @@ async fn detail(e: &sokuji_whisper::WhisperEngine, key: &str) -> String {
     e.health().await.details.get(key).cloned().unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_caller_that_gives_up_stops_its_decode_and_holds_its_slot_until_then() {
-    let e = engine(1);
-    // A minute of speech: decoding it takes many seconds on this machine.
+/// A minute of speech (decoding it takes many seconds on this machine) sent to `e`, once its
+/// decode has started.
+async fn start_a_minute_long_decode(
+    e: &sokuji_whisper::WhisperEngine,
+    o: &TranscribeOptions,
+) -> tokio::task::JoinHandle<sokuji_core::Result<sokuji_core::Transcript>> {
     let minute: Vec<f32> = (0..3)
         .flat_map(|_| ["binh", "ly", "doan", "ngoc", "tuyen", "vinh"].into_iter().flat_map(|n| recording(n).0))
         .collect();
-    let o = TranscribeOptions { language: Some("vi".into()), vad: Some(false), ..Default::default() };
     let long = {
         let (e, o) = (e.clone(), o.clone());
         tokio::spawn(async move { e.transcribe(Audio::new(minute), o).await })
     };
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while detail(&e, "decodes_started").await != "1" {
+    while detail(e, "decodes_started").await != "1" {
         assert!(std::time::Instant::now() < deadline, "the long decode never started");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    long
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_that_gives_up_stops_its_decode_and_holds_its_slot_until_then() {
+    let e = engine(1);
+    let o = TranscribeOptions { language: Some("vi".into()), vad: Some(false), ..Default::default() };
+    let long = start_a_minute_long_decode(&e, &o).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     // The client goes away (a dropped HTTP request, a timeout): its future is dropped.
     long.abort();
@@ -60,19 +69,8 @@ async fn a_caller_that_gives_up_stops_its_decode_and_holds_its_slot_until_then()
 async fn a_lane_decodes_while_the_main_lanes_slot_is_held() {
     let e = engine(1);
     let lane = e.lane("whisper-archive", 1);
-    let minute: Vec<f32> = (0..3)
-        .flat_map(|_| ["binh", "ly", "doan", "ngoc", "tuyen", "vinh"].into_iter().flat_map(|n| recording(n).0))
-        .collect();
     let o = TranscribeOptions { language: Some("vi".into()), vad: Some(false), ..Default::default() };
-    let long = {
-        let (e, o) = (e.clone(), o.clone());
-        tokio::spawn(async move { e.transcribe(Audio::new(minute), o).await })
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while detail(&e, "decodes_started").await != "1" {
-        assert!(std::time::Instant::now() < deadline, "the long decode never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let long = start_a_minute_long_decode(&e, &o).await;
     let (ly, reference) = recording("ly");
     let t = lane.transcribe(Audio::new(ly), o).await.expect("the lane is served");
     assert!(word_error_rate(&reference, &t.text) < 0.4, "{}", t.text);

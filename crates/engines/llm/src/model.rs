@@ -72,6 +72,12 @@ pub(crate) fn passes(n: usize) -> impl Iterator<Item = usize> {
     (0..k).map(move |i| n / k + usize::from(i < n % k)).filter(|&p| p > 0)
 }
 
+/// How much of a kept state sharing `shared` tokens with a prompt of `len` is resumed: all of the
+/// shared part but the prompt's last [`PASS_MIN`] tokens, which are read again.
+pub(crate) fn resume_at(shared: usize, len: usize) -> usize {
+    shared.min(len.saturating_sub(PASS_MIN))
+}
+
 pub struct Model {
     net: Qwen2,
     /// Recent attention states, newest first, each with the length of its prompt (what follows
@@ -227,7 +233,7 @@ impl Model {
             .filter(|&(_, n)| n > 0);
         let Some((i, shared)) = best else { return Ok(self.net.new_cache()) };
         let (mut cache, _) = self.caches.remove(i);
-        let keep = shared.min(prompt.len().saturating_sub(PASS_MIN));
+        let keep = resume_at(shared, prompt.len());
         cache.truncate(keep).map_err(|e| GenerateError::Engine(e.to_string()))?;
         Ok(cache)
     }

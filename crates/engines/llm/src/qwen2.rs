@@ -249,7 +249,7 @@ pub fn argmax(logits: &Tensor) -> Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::passes;
+    use crate::model::{passes, resume_at};
     use candle_core::quantized::{GgmlDType, gguf_file};
 
     /// A one-layer Qwen2 of random weights (4- and 6-bit as the shipped model's), written as GGUF.
@@ -336,6 +336,9 @@ mod tests {
         let one = read(&net, &mut cache, &prompt, [74, 1]);
         assert!(one != fresh, "a one-token pass rounds differently");
         assert_eq!(passes(75).collect::<Vec<_>>(), [25, 25, 25]);
+        // A prompt seen whole before is not resumed whole: its last two tokens are read again,
+        // never one alone; one sharing less resumes all it shares.
+        assert_eq!((resume_at(75, 75), resume_at(90, 75), resume_at(40, 75), resume_at(1, 1)), (73, 73, 40, 0));
         assert_eq!(passes(32).collect::<Vec<_>>(), [16, 16]);
         assert_eq!(passes(2).collect::<Vec<_>>(), [2]);
     }

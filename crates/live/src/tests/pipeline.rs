@@ -581,38 +581,16 @@ async fn pause_translation(translate_interim: bool, delay_ms: u64) {
     }
 }
 
-/// Records each request's text and start; answers "T[text]".
-#[derive(Default)]
-struct StartRecorder {
-    seen: std::sync::Mutex<Vec<(String, Option<String>)>>,
-}
-
-#[async_trait::async_trait]
-impl sokuji_core::Translator for StartRecorder {
-    async fn translate(&self, r: sokuji_core::TranslateRequest) -> sokuji_core::Result<sokuji_core::Translation> {
-        self.seen.lock().expect("lock").push((r.text.clone(), r.start.clone()));
-        Ok(sokuji_core::Translation { text: format!("T[{}]", r.text), ..Default::default() })
-    }
-
-    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
-        Ok(vec!["en".into(), "vi".into()])
-    }
-
-    async fn health(&self) -> sokuji_core::Health {
-        sokuji_core::Health::ready("start-recorder")
-    }
-}
-
 /// The interim translated while the speaker talks is where the utterance's later translations
 /// start (the final's too), so at its end only the tail is left to write; a translation of
 /// another utterance never starts from it.
 #[tokio::test(start_paused = true)]
 async fn later_translations_continue_the_interim_ones() {
-    let translator = Arc::new(StartRecorder::default());
+    let translator = Arc::new(WordTimedTranslator::default());
     let events = two_utterances_translated_by(translator.clone()).await;
     let f = finals(&events);
     assert_eq!(f.len(), 2);
-    let seen = translator.seen.lock().expect("lock").clone();
+    let seen = translator.log.lock().expect("lock").clone();
     for t in &f {
         let words = t.text.split_whitespace().count();
         let asked = seen.iter().find(|(text, _)| *text == t.text).expect("the final's text was translated");
