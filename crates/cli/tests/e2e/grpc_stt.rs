@@ -405,3 +405,37 @@ async fn noise_decoded_right_after_speech_gives_no_text() {
         assert_eq!(r.text, "", "{name} right after {speech} became text");
     }
 }
+
+/// `StreamUtterance`, through the client a split server's gateway holds: the Conformer read over
+/// the wire in 100 ms pieces gives `Transcribe`'s text of the same audio, its interim words stay
+/// as more is heard, and Whisper (English here), which re-decodes whole audio, offers no stream.
+#[tokio::test]
+async fn an_utterance_streamed_over_the_wire_reads_what_transcribe_reads() {
+    use sokuji_core::{Audio, SpeechToText, TranscribeOptions as Options};
+    let server = shared();
+    let remote =
+        sokuji_services::RemoteStt::connect_lazy(&format!("http://127.0.0.1:{}", server.port), Duration::from_secs(60))
+            .expect("client");
+    let options =
+        Options { language: Some("vi".into()), vad: Some(false), word_timestamps: true, ..Default::default() };
+    for name in ["ly", "doan"] {
+        let (samples, reference) = vieneu(name);
+        let whole = remote.transcribe(Audio::new(samples.clone()), options.clone()).await.expect("transcribe");
+        let mut stream = remote.stream(&options).await.expect("the Conformer streams over the wire");
+        let mut heard: Vec<String> = Vec::new();
+        for piece in samples.chunks(1_600) {
+            let words: Vec<String> =
+                stream.push(piece.to_vec()).await.expect("push").into_iter().map(|w| w.text).collect();
+            // All but the last word stay (the last may grow or lose its full stop).
+            assert!(words.starts_with(&heard[..heard.len().saturating_sub(1)]), "{heard:?} then {words:?}");
+            heard = words;
+        }
+        let streamed = stream.finish().await.expect("finish");
+        assert_eq!(streamed.text, whole.text, "{name}");
+        assert_eq!((streamed.producer.engine.as_str(), streamed.language.as_str()), ("conformer-ctc", "vi"));
+        assert!((streamed.duration - samples.len() as f64 / 16_000.0).abs() < 1e-6);
+        assert!(word_error_rate(&reference, &streamed.text) < 0.35, "{}", streamed.text);
+    }
+    let english = Options { language: Some("en".into()), ..options };
+    assert!(remote.stream(&english).await.is_none(), "Whisper re-decodes whole audio");
+}

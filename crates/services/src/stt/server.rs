@@ -1,14 +1,17 @@
 //! `sokuji.stt.STTService` over any `SpeechToText`. `TranscribeStream` is a transcription-only
-//! live session (sokuji-live), the same session the WebSockets run.
+//! live session (sokuji-live), the same session the WebSockets run; `StreamUtterance` is one
+//! engine stream (`SpeechToText::stream`) on the wire, for a live session in another process.
 use crate::{live::feed, metrics::Metrics};
 use sokuji_admission::Admission;
 use sokuji_audio::PcmSpec;
-use sokuji_core::{Audio, Error, SpeechToText, Task, auth::meter_audio};
+use sokuji_core::{Audio, Error, SAMPLE_RATE, SpeechToText, Task, auth::meter_audio};
 use sokuji_live::{LiveConfig, LiveEngines, LiveEvent};
 use sokuji_proto::{
     common::{AudioChunk, Empty, HealthCheckResponse, MetricsResponse, TranscriptionResult},
     convert::{final_result, health_response, options_from_request, status_from_error},
-    stt::{LanguageListResponse, TranscribeRequest, stt_service_server::SttService},
+    stt::{
+        LanguageListResponse, TranscribeRequest, UtteranceRequest, UtteranceResponse, stt_service_server::SttService,
+    },
 };
 use std::{pin::Pin, sync::Arc, time::Instant};
 use tokio_stream::{Stream, StreamExt, wrappers::ReceiverStream};
@@ -51,6 +54,23 @@ fn stream_config(first: &AudioChunk) -> Result<LiveConfig, Error> {
 }
 
 type ResultStream = Pin<Box<dyn Stream<Item = Result<TranscriptionResult, Status>> + Send>>;
+type UtteranceStream = Pin<Box<dyn Stream<Item = Result<UtteranceResponse, Status>> + Send>>;
+
+/// What one `StreamUtterance` request asks of the engine's stream.
+enum Step {
+    Push(Vec<f32>),
+    Finish(Vec<f32>),
+}
+
+impl Step {
+    fn read(req: UtteranceRequest) -> Result<Self, Error> {
+        if req.options.is_some() || req.language.is_some() {
+            return Err(Error::invalid_request("options and language go in the first request only"));
+        }
+        let samples = PcmSpec::new("float32", i64::from(SAMPLE_RATE), 1)?.to_mono(&req.samples)?;
+        Ok(if req.finish { Self::Finish(samples) } else { Self::Push(samples) })
+    }
+}
 
 #[tonic::async_trait]
 impl SttService for SttServer {
@@ -112,6 +132,54 @@ impl SttService for SttServer {
                 }
             }
             metrics.observe::<(), ()>(started, &Ok(()));
+        };
+        Ok(Response::new(Box::pin(out)))
+    }
+
+    type StreamUtteranceStream = UtteranceStream;
+
+    async fn stream_utterance(
+        &self,
+        request: Request<Streaming<UtteranceRequest>>,
+    ) -> Result<Response<UtteranceStream>, Status> {
+        let started = Instant::now();
+        let meter = crate::grpc_auth::meter(&request);
+        let mut inbound = request.into_inner();
+        let Some(first) = inbound.message().await? else {
+            return Ok(Response::new(Box::pin(tokio_stream::empty())));
+        };
+        if !first.samples.is_empty() || first.finish {
+            let e = Error::invalid_request("the first request carries the options and no audio");
+            return Err(status_from_error(&e));
+        }
+        let options = options_from_request(first.language, first.options).map_err(|e| status_from_error(&e))?;
+        let stream = self.stt.stream(&options).await;
+        let metrics = Arc::clone(&self.metrics);
+        let out = async_stream::try_stream! {
+            yield UtteranceResponse { streaming: stream.is_some(), ..Default::default() };
+            let Some(mut stream) = stream else { return };
+            let status = |e: Error| status_from_error(&e);
+            while let Some(req) = inbound.message().await? {
+                let step = Step::read(req).map_err(status)?;
+                let (Step::Push(samples) | Step::Finish(samples)) = &step;
+                meter_audio(meter.as_ref(), samples.len() as f64 / f64::from(SAMPLE_RATE)).await.map_err(status)?;
+                match step {
+                    Step::Push(samples) => {
+                        let words = stream.push(samples).await.map_err(status)?;
+                        yield UtteranceResponse { words: words.iter().map(Into::into).collect(), ..Default::default() };
+                    }
+                    Step::Finish(samples) => {
+                        if !samples.is_empty() {
+                            stream.push(samples).await.map_err(status)?;
+                        }
+                        let t = stream.finish().await.map_err(status)?;
+                        let ms = started.elapsed().as_secs_f64() * 1000.0;
+                        metrics.observe::<(), ()>(started, &Ok(()));
+                        yield UtteranceResponse { transcript: Some(final_result(&t, 0.0, ms)), ..Default::default() };
+                        break;
+                    }
+                }
+            }
         };
         Ok(Response::new(Box::pin(out)))
     }
