@@ -11,6 +11,9 @@ pub struct Chat {
     /// The start of the assistant's answer, written for it: the model continues a translation
     /// already under way instead of deciding whether to answer the text.
     pub answer_prefix: String,
+    /// What the model will most likely write after the prefix (`TranslateRequest::draft` past
+    /// the start, with the closing tag), empty when nothing is known: checked, never imposed.
+    pub draft: String,
     /// Earlier (user, assistant) turns shown as examples.
     pub examples: Vec<(String, String)>,
 }
@@ -48,10 +51,12 @@ pub fn chat(request: &TranslateRequest, source: &str) -> Chat {
         system.push_str(&format!(" For reference only (do not translate it), the conversation so far was:\n{ctx}"));
     }
     let ask = |text: &str| format!("Translate this {text_kind} into {to}:\n<text>\n{}\n</text>", text.trim());
+    let start = answer_start(request);
     Chat {
         system,
         user: ask(&request.text),
-        answer_prefix: format!("<text>\n{}", answer_start(request)),
+        answer_prefix: format!("<text>\n{start}"),
+        draft: answer_draft(request, &start),
         examples: Vec::new(),
     }
 }
@@ -64,6 +69,15 @@ pub fn answer_start(request: &TranslateRequest) -> String {
     let Some(start) = request.start.as_deref() else { return String::new() };
     let start = start.trim().trim_end_matches(|c: char| !c.is_alphanumeric());
     start.rsplit_once(char::is_whitespace).map(|(kept, _)| kept.trim_end().to_string()).unwrap_or_default()
+}
+
+/// What of the draft follows the answer's `start`, closed as the model closes its answer; empty
+/// without a draft or when the draft does not begin with the start.
+fn answer_draft(request: &TranslateRequest, start: &str) -> String {
+    let Some(draft) = request.draft.as_deref().map(str::trim).filter(|d| !d.is_empty()) else {
+        return String::new();
+    };
+    draft.strip_prefix(start).filter(|rest| !rest.is_empty()).map_or(String::new(), |rest| format!("{rest}\n</text>"))
 }
 
 /// The same chat with a worked example of an order being translated rather than obeyed; used
@@ -197,6 +211,31 @@ mod tests {
             };
             assert_eq!(answer_start(&r), *want, "{start:?}");
             assert_eq!(chat(&r, "en").answer_prefix, format!("<text>\n{want}"));
+        }
+    }
+
+    #[test]
+    fn a_draft_is_offered_past_the_start() {
+        // (start, draft, the draft offered)
+        let cases: &[(Option<&str>, Option<&str>, &str)] = &[
+            (None, None, ""),
+            (None, Some("  "), ""),
+            (None, Some("Cuộc họp được chuyển. "), "Cuộc họp được chuyển.\n</text>"),
+            (None, Some("会議は金曜日に"), "会議は金曜日に\n</text>"),
+            (Some("Tôi muốn mua hai"), Some("Tôi muốn mua hai vé đi Hà Nội."), " hai vé đi Hà Nội.\n</text>"),
+            // A draft that does not go on from the start is of no use.
+            (Some("Tôi muốn mua hai"), Some("Tôi cần mua hai vé."), ""),
+            (Some("Tôi muốn mua hai"), Some("Tôi muốn mua"), ""),
+        ];
+        for (start, draft, want) in cases {
+            let r = TranslateRequest {
+                text: "x".into(),
+                target: "vi".into(),
+                start: start.map(String::from),
+                draft: draft.map(String::from),
+                ..Default::default()
+            };
+            assert_eq!(chat(&r, "en").draft, *want, "{start:?} {draft:?}");
         }
     }
 

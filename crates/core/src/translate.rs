@@ -17,10 +17,16 @@ pub struct TranslateRequest {
     /// What an earlier attempt got wrong, said as instructions (`fidelity::Violation::hint`);
     /// engines that take instructions (the LLMs) put them in the prompt, others ignore them.
     pub hints: Vec<String>,
-    /// The translation, made earlier, of the text's beginning (a live utterance's committed
-    /// prefix, translated while the speaker talked): engines that continue an answer (the LLMs)
-    /// start from it and write only the rest; others translate the whole text.
+    /// The translation, made earlier, of the text's beginning (a live utterance's interim,
+    /// translated while the speaker talked): engines that continue an answer (the LLMs) start
+    /// from it, less its last word, and write only the rest; others translate the whole text.
+    /// Sooner, but the early part stays what it was for the fragment.
     pub start: Option<String>,
+    /// A likely translation, made earlier, of this text or of its beginning. An engine that can
+    /// check it (the local LLM) reads in passes as much of it (after `start`) as it would have
+    /// written itself, instead of writing it token by token: the answer is the engine's own
+    /// either way, only sooner. Others ignore it.
+    pub draft: Option<String>,
 }
 
 /// A translated text.

@@ -83,6 +83,7 @@ async fn sentence_table_over_http_and_grpc() {
         do_not_translate: vec![],
         partial_results: false,
         answer_start: None,
+        draft: None,
     };
     let r = client.translate(req("Mẹ tôi là giáo viên.", "auto", "en")).await.expect("translate").into_inner();
     assert_eq!((r.source_language.as_str(), r.source_detected), ("vi", true));
@@ -129,6 +130,7 @@ async fn partial_translations_stream_and_a_cancelled_one_stops() {
         do_not_translate: vec![],
         partial_results,
         answer_start: None,
+        draft: None,
     };
     let text = "We will visit my grandparents in the countryside next month.";
     let blocking = client.translate(req(text, false)).await.expect("translate").into_inner().translated_text;
@@ -162,6 +164,22 @@ async fn partial_translations_stream_and_a_cancelled_one_stops() {
     assert!(!last.partial);
     check("en", "vi", "", &last.translated_text, &["ông bà", "tháng"]);
     assert!(last.translated_text.starts_with("Chúng tôi sẽ thăm ông"), "{last:?}");
+
+    // A draft (a live utterance's interim text, translated earlier) is checked, never imposed:
+    // right, wrong from its middle, or wrong throughout, the answer is the blocking one.
+    let words: Vec<&str> = blocking.split_whitespace().collect();
+    let half = words[..words.len() / 2].join(" ");
+    for draft in [blocking.clone(), format!("{half} trên núi cao."), "Chúng tôi sẽ thăm ông bà.".to_string()] {
+        let drafted = TranslateRequest { draft: Some(draft.clone()), ..req(text, true) };
+        let mut stream = client.translate_stream(tokio_stream::iter([drafted])).await.expect("stream").into_inner();
+        let mut last = None;
+        while let Some(r) = stream.message().await.expect("message") {
+            last = Some(r);
+        }
+        let last = last.expect("a result");
+        assert!(!last.partial);
+        assert_eq!(last.translated_text, blocking, "with the draft {draft:?}");
+    }
 
     // Leave after the first partial of a long text.
     let long = "The committee reviewed every proposal that arrived before the deadline, discussed the budget \

@@ -1,12 +1,18 @@
 //! A GGUF instruct model in candle: loading, and greedy generation with stop tokens, stopped
 //! early when its caller has gone or its deadline passed (checked between tokens).
 //!
+//! A draft of the answer (`Chat::draft`) is checked, not imposed: where the model's next token is
+//! the draft's, the draft's following tokens are read in one pass and kept as long as each is
+//! the one the model would have written after the ones before. A pass of a few tokens costs
+//! about what writing one does (the weights are read once either way), so an answer that
+//! follows its draft is read instead of written.
+//!
 //! The attention state of recent prompts is kept: a prompt that starts like one of them (the
 //! system turn of a language pair and the conversation so far) resumes from the shared part
 //! instead of reading it again.
 use crate::mapped::Weights;
 use crate::{
-    qwen2::{Cache, Qwen2, argmax},
+    qwen2::{Cache, Qwen2, argmax, argmax_rows},
     tokenizer::GgufTokenizer,
 };
 use candle_core::Device;
@@ -45,6 +51,8 @@ pub struct Generation {
     /// Of `prompt_tokens`, how many were resumed from a kept cache instead of read.
     pub cached_tokens: usize,
     pub generated_tokens: usize,
+    /// Of `generated_tokens`, how many were the draft's, read in passes instead of written.
+    pub drafted_tokens: usize,
     pub prompt_ms: f64,
     pub generate_ms: f64,
     /// Set when the answer came from the second, guarded prompt.
@@ -64,6 +72,9 @@ const KEPT_CACHES: usize = 4;
 const PASS_MAX: usize = 31;
 /// Fewest tokens a pass reads: a resumed prompt reads at least its last two again.
 const PASS_MIN: usize = 2;
+/// Draft tokens checked by the first pass; the next passes, while the draft holds, check up to
+/// [`PASS_MAX`]. A draft that is wrong from its second token wastes only this short pass.
+const DRAFT_FIRST: usize = 4;
 
 /// The sizes of the passes that read `n` prompt tokens: as few as [`PASS_MAX`] allows, near-equal,
 /// none under [`PASS_MIN`] when `n` is at least that.
@@ -76,6 +87,56 @@ pub(crate) fn passes(n: usize) -> impl Iterator<Item = usize> {
 /// shared part but the prompt's last [`PASS_MIN`] tokens, which are read again.
 pub(crate) fn resume_at(shared: usize, len: usize) -> usize {
     shared.min(len.saturating_sub(PASS_MIN))
+}
+
+/// Where writing an answer stops.
+pub(crate) struct Limits<'a> {
+    pub max_new: usize,
+    pub stops: &'a [u32],
+    /// Ends the answer once written ("</text>").
+    pub close: &'a [u32],
+}
+
+/// Greedy writing from `next` (the token the prompt's last logits chose) until a stop token, the
+/// closing tokens or `max_new` tokens, checking `draft` where the answer follows it (see the
+/// module's doc). `step` runs before each token or pass with the count so far (the ticket's
+/// check), `wrote` after the answer grows. Returns the tokens written and how many of them were
+/// read from the draft.
+pub(crate) fn write(
+    net: &Qwen2,
+    cache: &mut Cache,
+    mut next: u32,
+    draft: &[u32],
+    limits: &Limits,
+    step: &mut dyn FnMut(usize) -> Result<(), GenerateError>,
+    wrote: &mut dyn FnMut(&[u32]) -> Result<(), GenerateError>,
+) -> Result<(Vec<u32>, usize), GenerateError> {
+    let engine = |e: candle_core::Error| GenerateError::Engine(e.to_string());
+    let mut out = Vec::new();
+    let (mut drafted, mut span) = (0, DRAFT_FIRST);
+    while !limits.stops.contains(&next) && out.len() < limits.max_new && !out.ends_with(limits.close) {
+        step(out.len())?;
+        // On the draft so far and about to write its next token: check the ones after it too.
+        let end = (out.len() + span).min(draft.len()).min(limits.max_new);
+        if draft.get(out.len()) == Some(&next) && draft[..out.len()] == out[..] && end - out.len() >= PASS_MIN {
+            let checked = &draft[out.len()..end];
+            let base = cache.tokens().len();
+            let wants = argmax_rows(&net.forward_all(checked, cache).map_err(engine)?).map_err(engine)?;
+            // The first is `next`; each later one is kept while the model wants it after those before.
+            let kept = 1 + checked.iter().skip(1).zip(&wants).take_while(|(d, w)| d == w).count();
+            cache.truncate(base + kept).map_err(engine)?;
+            out.extend_from_slice(&checked[..kept]);
+            drafted += kept;
+            next = wants[kept - 1];
+            span = PASS_MAX;
+            wrote(&out)?;
+        } else {
+            out.push(next);
+            wrote(&out)?;
+            next = argmax(&net.forward(&[next], cache).map_err(engine)?).map_err(engine)?;
+        }
+    }
+    Ok((out, drafted))
 }
 
 pub struct Model {
@@ -169,6 +230,11 @@ impl Model {
     ) -> Result<Generation, GenerateError> {
         let engine = |e: candle_core::Error| GenerateError::Engine(e.to_string());
         let prompt = self.encode_chat(chat)?;
+        let draft = if chat.draft.is_empty() {
+            Vec::new()
+        } else {
+            self.tokenizer.encode(&chat.draft).map_err(GenerateError::Engine)?
+        };
         if prompt.len() + max_new > self.context {
             return Err(GenerateError::TooLong(prompt.len(), self.context.saturating_sub(max_new)));
         }
@@ -186,26 +252,33 @@ impl Model {
                 at += n;
             }
             let logits = logits.ok_or_else(|| GenerateError::Engine("empty prompt".into()))?;
-            let mut next = argmax(&logits).map_err(engine)?;
+            let next = argmax(&logits).map_err(engine)?;
             let prompt_ms = started.elapsed().as_secs_f64() * 1000.0;
             let started = Instant::now();
-            let mut out = Vec::new();
-            while !self.stops.contains(&next) && out.len() < max_new && !out.ends_with(&self.close) {
-                ticket.check().map_err(|e| GenerateError::Stopped(e, out.len()))?;
-                out.push(next);
-                let text = self.tokenizer.decode(&out).map_err(GenerateError::Engine)?;
-                // A character split across tokens decodes as U+FFFD until its last byte arrives.
-                if !text.ends_with('\u{fffd}') {
-                    on_text(&text);
-                }
-                let logits = self.net.forward(&[next], &mut cache).map_err(engine)?;
-                next = argmax(&logits).map_err(engine)?;
-            }
+            let limits = Limits { max_new, stops: &self.stops, close: &self.close };
+            let tokenizer = &self.tokenizer;
+            let (out, drafted) = write(
+                &self.net,
+                &mut cache,
+                next,
+                &draft,
+                &limits,
+                &mut |n| ticket.check().map_err(|e| GenerateError::Stopped(e, n)),
+                &mut |out| {
+                    let text = tokenizer.decode(out).map_err(GenerateError::Engine)?;
+                    // A character split across tokens decodes as U+FFFD until its last byte arrives.
+                    if !text.ends_with('\u{fffd}') {
+                        on_text(&text);
+                    }
+                    Ok(())
+                },
+            )?;
             Ok(Generation {
                 text: self.tokenizer.decode(&out).map_err(GenerateError::Engine)?,
                 prompt_tokens: prompt.len(),
                 cached_tokens,
                 generated_tokens: out.len(),
+                drafted_tokens: drafted,
                 prompt_ms,
                 generate_ms: started.elapsed().as_secs_f64() * 1000.0,
                 retried: false,

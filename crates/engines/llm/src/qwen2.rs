@@ -164,6 +164,23 @@ impl Qwen2 {
 
     /// Feeds `tokens` after what `cache` holds; returns the logits of the last one, (vocab,).
     pub fn forward(&self, tokens: &[u32], cache: &mut Cache) -> Result<Tensor> {
+        let x = self.read(tokens, cache)?;
+        let last = self.norm.forward(&x.narrow(1, tokens.len() - 1, 1)?)?;
+        self.output.forward(&last)?.flatten_all()
+    }
+
+    /// Feeds `tokens` like [`Self::forward`]; returns the logits of every one, (tokens, vocab):
+    /// what the model would write after each, for checking a draft in one pass. The output
+    /// projection is applied row by row, as when writing: a product of several rows would have
+    /// candle pack the (vocabulary-sized) matrix a second time, ~0.3 GB kept for good.
+    pub fn forward_all(&self, tokens: &[u32], cache: &mut Cache) -> Result<Tensor> {
+        let h = self.norm.forward(&self.read(tokens, cache)?)?;
+        let rows = (0..tokens.len()).map(|i| self.output.forward(&h.narrow(1, i, 1)?)?.flatten_all());
+        Tensor::stack(&rows.collect::<Result<Vec<_>>>()?, 0)
+    }
+
+    /// The last layer's states of `tokens` read after what `cache` holds, (1, tokens, hidden).
+    fn read(&self, tokens: &[u32], cache: &mut Cache) -> Result<Tensor> {
         let seq = tokens.len();
         let start = cache.tokens.len();
         if seq == 0 {
@@ -185,8 +202,7 @@ impl Qwen2 {
             x = (x + layer.down.forward(&h)?)?;
         }
         cache.tokens.extend_from_slice(tokens);
-        let last = self.norm.forward(&x.narrow(1, seq - 1, 1)?)?;
-        self.output.forward(&last)?.flatten_all()
+        Ok(x)
     }
 
     fn attention(
@@ -246,10 +262,15 @@ pub fn argmax(logits: &Tensor) -> Result<u32> {
     logits.argmax(D::Minus1)?.to_scalar::<u32>()
 }
 
+/// Index of the largest logit of each row of (rows, vocab).
+pub fn argmax_rows(logits: &Tensor) -> Result<Vec<u32>> {
+    logits.argmax(D::Minus1)?.to_vec1::<u32>()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{passes, resume_at};
+    use crate::model::{GenerateError, Limits, passes, resume_at, write};
     use candle_core::quantized::{GgmlDType, gguf_file};
 
     /// A one-layer Qwen2 of random weights (4- and 6-bit as the shipped model's), written as GGUF.
@@ -341,5 +362,62 @@ mod tests {
         assert_eq!((resume_at(75, 75), resume_at(90, 75), resume_at(40, 75), resume_at(1, 1)), (73, 73, 40, 0));
         assert_eq!(passes(32).collect::<Vec<_>>(), [16, 16]);
         assert_eq!(passes(2).collect::<Vec<_>>(), [2]);
+    }
+
+    /// Writes up to 24 tokens after `prompt` checking `draft`: (tokens, drafted, passes made).
+    fn answer(net: &Qwen2, prompt: &[u32], draft: &[u32]) -> (Vec<u32>, usize, usize) {
+        let mut cache = net.new_cache();
+        let logits = read(net, &mut cache, prompt, passes(prompt.len()));
+        let next = logits.iter().enumerate().fold(0, |m, (i, x)| if *x > logits[m] { i } else { m }) as u32;
+        let limits = Limits { max_new: 24, stops: &[], close: &[u32::MAX] };
+        let mut steps = 0;
+        let (out, drafted) = write(
+            net,
+            &mut cache,
+            next,
+            draft,
+            &limits,
+            &mut |_| {
+                steps += 1;
+                Ok::<(), GenerateError>(())
+            },
+            &mut |_| Ok(()),
+        )
+        .expect("write");
+        assert_eq!(cache.tokens().len(), prompt.len() + out.len(), "the cache holds what was read");
+        (out, drafted, steps)
+    }
+
+    /// A draft changes how an answer is made, never what it is: a right one is read in a few
+    /// passes, a wrong one from the point where it goes wrong is written token by token, as
+    /// without a draft.
+    #[test]
+    fn a_draft_is_checked_not_imposed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let net = Qwen2::from_gguf(&tiny(dir.path()), &Device::Cpu).expect("load");
+        let prompt: Vec<u32> = (0..40u32).map(|i| (i * 29 + 7) % 256).collect();
+        let (plain, none, steps) = answer(&net, &prompt, &[]);
+        assert_eq!((plain.len(), none, steps), (24, 0, 24));
+        let wrong_at = |n: usize| -> Vec<u32> {
+            plain.iter().enumerate().map(|(i, &t)| if i < n { t } else { (t + 1) % 256 }).collect()
+        };
+        // (draft, tokens read from it, passes and steps taken)
+        let cases: Vec<(Vec<u32>, usize, usize)> = vec![
+            // Right throughout: one pass of 4, one of the other 20.
+            (plain.clone(), 24, 2),
+            // Right for 5: read in two passes; the rest written.
+            (wrong_at(5), 5, 2 + 19),
+            // Right for 12: the first pass, then a second up to the error.
+            (wrong_at(12), 12, 2 + 12),
+            // Wrong from its first token: not followed at all.
+            (wrong_at(0), 0, 24),
+            // Shorter than the answer.
+            (plain[..10].to_vec(), 10, 2 + 14),
+        ];
+        for (draft, want_drafted, want_steps) in cases {
+            let (out, drafted, steps) = answer(&net, &prompt, &draft);
+            assert_eq!(out, plain, "the answer with the draft {draft:?}");
+            assert_eq!((drafted, steps), (want_drafted, want_steps), "{draft:?}");
+        }
     }
 }

@@ -119,6 +119,7 @@ impl Translator for LlmTranslator {
             prompt_tokens = generation.prompt_tokens,
             cached_tokens = generation.cached_tokens,
             generated = generation.generated_tokens,
+            drafted = generation.drafted_tokens,
             prompt_ms = generation.prompt_ms,
             generate_ms = generation.generate_ms,
             retried = generation.retried,
@@ -161,7 +162,7 @@ pub fn translate_with(
     // starts to ramble (or repeat itself) from holding the engine.
     let max_new = 2 * model.count_tokens(&request.text) + 16;
     // A translation under way (`TranslateRequest::start`) is continued: the answer is its start
-    // and what the model writes after it.
+    // and what the model writes after it (checking the draft, if any, past the start).
     let start = prompt::answer_start(request);
     let mut on_text = |raw: &str| on_text(&format!("{start}{raw}"));
     let mut g = model.generate(&prompt::chat(request, source), max_new, ticket, &mut on_text)?;

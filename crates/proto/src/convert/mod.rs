@@ -256,6 +256,7 @@ impl From<translation::TranslateRequest> for TranslateRequest {
             keep: r.do_not_translate,
             hints: Vec::new(),
             start: r.answer_start,
+            draft: r.draft,
         }
     }
 }
@@ -270,6 +271,7 @@ impl From<&TranslateRequest> for translation::TranslateRequest {
             do_not_translate: r.keep.clone(),
             partial_results: false,
             answer_start: r.start.clone(),
+            draft: r.draft.clone(),
         }
     }
 }

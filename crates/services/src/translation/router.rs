@@ -100,7 +100,7 @@ impl TranslationRouter {
     async fn retry(&self, request: &TranslateRequest, violations: &[Violation]) -> Result<Translation> {
         let general = self.general.as_ref().ok_or_else(|| Error::internal("no general translation engine"))?;
         let hints = violations.iter().filter_map(|v| v.hint(&request.target)).collect();
-        // Afresh: a start made from a fragment may be what went wrong.
+        // Afresh: a start made from a fragment may be what went wrong (a draft is only checked).
         general.translate(TranslateRequest { hints, start: None, ..request.clone() }).await
     }
 }
