@@ -8,7 +8,8 @@
 # between them). p50/p95 per pair and mode.
 #
 # A pair written `vi-en+speech` asks for speech translation (Whisper's translate task makes the
-# English). The peak RSS of each server process is reported at the end.
+# English), `vi-en+whole` for whole-sentence translations (interim ones only draft them). The
+# peak RSS of each server process is reported at the end.
 #
 # Usage: bash bench/live.sh   (RUNS=1: passes over the recordings; PAIRS="vi-en en-vi en-pt";
 #        MODES="all-in-one split"; EVENTS=file keeps every message)
@@ -59,8 +60,9 @@ for mode in $MODES; do
   wait_healthy "$URL"
   for run in $(seq 1 "$RUNS"); do
     for pair in $PAIRS; do
-      langs=${pair%+speech}; from=${langs%-*}; to=${langs#*-}
-      flags=(); [ "$pair" != "$langs" ] && flags=(--speech-translation)
+      langs=${pair%+*}; from=${langs%-*}; to=${langs#*-}
+      flags=()
+      case "$pair" in *+speech) flags=(--speech-translation) ;; *+whole) flags=(--whole-sentences) ;; esac
       set_dir=$([ "$from" = vi ] && echo vieneu || echo en)
       for wav in "$SOKUJI_TESTDATA/$set_dir"/*.wav; do
         "$SOKUJI" live --server "$URL" --from "$from" --to "$to" "${flags[@]}" --json "$wav" | sed "s|^|$mode $pair $run/$(basename "$wav") |" >> "$out/events"

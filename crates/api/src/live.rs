@@ -47,9 +47,14 @@ pub struct Config {
     /// with Opus (a browser's MediaRecorder), whose rate and channels the stream itself says.
     #[serde(default = "int16")]
     pub format: String,
-    /// Translate the committed prefix of interim transcripts too.
+    /// Translate interim transcripts too.
     #[serde(default = "yes")]
     pub interim_translations: bool,
+    /// Every final translation is the translator's own of the whole sentence (interim
+    /// translations only draft it); by default it continues the interim translation its text
+    /// begins with, sooner for long sentences.
+    #[serde(default)]
+    pub whole_sentences: bool,
     /// When the target is English and the speech is not: Whisper's translate task makes the
     /// English from the speech itself (faster than translating the transcript; rougher wording).
     #[serde(default)]
@@ -79,6 +84,7 @@ impl Default for Config {
             channels: one(),
             format: int16(),
             interim_translations: true,
+            whole_sentences: false,
             speech_translation: false,
             do_not_translate: Vec::new(),
             record: false,
@@ -230,9 +236,10 @@ mod tests {
                 ClientMessage::Audio { data: "AAA=".into(), timestamp: Some(serde_json::json!(1733000000000u64)) },
             ),
             (
-                r#"{"type":"config","target_language":"en","speech_translation":true,"do_not_translate":["Sokuji"]}"#,
+                r#"{"type":"config","target_language":"en","speech_translation":true,"whole_sentences":true,"do_not_translate":["Sokuji"]}"#,
                 ClientMessage::Config(Config {
                     speech_translation: true,
+                    whole_sentences: true,
                     do_not_translate: vec!["Sokuji".into()],
                     ..Config::default()
                 }),

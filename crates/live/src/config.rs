@@ -21,8 +21,13 @@ pub struct LiveConfig {
     pub speech_translation: bool,
     /// Terms every translation keeps verbatim (`TranslateRequest::keep`), checked by the guards.
     pub keep: Vec<String>,
-    /// Translate the committed prefix of interim results too (dropped when behind).
+    /// Translate interim results too (dropped when behind).
     pub translate_interim: bool,
+    /// Every final translation is the translator's own of the whole sentence: interim
+    /// translations are only drafts it checks. Off (the default), a final translation continues
+    /// the interim one its text begins with and writes only the rest: sooner for long sentences,
+    /// but their beginning stays what it was for the fragment.
+    pub whole_sentences: bool,
     /// Deadline of each translation and synthesis call.
     pub call_timeout: Duration,
     /// Keep the session's audio and final transcript, up to this many bytes of audio, and give
@@ -47,6 +52,7 @@ impl LiveConfig {
             keep: Vec::new(),
             recognizer: RecognizerConfig::default(),
             translate_interim: true,
+            whole_sentences: false,
             call_timeout: Duration::from_secs(20),
             record: None,
         }

@@ -62,10 +62,10 @@ pub struct Transcription {
     /// An interim decoded because the speaker paused: most likely the utterance's final text,
     /// so its translation is started before the utterance closes.
     pub at_pause: bool,
-    /// Of an interim, the part worth translating while the speaker talks (the utterance's later
-    /// translations continue it): when the engine streams, all but the last word (its words stay
-    /// as more audio is heard, the last one may still be cut off); when it decodes the whole
-    /// utterance again each time, the committed prefix (any other word may change).
+    /// Of an interim, the part worth translating while the speaker talks (its translation is the
+    /// draft of the utterance's later ones, or the final's own when the words stay the same):
+    /// when the engine streams, all but the last word (the last one may still be cut off); when
+    /// it decodes the whole utterance again each time, all of it.
     pub ahead: String,
 }
 

@@ -19,7 +19,7 @@ use sokuji_core::{
 use std::{collections::VecDeque, sync::Arc, time::Duration};
 // tokio's clock: the same as std's, except under a paused test runtime, where latencies are then
 // measured in the test's virtual time.
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -111,16 +111,18 @@ pub fn start(engines: LiveEngines, cfg: LiveConfig) -> (mpsc::Sender<LiveInput>,
     });
     let (out_tx, out_rx) = mpsc::channel(OUTPUT_DEPTH);
     let (mt_tx, mt_rx) = mpsc::channel(STAGE_DEPTH);
+    let (pausing_tx, pausing_rx) = watch::channel(None);
     let (tts_tx, tts_rx) = mpsc::channel(STAGE_DEPTH);
     let span = tracing::Span::current();
     tracing::info!(source = %cfg.source, target = ?cfg.target, voice = %cfg.voice, "live session started");
     let speak = engines.tts.is_some();
     let stages = [
         tokio::spawn(
-            stt_stage(engines.clone(), cfg.clone(), stamped_rx, out_tx.clone(), mt_tx).instrument(span.clone()),
+            stt_stage(engines.clone(), cfg.clone(), stamped_rx, out_tx.clone(), (mt_tx, pausing_tx))
+                .instrument(span.clone()),
         ),
         tokio::spawn(
-            mt_stage(engines.clone(), cfg.clone(), mt_rx, out_tx.clone(), speak.then_some(tts_tx))
+            mt_stage(engines.clone(), cfg.clone(), (mt_rx, pausing_rx), out_tx.clone(), speak.then_some(tts_tx))
                 .instrument(span.clone()),
         ),
         tokio::spawn(tts_stage(engines.tts, cfg.call_timeout, tts_rx, out_tx).instrument(span.clone())),
@@ -268,10 +270,11 @@ async fn stt_stage(
     cfg: LiveConfig,
     mut input: mpsc::Receiver<(Instant, LiveInput)>,
     out: mpsc::Sender<LiveEvent>,
-    mt: mpsc::Sender<MtJob>,
+    (mt, pausing): (mpsc::Sender<MtJob>, watch::Sender<Option<u64>>),
 ) {
     let options = TranscribeOptions { language: cfg.source_hint(), task: cfg.task, ..Default::default() };
     let mut recognizer = Recognizer::new(engines.stt.clone(), cfg.recognizer.clone(), options, (engines.vad)());
+    recognizer.set_pausing(pausing);
     recognizer.set_keep_final_audio(cfg.speech_translation);
     recognizer.set_pause_interim(cfg.target.is_some());
     let mut recorder = cfg.record.map(Recorder::new);
@@ -429,7 +432,7 @@ async fn forward_transcript(
 async fn mt_stage(
     engines: LiveEngines,
     cfg: LiveConfig,
-    mut jobs: mpsc::Receiver<MtJob>,
+    (mut jobs, mut pausing): (mpsc::Receiver<MtJob>, watch::Receiver<Option<u64>>),
     out: mpsc::Sender<LiveEvent>,
     tts: Option<mpsc::Sender<TtsJob>>,
 ) {
@@ -440,9 +443,10 @@ async fn mt_stage(
     // A speculative translation finished before its utterance closed: (segment, source text, result).
     let mut ready: Option<(u64, String, (String, String, String))> = None;
     // The open utterance's interim texts translated, or as much as was written of one a later job
-    // stopped: (segment, source text, translation), newest last. Its later translations continue
-    // the longest one whose text theirs begins with.
-    let mut ahead: Vec<(u64, String, String)> = Vec::new();
+    // stopped, newest last: a later text with the same words takes a whole one as it is; others
+    // continue the longest one their text begins with (unless whole sentences are asked for) and
+    // give the translator the closest as a draft.
+    let mut ahead: Vec<Ahead> = Vec::new();
     while let Some(mut job) = next_job(&mut jobs, &mut pending).await {
         let source = if job.language.is_empty() { cfg.source.clone() } else { job.language.clone() };
         let started = Instant::now();
@@ -456,7 +460,8 @@ async fn mt_stage(
         let kept = ready
             .take()
             .filter(|(id, text, _)| job.is_final && *id == job.segment_id && same_words(text, &job.text))
-            .map(|(_, _, r)| r);
+            .map(|(_, _, r)| r)
+            .or_else(|| done_ahead(&ahead, &job).map(|a| (a.translation.clone(), a.engine.clone(), a.model.clone())));
         // The cheapest answer first: none needed, one already made, the speech's own English (one
         // decode), and only then the translator.
         let translated = if source == job.target {
@@ -471,17 +476,16 @@ async fn mt_stage(
         } {
             Ok(english)
         } else if let Some(t) = &translator {
+            let start = (!cfg.whole_sentences).then(|| start_for(&ahead, &job)).flatten();
             let req = TranslateRequest {
                 text: job.text.clone(),
                 source: source.clone(),
                 target: job.target.clone(),
                 context: (!context.is_empty()).then(|| context.iter().cloned().collect::<Vec<_>>().join("\n")),
                 keep: job.keep.clone(),
-                start: ahead
-                    .iter()
-                    .filter(|(id, prefix, _)| *id == job.segment_id && starts_with_words(&job.text, prefix))
-                    .max_by_key(|(_, _, t)| words(t).len())
-                    .map(|(_, _, t)| t.clone()),
+                // The translation it starts from would draft only the word the start drops.
+                draft: draft(&ahead, &job).filter(|d| start.as_ref() != Some(d)),
+                start,
                 ..Default::default()
             };
             let (tx, mut partials) = mpsc::unbounded_channel::<String>();
@@ -495,10 +499,25 @@ async fn mt_stage(
             let work = tokio::time::timeout(cfg.call_timeout, work);
             tokio::pin!(work);
             let mut written = String::new();
+            // Only pauses from now on count.
+            pausing.borrow_and_update();
             let done = loop {
                 let partial = tokio::select! {
                     r = &mut work => break Some(r),
                     Some(p) = partials.recv() => p,
+                    // The speaker paused and the recognizer decodes the whole utterance again:
+                    // an interim's translation stops so that the decode has the cores, and what it
+                    // wrote drafts the pause's translation.
+                    Ok(()) = pausing.changed(), if interim => {
+                        if *pausing.borrow_and_update() != Some(job.segment_id) {
+                            continue;
+                        }
+                        tracing::debug!(segment = job.segment_id, ms = started.elapsed().as_millis() as u64, written = %written, "translation stopped for the pause");
+                        if !written.trim().is_empty() {
+                            keep_ahead(&mut ahead, Ahead::part(&job, written));
+                        }
+                        break None;
+                    }
                     // Interim work never holds up a final: a final that arrives meanwhile stops it,
                     // unless this is the same utterance's speculative job with the final's words,
                     // which then is the final translation. A speculative job (the whole text at a
@@ -511,8 +530,9 @@ async fn mt_stage(
                             let stop = next.is_final || (next.speculative && !job.speculative);
                             pending.push_back(next);
                             if stop {
+                                tracing::debug!(segment = job.segment_id, ms = started.elapsed().as_millis() as u64, written = %written, "translation stopped");
                                 if interim && !written.trim().is_empty() {
-                                    keep_ahead(&mut ahead, (job.segment_id, job.text.clone(), written));
+                                    keep_ahead(&mut ahead, Ahead::part(&job, written));
                                 }
                                 break None;
                             }
@@ -549,8 +569,18 @@ async fn mt_stage(
             }
             Err(_) => continue,
         };
+        tracing::debug!(
+            segment = job.segment_id,
+            kind = if job.is_final { "final" } else if job.speculative { "pause" } else { "interim" },
+            ms = started.elapsed().as_millis() as u64,
+            %text,
+            "translated"
+        );
         if interim {
-            keep_ahead(&mut ahead, (job.segment_id, job.text.clone(), text.clone()));
+            keep_ahead(
+                &mut ahead,
+                Ahead { whole: true, engine: engine.clone(), model: model.clone(), ..Ahead::part(&job, text.clone()) },
+            );
         }
         if job.speculative {
             // Done before its utterance closed: kept for the final, not shown.
@@ -584,14 +614,73 @@ async fn mt_stage(
     }
 }
 
-/// Notes an interim translation of an utterance (whole, or as far as it was written), forgetting
-/// those of earlier utterances and all but the last few.
-fn keep_ahead(ahead: &mut Vec<(u64, String, String)>, entry: (u64, String, String)) {
-    ahead.retain(|(id, _, _)| *id == entry.0);
+/// An interim text of the open utterance, translated while the speaker talked.
+struct Ahead {
+    segment: u64,
+    /// The language it is in (a session may change its target mid-utterance).
+    target: String,
+    text: String,
+    translation: String,
+    /// Finished, not stopped part way: a later text with the same words takes it as it is.
+    whole: bool,
+    engine: String,
+    model: String,
+}
+
+impl Ahead {
+    /// Whether it is of `job`'s utterance, in its language.
+    fn of(&self, job: &MtJob) -> bool {
+        self.segment == job.segment_id && self.target == job.target
+    }
+
+    /// As much as a stopped job had written.
+    fn part(job: &MtJob, written: String) -> Self {
+        Self {
+            segment: job.segment_id,
+            target: job.target.clone(),
+            text: job.text.clone(),
+            translation: written,
+            whole: false,
+            engine: String::new(),
+            model: String::new(),
+        }
+    }
+}
+
+/// Notes an interim translation of an utterance, forgetting those of earlier utterances and all
+/// but the last few.
+fn keep_ahead(ahead: &mut Vec<Ahead>, entry: Ahead) {
+    ahead.retain(|a| a.segment == entry.segment);
     ahead.push(entry);
     if ahead.len() > 4 {
         ahead.remove(0);
     }
+}
+
+/// Where `job`'s translation starts: the longest translation of its utterance whose source its
+/// text begins with.
+fn start_for(ahead: &[Ahead], job: &MtJob) -> Option<String> {
+    let text = words(&job.text);
+    let begins = |a: &&Ahead| {
+        let prefix = words(&a.text);
+        !prefix.is_empty() && text.starts_with(&prefix)
+    };
+    let longest = ahead.iter().filter(|a| a.of(job)).filter(begins).max_by_key(|a| words(&a.translation).len());
+    longest.map(|a| a.translation.clone())
+}
+
+/// A finished translation of `job`'s words, made while the speaker talked.
+fn done_ahead<'a>(ahead: &'a [Ahead], job: &MtJob) -> Option<&'a Ahead> {
+    ahead.iter().rev().find(|a| a.whole && a.of(job) && same_words(&a.text, &job.text))
+}
+
+/// The draft for translating `job`: the translation of its utterance's interim text that
+/// begins with most of its words (the newest of equals), when one shares a word at all.
+fn draft(ahead: &[Ahead], job: &MtJob) -> Option<String> {
+    let text = words(&job.text);
+    let shared = |a: &Ahead| words(&a.text).iter().zip(&text).take_while(|(x, y)| x == y).count();
+    let (n, best) = ahead.iter().filter(|a| a.of(job)).map(|a| (shared(a), a)).max_by_key(|(n, _)| *n)?;
+    (n > 0).then(|| best.translation.clone())
 }
 
 /// An utterance's speech turned into English by the recognizer's translate task (Whisper):
@@ -644,12 +733,6 @@ fn words(s: &str) -> Vec<String> {
 /// Whether two transcripts have the same words.
 fn same_words(a: &str, b: &str) -> bool {
     words(a) == words(b)
-}
-
-/// Whether `text` begins with the words of `prefix` (at least one).
-fn starts_with_words(text: &str, prefix: &str) -> bool {
-    let p = words(prefix);
-    !p.is_empty() && words(text).starts_with(&p)
 }
 
 fn tts_job(job: &MtJob, text: String) -> TtsJob {
@@ -811,6 +894,53 @@ mod tests {
             got.push((j.text, j.is_final));
         }
         assert_eq!(got, [("a b c".to_string(), true), ("d e".to_string(), false)]);
+    }
+
+    #[test]
+    fn starts_and_drafts_come_from_the_interims_translated() {
+        let ahead = |segment, target: &str, text: &str, translation: &str| Ahead {
+            segment,
+            target: target.into(),
+            text: text.into(),
+            translation: translation.into(),
+            whole: !translation.ends_with('…'),
+            engine: String::new(),
+            model: String::new(),
+        };
+        let kept = [
+            ahead(0, "en", "tôi muốn", "I want"),
+            ahead(0, "en", "tôi muốn mua hai", "I want to buy two"),
+            ahead(0, "en", "tôi cần mua", "I need to buy"),
+            ahead(0, "ja", "tôi muốn mua hai vé", "二枚買いたい"),
+            ahead(1, "en", "tôi muốn mua hai vé", "I want to buy two tickets"),
+        ];
+        let cases = [
+            ("tôi muốn mua hai vé đi Hà Nội", Some("I want to buy two")),
+            ("Tôi muốn, mua", Some("I want to buy two")),
+            // Equals: the newest.
+            ("tôi đi", Some("I need to buy")),
+            ("chúng tôi muốn", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(draft(&kept, &job(text, true)).as_deref(), want, "{text}");
+        }
+        let started = |text| start_for(&kept, &job(text, true));
+        assert_eq!(started("tôi muốn mua hai vé đi Hà Nội").as_deref(), Some("I want to buy two"));
+        assert_eq!(started("tôi cần mua vé").as_deref(), Some("I need to buy"));
+        assert_eq!(started("tôi muốn đi").as_deref(), Some("I want"));
+        assert_eq!(started("chúng tôi muốn"), None);
+        // The same words, finished and in the same language, are taken as they are; a stopped
+        // translation's part only drafts.
+        let kept =
+            [ahead(0, "en", "tôi muốn mua hai", "I want to buy two"), ahead(0, "en", "tôi muốn mua", "I want to …")];
+        let taken = |text| done_ahead(&kept, &job(text, true)).map(|a| a.translation.as_str());
+        assert_eq!(taken("Tôi muốn mua hai."), Some("I want to buy two"));
+        assert_eq!(taken("tôi muốn mua"), None);
+        assert_eq!(draft(&kept, &job("tôi muốn mua", true)).as_deref(), Some("I want to …"));
+        assert_eq!(
+            done_ahead(&kept, &MtJob { target: "ja".into(), ..job("tôi muốn mua hai", true) }).map(|a| a.segment),
+            None
+        );
     }
 
     #[test]

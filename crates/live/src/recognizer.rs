@@ -116,6 +116,9 @@ pub struct Recognizer {
     /// Decode at once when the speaker has paused this many frames (an utterance is closed only
     /// after the endpointer's longer silence): the session translates that text meanwhile.
     pause_frames: Option<u32>,
+    /// Told the segment id when the speaker pauses, before the pause's decode of the whole
+    /// utterance: the session stops work that would slow that decode.
+    pausing: Option<tokio::sync::watch::Sender<Option<u64>>>,
     /// The decode made at the last pause (of the audio between the absolute samples it holds),
     /// for an engine that decodes whole audio: when the utterance then closes without more speech, it
     /// is the final decode already made.
@@ -166,6 +169,7 @@ impl Recognizer {
             final_audio: Vec::new(),
             pause_audio: None,
             pause_frames: None,
+            pausing: None,
             pause_decode: None,
         }
     }
@@ -190,6 +194,12 @@ impl Recognizer {
     /// [`PAUSE_SECS`] (`true`), so what will most likely be the final text is known that much sooner.
     pub fn set_pause_interim(&mut self, on: bool) {
         self.pause_frames = on.then(|| (PAUSE_SECS * f64::from(SAMPLE_RATE) / FRAME as f64).round().max(1.0) as u32);
+    }
+
+    /// Where to say that the speaker paused and the whole utterance is about to be decoded again
+    /// (engines that do not stream only): the segment id, before the decode.
+    pub fn set_pausing(&mut self, pausing: tokio::sync::watch::Sender<Option<u64>>) {
+        self.pausing = Some(pausing);
     }
 
     /// Keeps each closed utterance's audio until [`Self::take_final_audio`] takes it.
@@ -332,6 +342,13 @@ impl Recognizer {
             }
         }
         // `paused` with the utterance still open: the pause may yet end it, not closed it yet.
+        if paused
+            && self.utterance.is_some()
+            && self.stream.is_none()
+            && let Some(p) = &self.pausing
+        {
+            p.send_replace(Some(self.segment_id));
+        }
         if self.utterance.is_some() && (paused || (self.cfg.interim && self.interim_due())) {
             events.extend(self.interim(paused).await);
         }
@@ -408,6 +425,7 @@ impl Recognizer {
                 return Vec::new();
             }
         };
+        tracing::debug!(segment = self.segment_id, at_pause, ms = ms as u64, "interim decoded");
         // A streaming engine's decode here was only a push; its final needs the stream finished.
         self.pause_decode = (at_pause && self.stream.is_none()).then(|| (start, now, t.clone(), ms));
         self.pause_audio =
@@ -422,7 +440,7 @@ impl Recognizer {
             segment_id: self.segment_id,
             is_final: false,
             text: h.text(),
-            ahead: if self.stream.is_some() { all_but_last_word(&h.text()) } else { h.committed_text() },
+            ahead: self.ahead(&h),
             committed: h.committed_text(),
             stability: h.stability(),
             language: t.language,
@@ -435,6 +453,20 @@ impl Recognizer {
             producer: t.producer,
             at_pause,
         })]
+    }
+
+    /// What of an interim to translate ahead ([`Transcription::ahead`]): from a streaming engine
+    /// all but the last word; from one that decodes the whole utterance, all of it once two
+    /// decodes agree on its beginning (Whisper's first guess from a second of speech is often
+    /// nonsense, and its translation only takes the cores from the next decode).
+    fn ahead(&self, h: &sokuji_core::stream::Hypothesis) -> String {
+        if self.stream.is_some() {
+            all_but_last_word(&h.text())
+        } else if h.committed.is_empty() {
+            String::new()
+        } else {
+            h.text()
+        }
     }
 
     /// Closes the open utterance at `end`: a `Committed` event, then its final transcript (empty

@@ -84,6 +84,7 @@ fn config_from(c: sokuji_proto::live::LiveConfig) -> Result<(LiveConfig, OutputF
     };
     let mut cfg = LiveConfig::translate(source, &c.target_language, voice);
     cfg.translate_interim = !c.no_interim_translations;
+    cfg.whole_sentences = c.whole_sentences;
     cfg.keep = c.do_not_translate;
     cfg.validate()?;
     let format = OutputFormat::parse(&c.audio_format)?;
@@ -172,7 +173,9 @@ mod tests {
         };
         let (c, f) = config_from(wire("", "", false)).expect("defaults");
         assert_eq!((c.source.as_str(), c.voice.as_str(), f), ("auto", "default", OutputFormat::Wav));
-        assert!(c.translate_interim);
+        assert!(c.translate_interim && !c.whole_sentences);
+        let whole = sokuji_proto::live::LiveConfig { whole_sentences: true, ..wire("vi", "", false) };
+        assert!(config_from(whole).expect("whole sentences").0.whole_sentences);
         assert_eq!(config_from(wire("vi", "piper:en", true)).expect("text only").0.voice, "");
         let e = config_from(wire("xx", "", false)).expect_err("unknown language");
         assert_eq!(e.code, ErrorCode::UnsupportedLanguage);

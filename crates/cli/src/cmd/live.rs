@@ -22,6 +22,10 @@ pub struct Args {
     /// Into English: let Whisper's translate task make the English from the speech itself.
     #[arg(long)]
     speech_translation: bool,
+    /// Translate every sentence whole (interim translations only draft it) instead of
+    /// continuing the interim translation it begins with.
+    #[arg(long)]
+    whole_sentences: bool,
     /// The server's base URL.
     #[arg(long, default_value = "http://127.0.0.1:8000")]
     server: String,
@@ -55,6 +59,7 @@ pub fn run(_cfg: Config, args: Args) -> anyhow::Result<()> {
             target_language: args.to.clone(),
             voice_id: args.voice.clone(),
             speech_translation: args.speech_translation,
+            whole_sentences: args.whole_sentences,
             ..SessionConfig::default()
         });
         tx.send(Message::Text(serde_json::to_string(&config)?.into())).await?;

@@ -465,3 +465,39 @@ async fn a_client_that_never_reads_is_cut_off_and_others_go_on() {
     assert!(metrics.contains(r#"sokuji_live_sessions_total{end="stalled"} 1"#), "{metrics}");
     assert!(metrics.contains(r#"sokuji_live_sessions_total{end="end"} 1"#), "{metrics}");
 }
+
+/// Asked for whole sentences, a session's final translation is the translator's own of the
+/// whole transcript, word for word what the REST endpoint answers for it, however the interim
+/// translations went: they were only drafts, checked by the LLM, never imposed.
+#[tokio::test]
+async fn whole_sentence_translations_are_the_translators_own() {
+    let server = Server::start(&["--grpc-listen", "off"], &[("TRANSLATION_PROVIDER", "local")]).wait_ready();
+    let (path, _) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("doan.wav")).expect("doan");
+    let mut ws = connect(&server).await;
+    let config = json!({"type": "config", "source_language": "vi", "target_language": "en", "voice_id": "", "whole_sentences": true});
+    ws.send(text(config)).await.expect("config");
+    // At real time, so that interims are translated (they are the drafts).
+    let audio = [load_16k(&path), vec![0.0; 16_000]].concat();
+    for piece in audio.chunks(1600) {
+        ws.send(Message::Binary(int16_bytes(piece).into())).await.expect("send audio");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ws.send(text(json!({"type": "end"}))).await.expect("end");
+    let (msgs, _) = drain(&mut ws).await;
+    let first = |kind: &str| {
+        msgs.iter().find(|m| m["type"] == kind && m["is_final"] == true && m["segment_id"] == 0).expect("segment 0")
+    };
+    let (heard, live) = (first("transcription")["text"].as_str().expect("text"), first("translation"));
+    assert!(
+        msgs.iter().any(|m| m["type"] == "translation" && m["is_final"] == false),
+        "interims were translated: {msgs:?}"
+    );
+    let (status, whole) = post_json(
+        &reqwest::Client::new(),
+        format!("{}/api/v1/translation/translate", server.url()),
+        json!({"text": heard, "source_language": "vi", "target_language": "en"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{whole}");
+    assert_eq!(live["text"], whole["translated_text"], "{heard:?}");
+}

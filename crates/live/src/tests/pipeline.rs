@@ -490,19 +490,28 @@ async fn the_pause_translation_does_not_wait_behind_interim_ones() {
     pause_translation(true, 1000).await;
 }
 
-/// What an interim translation stopped by the pause's had written is where the pause's starts,
-/// so no written word is written again: the final translation is done sooner than the whole
-/// text afresh.
+/// What an interim translation stopped by the pause had written is where the pause's starts, so
+/// no written word is written again: the final translation is done sooner than the whole text
+/// afresh. Stopped by the pause's translation (a streaming recognizer) or by the pause itself,
+/// before the decode it triggers (one that decodes whole utterances).
 #[tokio::test(start_paused = true)]
-async fn a_stopped_interim_translation_is_continued_from_what_it_wrote() {
+async fn a_stopped_interim_translation_is_built_on() {
+    let streaming: Arc<dyn SpeechToText> = Arc::new(sokuji_testkit::StreamingStt::default());
+    for stt in [streaming, Arc::new(LevelStt)] {
+        stopped_interim_translation_is_built_on(stt).await;
+    }
+}
+
+async fn stopped_interim_translation_is_built_on(stt: Arc<dyn SpeechToText>) {
     let per_word = Duration::from_millis(150);
     let translator = Arc::new(WordTimedTranslator { per_word, ..Default::default() });
-    let events = two_utterances_translated_by(translator.clone()).await;
+    let events = two_utterances_heard_by(stt, translator.clone(), false).await;
     let f = finals(&events);
     assert_eq!(f.len(), 2);
     let log = translator.log.lock().expect("lock").clone();
-    // A start without its closing bracket: the partial of a translation that was stopped.
-    assert!(log.iter().any(|(_, start)| start.as_deref().is_some_and(|s| !s.ends_with(']'))), "{log:?}");
+    // A start or draft without its closing bracket: the partial of a translation that was stopped.
+    let partial = |t: &Option<String>| t.as_deref().is_some_and(|s| !s.ends_with(']'));
+    assert!(log.iter().any(|(_, start, draft)| partial(start) || partial(draft)), "{log:?}");
     for t in &f {
         let e2e = events.iter().find_map(|e| match e {
             LiveEvent::Translation(x) if x.segment_id == t.segment_id && x.is_final => x.e2e_ms,
@@ -514,11 +523,29 @@ async fn a_stopped_interim_translation_is_continued_from_what_it_wrote() {
 }
 
 /// Writes "T[text]" a word every `per_word`, telling each partial ("T[w3 w3"); the words of a
-/// start (a translation under way, less its last word) are not written again. Logs (text, start).
+/// start (less its last one) and those its draft has right cost nothing. Logs (text, start, draft).
 #[derive(Default)]
 struct WordTimedTranslator {
     per_word: Duration,
-    log: std::sync::Mutex<Vec<(String, Option<String>)>>,
+    log: std::sync::Mutex<Vec<Asked>>,
+    /// When translations were stopped before they were done.
+    stopped: std::sync::Mutex<Vec<tokio::time::Instant>>,
+    /// Requests that came with a start.
+    started: std::sync::atomic::AtomicUsize,
+}
+
+/// A translation asked for: (text, start, draft).
+type Asked = (String, Option<String>, Option<String>);
+
+/// Notes the time when dropped unless `done`.
+struct StopWatch<'a>(&'a std::sync::Mutex<Vec<tokio::time::Instant>>, bool);
+
+impl Drop for StopWatch<'_> {
+    fn drop(&mut self) {
+        if !self.1 {
+            self.0.lock().expect("lock").push(tokio::time::Instant::now());
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -532,13 +559,21 @@ impl sokuji_core::Translator for WordTimedTranslator {
         r: sokuji_core::TranslateRequest,
         partial: sokuji_core::Partial,
     ) -> sokuji_core::Result<sokuji_core::Translation> {
-        self.log.lock().expect("lock").push((r.text.clone(), r.start.clone()));
+        self.log.lock().expect("lock").push((r.text.clone(), r.start.clone(), r.draft.clone()));
+        let mut watch = StopWatch(&self.stopped, false);
         let words: Vec<&str> = r.text.split_whitespace().collect();
-        let given = r.start.as_deref().map_or(0, |s| s.split_whitespace().count().saturating_sub(1)).min(words.len());
+        // The words of the start, less its last one, are not written again; those the draft has
+        // right are read, not written.
+        let start = r.start.as_deref().map_or(0, |s| s.split_whitespace().count().saturating_sub(1));
+        self.started.fetch_add(usize::from(r.start.is_some()), std::sync::atomic::Ordering::Relaxed);
+        let draft = r.draft.as_deref().unwrap_or_default().trim_start_matches("T[").trim_end_matches(']');
+        let drafted = draft.split_whitespace().zip(&words).take_while(|(d, w)| d == *w).count();
+        let given = start.max(drafted).min(words.len());
         for n in given + 1..=words.len() {
             tokio::time::sleep(self.per_word).await;
             partial(&format!("T[{}", words[..n].join(" ")));
         }
+        watch.1 = true;
         Ok(sokuji_core::Translation { text: format!("T[{}]", r.text), ..Default::default() })
     }
 
@@ -581,51 +616,126 @@ async fn pause_translation(translate_interim: bool, delay_ms: u64) {
     }
 }
 
-/// The interim translated while the speaker talks is where the utterance's later translations
-/// start (the final's too), so at its end only the tail is left to write; a translation of
-/// another utterance never starts from it.
+/// The interims translated while the speaker talks are where the utterance's later translations
+/// start and their drafts, or the final's own translation when its words are an interim's; a
+/// translation of another utterance never is. Asked for whole sentences, nothing starts from
+/// them: they are only drafts.
 #[tokio::test(start_paused = true)]
-async fn later_translations_continue_the_interim_ones() {
-    let translator = Arc::new(WordTimedTranslator::default());
-    let events = two_utterances_translated_by(translator.clone()).await;
-    let f = finals(&events);
-    assert_eq!(f.len(), 2);
-    let seen = translator.log.lock().expect("lock").clone();
-    for t in &f {
-        let words = t.text.split_whitespace().count();
-        let asked = seen.iter().find(|(text, _)| *text == t.text).expect("the final's text was translated");
-        let prefix = asked.1.as_deref().and_then(|s| s.strip_prefix("T[")).and_then(|s| s.strip_suffix(']'));
-        let prefix = prefix.unwrap_or_else(|| panic!("{:?} starts from a committed prefix: {seen:?}", t.text));
-        assert!(begins(&t.text, prefix) && prefix.split_whitespace().count() <= words, "{prefix:?} of {:?}", t.text);
-    }
-    // Every start is the translation of a prefix of its own text.
-    for (text, start) in &seen {
-        if let Some(p) = start.as_deref().and_then(|s| s.strip_prefix("T[")).and_then(|s| s.strip_suffix(']')) {
-            assert!(begins(text, p), "{text:?} started from {start:?}");
+async fn later_translations_build_on_the_interim_ones() {
+    for whole in [false, true] {
+        let translator = Arc::new(WordTimedTranslator::default());
+        let events = two_utterances_translated_by(translator.clone(), whole).await;
+        let f = finals(&events);
+        assert_eq!(f.len(), 2);
+        let seen = translator.log.lock().expect("lock").clone();
+        for t in &f {
+            match seen.iter().find(|(text, _, _)| *text == t.text) {
+                Some((_, start, draft)) => {
+                    assert!(start.is_some() || draft.is_some(), "{:?} asked afresh: {seen:?}", t.text)
+                }
+                None => assert!(
+                    seen.iter().any(|(text, _, _)| same(text, &t.text)),
+                    "{:?}: neither translated nor an interim's words: {seen:?}",
+                    t.text
+                ),
+            }
         }
+        // Each is the translation of a text of the same utterance: it shares its first word.
+        for (text, start, draft) in &seen {
+            for d in [start, draft].into_iter().flatten().filter_map(|s| s.strip_prefix("T[")) {
+                assert_eq!(d.split_whitespace().next(), text.split_whitespace().next(), "{text:?} from {d:?}");
+            }
+        }
+        assert!(seen[0].1.is_none() && seen[0].2.is_none(), "the first translation is made afresh: {seen:?}");
+        let started = translator.started.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(started > 0, !whole, "{started} translations started from another");
     }
-    assert!(seen[0].1.is_none(), "the first translation starts afresh: {seen:?}");
 }
 
-/// Two utterances at real time (virtual time) into Vietnamese, no speech: every event.
-async fn two_utterances_translated_by(translator: Arc<dyn sokuji_core::Translator>) -> Vec<LiveEvent> {
+/// Decodes like `LevelStt` in `delay`, noting when each decode of audio that ends in a pause
+/// (0.15 s of silence) starts.
+#[derive(Default)]
+struct SlowStt {
+    delay: Duration,
+    pause_decodes: std::sync::Mutex<Vec<tokio::time::Instant>>,
+}
+
+#[async_trait::async_trait]
+impl SpeechToText for SlowStt {
+    async fn transcribe(
+        &self,
+        audio: sokuji_core::Audio,
+        options: sokuji_core::TranscribeOptions,
+    ) -> sokuji_core::Result<sokuji_core::Transcript> {
+        let tail = audio.samples().len().saturating_sub(2_400);
+        if audio.samples()[tail..].iter().all(|x| *x == 0.0) {
+            self.pause_decodes.lock().expect("lock").push(tokio::time::Instant::now());
+        }
+        tokio::time::sleep(self.delay).await;
+        LevelStt.transcribe(audio, options).await
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        LevelStt.languages().await
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        sokuji_core::Health::ready("slow")
+    }
+}
+
+/// The speaker's pause stops an interim's translation as the recognizer starts decoding the
+/// whole utterance again, not once that decode is done: the decode has the cores to itself.
+#[tokio::test(start_paused = true)]
+async fn a_pause_stops_interim_translations_before_its_decode() {
+    let stt = Arc::new(SlowStt { delay: Duration::from_millis(300), ..Default::default() });
+    let translator = Arc::new(WordTimedTranslator { per_word: Duration::from_millis(300), ..Default::default() });
     let engines = LiveEngines {
         vad: Arc::new(|| Box::new(LoudnessVad::default())),
         meter: None,
-        ..LiveEngines::new(Arc::new(LevelStt), Some(translator), None)
+        ..LiveEngines::new(stt.clone(), Some(translator.clone()), None)
     };
     let (tx, rx) = start(engines, config(Some("vi")));
+    let audio = [silence(0.3), speech(2.4, 0.3), silence(1.0), speech(2.4, 0.5), silence(1.0)].concat();
+    send_realtime(&tx, &audio).await;
+    tx.send(LiveInput::End).await.expect("end");
+    assert_eq!(finals(&collect(rx).await).len(), 2);
+    let pauses = stt.pause_decodes.lock().expect("lock").clone();
+    let stopped = translator.stopped.lock().expect("lock").clone();
+    assert!(
+        pauses.iter().any(|p| stopped.contains(p)),
+        "pause decodes at {pauses:?}, translations stopped at {stopped:?}"
+    );
+}
+
+/// Two utterances at real time (virtual time) into Vietnamese, no speech: every event.
+async fn two_utterances_translated_by(translator: Arc<dyn sokuji_core::Translator>, whole: bool) -> Vec<LiveEvent> {
+    two_utterances_heard_by(Arc::new(LevelStt), translator, whole).await
+}
+
+/// The same, heard by `stt`.
+async fn two_utterances_heard_by(
+    stt: Arc<dyn SpeechToText>,
+    translator: Arc<dyn sokuji_core::Translator>,
+    whole: bool,
+) -> Vec<LiveEvent> {
+    let engines = LiveEngines {
+        vad: Arc::new(|| Box::new(LoudnessVad::default())),
+        meter: None,
+        ..LiveEngines::new(stt, Some(translator), None)
+    };
+    let (tx, rx) = start(engines, LiveConfig { whole_sentences: whole, ..config(Some("vi")) });
     send_realtime(&tx, &utterances(2)).await;
     tx.send(LiveInput::End).await.expect("end");
     collect(rx).await
 }
 
-/// Whether `text` begins with the words of `prefix`, case and punctuation aside.
-fn begins(text: &str, prefix: &str) -> bool {
+/// Whether two texts have the same words, case and punctuation aside.
+fn same(a: &str, b: &str) -> bool {
     let words = |s: &str| -> Vec<String> {
         s.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).collect()
     };
-    words(text).starts_with(&words(prefix))
+    words(a) == words(b)
 }
 
 /// Answers with the terms it was asked to keep, then the text.

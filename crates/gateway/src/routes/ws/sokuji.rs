@@ -80,6 +80,7 @@ impl SokujiJson {
             Mode::Transcribe => LiveConfig::transcribe(&c.source_language),
         };
         config.translate_interim = c.interim_translations;
+        config.whole_sentences = c.whole_sentences;
         config.speech_translation = c.speech_translation;
         config.keep = c.do_not_translate.clone();
         config.validate()?;
