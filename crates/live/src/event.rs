@@ -65,7 +65,8 @@ pub struct Transcription {
     /// Of an interim, the part worth translating while the speaker talks (its translation is the
     /// draft of the utterance's later ones, or the final's own when the words stay the same):
     /// when the engine streams, all but the last word (the last one may still be cut off); when
-    /// it decodes the whole utterance again each time, all of it.
+    /// it decodes the whole utterance again each time, all of it once two decodes agree on its
+    /// beginning (empty before).
     pub ahead: String,
 }
 
