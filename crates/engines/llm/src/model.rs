@@ -3,9 +3,9 @@
 //!
 //! A draft of the answer (`Chat::draft`) is checked, not imposed: where the model's next token is
 //! the draft's, the draft's following tokens are read in one pass and kept as long as each is
-//! the one the model would have written after the ones before. A pass of a few tokens costs
-//! about what writing one does (the weights are read once either way), so an answer that
-//! follows its draft is read instead of written.
+//! the one the model would have written after the ones before. A pass reads the layers' weights
+//! once for all its tokens (only the output projection is applied per token), so an answer that
+//! follows its draft is read at a fraction of the cost of writing it.
 //!
 //! The attention state of recent prompts is kept: a prompt that starts like one of them (the
 //! system turn of a language pair and the conversation so far) resumes from the shared part
