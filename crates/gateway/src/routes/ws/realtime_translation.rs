@@ -108,9 +108,9 @@ impl Translation {
         let spec = PcmSpec::new("int16", i64::from(INPUT_RATE), 1)?;
         let mut steps = Vec::new();
         if !self.started {
-            let mut config = LiveConfig::translate("auto", &self.language, "default");
-            // Append-only deltas: translations of interim prefixes would be taken back.
-            config.translate_interim = false;
+            // Interims are translated ahead, so an utterance's final translation builds on them,
+            // but never sent: the output deltas are append-only (`event`).
+            let config = LiveConfig::translate("auto", &self.language, "default");
             config.validate()?;
             self.started = true;
             steps.push(Step::Start(Box::new(Start { config, record: None })));
@@ -255,7 +255,10 @@ mod tests {
         assert!(matches!(&steps[..], [Step::Send(o)] if json(o)["session"]["audio"]["output"]["language"] == "ja"));
         let steps = p.text(r#"{"type":"session.input_audio_buffer.append","audio":"AAAA"}"#);
         let Some(Step::Start(s)) = steps.first() else { panic!("no start") };
-        assert_eq!((s.config.target.as_deref(), s.config.translate_interim), (Some("ja"), false));
+        assert_eq!((s.config.target.as_deref(), s.config.translate_interim), (Some("ja"), true));
+        let interim =
+            LiveEvent::Translation(Translated { is_final: false, text: "こん".into(), ..Default::default() });
+        assert!(p.event(interim).is_empty(), "interim translations are not sent");
         let a = p.event(translated(0, "こんにちは。"));
         let b = p.event(translated(1, "元気です。"));
         assert_eq!(json(&a[0])["delta"], "こんにちは。");
