@@ -25,7 +25,7 @@ pub struct TranslateRequest {
     /// A likely translation, made earlier, of this text or of its beginning. An engine that can
     /// check it (the local LLM) reads in passes as much of it (after `start`) as it would have
     /// written itself, instead of writing it token by token: the answer is the engine's own
-    /// either way, only sooner. Others ignore it.
+    /// either way, only sooner (but for rounding where two tokens nearly tie). Others ignore it.
     pub draft: Option<String>,
 }
 

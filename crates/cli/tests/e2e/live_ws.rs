@@ -467,12 +467,24 @@ async fn a_client_that_never_reads_is_cut_off_and_others_go_on() {
 }
 
 /// Asked for whole sentences, a session's final translation is the translator's own of the
-/// whole transcript, word for word what the REST endpoint answers for it, however the interim
-/// translations went: they were only drafts, checked by the LLM, never imposed.
+/// whole transcript, what the REST endpoint answers for it, however the interim translations
+/// went: they were only drafts, checked by the LLM, never imposed. Word for word, not bit for
+/// bit: the drafted tokens are read in passes of several rows, which round differently from
+/// one-token passes, and where two tokens nearly tie the answer can differ ("child, but" /
+/// "child but"). A continued interim translation differs in its wording ("Let the child follow
+/// the style of the Tao…" / "Raising children according to…").
 #[tokio::test]
 async fn whole_sentence_translations_are_the_translators_own() {
     let server = Server::start(&["--grpc-listen", "off"], &[("TRANSLATION_PROVIDER", "local")]).wait_ready();
     let (path, _) = speech_set("vieneu").into_iter().find(|(p, _)| p.ends_with("doan.wav")).expect("doan");
+    let http = reqwest::Client::new();
+    let translate = |text: &str| {
+        let body = json!({"text": text, "source_language": "vi", "target_language": "en"});
+        post_json(&http, format!("{}/api/v1/translation/translate", server.url()), body)
+    };
+    // The model loads in the background: a session started before would see its first interim
+    // translations wait for it until the pause stops them.
+    assert_eq!(translate("Xin chào.").await.0, 200);
     let mut ws = connect(&server).await;
     let config = json!({"type": "config", "source_language": "vi", "target_language": "en", "voice_id": "", "whole_sentences": true});
     ws.send(text(config)).await.expect("config");
@@ -492,12 +504,8 @@ async fn whole_sentence_translations_are_the_translators_own() {
         msgs.iter().any(|m| m["type"] == "translation" && m["is_final"] == false),
         "interims were translated: {msgs:?}"
     );
-    let (status, whole) = post_json(
-        &reqwest::Client::new(),
-        format!("{}/api/v1/translation/translate", server.url()),
-        json!({"text": heard, "source_language": "vi", "target_language": "en"}),
-    )
-    .await;
+    let (status, whole) = translate(heard).await;
     assert_eq!(status, 200, "{whole}");
-    assert_eq!(live["text"], whole["translated_text"], "{heard:?}");
+    let (live, whole) = (live["text"].as_str().expect("text"), whole["translated_text"].as_str().expect("text"));
+    assert_eq!(sokuji_core::wer::normalize_words(live), sokuji_core::wer::normalize_words(whole), "{heard:?}");
 }
