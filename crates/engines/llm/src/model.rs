@@ -6,8 +6,9 @@
 //! the one the model would have written after the ones before. A pass reads the layers' weights
 //! once for all its tokens (only the output projection is applied per token), so an answer that
 //! follows its draft is read at a fraction of the cost of writing it. Those rows round differently
-//! from one-token passes, so where two tokens nearly tie, a draft can tip the answer (a comma,
-//! seen once in the e2e tests); it never adds what the model would not write.
+//! from one-token passes, so where two tokens nearly tie, a draft can tip the answer (seen in the
+//! e2e tests: a comma, and once "the traditional way" for "the principles of Taoism"); a token is
+//! kept only where it is the model's own first choice on those rows.
 //!
 //! The attention state of recent prompts is kept: a prompt that starts like one of them (the
 //! system turn of a language pair and the conversation so far) resumes from the shared part
