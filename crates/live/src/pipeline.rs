@@ -512,10 +512,7 @@ async fn mt_stage(
                         if *pausing.borrow_and_update() != Some(job.segment_id) {
                             continue;
                         }
-                        tracing::debug!(segment = job.segment_id, ms = started.elapsed().as_millis() as u64, written = %written, "translation stopped for the pause");
-                        if !written.trim().is_empty() {
-                            keep_ahead(&mut ahead, Ahead::part(&job, written));
-                        }
+                        keep_stopped(&mut ahead, &job, interim, written, started);
                         break None;
                     }
                     // Interim work never holds up a final: a final that arrives meanwhile stops it,
@@ -530,10 +527,7 @@ async fn mt_stage(
                             let stop = next.is_final || (next.speculative && !job.speculative);
                             pending.push_back(next);
                             if stop {
-                                tracing::debug!(segment = job.segment_id, ms = started.elapsed().as_millis() as u64, written = %written, "translation stopped");
-                                if interim && !written.trim().is_empty() {
-                                    keep_ahead(&mut ahead, Ahead::part(&job, written));
-                                }
+                                keep_stopped(&mut ahead, &job, interim, written, started);
                                 break None;
                             }
                         }
@@ -654,6 +648,15 @@ fn keep_ahead(ahead: &mut Vec<Ahead>, entry: Ahead) {
     ahead.push(entry);
     if ahead.len() > 4 {
         ahead.remove(0);
+    }
+}
+
+/// A translation stopped part way (started at `started`): what an interim one had written is
+/// kept to build on.
+fn keep_stopped(ahead: &mut Vec<Ahead>, job: &MtJob, interim: bool, written: String, started: Instant) {
+    tracing::debug!(segment = job.segment_id, ms = started.elapsed().as_millis() as u64, %written, "translation stopped");
+    if interim && !written.trim().is_empty() {
+        keep_ahead(ahead, Ahead::part(job, written));
     }
 }
 

@@ -56,20 +56,12 @@ fn stream_config(first: &AudioChunk) -> Result<LiveConfig, Error> {
 type ResultStream = Pin<Box<dyn Stream<Item = Result<TranscriptionResult, Status>> + Send>>;
 type UtteranceStream = Pin<Box<dyn Stream<Item = Result<UtteranceResponse, Status>> + Send>>;
 
-/// What one `StreamUtterance` request asks of the engine's stream.
-enum Step {
-    Push(Vec<f32>),
-    Finish(Vec<f32>),
-}
-
-impl Step {
-    fn read(req: UtteranceRequest) -> Result<Self, Error> {
-        if req.options.is_some() || req.language.is_some() {
-            return Err(Error::invalid_request("options and language go in the first request only"));
-        }
-        let samples = PcmSpec::new("float32", i64::from(SAMPLE_RATE), 1)?.to_mono(&req.samples)?;
-        Ok(if req.finish { Self::Finish(samples) } else { Self::Push(samples) })
+/// The samples of a `StreamUtterance` request after the first.
+fn utterance_samples(req: &UtteranceRequest) -> Result<Vec<f32>, Error> {
+    if req.options.is_some() || req.language.is_some() {
+        return Err(Error::invalid_request("options and language go in the first request only"));
     }
+    PcmSpec::new("float32", i64::from(SAMPLE_RATE), 1)?.to_mono(&req.samples)
 }
 
 #[tonic::async_trait]
@@ -160,25 +152,21 @@ impl SttService for SttServer {
             let Some(mut stream) = stream else { return };
             let status = |e: Error| status_from_error(&e);
             while let Some(req) = inbound.message().await? {
-                let step = Step::read(req).map_err(status)?;
-                let (Step::Push(samples) | Step::Finish(samples)) = &step;
+                let samples = utterance_samples(&req).map_err(status)?;
                 meter_audio(meter.as_ref(), samples.len() as f64 / f64::from(SAMPLE_RATE)).await.map_err(status)?;
-                match step {
-                    Step::Push(samples) => {
-                        let words = stream.push(samples).await.map_err(status)?;
-                        yield UtteranceResponse { words: words.iter().map(Into::into).collect(), ..Default::default() };
-                    }
-                    Step::Finish(samples) => {
-                        if !samples.is_empty() {
-                            stream.push(samples).await.map_err(status)?;
-                        }
-                        let t = stream.finish().await.map_err(status)?;
-                        let ms = started.elapsed().as_secs_f64() * 1000.0;
-                        metrics.observe::<(), ()>(started, &Ok(()));
-                        yield UtteranceResponse { transcript: Some(final_result(&t, 0.0, ms)), ..Default::default() };
-                        break;
-                    }
+                if !req.finish {
+                    let words = stream.push(samples).await.map_err(status)?;
+                    yield UtteranceResponse { words: words.iter().map(Into::into).collect(), ..Default::default() };
+                    continue;
                 }
+                if !samples.is_empty() {
+                    stream.push(samples).await.map_err(status)?;
+                }
+                let t = stream.finish().await.map_err(status)?;
+                let ms = started.elapsed().as_secs_f64() * 1000.0;
+                metrics.observe::<(), ()>(started, &Ok(()));
+                yield UtteranceResponse { transcript: Some(final_result(&t, 0.0, ms)), ..Default::default() };
+                break;
             }
         };
         Ok(Response::new(Box::pin(out)))
