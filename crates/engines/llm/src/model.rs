@@ -15,7 +15,7 @@
 //! instead of reading it again.
 use crate::mapped::Weights;
 use crate::{
-    qwen2::{Cache, Qwen2, argmax, argmax_rows},
+    qwen2::{Cache, Interrupt, Qwen2, argmax, argmax_rows},
     tokenizer::GgufTokenizer,
 };
 use candle_core::Device;
@@ -68,7 +68,8 @@ const KEPT_CACHES: usize = 4;
 
 /// Most prompt tokens read in one forward pass. On x86-64 every pass of 2 to 31 tokens computes
 /// each position bit for bit alike (candle's tiled kernels; one row goes through its one-row
-/// kernels instead, 32 and more through AMX where the CPU has it), so a prompt is resumed from
+/// kernels instead, 32 and more through AMX where the CPU has it; attention over padded lengths,
+/// `qwen2::ATTENTION_BLOCK`), so a prompt is resumed from
 /// any token it shares with a kept one and read on in passes of that range: an answer never
 /// depends on what was cached. (aarch64's kernels read a pass's last rows one by one, so there
 /// an answer can differ by rounding with what was cached.)
@@ -92,6 +93,13 @@ pub(crate) fn resume_at(shared: usize, len: usize) -> usize {
     shared.min(len.saturating_sub(PASS_MIN))
 }
 
+/// The end of a generation whose pass was given up after `n` tokens: `check` says why (the
+/// ticket's error).
+fn given_up<T>(n: usize, check: &mut dyn FnMut(usize) -> Result<(), GenerateError>) -> Result<T, GenerateError> {
+    check(n)?;
+    Err(GenerateError::Engine("a pass was given up without a reason".into()))
+}
+
 /// Where writing an answer stops.
 pub(crate) struct Limits<'a> {
     pub max_new: usize,
@@ -100,20 +108,28 @@ pub(crate) struct Limits<'a> {
     pub close: &'a [u32],
 }
 
+/// What writing asks and tells its caller.
+pub(crate) struct Hooks<'a> {
+    /// Before each token or pass, with the count so far: the ticket's check.
+    pub step: &'a mut dyn FnMut(usize) -> Result<(), GenerateError>,
+    /// After the answer grows.
+    pub wrote: &'a mut dyn FnMut(&[u32]) -> Result<(), GenerateError>,
+    /// Between the layers of a pass; a pass it gives up ends the writing with `step`'s error.
+    pub stop: Interrupt<'a>,
+}
+
 /// Greedy writing from `next` (the token the prompt's last logits chose) until a stop token, the
 /// closing tokens or `max_new` tokens, checking `draft` where the answer follows it (see the
-/// module's doc). `step` runs before each token or pass with the count so far (the ticket's
-/// check), `wrote` after the answer grows. Returns the tokens written and how many of them were
-/// read from the draft.
+/// module's doc). Returns the tokens written and how many of them were read from the draft.
 pub(crate) fn write(
     net: &Qwen2,
     cache: &mut Cache,
     mut next: u32,
     draft: &[u32],
     limits: &Limits,
-    step: &mut dyn FnMut(usize) -> Result<(), GenerateError>,
-    wrote: &mut dyn FnMut(&[u32]) -> Result<(), GenerateError>,
+    hooks: Hooks,
 ) -> Result<(Vec<u32>, usize), GenerateError> {
+    let Hooks { step, wrote, stop } = hooks;
     let engine = |e: candle_core::Error| GenerateError::Engine(e.to_string());
     let mut out = Vec::new();
     let (mut drafted, mut span) = (0, DRAFT_FIRST);
@@ -124,7 +140,10 @@ pub(crate) fn write(
         if draft.get(out.len()) == Some(&next) && draft[..out.len()] == out[..] && end - out.len() >= PASS_MIN {
             let checked = &draft[out.len()..end];
             let base = cache.tokens().len();
-            let wants = argmax_rows(&net.forward_all(checked, cache).map_err(engine)?).map_err(engine)?;
+            let Some(logits) = net.forward_all(checked, cache, stop).map_err(engine)? else {
+                return given_up(out.len(), step);
+            };
+            let wants = argmax_rows(&logits).map_err(engine)?;
             // The first is `next`; each later one is kept while the model wants it after those before.
             let kept = 1 + checked.iter().skip(1).zip(&wants).take_while(|(d, w)| d == w).count();
             cache.truncate(base + kept).map_err(engine)?;
@@ -136,7 +155,10 @@ pub(crate) fn write(
         } else {
             out.push(next);
             wrote(&out)?;
-            next = argmax(&net.forward(&[next], cache).map_err(engine)?).map_err(engine)?;
+            let Some(logits) = net.forward(&[next], cache, stop).map_err(engine)? else {
+                return given_up(out.len(), step);
+            };
+            next = argmax(&logits).map_err(engine)?;
         }
     }
     Ok((out, drafted))
@@ -245,13 +267,17 @@ impl Model {
         let started = Instant::now();
         let mut cache = self.take_cache(&prompt)?;
         let cached_tokens = cache.tokens().len();
+        let stop = || ticket.is_cancelled();
         let result = (|| {
             // Passes of 2 to 31 tokens: every position's state is computed the same way whether it
             // was resumed or read now (a different rounding can change a greedy answer).
             let mut logits = None;
             let mut at = cached_tokens;
             for n in passes(prompt.len() - cached_tokens) {
-                logits = Some(self.net.forward(&prompt[at..at + n], &mut cache).map_err(engine)?);
+                let Some(l) = self.net.forward(&prompt[at..at + n], &mut cache, &stop).map_err(engine)? else {
+                    return given_up(0, &mut |n| ticket.check().map_err(|e| GenerateError::Stopped(e, n)));
+                };
+                logits = Some(l);
                 at += n;
             }
             let logits = logits.ok_or_else(|| GenerateError::Engine("empty prompt".into()))?;
@@ -260,14 +286,9 @@ impl Model {
             let started = Instant::now();
             let limits = Limits { max_new, stops: &self.stops, close: &self.close };
             let tokenizer = &self.tokenizer;
-            let (out, drafted) = write(
-                &self.net,
-                &mut cache,
-                next,
-                &draft,
-                &limits,
-                &mut |n| ticket.check().map_err(|e| GenerateError::Stopped(e, n)),
-                &mut |out| {
+            let hooks = Hooks {
+                step: &mut |n| ticket.check().map_err(|e| GenerateError::Stopped(e, n)),
+                wrote: &mut |out| {
                     let text = tokenizer.decode(out).map_err(GenerateError::Engine)?;
                     // A character split across tokens decodes as U+FFFD until its last byte arrives.
                     if !text.ends_with('\u{fffd}') {
@@ -275,7 +296,9 @@ impl Model {
                     }
                     Ok(())
                 },
-            )?;
+                stop: &stop,
+            };
+            let (out, drafted) = write(&self.net, &mut cache, next, &draft, &limits, hooks)?;
             Ok(Generation {
                 text: self.tokenizer.decode(&out).map_err(GenerateError::Engine)?,
                 prompt_tokens: prompt.len(),

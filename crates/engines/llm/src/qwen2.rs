@@ -49,9 +49,16 @@ impl Cache {
             return Ok(());
         }
         self.tokens.truncate(len);
+        self.cut_layers(len)
+    }
+
+    /// Cuts every layer's keys and values longer than `len` back to it (those of a pass given up
+    /// half-way are longer in the layers it went through).
+    fn cut_layers(&mut self, len: usize) -> Result<()> {
         for kv in &mut self.kv {
             *kv = match kv.take() {
-                Some((k, v)) if len > 0 => Some((k.narrow(2, 0, len)?, v.narrow(2, 0, len)?)),
+                Some((k, v)) if len > 0 && k.dim(2)? > len => Some((k.narrow(2, 0, len)?, v.narrow(2, 0, len)?)),
+                Some(kv) if len > 0 => Some(kv),
                 _ => None,
             };
         }
@@ -63,6 +70,12 @@ impl Cache {
         self.tokens.iter().zip(tokens).take_while(|(a, b)| a == b).count()
     }
 }
+
+/// Asked between layers whether to give up the pass under way: a pass of a few dozen tokens takes
+/// a few hundred milliseconds, and a live session's pause needs the cores at once (a decode that
+/// shared them with the rest of a pass took up to 350 ms instead of 190: both engines' threads
+/// wait for each other's).
+pub type Interrupt<'a> = &'a dyn Fn() -> bool;
 
 pub struct Qwen2 {
     embeddings: Arc<QTensor>,
@@ -162,25 +175,28 @@ impl Qwen2 {
         self.embeddings.embedding(&Tensor::new(tokens, &self.device)?)?.unsqueeze(0)
     }
 
-    /// Feeds `tokens` after what `cache` holds; returns the logits of the last one, (vocab,).
-    pub fn forward(&self, tokens: &[u32], cache: &mut Cache) -> Result<Tensor> {
-        let x = self.read(tokens, cache)?;
+    /// Feeds `tokens` after what `cache` holds; returns the logits of the last one, (vocab,), or
+    /// `None` when `stop` gave the pass up (the cache is then as it was before it).
+    pub fn forward(&self, tokens: &[u32], cache: &mut Cache, stop: Interrupt) -> Result<Option<Tensor>> {
+        let Some(x) = self.read(tokens, cache, stop)? else { return Ok(None) };
         let last = self.norm.forward(&x.narrow(1, tokens.len() - 1, 1)?)?;
-        self.output.forward(&last)?.flatten_all()
+        self.output.forward(&last)?.flatten_all().map(Some)
     }
 
     /// Feeds `tokens` like [`Self::forward`]; returns the logits of every one, (tokens, vocab):
     /// what the model would write after each, for checking a draft in one pass. The output
     /// projection is applied row by row, as when writing: a product of several rows would have
     /// candle pack the (vocabulary-sized) matrix a second time, ~0.3 GB kept for good.
-    pub fn forward_all(&self, tokens: &[u32], cache: &mut Cache) -> Result<Tensor> {
-        let h = self.norm.forward(&self.read(tokens, cache)?)?;
+    pub fn forward_all(&self, tokens: &[u32], cache: &mut Cache, stop: Interrupt) -> Result<Option<Tensor>> {
+        let Some(x) = self.read(tokens, cache, stop)? else { return Ok(None) };
+        let h = self.norm.forward(&x)?;
         let rows = (0..tokens.len()).map(|i| self.output.forward(&h.narrow(1, i, 1)?)?.flatten_all());
-        Tensor::stack(&rows.collect::<Result<Vec<_>>>()?, 0)
+        Tensor::stack(&rows.collect::<Result<Vec<_>>>()?, 0).map(Some)
     }
 
-    /// The last layer's states of `tokens` read after what `cache` holds, (1, tokens, hidden).
-    fn read(&self, tokens: &[u32], cache: &mut Cache) -> Result<Tensor> {
+    /// The last layer's states of `tokens` read after what `cache` holds, (1, tokens, hidden), or
+    /// `None` when `stop` said so between two layers (the layers already read are cut back).
+    fn read(&self, tokens: &[u32], cache: &mut Cache, stop: Interrupt) -> Result<Option<Tensor>> {
         let seq = tokens.len();
         let start = cache.tokens.len();
         if seq == 0 {
@@ -191,18 +207,23 @@ impl Qwen2 {
         }
         let cos = self.cos.narrow(0, start, seq)?;
         let sin = self.sin.narrow(0, start, seq)?;
-        let mask = (seq > 1).then(|| causal_mask(seq, start, &self.device)).transpose()?;
+        let mask = causal_mask(seq, start, &self.device)?;
         let mut x = self.embed(tokens)?;
-        for (layer, kv) in self.layers.iter().zip(cache.kv.iter_mut()) {
+        for i in 0..self.layers.len() {
+            if stop() {
+                cache.cut_layers(start)?;
+                return Ok(None);
+            }
+            let (layer, kv) = (&self.layers[i], &mut cache.kv[i]);
             let h = layer.attn_norm.forward(&x)?;
-            let h = self.attention(layer, &h, &cos, &sin, mask.as_ref(), kv)?;
+            let h = self.attention(layer, &h, &cos, &sin, &mask, kv)?;
             x = (x + h)?;
             let h = layer.ffn_norm.forward(&x)?;
             let h = (candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?;
             x = (x + layer.down.forward(&h)?)?;
         }
         cache.tokens.extend_from_slice(tokens);
-        Ok(x)
+        Ok(Some(x))
     }
 
     fn attention(
@@ -211,7 +232,7 @@ impl Qwen2 {
         x: &Tensor,
         cos: &Tensor,
         sin: &Tensor,
-        mask: Option<&Tensor>,
+        mask: &Tensor,
         kv: &mut Option<(Tensor, Tensor)>,
     ) -> Result<Tensor> {
         let (_, seq, _) = x.dims3()?;
@@ -230,17 +251,21 @@ impl Qwen2 {
         // key/value head are stacked as extra rows of that head.
         let group = self.heads / self.kv_heads;
         let kv_len = k.dim(2)?;
+        let padded = mask.dim(1)?;
+        let (k, v) = if padded > kv_len {
+            let zeros = Tensor::zeros((1, self.kv_heads, padded - kv_len, self.head_dim), DType::F32, &self.device)?;
+            (Tensor::cat(&[&k, &zeros], 2)?, Tensor::cat(&[&v, &zeros], 2)?)
+        } else {
+            (k, v)
+        };
         let q = q.reshape((1, self.kv_heads, group * seq, self.head_dim))?;
         let att = (q.matmul(&k.t()?)? / (self.head_dim as f64).sqrt())?;
-        let att = match mask {
-            Some(m) => att.reshape((1, self.kv_heads, group, seq, kv_len))?.broadcast_add(m)?.reshape((
-                1,
-                self.kv_heads,
-                group * seq,
-                kv_len,
-            ))?,
-            None => att,
-        };
+        let att = att.reshape((1, self.kv_heads, group, seq, padded))?.broadcast_add(mask)?.reshape((
+            1,
+            self.kv_heads,
+            group * seq,
+            padded,
+        ))?;
         let att = candle_nn::ops::softmax_last_dim(&att)?;
         let y = att.matmul(&v)?.reshape((1, self.heads, seq, self.head_dim))?;
         let y = y.transpose(1, 2)?.reshape((1, seq, self.heads * self.head_dim))?;
@@ -248,10 +273,19 @@ impl Qwen2 {
     }
 }
 
+/// Attention runs over keys and values padded with zeros (masked) to a multiple of this many
+/// positions. A softmax or a product summing a row of another length rounds differently (its
+/// tail falls in other lanes of the vector kernels), so without the padding a position read in
+/// one pass differed in its last bits from the same position read in another, and from the
+/// second layer on every later position with it: a resumed prompt's answer could then depend on
+/// where the kept state ended. Padded, the terms of a row sit in the same lanes whatever its
+/// length, and the extra terms are exact zeros (a unit test on a two-layer model checks the bits).
+const ATTENTION_BLOCK: usize = 64;
+
 /// Additive mask: position `i` of the new tokens (at `start + i`) sees cached and new positions
-/// up to itself. Shape (seq, start + seq).
+/// up to itself, and none of the padding. Shape (seq, padded length).
 fn causal_mask(seq: usize, start: usize, device: &Device) -> Result<Tensor> {
-    let total = start + seq;
+    let total = (start + seq).div_ceil(ATTENTION_BLOCK) * ATTENTION_BLOCK;
     let m: Vec<f32> =
         (0..seq).flat_map(|i| (0..total).map(move |j| if j > start + i { f32::NEG_INFINITY } else { 0.0 })).collect();
     Tensor::from_vec(m, (seq, total), device)
@@ -270,10 +304,10 @@ pub fn argmax_rows(logits: &Tensor) -> Result<Vec<u32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{GenerateError, Limits, passes, resume_at, write};
+    use crate::model::{GenerateError, Hooks, Limits, passes, resume_at, write};
     use candle_core::quantized::{GgmlDType, gguf_file};
 
-    /// A one-layer Qwen2 of random weights (4- and 6-bit as the shipped model's), written as GGUF.
+    /// A four-layer Qwen2 of random weights (4- and 6-bit as the shipped model's), written as GGUF.
     fn tiny(dir: &std::path::Path) -> Weights {
         let dev = Device::Cpu;
         let (hidden, kv, ffn, vocab) = (1024usize, 128usize, 1024usize, 256usize);
@@ -289,36 +323,41 @@ mod tests {
             QTensor::quantize(&Tensor::from_vec(xs, shape, &dev).expect("tensor"), dtype).expect("quantize")
         };
         let (q4, q6, f) = (GgmlDType::Q4K, GgmlDType::Q6K, GgmlDType::F32);
-        let tensors = [
-            ("token_embd.weight", t(&[vocab, hidden], q4)),
-            ("output.weight", t(&[vocab, hidden], q6)),
-            ("output_norm.weight", t(&[hidden], f)),
-            ("blk.0.attn_q.weight", t(&[hidden, hidden], q4)),
-            ("blk.0.attn_k.weight", t(&[kv, hidden], q4)),
-            ("blk.0.attn_v.weight", t(&[kv, hidden], q6)),
-            ("blk.0.attn_q.bias", t(&[hidden], f)),
-            ("blk.0.attn_k.bias", t(&[kv], f)),
-            ("blk.0.attn_v.bias", t(&[kv], f)),
-            ("blk.0.attn_output.weight", t(&[hidden, hidden], q4)),
-            ("blk.0.attn_norm.weight", t(&[hidden], f)),
-            ("blk.0.ffn_norm.weight", t(&[hidden], f)),
-            ("blk.0.ffn_gate.weight", t(&[ffn, hidden], q4)),
-            ("blk.0.ffn_up.weight", t(&[ffn, hidden], q4)),
-            ("blk.0.ffn_down.weight", t(&[hidden, ffn], q6)),
+        let mut tensors = vec![
+            ("token_embd.weight".to_string(), t(&[vocab, hidden], q4)),
+            ("output.weight".to_string(), t(&[vocab, hidden], q6)),
+            ("output_norm.weight".to_string(), t(&[hidden], f)),
         ];
+        for b in 0..4 {
+            let layer = [
+                ("attn_q.weight", t(&[hidden, hidden], q4)),
+                ("attn_k.weight", t(&[kv, hidden], q4)),
+                ("attn_v.weight", t(&[kv, hidden], q6)),
+                ("attn_q.bias", t(&[hidden], f)),
+                ("attn_k.bias", t(&[kv], f)),
+                ("attn_v.bias", t(&[kv], f)),
+                ("attn_output.weight", t(&[hidden, hidden], q4)),
+                ("attn_norm.weight", t(&[hidden], f)),
+                ("ffn_norm.weight", t(&[hidden], f)),
+                ("ffn_gate.weight", t(&[ffn, hidden], q4)),
+                ("ffn_up.weight", t(&[ffn, hidden], q4)),
+                ("ffn_down.weight", t(&[hidden, ffn], q6)),
+            ];
+            tensors.extend(layer.into_iter().map(|(n, w)| (format!("blk.{b}.{n}"), w)));
+        }
         use gguf_file::Value::{F32, U32};
         let md = [
             ("qwen2.attention.head_count", U32(8)),
             ("qwen2.attention.head_count_kv", U32(1)),
             ("qwen2.embedding_length", U32(hidden as u32)),
-            ("qwen2.block_count", U32(1)),
+            ("qwen2.block_count", U32(4)),
             ("qwen2.context_length", U32(128)),
             ("qwen2.attention.layer_norm_rms_epsilon", F32(1e-6)),
         ];
         let path = dir.join("tiny.gguf");
         let mut file = std::fs::File::create(&path).expect("create");
         let md: Vec<(&str, &gguf_file::Value)> = md.iter().map(|(k, v)| (*k, v)).collect();
-        let tensors: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (*k, v)).collect();
+        let tensors: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
         gguf_file::write(&mut file, &md, &tensors).expect("write");
         Weights::open(&path).expect("open")
     }
@@ -328,7 +367,7 @@ mod tests {
         let mut at = cache.tokens().len();
         let mut logits = None;
         for n in sizes {
-            logits = Some(net.forward(&tokens[at..at + n], cache).expect("forward"));
+            logits = net.forward(&tokens[at..at + n], cache, &|| false).expect("forward");
             at += n;
         }
         assert_eq!(at, tokens.len());
@@ -336,8 +375,9 @@ mod tests {
     }
 
     /// A prompt resumed from any token it shares with an earlier one and read on in `passes`
-    /// gives the logits of reading it fresh, bit for bit; a one-token pass would not (so the
-    /// comparison can see a difference at all).
+    /// gives the logits of reading it fresh, bit for bit, through several layers (each reads
+    /// states the one before made in other passes: unpadded attention failed this from the first
+    /// resumed position); a one-token pass would not (so the comparison can see a difference).
     #[test]
     fn a_resumed_prompt_reads_like_a_fresh_one() {
         let dir = tempfile::tempdir().expect("tmp");
@@ -371,19 +411,15 @@ mod tests {
         let next = logits.iter().enumerate().fold(0, |m, (i, x)| if *x > logits[m] { i } else { m }) as u32;
         let limits = Limits { max_new: 24, stops: &[], close: &[u32::MAX] };
         let mut steps = 0;
-        let (out, drafted) = write(
-            net,
-            &mut cache,
-            next,
-            draft,
-            &limits,
-            &mut |_| {
+        let hooks = Hooks {
+            step: &mut |_| {
                 steps += 1;
                 Ok::<(), GenerateError>(())
             },
-            &mut |_| Ok(()),
-        )
-        .expect("write");
+            wrote: &mut |_| Ok(()),
+            stop: &|| false,
+        };
+        let (out, drafted) = write(net, &mut cache, next, draft, &limits, hooks).expect("write");
         assert_eq!(cache.tokens().len(), prompt.len() + out.len(), "the cache holds what was read");
         (out, drafted, steps)
     }
@@ -419,5 +455,53 @@ mod tests {
             assert_eq!(out, plain, "the answer with the draft {draft:?}");
             assert_eq!((drafted, steps), (want_drafted, want_steps), "{draft:?}");
         }
+    }
+
+    /// A pass given up between two layers leaves the cache as it was (the layers it read are
+    /// cut back): reading on gives what reading without it does. Given up while writing, the
+    /// answer ends with the ticket's error and the cache holds what was written.
+    #[test]
+    fn a_pass_given_up_changes_nothing() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let net = Qwen2::from_gguf(&tiny(dir.path()), &Device::Cpu).expect("load");
+        let prompt: Vec<u32> = (0..40u32).map(|i| (i * 13 + 5) % 256).collect();
+        let fresh = read(&net, &mut net.new_cache(), &prompt, passes(prompt.len()));
+        // Given up before the first, second, ... fourth (last) layer of the pass.
+        for n in 1..=4 {
+            let mut cache = net.new_cache();
+            read(&net, &mut cache, &prompt[..20], [20]);
+            let asked = std::cell::Cell::new(0);
+            let stop = || {
+                asked.set(asked.get() + 1);
+                asked.get() >= n
+            };
+            assert!(net.forward(&prompt[20..28], &mut cache, &stop).expect("forward").is_none());
+            assert_eq!((asked.get(), cache.tokens().len()), (n, 20), "given up before layer {n}");
+            assert!(read(&net, &mut cache, &prompt, [20]) == fresh, "read on after giving up before layer {n}");
+        }
+
+        let mut cache = net.new_cache();
+        let logits = read(&net, &mut cache, &prompt, passes(prompt.len()));
+        let next = logits.iter().enumerate().fold(0, |m, (i, x)| if *x > logits[m] { i } else { m }) as u32;
+        let limits = Limits { max_new: 24, stops: &[], close: &[u32::MAX] };
+        // The ticket is cancelled once the sixth token's pass is under way.
+        let cancelled = std::cell::Cell::new(false);
+        let hooks = Hooks {
+            step: &mut |n| match n {
+                5 => {
+                    cancelled.set(true);
+                    Ok(())
+                }
+                _ if cancelled.get() => {
+                    Err(GenerateError::Stopped(sokuji_core::Error::new(sokuji_core::ErrorCode::Cancelled, "gone"), n))
+                }
+                _ => Ok(()),
+            },
+            wrote: &mut |_| Ok(()),
+            stop: &|| cancelled.get(),
+        };
+        let got = write(&net, &mut cache, next, &[], &limits, hooks);
+        assert!(matches!(got, Err(GenerateError::Stopped(_, 6))), "{got:?}");
+        assert_eq!(cache.tokens().len(), prompt.len() + 5, "the five tokens whose passes were read");
     }
 }
