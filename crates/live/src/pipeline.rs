@@ -476,6 +476,12 @@ async fn mt_stage(
         } {
             Ok(english)
         } else if let Some(t) = &translator {
+            // Only pauses from now on count; an interim's translation does not start while its
+            // utterance's pause is being decoded (the pause's own text comes right after).
+            let decoding_pause = *pausing.borrow_and_update() == Some(job.segment_id);
+            if interim && decoding_pause {
+                continue;
+            }
             let start = (!cfg.whole_sentences).then(|| start_for(&ahead, &job)).flatten();
             let req = TranslateRequest {
                 text: job.text.clone(),
@@ -499,8 +505,6 @@ async fn mt_stage(
             let work = tokio::time::timeout(cfg.call_timeout, work);
             tokio::pin!(work);
             let mut written = String::new();
-            // Only pauses from now on count.
-            pausing.borrow_and_update();
             let done = loop {
                 let partial = tokio::select! {
                     r = &mut work => break Some(r),

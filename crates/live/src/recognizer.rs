@@ -38,7 +38,7 @@ pub enum Turns {
 
 /// A pause this long inside an utterance gets an interim decode at once (the endpointer closes
 /// the utterance only after its longer silence, 0.64 s by default).
-pub const PAUSE_SECS: f64 = 0.2;
+pub const PAUSE_SECS: f64 = 0.12;
 
 #[derive(Clone, Debug)]
 pub struct RecognizerConfig {
@@ -117,7 +117,8 @@ pub struct Recognizer {
     /// after the endpointer's longer silence): the session translates that text meanwhile.
     pause_frames: Option<u32>,
     /// Told the segment id when the speaker pauses, before the pause's decode of the whole
-    /// utterance: the session stops work that would slow that decode.
+    /// utterance, and `None` after it: the session stops (or does not start) work that would
+    /// slow that decode.
     pausing: Option<tokio::sync::watch::Sender<Option<u64>>>,
     /// The decode made at the last pause (of the audio between the absolute samples it holds),
     /// for an engine that decodes whole audio: when the utterance then closes without more speech, it
@@ -197,7 +198,7 @@ impl Recognizer {
     }
 
     /// Where to say that the speaker paused and the whole utterance is about to be decoded again
-    /// (engines that do not stream only): the segment id, before the decode.
+    /// (engines that do not stream only): the segment id, before the decode; `None` after it.
     pub fn set_pausing(&mut self, pausing: tokio::sync::watch::Sender<Option<u64>>) {
         self.pausing = Some(pausing);
     }
@@ -352,6 +353,10 @@ impl Recognizer {
         if self.utterance.is_some() && (paused || (self.cfg.interim && self.interim_due())) {
             events.extend(self.interim(paused).await);
         }
+        if let Some(p) = &self.pausing {
+            // The pause's decode is done.
+            p.send_if_modified(|segment| segment.take().is_some());
+        }
         self.trim();
         events
     }
@@ -430,6 +435,9 @@ impl Recognizer {
         self.pause_decode = (at_pause && self.stream.is_none()).then(|| (start, now, t.clone(), ms));
         self.pause_audio =
             (at_pause && self.keep_final_audio).then(|| (self.segment_id, self.slice(start, now).into()));
+        // The utterance's first decode that heard words: a whole-decoding engine's guess from
+        // about a second of speech, often nonsense.
+        let first_guess = self.last_words.is_empty();
         self.last_words = t.words().cloned().collect();
         let texts: Vec<String> = self.last_words.iter().map(|w| w.text.clone()).collect();
         let h = self.agreement.update(&texts);
@@ -440,7 +448,7 @@ impl Recognizer {
             segment_id: self.segment_id,
             is_final: false,
             text: h.text(),
-            ahead: self.ahead(&h),
+            ahead: self.ahead(&h, first_guess),
             committed: h.committed_text(),
             stability: h.stability(),
             language: t.language,
@@ -456,13 +464,15 @@ impl Recognizer {
     }
 
     /// What of an interim to translate ahead ([`Transcription::ahead`]): from a streaming engine
-    /// all but the last word; from one that decodes the whole utterance, all of it once two
-    /// decodes agree on its beginning (Whisper's first guess from a second of speech is often
-    /// nonsense, and its translation only takes the cores from the next decode).
-    fn ahead(&self, h: &sokuji_core::stream::Hypothesis) -> String {
+    /// all but the last word; from one that decodes the whole utterance, all of it from its second
+    /// decode on (Whisper's first guess from a second of speech is often nonsense, and its
+    /// translation only takes the cores from the next decode; its second, from two seconds, is
+    /// mostly the final's text on short sentences, and whether it agrees with the first says
+    /// little: waiting for agreement left those translated only after the pause).
+    fn ahead(&self, h: &sokuji_core::stream::Hypothesis, first_guess: bool) -> String {
         if self.stream.is_some() {
             all_but_last_word(&h.text())
-        } else if h.committed.is_empty() {
+        } else if first_guess && h.committed.is_empty() {
             String::new()
         } else {
             h.text()
@@ -484,12 +494,19 @@ impl Recognizer {
             self.final_audio.truncate(3);
             self.final_audio.push((id, self.slice(start, end).into()));
         }
-        // Nothing was said since the pause's decode (the speech ended where it was): it is the
-        // final decode, already made while the endpointer waited out the silence.
-        // Everything past the utterance's end is the silence that closed it (the endpointer's run
-        // of silence starts there), so a decode that ran a little further heard the same words.
+        // Nothing was said since the pause's decode (the speech ended before the audio it read
+        // did): it is the final decode, already made while the endpointer waited out the
+        // silence. Past the speech's end (the utterance's end less the post-roll) there is only
+        // the silence that closed it, so a decode that stopped short of the post-roll or ran a
+        // little further heard the same words.
         let decoded = match self.pause_decode.take() {
-            Some((from, upto, t, ms)) if from == start && end <= upto && secs(upto - end) <= 0.5 => Ok((t, ms)),
+            Some((from, upto, t, ms))
+                if from == start
+                    && end <= upto + samples(self.cfg.post_roll_secs)
+                    && secs(upto.saturating_sub(end)) <= 0.5 =>
+            {
+                Ok((t, ms))
+            }
             _ => self.decode(start, end, true).await,
         };
         self.stream = None;

@@ -462,7 +462,7 @@ async fn the_speech_translation_started_at_a_pause_becomes_the_final_one() {
             tr.map(|x| (x.text.clone(), x.engine.clone())),
             Some((format!("english {}", t.text), "whisper.cpp".into()))
         );
-        // Started at the 0.2 s pause, 0.12 s before the endpointer closed the utterance.
+        // Started at the 0.12 s pause, 0.2 s before the endpointer closed the utterance.
         assert!(tr.and_then(|x| x.e2e_ms).is_some_and(|ms| ms < 1000.0 + 60.0), "{tr:?}");
     }
     assert_eq!(stt.translations.load(std::sync::atomic::Ordering::Relaxed), 2, "the pause's decode was kept");
@@ -530,6 +530,8 @@ struct WordTimedTranslator {
     log: std::sync::Mutex<Vec<Asked>>,
     /// When translations were stopped before they were done.
     stopped: std::sync::Mutex<Vec<tokio::time::Instant>>,
+    /// When each translation began.
+    began: std::sync::Mutex<Vec<tokio::time::Instant>>,
     /// Requests that came with a start.
     started: std::sync::atomic::AtomicUsize,
 }
@@ -560,6 +562,7 @@ impl sokuji_core::Translator for WordTimedTranslator {
         partial: sokuji_core::Partial,
     ) -> sokuji_core::Result<sokuji_core::Translation> {
         self.log.lock().expect("lock").push((r.text.clone(), r.start.clone(), r.draft.clone()));
+        self.began.lock().expect("lock").push(tokio::time::Instant::now());
         let mut watch = StopWatch(&self.stopped, false);
         let words: Vec<&str> = r.text.split_whitespace().collect();
         // The words of the start, less its last one, are not written again; those the draft has
@@ -604,7 +607,7 @@ async fn pause_translation(translate_interim: bool, delay_ms: u64) {
             _ => None,
         });
         assert_eq!(tr.map(|x| x.text.clone()), Some(FixedTranslator::render(&t.text, "vi")));
-        // Started as the 0.2 s pause ended the utterance's audio, 0.12 s before the endpointer
+        // Started at the 0.12 s pause, before the utterance's audio ended and 0.2 s before the endpointer
         // closed it (and never behind a committed prefix's translation): done one delay later,
         // or with the final transcript when it was done before.
         let done_by = (delay_ms as f64).max(t.e2e_ms.unwrap_or_default());
@@ -652,12 +655,13 @@ async fn later_translations_build_on_the_interim_ones() {
     }
 }
 
-/// Decodes like `LevelStt` in `delay`, noting when each decode of audio that ends in a pause
-/// (0.15 s of silence) starts.
+/// Decodes like `LevelStt` in `delay`, noting when each pause's decode starts: the first decode
+/// of audio that ends in the recognizer's pause (0.128 s of silence) after one that did not.
 #[derive(Default)]
 struct SlowStt {
     delay: Duration,
     pause_decodes: std::sync::Mutex<Vec<tokio::time::Instant>>,
+    in_pause: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait::async_trait]
@@ -667,10 +671,12 @@ impl SpeechToText for SlowStt {
         audio: sokuji_core::Audio,
         options: sokuji_core::TranscribeOptions,
     ) -> sokuji_core::Result<sokuji_core::Transcript> {
-        let tail = audio.samples().len().saturating_sub(2_400);
-        if audio.samples()[tail..].iter().all(|x| *x == 0.0) {
+        let tail = audio.samples().len().saturating_sub(2_048);
+        let paused = audio.samples()[tail..].iter().all(|x| *x == 0.0);
+        if paused && !self.in_pause.swap(paused, std::sync::atomic::Ordering::SeqCst) {
             self.pause_decodes.lock().expect("lock").push(tokio::time::Instant::now());
         }
+        self.in_pause.store(paused, std::sync::atomic::Ordering::SeqCst);
         tokio::time::sleep(self.delay).await;
         LevelStt.transcribe(audio, options).await
     }
@@ -685,7 +691,8 @@ impl SpeechToText for SlowStt {
 }
 
 /// The speaker's pause stops an interim's translation as the recognizer starts decoding the
-/// whole utterance again, not once that decode is done: the decode has the cores to itself.
+/// whole utterance again, not once that decode is done, and a later interim's waiting behind it
+/// does not start meanwhile: the decode has the cores to itself.
 #[tokio::test(start_paused = true)]
 async fn a_pause_stops_interim_translations_before_its_decode() {
     let stt = Arc::new(SlowStt { delay: Duration::from_millis(300), ..Default::default() });
@@ -706,6 +713,9 @@ async fn a_pause_stops_interim_translations_before_its_decode() {
         pauses.iter().any(|p| stopped.contains(p)),
         "pause decodes at {pauses:?}, translations stopped at {stopped:?}"
     );
+    let began = translator.began.lock().expect("lock").clone();
+    let during = |b: &tokio::time::Instant| pauses.iter().any(|p| *p <= *b && *b < *p + stt.delay);
+    assert!(!began.iter().any(during), "pause decodes at {pauses:?}, translations began at {began:?}");
 }
 
 /// Two utterances at real time (virtual time) into Vietnamese, no speech: every event.

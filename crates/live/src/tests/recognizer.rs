@@ -1,6 +1,6 @@
 use super::{finals, kinds, quick};
 use crate::{LiveEvent, Recognizer, RecognizerConfig, Turns};
-use sokuji_core::{ErrorCode, SpeechToText, TranscribeOptions};
+use sokuji_core::{ErrorCode, SpeechToText, TranscribeOptions, Transcript};
 use sokuji_testkit::{FlakyStt, LevelStt, LoudnessVad, StreamingStt, WORD_SAMPLES, silence, speech};
 use std::sync::Arc;
 
@@ -111,18 +111,71 @@ async fn interim_results_only_grow_their_committed_prefix() {
         .collect();
     assert!(interims.len() >= 3, "{events:#?}");
     let mut committed = String::new();
-    for t in &interims {
+    for (i, t) in interims.iter().enumerate() {
         assert!(t.committed.starts_with(&committed), "{:?} does not extend {committed:?}", t.committed);
         assert!(t.text.starts_with(&t.committed));
-        // All of it is translated ahead once two decodes agree on its beginning: the
-        // translation is a draft, or the final's own.
-        assert_eq!(t.ahead, if t.committed.is_empty() { "" } else { &t.text });
+        // All of it is translated ahead but the first guess: the translation is a draft, or
+        // the final's own.
+        assert_eq!(t.ahead, if i == 0 { "" } else { &t.text });
         committed = t.committed.clone();
     }
     assert!(!committed.is_empty());
     let f = finals(&events);
     assert_eq!(f.len(), 1);
     assert!(f[0].text.starts_with(&committed), "the final keeps the committed prefix");
+}
+
+/// The inner engine, but its first decode that hears words hears other ones (as Whisper's guess
+/// from the first second often does).
+struct FirstGuess {
+    guessed: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl SpeechToText for FirstGuess {
+    async fn transcribe(
+        &self,
+        audio: sokuji_core::Audio,
+        options: TranscribeOptions,
+    ) -> sokuji_core::Result<Transcript> {
+        let mut t = LevelStt.transcribe(audio, options).await?;
+        if !t.segments.is_empty() && !self.guessed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            for s in &mut t.segments {
+                s.words.iter_mut().for_each(|w| w.text = "guess".into());
+                s.text = s.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+            }
+        }
+        Ok(t)
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        LevelStt.languages().await
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        LevelStt.health().await
+    }
+}
+
+/// A whole-decoding engine's interims are translated ahead from its second decode on, agreed
+/// with the first or not; never its first guess.
+#[tokio::test]
+async fn a_first_guess_is_not_translated_ahead_the_second_is() {
+    let stt = Arc::new(FirstGuess { guessed: false.into() });
+    let mut r = recognizer(stt, quick());
+    let events = run(&mut r, &layout(&[(0.3, 0.0), (2.4, 0.5), (1.0, 0.0)]), 1_600).await;
+    let interims: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Transcription(t) if !t.is_final => Some(t),
+            _ => None,
+        })
+        .collect();
+    assert!(interims.len() >= 3, "{events:#?}");
+    assert!(interims[0].text.starts_with("guess") && interims[0].ahead.is_empty(), "{:?}", interims[0]);
+    // The second disagrees with the first: nothing committed, all of it translated ahead.
+    assert!(interims[1].committed.is_empty() && !interims[1].text.contains("guess"), "{:?}", interims[1]);
+    assert_eq!(interims[1].ahead, interims[1].text);
 }
 
 #[tokio::test]
