@@ -28,7 +28,8 @@ pub struct LiveConfig {
     /// the interim one its text begins with and writes only the rest: sooner for long sentences,
     /// but their beginning stays what it was for the fragment.
     pub whole_sentences: bool,
-    /// Deadline of each translation and synthesis call.
+    /// Deadline of each decode, translation and synthesis call (it replaces the recognizer's
+    /// `decode_timeout`).
     pub call_timeout: Duration,
     /// Keep the session's audio and final transcript, up to this many bytes of audio, and give
     /// them as the last event (`Recorded`).

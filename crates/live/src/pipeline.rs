@@ -8,7 +8,7 @@
 use crate::{
     config::{LiveConfig, check_source, check_target},
     event::{LiveError, LiveEvent, LiveInput, LiveUpdate, Spoken, Transcription, Translated},
-    recognizer::Recognizer,
+    recognizer::{Recognizer, RecognizerConfig},
     recorder::Recorder,
 };
 use sokuji_audio::{FrameScorer, VoiceDetector};
@@ -273,7 +273,8 @@ async fn stt_stage(
     (mt, pausing): (mpsc::Sender<MtJob>, watch::Sender<Option<u64>>),
 ) {
     let options = TranscribeOptions { language: cfg.source_hint(), task: cfg.task, ..Default::default() };
-    let mut recognizer = Recognizer::new(engines.stt.clone(), cfg.recognizer.clone(), options, (engines.vad)());
+    let recognizer_cfg = RecognizerConfig { decode_timeout: cfg.call_timeout, ..cfg.recognizer.clone() };
+    let mut recognizer = Recognizer::new(engines.stt.clone(), recognizer_cfg, options, (engines.vad)());
     recognizer.set_pausing(pausing);
     recognizer.set_keep_final_audio(cfg.speech_translation);
     recognizer.set_pause_interim(cfg.target.is_some());

@@ -19,7 +19,7 @@
 use crate::event::{LiveError, LiveEvent, Transcription};
 use sokuji_audio::{FrameScorer, StreamResampler, vad::FRAME};
 use sokuji_core::{
-    Audio, Error, Result, SAMPLE_RATE, SpeechToText, SttStream, TranscribeOptions, Transcript, Word,
+    Audio, Error, ErrorCode, Result, SAMPLE_RATE, SpeechToText, SttStream, TranscribeOptions, Transcript, Word,
     stream::{EndpointConfig, Endpointer, LocalAgreement, VadEvent},
 };
 use std::{
@@ -54,6 +54,9 @@ pub struct RecognizerConfig {
     pub pre_roll_secs: f64,
     /// Audio kept after the speech end.
     pub post_roll_secs: f64,
+    /// Longest wait for one decode (or one streamed answer): a hung engine behind gRPC would
+    /// otherwise hold the session for its client's deadline, which is sized for hour-long files.
+    pub decode_timeout: Duration,
 }
 
 impl Default for RecognizerConfig {
@@ -66,6 +69,7 @@ impl Default for RecognizerConfig {
             max_utterance_secs: 20.0,
             pre_roll_secs: 0.3,
             post_roll_secs: 0.2,
+            decode_timeout: Duration::from_secs(20),
         }
     }
 }
@@ -375,6 +379,18 @@ impl Recognizer {
     /// Decodes `from..to` (`last`: for the final result); times come back in stream seconds.
     /// Engines that stream natively are fed only the audio they have not read yet.
     async fn decode(&mut self, from: u64, to: u64, last: bool) -> Result<(Transcript, f64)> {
+        let limit = self.cfg.decode_timeout;
+        match tokio::time::timeout(limit, self.decode_within(from, to, last)).await {
+            Ok(r) => r,
+            Err(_) => {
+                // Whatever the engine's stream was in the middle of is gone with it.
+                self.stream = None;
+                Err(Error::new(ErrorCode::Timeout, format!("speech-to-text did not answer within {limit:?}")))
+            }
+        }
+    }
+
+    async fn decode_within(&mut self, from: u64, to: u64, last: bool) -> Result<(Transcript, f64)> {
         let mut options = self.options.clone();
         if self.language.is_some() {
             options.language = self.language.clone();

@@ -206,6 +206,55 @@ async fn a_failed_decode_spoils_only_its_own_utterance() {
     }
 }
 
+/// Answers like `LevelStt`, except that a decode hearing five or more "w3" never answers (a
+/// hung engine behind gRPC).
+struct HangsOnW3;
+
+#[async_trait::async_trait]
+impl SpeechToText for HangsOnW3 {
+    async fn transcribe(
+        &self,
+        audio: sokuji_core::Audio,
+        options: TranscribeOptions,
+    ) -> sokuji_core::Result<Transcript> {
+        if LevelStt::hear(audio.samples()).iter().filter(|w| w.text == "w3").count() >= 5 {
+            std::future::pending::<()>().await;
+        }
+        LevelStt.transcribe(audio, options).await
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        LevelStt.languages().await
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        LevelStt.health().await
+    }
+}
+
+/// A decode that never answers fails its utterance after the decode deadline (a timeout, said
+/// for that segment) and the session hears the next utterance.
+#[tokio::test(start_paused = true)]
+async fn a_hung_decode_times_out_and_spoils_only_its_own_utterance() {
+    let cfg = RecognizerConfig { decode_timeout: std::time::Duration::from_secs(1), ..quick() };
+    let mut r = recognizer(Arc::new(HangsOnW3), cfg);
+    let audio = layout(&[(0.3, 0.0), (1.2, 0.3), (1.0, 0.0), (1.2, 0.6), (1.0, 0.0)]);
+    let started = tokio::time::Instant::now();
+    let events = run(&mut r, &audio, 1_600).await;
+    let errors: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Error(e) => Some((e.segment_id, e.code)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors, [(Some(0), ErrorCode::Timeout)], "{events:#?}");
+    let got: Vec<(u64, Vec<&str>)> = finals(&events).iter().map(|t| (t.segment_id, kinds(&t.text))).collect();
+    assert_eq!(got, [(1, vec!["w6"])]);
+    // The hung decodes (the pause's is off here: interims and the final) each waited the deadline.
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
 #[tokio::test]
 async fn a_failing_engine_never_breaks_the_session() {
     // Every call fails: each utterance gets its error, and the session keeps its positions.
