@@ -142,6 +142,23 @@ pub fn partial_answer(raw: &str) -> &str {
     text.trim()
 }
 
+/// Whether an answer still being written (`raw`, as for [`partial_answer`]) to `input` is
+/// complete before its closing tag: a one-line input's answer ends at its first line break after
+/// a line of translation (not a preamble such as "Here is the translation:"). Stopping there
+/// spares the model the closing tag, three tokens (~0.1 s on two cores) of every sentence.
+pub fn line_done(input: &str, raw: &str) -> bool {
+    if input.trim().contains('\n') {
+        return false;
+    }
+    let raw = raw.trim_start();
+    let raw = raw.strip_prefix("<text>").unwrap_or(raw);
+    let complete = raw.matches('\n').count();
+    raw.split('\n').take(complete).any(|line| {
+        let line = line.trim();
+        !line.is_empty() && !is_preamble(line)
+    })
+}
+
 fn is_preamble(line: &str) -> bool {
     let l = line.to_lowercase();
     l.ends_with(':')
@@ -163,6 +180,27 @@ fn strip_quotes<'a>(text: &'a str, input: &str) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_one_line_answer_is_done_at_its_line_break() {
+        // (input, answer so far, done)
+        let cases = [
+            ("Hello.", "Xin chào", false),
+            ("Hello.", "Xin chào.\n", true),
+            ("Hello.", "Xin chào.\n</", true),
+            // A line break before any translation, or after a preamble, is not the end.
+            ("Hello.", "\n", false),
+            ("Hello.", "<text>\n", false),
+            ("Hello.", "Here is the translation:\n", false),
+            ("Hello.", "Here is the translation:\nXin chào.\n", true),
+            // A text of several lines is answered in as many: the closing tag ends it.
+            ("Hello.\nGoodbye.", "Xin chào.\n", false),
+            (" Hello. \n", "Xin chào.\n", true),
+        ];
+        for (input, raw, done) in cases {
+            assert_eq!(line_done(input, raw), done, "{input:?} / {raw:?}");
+        }
+    }
 
     #[test]
     fn chat_frames_the_text_and_names_the_languages() {

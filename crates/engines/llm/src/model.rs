@@ -112,8 +112,9 @@ pub(crate) struct Limits<'a> {
 pub(crate) struct Hooks<'a> {
     /// Before each token or pass, with the count so far: the ticket's check.
     pub step: &'a mut dyn FnMut(usize) -> Result<(), GenerateError>,
-    /// After the answer grows.
-    pub wrote: &'a mut dyn FnMut(&[u32]) -> Result<(), GenerateError>,
+    /// After the answer grows; `true` when the answer is complete (before its stop or closing
+    /// tokens).
+    pub wrote: &'a mut dyn FnMut(&[u32]) -> Result<bool, GenerateError>,
     /// Between the layers of a pass; a pass it gives up ends the writing with `step`'s error.
     pub stop: Interrupt<'a>,
 }
@@ -151,10 +152,14 @@ pub(crate) fn write(
             drafted += kept;
             next = wants[kept - 1];
             span = PASS_MAX;
-            wrote(&out)?;
+            if wrote(&out)? {
+                break;
+            }
         } else {
             out.push(next);
-            wrote(&out)?;
+            if wrote(&out)? {
+                break;
+            }
             let Some(logits) = net.forward(&[next], cache, stop).map_err(engine)? else {
                 return given_up(out.len(), step);
             };
@@ -244,14 +249,15 @@ impl Model {
         Ok(ids)
     }
 
-    /// Greedy decoding until a stop token, `max_new` tokens, or the ticket's cancellation.
-    /// `on_text` sees the whole answer so far after each token that completes a character.
+    /// Greedy decoding until a stop token, `max_new` tokens, the ticket's cancellation, or
+    /// `on_text` saying the answer is complete (it sees the whole answer so far after each token
+    /// that completes a character).
     pub fn generate(
         &mut self,
         chat: &Chat,
         max_new: usize,
         ticket: &Ticket,
-        on_text: &mut dyn FnMut(&str),
+        on_text: &mut dyn FnMut(&str) -> bool,
     ) -> Result<Generation, GenerateError> {
         let engine = |e: candle_core::Error| GenerateError::Engine(e.to_string());
         let prompt = self.encode_chat(chat)?;
@@ -291,10 +297,7 @@ impl Model {
                 wrote: &mut |out| {
                     let text = tokenizer.decode(out).map_err(GenerateError::Engine)?;
                     // A character split across tokens decodes as U+FFFD until its last byte arrives.
-                    if !text.ends_with('\u{fffd}') {
-                        on_text(&text);
-                    }
-                    Ok(())
+                    Ok(!text.ends_with('\u{fffd}') && on_text(&text))
                 },
                 stop: &stop,
             };

@@ -416,7 +416,7 @@ mod tests {
                 steps += 1;
                 Ok::<(), GenerateError>(())
             },
-            wrote: &mut |_| Ok(()),
+            wrote: &mut |_| Ok(false),
             stop: &|| false,
         };
         let (out, drafted) = write(net, &mut cache, next, draft, &limits, hooks).expect("write");
@@ -497,7 +497,7 @@ mod tests {
                 }
                 _ => Ok(()),
             },
-            wrote: &mut |_| Ok(()),
+            wrote: &mut |_| Ok(false),
             stop: &|| cancelled.get(),
         };
         let got = write(&net, &mut cache, next, &[], &limits, hooks);

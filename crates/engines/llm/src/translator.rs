@@ -51,7 +51,7 @@ impl LlmTranslator {
         // pool started): pay it here, not in the first user's request.
         let warm =
             TranslateRequest { text: "Hello.".into(), source: "en".into(), target: "vi".into(), ..Default::default() };
-        let _ = model.generate(&prompt::chat(&warm, "en"), 1, &Ticket::unbounded(), &mut |_| {});
+        let _ = model.generate(&prompt::chat(&warm, "en"), 1, &Ticket::unbounded(), &mut |_| false);
         tracing::info!(model = %name, path = %config.model_path.display(), "translation model loaded");
         Ok(Self {
             model: Arc::new(Mutex::new(model)),
@@ -162,9 +162,14 @@ pub fn translate_with(
     // starts to ramble (or repeat itself) from holding the engine.
     let max_new = 2 * model.count_tokens(&request.text) + 16;
     // A translation under way (`TranslateRequest::start`) is continued: the answer is its start
-    // and what the model writes after it (checking the draft, if any, past the start).
+    // and what the model writes after it (checking the draft, if any, past the start). A one-line
+    // text's answer ends with its line.
     let start = prompt::answer_start(request);
-    let mut on_text = |raw: &str| on_text(&format!("{start}{raw}"));
+    let mut on_text = |raw: &str| {
+        let answer = format!("{start}{raw}");
+        on_text(&answer);
+        prompt::line_done(&request.text, &answer)
+    };
     let mut g = model.generate(&prompt::chat(request, source), max_new, ticket, &mut on_text)?;
     g.text = prompt::clean(&format!("{start}{}", g.text), &request.text, &request.target);
     if !in_language(&g.text, &request.target)
