@@ -380,14 +380,10 @@ impl Recognizer {
     /// Engines that stream natively are fed only the audio they have not read yet.
     async fn decode(&mut self, from: u64, to: u64, last: bool) -> Result<(Transcript, f64)> {
         let limit = self.cfg.decode_timeout;
-        match tokio::time::timeout(limit, self.decode_within(from, to, last)).await {
-            Ok(r) => r,
-            Err(_) => {
-                // Whatever the engine's stream was in the middle of is gone with it.
-                self.stream = None;
-                Err(Error::new(ErrorCode::Timeout, format!("speech-to-text did not answer within {limit:?}")))
-            }
-        }
+        // A stream under way is out of `self.stream` while it is read, so it goes with the call.
+        tokio::time::timeout(limit, self.decode_within(from, to, last)).await.unwrap_or_else(|_| {
+            Err(Error::new(ErrorCode::Timeout, format!("speech-to-text did not answer within {limit:?}")))
+        })
     }
 
     async fn decode_within(&mut self, from: u64, to: u64, last: bool) -> Result<(Transcript, f64)> {
@@ -488,7 +484,7 @@ impl Recognizer {
     fn ahead(&self, h: &sokuji_core::stream::Hypothesis, first_guess: bool) -> String {
         if self.stream.is_some() {
             all_but_last_word(&h.text())
-        } else if first_guess && h.committed.is_empty() {
+        } else if first_guess {
             String::new()
         } else {
             h.text()

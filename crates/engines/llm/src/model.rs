@@ -68,10 +68,9 @@ const KEPT_CACHES: usize = 4;
 
 /// Most prompt tokens read in one forward pass. On x86-64 every pass of 2 to 31 tokens computes
 /// each position bit for bit alike (candle's tiled kernels; one row goes through its one-row
-/// kernels instead, 32 and more through AMX where the CPU has it; attention over padded lengths,
-/// `qwen2::ATTENTION_BLOCK`), so a prompt is resumed from
-/// any token it shares with a kept one and read on in passes of that range: an answer never
-/// depends on what was cached. (aarch64's kernels read a pass's last rows one by one, so there
+/// kernels instead, 32 and more through AMX where the CPU has it; attention runs over padded
+/// lengths, `qwen2::ATTENTION_BLOCK`), so a prompt is resumed from any token it shares with a kept
+/// one and read on in passes of that range: an answer never depends on what was cached. (aarch64's kernels read a pass's last rows one by one, so there
 /// an answer can differ by rounding with what was cached.)
 const PASS_MAX: usize = 31;
 /// Fewest tokens a pass reads: a resumed prompt reads at least its last two again.
@@ -120,8 +119,8 @@ pub(crate) struct Hooks<'a> {
 }
 
 /// Greedy writing from `next` (the token the prompt's last logits chose) until a stop token, the
-/// closing tokens or `max_new` tokens, checking `draft` where the answer follows it (see the
-/// module's doc). Returns the tokens written and how many of them were read from the draft.
+/// closing tokens, `max_new` tokens or `wrote` saying the answer is complete, checking `draft`
+/// where the answer follows it (see the module's doc). Returns the tokens written and how many of them were read from the draft.
 pub(crate) fn write(
     net: &Qwen2,
     cache: &mut Cache,
@@ -313,9 +312,9 @@ impl Model {
                 retried: false,
             })
         })();
-        // Kept when stopped early (the ticket is checked between passes, so what it holds is a
-        // valid prefix), not after an engine error: a pass that failed in its middle layers left
-        // the layers' states of different lengths.
+        // Kept when stopped early (a pass given up between layers is kept as such, and the next
+        // pass over its tokens goes on from there), not after an engine error: a pass that failed
+        // in its middle layers left the layers' states of different lengths.
         if !matches!(result, Err(GenerateError::Engine(_))) {
             self.keep(cache, prompt.len());
         }

@@ -36,6 +36,17 @@ struct Layer {
 pub struct Cache {
     kv: Vec<Option<(Tensor, Tensor)>>,
     tokens: Vec<u32>,
+    /// A pass given up between two layers: its layers before `layer` hold its tokens' keys and
+    /// values too, and a pass over the same tokens goes on from there.
+    given_up: Option<GivenUp>,
+}
+
+/// Where a pass was given up: its tokens, and their states as input to `layer`.
+#[derive(Clone)]
+struct GivenUp {
+    tokens: Vec<u32>,
+    x: Tensor,
+    layer: usize,
 }
 
 impl Cache {
@@ -43,7 +54,7 @@ impl Cache {
         &self.tokens
     }
 
-    /// Keeps the first `len` tokens' state.
+    /// Keeps the first `len` tokens' state (and a pass given up after them).
     pub fn truncate(&mut self, len: usize) -> Result<()> {
         if len >= self.tokens.len() {
             return Ok(());
@@ -53,8 +64,9 @@ impl Cache {
     }
 
     /// Cuts every layer's keys and values longer than `len` back to it (those of a pass given up
-    /// half-way are longer in the layers it went through).
+    /// are longer in the layers it went through), and forgets that pass.
     fn cut_layers(&mut self, len: usize) -> Result<()> {
+        self.given_up = None;
         for kv in &mut self.kv {
             *kv = match kv.take() {
                 Some((k, v)) if len > 0 && k.dim(2)? > len => Some((k.narrow(2, 0, len)?, v.narrow(2, 0, len)?)),
@@ -167,7 +179,7 @@ impl Qwen2 {
     }
 
     pub fn new_cache(&self) -> Cache {
-        Cache { kv: vec![None; self.layers.len()], tokens: Vec::new() }
+        Cache { kv: vec![None; self.layers.len()], tokens: Vec::new(), given_up: None }
     }
 
     /// Rows of the quantized embedding table, dequantized: (1, tokens, hidden).
@@ -176,7 +188,7 @@ impl Qwen2 {
     }
 
     /// Feeds `tokens` after what `cache` holds; returns the logits of the last one, (vocab,), or
-    /// `None` when `stop` gave the pass up (the cache is then as it was before it).
+    /// `None` when `stop` gave the pass up (the cache then holds it where it stopped; see `read`).
     pub fn forward(&self, tokens: &[u32], cache: &mut Cache, stop: Interrupt) -> Result<Option<Tensor>> {
         let Some(x) = self.read(tokens, cache, stop)? else { return Ok(None) };
         let last = self.norm.forward(&x.narrow(1, tokens.len() - 1, 1)?)?;
@@ -195,7 +207,10 @@ impl Qwen2 {
     }
 
     /// The last layer's states of `tokens` read after what `cache` holds, (1, tokens, hidden), or
-    /// `None` when `stop` said so between two layers (the layers already read are cut back).
+    /// `None` when `stop` said so between two layers. A pass given up is kept where it stopped,
+    /// and a pass over the same tokens goes on from there (the same computation, only later): a
+    /// live session's interim translation stopped by the pause has usually read part of the prompt
+    /// its final translation reads again.
     fn read(&self, tokens: &[u32], cache: &mut Cache, stop: Interrupt) -> Result<Option<Tensor>> {
         let seq = tokens.len();
         let start = cache.tokens.len();
@@ -208,10 +223,18 @@ impl Qwen2 {
         let cos = self.cos.narrow(0, start, seq)?;
         let sin = self.sin.narrow(0, start, seq)?;
         let mask = causal_mask(seq, start, &self.device)?;
-        let mut x = self.embed(tokens)?;
-        for i in 0..self.layers.len() {
+        let (mut x, first) = match cache.given_up.take() {
+            Some(g) if g.tokens == tokens => (g.x, g.layer),
+            other => {
+                if other.is_some() {
+                    cache.cut_layers(start)?;
+                }
+                (self.embed(tokens)?, 0)
+            }
+        };
+        for i in first..self.layers.len() {
             if stop() {
-                cache.cut_layers(start)?;
+                cache.given_up = Some(GivenUp { tokens: tokens.to_vec(), x, layer: i });
                 return Ok(None);
             }
             let (layer, kv) = (&self.layers[i], &mut cache.kv[i]);
@@ -457,26 +480,41 @@ mod tests {
         }
     }
 
-    /// A pass given up between two layers leaves the cache as it was (the layers it read are
-    /// cut back): reading on gives what reading without it does. Given up while writing, the
-    /// answer ends with the ticket's error and the cache holds what was written.
+    /// A pass given up between two layers goes on from where it stopped when the same tokens are
+    /// read next, and is forgotten when others are: either way reading on gives what reading
+    /// without giving up does. Given up while writing, the answer ends with the ticket's error and
+    /// the cache holds what was written.
+    /// Asked before each layer: the `n`th answer is "stop" (before layer n - 1 of four).
+    fn counting(asked: &std::cell::Cell<usize>, n: usize) -> impl Fn() -> bool + '_ {
+        move || {
+            asked.set(asked.get() + 1);
+            asked.get() == n
+        }
+    }
+
     #[test]
     fn a_pass_given_up_changes_nothing() {
         let dir = tempfile::tempdir().expect("tmp");
         let net = Qwen2::from_gguf(&tiny(dir.path()), &Device::Cpu).expect("load");
         let prompt: Vec<u32> = (0..40u32).map(|i| (i * 13 + 5) % 256).collect();
         let fresh = read(&net, &mut net.new_cache(), &prompt, passes(prompt.len()));
-        // Given up before the first, second, ... fourth (last) layer of the pass.
         for n in 1..=4 {
-            let mut cache = net.new_cache();
-            read(&net, &mut cache, &prompt[..20], [20]);
-            let asked = std::cell::Cell::new(0);
-            let stop = || {
-                asked.set(asked.get() + 1);
-                asked.get() >= n
+            let given_up = || {
+                let mut cache = net.new_cache();
+                read(&net, &mut cache, &prompt[..20], [20]);
+                let asked = std::cell::Cell::new(0);
+                assert!(net.forward(&prompt[20..28], &mut cache, &counting(&asked, n)).expect("forward").is_none());
+                assert_eq!((asked.get(), cache.tokens().len()), (n, 20), "given up before layer {n}");
+                cache
             };
-            assert!(net.forward(&prompt[20..28], &mut cache, &stop).expect("forward").is_none());
-            assert_eq!((asked.get(), cache.tokens().len()), (n, 20), "given up before layer {n}");
+            // The same tokens again: the layers from the one it stopped at, then reading on.
+            let mut cache = given_up();
+            let asked = std::cell::Cell::new(0);
+            assert!(net.forward(&prompt[20..28], &mut cache, &counting(&asked, 0)).expect("forward").is_some());
+            assert_eq!(asked.get(), 4 - (n - 1), "layers read when going on from layer {n}");
+            assert!(read(&net, &mut cache, &prompt, [12]) == fresh, "read on after going on from layer {n}");
+            // Other tokens: read afresh.
+            let mut cache = given_up();
             assert!(read(&net, &mut cache, &prompt, [20]) == fresh, "read on after giving up before layer {n}");
         }
 
