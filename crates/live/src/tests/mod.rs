@@ -18,10 +18,18 @@ fn quick() -> RecognizerConfig {
 }
 
 fn finals(events: &[LiveEvent]) -> Vec<&Transcription> {
+    transcriptions(events, true)
+}
+
+fn interims(events: &[LiveEvent]) -> Vec<&Transcription> {
+    transcriptions(events, false)
+}
+
+fn transcriptions(events: &[LiveEvent], is_final: bool) -> Vec<&Transcription> {
     events
         .iter()
         .filter_map(|e| match e {
-            LiveEvent::Transcription(t) if t.is_final => Some(t),
+            LiveEvent::Transcription(t) if t.is_final == is_final => Some(t),
             _ => None,
         })
         .collect()

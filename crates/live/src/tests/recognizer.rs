@@ -1,4 +1,4 @@
-use super::{finals, kinds, quick};
+use super::{finals, interims, kinds, quick};
 use crate::{LiveEvent, Recognizer, RecognizerConfig, Turns};
 use sokuji_core::{ErrorCode, SpeechToText, TranscribeOptions, Transcript};
 use sokuji_testkit::{FlakyStt, LevelStt, LoudnessVad, StreamingStt, WORD_SAMPLES, silence, speech};
@@ -102,13 +102,7 @@ async fn a_streaming_engine_reads_each_sample_once() {
 async fn interim_results_only_grow_their_committed_prefix() {
     let mut r = recognizer(Arc::new(LevelStt), quick());
     let events = run(&mut r, &layout(&[(0.3, 0.0), (2.4, 0.5), (1.0, 0.0)]), 1_600).await;
-    let interims: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            LiveEvent::Transcription(t) if !t.is_final => Some(t),
-            _ => None,
-        })
-        .collect();
+    let interims = interims(&events);
     assert!(interims.len() >= 3, "{events:#?}");
     let mut committed = String::new();
     for (i, t) in interims.iter().enumerate() {
@@ -164,13 +158,7 @@ async fn a_first_guess_is_not_translated_ahead_the_second_is() {
     let stt = Arc::new(FirstGuess { guessed: false.into() });
     let mut r = recognizer(stt, quick());
     let events = run(&mut r, &layout(&[(0.3, 0.0), (2.4, 0.5), (1.0, 0.0)]), 1_600).await;
-    let interims: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            LiveEvent::Transcription(t) if !t.is_final => Some(t),
-            _ => None,
-        })
-        .collect();
+    let interims = interims(&events);
     assert!(interims.len() >= 3, "{events:#?}");
     assert!(interims[0].text.starts_with("guess") && interims[0].ahead.is_empty(), "{:?}", interims[0]);
     // The second disagrees with the first: nothing committed, all of it translated ahead.
