@@ -302,7 +302,7 @@ impl Qwen2 {
 /// one pass differed in its last bits from the same position read in another, and from the
 /// second layer on every later position with it: a resumed prompt's answer could then depend on
 /// where the kept state ended. Padded, the terms of a row sit in the same lanes whatever its
-/// length, and the extra terms are exact zeros (a unit test on a two-layer model checks the bits).
+/// length, and the extra terms are exact zeros (a unit test on a four-layer model checks the bits).
 const ATTENTION_BLOCK: usize = 64;
 
 /// Additive mask: position `i` of the new tokens (at `start + i`) sees cached and new positions
