@@ -65,8 +65,8 @@ pub struct Transcription {
     /// Of an interim, the part worth translating while the speaker talks (its translation is the
     /// draft of the utterance's later ones, or the final's own when the words stay the same):
     /// when the engine streams, all but the last word (the last one may still be cut off); when
-    /// it decodes the whole utterance again each time, all of it once two decodes agree on its
-    /// beginning (empty before).
+    /// it decodes the whole utterance again each time, all of it from the utterance's second
+    /// decode on (empty for the first, a guess from about a second of speech).
     pub ahead: String,
 }
 

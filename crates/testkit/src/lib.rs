@@ -174,17 +174,31 @@ impl SttStream for LevelStream {
 type FailWhen = Box<dyn Fn(usize, &[f32]) -> bool + Send + Sync>;
 
 /// Wraps an engine and fails, with `code`, the calls for which `fail_when(call index, samples)`
-/// holds; counts every call.
+/// holds (or, made by [`FlakyStt::hanging`], never answers them); counts every call.
 pub struct FlakyStt<S> {
     inner: S,
     fail_when: FailWhen,
-    code: ErrorCode,
+    /// `None`: a failing call hangs, as an engine behind a stalled connection.
+    code: Option<ErrorCode>,
     calls: AtomicUsize,
     failed: AtomicUsize,
 }
 
 impl<S> FlakyStt<S> {
     pub fn new(inner: S, code: ErrorCode, fail_when: impl Fn(usize, &[f32]) -> bool + Send + Sync + 'static) -> Self {
+        Self::with(inner, Some(code), fail_when)
+    }
+
+    /// Never answers the calls for which `fail_when` holds.
+    pub fn hanging(inner: S, fail_when: impl Fn(usize, &[f32]) -> bool + Send + Sync + 'static) -> Self {
+        Self::with(inner, None, fail_when)
+    }
+
+    fn with(
+        inner: S,
+        code: Option<ErrorCode>,
+        fail_when: impl Fn(usize, &[f32]) -> bool + Send + Sync + 'static,
+    ) -> Self {
         Self { inner, fail_when: Box::new(fail_when), code, calls: AtomicUsize::new(0), failed: AtomicUsize::new(0) }
     }
 
@@ -204,7 +218,8 @@ impl<S: SpeechToText> SpeechToText for FlakyStt<S> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
         if (self.fail_when)(n, audio.samples()) {
             self.failed.fetch_add(1, Ordering::SeqCst);
-            return Err(Error::new(self.code, format!("scripted failure of call {n}")));
+            let Some(code) = self.code else { return std::future::pending().await };
+            return Err(Error::new(code, format!("scripted failure of call {n}")));
         }
         self.inner.transcribe(audio, options).await
     }

@@ -70,8 +70,9 @@ const KEPT_CACHES: usize = 4;
 /// each position bit for bit alike (candle's tiled kernels; one row goes through its one-row
 /// kernels instead, 32 and more through AMX where the CPU has it; attention runs over padded
 /// lengths, `qwen2::ATTENTION_BLOCK`), so a prompt is resumed from any token it shares with a kept
-/// one and read on in passes of that range: an answer never depends on what was cached. (aarch64's kernels read a pass's last rows one by one, so there
-/// an answer can differ by rounding with what was cached.)
+/// one and read on in passes of that range: an answer never depends on what was cached.
+/// (aarch64's kernels read a pass's last rows one by one, so there an answer can differ by
+/// rounding with what was cached.)
 const PASS_MAX: usize = 31;
 /// Fewest tokens a pass reads: a resumed prompt reads at least its last two again.
 const PASS_MIN: usize = 2;
@@ -120,7 +121,8 @@ pub(crate) struct Hooks<'a> {
 
 /// Greedy writing from `next` (the token the prompt's last logits chose) until a stop token, the
 /// closing tokens, `max_new` tokens or `wrote` saying the answer is complete, checking `draft`
-/// where the answer follows it (see the module's doc). Returns the tokens written and how many of them were read from the draft.
+/// where the answer follows it (see the module's doc). Returns the tokens written and how many of
+/// them were read from the draft.
 pub(crate) fn write(
     net: &Qwen2,
     cache: &mut Cache,
@@ -273,6 +275,7 @@ impl Model {
         let mut cache = self.take_cache(&prompt)?;
         let cached_tokens = cache.tokens().len();
         let stop = || ticket.is_cancelled();
+        let mut check = |n| ticket.check().map_err(|e| GenerateError::Stopped(e, n));
         let result = (|| {
             // Passes of 2 to 31 tokens: every position's state is computed the same way whether it
             // was resumed or read now (a different rounding can change a greedy answer).
@@ -280,7 +283,7 @@ impl Model {
             let mut at = cached_tokens;
             for n in passes(prompt.len() - cached_tokens) {
                 let Some(l) = self.net.forward(&prompt[at..at + n], &mut cache, &stop).map_err(engine)? else {
-                    return given_up(0, &mut |n| ticket.check().map_err(|e| GenerateError::Stopped(e, n)));
+                    return given_up(0, &mut check);
                 };
                 logits = Some(l);
                 at += n;
@@ -292,7 +295,7 @@ impl Model {
             let limits = Limits { max_new, stops: &self.stops, close: &self.close };
             let tokenizer = &self.tokenizer;
             let hooks = Hooks {
-                step: &mut |n| ticket.check().map_err(|e| GenerateError::Stopped(e, n)),
+                step: &mut check,
                 wrote: &mut |out| {
                     let text = tokenizer.decode(out).map_err(GenerateError::Engine)?;
                     // A character split across tokens decodes as U+FFFD until its last byte arrives.

@@ -385,6 +385,13 @@ mod tests {
         Weights::open(&path).expect("open")
     }
 
+    /// The tiny model loaded, with the directory of its file.
+    fn tiny_net() -> (tempfile::TempDir, Qwen2) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let net = Qwen2::from_gguf(&tiny(dir.path()), &Device::Cpu).expect("load");
+        (dir, net)
+    }
+
     /// Logits after reading `tokens[from..]` in `sizes` passes onto `cache`.
     fn read(net: &Qwen2, cache: &mut Cache, tokens: &[u32], sizes: impl IntoIterator<Item = usize>) -> Vec<f32> {
         let mut at = cache.tokens().len();
@@ -403,8 +410,7 @@ mod tests {
     /// resumed position); a one-token pass would not (so the comparison can see a difference).
     #[test]
     fn a_resumed_prompt_reads_like_a_fresh_one() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let net = Qwen2::from_gguf(&tiny(dir.path()), &Device::Cpu).expect("load");
+        let (_dir, net) = tiny_net();
         let prompt: Vec<u32> = (0..75u32).map(|i| (i * 37 + 11) % 256).collect();
         let fresh = read(&net, &mut net.new_cache(), &prompt, passes(prompt.len()));
         for shared in [2, 17, 31, 32, 33, 50, 64, 73] {
@@ -427,11 +433,17 @@ mod tests {
         assert_eq!(passes(2).collect::<Vec<_>>(), [2]);
     }
 
-    /// Writes up to 24 tokens after `prompt` checking `draft`: (tokens, drafted, passes made).
-    fn answer(net: &Qwen2, prompt: &[u32], draft: &[u32]) -> (Vec<u32>, usize, usize) {
+    /// A cache that has read `prompt`, and the token its last logits choose.
+    fn primed(net: &Qwen2, prompt: &[u32]) -> (Cache, u32) {
         let mut cache = net.new_cache();
         let logits = read(net, &mut cache, prompt, passes(prompt.len()));
         let next = logits.iter().enumerate().fold(0, |m, (i, x)| if *x > logits[m] { i } else { m }) as u32;
+        (cache, next)
+    }
+
+    /// Writes up to 24 tokens after `prompt` checking `draft`: (tokens, drafted, passes made).
+    fn answer(net: &Qwen2, prompt: &[u32], draft: &[u32]) -> (Vec<u32>, usize, usize) {
+        let (mut cache, next) = primed(net, prompt);
         let limits = Limits { max_new: 24, stops: &[], close: &[u32::MAX] };
         let mut steps = 0;
         let hooks = Hooks {
@@ -452,8 +464,7 @@ mod tests {
     /// without a draft.
     #[test]
     fn a_draft_is_checked_not_imposed() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let net = Qwen2::from_gguf(&tiny(dir.path()), &Device::Cpu).expect("load");
+        let (_dir, net) = tiny_net();
         let prompt: Vec<u32> = (0..40u32).map(|i| (i * 29 + 7) % 256).collect();
         let (plain, none, steps) = answer(&net, &prompt, &[]);
         assert_eq!((plain.len(), none, steps), (24, 0, 24));
@@ -480,10 +491,6 @@ mod tests {
         }
     }
 
-    /// A pass given up between two layers goes on from where it stopped when the same tokens are
-    /// read next, and is forgotten when others are: either way reading on gives what reading
-    /// without giving up does. Given up while writing, the answer ends with the ticket's error and
-    /// the cache holds what was written.
     /// Asked before each layer: the `n`th answer is "stop" (before layer n - 1 of four).
     fn counting(asked: &std::cell::Cell<usize>, n: usize) -> impl Fn() -> bool + '_ {
         move || {
@@ -492,10 +499,13 @@ mod tests {
         }
     }
 
+    /// A pass given up between two layers goes on from where it stopped when the same tokens are
+    /// read next, and is forgotten when others are: either way reading on gives what reading
+    /// without giving up does. Given up while writing, the answer ends with the ticket's error and
+    /// the cache holds what was written.
     #[test]
     fn a_pass_given_up_changes_nothing() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let net = Qwen2::from_gguf(&tiny(dir.path()), &Device::Cpu).expect("load");
+        let (_dir, net) = tiny_net();
         let prompt: Vec<u32> = (0..40u32).map(|i| (i * 13 + 5) % 256).collect();
         let fresh = read(&net, &mut net.new_cache(), &prompt, passes(prompt.len()));
         for n in 1..=4 {
@@ -518,9 +528,7 @@ mod tests {
             assert!(read(&net, &mut cache, &prompt, [20]) == fresh, "read on after giving up before layer {n}");
         }
 
-        let mut cache = net.new_cache();
-        let logits = read(&net, &mut cache, &prompt, passes(prompt.len()));
-        let next = logits.iter().enumerate().fold(0, |m, (i, x)| if *x > logits[m] { i } else { m }) as u32;
+        let (mut cache, next) = primed(&net, &prompt);
         let limits = Limits { max_new: 24, stops: &[], close: &[u32::MAX] };
         // The ticket is cancelled once the sixth token's pass is under way.
         let cancelled = std::cell::Cell::new(false);

@@ -194,38 +194,15 @@ async fn a_failed_decode_spoils_only_its_own_utterance() {
     }
 }
 
-/// Answers like `LevelStt`, except that a decode hearing five or more "w3" never answers (a
-/// hung engine behind gRPC).
-struct HangsOnW3;
-
-#[async_trait::async_trait]
-impl SpeechToText for HangsOnW3 {
-    async fn transcribe(
-        &self,
-        audio: sokuji_core::Audio,
-        options: TranscribeOptions,
-    ) -> sokuji_core::Result<Transcript> {
-        if LevelStt::hear(audio.samples()).iter().filter(|w| w.text == "w3").count() >= 5 {
-            std::future::pending::<()>().await;
-        }
-        LevelStt.transcribe(audio, options).await
-    }
-
-    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
-        LevelStt.languages().await
-    }
-
-    async fn health(&self) -> sokuji_core::Health {
-        LevelStt.health().await
-    }
-}
-
 /// A decode that never answers fails its utterance after the decode deadline (a timeout, said
 /// for that segment) and the session hears the next utterance.
 #[tokio::test(start_paused = true)]
 async fn a_hung_decode_times_out_and_spoils_only_its_own_utterance() {
     let cfg = RecognizerConfig { decode_timeout: std::time::Duration::from_secs(1), ..quick() };
-    let mut r = recognizer(Arc::new(HangsOnW3), cfg);
+    // Every decode that hears the whole first utterance never answers.
+    let hangs = |_: usize, s: &[f32]| LevelStt::hear(s).iter().filter(|w| w.text == "w3").count() >= 5;
+    let stt = Arc::new(FlakyStt::hanging(LevelStt, hangs));
+    let mut r = recognizer(stt.clone(), cfg);
     let audio = layout(&[(0.3, 0.0), (1.2, 0.3), (1.0, 0.0), (1.2, 0.6), (1.0, 0.0)]);
     let started = tokio::time::Instant::now();
     let events = run(&mut r, &audio, 1_600).await;
@@ -236,6 +213,7 @@ async fn a_hung_decode_times_out_and_spoils_only_its_own_utterance() {
             _ => None,
         })
         .collect();
+    assert!(stt.failures() >= 1, "the scripted hang happened");
     assert_eq!(errors, [(Some(0), ErrorCode::Timeout)], "{events:#?}");
     let got: Vec<(u64, Vec<&str>)> = finals(&events).iter().map(|t| (t.segment_id, kinds(&t.text))).collect();
     assert_eq!(got, [(1, vec!["w6"])]);
