@@ -154,6 +154,19 @@ async fn engine_failures_are_reported_and_the_session_goes_on() {
     assert_eq!(translated, [0, 2]);
 }
 
+/// The session's call timeout bounds its decodes too (the recognizer's own default is 20 s).
+#[tokio::test]
+async fn decodes_that_miss_their_deadline_are_errors_not_stalls() {
+    let mut cfg = config(None);
+    cfg.call_timeout = Duration::from_millis(50);
+    let hung = Arc::new(FlakyStt::hanging(LevelStt, |_, _| true));
+    let (tx, rx) = start(engines(hung, None, false), cfg);
+    send_audio(&tx, &utterances(2), 1_600).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    assert_eq!(errors(&events), [(Some(0), ErrorCode::Timeout), (Some(1), ErrorCode::Timeout)]);
+}
+
 #[tokio::test]
 async fn translations_that_miss_their_deadline_are_errors_not_stalls() {
     let mut cfg = config(Some("vi"));
@@ -673,10 +686,10 @@ impl SpeechToText for SlowStt {
     ) -> sokuji_core::Result<sokuji_core::Transcript> {
         let tail = audio.samples().len().saturating_sub(2_048);
         let paused = audio.samples()[tail..].iter().all(|x| *x == 0.0);
-        if paused && !self.in_pause.swap(paused, std::sync::atomic::Ordering::SeqCst) {
+        let was_paused = self.in_pause.swap(paused, std::sync::atomic::Ordering::SeqCst);
+        if paused && !was_paused {
             self.pause_decodes.lock().expect("lock").push(tokio::time::Instant::now());
         }
-        self.in_pause.store(paused, std::sync::atomic::Ordering::SeqCst);
         tokio::time::sleep(self.delay).await;
         LevelStt.transcribe(audio, options).await
     }
