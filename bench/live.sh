@@ -30,10 +30,13 @@ peaks() { for p in "${pids[@]}"; do echo "$1 $(tr '\0' ' ' < "/proc/$p/cmdline" 
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 trap 'stop; rm -rf "$out"' EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# Ready when /health says so (the translation model loads in the background).
+# Ready when /health says so and no engine is still loading: the server answers at once while the
+# translation model loads in the background, and the first utterance would time the load.
 wait_healthy() {
+  local h
   for _ in $(seq 1 600); do
-    curl -sf "$1/health" | grep -q '"status":"healthy"' && return 0
+    h=$(curl -sf "$1/health" || true)
+    grep -q '"status":"healthy"' <<<"$h" && ! grep -q '"loading"' <<<"$h" && return 0
     sleep 0.2
   done
   echo "server at $1 not healthy" >&2; exit 1
