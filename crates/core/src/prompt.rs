@@ -1,7 +1,7 @@
 //! The translation prompt for instruction-tuned models (local GGUF or a remote chat endpoint) and
 //! the clean-up of their answers.
 //! Pure: tested with tables, no model needed.
-use crate::translate::{TranslateRequest, language_name};
+use crate::translate::{TranslateRequest, language_name, latin_script, latin_text_char};
 
 /// A chat turn's text; the template's special tokens are added by id when encoding.
 #[derive(Debug, PartialEq)]
@@ -12,10 +12,15 @@ pub struct Chat {
     /// already under way instead of deciding whether to answer the text.
     pub answer_prefix: String,
     /// What the model will most likely write after the prefix (`TranslateRequest::draft` past
-    /// the start, with the closing tag), empty when nothing is known: checked, never imposed.
+    /// the start, ended as the answer ends), empty when nothing is known: checked, never imposed.
     pub draft: String,
     /// Earlier (user, assistant) turns shown as examples.
     pub examples: Vec<(String, String)>,
+    /// The answer is in the Latin alphabet (its language's and every term to keep): a local model
+    /// may then write only the tokens such text holds, reading a third fewer rows of its output
+    /// projection per token and never slipping a word of another script (a 1.5B model's Chinese
+    /// in Vietnamese) into the answer.
+    pub latin: bool,
 }
 
 /// One sentence that reads like an order to the model, in the languages the live pipeline
@@ -58,6 +63,7 @@ pub fn chat(request: &TranslateRequest, source: &str) -> Chat {
         answer_prefix: format!("<text>\n{start}"),
         draft: answer_draft(request, &start),
         examples: Vec::new(),
+        latin: latin_script(&request.target) && request.keep.iter().all(|k| k.chars().all(latin_text_char)),
     }
 }
 
@@ -71,13 +77,16 @@ pub fn answer_start(request: &TranslateRequest) -> String {
     start.rsplit_once(char::is_whitespace).map(|(kept, _)| kept.trim_end().to_string()).unwrap_or_default()
 }
 
-/// What of the draft follows the answer's `start`, closed as the model closes its answer; empty
-/// without a draft or when the draft does not begin with the start.
+/// What of the draft follows the answer's `start`, ended where the answer ends: a one-line text's
+/// at its line break ([`line_done`]: the closing tag is never written, and checking it cost three
+/// rows of every drafted pass), others at the closing tag. Empty without a draft or when the
+/// draft does not begin with the start.
 fn answer_draft(request: &TranslateRequest, start: &str) -> String {
     let Some(draft) = request.draft.as_deref().map(str::trim).filter(|d| !d.is_empty()) else {
         return String::new();
     };
-    draft.strip_prefix(start).filter(|rest| !rest.is_empty()).map_or(String::new(), |rest| format!("{rest}\n</text>"))
+    let close = if request.text.trim().contains('\n') { "\n</text>" } else { "\n" };
+    draft.strip_prefix(start).filter(|rest| !rest.is_empty()).map_or(String::new(), |rest| format!("{rest}{close}"))
 }
 
 /// The same chat with a worked example of an order being translated rather than obeyed; used
@@ -253,21 +262,49 @@ mod tests {
     }
 
     #[test]
-    fn a_draft_is_offered_past_the_start() {
-        // (start, draft, the draft offered)
-        let cases: &[(Option<&str>, Option<&str>, &str)] = &[
-            (None, None, ""),
-            (None, Some("  "), ""),
-            (None, Some("Cuộc họp được chuyển. "), "Cuộc họp được chuyển.\n</text>"),
-            (None, Some("会議は金曜日に"), "会議は金曜日に\n</text>"),
-            (Some("Tôi muốn mua hai"), Some("Tôi muốn mua hai vé đi Hà Nội."), " hai vé đi Hà Nội.\n</text>"),
-            // A draft that does not go on from the start is of no use.
-            (Some("Tôi muốn mua hai"), Some("Tôi cần mua hai vé."), ""),
-            (Some("Tôi muốn mua hai"), Some("Tôi muốn mua"), ""),
+    fn answers_in_the_latin_alphabet_are_marked() {
+        // (target, terms to keep, the answer is in Latin letters only)
+        let cases: &[(&str, &[&str], bool)] = &[
+            ("vi", &[], true),
+            ("en", &["Sokuji", "Hà Nội"], true),
+            ("pt", &[], true),
+            ("ja", &[], false),
+            ("ru", &[], false),
+            ("zh", &["Sokuji"], false),
+            // A term kept in its own script must be writable.
+            ("vi", &["東京"], false),
+            ("en", &["Москва"], false),
         ];
-        for (start, draft, want) in cases {
+        for (target, keep, want) in cases {
             let r = TranslateRequest {
                 text: "x".into(),
+                target: target.to_string(),
+                keep: keep.iter().map(|k| k.to_string()).collect(),
+                ..Default::default()
+            };
+            assert_eq!(chat(&r, "en").latin, *want, "{target} {keep:?}");
+            assert_eq!(guarded_chat(&r, "en").map_or(*want, |c| c.latin), *want, "{target} {keep:?}");
+        }
+    }
+
+    #[test]
+    fn a_draft_is_offered_past_the_start() {
+        // (text, start, draft, the draft offered): a one-line text's answer ends at its line
+        // break, a longer one's at the closing tag.
+        let cases: &[(&str, Option<&str>, Option<&str>, &str)] = &[
+            ("x", None, None, ""),
+            ("x", None, Some("  "), ""),
+            ("x", None, Some("Cuộc họp được chuyển. "), "Cuộc họp được chuyển.\n"),
+            ("x\ny", None, Some("Cuộc họp\nđược chuyển. "), "Cuộc họp\nđược chuyển.\n</text>"),
+            ("x", None, Some("会議は金曜日に"), "会議は金曜日に\n"),
+            ("x", Some("Tôi muốn mua hai"), Some("Tôi muốn mua hai vé đi Hà Nội."), " hai vé đi Hà Nội.\n"),
+            // A draft that does not go on from the start is of no use.
+            ("x", Some("Tôi muốn mua hai"), Some("Tôi cần mua hai vé."), ""),
+            ("x", Some("Tôi muốn mua hai"), Some("Tôi muốn mua"), ""),
+        ];
+        for (text, start, draft, want) in cases {
+            let r = TranslateRequest {
+                text: text.to_string(),
                 target: "vi".into(),
                 start: start.map(String::from),
                 draft: draft.map(String::from),

@@ -113,6 +113,64 @@ pub const LANGUAGES: &[(&str, &str)] = &[
     ("hi", "Hindi"),
 ];
 
+/// Of [`LANGUAGES`], those written in the Latin alphabet.
+const LATIN_SCRIPT: &[&str] = &["en", "vi", "fr", "de", "es", "it", "pt", "nl", "sv", "tr"];
+
+/// Whether text in `code` is written in the Latin alphabet.
+pub fn latin_script(code: &str) -> bool {
+    LATIN_SCRIPT.contains(&code)
+}
+
+/// The code points of text written in the Latin alphabet: its letters with every diacritic
+/// (Vietnamese's included, precomposed or combining), digits, punctuation, currency signs (₫) and
+/// common symbols; not the letters of other scripts (Han, kana, Cyrillic, Greek, …).
+const LATIN_TEXT: [std::ops::RangeInclusive<u32>; 3] = [
+    0x0000..=0x036F, // ASCII, Latin-1, Latin Extended-A/B, IPA, spacing modifiers, combining marks
+    0x1E00..=0x1EFF, // Latin Extended Additional (Vietnamese's precomposed vowels)
+    0x2000..=0x22FF, // punctuation, super/subscripts, currency, letterlike, number forms, arrows, maths
+];
+
+/// Whether `c` belongs in text written in the Latin alphabet (see [`LATIN_TEXT`]).
+pub fn latin_text_char(c: char) -> bool {
+    LATIN_TEXT.iter().any(|r| r.contains(&u32::from(c)))
+}
+
+/// Whether UTF-8 cut anywhere (a token's bytes) can belong to text in the Latin alphabet: its
+/// whole characters do, a character cut at its end begins like one that can, and bytes that end
+/// a character begun before them pass (its beginning was judged there).
+pub fn latin_text_bytes(bytes: &[u8]) -> bool {
+    let ending = bytes.iter().take_while(|&&b| b & 0xC0 == 0x80).count();
+    let rest = &bytes[ending..];
+    let (whole, cut) = match std::str::from_utf8(rest) {
+        Ok(text) => (text, &[][..]),
+        // Only a character cut at the end; bytes that are not UTF-8 at all are not text.
+        Err(e) if e.error_len().is_none() => {
+            let (valid, cut) = rest.split_at(e.valid_up_to());
+            (std::str::from_utf8(valid).unwrap_or_default(), cut)
+        }
+        Err(_) => return false,
+    };
+    whole.chars().all(latin_text_char) && (cut.is_empty() || begins_latin(cut))
+}
+
+/// Whether a character whose first bytes are `cut` can be one of Latin-alphabet text: the range
+/// of its completions meets [`LATIN_TEXT`].
+fn begins_latin(cut: &[u8]) -> bool {
+    let len = match cut.first() {
+        Some(0xC0..=0xDF) => 2,
+        Some(0xE0..=0xEF) => 3,
+        Some(0xF0..=0xF7) => 4,
+        _ => return false,
+    };
+    let completed = |fill: u8| {
+        let mut b = cut.to_vec();
+        b.resize(len, fill);
+        std::str::from_utf8(&b).ok().and_then(|s| s.chars().next()).map(u32::from)
+    };
+    let (Some(lo), Some(hi)) = (completed(0x80), completed(0xBF)) else { return false };
+    LATIN_TEXT.iter().any(|r| *r.start() <= hi && lo <= *r.end())
+}
+
 /// Checks a request before any engine sees it: text present and bounded, languages known.
 pub fn validate(request: &TranslateRequest, max_chars: usize) -> Result<()> {
     use crate::{Error, ErrorCode};
@@ -143,6 +201,35 @@ pub fn validate(request: &TranslateRequest, max_chars: usize) -> Result<()> {
 mod tests {
     use super::*;
     use crate::ErrorCode;
+
+    #[test]
+    fn latin_text_holds_latin_letters_only() {
+        let latin = "Tôi muốn mua hai vé đi Hà Nội, giá 50.000₫ — “rẻ” ½ ≤ 3°C! Ğüşİ ơư ẠỹĂ e\u{301}";
+        assert!(latin.chars().all(latin_text_char), "{:?}", latin.chars().find(|&c| !latin_text_char(c)));
+        for c in ['中', 'あ', 'ア', '한', 'Ж', 'π', 'ع', 'ह', 'ก', '😀', '\u{fffd}'] {
+            assert!(!latin_text_char(c), "{c}");
+        }
+        // Cut anywhere, as tokens cut text: (bytes, whether Latin text can hold them).
+        let cases: &[(&[u8], bool)] = &[
+            (b"Vi\xe1\xbb\x87t", true), // "Việt"
+            (b" m\xe1\xbb", true),      // " m" and the start of "ệ" (U+1EC7)
+            (b"\xbb\x87t Nam", true),   // the end of "ệ", begun in the token before
+            (b"\xc3", true),            // the start of "à" … "ÿ"
+            (b"\xe2\x82", true),        // the start of "₫" (U+20AB)
+            ("很".as_bytes(), false),
+            (b"\xe5", false), // the start of a Han character
+            (b"\xe5\xbe", false),
+            (b"\xd0", false),     // the start of a Cyrillic letter
+            (b"\xe1\x84", false), // the start of a Hangul jamo (U+1100)
+            (b"ok\xff", false),   // not UTF-8
+            (b"", true),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(latin_text_bytes(bytes), *want, "{bytes:?}");
+        }
+        assert!(latin_script("vi") && latin_script("en") && latin_script("tr"));
+        assert!(!latin_script("ja") && !latin_script("ru") && !latin_script("auto"));
+    }
 
     fn req(text: &str, source: &str, target: &str) -> TranslateRequest {
         TranslateRequest { text: text.into(), source: source.into(), target: target.into(), ..Default::default() }

@@ -342,3 +342,30 @@ async fn dedicated_models_translate_their_pairs() {
     let dedicated = health["details"]["translation"]["info"]["dedicated"].as_str().unwrap_or_default();
     assert!(dedicated.contains("en-pt") && dedicated.contains("pt-en"), "{health}");
 }
+
+/// An answer marked as Latin-alphabet text (`Chat::latin`: a Vietnamese, English, … target) is
+/// written with such tokens only. Asked for Chinese but so marked, the real model writes no
+/// character of another script; unmarked, Han characters (so the test sees the difference).
+#[cfg(feature = "mt-candle")]
+#[test]
+fn answers_marked_latin_hold_latin_letters_only() {
+    use sokuji_core::translate::latin_text_char;
+    let path = model_dir().join("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf");
+    let mut model = sokuji_llm::Model::load(&path).expect("load the translation model");
+    let request = sokuji_core::TranslateRequest {
+        text: "I love my family very much.".into(),
+        source: "en".into(),
+        target: "zh".into(),
+        ..Default::default()
+    };
+    let mut chat = sokuji_core::prompt::chat(&request, "en");
+    let ticket = sokuji_admission::Ticket::unbounded();
+    let mut answer =
+        |chat: &sokuji_core::prompt::Chat| model.generate(chat, 24, &ticket, &mut |_| false).expect("generate").text;
+    assert!(!chat.latin);
+    let han = answer(&chat);
+    assert!(han.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{han:?}");
+    chat.latin = true;
+    let latin = answer(&chat);
+    assert!(latin.chars().any(char::is_alphabetic) && latin.chars().all(latin_text_char), "{latin:?}");
+}

@@ -74,12 +74,70 @@ impl Weights {
         }
     }
 
+    /// Matrix `name`'s rows in two matrices of their own, on the heap: the rows `first` marks
+    /// (rows past its end are not marked), then the others, each kept in order; `None` for a part
+    /// that gets no row. The file's pages are handed back as the rows are copied, so the matrix is
+    /// never held twice (the split is the output projection's, `qwen2::Output`).
+    pub fn split_rows(&self, name: &str, first: &[bool]) -> Result<[Option<QTensor>; 2]> {
+        let info = self.info(name)?;
+        let (start, len) = self.range(name, info)?;
+        use k_quants::*;
+        match info.ggml_dtype {
+            GgmlDType::Q4_0 => self.split::<BlockQ4_0>(info, start, len, first),
+            GgmlDType::Q5_0 => self.split::<BlockQ5_0>(info, start, len, first),
+            GgmlDType::Q8_0 => self.split::<BlockQ8_0>(info, start, len, first),
+            GgmlDType::Q2K => self.split::<BlockQ2K>(info, start, len, first),
+            GgmlDType::Q3K => self.split::<BlockQ3K>(info, start, len, first),
+            GgmlDType::Q4K => self.split::<BlockQ4K>(info, start, len, first),
+            GgmlDType::Q5K => self.split::<BlockQ5K>(info, start, len, first),
+            GgmlDType::Q6K => self.split::<BlockQ6K>(info, start, len, first),
+            other => candle_core::bail!("tensor {name}: splitting {other:?} rows is not supported"),
+        }
+    }
+
+    fn split<T: GgmlType + Send + Sync + 'static>(
+        &self,
+        info: &TensorInfo,
+        start: usize,
+        len: usize,
+        first: &[bool],
+    ) -> Result<[Option<QTensor>; 2]> {
+        let (rows, cols) = info.shape.dims2()?;
+        let mapped = Mapped::<T>::new(&self.map, start, len)?;
+        let blocks = mapped.slice();
+        let per_row = cols / T::BLCK_SIZE;
+        if !cols.is_multiple_of(T::BLCK_SIZE) || blocks.len() != rows * per_row {
+            candle_core::bail!("a {rows}×{cols} matrix does not fit {} {:?} blocks", blocks.len(), T::DTYPE);
+        }
+        let marked = (0..rows).filter(|&r| first.get(r).copied().unwrap_or(false)).count();
+        let mut parts = [Vec::with_capacity(marked * per_row), Vec::with_capacity((rows - marked) * per_row)];
+        // Handed back a few pages at a time behind the copy; `released` is page-aligned.
+        let mut released = start.div_ceil(PAGE) * PAGE;
+        for (r, row) in blocks.chunks_exact(per_row).enumerate() {
+            parts[usize::from(!first.get(r).copied().unwrap_or(false))].extend_from_slice(row);
+            let copied = (start + (r + 1) * per_row * std::mem::size_of::<T>()) / PAGE * PAGE;
+            if copied >= released + RELEASE_EVERY {
+                self.advise_dont_need(released, copied)?;
+                released = copied;
+            }
+        }
+        self.advise_dont_need(released, (start + len) / PAGE * PAGE)?;
+        let [a, b] = parts.map(|blocks| {
+            let n = blocks.len() / per_row;
+            (n > 0).then(|| QTensor::new(QStorage::Cpu(Box::new(blocks)), (n, cols)))
+        });
+        Ok([a.transpose()?, b.transpose()?])
+    }
+
     /// Hands a tensor's pages back to the kernel; read again, they come back from the file.
     pub fn release(&self, name: &str) -> Result<()> {
         let (start, len) = self.range(name, self.info(name)?)?;
         // Whole pages inside the tensor only: a page it shares with a neighbour stays.
-        let first = start.div_ceil(PAGE) * PAGE;
-        let end = (start + len) / PAGE * PAGE;
+        self.advise_dont_need(start.div_ceil(PAGE) * PAGE, (start + len) / PAGE * PAGE)
+    }
+
+    /// Hands back the pages from `first` to `end` (page-aligned offsets into the map).
+    fn advise_dont_need(&self, first: usize, end: usize) -> Result<()> {
         if end > first {
             // SAFETY: a read-only shared mapping of a file: dropped pages are read again from the
             // file on the next access, with the same bytes.
@@ -93,6 +151,8 @@ impl Weights {
 /// Every Linux target Sokuji builds for has 4 KiB pages or a multiple; a larger real page only
 /// makes `release` hand back fewer pages than it could.
 const PAGE: usize = 4096;
+/// Bytes copied between two hand-backs while a matrix is split.
+const RELEASE_EVERY: usize = 1 << 20;
 
 /// Blocks of one quantized type, in place in the map.
 struct Mapped<T> {
@@ -104,11 +164,15 @@ struct Mapped<T> {
 
 impl<T: GgmlType + Send + Sync + 'static> Mapped<T> {
     fn boxed(map: &Arc<Mmap>, start: usize, len: usize) -> Result<Box<dyn QuantizedType>> {
+        Ok(Box::new(Self::new(map, start, len)?))
+    }
+
+    fn new(map: &Arc<Mmap>, start: usize, len: usize) -> Result<Self> {
         let size = std::mem::size_of::<T>();
         if !len.is_multiple_of(size) || !(map.as_ptr() as usize + start).is_multiple_of(std::mem::align_of::<T>()) {
             candle_core::bail!("{:?} tensor at byte {start} is misaligned or cut short", T::DTYPE);
         }
-        Ok(Box::new(Self { map: map.clone(), start, blocks: len / size, _type: PhantomData }))
+        Ok(Self { map: map.clone(), start, blocks: len / size, _type: PhantomData })
     }
 
     fn slice(&self) -> &[T] {

@@ -15,7 +15,7 @@
 //! instead of reading it again.
 use crate::mapped::Weights;
 use crate::{
-    qwen2::{Cache, Interrupt, Qwen2, argmax, argmax_rows},
+    qwen2::{Cache, Interrupt, Qwen2, Vocab, argmax, argmax_rows},
     tokenizer::GgufTokenizer,
 };
 use candle_core::Device;
@@ -106,6 +106,8 @@ pub(crate) struct Limits<'a> {
     pub stops: &'a [u32],
     /// Ends the answer once written ("</text>").
     pub close: &'a [u32],
+    /// The tokens the answer may hold.
+    pub vocab: Vocab,
 }
 
 /// What writing asks and tells its caller.
@@ -142,7 +144,7 @@ pub(crate) fn write(
         if draft.get(out.len()) == Some(&next) && draft[..out.len()] == out[..] && end - out.len() >= PASS_MIN {
             let checked = &draft[out.len()..end];
             let base = cache.tokens().len();
-            let Some(logits) = net.forward_all(checked, cache, stop).map_err(engine)? else {
+            let Some(logits) = net.forward_all(checked, cache, stop, limits.vocab).map_err(engine)? else {
                 return given_up(out.len(), step);
             };
             let wants = argmax_rows(&logits).map_err(engine)?;
@@ -161,7 +163,7 @@ pub(crate) fn write(
             if wrote(&out)? {
                 break;
             }
-            let Some(logits) = net.forward(&[next], cache, stop).map_err(engine)? else {
+            let Some(logits) = net.forward(&[next], cache, stop, limits.vocab).map_err(engine)? else {
                 return given_up(out.len(), step);
             };
             next = argmax(&logits).map_err(engine)?;
@@ -211,7 +213,8 @@ impl Model {
         let (im_start, im_end) = (special("<|im_start|>")?, special("<|im_end|>")?);
         let stops = ["<|im_end|>", "<|endoftext|>"].iter().filter_map(|t| tokenizer.special(t)).collect();
         let close = tokenizer.encode("</text>").map_err(fmt)?;
-        let net = Qwen2::from_gguf(&weights, &Device::Cpu).map_err(|e| fmt(e.to_string()))?;
+        let net =
+            Qwen2::from_gguf(&weights, &Device::Cpu, &tokenizer.latin_tokens()).map_err(|e| fmt(e.to_string()))?;
         let context = context.min(net.context());
         Ok(Self { net, caches: Vec::new(), tokenizer, im_start, im_end, stops, close, context, name })
     }
@@ -279,20 +282,26 @@ impl Model {
         let result = (|| {
             // Passes of 2 to 31 tokens: every position's state is computed the same way whether it
             // was resumed or read now (a different rounding can change a greedy answer).
-            let mut logits = None;
+            let vocab = if chat.latin { Vocab::Latin } else { Vocab::All };
+            // Only the last pass needs logits (a row of them reads the whole output projection).
+            let sizes: Vec<usize> = passes(prompt.len() - cached_tokens).collect();
+            let Some((_, before)) = sizes.split_last() else {
+                return Err(GenerateError::Engine("empty prompt".into()));
+            };
             let mut at = cached_tokens;
-            for n in passes(prompt.len() - cached_tokens) {
-                let Some(l) = self.net.forward(&prompt[at..at + n], &mut cache, &stop).map_err(engine)? else {
+            for n in before {
+                if !self.net.feed(&prompt[at..at + n], &mut cache, &stop).map_err(engine)? {
                     return given_up(0, &mut check);
-                };
-                logits = Some(l);
+                }
                 at += n;
             }
-            let logits = logits.ok_or_else(|| GenerateError::Engine("empty prompt".into()))?;
+            let Some(logits) = self.net.forward(&prompt[at..], &mut cache, &stop, vocab).map_err(engine)? else {
+                return given_up(0, &mut check);
+            };
             let next = argmax(&logits).map_err(engine)?;
             let prompt_ms = started.elapsed().as_secs_f64() * 1000.0;
             let started = Instant::now();
-            let limits = Limits { max_new, stops: &self.stops, close: &self.close };
+            let limits = Limits { max_new, stops: &self.stops, close: &self.close, vocab };
             let tokenizer = &self.tokenizer;
             let hooks = Hooks {
                 step: &mut check,

@@ -5,6 +5,7 @@
 //! "<|im_end|>" is encoded as plain characters, and only the chat template (which inserts special
 //! ids itself) can close a turn. That is the tokenizer half of prompt-injection safety.
 use candle_core::quantized::gguf_file::{Content, Value};
+use sokuji_core::translate::latin_text_bytes;
 use std::collections::HashMap;
 use tokenizers::{
     SplitDelimiterBehavior, Tokenizer,
@@ -25,6 +26,8 @@ const QWEN2_PATTERN: &str =
 pub struct GgufTokenizer {
     inner: Tokenizer,
     specials: HashMap<String, u32>,
+    /// Token ids run from 0 to this (special ones included).
+    count: usize,
 }
 
 impl GgufTokenizer {
@@ -71,7 +74,7 @@ impl GgufTokenizer {
             PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, false, false)),
         ])));
         inner.with_decoder(Some(ByteLevelDecoder::default()));
-        Ok(Self { inner, specials })
+        Ok(Self { inner, specials, count: tokens.len() })
     }
 
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, String> {
@@ -82,7 +85,54 @@ impl GgufTokenizer {
         self.inner.decode(ids, false).map_err(|e| e.to_string())
     }
 
+    /// Per token id, whether text in the Latin alphabet can hold it (`translate::latin_text_bytes`:
+    /// a token that carries only part of a character's bytes counts when the character can be
+    /// Latin, so Han characters cannot come in byte by byte); special tokens count (they end the
+    /// answer).
+    pub fn latin_tokens(&self) -> Vec<bool> {
+        let mut latin = vec![true; self.count];
+        for (token, &id) in self.inner.get_vocab(false).iter() {
+            if let Some(slot) = latin.get_mut(id as usize) {
+                *slot = token_bytes(token).is_some_and(|b| latin_text_bytes(&b));
+            }
+        }
+        for &id in self.specials.values() {
+            if let Some(slot) = latin.get_mut(id as usize) {
+                *slot = true;
+            }
+        }
+        latin
+    }
+
     pub fn special(&self, token: &str) -> Option<u32> {
         self.specials.get(token).copied()
+    }
+}
+
+/// The bytes a byte-level BPE token stands for, or `None` for a string that is not one. GPT-2's
+/// map: printable bytes stand for themselves, the others were moved to U+0100 and up, in order.
+fn token_bytes(token: &str) -> Option<Vec<u8>> {
+    let printable = |b: u8| matches!(b, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF);
+    token
+        .chars()
+        .map(|c| match u32::from(c) {
+            u @ 0..=0xFF if printable(u as u8) => Some(u as u8),
+            u => (0..=255u8).filter(|&b| !printable(b)).nth(u.checked_sub(0x100)? as usize),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_bytes;
+
+    #[test]
+    fn byte_level_tokens_map_back_to_their_bytes() {
+        // "Ġ" is the space, "Ċ" the line feed; "á»ĩ" the three bytes of "ệ".
+        for (token, want) in [("Ġthe", &b" the"[..]), ("Ċ", b"\n"), ("á»ĩ", "ệ".as_bytes()), ("Ā", b"\x00")] {
+            assert_eq!(token_bytes(token).as_deref(), Some(want), "{token}");
+        }
+        assert_eq!(token_bytes("<|im_end|>"), Some(b"<|im_end|>".to_vec()));
+        assert_eq!(token_bytes("\u{4e2d}"), None, "not a byte-level token");
     }
 }
