@@ -350,8 +350,7 @@ async fn dedicated_models_translate_their_pairs() {
 #[test]
 fn answers_marked_latin_hold_latin_letters_only() {
     use sokuji_core::translate::latin_text_char;
-    let path = model_dir().join("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf");
-    let mut model = sokuji_llm::Model::load(&path).expect("load the translation model");
+    let mut model = translation_model();
     let request = sokuji_core::TranslateRequest {
         text: "I love my family very much.".into(),
         source: "en".into(),
@@ -368,4 +367,47 @@ fn answers_marked_latin_hold_latin_letters_only() {
     chat.latin = true;
     let latin = answer(&chat);
     assert!(latin.chars().any(char::is_alphabetic) && latin.chars().all(latin_text_char), "{latin:?}");
+}
+
+/// The default translation model, loaded in this process.
+#[cfg(feature = "mt-candle")]
+fn translation_model() -> sokuji_llm::Model {
+    sokuji_llm::Model::load(&model_dir().join("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")).expect("load the model")
+}
+
+/// A one-line text's answer ends at its line break (`prompt::line_done`, as `translate_with`
+/// wires it): the same text as when the model is left to write the closing tag, in fewer tokens.
+#[cfg(feature = "mt-candle")]
+#[test]
+fn one_line_answers_end_at_their_line_break() {
+    let mut model = translation_model();
+    let ticket = sokuji_admission::Ticket::unbounded();
+    let mut lines_ended = 0;
+    for (from, to, text) in [("en", "vi", "I want to buy a new car."), ("vi", "en", "Con mèo đang ngủ trên ghế.")]
+    {
+        let request = sokuji_core::TranslateRequest {
+            text: text.into(),
+            source: from.into(),
+            target: to.into(),
+            ..Default::default()
+        };
+        let ended = sokuji_llm::translate_with(&mut model, &request, from, &ticket, &mut |_| {}).expect("translate");
+        let chat = sokuji_core::prompt::chat(&request, from);
+        let whole = model.generate(&chat, 48, &ticket, &mut |_| false).expect("generate");
+        assert!(whole.text.contains("</text>"), "{:?}", whole.text);
+        assert_eq!(ended.text, sokuji_core::prompt::clean(&whole.text, text, to), "{text}");
+        // The model closes some answers right after the text ("….</text>"): nothing to spare.
+        if !whole.text.contains("\n</text>") {
+            assert_eq!(ended.generated_tokens, whole.generated_tokens, "{text}: {:?}", whole.text);
+            continue;
+        }
+        lines_ended += 1;
+        assert!(
+            ended.generated_tokens < whole.generated_tokens,
+            "{text}: {} tokens to the line break, {} to the closing tag",
+            ended.generated_tokens,
+            whole.generated_tokens
+        );
+    }
+    assert!(lines_ended > 0, "no answer had a line break to end at");
 }

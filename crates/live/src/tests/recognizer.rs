@@ -333,6 +333,16 @@ async fn the_decode_at_the_last_pause_is_the_final_one_unless_speech_went_on() {
         })
         .collect();
     assert_eq!(pauses.iter().map(|t| kinds(t)).collect::<Vec<_>>(), [vec!["w3"], vec!["w3", "w5"]]);
+    // The first pause is decoded 0.12 s into its silence (the speech ends at 1.3 s), give or take
+    // a chunk of audio and a VAD frame: every 0.1 s sooner is 0.1 s off each translation.
+    let heard_at: Vec<f64> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Transcription(t) if t.at_pause => Some(t.end),
+            _ => None,
+        })
+        .collect();
+    assert!((1.42..=1.42 + 0.09).contains(&heard_at[0]), "the pause was decoded at {heard_at:?}");
     let f = finals(&events);
     assert_eq!(
         f.iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(),
