@@ -797,6 +797,22 @@ impl EarlySpeech {
     }
 }
 
+/// A text to speak in the pieces it is synthesized in, so that its first audio leaves before the
+/// rest is made: sentence by sentence, and the first sentence's first clause on its own when the
+/// rest of the sentence is a clause's length too (Piper makes a clause's audio in a fraction of a
+/// sentence's time; a translation the LLM streams had its clauses sent as written already).
+pub(crate) fn speech_pieces(text: &str) -> Vec<String> {
+    let mut pieces = split_sentences(text, 400);
+    let Some(first) = pieces.first() else { return pieces };
+    if let Some(end) = sokuji_core::tts::clause_end(first, EARLY_CLAUSE_CHARS)
+        && first[end..].trim().chars().count() >= EARLY_CLAUSE_CHARS
+    {
+        let (clause, rest) = (first[..end].trim().to_string(), first[end..].trim().to_string());
+        pieces.splice(0..1, [clause, rest]);
+    }
+    pieces
+}
+
 /// Adds a final source sentence to the context of the next translations. The context grows to
 /// three sentences and then starts again from the last one, rather than sliding: a context that
 /// only grows leaves the start of the next prompt identical to the last one's, which the LLM
@@ -833,8 +849,7 @@ async fn tts_stage(
 ) {
     let Some(tts) = tts else { return };
     while let Some(job) = jobs.recv().await {
-        // Sentence by sentence: the first sentence's audio leaves before the rest is made.
-        for sentence in split_sentences(&job.text, 400) {
+        for sentence in speech_pieces(&job.text) {
             let started = Instant::now();
             let req = SynthesizeRequest {
                 text: sentence.clone(),

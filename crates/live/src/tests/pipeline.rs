@@ -367,6 +367,27 @@ fn the_context_grows_then_starts_again_from_its_last_sentence() {
 }
 
 #[test]
+fn a_whole_text_is_spoken_first_clause_first() {
+    let cases: &[(&str, &[&str])] = &[
+        ("", &[]),
+        ("Hello.", &["Hello."]),
+        (
+            "Raising children this way, not only good for the child. It helps.",
+            &["Raising children this way,", "not only good for the child.", "It helps."],
+        ),
+        // A rest shorter than a clause stays with its sentence; so does a clause too short alone.
+        ("The cat is sleeping here, too.", &["The cat is sleeping here, too."]),
+        ("Yes, the cat is sleeping on the chair.", &["Yes, the cat is sleeping on the chair."]),
+        // Only the first sentence is cut: the later ones are made while it is heard.
+        ("Hi. We went home, and then we slept well.", &["Hi.", "We went home, and then we slept well."]),
+        ("3.5 kilograms of rice, please, for the shop.", &["3.5 kilograms of rice,", "please, for the shop."]),
+    ];
+    for (text, want) in cases {
+        assert_eq!(crate::pipeline::speech_pieces(text), *want, "{text:?}");
+    }
+}
+
+#[test]
 fn early_speech_then_the_rest() {
     let mut e = crate::pipeline::EarlySpeech::default();
     assert!(e.clauses("Xin chào các bạn").is_empty());
