@@ -227,6 +227,7 @@ mod tests {
         for (bytes, want) in cases {
             assert_eq!(latin_text_bytes(bytes), *want, "{bytes:?}");
         }
+        assert!(LATIN_SCRIPT.iter().all(|c| language_name(c).is_some()), "a code the models are not asked for");
         assert!(latin_script("vi") && latin_script("en") && latin_script("tr"));
         assert!(!latin_script("ja") && !latin_script("ru") && !latin_script("auto"));
     }

@@ -87,18 +87,13 @@ impl GgufTokenizer {
 
     /// Per token id, whether text in the Latin alphabet can hold it (`translate::latin_text_bytes`:
     /// a token that carries only part of a character's bytes counts when the character can be
-    /// Latin, so Han characters cannot come in byte by byte); special tokens count (they end the
-    /// answer).
+    /// Latin, so Han characters cannot come in byte by byte). The special tokens, outside the BPE
+    /// vocabulary, count: they end the answer.
     pub fn latin_tokens(&self) -> Vec<bool> {
         let mut latin = vec![true; self.count];
         for (token, &id) in self.inner.get_vocab(false).iter() {
             if let Some(slot) = latin.get_mut(id as usize) {
                 *slot = token_bytes(token).is_some_and(|b| latin_text_bytes(&b));
-            }
-        }
-        for &id in self.specials.values() {
-            if let Some(slot) = latin.get_mut(id as usize) {
-                *slot = true;
             }
         }
         latin
