@@ -120,21 +120,18 @@ struct OutputPart {
 impl Output {
     /// Splits matrix `name`; `latin[id]` marks the tokens of Latin-alphabet text.
     fn split(weights: &Weights, name: &str, latin: &[bool], device: &Device) -> Result<Self> {
-        let mut parts = Vec::new();
-        let mut vocab = 0;
         let [marked, others] = weights.split_rows(name, latin)?;
+        let vocab = [&marked, &others].into_iter().flatten().map(|p| p.shape().dims()[0]).sum::<usize>();
+        let mut parts = Vec::new();
         for (part, is_latin) in [(marked, true), (others, false)] {
             let Some(part) = part else { continue };
-            let (rows, cols) = part.shape().dims2()?;
-            vocab += rows;
+            let cols = part.shape().dims2()?.1;
             let matrix = QMatMul::from_arc(Arc::new(part))?;
             // Packed now (where candle packs this type), not by the first answer.
             matrix.forward(&Tensor::zeros((1, cols), DType::F32, device)?)?;
-            parts.push(OutputPart { matrix, ids: Vec::new(), latin: is_latin });
-        }
-        for part in &mut parts {
-            let is = |i: &u32| latin.get(*i as usize).copied().unwrap_or(false) == part.latin;
-            part.ids = (0..vocab as u32).filter(is).collect();
+            let ids =
+                (0..vocab as u32).filter(|&i| latin.get(i as usize).copied().unwrap_or(false) == is_latin).collect();
+            parts.push(OutputPart { matrix, ids, latin: is_latin });
         }
         Ok(Self { parts, vocab })
     }
