@@ -366,6 +366,49 @@ fn the_context_grows_then_starts_again_from_its_last_sentence() {
     assert_eq!(seen, ["a", "ab", "abc", "cd", "cde", "ef"]);
 }
 
+/// Answers every text with one sentence of two clauses, whole (no partials), as a dedicated model
+/// or Whisper's translate task does.
+struct TwoClauses;
+
+#[async_trait::async_trait]
+impl sokuji_core::Translator for TwoClauses {
+    async fn translate(&self, r: sokuji_core::TranslateRequest) -> sokuji_core::Result<sokuji_core::Translation> {
+        let text = "the first clause here, and the rest of it.".to_string();
+        Ok(sokuji_core::Translation { text, original: r.text, target: r.target, ..Default::default() })
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        Ok(vec!["en".into(), "vi".into()])
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        sokuji_core::Health::ready("two clauses")
+    }
+}
+
+/// A translation that arrives whole is spoken in the pieces `speech_pieces` cuts (the session's
+/// speech stage uses them, not only sentences).
+#[tokio::test]
+async fn a_whole_translation_is_spoken_first_clause_first() {
+    let engines = LiveEngines {
+        vad: Arc::new(|| Box::new(LoudnessVad::default())),
+        meter: None,
+        ..LiveEngines::new(Arc::new(LevelStt), Some(Arc::new(TwoClauses)), Some(Arc::new(ToneTts::default())))
+    };
+    let (tx, rx) = start(engines, config(Some("vi")));
+    send_audio(&tx, &utterances(1), 1_600).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let said: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Audio(a) => Some(a.text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(said, ["the first clause here,", "and the rest of it."]);
+}
+
 #[test]
 fn a_whole_text_is_spoken_first_clause_first() {
     let cases: &[(&str, &[&str])] = &[
