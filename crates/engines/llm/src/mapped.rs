@@ -1,7 +1,8 @@
 //! GGUF weights read in place from a memory map of the file.
 //!
 //! candle 0.11's x86 kernels repack every Q4_K matrix into interleaved tiles on first use and keep
-//! the tiles beside the original storage for good (`quantized/repack.rs`); read onto the heap, the
+//! the tiles beside the original storage for good (`quantized/repack.rs`), and this crate packs
+//! them into its own where it can (`tiled`, from [`Weights::raw`]); read onto the heap, the
 //! originals are a second copy (~0.6 GB for a 1.5B model) that nothing reads again. Mapped from
 //! the file they are clean page-cache pages: once a matrix is packed they are handed back
 //! ([`Weights::release`], `MADV_DONTNEED`), and if anything reads them again (a kernel that does
@@ -11,7 +12,7 @@
 #![allow(unsafe_code)]
 
 use candle_core::{
-    CpuStorage, Device, Result,
+    CpuStorage, Device, Result, Shape,
     quantized::{
         GgmlDType, QStorage, QTensor, QuantizedType,
         gguf_file::{Content, TensorInfo},
@@ -72,6 +73,13 @@ impl Weights {
             GgmlDType::Q6K => mapped(Mapped::<BlockQ6K>::boxed(&self.map, start, len)?),
             _ => self.content.tensor(&mut Cursor::new(&self.map[..]), name, device),
         }
+    }
+
+    /// A tensor's bytes as the file holds them, with its type and shape.
+    pub fn raw(&self, name: &str) -> Result<(&[u8], GgmlDType, &Shape)> {
+        let info = self.info(name)?;
+        let (start, len) = self.range(name, info)?;
+        Ok((&self.map[start..start + len], info.ggml_dtype, &info.shape))
     }
 
     /// Matrix `name`'s rows in two matrices of their own, on the heap: the rows `first` marks

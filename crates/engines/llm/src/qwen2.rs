@@ -13,21 +13,60 @@ use candle_core::{
 use candle_transformers::quantized_nn::RmsNorm;
 use std::sync::Arc;
 
-use crate::mapped::Weights;
+use crate::{mapped::Weights, tiled::Tiled};
 
 struct Layer {
-    wq: QMatMul,
-    wk: QMatMul,
-    wv: QMatMul,
+    wq: Linear,
+    wk: Linear,
+    wv: Linear,
     bq: Tensor,
     bk: Tensor,
     bv: Tensor,
-    wo: QMatMul,
+    wo: Linear,
     attn_norm: RmsNorm,
     ffn_norm: RmsNorm,
-    gate: QMatMul,
-    up: QMatMul,
-    down: QMatMul,
+    gate: Linear,
+    up: Linear,
+    down: Linear,
+}
+
+/// A layer's weight matrix: a Q4_K one in this crate's tiles where the CPU runs their kernel
+/// (`tiled`), any other through candle.
+enum Linear {
+    Tiled(Tiled),
+    Candle(QMatMul),
+}
+
+impl Linear {
+    /// Matrix `name`, its mapped pages handed back once it is packed (by this crate, or by candle
+    /// on a first product): at no point do the packed and the original copies of all the weights
+    /// live side by side.
+    fn load(weights: &Weights, name: &str, device: &Device) -> Result<Self> {
+        let (bytes, dtype, shape) = weights.raw(name)?;
+        let linear = match Tiled::pack(bytes, dtype, shape)? {
+            Some(t) => Self::Tiled(t),
+            None => {
+                let w = weights.tensor(name, device)?;
+                let k = w.shape().dims().last().copied().unwrap_or(0);
+                let m = QMatMul::from_qtensor(w)?;
+                // Two rows: candle packs Q6_K only for products of more than one (one reads the
+                // file's blocks), and the first prompt would pay for it.
+                m.forward(&Tensor::zeros((2, k), DType::F32, device)?)?;
+                Self::Candle(m)
+            }
+        };
+        weights.release(name)?;
+        Ok(linear)
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Self::Tiled(t) => t.forward(x),
+            Self::Candle(m) => m.forward(x),
+        }
+    }
 }
 
 /// The attention state of a token sequence: per layer the keys and values, shape
@@ -180,15 +219,7 @@ impl Qwen2 {
         let base = md("qwen2.rope.freq_base").and_then(|v| v.to_f32()).unwrap_or(10_000.0);
         let head_dim = hidden / heads;
         let q = |name: &str| weights.tensor(name, device);
-        // A matrix, packed by one product and its mapped pages handed back.
-        let mm = |name: &str| -> Result<QMatMul> {
-            let w = q(name)?;
-            let k = w.shape().dims().last().copied().unwrap_or(0);
-            let m = QMatMul::from_qtensor(w)?;
-            m.forward(&Tensor::zeros((1, k), DType::F32, device)?)?;
-            weights.release(name)?;
-            Ok(m)
-        };
+        let mm = |name: &str| Linear::load(weights, name, device);
         let embeddings = Arc::new(q("token_embd.weight")?);
         // Tied: the table doubles as the output projection.
         let tied = !ct.tensor_infos.contains_key("output.weight");
@@ -399,6 +430,7 @@ pub fn argmax_rows(logits: &Tensor) -> Result<Vec<u32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::model::{GenerateError, Hooks, Limits, passes, resume_at, write};
     use candle_core::quantized::{GgmlDType, gguf_file};
 
@@ -675,5 +707,36 @@ mod tests {
         let got = write(&net, &mut cache, next, &[], &limits, hooks);
         assert!(matches!(got, Err(GenerateError::Stopped(_, 6))), "{got:?}");
         assert_eq!(cache.tokens().len(), prompt.len() + 5, "the five tokens whose passes were read");
+    }
+
+    /// The shipped model's load, prompt passes and written tokens, timed (a benchmark, not a
+    /// check; `SOKUJI_LLM_TILES=0` for candle's kernels alone):
+    /// `cargo test --release -p sokuji-llm --lib time_tokens -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn time_tokens() {
+        let dir = std::env::var("SOKUJI_MODEL_DIR").unwrap_or_else(|_| "models".into());
+        let w = Weights::open(&std::path::Path::new(&dir).join("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"))
+            .expect("the shipped model");
+        let started = std::time::Instant::now();
+        let latin: Vec<bool> = vec![true; 100_000];
+        let net = Qwen2::from_gguf(&w, &Device::Cpu, &latin).expect("load");
+        eprintln!("load {:?}", started.elapsed());
+        let mut cache = net.new_cache();
+        for n in [20u32, 22, 22, 10, 10] {
+            let tokens: Vec<u32> = (0..n).map(|i| 1000 + cache.tokens().len() as u32 + i * 7).collect();
+            let started = std::time::Instant::now();
+            net.feed(&tokens, &mut cache, &|| false).expect("feed");
+            eprintln!("a pass of {n} tokens: {:?}", started.elapsed());
+        }
+        let mut times: Vec<f64> = (0..60u32)
+            .map(|i| {
+                let started = std::time::Instant::now();
+                net.forward(&[2000 + i], &mut cache, &|| false, Vocab::Latin).expect("forward");
+                started.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        eprintln!("a written token: p50 {:.1} ms, fastest {:.1} ms (60)", times[30], times[0]);
     }
 }
