@@ -501,6 +501,20 @@ mod tests {
         (dir, net)
     }
 
+    /// The Q4_K matrices go to this crate's tiles where their kernel runs, the Q6_K ones to candle.
+    #[test]
+    fn q4k_matrices_take_the_tiles_where_they_run() {
+        let (_dir, net) = tiny_net();
+        let tiled = |l: &Linear| matches!(l, Linear::Tiled(_));
+        let layer = &net.layers[0];
+        for (name, l) in
+            [("q", &layer.wq), ("k", &layer.wk), ("o", &layer.wo), ("gate", &layer.gate), ("up", &layer.up)]
+        {
+            assert_eq!(tiled(l), crate::tiled::supported(), "{name} (Q4_K)");
+        }
+        assert!(!tiled(&layer.wv) && !tiled(&layer.down), "Q6_K stays with candle");
+    }
+
     /// The split output projection gives the whole matrix's logits, and for an answer in the
     /// Latin alphabet those of its tokens only (the others −∞), so a greedy answer never holds
     /// another script's token.

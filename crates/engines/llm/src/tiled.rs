@@ -228,10 +228,9 @@ impl Input {
 /// returns its scale.
 #[inline(always)]
 fn quantize_block(x: &[f32], q: &mut [i8; BLOCK]) -> f32 {
-    let max = x.iter().copied().fold(0f32, |a, v| if v.abs() > a.abs() { v } else { a });
-    if max == 0.0 {
-        return 0.0;
-    }
+    // The largest magnitude first (a reduction the compiler vectorizes), then its first value.
+    let amax = x.iter().fold(0f32, |a, v| a.max(v.abs()));
+    let Some(&max) = x.iter().find(|v| v.abs() == amax).filter(|_| amax > 0.0) else { return 0.0 };
     let scale = -128.0 / max;
     for (o, &v) in q.iter_mut().zip(x) {
         *o = (scale * v).round_ties_even().min(127.0) as i8;
