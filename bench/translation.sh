@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Translation benchmark: Sokuji's candle engine on both GGUF models over bench/data/translation.tsv
-# (per-sentence latency, prompt and generation tokens/s, peak RSS), with Sokuji's own Q4_K tiles
+# (per-sentence latency, prompt and generation tokens/s, peak RSS), with Sokuji's own K-quant tiles
 # (where the CPU has AVX-512 VNNI) and with candle's kernels alone (SOKUJI_LLM_TILES=0), side by
 # side with llama.cpp's llama-bench on the same files and the same thread count (prompt and
 # generation tokens/s), interleaved run by run.
@@ -35,7 +35,7 @@ done
 # The tiles run only where the CPU has AVX-512 VNNI; elsewhere both rows would be candle's.
 KERNELS="candle"
 grep -q avx512_vnni /proc/cpuinfo && KERNELS="tiles candle"
-declare -A LABEL=([tiles]="sokuji (Q4_K tiles)" [candle]="sokuji (candle kernels)")
+declare -A LABEL=([tiles]="sokuji (tiles)" [candle]="sokuji (candle kernels)")
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 for run in $(seq 1 "$RUNS"); do

@@ -1,14 +1,16 @@
-//! Q4_K matrices packed for AVX-512 VNNI, and their products.
+//! Q4_K and Q6_K matrices packed for AVX-512 VNNI, and their products.
 //!
 //! candle 0.11 packs every Q4_K matrix into tiles that hold a weight in 6 bits (its scales
 //! widened to f32 per row); its one-row kernel over them reads a third more than the file's
 //! blocks, and its kernel over those blocks takes ~3× as long for a prompt's 20 rows (it unpacks
-//! each block once per row). The tiles here keep the file's 4-bit quants and 6-bit scales (4.75
-//! bits a weight), one copy for any number of rows, and run on candle's own thread pool. Over the
-//! 168 Q4_K matrices of the 1.5B model on two Zen 4 cores (`time_products`): one row 20.6 ms
-//! against candle's 38.1, four rows 38.3 against 63.4, 22 rows 143 against 153; a written token
-//! ×0.66 (bench/results/translation-2026-12-01.md), 160 MB less memory. Q6_K matrices stay with
-//! candle: its kernel over their compact blocks was quicker for one row than tiles of them.
+//! each block once per row). Q6_K matrices it keeps twice: the file's blocks for one row, tiles
+//! of 10 bits a weight for more. The tiles here keep the file's 4-bit quants and 6-bit scales for
+//! Q4_K (4.75 bits a weight) and each Q6_K quant as a whole byte (8.6: none is unpacked per use),
+//! one copy for any number of rows, and run on candle's own thread pool. Over the 168 Q4_K
+//! matrices of the 1.5B model on two Zen 4 cores (`time_products`): one row 20.6 ms against
+//! candle's 38.1, four rows 38.3 against 63.4, 22 rows 143 against 153; a written token ×0.66
+//! (bench/results/translation-2026-12-01.md). Its 28 Q6_K matrices: one row 6.4 ms against 5.4
+//! (tiles that kept the 6-bit packing took 10–16), 22 rows 30 against 46, in 190 MB less.
 //!
 //! A tile is 16 rows × 256 columns: the quants of 4 columns side by side per row, 16 rows in a
 //! 64-byte vector, so one `vpdpbusd` multiplies 4 columns of 16 rows by one broadcast of the
@@ -48,9 +50,28 @@ struct Tile {
     qs: [u8; BLOCK / 2 * ROWS],
 }
 
-/// A Q4_K matrix (rows × cols) in tiles, row group by row group.
+/// Bytes of a Q6_K block: 128 of low 4 bits, 64 of high 2 bits, 16 8-bit scales, d (f16).
+const Q6K_BYTES: usize = 210;
+
+/// 16 rows × 256 columns of a Q6_K matrix, each quant a whole byte (plus 32: 0–63), so that none
+/// is unpacked per use.
+#[repr(C)]
+struct Q6Tile {
+    d: [f32; ROWS],
+    /// Scale of each row's 16 sub-blocks of 16 columns (signed): [sub-block][row].
+    sc: [u8; 16 * ROWS],
+    /// [4-column group (64)][row (16)][4 bytes].
+    qs: [u8; BLOCK * ROWS],
+}
+
+enum Tiles {
+    Q4(Vec<Tile>),
+    Q6(Vec<Q6Tile>),
+}
+
+/// A Q4_K or Q6_K matrix (rows × cols) in tiles, row group by row group.
 pub struct Tiled {
-    tiles: Vec<Tile>,
+    tiles: Tiles,
     rows: usize,
     cols: usize,
 }
@@ -90,24 +111,30 @@ impl Tiled {
     pub fn pack(blocks: &[u8], dtype: GgmlDType, shape: &Shape) -> Result<Option<Self>> {
         let (rows, cols) = shape.dims2()?;
         let fits = rows > 0 && rows.is_multiple_of(ROWS) && cols > 0 && cols.is_multiple_of(BLOCK);
-        if dtype != GgmlDType::Q4K || !fits || !supported() {
+        let block_bytes = match dtype {
+            GgmlDType::Q4K => BLOCK_BYTES,
+            GgmlDType::Q6K => Q6K_BYTES,
+            _ => return Ok(None),
+        };
+        if !fits || !supported() {
             return Ok(None);
         }
         let per_row = cols / BLOCK;
-        if blocks.len() != rows * per_row * BLOCK_BYTES {
-            candle_core::bail!("a {rows}×{cols} Q4_K matrix does not fit {} bytes", blocks.len());
+        if blocks.len() != rows * per_row * block_bytes {
+            candle_core::bail!("a {rows}×{cols} {dtype:?} matrix does not fit {} bytes", blocks.len());
         }
-        let tiles = candle_core::utils::with_threadpool(|| {
-            (0..rows / ROWS * per_row)
-                .into_par_iter()
-                .map(|i| {
-                    let (group, b) = (i / per_row, i % per_row);
-                    tile((0..ROWS).map(|r| {
-                        let at = ((group * ROWS + r) * per_row + b) * BLOCK_BYTES;
-                        &blocks[at..at + BLOCK_BYTES]
-                    }))
-                })
-                .collect()
+        // Block `b` of the 16 rows of group `g`, for tile `g · per_row + b`.
+        let group = |i: usize| {
+            let (group, b) = (i / per_row, i % per_row);
+            (0..ROWS).map(move |r| {
+                let at = ((group * ROWS + r) * per_row + b) * block_bytes;
+                &blocks[at..at + block_bytes]
+            })
+        };
+        let count = rows / ROWS * per_row;
+        let tiles = candle_core::utils::with_threadpool(|| match dtype {
+            GgmlDType::Q4K => Tiles::Q4((0..count).into_par_iter().map(|i| tile(group(i))).collect()),
+            _ => Tiles::Q6((0..count).into_par_iter().map(|i| q6_tile(group(i))).collect()),
         });
         Ok(Some(Self { tiles, rows, cols }))
     }
@@ -151,9 +178,13 @@ impl Tiled {
             candle_core::utils::barrier_pool().execute_chunked(slots.len(), |range| {
                 for unit in range {
                     let (group, first) = (unit / chunks, unit % chunks * CHUNK);
-                    let tiles = &self.tiles[group * per_row..(group + 1) * per_row];
+                    let tiles = group * per_row..(group + 1) * per_row;
                     let mut out = slots[unit].lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    kernel::rows(tiles, input, first, (m - first).min(CHUNK), &mut out);
+                    let n = (m - first).min(CHUNK);
+                    match &self.tiles {
+                        Tiles::Q4(t) => kernel::rows(&t[tiles], input, first, n, &mut out),
+                        Tiles::Q6(t) => kernel::q6(&t[tiles], input, first, n, &mut out),
+                    }
                 }
             });
             drop(slots);
@@ -194,6 +225,26 @@ fn tile<'a>(blocks: impl Iterator<Item = &'a [u8]>) -> Tile {
     t
 }
 
+fn q6_tile<'a>(blocks: impl Iterator<Item = &'a [u8]>) -> Q6Tile {
+    let mut t = Q6Tile { d: [0.0; ROWS], sc: [0; 16 * ROWS], qs: [0; BLOCK * ROWS] };
+    for (r, blk) in blocks.enumerate() {
+        let (ql, qh, scales) = (&blk[..128], &blk[128..192], &blk[192..208]);
+        t.d[r] = f16::from_le_bytes([blk[208], blk[209]]).to_f32();
+        for (s, &sc) in scales.iter().enumerate() {
+            t.sc[s * ROWS + r] = sc;
+        }
+        // ggml's layout: per half of 128 columns, quarter q of 32 columns: low bits in byte
+        // l + 32·(q mod 2) of the half's 64 (high nibble for q ≥ 2), high bits at 2q of byte l.
+        for col in 0..BLOCK {
+            let (half, q, l) = (col / 128, col % 128 / 32, col % 32);
+            let low = ql[half * 64 + l + 32 * (q % 2)];
+            let low = if q < 2 { low & 0x0F } else { low >> 4 };
+            t.qs[(col / 4 * ROWS + r) * 4 + col % 4] = low | (((qh[half * 32 + l] >> (2 * q)) & 3) << 4);
+        }
+    }
+    t
+}
+
 /// Input rows quantized per 256 columns, block by block (row-major).
 #[derive(Default)]
 struct Input {
@@ -202,6 +253,8 @@ struct Input {
     /// Each block's scale, and the scaled sum of each of its 32-column sub-blocks (for the mins).
     d: Vec<f32>,
     sums: Vec<[f32; 8]>,
+    /// The sum of each 16 values (Q6_K's offset of 32).
+    sums16: Vec<[i32; 16]>,
 }
 
 impl Input {
@@ -211,12 +264,16 @@ impl Input {
         self.q.resize(blocks, [0; BLOCK / 4]);
         self.d.resize(blocks, 0.0);
         self.sums.resize(blocks, [0.0; 8]);
+        self.sums16.resize(blocks, [0; 16]);
         for (i, x) in xs.chunks_exact(BLOCK).enumerate() {
             let mut q = [0i8; BLOCK];
             let d = kernel::quantize(x, &mut q);
             self.d[i] = d;
-            for (s, part) in q.chunks_exact(32).enumerate() {
-                self.sums[i][s] = d * part.iter().map(|&v| i32::from(v)).sum::<i32>() as f32;
+            for (s, part) in q.chunks_exact(16).enumerate() {
+                self.sums16[i][s] = part.iter().map(|&v| i32::from(v)).sum();
+            }
+            for s in 0..8 {
+                self.sums[i][s] = d * (self.sums16[i][2 * s] + self.sums16[i][2 * s + 1]) as f32;
             }
             for (o, four) in self.q[i].iter_mut().zip(q.chunks_exact(4)) {
                 *o = i32::from_le_bytes([four[0] as u8, four[1] as u8, four[2] as u8, four[3] as u8]);
@@ -241,8 +298,64 @@ fn quantize_block(x: &[f32], q: &mut [i8; BLOCK]) -> f32 {
 
 #[cfg(target_arch = "x86_64")]
 mod kernel {
-    use super::{BLOCK, CHUNK, Input, ROWS, Tile};
+    use super::{BLOCK, CHUNK, Input, Q6Tile, ROWS, Tile};
     use std::arch::x86_64::*;
+
+    /// As [`rows`], over Q6_K tiles.
+    pub(super) fn q6(tiles: &[Q6Tile], input: &Input, first: usize, n: usize, out: &mut [f32]) {
+        // SAFETY: as in `rows`.
+        unsafe {
+            match n {
+                8 => q6_rows::<8>(tiles, input, first, out),
+                7 => q6_rows::<7>(tiles, input, first, out),
+                6 => q6_rows::<6>(tiles, input, first, out),
+                5 => q6_rows::<5>(tiles, input, first, out),
+                4 => q6_rows::<4>(tiles, input, first, out),
+                3 => q6_rows::<3>(tiles, input, first, out),
+                2 => q6_rows::<2>(tiles, input, first, out),
+                _ => q6_rows::<1>(tiles, input, first, out),
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    fn q6_rows<const R: usize>(tiles: &[Q6Tile], input: &Input, first: usize, out: &mut [f32]) {
+        let per_row = tiles.len();
+        let mut acc = [_mm512_setzero_ps(); R];
+        for (b, t) in tiles.iter().enumerate() {
+            let at: [usize; R] = std::array::from_fn(|r| (first + r) * per_row + b);
+            let (x, sums) = (at.map(|i| &input.q[i]), at.map(|i| &input.sums16[i]));
+            // Σ over sub-blocks of scale × (quants · input) in integers: at most 16 × 128 × 16 ×
+            // 63 × 128, inside an i32.
+            let mut block = [_mm512_setzero_si512(); R];
+            for sub in 0..16 {
+                let v: [__m512i; 4] = std::array::from_fn(|k| load(&t.qs[(4 * sub + k) * 64..]));
+                let bytes = &t.sc[sub * ROWS..][..ROWS];
+                // SAFETY: `bytes` holds the 16 bytes read.
+                let sc = _mm512_cvtepi8_epi32(unsafe { _mm_loadu_si128(bytes.as_ptr().cast()) });
+                for r in 0..R {
+                    let mut dots = [_mm512_setzero_si512(); 2];
+                    for (k, v) in v.iter().enumerate() {
+                        dots[k % 2] = _mm512_dpbusd_epi32(dots[k % 2], *v, _mm512_set1_epi32(x[r][4 * sub + k]));
+                    }
+                    // The quants are stored plus 32.
+                    let dot =
+                        _mm512_sub_epi32(_mm512_add_epi32(dots[0], dots[1]), _mm512_set1_epi32(32 * sums[r][sub]));
+                    block[r] = _mm512_add_epi32(block[r], _mm512_mullo_epi32(dot, sc));
+                }
+            }
+            let d = load_f32(&t.d);
+            for r in 0..R {
+                let dx = _mm512_mul_ps(d, _mm512_set1_ps(input.d[at[r]]));
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(block[r]), dx, acc[r]);
+            }
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            let o = &mut out[r * ROWS..][..ROWS];
+            // SAFETY: `o` holds the 16 floats written.
+            unsafe { _mm512_storeu_ps(o.as_mut_ptr(), *acc) };
+        }
+    }
 
     /// [`super::quantize_block`] compiled for AVX-512 (its rounding is one instruction there).
     pub(super) fn quantize(x: &[f32], q: &mut [i8; BLOCK]) -> f32 {
@@ -344,7 +457,11 @@ mod kernel {
 
 #[cfg(not(target_arch = "x86_64"))]
 mod kernel {
-    use super::{BLOCK, Input, Tile};
+    use super::{BLOCK, Input, Q6Tile, Tile};
+
+    pub(super) fn q6(_: &[Q6Tile], _: &Input, _: usize, _: usize, _: &mut [f32]) {
+        unreachable!("tiled products run on x86-64 only")
+    }
 
     pub(super) fn quantize(x: &[f32], q: &mut [i8; BLOCK]) -> f32 {
         super::quantize_block(x, q)
@@ -394,8 +511,10 @@ mod tests {
             eprintln!("skipped: the tiles are not used (no AVX-512 VNNI, or SOKUJI_LLM_TILES=0)");
             return;
         }
-        for (rows, cols) in [(32, 256), (48, 768), (16, 1536)] {
-            let (q, bytes) = matrix(rows, cols, GgmlDType::Q4K);
+        let types = [GgmlDType::Q4K, GgmlDType::Q6K];
+        for (dtype, (rows, cols)) in types.into_iter().flat_map(|t| [(32, 256), (48, 768), (16, 1536)].map(|s| (t, s)))
+        {
+            let (q, bytes) = matrix(rows, cols, dtype);
             let tiled = Tiled::pack(&bytes, q.dtype(), q.shape()).expect("pack").expect("fits");
             let w = q.dequantize(&Device::Cpu).expect("deq").flatten_all().expect("f").to_vec1::<f32>().expect("v");
             let candle = QMatMul::from_qtensor(q).expect("mm");
@@ -412,7 +531,7 @@ mod tests {
                         pairs.map(|(a, b)| f64::from(*a) * f64::from(*b)).sum::<f64>() as f32
                     })
                     .collect();
-                let what = format!("{rows}×{cols}, m={m}");
+                let what = format!("{dtype:?} {rows}×{cols}, m={m}");
                 assert_eq!(got.len(), exact.len(), "{what}");
                 let scale = exact.iter().fold(0f32, |a, v| a.max(v.abs()));
                 for (i, (g, e)) in got.iter().zip(&exact).enumerate() {
@@ -450,8 +569,8 @@ mod tests {
 
     #[test]
     fn other_types_and_shapes_stay_with_candle() {
-        let (q, bytes) = matrix(32, 256, GgmlDType::Q6K);
-        assert!(Tiled::pack(&bytes, q.dtype(), q.shape()).expect("pack").is_none(), "Q6_K");
+        let (q, bytes) = matrix(32, 256, GgmlDType::Q8_0);
+        assert!(Tiled::pack(&bytes, q.dtype(), q.shape()).expect("pack").is_none(), "Q8_0");
         let (q, bytes) = matrix(40, 256, GgmlDType::Q4K);
         assert!(Tiled::pack(&bytes, q.dtype(), q.shape()).expect("pack").is_none(), "40 rows: not whole tiles");
         let (q, bytes) = matrix(32, 256, GgmlDType::Q4K);
@@ -467,39 +586,37 @@ mod tests {
         let dir = std::env::var("SOKUJI_MODEL_DIR").unwrap_or_else(|_| "models".into());
         let path = std::path::Path::new(&dir).join("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf");
         let w = crate::mapped::Weights::open(&path).expect("the shipped model");
-        let mut pairs = Vec::new();
-        for (name, info) in &w.content.tensor_infos {
-            let (bytes, dtype, shape) = w.raw(name).expect("raw");
-            if !name.starts_with("blk.") || info.ggml_dtype != GgmlDType::Q4K {
-                continue;
-            }
-            let tiled = Tiled::pack(bytes, dtype, shape).expect("pack").expect("the tiles run here");
-            let candle = QMatMul::from_qtensor(w.tensor(name, &Device::Cpu).expect("tensor")).expect("mm");
-            pairs.push((tiled, candle, shape.dims2().expect("matrix").1));
-        }
-        let ms: Vec<usize> = std::env::var("M")
-            .map(|v| v.split(",").filter_map(|x| x.parse().ok()).collect())
-            .unwrap_or(vec![1, 2, 4, 10, 22]);
-        for m in ms {
-            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-            for _ in 0..15 {
-                for (times, tiled) in [(&mut ours, true), (&mut theirs, false)] {
-                    let started = std::time::Instant::now();
-                    for (t, c, cols) in &pairs {
-                        let x = Tensor::ones((m, *cols), candle_core::DType::F32, &Device::Cpu).expect("x");
-                        if tiled { t.forward(&x) } else { c.forward(&x) }.expect("product");
-                    }
-                    times.push(started.elapsed().as_secs_f64() * 1e3);
+        for kind in [GgmlDType::Q4K, GgmlDType::Q6K] {
+            let mut pairs = Vec::new();
+            for (name, info) in &w.content.tensor_infos {
+                if !name.starts_with("blk.") || info.ggml_dtype != kind {
+                    continue;
                 }
+                let (bytes, dtype, shape) = w.raw(name).expect("raw");
+                let tiled = Tiled::pack(bytes, dtype, shape).expect("pack").expect("the tiles run here");
+                let candle = QMatMul::from_qtensor(w.tensor(name, &Device::Cpu).expect("tensor")).expect("mm");
+                pairs.push((tiled, candle, shape.dims2().expect("matrix").1));
             }
-            ours.sort_by(f64::total_cmp);
-            theirs.sort_by(f64::total_cmp);
-            eprintln!(
-                "{} Q4_K matrices, {m} rows: tiles {:.1} ms, candle {:.1} ms (medians of 15, alternating)",
-                pairs.len(),
-                ours[7],
-                theirs[7]
-            );
+            for m in [1usize, 2, 4, 10, 22] {
+                let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+                for _ in 0..15 {
+                    for (times, tiled) in [(&mut ours, true), (&mut theirs, false)] {
+                        let started = std::time::Instant::now();
+                        for (t, c, cols) in &pairs {
+                            let x = Tensor::ones((m, *cols), candle_core::DType::F32, &Device::Cpu).expect("x");
+                            if tiled { t.forward(&x) } else { c.forward(&x) }.expect("product");
+                        }
+                        times.push(started.elapsed().as_secs_f64() * 1e3);
+                    }
+                }
+                ours.sort_by(f64::total_cmp);
+                theirs.sort_by(f64::total_cmp);
+                let n = pairs.len();
+                eprintln!(
+                    "{n} {kind:?} matrices, {m} rows: tiles {:.1} ms, candle {:.1} ms (medians of 15, alternating)",
+                    ours[7], theirs[7]
+                );
+            }
         }
     }
 }
