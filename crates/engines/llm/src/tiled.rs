@@ -30,7 +30,7 @@ const ROWS: usize = 16;
 const BLOCK: usize = 256;
 /// Bytes of a Q4_K block in the file: d, dmin (f16), 12 bytes of 6-bit scales and mins, 128 of
 /// 4-bit quants.
-const BLOCK_BYTES: usize = 144;
+const Q4K_BYTES: usize = 144;
 /// Input rows multiplied against one pass over a row group's tiles (each tile's unpacked quants
 /// serve them all; 8 measured faster than 4 from 5 rows up); a pass is one unit of work for the
 /// thread pool.
@@ -38,7 +38,7 @@ const CHUNK: usize = 8;
 
 /// 16 rows × 256 columns of a Q4_K matrix.
 #[repr(C)]
-struct Tile {
+struct Q4Tile {
     /// Each row's block scale and min scale.
     d: [f32; ROWS],
     dmin: [f32; ROWS],
@@ -65,7 +65,7 @@ struct Q6Tile {
 }
 
 enum Tiles {
-    Q4(Vec<Tile>),
+    Q4(Vec<Q4Tile>),
     Q6(Vec<Q6Tile>),
 }
 
@@ -112,7 +112,7 @@ impl Tiled {
         let (rows, cols) = shape.dims2()?;
         let fits = rows > 0 && rows.is_multiple_of(ROWS) && cols > 0 && cols.is_multiple_of(BLOCK);
         let block_bytes = match dtype {
-            GgmlDType::Q4K => BLOCK_BYTES,
+            GgmlDType::Q4K => Q4K_BYTES,
             GgmlDType::Q6K => Q6K_BYTES,
             _ => return Ok(None),
         };
@@ -133,7 +133,7 @@ impl Tiled {
         };
         let count = rows / ROWS * per_row;
         let tiles = candle_core::utils::with_threadpool(|| match dtype {
-            GgmlDType::Q4K => Tiles::Q4((0..count).into_par_iter().map(|i| tile(group(i))).collect()),
+            GgmlDType::Q4K => Tiles::Q4((0..count).into_par_iter().map(|i| q4_tile(group(i))).collect()),
             _ => Tiles::Q6((0..count).into_par_iter().map(|i| q6_tile(group(i))).collect()),
         });
         Ok(Some(Self { tiles, rows, cols }))
@@ -182,7 +182,7 @@ impl Tiled {
                     let mut out = slots[unit].lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                     let n = (m - first).min(CHUNK);
                     match &self.tiles {
-                        Tiles::Q4(t) => kernel::rows(&t[tiles], input, first, n, &mut out),
+                        Tiles::Q4(t) => kernel::q4(&t[tiles], input, first, n, &mut out),
                         Tiles::Q6(t) => kernel::q6(&t[tiles], input, first, n, &mut out),
                     }
                 }
@@ -200,10 +200,10 @@ impl Tiled {
     }
 }
 
-/// One tile from the same block of 16 rows.
-fn tile<'a>(blocks: impl Iterator<Item = &'a [u8]>) -> Tile {
+/// One Q4_K tile from the same block of 16 rows.
+fn q4_tile<'a>(blocks: impl Iterator<Item = &'a [u8]>) -> Q4Tile {
     let mut t =
-        Tile { d: [0.0; ROWS], dmin: [0.0; ROWS], sc: [0; 8 * ROWS], mn: [0; 8 * ROWS], qs: [0; BLOCK / 2 * ROWS] };
+        Q4Tile { d: [0.0; ROWS], dmin: [0.0; ROWS], sc: [0; 8 * ROWS], mn: [0; 8 * ROWS], qs: [0; BLOCK / 2 * ROWS] };
     for (r, blk) in blocks.enumerate() {
         t.d[r] = f16::from_le_bytes([blk[0], blk[1]]).to_f32();
         t.dmin[r] = f16::from_le_bytes([blk[2], blk[3]]).to_f32();
@@ -225,6 +225,7 @@ fn tile<'a>(blocks: impl Iterator<Item = &'a [u8]>) -> Tile {
     t
 }
 
+/// One Q6_K tile from the same block of 16 rows.
 fn q6_tile<'a>(blocks: impl Iterator<Item = &'a [u8]>) -> Q6Tile {
     let mut t = Q6Tile { d: [0.0; ROWS], sc: [0; 16 * ROWS], qs: [0; BLOCK * ROWS] };
     for (r, blk) in blocks.enumerate() {
@@ -298,12 +299,12 @@ fn quantize_block(x: &[f32], q: &mut [i8; BLOCK]) -> f32 {
 
 #[cfg(target_arch = "x86_64")]
 mod kernel {
-    use super::{BLOCK, CHUNK, Input, Q6Tile, ROWS, Tile};
+    use super::{BLOCK, CHUNK, Input, Q4Tile, Q6Tile, ROWS};
     use std::arch::x86_64::*;
 
-    /// As [`rows`], over Q6_K tiles.
+    /// As [`q4`], over Q6_K tiles.
     pub(super) fn q6(tiles: &[Q6Tile], input: &Input, first: usize, n: usize, out: &mut [f32]) {
-        // SAFETY: as in `rows`.
+        // SAFETY: as in `q4`.
         unsafe {
             match n {
                 8 => q6_rows::<8>(tiles, input, first, out),
@@ -369,19 +370,19 @@ mod kernel {
 
     /// Input rows `first..first + n` (n ≤ [`CHUNK`]) times one row group's tiles, into
     /// `out[row - first][0..16]`.
-    pub(super) fn rows(tiles: &[Tile], input: &Input, first: usize, n: usize, out: &mut [f32]) {
+    pub(super) fn q4(tiles: &[Q4Tile], input: &Input, first: usize, n: usize, out: &mut [f32]) {
         const _: () = assert!(CHUNK == 8);
         // SAFETY: `Tiled` is only built where `supported()` found the features these enable.
         unsafe {
             match n {
-                8 => chunk::<8>(tiles, input, first, out),
-                7 => chunk::<7>(tiles, input, first, out),
-                6 => chunk::<6>(tiles, input, first, out),
-                5 => chunk::<5>(tiles, input, first, out),
-                4 => chunk::<4>(tiles, input, first, out),
-                3 => chunk::<3>(tiles, input, first, out),
-                2 => chunk::<2>(tiles, input, first, out),
-                _ => chunk::<1>(tiles, input, first, out),
+                8 => q4_rows::<8>(tiles, input, first, out),
+                7 => q4_rows::<7>(tiles, input, first, out),
+                6 => q4_rows::<6>(tiles, input, first, out),
+                5 => q4_rows::<5>(tiles, input, first, out),
+                4 => q4_rows::<4>(tiles, input, first, out),
+                3 => q4_rows::<3>(tiles, input, first, out),
+                2 => q4_rows::<2>(tiles, input, first, out),
+                _ => q4_rows::<1>(tiles, input, first, out),
             }
         }
     }
@@ -411,7 +412,7 @@ mod kernel {
     }
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    fn chunk<const R: usize>(tiles: &[Tile], input: &Input, first: usize, out: &mut [f32]) {
+    fn q4_rows<const R: usize>(tiles: &[Q4Tile], input: &Input, first: usize, out: &mut [f32]) {
         let per_row = tiles.len();
         let nibble = _mm512_set1_epi8(0x0F);
         let mut acc = [_mm512_setzero_ps(); R];
@@ -457,7 +458,7 @@ mod kernel {
 
 #[cfg(not(target_arch = "x86_64"))]
 mod kernel {
-    use super::{BLOCK, Input, Q6Tile, Tile};
+    use super::{BLOCK, Input, Q4Tile, Q6Tile};
 
     pub(super) fn q6(_: &[Q6Tile], _: &Input, _: usize, _: usize, _: &mut [f32]) {
         unreachable!("tiled products run on x86-64 only")
@@ -468,7 +469,7 @@ mod kernel {
     }
 
     /// Never called: `Tiled` is only built where `supported()`, which is x86-64 only.
-    pub(super) fn rows(_: &[Tile], _: &Input, _: usize, _: usize, _: &mut [f32]) {
+    pub(super) fn q4(_: &[Q4Tile], _: &Input, _: usize, _: usize, _: &mut [f32]) {
         unreachable!("tiled products run on x86-64 only")
     }
 }
@@ -574,7 +575,7 @@ mod tests {
         let (q, bytes) = matrix(40, 256, GgmlDType::Q4K);
         assert!(Tiled::pack(&bytes, q.dtype(), q.shape()).expect("pack").is_none(), "40 rows: not whole tiles");
         let (q, bytes) = matrix(32, 256, GgmlDType::Q4K);
-        let cut = Tiled::pack(&bytes[..BLOCK_BYTES], q.dtype(), q.shape());
+        let cut = Tiled::pack(&bytes[..Q4K_BYTES], q.dtype(), q.shape());
         assert!(cut.is_err() || !supported(), "bytes cut short");
     }
 
