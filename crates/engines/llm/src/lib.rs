@@ -1,5 +1,5 @@
 //! Translation with an instruction-tuned GGUF model run by candle's quantized kernels, and by this
-//! crate's own for Q4_K matrices on AVX-512 VNNI (`tiled`): pure Rust, so it links beside
+//! crate's own for Q4_K and Q6_K matrices on AVX-512 VNNI (`tiled`): pure Rust, so it links beside
 //! whisper.cpp's ggml without a symbol clash.
 //!
 //! The prompt and the clean-up of the model's answer are pure functions (`sokuji_core::prompt`); the model

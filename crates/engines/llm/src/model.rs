@@ -70,8 +70,9 @@ const KEPT_CACHES: usize = 4;
 /// each position bit for bit alike (candle's tiled kernels; one row goes through its one-row
 /// kernels instead, 32 and more through AMX where the CPU has it; where the CPU has AVX-512 VNNI
 /// this crate's tiles, `tiled`, compute a row alike in passes of any size, one row included;
-/// attention runs over padded lengths, `qwen2::ATTENTION_BLOCK`), so a prompt is resumed from any token it shares with a kept
-/// one and read on in passes of that range: an answer never depends on what was cached.
+/// attention runs over padded lengths, `qwen2::ATTENTION_BLOCK`), so a prompt is resumed from any
+/// token it shares with a kept one and read on in passes of that range: an answer never depends
+/// on what was cached.
 /// (aarch64's kernels read a pass's last rows one by one, so there an answer can differ by
 /// rounding with what was cached.)
 const PASS_MAX: usize = 31;

@@ -76,7 +76,7 @@ pub struct Tiled {
     cols: usize,
 }
 
-/// Whether the tiles are used: where the CPU runs their kernel (AVX-512 with VNNI: Zen 4, Ice
+/// Whether the tiles are used: where the CPU runs their kernels (AVX-512 with VNNI: Zen 4, Ice
 /// Lake and later Xeons), unless `SOKUJI_LLM_TILES=0` leaves every product to candle (for
 /// side-by-side comparisons).
 pub fn supported() -> bool {
@@ -106,8 +106,8 @@ fn scale_min(j: usize, s: &[u8]) -> (u8, u8) {
 }
 
 impl Tiled {
-    /// Packs a matrix from its blocks as the file holds them; `None` where the kernel does not
-    /// run (this CPU, another type than Q4_K, a shape that is not whole tiles).
+    /// Packs a matrix from its blocks as the file holds them; `None` where the kernels do not
+    /// run (this CPU, a type other than Q4_K and Q6_K, a shape that is not whole tiles).
     pub fn pack(blocks: &[u8], dtype: GgmlDType, shape: &Shape) -> Result<Option<Self>> {
         let (rows, cols) = shape.dims2()?;
         let fits = rows > 0 && rows.is_multiple_of(ROWS) && cols > 0 && cols.is_multiple_of(BLOCK);
@@ -302,23 +302,6 @@ mod kernel {
     use super::{BLOCK, CHUNK, Input, Q4Tile, Q6Tile, ROWS};
     use std::arch::x86_64::*;
 
-    /// As [`q4`], over Q6_K tiles.
-    pub(super) fn q6(tiles: &[Q6Tile], input: &Input, first: usize, n: usize, out: &mut [f32]) {
-        // SAFETY: as in `q4`.
-        unsafe {
-            match n {
-                8 => q6_rows::<8>(tiles, input, first, out),
-                7 => q6_rows::<7>(tiles, input, first, out),
-                6 => q6_rows::<6>(tiles, input, first, out),
-                5 => q6_rows::<5>(tiles, input, first, out),
-                4 => q6_rows::<4>(tiles, input, first, out),
-                3 => q6_rows::<3>(tiles, input, first, out),
-                2 => q6_rows::<2>(tiles, input, first, out),
-                _ => q6_rows::<1>(tiles, input, first, out),
-            }
-        }
-    }
-
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     fn q6_rows<const R: usize>(tiles: &[Q6Tile], input: &Input, first: usize, out: &mut [f32]) {
         let per_row = tiles.len();
@@ -368,23 +351,37 @@ mod kernel {
         unsafe { wide(x, q) }
     }
 
-    /// Input rows `first..first + n` (n ≤ [`CHUNK`]) times one row group's tiles, into
+    /// Calls `$rows::<n>` for the `n` (1 to [`CHUNK`]) rows of a unit: the kernels keep one
+    /// accumulator per row in registers, so the count is a constant.
+    macro_rules! by_rows {
+        ($rows:ident, $n:expr, $($arg:expr),*) => {{
+            const _: () = assert!(CHUNK == 8);
+            // SAFETY: `Tiled` is only built where `supported()` found the features the kernels
+            // enable.
+            unsafe {
+                match $n {
+                    8 => $rows::<8>($($arg),*),
+                    7 => $rows::<7>($($arg),*),
+                    6 => $rows::<6>($($arg),*),
+                    5 => $rows::<5>($($arg),*),
+                    4 => $rows::<4>($($arg),*),
+                    3 => $rows::<3>($($arg),*),
+                    2 => $rows::<2>($($arg),*),
+                    _ => $rows::<1>($($arg),*),
+                }
+            }
+        }};
+    }
+
+    /// Input rows `first..first + n` (n ≤ [`CHUNK`]) times one row group's Q4_K tiles, into
     /// `out[row - first][0..16]`.
     pub(super) fn q4(tiles: &[Q4Tile], input: &Input, first: usize, n: usize, out: &mut [f32]) {
-        const _: () = assert!(CHUNK == 8);
-        // SAFETY: `Tiled` is only built where `supported()` found the features these enable.
-        unsafe {
-            match n {
-                8 => q4_rows::<8>(tiles, input, first, out),
-                7 => q4_rows::<7>(tiles, input, first, out),
-                6 => q4_rows::<6>(tiles, input, first, out),
-                5 => q4_rows::<5>(tiles, input, first, out),
-                4 => q4_rows::<4>(tiles, input, first, out),
-                3 => q4_rows::<3>(tiles, input, first, out),
-                2 => q4_rows::<2>(tiles, input, first, out),
-                _ => q4_rows::<1>(tiles, input, first, out),
-            }
-        }
+        by_rows!(q4_rows, n, tiles, input, first, out)
+    }
+
+    /// As [`q4`], over Q6_K tiles.
+    pub(super) fn q6(tiles: &[Q6Tile], input: &Input, first: usize, n: usize, out: &mut [f32]) {
+        by_rows!(q6_rows, n, tiles, input, first, out)
     }
 
     /// 64 bytes.
@@ -557,15 +554,18 @@ mod tests {
             eprintln!("skipped: the tiles are not used (no AVX-512 VNNI, or SOKUJI_LLM_TILES=0)");
             return;
         }
-        let (q, bytes) = matrix(64, 512, GgmlDType::Q4K);
-        let tiled = Tiled::pack(&bytes, q.dtype(), q.shape()).expect("pack").expect("fits");
-        let xs = random(11 * 512, 3);
-        let all = tiled.product(&xs, 11);
-        for r in 0..11 {
-            assert_eq!(tiled.product(&xs[r * 512..][..512], 1), all[r * 64..][..64], "row {r}");
+        for dtype in [GgmlDType::Q4K, GgmlDType::Q6K] {
+            let (q, bytes) = matrix(64, 512, dtype);
+            let tiled = Tiled::pack(&bytes, q.dtype(), q.shape()).expect("pack").expect("fits");
+            // 11 rows: a unit of 8 and one of 3.
+            let xs = random(11 * 512, 3);
+            let all = tiled.product(&xs, 11);
+            for r in 0..11 {
+                assert_eq!(tiled.product(&xs[r * 512..][..512], 1), all[r * 64..][..64], "{dtype:?} row {r}");
+            }
+            let two = tiled.product(&xs[5 * 512..][..2 * 512], 2);
+            assert_eq!(two, all[5 * 64..][..2 * 64], "{dtype:?}");
         }
-        let two = tiled.product(&xs[5 * 512..][..2 * 512], 2);
-        assert_eq!(two, all[5 * 64..][..2 * 64]);
     }
 
     #[test]
