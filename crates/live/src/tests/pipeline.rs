@@ -1,18 +1,18 @@
 use super::{finals, kinds, quick};
 use crate::{LiveConfig, LiveEngines, LiveEvent, LiveInput, LiveUpdate, RecognizerConfig, start};
 use sokuji_audio::PcmSpec;
-use sokuji_core::{ErrorCode, SpeechToText};
+use sokuji_core::{ErrorCode, SpeechToText, Translator};
 use sokuji_testkit::{FixedTranslator, FlakyStt, LevelStt, LoudnessVad, ToneTts, pcm16, silence, speech};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::mpsc;
 
-fn engines(stt: Arc<dyn SpeechToText>, translator: Option<Arc<FixedTranslator>>, tts: bool) -> LiveEngines {
+fn engines(stt: Arc<dyn SpeechToText>, translator: Option<Arc<dyn Translator>>, tts: bool) -> LiveEngines {
     LiveEngines {
         vad: Arc::new(|| Box::new(LoudnessVad::default())),
         meter: None,
         ..LiveEngines::new(
             stt,
-            translator.map(|t| t as Arc<dyn sokuji_core::Translator>),
+            translator,
             tts.then(|| Arc::new(ToneTts::default()) as Arc<dyn sokuji_core::Synthesizer>),
         )
     }
@@ -319,11 +319,7 @@ impl sokuji_core::Translator for WritingTranslator {
 
 #[tokio::test]
 async fn the_first_clause_is_spoken_before_the_translation_is_done() {
-    let engines = LiveEngines {
-        vad: Arc::new(|| Box::new(LoudnessVad::default())),
-        meter: None,
-        ..LiveEngines::new(Arc::new(LevelStt), Some(Arc::new(WritingTranslator)), Some(Arc::new(ToneTts::default())))
-    };
+    let engines = engines(Arc::new(LevelStt), Some(Arc::new(WritingTranslator)), true);
     let (tx, rx) = start(engines, config(Some("vi")));
     send_audio(&tx, &utterances(2), 1_600).await;
     tx.send(LiveInput::End).await.expect("end");
@@ -390,11 +386,7 @@ impl sokuji_core::Translator for TwoClauses {
 /// speech stage uses them, not only sentences).
 #[tokio::test]
 async fn a_whole_translation_is_spoken_first_clause_first() {
-    let engines = LiveEngines {
-        vad: Arc::new(|| Box::new(LoudnessVad::default())),
-        meter: None,
-        ..LiveEngines::new(Arc::new(LevelStt), Some(Arc::new(TwoClauses)), Some(Arc::new(ToneTts::default())))
-    };
+    let engines = engines(Arc::new(LevelStt), Some(Arc::new(TwoClauses)), true);
     let (tx, rx) = start(engines, config(Some("vi")));
     send_audio(&tx, &utterances(1), 1_600).await;
     tx.send(LiveInput::End).await.expect("end");
@@ -774,11 +766,7 @@ impl SpeechToText for SlowStt {
 async fn a_pause_stops_interim_translations_before_its_decode() {
     let stt = Arc::new(SlowStt { delay: Duration::from_millis(300), ..Default::default() });
     let translator = Arc::new(WordTimedTranslator { per_word: Duration::from_millis(300), ..Default::default() });
-    let engines = LiveEngines {
-        vad: Arc::new(|| Box::new(LoudnessVad::default())),
-        meter: None,
-        ..LiveEngines::new(stt.clone(), Some(translator.clone()), None)
-    };
+    let engines = engines(stt.clone(), Some(translator.clone()), false);
     let (tx, rx) = start(engines, config(Some("vi")));
     let audio = [silence(0.3), speech(2.4, 0.3), silence(1.0), speech(2.4, 0.5), silence(1.0)].concat();
     send_realtime(&tx, &audio).await;
@@ -806,11 +794,7 @@ async fn two_utterances_heard_by(
     translator: Arc<dyn sokuji_core::Translator>,
     whole: bool,
 ) -> Vec<LiveEvent> {
-    let engines = LiveEngines {
-        vad: Arc::new(|| Box::new(LoudnessVad::default())),
-        meter: None,
-        ..LiveEngines::new(stt, Some(translator), None)
-    };
+    let engines = engines(stt, Some(translator), false);
     let (tx, rx) = start(engines, LiveConfig { whole_sentences: whole, ..config(Some("vi")) });
     send_realtime(&tx, &utterances(2)).await;
     tx.send(LiveInput::End).await.expect("end");
@@ -845,11 +829,7 @@ impl sokuji_core::Translator for KeepEcho {
 
 #[tokio::test]
 async fn the_sessions_glossary_reaches_every_translation_and_can_change() {
-    let engines = LiveEngines {
-        vad: Arc::new(|| Box::new(LoudnessVad::default())),
-        meter: None,
-        ..LiveEngines::new(Arc::new(LevelStt), Some(Arc::new(KeepEcho)), None)
-    };
+    let engines = engines(Arc::new(LevelStt), Some(Arc::new(KeepEcho)), false);
     let mut cfg = config(Some("vi"));
     cfg.keep = vec!["Sokuji".into(), "Hà Nội".into()];
     let (tx, rx) = start(engines, cfg);
