@@ -147,6 +147,7 @@ impl Db {
                 let reason =
                     format!("delivered {} times without an outcome (the worker died each time)", policy.max_deliveries);
                 self.dead_letter(&delivery, &reason).await?;
+                self.stage_died(&delivery, &reason).await;
                 continue;
             }
             return Ok(Some(delivery));
@@ -263,6 +264,15 @@ impl Db {
         .await
         .map_err(db_error)?;
         Ok(())
+    }
+
+    /// Marks the stage of a delivery dead-lettered by the bus itself (its workers kept dying)
+    /// failed with the reason, as a handler's last failure would: the recording says why it
+    /// stopped instead of staying pending. The dead letter stands either way.
+    pub(crate) async fn stage_died(&self, d: &Delivery, reason: &str) {
+        if let Err(e) = self.stage_failed(&d.event.subject, &d.subscription, reason, true).await {
+            tracing::warn!(event = %d.event.id, subscription = %d.subscription, "could not record the dead letter on its stage: {e}");
+        }
     }
 
     pub async fn dead_letters(&self) -> Result<Vec<DeadLetter>> {

@@ -346,6 +346,64 @@ async fn exercise(db: Db, bus: Arc<dyn EventBus>, objects: Objects) {
     assert!(db.recording(&rec.id, &Visibility::All).await.is_err());
     assert!(db.transcript(&rec.id, &Visibility::All).await.expect("read").is_none());
     assert_eq!(list(ListFilter::default()).await.1, 0);
+
+    // Workers that die with every delivery: past the last attempt the event is dead-lettered
+    // and the recording says so, with the reason, instead of staying pending.
+    let Inserted::New(doomed) = ingest(&db, &objects, b"RIFF doomed", RecordingMeta::default()).await else {
+        panic!("new")
+    };
+    for attempt in 1..=2 {
+        let d = next(&bus, "asr", "dies", wait).await.expect("a delivery");
+        assert_eq!((d.event.subject.as_str(), d.attempt), (doomed.id.as_str(), attempt));
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    assert!(next(&bus, "asr", "dies", Duration::from_millis(600)).await.is_none());
+    let dead = bus.dead_letters().await.expect("dlq");
+    assert_eq!(dead.iter().map(|d| d.event.subject.as_str()).collect::<Vec<_>>(), [doomed.id.as_str()]);
+    assert_eq!(db.recording(&doomed.id, &Visibility::All).await.expect("rec").status, RecordingStatus::Failed);
+    let stages = db.stages(&doomed.id, &Visibility::All).await.expect("stages");
+    let asr = stages.iter().find(|s| s.stage == "asr").expect("asr stage");
+    assert_eq!(asr.status, "failed", "{stages:?}");
+    assert!(asr.last_error.as_deref().is_some_and(|e| e.contains("the worker died each time")), "{stages:?}");
+    assert_eq!(bus.purge(None).await.expect("purge"), 1);
+    db.delete_recording(&doomed.id, &Visibility::All).await.expect("delete");
+}
+
+/// The database away while a NATS delivery is handed out: the worker gets the delivery (its own
+/// retries wait for the database) instead of the event losing one of its attempts per check,
+/// which dead-lettered good recordings during an outage.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_outage_spends_no_deliveries() {
+    let (pg, nats) = (pg::Postgres::start(), nats::Nats::start());
+    let dir = tempfile::tempdir().expect("dir");
+    let objects = Objects::open(dir.path().to_str().expect("utf-8")).expect("objects");
+    let (db, bus, _stop) = bus(Db::open(&pg.url()).await.expect("postgres"), &nats.url()).await;
+    let Inserted::New(rec) = ingest(&db, &objects, b"RIFF outage", RecordingMeta::default()).await else {
+        panic!("new")
+    };
+    let d = next(&bus, "asr", "w1", Duration::from_secs(5)).await.expect("a delivery");
+    // Its worker dies; the database goes away before the redelivery.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    pg.stop();
+    let again = tokio::time::timeout(Duration::from_secs(5), bus.next("asr", "w2"))
+        .await
+        .expect("answered within the ack wait, not after the pool's timeout")
+        .expect("handed out, not an error that spends the delivery")
+        .expect("the redelivery");
+    assert_eq!((again.event.id.as_str(), again.attempt), (d.event.id.as_str(), 2));
+    pg.resume();
+    let t = Transcript { text: "xin chào".into(), language: "vi".into(), ..Default::default() };
+    let mut completed = db.complete_asr(&again, &rec, &t).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while completed.as_ref().is_err_and(|e| e.code == ErrorCode::EngineUnavailable) {
+        assert!(tokio::time::Instant::now() < deadline, "PostgreSQL did not come back: {completed:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        completed = db.complete_asr(&again, &rec, &t).await;
+    }
+    completed.expect("completed once the database is back");
+    bus.settle(&again).await.expect("settle");
+    assert_eq!(db.recording(&rec.id, &Visibility::All).await.expect("rec").status, RecordingStatus::Transcribed);
+    assert!(bus.dead_letters().await.expect("dlq").is_empty());
 }
 
 #[tokio::test]

@@ -9,14 +9,18 @@ use serde_json::Value;
 use sokuji_core::wer::word_error_rate;
 use std::time::{Duration, Instant};
 
-/// Polls a recording until its status is `want` (deadline 180 s).
+/// Polls a recording until its status is `want` (deadline 180 s; a failure ends it early); a miss
+/// names the dead letters too.
 pub async fn wait_status(http: &reqwest::Client, base: &str, id: &str, want: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let (_, v) = get_json(http, format!("{base}/api/v1/recordings/{id}")).await;
-        if v["status"] == want || Instant::now() > deadline {
-            assert_eq!(v["status"], want, "{v}");
+        if v["status"] == want {
             return v;
+        }
+        if Instant::now() > deadline || (v["status"] == "failed" && want != "failed") {
+            let (_, dlq) = get_json(http, format!("{base}/api/v1/dlq")).await;
+            panic!("{id} is {}, not {want}: {v}; dead letters: {dlq}", v["status"]);
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }

@@ -220,9 +220,24 @@ impl EventBus for Nats {
         };
         let d = Delivery { event, subscription: subscription.into(), attempt, handle: Handle::Nats(Arc::new(msg)) };
         let msg = nats_message(&d)?;
-        if self.db.processed(&d.event.id, subscription).await? {
-            msg.double_ack().await.map_err(|e| unavailable("ack", e))?;
-            return Ok(None);
+        // A redelivery after a commit is recognised here and settled without running again.
+        // When the database cannot say (it is away, or slower than a third of the ack wait),
+        // the delivery goes to the worker all the same: its retries hold it until the database
+        // is back, and the handler's transaction refuses a second completion. Left unanswered
+        // here, each check would spend one of the event's deliveries.
+        let check = self.db.processed(&d.event.id, subscription);
+        match tokio::time::timeout(self.policy.lease / 3, check).await {
+            Ok(Ok(true)) => {
+                msg.double_ack().await.map_err(|e| unavailable("ack", e))?;
+                return Ok(None);
+            }
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) if e.code != ErrorCode::EngineUnavailable => return Err(e),
+            Ok(Err(_)) | Err(_) => {
+                tracing::warn!(event = %d.event.id, subscription, "the database did not say whether the event was processed; handing it to the worker");
+                let _ = msg.ack_with(AckKind::Progress).await;
+                return Ok(Some(d));
+            }
         }
         if attempt > self.policy.max_deliveries {
             let reason = format!(
@@ -230,6 +245,7 @@ impl EventBus for Nats {
                 self.policy.max_deliveries
             );
             self.dead_letter(&d, msg, &reason).await?;
+            self.db.stage_died(&d, &reason).await;
             return Ok(None);
         }
         Ok(Some(d))
