@@ -289,3 +289,6 @@ impl Workers {
         done
     }
 }
+
+#[cfg(test)]
+mod tests;

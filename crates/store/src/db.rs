@@ -94,6 +94,7 @@ impl Db {
         Ok(Self { pool, backend, outbox: false })
     }
 
+    #[cfg(feature = "nats")]
     pub(crate) fn with_outbox(mut self) -> Self {
         self.outbox = true;
         self

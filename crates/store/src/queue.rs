@@ -155,6 +155,7 @@ impl Db {
     }
 
     /// Extends a lease still held; false when it was lost.
+    #[cfg_attr(not(feature = "nats"), allow(irrefutable_let_patterns))]
     pub async fn extend(&self, d: &Delivery, policy: &QueuePolicy) -> Result<bool> {
         let Handle::Leased { owner } = &d.handle else { return Ok(false) };
         let r = sqlx::query(
@@ -216,6 +217,7 @@ impl Db {
 
     /// Whether `subscription` has processed the event (NATS redelivers after a crash between
     /// the commit and the ack).
+    #[cfg(feature = "nats")]
     pub(crate) async fn processed(&self, event_id: &str, subscription: &str) -> Result<bool> {
         let row =
             sqlx::query("SELECT 1 AS one FROM deliveries WHERE event_id = $1 AND subscription = $2 AND state = 'done'")
@@ -229,6 +231,7 @@ impl Db {
 
     /// A failed attempt: redelivered after backoff, or dead-lettered after the last one.
     /// Returns true when it was dead-lettered.
+    #[cfg_attr(not(feature = "nats"), allow(irrefutable_let_patterns))]
     pub async fn nak(&self, d: &Delivery, error: &str, policy: &QueuePolicy) -> Result<bool> {
         let Handle::Leased { owner } = &d.handle else { return Err(Error::internal("not an embedded delivery")) };
         if d.attempt >= policy.max_deliveries {
