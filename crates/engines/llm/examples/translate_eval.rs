@@ -1,5 +1,6 @@
-//! Translates each `FROM<TAB>TO<TAB>TEXT` line of stdin with one loaded model and prints the
-//! answer with its token counts and times: prompt tuning and bench/translation.sh use it.
+//! Translates each `FROM<TAB>TO<TAB>TEXT[<TAB>HINT]` line of stdin with one loaded model and prints
+//! the answer with its token counts and times: prompt tuning and bench/translation.sh use it. A
+//! hint is what the guards' retry adds to the prompt (`fidelity::Violation::hint`).
 use sokuji_llm::{Model, translate_with};
 use std::io::BufRead;
 
@@ -8,12 +9,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut model = Model::load(path.as_ref())?;
     for line in std::io::stdin().lock().lines() {
         let line = line?;
-        let mut f = line.splitn(3, '\t');
+        let mut f = line.splitn(4, '\t');
         let (Some(from), Some(to), Some(text)) = (f.next(), f.next(), f.next()) else { continue };
+        let hints = f.next().map(|h| vec![h.to_string()]).unwrap_or_default();
         let req = sokuji_core::TranslateRequest {
             text: text.into(),
             source: from.into(),
             target: to.into(),
+            hints,
             ..Default::default()
         };
         let g = translate_with(&mut model, &req, from, &sokuji_admission::Ticket::unbounded(), &mut |_| {})?;
