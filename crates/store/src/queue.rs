@@ -298,8 +298,10 @@ impl Db {
             .collect()
     }
 
-    /// Puts dead letters back in their queues with fresh attempts (all of them, or one event's).
+    /// Puts dead letters back in their queues with fresh attempts (all of them, or one event's),
+    /// their stages pending again.
     pub async fn replay(&self, event_id: Option<&str>) -> Result<u64> {
+        let dead = self.dead_letters().await?;
         let r = sqlx::query(
             "UPDATE deliveries SET state = 'ready', attempts = 0, available_at = $1, last_error = NULL \
              WHERE state = 'dead' AND ($2 = '' OR event_id = $2)",
@@ -309,6 +311,9 @@ impl Db {
         .execute(&self.pool)
         .await
         .map_err(db_error)?;
+        for d in dead.iter().filter(|d| event_id.is_none_or(|id| id == d.event.id)) {
+            self.revive(&d.event.subject, &d.subscription).await;
+        }
         Ok(r.rows_affected())
     }
 

@@ -86,6 +86,47 @@ impl Db {
         Ok(())
     }
 
+    /// A dead letter of `stage` put back in its queue: a stage that failed is pending again, and
+    /// a recording that failed with it is back where that stage starts, so it reads as in
+    /// progress until the stage ends. Anything else (a recording deleted or reprocessed since)
+    /// is left as it is. The replay stands even when this cannot be written (it is logged).
+    pub(crate) async fn revive(&self, id: &str, stage: &str) {
+        if let Err(e) = self.set_pending_again(id, stage).await {
+            tracing::warn!(recording = id, stage, "a replayed stage could not be marked pending: {e}");
+        }
+    }
+
+    async fn set_pending_again(&self, id: &str, stage: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE stages SET status = 'pending', last_error = NULL, updated_at = $1 \
+             WHERE recording_id = $2 AND stage = $3 AND status = 'failed'",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .bind(stage)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let before = match stage {
+            "asr" => Some(RecordingStatus::Ingested),
+            "nlp" => Some(RecordingStatus::Transcribed),
+            _ => None,
+        };
+        if let Some(status) = before.filter(|_| r.rows_affected() == 1) {
+            sqlx::query("UPDATE recordings SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+                .bind(status.as_str())
+                .bind(now_ms())
+                .bind(id)
+                .bind(RecordingStatus::Failed.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(())
+    }
+
     /// Starts a recording over from speech-to-text.
     pub async fn reprocess(&self, id: &str, v: &Visibility) -> Result<Recording> {
         let rec = self.recording(id, v).await?;

@@ -370,7 +370,19 @@ async fn exercise(db: Db, bus: Arc<dyn EventBus>, objects: Objects) {
     let asr = stages.iter().find(|s| s.stage == "asr").expect("asr stage");
     assert_eq!(asr.status, "failed", "{stages:?}");
     assert!(asr.last_error.as_deref().is_some_and(|e| e.contains("the worker died each time")), "{stages:?}");
-    assert_eq!(bus.purge(None).await.expect("purge"), 1);
+    // Replayed: the stage pending again, the recording back where speech-to-text starts, and
+    // done once a worker completes it.
+    assert_eq!(bus.replay(Some(&dead[0].event.id)).await.expect("replay"), 1);
+    assert_eq!(db.recording(&doomed.id, &Visibility::All).await.expect("rec").status, RecordingStatus::Ingested);
+    let stages = db.stages(&doomed.id, &Visibility::All).await.expect("stages");
+    let asr = stages.iter().find(|s| s.stage == "asr").expect("asr stage");
+    assert_eq!((asr.status.as_str(), asr.last_error.as_deref()), ("pending", None), "{stages:?}");
+    let d = next(&bus, "asr", "w1", wait).await.expect("the replayed delivery");
+    assert_eq!((d.event.id.as_str(), d.attempt), (dead[0].event.id.as_str(), 1));
+    db.complete_asr(&d, &doomed, &Transcript::default()).await.expect("complete");
+    bus.settle(&d).await.expect("settle");
+    assert_eq!(db.recording(&doomed.id, &Visibility::All).await.expect("rec").status, RecordingStatus::Transcribed);
+    assert!(bus.dead_letters().await.expect("dlq").is_empty());
     db.delete_recording(&doomed.id, &Visibility::All).await.expect("delete");
 }
 

@@ -578,7 +578,7 @@ async fn dlq_list(State(s): State<AppState>, who: Option<Extension<Principal>>) 
     Ok(Json(DeadLetterList { total: items.len(), items }))
 }
 
-/// Delivers dead letters again (one event's, or all).
+/// Delivers dead letters again (one event's, or all); their failed stages read `pending` again.
 #[utoipa::path(post, path = "/api/v1/dlq/replay", tag = "archive", params(DeadLetterParams),
     responses((status = 200, description = "Done", body = Replayed)))]
 async fn dlq_replay(

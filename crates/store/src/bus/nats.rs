@@ -289,6 +289,7 @@ impl EventBus for Nats {
                 .await
                 .map_err(|e| unavailable("replay", e))?;
             self.delete_dead(seq).await?;
+            self.db.revive(&dead.event.subject, &dead.subscription).await;
             n += 1;
         }
         Ok(n)
