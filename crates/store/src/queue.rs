@@ -269,15 +269,6 @@ impl Db {
         Ok(())
     }
 
-    /// Marks the stage of a delivery dead-lettered by the bus itself (its workers kept dying)
-    /// failed with the reason, as a handler's last failure would: the recording says why it
-    /// stopped instead of staying pending. The dead letter stands either way.
-    pub(crate) async fn stage_died(&self, d: &Delivery, reason: &str) {
-        if let Err(e) = self.stage_failed(&d.event.subject, &d.subscription, reason, true).await {
-            tracing::warn!(event = %d.event.id, subscription = %d.subscription, "could not record the dead letter on its stage: {e}");
-        }
-    }
-
     pub async fn dead_letters(&self) -> Result<Vec<DeadLetter>> {
         let rows = sqlx::query(
             "SELECT e.*, d.subscription, d.attempts, d.last_error FROM deliveries d JOIN events e ON e.id = d.event_id \
@@ -301,20 +292,26 @@ impl Db {
     /// Puts dead letters back in their queues with fresh attempts (all of them, or one event's),
     /// their stages pending again.
     pub async fn replay(&self, event_id: Option<&str>) -> Result<u64> {
-        let dead = self.dead_letters().await?;
-        let r = sqlx::query(
+        let replayed = sqlx::query(
             "UPDATE deliveries SET state = 'ready', attempts = 0, available_at = $1, last_error = NULL \
-             WHERE state = 'dead' AND ($2 = '' OR event_id = $2)",
+             WHERE state = 'dead' AND ($2 = '' OR event_id = $2) RETURNING event_id, subscription",
         )
         .bind(now_ms())
         .bind(event_id.unwrap_or(""))
-        .execute(&self.pool)
+        .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;
-        for d in dead.iter().filter(|d| event_id.is_none_or(|id| id == d.event.id)) {
-            self.revive(&d.event.subject, &d.subscription).await;
+        for row in &replayed {
+            let (event, subscription): (String, String) =
+                (row.try_get("event_id").map_err(db_error)?, row.try_get("subscription").map_err(db_error)?);
+            let recording: String = sqlx::query_scalar("SELECT subject FROM events WHERE id = $1")
+                .bind(&event)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_error)?;
+            self.revive(&recording, &subscription).await;
         }
-        Ok(r.rows_affected())
+        Ok(replayed.len() as u64)
     }
 
     /// Drops dead letters for good (all, or one event's).

@@ -86,6 +86,15 @@ impl Db {
         Ok(())
     }
 
+    /// Marks the stage of a delivery dead-lettered by the bus itself (its workers kept dying)
+    /// failed with the reason, as a handler's last failure would: the recording says why it
+    /// stopped instead of staying pending. The dead letter stands either way.
+    pub(crate) async fn stage_died(&self, d: &Delivery, reason: &str) {
+        if let Err(e) = self.stage_failed(&d.event.subject, &d.subscription, reason, true).await {
+            tracing::warn!(event = %d.event.id, subscription = %d.subscription, "could not record the dead letter on its stage: {e}");
+        }
+    }
+
     /// A dead letter of `stage` put back in its queue: a stage that failed is pending again, and
     /// a recording that failed with it is back where that stage starts, so it reads as in
     /// progress until the stage ends. Anything else (a recording deleted or reprocessed since)
