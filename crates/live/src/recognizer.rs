@@ -644,7 +644,26 @@ fn final_transcription(
         stability: 1.0,
         start: secs(start),
         end: secs(end),
-        words: detail,
+        words: aligned(words, detail, secs(start)),
         ..Default::default()
     }
+}
+
+/// The final decode's words under the final's text, one for one: a committed word that the
+/// final decode heard otherwise keeps its committed text at that decode's timing (by position,
+/// as `LocalAgreement::finish` joins them), so a client's word list always spells the text.
+/// Committed words past the decode's last one sit at its end.
+fn aligned(words: &[String], mut detail: Vec<Word>, start: f64) -> Vec<Word> {
+    detail.truncate(words.len());
+    for (w, text) in detail.iter_mut().zip(words) {
+        w.text.clone_from(text);
+    }
+    let at = detail.last().map_or(start, |w| w.end);
+    detail.extend(words[detail.len()..].iter().map(|text| Word {
+        text: text.clone(),
+        start: at,
+        end: at,
+        probability: 0.0,
+    }));
+    detail
 }

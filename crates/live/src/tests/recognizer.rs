@@ -119,21 +119,28 @@ async fn interim_results_only_grow_their_committed_prefix() {
     assert!(f[0].text.starts_with(&committed), "the final keeps the committed prefix");
 }
 
-/// The inner engine, but its first decode that hears words hears other ones (as Whisper's guess
-/// from the first second often does).
-struct FirstGuess {
-    guessed: std::sync::atomic::AtomicBool,
+/// The inner engine, but the decodes that hear words and whose count (from 0) `reworded`
+/// picks hear other ones ("guess"), as Whisper's guess from the first second often does.
+struct Reworded {
+    reworded: fn(usize) -> bool,
+    heard: std::sync::atomic::AtomicUsize,
+}
+
+impl Reworded {
+    fn new(reworded: fn(usize) -> bool) -> Self {
+        Self { reworded, heard: 0.into() }
+    }
 }
 
 #[async_trait::async_trait]
-impl SpeechToText for FirstGuess {
+impl SpeechToText for Reworded {
     async fn transcribe(
         &self,
         audio: sokuji_core::Audio,
         options: TranscribeOptions,
     ) -> sokuji_core::Result<Transcript> {
         let mut t = LevelStt.transcribe(audio, options).await?;
-        if !t.segments.is_empty() && !self.guessed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        if !t.segments.is_empty() && (self.reworded)(self.heard.fetch_add(1, std::sync::atomic::Ordering::SeqCst)) {
             for s in &mut t.segments {
                 s.words.iter_mut().for_each(|w| w.text = "guess".into());
                 s.text = s.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
@@ -155,7 +162,7 @@ impl SpeechToText for FirstGuess {
 /// with the first or not; never its first guess.
 #[tokio::test]
 async fn a_first_guess_is_not_translated_ahead_the_second_is() {
-    let stt = Arc::new(FirstGuess { guessed: false.into() });
+    let stt = Arc::new(Reworded::new(|decode| decode == 0));
     let mut r = recognizer(stt, quick());
     let events = run(&mut r, &layout(&[(0.3, 0.0), (2.4, 0.5), (1.0, 0.0)]), 1_600).await;
     let interims = interims(&events);
@@ -164,6 +171,26 @@ async fn a_first_guess_is_not_translated_ahead_the_second_is() {
     // The second disagrees with the first: nothing committed, all of it translated ahead.
     assert!(interims[1].committed.is_empty() && !interims[1].text.contains("guess"), "{:?}", interims[1]);
     assert_eq!(interims[1].ahead, interims[1].text);
+}
+
+/// A final keeps the committed words where its own decode heard others: its word list says the
+/// same words as its text (it gave the decode's, which a client showing words saw disagree).
+#[tokio::test]
+async fn a_final_lists_the_words_its_text_says() {
+    // The first two decodes agree; the later ones hear other words.
+    let stt = Arc::new(Reworded::new(|decode| decode >= 2));
+    let mut r = recognizer(stt, quick());
+    let events = run(&mut r, &layout(&[(0.3, 0.0), (3.4, 0.5), (1.0, 0.0)]), 1_600).await;
+    let f = finals(&events);
+    assert_eq!(f.len(), 1, "{events:#?}");
+    assert!(
+        f[0].text.starts_with("w5") && f[0].text.contains("guess"),
+        "committed words and the final's own: {:?}",
+        f[0].text
+    );
+    let listed: Vec<&str> = f[0].words.iter().map(|w| w.text.as_str()).collect();
+    assert_eq!(listed.join(" "), f[0].text);
+    assert!(f[0].words.windows(2).all(|w| w[0].start <= w[1].start), "{:?}", f[0].words);
 }
 
 #[tokio::test]
