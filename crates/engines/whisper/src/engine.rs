@@ -61,6 +61,26 @@ const MAX_WINDOW_SECS: f64 = 28.0;
 /// Shortest stretch of speech after a window's last segment that is decoded again.
 const MIN_REDECODE_SECS: f64 = 1.5;
 
+/// The model a ggml file holds, named as its file is without "ggml-" and the weights' type
+/// (whisper.cpp's "-q8_0", "-q5_1", …): `ggml-whisper-base-q8_0.bin` is `whisper-base`, the
+/// name requests and routes use whatever the file's precision.
+fn model_name(stem: &str) -> String {
+    let name = stem.trim_start_matches("ggml-");
+    let quantized = |t: &str| {
+        t.strip_prefix('q').is_some_and(|r| {
+            let (bits, kind) = r.split_once('_').unwrap_or((r, "0"));
+            !bits.is_empty()
+                && bits.bytes().all(|b| b.is_ascii_digit())
+                && !kind.is_empty()
+                && kind.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+    };
+    match name.rsplit_once('-') {
+        Some((model, t)) if quantized(t) && !model.is_empty() => model.to_string(),
+        _ => name.to_string(),
+    }
+}
+
 impl WhisperEngine {
     /// Loads the model; a missing or unreadable file is `model_not_found`.
     pub fn load(cfg: &WhisperConfig) -> Result<Self> {
@@ -77,11 +97,8 @@ impl WhisperEngine {
         let ctx = WhisperContext::new_with_params(&path, params)
             .map_err(|e| Error::new(ErrorCode::ModelNotFound, format!("cannot load {path}: {e}")))?;
         let multilingual = ctx.is_multilingual();
-        let model_name = cfg
-            .model_path
-            .file_stem()
-            .map(|s| s.to_string_lossy().trim_start_matches("ggml-").to_string())
-            .unwrap_or_else(|| "whisper".into());
+        let model_name =
+            cfg.model_path.file_stem().map_or_else(|| "whisper".into(), |s| model_name(&s.to_string_lossy()));
         tracing::info!(model = %model_name, multilingual, threads = cfg.threads, "whisper model loaded");
         let inner = Inner {
             ctx,
@@ -275,5 +292,28 @@ impl SpeechToText for WhisperEngine {
 
     async fn models(&self) -> Vec<SttModel> {
         vec![SttModel { id: self.inner.model_name.clone(), engine: ENGINE.into() }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::model_name;
+
+    #[test]
+    fn a_files_precision_is_not_part_of_its_models_name() {
+        for (stem, name) in [
+            ("ggml-whisper-base-q8_0", "whisper-base"),
+            ("ggml-whisper-base", "whisper-base"),
+            ("ggml-base-q5_1", "base"),
+            ("ggml-large-v3-turbo-q5_0", "large-v3-turbo"),
+            ("ggml-small.en-q8_0", "small.en"),
+            ("ggml-whisper-tiny.en", "whisper-tiny.en"),
+            ("ggml-large-v3", "large-v3"),
+            ("ggml-medium-q4_k", "medium"),
+            ("my-model-quick", "my-model-quick"),
+            ("q8_0", "q8_0"),
+        ] {
+            assert_eq!(model_name(stem), name, "{stem}");
+        }
     }
 }
