@@ -21,8 +21,8 @@ const Q8_BLOCK: usize = 32;
 pub enum Weights {
     F16,
     /// 8 bits a weight in blocks of 32 with an f16 scale: on a 2-core x86 CPU whisper.cpp
-    /// decodes ×0.85 the time of f16 at the same word error rate (bench/results/stt-2026-12-02.md),
-    /// from a file 55% the size.
+    /// decodes in ×0.85–0.93 the time of f16, from a file 55% the size, at about the same word
+    /// error rate (bench/results/stt-2026-12-02.md).
     Q8_0,
 }
 
