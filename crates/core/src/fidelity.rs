@@ -1,8 +1,11 @@
 //! Checks that a translation carries what its source said: the same numbers, the same weekdays
 //! and months, the phrases asked to be kept, and nothing added (an LLM once answered "Thank you
 //! very much for your help." with "ありがとうございます。どういたしまして？", a reply appended).
-//! Pure and table-tested; the translation router applies them after each translation and retries
-//! with a hint or with the other engine when one fails.
+//! Numbers are read in digits, and in words where both languages' number words are tabled
+//! (`spelled_numbers`). Pure and table-tested; the translation router applies them after each
+//! translation and retries with a hint or with the other engine when one fails.
+
+use crate::spelled_numbers::{spelled, spells};
 
 /// What a translation got wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,7 +65,17 @@ pub fn check(source: &str, source_lang: &str, translation: &str, target: &str, k
     let (src_days, src_months, src_rest) = dates(source, source_lang);
     let (tgt_days, tgt_months, tgt_rest) = dates(translation, target);
     let (src_num, tgt_num) = (numbers(&src_rest), numbers(&tgt_rest));
-    if src_num != tgt_num {
+    if spells(source_lang) && spells(target) {
+        // Spoken numbers come in words ("mười chín"), written ones in digits ("19th"): both
+        // sides read either way, each certain number found among the other side's.
+        let (src, tgt) = (all_numbers(src_num, &src_rest, source_lang), all_numbers(tgt_num, &tgt_rest, target));
+        let missing = |from: &Numbers, to: &Numbers| {
+            from.certain.iter().any(|n| !to.certain.contains(n) && !to.unsure.contains(n))
+        };
+        if missing(&src, &tgt) || missing(&tgt, &src) {
+            out.push(Violation::Numbers { source: src.certain, target: tgt.certain });
+        }
+    } else if src_num != tgt_num {
         out.push(Violation::Numbers { source: src_num, target: tgt_num });
     }
     // Only languages with tables are compared; a day the tables cannot see is no evidence.
@@ -145,6 +158,22 @@ fn numbers(s: &str) -> Vec<String> {
     }
     out.sort();
     out
+}
+
+/// A text's numbers: certain ones (digits, compounds of number words), and lone number words
+/// that may mean something else ("một" is also "a").
+struct Numbers {
+    certain: Vec<String>,
+    unsure: Vec<String>,
+}
+
+fn all_numbers(mut digits: Vec<String>, text: &str, lang: &str) -> Numbers {
+    let mut unsure = Vec::new();
+    for n in spelled(text, lang) {
+        if n.certain { &mut digits } else { &mut unsure }.push(n.value.to_string());
+    }
+    digits.sort();
+    Numbers { certain: digits, unsure }
 }
 
 fn knows(lang: &str) -> bool {
@@ -399,6 +428,26 @@ mod tests {
             ("Thank you very much for your help.", "en", "Cảm ơn bạn rất nhiều vì đã giúp đỡ.", "vi"),
             // Languages without tables are not judged on days.
             ("Ich komme am Montag.", "de", "Приду в понедельник.", "ru"),
+            // Spoken numbers are words (the recognizers write them so), written ones digits.
+            (
+                "Đến cuối thế kỷ mười chín, ngành đánh bắt cá được thương mại hóa.",
+                "vi",
+                "By the end of the 19th century, the fishing industry was commercialized.",
+                "en",
+            ),
+            ("Đến cuối thế kỷ mười chín.", "vi", "By the end of the nineteenth century.", "en"),
+            ("Chúng tôi cần hai mươi mốt cái ghế.", "vi", "We need twenty-one chairs.", "en"),
+            ("Chúng tôi cần hai mươi mốt cái ghế.", "vi", "We need 21 chairs.", "en"),
+            ("Tôi có ba con mèo.", "vi", "I have three cats.", "en"),
+            ("I need three tickets.", "en", "Tôi cần ba vé.", "vi"),
+            (
+                "Anh chỉ muốn được nhìn nhận như là một huấn luyện viên.",
+                "vi",
+                "He only wants to be seen as a coach.",
+                "en",
+            ),
+            ("Năm nay tôi không đi.", "vi", "I am not going this year.", "en"),
+            ("Hàng nghìn người đã đến.", "vi", "Thousands of people came.", "en"),
         ];
         for (s, sl, t, tl) in ok {
             assert_eq!(reasons(s, sl, t, tl), Vec::<&str>::new(), "{s} -> {t}");
@@ -411,6 +460,10 @@ mod tests {
             ("Before Friday afternoon.", "en", "Trước chiều thứ 5.", "vi", "weekdays"),
             ("Before Friday afternoon.", "en", "Trước chiều thứ Năm.", "vi", "weekdays"),
             ("Vào thứ hai tôi bận.", "vi", "I am busy on Tuesday.", "en", "weekdays"),
+            ("Đến cuối thế kỷ mười chín.", "vi", "By the end of the tenth century.", "en", "numbers"),
+            ("Tôi muốn mua hai vé.", "vi", "I want to buy three tickets.", "en", "numbers"),
+            ("We need twenty-one chairs.", "en", "Chúng tôi cần hai mươi cái ghế.", "vi", "numbers"),
+            ("Cuộc họp kéo dài hai mươi phút.", "vi", "The meeting lasted 30 minutes.", "en", "numbers"),
             ("Two tickets for 15 euros.", "en", "Dois bilhetes por 50 euros.", "pt", "numbers"),
             ("Call me at 9.", "en", "Ligue-me às 9 ou 10.", "pt", "numbers"),
             ("The flight is in March.", "en", "O voo é em maio.", "pt", "months"),

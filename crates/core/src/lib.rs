@@ -17,6 +17,7 @@ pub mod prompt;
 pub mod quota;
 pub mod readable;
 pub mod search;
+mod spelled_numbers;
 pub mod stream;
 pub mod stt;
 pub mod subtitle;
