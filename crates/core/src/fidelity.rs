@@ -448,6 +448,8 @@ mod tests {
             ),
             ("Năm nay tôi không đi.", "vi", "I am not going this year.", "en"),
             ("Hàng nghìn người đã đến.", "vi", "Thousands of people came.", "en"),
+            ("Hundreds of people came.", "en", "Rất nhiều người đã đến.", "vi"),
+            ("A hundred people came.", "en", "Một trăm người đã đến.", "vi"),
         ];
         for (s, sl, t, tl) in ok {
             assert_eq!(reasons(s, sl, t, tl), Vec::<&str>::new(), "{s} -> {t}");

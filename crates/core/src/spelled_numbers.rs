@@ -6,7 +6,8 @@
 //! all ("một" is also "a", "năm" also "year", "ba" also "dad", "one" and "first" are pronoun and
 //! adverb as often as numbers), so such a word only lets the other side's number of the same
 //! value through; compounds ("hai mươi", "three hundred") and words no other meaning shares
-//! ("nineteen", "mười") are certain. "không" (also "not") and "zero" are not read.
+//! ("nineteen", "mười") are certain; not so a lone scale word ("hàng trăm", "thousands of"),
+//! which is a magnitude more often than a number. "không" (also "not") and "zero" are not read.
 
 /// A number read off words.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,13 +103,16 @@ impl Number {
             }
         }
         self.words += 1;
-        self.ambiguous = self.words == 1 && AMBIGUOUS.contains(&token);
+        // A lone scale word is a magnitude more often than a number ("hàng trăm", "thousands of").
+        self.ambiguous = self.words == 1 && (AMBIGUOUS.contains(&token) || matches!(w, Word::Scale(_)));
         self.last = Some(w);
     }
 
     fn take(&mut self) -> Option<Spelled> {
         let n = std::mem::take(self);
-        (n.words > 0).then(|| Spelled { value: n.total + n.group, certain: !n.ambiguous })
+        let value = n.total + n.group;
+        // A stray "mươi" alone is no number.
+        (value > 0).then_some(Spelled { value, certain: !n.ambiguous })
     }
 }
 
@@ -219,9 +223,11 @@ mod tests {
             ("ba trăm hai mươi lăm", "vi", vec![(325, true)]),
             ("một trăm lẻ năm", "vi", vec![(105, true)]),
             ("năm hai nghìn không trăm hai mươi", "vi", vec![(5, false), (2_020, true)]),
-            ("không trăm", "vi", vec![(100, true)]),
+            ("không trăm", "vi", vec![(100, false)]),
             ("hai triệu ba trăm nghìn", "vi", vec![(2_300_000, true)]),
-            ("hàng nghìn người", "vi", vec![(1_000, true)]),
+            ("hàng nghìn người", "vi", vec![(1_000, false)]),
+            ("một nghìn người", "vi", vec![(1_000, true)]),
+            ("mươi người", "vi", vec![]),
             ("tôi muốn mua hai vé", "vi", vec![(2, false)]),
             ("như là một huấn luyện viên", "vi", vec![(1, false)]),
             ("không chỉ tốt cho đứa trẻ", "vi", vec![]),
@@ -231,7 +237,8 @@ mod tests {
             ("twenty-one tickets", "en", vec![(21, true)]),
             ("one hundred and five", "en", vec![(105, true)]),
             ("three hundred thousand", "en", vec![(300_000, true)]),
-            ("thousands of people", "en", vec![(1_000, true)]),
+            ("thousands of people", "en", vec![(1_000, false)]),
+            ("a hundred people", "en", vec![(100, false)]),
             ("the first one", "en", vec![(1, false), (1, false)]),
             ("two tickets", "en", vec![(2, true)]),
             ("one two three", "en", vec![(1, false), (2, true), (3, true)]),
