@@ -294,7 +294,8 @@ impl Db {
     pub async fn replay(&self, event_id: Option<&str>) -> Result<u64> {
         let replayed = sqlx::query(
             "UPDATE deliveries SET state = 'ready', attempts = 0, available_at = $1, last_error = NULL \
-             WHERE state = 'dead' AND ($2 = '' OR event_id = $2) RETURNING event_id, subscription",
+             WHERE state = 'dead' AND ($2 = '' OR event_id = $2) \
+             RETURNING (SELECT subject FROM events WHERE events.id = deliveries.event_id) AS recording, subscription",
         )
         .bind(now_ms())
         .bind(event_id.unwrap_or(""))
@@ -302,13 +303,8 @@ impl Db {
         .await
         .map_err(db_error)?;
         for row in &replayed {
-            let (event, subscription): (String, String) =
-                (row.try_get("event_id").map_err(db_error)?, row.try_get("subscription").map_err(db_error)?);
-            let recording: String = sqlx::query_scalar("SELECT subject FROM events WHERE id = $1")
-                .bind(&event)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db_error)?;
+            let (recording, subscription): (String, String) =
+                (row.try_get("recording").map_err(db_error)?, row.try_get("subscription").map_err(db_error)?);
             self.revive(&recording, &subscription).await;
         }
         Ok(replayed.len() as u64)
