@@ -229,7 +229,7 @@ fn i32le(w: &mut impl Write, v: usize) -> io::Result<()> {
 
 /// ggml's reference Q8_0 quantization of `values` (whole blocks): per block, the scale is the
 /// largest magnitude over 127 and each weight its rounded quotient.
-pub fn q8_0(values: &[f32]) -> Vec<u8> {
+fn q8_0(values: &[f32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(values.len() / Q8_BLOCK * (2 + Q8_BLOCK));
     for block in values.chunks_exact(Q8_BLOCK) {
         let d = block.iter().fold(0f32, |m, x| m.max(x.abs())) / 127.0;
