@@ -93,12 +93,13 @@ impl Number {
     }
 
     fn push(&mut self, w: Word, token: &str) {
+        // Saturating: "hundred hundred hundred …" is any text's to write.
         match w {
-            Word::Add(v) => self.group += v,
+            Word::Add(v) => self.group = self.group.saturating_add(v),
             Word::Tens => self.group = self.group / 100 * 100 + self.group % 100 * 10,
-            Word::Scale(100) => self.group = self.group.max(1) * 100,
+            Word::Scale(100) => self.group = self.group.max(1).saturating_mul(100),
             Word::Scale(s) => {
-                self.total += self.group.max(1) * s;
+                self.total = self.total.saturating_add(self.group.max(1).saturating_mul(s));
                 self.group = 0;
             }
         }
@@ -110,7 +111,7 @@ impl Number {
 
     fn take(&mut self) -> Option<Spelled> {
         let n = std::mem::take(self);
-        let value = n.total + n.group;
+        let value = n.total.saturating_add(n.group);
         // A stray "mươi" alone is no number.
         (value > 0).then_some(Spelled { value, certain: !n.ambiguous })
     }
@@ -213,6 +214,18 @@ mod tests {
 
     fn read(text: &str, lang: &str) -> Vec<(u64, bool)> {
         spelled(text, lang).into_iter().map(|s| (s.value, s.certain)).collect()
+    }
+
+    #[test]
+    fn endless_number_words_saturate() {
+        for (lang, text) in [
+            ("en", ["hundred"; 500].join(" ")),
+            ("vi", ["trăm"; 500].join(" ")),
+            ("en", format!("{} billion", ["hundred"; 20].join(" "))),
+            ("vi", format!("{} tỷ", ["trăm"; 20].join(" "))),
+        ] {
+            assert_eq!(read(&text, lang), [(u64::MAX, true)], "{text}");
+        }
     }
 
     #[test]
