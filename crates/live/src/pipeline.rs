@@ -88,6 +88,19 @@ struct TtsJob {
     language: String,
     voice: String,
     ended_at: Option<Instant>,
+    /// A translation made at a pause, before its utterance closed: its first piece is
+    /// synthesized and held, and spoken only by a final job of the same text.
+    ahead: bool,
+}
+
+impl TtsJob {
+    /// Whether a held synthesis of `self` speaks `other`'s text as asked.
+    fn same_speech(&self, other: &TtsJob) -> bool {
+        self.segment_id == other.segment_id
+            && self.text == other.text
+            && self.language == other.language
+            && self.voice == other.voice
+    }
 }
 
 const INPUT_DEPTH: usize = 32;
@@ -441,8 +454,8 @@ async fn mt_stage(
     // The last final source sentences, as context for the next.
     let mut context: VecDeque<String> = VecDeque::new();
     let mut pending: VecDeque<MtJob> = VecDeque::new();
-    // A speculative translation finished before its utterance closed: (segment, source text, result).
-    let mut ready: Option<(u64, String, (String, String, String))> = None;
+    // A speculative translation finished before its utterance closed.
+    let mut ready: Option<Ready> = None;
     // The open utterance's interim texts translated, or as much as was written of one a later job
     // stopped, newest last: a later text with the same words takes a whole one as it is; others
     // continue the longest one their text begins with (unless whole sentences are asked for) and
@@ -458,11 +471,11 @@ async fn mt_stage(
         let interim = !job.is_final && !job.speculative;
         let streams = interim || tts.is_some();
         let mut early = EarlySpeech::default();
-        let kept = ready
-            .take()
-            .filter(|(id, text, _)| job.is_final && *id == job.segment_id && same_words(text, &job.text))
-            .map(|(_, _, r)| r)
-            .or_else(|| done_ahead(&ahead, &job).map(|a| (a.translation.clone(), a.engine.clone(), a.model.clone())));
+        let mut from_speech = false;
+        let kept =
+            ready.take().filter(|r| job.is_final && r.answers(&job)).map(|r| r.result).or_else(|| {
+                done_ahead(&ahead, &job).map(|a| (a.translation.clone(), a.engine.clone(), a.model.clone()))
+            });
         // The cheapest answer first: none needed, one already made, the speech's own English (one
         // decode), and only then the translator.
         let translated = if source == job.target {
@@ -475,6 +488,7 @@ async fn mt_stage(
             }
             _ => None,
         } {
+            from_speech = true;
             Ok(english)
         } else if let Some(t) = &translator {
             // Only pauses from now on count; an interim's translation does not start while its
@@ -582,8 +596,18 @@ async fn mt_stage(
             );
         }
         if job.speculative {
-            // Done before its utterance closed: kept for the final, not shown.
-            ready = Some((job.segment_id, job.text.clone(), (text, engine, model)));
+            // Done before its utterance closed: kept for the final, not shown, and its first
+            // piece synthesized meanwhile (the endpointer waits out the silence before the final).
+            // Not waited for: it is worth nothing until the final asks for it.
+            if let Some(tts) = tts.as_ref().filter(|_| !job.voice.is_empty()) {
+                let _ = tts.try_send(TtsJob { ahead: true, ..tts_job(&job, text.clone()) });
+            }
+            ready = Some(Ready {
+                segment: job.segment_id,
+                text: job.text.clone(),
+                speech: job.audio.clone().filter(|_| from_speech),
+                result: (text, engine, model),
+            });
             continue;
         }
         let event = LiveEvent::Translation(Translated {
@@ -610,6 +634,27 @@ async fn mt_stage(
                 }
             }
         }
+    }
+}
+
+/// A translation made at a pause and done before its utterance closed.
+struct Ready {
+    segment: u64,
+    /// The transcript it translated.
+    text: String,
+    /// The audio it was made from, when it came from the speech (Whisper's translate task).
+    speech: Option<Arc<[f32]>>,
+    /// (text, engine, model)
+    result: (String, String, String),
+}
+
+impl Ready {
+    /// Whether it is the translation of `job`: of the same words, or of the very audio of the
+    /// final (the recognizer gives the pause's audio again when it held all the speech; a
+    /// streaming recognizer's transcript at the pause may still lack the last word).
+    fn answers(&self, job: &MtJob) -> bool {
+        let same_speech = matches!((&self.speech, &job.audio), (Some(a), Some(b)) if Arc::ptr_eq(a, b));
+        self.segment == job.segment_id && (same_words(&self.text, &job.text) || same_speech)
     }
 }
 
@@ -750,6 +795,7 @@ fn tts_job(job: &MtJob, text: String) -> TtsJob {
         language: job.target.clone(),
         voice: job.voice.clone(),
         ended_at: job.ended_at,
+        ahead: false,
     }
 }
 
@@ -848,25 +894,51 @@ async fn tts_stage(
     out: mpsc::Sender<LiveEvent>,
 ) {
     let Some(tts) = tts else { return };
+    // A pause's translation, its first piece synthesized: (job, piece, speech, ms).
+    let mut held: Option<(TtsJob, String, sokuji_core::Speech, f64)> = None;
     while let Some(job) = jobs.recv().await {
-        for sentence in speech_pieces(&job.text) {
-            let started = Instant::now();
+        let synthesize = |text: String| {
             let req = SynthesizeRequest {
-                text: sentence.clone(),
+                text,
                 voice: job.voice.clone(),
                 language: Some(job.language.clone()),
                 speed: None,
                 pitch: None,
             };
-            let event = match tokio::time::timeout(call_timeout, tts.synthesize(req)).await {
-                Ok(Ok(speech)) => LiveEvent::Audio(Spoken {
+            tokio::time::timeout(call_timeout, tts.synthesize(req))
+        };
+        if job.ahead {
+            held = None;
+            if let Some(first) = speech_pieces(&job.text).into_iter().next() {
+                let started = Instant::now();
+                // A failure here is the final job's to report, when it asks again.
+                if let Ok(Ok(speech)) = synthesize(first.clone()).await {
+                    held = Some((job, first, speech, started.elapsed().as_secs_f64() * 1000.0));
+                }
+            }
+            continue;
+        }
+        let mut made_ahead = held.take().filter(|(h, ..)| h.same_speech(&job));
+        for sentence in speech_pieces(&job.text) {
+            let started = Instant::now();
+            let spoken = |speech: sokuji_core::Speech, sentence: String, tts_ms: f64| {
+                LiveEvent::Audio(Spoken {
                     segment_id: job.segment_id,
                     samples: speech.samples,
                     sample_rate: speech.sample_rate,
                     text: sentence,
-                    tts_ms: started.elapsed().as_secs_f64() * 1000.0,
+                    tts_ms,
                     e2e_ms: ms_since(job.ended_at),
-                }),
+                })
+            };
+            if let Some((_, piece, speech, ms)) = made_ahead.take().filter(|(_, piece, ..)| *piece == sentence) {
+                if !emit(&out, spoken(speech, piece, ms)).await {
+                    return;
+                }
+                continue;
+            }
+            let event = match synthesize(sentence.clone()).await {
+                Ok(Ok(speech)) => spoken(speech, sentence, started.elapsed().as_secs_f64() * 1000.0),
                 Ok(Err(e)) => {
                     tracing::warn!(code = e.code.as_str(), segment = job.segment_id, "speech failed: {}", e.message);
                     let e = Error::new(e.code, format!("speech: {}", e.message));

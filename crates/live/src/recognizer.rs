@@ -116,7 +116,7 @@ pub struct Recognizer {
     final_audio: Vec<(u64, Arc<[f32]>)>,
     /// With `keep_final_audio`, the open utterance's audio at its last pause, for a second pass
     /// made ahead of its close.
-    pause_audio: Option<(u64, Arc<[f32]>)>,
+    pause_audio: Option<PauseAudio>,
     /// Decode at once when the speaker has paused this many frames (an utterance is closed only
     /// after the endpointer's longer silence): the session translates that text meanwhile.
     pause_frames: Option<u32>,
@@ -128,6 +128,16 @@ pub struct Recognizer {
     /// for an engine that decodes whole audio: when the utterance then closes without more speech, it
     /// is the final decode already made.
     pause_decode: Option<(u64, u64, Transcript, f64)>,
+}
+
+/// The audio between absolute samples `from` and `upto`, read at a pause of segment `segment`;
+/// `taken` once the session has it.
+struct PauseAudio {
+    segment: u64,
+    from: u64,
+    upto: u64,
+    audio: Arc<[f32]>,
+    taken: bool,
 }
 
 /// An engine's stream over the utterance that starts at absolute sample `from`, fed up to `fed`.
@@ -222,7 +232,9 @@ impl Recognizer {
 
     /// The audio of open utterance `segment_id` as it was at its last pause, if it was kept.
     pub fn take_pause_audio(&mut self, segment_id: u64) -> Option<Arc<[f32]>> {
-        self.pause_audio.take_if(|(id, _)| *id == segment_id).map(|(_, a)| a)
+        let p = self.pause_audio.as_mut().filter(|p| p.segment == segment_id && !p.taken)?;
+        p.taken = true;
+        Some(p.audio.clone())
     }
 
     /// Changes how turns are found, from the next utterance on (an open one stays open).
@@ -268,6 +280,7 @@ impl Recognizer {
     /// Drops the open utterance's audio undecoded.
     pub fn clear(&mut self) {
         self.pause_decode = None;
+        self.pause_audio = None;
         if self.utterance.take().is_some() {
             self.next_segment_id();
         }
@@ -445,8 +458,13 @@ impl Recognizer {
         tracing::debug!(segment = self.segment_id, at_pause, ms = ms as u64, "interim decoded");
         // A streaming engine's decode here was only a push; its final needs the stream finished.
         self.pause_decode = (at_pause && self.stream.is_none()).then(|| (start, now, t.clone(), ms));
-        self.pause_audio =
-            (at_pause && self.keep_final_audio).then(|| (self.segment_id, self.slice(start, now).into()));
+        self.pause_audio = (at_pause && self.keep_final_audio).then(|| PauseAudio {
+            segment: self.segment_id,
+            from: start,
+            upto: now,
+            audio: self.slice(start, now).into(),
+            taken: false,
+        });
         // The utterance's first decode that heard words: a whole-decoding engine's guess from
         // about a second of speech, often nonsense.
         let first_guess = self.last_words.is_empty();
@@ -491,6 +509,14 @@ impl Recognizer {
         }
     }
 
+    /// Whether audio read from `from` to `upto` held all the speech of the utterance closed as
+    /// `start..end`: the speech ended before that audio did. Past the speech's end (the
+    /// utterance's end less the post-roll) there is only the silence that closed it, so audio that
+    /// stopped short of the post-roll or ran a little further holds the same words.
+    fn heard_all(&self, from: u64, upto: u64, start: u64, end: u64) -> bool {
+        from == start && end <= upto + samples(self.cfg.post_roll_secs) && secs(upto.saturating_sub(end)) <= 0.5
+    }
+
     /// Closes the open utterance at `end`: a `Committed` event, then its final transcript (empty
     /// when nothing was said) or the error that kept it from being decoded.
     async fn finalize(&mut self, end: u64) -> Vec<LiveEvent> {
@@ -504,21 +530,18 @@ impl Recognizer {
         if self.keep_final_audio {
             // Untaken audio of earlier utterances (a final that failed) is not kept forever.
             self.final_audio.truncate(3);
-            self.final_audio.push((id, self.slice(start, end).into()));
+            // The very audio of the pause when it held all the speech: the session's second pass
+            // over it (made at the pause) is then the final's.
+            let audio = match self.pause_audio.take() {
+                Some(p) if self.heard_all(p.from, p.upto, start, end) => p.audio,
+                _ => self.slice(start, end).into(),
+            };
+            self.final_audio.push((id, audio));
         }
-        // Nothing was said since the pause's decode (the speech ended before the audio it read
-        // did): it is the final decode, already made while the endpointer waited out the
-        // silence. Past the speech's end (the utterance's end less the post-roll) there is only
-        // the silence that closed it, so a decode that stopped short of the post-roll or ran a
-        // little further heard the same words.
+        // Nothing was said since the pause's decode: it is the final decode, already made while
+        // the endpointer waited out the silence.
         let decoded = match self.pause_decode.take() {
-            Some((from, upto, t, ms))
-                if from == start
-                    && end <= upto + samples(self.cfg.post_roll_secs)
-                    && secs(upto.saturating_sub(end)) <= 0.5 =>
-            {
-                Ok((t, ms))
-            }
+            Some((from, upto, t, ms)) if self.heard_all(from, upto, start, end) => Ok((t, ms)),
             _ => self.decode(start, end, true).await,
         };
         self.stream = None;

@@ -539,6 +539,211 @@ async fn the_speech_translation_started_at_a_pause_becomes_the_final_one() {
     assert_eq!(translator.calls.load(std::sync::atomic::Ordering::Relaxed), 0);
 }
 
+/// [`TranslatingStt`] that streams as the Conformer does: what it has heard lacks the last word
+/// until the stream is finished (the CTC output lags the audio), so the transcript at a pause is
+/// one word short of the final one.
+#[derive(Default)]
+struct LaggingStt(TranslatingStt);
+
+#[async_trait::async_trait]
+impl SpeechToText for LaggingStt {
+    async fn transcribe(
+        &self,
+        audio: sokuji_core::Audio,
+        options: sokuji_core::TranscribeOptions,
+    ) -> sokuji_core::Result<sokuji_core::Transcript> {
+        self.0.transcribe(audio, options).await
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        self.0.languages().await
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        self.0.health().await
+    }
+
+    async fn stream(&self, options: &sokuji_core::TranscribeOptions) -> Option<Box<dyn sokuji_core::SttStream>> {
+        Some(Box::new(LaggingStream { heard: Vec::new(), options: options.clone() }))
+    }
+}
+
+struct LaggingStream {
+    heard: Vec<f32>,
+    options: sokuji_core::TranscribeOptions,
+}
+
+#[async_trait::async_trait]
+impl sokuji_core::SttStream for LaggingStream {
+    async fn push(&mut self, samples: Vec<f32>) -> sokuji_core::Result<Vec<sokuji_core::Word>> {
+        self.heard.extend(samples);
+        let mut words = LevelStt::hear(&self.heard);
+        words.pop();
+        Ok(words)
+    }
+
+    async fn finish(self: Box<Self>) -> sokuji_core::Result<sokuji_core::Transcript> {
+        LevelStt.transcribe(sokuji_core::Audio::new(self.heard), self.options).await
+    }
+}
+
+/// The speech translation made at the pause is the final one when the pause's audio held all
+/// the speech, even if the streaming transcript then gained its last word: one translate decode
+/// per utterance, not a second one after the close.
+#[tokio::test(start_paused = true)]
+async fn the_pause_speech_translation_stands_when_the_transcript_gains_a_word() {
+    let stt = Arc::new(LaggingStt(TranslatingStt { delay: Duration::from_millis(300), ..Default::default() }));
+    let mut cfg = LiveConfig::translate("vi", "en", "default");
+    cfg.recognizer = quick();
+    cfg.speech_translation = true;
+    let (tx, rx) = start(engines(stt.clone(), Some(Arc::new(FixedTranslator::default())), true), cfg);
+    send_realtime(&tx, &utterances(2)).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let f = finals(&events);
+    assert_eq!(f.len(), 2);
+    for t in &f {
+        let at_pause = events.iter().find_map(|e| match e {
+            LiveEvent::Transcription(x) if x.segment_id == t.segment_id && x.at_pause => Some(x.text.clone()),
+            _ => None,
+        });
+        assert!(
+            at_pause.as_ref().is_some_and(|p| p.split_whitespace().count() + 1 == t.text.split_whitespace().count()),
+            "{at_pause:?} / {}",
+            t.text
+        );
+        let tr = events.iter().find_map(|e| match e {
+            LiveEvent::Translation(x) if x.segment_id == t.segment_id && x.is_final => Some(x.text.clone()),
+            _ => None,
+        });
+        assert_eq!(tr, Some(format!("english {}", t.text)), "the speech's translation holds the last word");
+    }
+    assert_eq!(stt.0.translations.load(std::sync::atomic::Ordering::Relaxed), 2, "the pause's decode was kept");
+}
+
+/// Speech that goes on after a pause, up to the end of the input (no second pause): the pause's
+/// audio lacks it (and no interim decode came between), so the final's speech translation is made
+/// from the whole utterance.
+#[tokio::test(start_paused = true)]
+async fn speech_after_the_pause_is_translated_too() {
+    let stt = Arc::new(LaggingStt(TranslatingStt { delay: Duration::from_millis(300), ..Default::default() }));
+    let mut cfg = LiveConfig::translate("vi", "en", "default");
+    cfg.recognizer = quick();
+    cfg.speech_translation = true;
+    let (tx, rx) = start(engines(stt.clone(), Some(Arc::new(FixedTranslator::default())), true), cfg);
+    let mut audio = silence(0.3);
+    audio.extend(speech(1.0, 0.3));
+    audio.extend(silence(0.2));
+    audio.extend(speech(0.3, 0.6));
+    send_realtime(&tx, &audio).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let f = finals(&events);
+    assert_eq!(f.len(), 1);
+    assert!(f[0].text.ends_with("w6"), "{}", f[0].text);
+    let tr = events.iter().find_map(|e| match e {
+        LiveEvent::Translation(x) if x.is_final => Some(x.text.clone()),
+        _ => None,
+    });
+    assert_eq!(tr, Some(format!("english {}", f[0].text)));
+}
+
+/// [`ToneTts`] after `delay`, counting its calls.
+#[derive(Default)]
+struct CountingTts {
+    tone: ToneTts,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl sokuji_core::Synthesizer for CountingTts {
+    async fn synthesize(&self, request: sokuji_core::SynthesizeRequest) -> sokuji_core::Result<sokuji_core::Speech> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.tone.synthesize(request).await
+    }
+
+    async fn voices(&self) -> sokuji_core::Result<Vec<sokuji_core::Voice>> {
+        self.tone.voices().await
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        self.tone.health().await
+    }
+}
+
+/// Two utterances through a session whose voice takes `tts_delay` a piece; the events and the
+/// voice's calls.
+async fn spoken_session(
+    stt: Arc<dyn SpeechToText>,
+    speech_translation: bool,
+    tts_delay: Duration,
+) -> (Vec<LiveEvent>, usize) {
+    let tts = Arc::new(CountingTts { tone: ToneTts { delay: tts_delay }, ..Default::default() });
+    let mut cfg = LiveConfig::translate("vi", "en", "default");
+    cfg.recognizer = quick();
+    cfg.speech_translation = speech_translation;
+    let engines =
+        LiveEngines { tts: Some(tts.clone()), ..engines(stt, Some(Arc::new(FixedTranslator::default())), false) };
+    let (tx, rx) = start(engines, cfg);
+    send_realtime(&tx, &utterances(2)).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    (events, tts.calls.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// A translation done at the pause is spoken while the endpointer waits out the silence: the
+/// final's first audio comes out with the final translation, not one synthesis after it, and the
+/// voice speaks each utterance once.
+#[tokio::test(start_paused = true)]
+async fn a_pause_translation_is_spoken_ahead_of_the_final() {
+    let tts_delay = Duration::from_millis(150);
+    let (events, calls) = spoken_session(Arc::new(TranslatingStt::default()), true, tts_delay).await;
+    let f = finals(&events);
+    assert_eq!(f.len(), 2);
+    for t in &f {
+        let tr = events.iter().find_map(|e| match e {
+            LiveEvent::Translation(x) if x.segment_id == t.segment_id && x.is_final => Some(x),
+            _ => None,
+        });
+        let audio: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                LiveEvent::Audio(a) if a.segment_id == t.segment_id => Some(a),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(audio.len(), 1);
+        assert_eq!(Some(&audio[0].text), tr.map(|x| &x.text));
+        let (text_ms, audio_ms) = (tr.and_then(|x| x.e2e_ms), audio[0].e2e_ms);
+        assert!(
+            text_ms.zip(audio_ms).is_some_and(|(t, a)| a - t < tts_delay.as_secs_f64() * 1000.0),
+            "{text_ms:?} {audio_ms:?}"
+        );
+    }
+    assert_eq!(calls, 2, "each utterance synthesized once");
+}
+
+/// Speech held for a pause's translation is never said for a final that reads otherwise: a
+/// streaming transcript that gained its last word after the pause is translated and spoken anew.
+#[tokio::test(start_paused = true)]
+async fn speech_made_ahead_is_dropped_when_the_final_says_more() {
+    let (events, calls) = spoken_session(Arc::new(LaggingStt::default()), false, Duration::from_millis(150)).await;
+    let f = finals(&events);
+    assert_eq!(f.len(), 2);
+    for t in &f {
+        let want = FixedTranslator::render(&t.text, "en");
+        let audio: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                LiveEvent::Audio(a) if a.segment_id == t.segment_id => Some((a.text.clone(), a.samples.len())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(audio, [(want.clone(), ToneTts::samples_for(&want))]);
+    }
+    assert_eq!(calls, 4, "synthesized at the pause, then again for the final");
+}
+
 /// Speech fed at real time (virtual time): the pause before an utterance closes starts its
 /// translation, and the final transcript with the same words takes that translation over.
 #[tokio::test(start_paused = true)]
