@@ -184,30 +184,86 @@ fn knows(lang: &str) -> bool {
 /// out (so "tháng 7" or "7月" is a month, not a number).
 fn dates(text: &str, lang: &str) -> (Vec<u8>, Vec<u8>, String) {
     let mut rest = text.to_lowercase();
-    let found = |table: &[(&str, &[&[&str]])], rest: &mut String| {
-        let mut hits = Vec::new();
-        if let Some((_, names)) = table.iter().find(|(l, _)| *l == lang) {
-            // Longest forms first: "thứ hai" must not be read inside "thứ hai mươi"; "tháng mười
-            // hai" before "tháng mười".
-            let mut forms: Vec<(usize, &str)> =
-                names.iter().enumerate().flat_map(|(i, fs)| fs.iter().map(move |f| (i, *f))).collect();
-            forms.sort_by_key(|(_, f)| std::cmp::Reverse(f.chars().count()));
-            for (i, form) in forms {
-                while let Some(at) = find_word(rest, form) {
-                    if !is_ordinal(lang, &rest[..at], form) {
-                        hits.push(i as u8);
-                    }
-                    rest.replace_range(at..at + form.len(), &" ".repeat(form.len()));
-                }
-            }
-        }
-        hits.sort_unstable();
-        hits.dedup();
-        hits
+    let values = |hits: Vec<Named>| {
+        let mut v: Vec<u8> = hits.into_iter().map(|h| h.value).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
     };
-    let days = found(WEEKDAYS, &mut rest);
-    let months = found(MONTHS, &mut rest).into_iter().map(|m| m + 1).collect();
+    let days = values(named(WEEKDAYS, lang, &mut rest));
+    let months = values(named(MONTHS, lang, &mut rest)).into_iter().map(|m| m + 1).collect();
     (days, months, rest)
+}
+
+/// A name of a table's entry found in a text: its byte range and its index in the table.
+struct Named {
+    at: std::ops::Range<usize>,
+    value: u8,
+}
+
+/// The names of `table`'s entries in `rest` (lower case), which are blanked out as they are found.
+fn named(table: Table, lang: &str, rest: &mut String) -> Vec<Named> {
+    let mut hits = Vec::new();
+    let Some((_, names)) = table.iter().find(|(l, _)| *l == lang) else { return hits };
+    // Longest forms first: "thứ hai" must not be read inside "thứ hai mươi"; "tháng mười hai"
+    // before "tháng mười".
+    let mut forms: Vec<(usize, &str)> =
+        names.iter().enumerate().flat_map(|(i, fs)| fs.iter().map(move |f| (i, *f))).collect();
+    forms.sort_by_key(|(_, f)| std::cmp::Reverse(f.chars().count()));
+    for (i, form) in forms {
+        while let Some(at) = find_word(rest, form) {
+            if !is_ordinal(lang, &rest[..at], form) {
+                hits.push(Named { at: at..at + form.len(), value: i as u8 });
+            }
+            rest.replace_range(at..at + form.len(), &" ".repeat(form.len()));
+        }
+    }
+    hits
+}
+
+/// The translation with its weekday, and its month, put right where the source names exactly one
+/// and the translation names exactly one other (however often): the commonest slip of a small
+/// model ("thứ hai", literally "the second", written "Tuesday"; "Friday" written "thứ năm").
+/// Certain and instant where a retry with a hint is neither. `None` when there is no such slip.
+pub fn mend_dates(source: &str, source_lang: &str, translation: &str, target: &str) -> Option<String> {
+    let lower = translation.to_lowercase();
+    // Byte ranges of the lower-case text are the translation's only when lower-casing kept every
+    // length (it does for the scripts the tables hold).
+    if lower.len() != translation.len() || !knows(source_lang) || !knows(target) {
+        return None;
+    }
+    let mut src = source.to_lowercase();
+    let mut rest = lower;
+    let mut mends: Vec<(std::ops::Range<usize>, &str)> = Vec::new();
+    for table in [WEEKDAYS, MONTHS] {
+        let want: std::collections::BTreeSet<u8> =
+            named(table, source_lang, &mut src).iter().map(|h| h.value).collect();
+        let got = named(table, target, &mut rest);
+        let wrote: std::collections::BTreeSet<u8> = got.iter().map(|h| h.value).collect();
+        let (Some(&w), Some(&g)) = (want.first(), wrote.first()) else { continue };
+        if want.len() != 1 || wrote.len() != 1 || w == g {
+            continue;
+        }
+        let Some(right) = first_name(table, target, w) else { continue };
+        mends.extend(got.into_iter().map(|h| (h.at, right)));
+    }
+    if mends.is_empty() {
+        return None;
+    }
+    mends.sort_by_key(|(at, _)| std::cmp::Reverse(at.start));
+    let mut out = translation.to_string();
+    for (at, right) in mends {
+        // English and German write them with a capital; elsewhere the slip's own case stays.
+        let capital = matches!(target, "en" | "de") || out[at.clone()].chars().next().is_some_and(char::is_uppercase);
+        out.replace_range(at, &if capital { capitalized(right) } else { right.to_string() });
+    }
+    Some(out)
+}
+
+/// `s` with its first letter upper-case.
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 /// Vietnamese weekdays are ordinals too: "thứ hai" after "lần" is "the second time".
@@ -238,12 +294,16 @@ fn find_word(text: &str, form: &str) -> Option<usize> {
 }
 
 fn weekday_name(lang: &str, day: u8) -> Option<&'static str> {
-    WEEKDAYS.iter().find(|(l, _)| *l == lang).and_then(|(_, d)| d.get(day as usize)).and_then(|f| f.first().copied())
+    first_name(WEEKDAYS, lang, day)
 }
 
 fn month_name(lang: &str, month: u8) -> Option<&'static str> {
-    let i = (month as usize).checked_sub(1)?;
-    MONTHS.iter().find(|(l, _)| *l == lang).and_then(|(_, m)| m.get(i)).and_then(|f| f.first().copied())
+    first_name(MONTHS, lang, month.checked_sub(1)?)
+}
+
+/// The first form of entry `i` (from 0) of `table` in `lang`.
+fn first_name(table: Table, lang: &str, i: u8) -> Option<&'static str> {
+    table.iter().find(|(l, _)| *l == lang).and_then(|(_, e)| e.get(usize::from(i))).and_then(|f| f.first().copied())
 }
 
 type Table = &'static [(&'static str, &'static [&'static [&'static str]])];
@@ -251,7 +311,18 @@ type Table = &'static [(&'static str, &'static [&'static [&'static str]])];
 /// Weekdays, Monday first; the first form is the one hints name. Vietnamese "thứ hai" is also
 /// "second" (`is_ordinal`); Portuguese "segunda" counts only as "segunda-feira".
 const WEEKDAYS: Table = &[
-    ("en", &[&["monday"], &["tuesday"], &["wednesday"], &["thursday"], &["friday"], &["saturday"], &["sunday"]]),
+    (
+        "en",
+        &[
+            &["monday", "mondays"],
+            &["tuesday", "tuesdays"],
+            &["wednesday", "wednesdays"],
+            &["thursday", "thursdays"],
+            &["friday", "fridays"],
+            &["saturday", "saturdays"],
+            &["sunday", "sundays"],
+        ],
+    ),
     (
         "vi",
         &[
@@ -462,6 +533,13 @@ mod tests {
             ("Before Friday afternoon.", "en", "Trước chiều thứ 5.", "vi", "weekdays"),
             ("Before Friday afternoon.", "en", "Trước chiều thứ Năm.", "vi", "weekdays"),
             ("Vào thứ hai tôi bận.", "vi", "I am busy on Tuesday.", "en", "weekdays"),
+            (
+                "The shop opens at nine on Saturdays.",
+                "en",
+                "Cửa hàng mở lúc 9 giờ vào các ngày chủ nhật.",
+                "vi",
+                "weekdays",
+            ),
             ("Đến cuối thế kỷ mười chín.", "vi", "By the end of the tenth century.", "en", "numbers"),
             ("Tôi muốn mua hai vé.", "vi", "I want to buy three tickets.", "en", "numbers"),
             ("We need twenty-one chairs.", "en", "Chúng tôi cần hai mươi cái ghế.", "vi", "numbers"),
@@ -489,6 +567,73 @@ mod tests {
         assert_eq!(cut("It costs 3.5 euros.", "Custa 3.5 euros. Barato!").as_deref(), Some("Custa 3.5 euros."));
         assert_eq!(cut("Hi.", "Olá."), None);
         assert_eq!(cut("Hi.", "Olá"), None);
+    }
+
+    #[test]
+    fn a_single_wrong_weekday_or_month_is_mended() {
+        let cases: &[(&str, &str, &str, &str, Option<&str>)] = &[
+            // The model's real slips (bench/results/translation-2026-12-02.md).
+            (
+                "Thứ hai tuần này tôi phải đi làm sớm.",
+                "vi",
+                "I have to go to work early this Tuesday.",
+                "en",
+                Some("I have to go to work early this Monday."),
+            ),
+            (
+                "Chuyến bay khởi hành lúc mười giờ tối thứ năm.",
+                "vi",
+                "Departure at 10 PM on Friday.",
+                "en",
+                Some("Departure at 10 PM on Thursday."),
+            ),
+            (
+                "The meeting has been moved to Thursday afternoon.",
+                "en",
+                "Cuộc họp đã được chuyển sang chiều thứ tư.",
+                "vi",
+                Some("Cuộc họp đã được chuyển sang chiều thứ năm."),
+            ),
+            (
+                "Her birthday is on a Sunday.",
+                "en",
+                "Sinh nhật cô ấy vào Thứ Hai.",
+                "vi",
+                Some("Sinh nhật cô ấy vào Chủ nhật."),
+            ),
+            ("Before Friday afternoon.", "en", "Trước chiều thứ 5.", "vi", Some("Trước chiều thứ sáu.")),
+            ("Cuộc họp vào tháng 7.", "vi", "The meeting is in June.", "en", Some("The meeting is in July.")),
+            // Every mention of the one wrong day; a weekday and a month at once.
+            (
+                "See you on Friday in March.",
+                "en",
+                "Hẹn gặp vào thứ năm tháng 4, thứ năm nhé.",
+                "vi",
+                Some("Hẹn gặp vào thứ sáu tháng ba, thứ sáu nhé."),
+            ),
+            (
+                "The shop closes on Saturdays.",
+                "en",
+                "Cửa hàng đóng cửa vào các ngày chủ nhật.",
+                "vi",
+                Some("Cửa hàng đóng cửa vào các ngày thứ bảy."),
+            ),
+            // Nothing to mend: right already, missing (a retry's work), two days either side,
+            // languages without tables.
+            ("Vào thứ sáu.", "vi", "On Friday.", "en", None),
+            ("Vào thứ sáu.", "vi", "On friday.", "en", None),
+            ("I would like two tickets before Friday afternoon.", "en", "Tôi muốn hai vé trước chiều tối.", "vi", None),
+            ("From Friday to Saturday.", "en", "Từ thứ năm đến thứ sáu.", "vi", None),
+            ("Lần thứ hai tôi đến.", "vi", "The second time I came, on Monday.", "en", None),
+            ("Hẹn gặp thứ sáu.", "vi", "金曜日に会いましょう。", "ko", None),
+        ];
+        for (s, sl, t, tl, want) in cases {
+            let got = mend_dates(s, sl, t, tl);
+            assert_eq!(got.as_deref(), *want, "{s} -> {t}");
+            if let Some(m) = &got {
+                assert_eq!(check(s, sl, m, tl, &[]), vec![], "{s} -> {m}");
+            }
+        }
     }
 
     #[test]

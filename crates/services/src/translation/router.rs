@@ -1,9 +1,9 @@
 //! Translation routed by language pair: a dedicated model (Marian, milliseconds a sentence) for
 //! every pair it covers, directly or through English, and the general engine (the LLM or a
 //! remote provider) for the rest. Every result is checked (`core::fidelity`): numbers, weekdays,
-//! months and kept phrases must come through and nothing may be added; a failed check is tried
-//! once more on the general engine with a hint saying what went wrong, and the better of the two
-//! answers is kept.
+//! months and kept phrases must come through and nothing may be added; a lone wrong weekday or
+//! month is put right in place, and any other failed check is tried once more on the general
+//! engine with a hint saying what went wrong, and the better of the two answers is kept.
 use sokuji_core::{
     Error, ErrorCode, Health, Partial, Result, TranslateRequest, Translation, Translator,
     fidelity::{self, Violation},
@@ -67,21 +67,24 @@ impl TranslationRouter {
             Err(e) => return Err(e),
         };
         let violations = fidelity::check(&request.text, &first.source, &first.text, &request.target, &request.keep);
-        if violations.is_empty() || self.general.is_none() {
+        if violations.is_empty() {
             return Ok(first);
         }
         self.failed_checks.fetch_add(1, Ordering::Relaxed);
         let reasons: Vec<&str> = violations.iter().map(Violation::reason).collect();
-        tracing::info!(?reasons, engine = %first.engine, "translation failed its checks; trying again");
+        tracing::info!(?reasons, engine = %first.engine, "translation failed its checks");
+        let mut best = mended(request, (violations, first));
         // The general engine decodes greedily: asking it again without a hint would repeat itself.
-        let hinted = violations.iter().any(|v| v.hint(&request.target).is_some());
-        let mut best = (violations, first);
-        if (dedicated || hinted)
+        let hinted = best.0.iter().any(|v| v.hint(&request.target).is_some());
+        if !best.0.is_empty()
+            && self.general.is_some()
+            && (dedicated || hinted)
             && let Ok(second) = self.retry(request, &best.0).await
         {
             let again = fidelity::check(&request.text, &second.source, &second.text, &request.target, &request.keep);
-            if again.len() < best.0.len() {
-                best = (again, second);
+            let again = mended(request, (again, second));
+            if again.0.len() < best.0.len() {
+                best = again;
             }
         }
         // Still a reply appended: cut the answer back to the source's number of sentences.
@@ -102,6 +105,27 @@ impl TranslationRouter {
         let hints = violations.iter().filter_map(|v| v.hint(&request.target)).collect();
         // Afresh: a start made from a fragment may be what went wrong (a draft is only checked).
         general.translate(TranslateRequest { hints, start: None, ..request.clone() }).await
+    }
+}
+
+/// A checked answer with its one wrong weekday or month put right (`fidelity::mend_dates`), when
+/// that leaves fewer violations: no second attempt is needed for the commonest slip.
+fn mended(request: &TranslateRequest, (violations, t): (Vec<Violation>, Translation)) -> (Vec<Violation>, Translation) {
+    let dates = |v: &Violation| matches!(v, Violation::Weekdays { .. } | Violation::Months { .. });
+    let Some(text) = violations
+        .iter()
+        .any(dates)
+        .then(|| fidelity::mend_dates(&request.text, &t.source, &t.text, &request.target))
+        .flatten()
+    else {
+        return (violations, t);
+    };
+    let again = fidelity::check(&request.text, &t.source, &text, &request.target, &request.keep);
+    if again.len() < violations.len() {
+        tracing::info!(from = %t.text, to = %text, "a weekday or month put right");
+        (again, Translation { text, ..t })
+    } else {
+        (violations, t)
     }
 }
 
@@ -271,8 +295,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_wrong_weekday_is_retried_with_a_hint() {
-        let marian = Table::new("marian", Some(vec![("en", "pt")]), vec![("See you on Friday.", "Até quinta-feira.")]);
+    async fn a_missing_weekday_is_retried_with_a_hint() {
+        let marian = Table::new("marian", Some(vec![("en", "pt")]), vec![("See you on Friday.", "Até logo.")]);
         let llm = Table::new("llm", None, vec![("See you on Friday.+hint", "Até sexta-feira.")]);
         let router = TranslationRouter::new(Some(marian), Some(llm.clone()));
         let t = router.translate(req("See you on Friday.", "en", "pt")).await.expect("translated");
@@ -280,6 +304,31 @@ mod tests {
         let hints = &llm.seen()[0].hints;
         assert!(hints.iter().any(|h| h.contains("sexta-feira")), "{hints:?}");
         assert!(router.health().await.details.get("repaired").is_some_and(|r| r == "1"));
+    }
+
+    /// A lone wrong weekday is put right in the answer itself, with no second attempt; with
+    /// another slip beside it, the retry is asked about that one only.
+    #[tokio::test]
+    async fn a_wrong_weekday_is_put_right_in_place() {
+        let marian = Table::new(
+            "marian",
+            Some(vec![("en", "pt")]),
+            vec![("See you on Friday.", "Até quinta-feira."), ("2 seats on Friday.", "3 lugares na quinta-feira.")],
+        );
+        let llm = Table::new("llm", None, vec![("2 seats on Friday.+hint", "2 lugares na quarta-feira.")]);
+        let router = TranslationRouter::new(Some(marian), Some(llm.clone()));
+        let t = router.translate(req("See you on Friday.", "en", "pt")).await.expect("translated");
+        assert_eq!((t.engine.as_str(), t.text.as_str()), ("marian", "Até sexta-feira."));
+        assert!(llm.seen().is_empty(), "no second attempt");
+        let t = router.translate(req("2 seats on Friday.", "en", "pt")).await.expect("translated");
+        assert_eq!((t.engine.as_str(), t.text.as_str()), ("llm", "2 lugares na sexta-feira."));
+        let hints = &llm.seen()[0].hints;
+        assert!(hints.len() == 1 && hints[0].contains('2'), "{hints:?}");
+        let health = router.health().await;
+        assert_eq!(
+            (health.details.get("failed_checks"), health.details.get("repaired")),
+            (Some(&"2".into()), Some(&"2".into()))
+        );
     }
 
     #[tokio::test]
