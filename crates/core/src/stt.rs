@@ -61,6 +61,14 @@ pub trait SttStream: Send {
     /// Takes the next 16 kHz samples; returns every word decoded so far.
     async fn push(&mut self, samples: Vec<f32>) -> Result<Vec<Word>>;
 
+    /// Takes the next samples at a pause in the speech; returns every word as if the utterance
+    /// ended here, without ending it (the speaker may go on): an engine that reads in fixed steps
+    /// reads the audio short of a step too, as its finish would, on a copy of its state. By
+    /// default, [`Self::push`].
+    async fn push_at_pause(&mut self, samples: Vec<f32>) -> Result<Vec<Word>> {
+        self.push(samples).await
+    }
+
     /// Ends the utterance and gives its transcript, as `transcribe` would of the same audio.
     async fn finish(self: Box<Self>) -> Result<Transcript>;
 }

@@ -140,6 +140,17 @@ struct PauseAudio {
     taken: bool,
 }
 
+/// What a decode is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// An interim result while the speaker talks.
+    Interim,
+    /// The whole utterance so far, the speaker having paused.
+    Pause,
+    /// The closed utterance's final result.
+    Final,
+}
+
 /// An engine's stream over the utterance that starts at absolute sample `from`, fed up to `fed`.
 struct OpenStream {
     stream: Box<dyn SttStream>,
@@ -389,17 +400,17 @@ impl Recognizer {
         self.buf[a.min(b)..b].to_vec()
     }
 
-    /// Decodes `from..to` (`last`: for the final result); times come back in stream seconds.
-    /// Engines that stream natively are fed only the audio they have not read yet.
-    async fn decode(&mut self, from: u64, to: u64, last: bool) -> Result<(Transcript, f64)> {
+    /// Decodes `from..to` (`read`: for what); times come back in stream seconds. Engines that
+    /// stream natively are fed only the audio they have not read yet.
+    async fn decode(&mut self, from: u64, to: u64, read: Read) -> Result<(Transcript, f64)> {
         let limit = self.cfg.decode_timeout;
         // A stream under way is out of `self.stream` while it is read, so it goes with the call.
-        tokio::time::timeout(limit, self.decode_within(from, to, last)).await.unwrap_or_else(|_| {
+        tokio::time::timeout(limit, self.decode_within(from, to, read)).await.unwrap_or_else(|_| {
             Err(Error::new(ErrorCode::Timeout, format!("speech-to-text did not answer within {limit:?}")))
         })
     }
 
-    async fn decode_within(&mut self, from: u64, to: u64, last: bool) -> Result<(Transcript, f64)> {
+    async fn decode_within(&mut self, from: u64, to: u64, read: Read) -> Result<(Transcript, f64)> {
         let mut options = self.options.clone();
         if self.language.is_some() {
             options.language = self.language.clone();
@@ -419,11 +430,16 @@ impl Recognizer {
                 // utterance: only the silence that ended it, which adds no words.
                 let audio = self.slice(open.fed, to);
                 open.fed = open.fed.max(to);
-                if last {
+                if read == Read::Final {
                     open.stream.push(audio).await?;
                     open.stream.finish().await?
                 } else {
-                    let words = open.stream.push(audio).await?;
+                    // At a pause, the words the final would have now: a step-reading engine's
+                    // last word otherwise waits for audio that may never come.
+                    let words = match read {
+                        Read::Pause => open.stream.push_at_pause(audio).await?,
+                        _ => open.stream.push(audio).await?,
+                    };
                     self.stream = Some(open);
                     interim_transcript(words, options.language_hint().unwrap_or_default())
                 }
@@ -446,7 +462,7 @@ impl Recognizer {
         let now = self.end();
         self.last_interim_audio = now;
         self.last_interim_wall = Some(Instant::now());
-        let (t, ms) = match self.decode(start, now, false).await {
+        let (t, ms) = match self.decode(start, now, if at_pause { Read::Pause } else { Read::Interim }).await {
             Ok(r) => r,
             Err(e) => {
                 // The final decode will say it if the engine stays down; an interim result is
@@ -542,7 +558,7 @@ impl Recognizer {
         // the endpointer waited out the silence.
         let decoded = match self.pause_decode.take() {
             Some((from, upto, t, ms)) if self.heard_all(from, upto, start, end) => Ok((t, ms)),
-            _ => self.decode(start, end, true).await,
+            _ => self.decode(start, end, Read::Final).await,
         };
         self.stream = None;
         let mut agreement = std::mem::take(&mut self.agreement);

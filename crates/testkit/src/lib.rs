@@ -130,6 +130,20 @@ impl SpeechToText for LevelStt {
 pub struct StreamingStt {
     pub fed: Arc<AtomicUsize>,
     pub transcribes: AtomicUsize,
+    pub lag: Lag,
+}
+
+/// How long a stream's last word waits, as a step-reading engine's does (the Conformer's CTC
+/// output lags the audio by up to a step).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lag {
+    /// Every word heard is given at once.
+    #[default]
+    None,
+    /// A push lacks the last word; a push at a pause reads it (`SttStream::push_at_pause`).
+    UntilPause,
+    /// Only the finish gives the last word (an engine that cannot read ahead at a pause).
+    UntilFinish,
 }
 
 #[async_trait]
@@ -148,7 +162,12 @@ impl SpeechToText for StreamingStt {
     }
 
     async fn stream(&self, options: &TranscribeOptions) -> Option<Box<dyn SttStream>> {
-        Some(Box::new(LevelStream { heard: Vec::new(), fed: self.fed.clone(), options: options.clone() }))
+        Some(Box::new(LevelStream {
+            heard: Vec::new(),
+            fed: self.fed.clone(),
+            options: options.clone(),
+            lag: self.lag,
+        }))
     }
 }
 
@@ -156,14 +175,29 @@ struct LevelStream {
     heard: Vec<f32>,
     fed: Arc<AtomicUsize>,
     options: TranscribeOptions,
+    lag: Lag,
+}
+
+impl LevelStream {
+    fn heard(&mut self, samples: Vec<f32>, all: bool) -> Vec<Word> {
+        self.fed.fetch_add(samples.len(), Ordering::SeqCst);
+        self.heard.extend(samples);
+        let mut words = LevelStt::hear(&self.heard);
+        if !all {
+            words.pop();
+        }
+        words
+    }
 }
 
 #[async_trait]
 impl SttStream for LevelStream {
     async fn push(&mut self, samples: Vec<f32>) -> Result<Vec<Word>> {
-        self.fed.fetch_add(samples.len(), Ordering::SeqCst);
-        self.heard.extend(samples);
-        Ok(LevelStt::hear(&self.heard))
+        Ok(self.heard(samples, self.lag == Lag::None))
+    }
+
+    async fn push_at_pause(&mut self, samples: Vec<f32>) -> Result<Vec<Word>> {
+        Ok(self.heard(samples, self.lag != Lag::UntilFinish))
     }
 
     async fn finish(self: Box<Self>) -> Result<Transcript> {

@@ -49,3 +49,35 @@ async fn streaming_reads_what_batch_reads() {
         }
     }
 }
+
+/// At a pause the stream gives the words the final will have: its last step's worth of audio
+/// read too, on a copy of its state (a plain push leaves the last word waiting on some
+/// recordings), and the stream then finishes as if nothing had been read ahead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_reads_the_words_the_final_will_have() {
+    let e = engine();
+    let options = TranscribeOptions { language: Some("vi".into()), vad: Some(false), ..Default::default() };
+    let words = |text: &str| -> Vec<String> {
+        text.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).collect()
+    };
+    let said = |ws: &[sokuji_core::Word]| words(&ws.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" "));
+    let mut lagged = 0;
+    for (wav, _) in speech_set("vieneu") {
+        let audio = load_16k(&wav);
+        let batch = e.transcribe(Audio::new(audio.clone()), options.clone()).await.expect("batch");
+        let (mut plain, mut paused) = (
+            e.stream(&options).await.expect("the Conformer streams"),
+            e.stream(&options).await.expect("the Conformer streams"),
+        );
+        let (mut interim, mut at_pause) = (Vec::new(), Vec::new());
+        for piece in audio.chunks(1_600) {
+            interim = plain.push(piece.to_vec()).await.expect("push");
+            at_pause = paused.push_at_pause(piece.to_vec()).await.expect("push at a pause");
+        }
+        let fin = paused.finish().await.expect("finish");
+        assert_eq!(fin.text, batch.text, "{}: reading ahead changed the stream", wav.display());
+        assert_eq!(said(&at_pause), words(&fin.text), "{}", wav.display());
+        lagged += usize::from(said(&interim) != words(&fin.text));
+    }
+    assert!(lagged > 0, "no recording's plain push lacked a final word: the test shows nothing");
+}

@@ -8,7 +8,7 @@ use crate::{
     features::{Features, Frame},
     model::{CHUNK_FRAMES, Chunk, STEP_FRAMES, StreamState, real_outputs},
 };
-use sokuji_admission::Admission;
+use sokuji_admission::{Admission, Ticket};
 use sokuji_core::{Error, ErrorCode, Result, SAMPLE_RATE, SttStream, Transcript, Word, readable};
 use std::sync::Arc;
 
@@ -43,7 +43,9 @@ impl ConformerStream {
     }
 
     /// Runs the steps now possible (all of them, the last padded, when `last`) off the runtime.
-    async fn advance(&mut self, samples: Vec<f32>, last: bool) -> Result<Core> {
+    /// With `peek`, also the path as the final would read it now: the frames short of a step
+    /// read, padded, on a copy of the state, so the stream goes on from its whole steps.
+    async fn advance(&mut self, samples: Vec<f32>, last: bool, peek: bool) -> Result<(Core, Option<Vec<Best>>)> {
         let mut core =
             self.core.take().ok_or_else(|| Error::new(ErrorCode::EngineFailed, "the stream was abandoned mid-step"))?;
         let inner = self.inner.clone();
@@ -51,40 +53,74 @@ impl ConformerStream {
             .run(None, move |ticket| {
                 core.features.push(&samples, &mut core.pending);
                 core.samples.extend(samples);
-                let classes = inner.model.classes();
-                while core.pending.len() >= CHUNK_FRAMES || (last && !core.pending.is_empty()) {
-                    ticket.check()?;
-                    let real = core.pending.len().min(CHUNK_FRAMES);
-                    let chunk = Chunk { frames: &core.pending[..real], state: &mut core.state };
-                    let rows = inner.model.step(&mut [chunk])?;
-                    core.path.extend(ctc::best_path(&rows[0][..real_outputs(real) * classes], classes));
-                    core.pending.drain(..real.min(STEP_FRAMES));
-                }
-                Ok(core)
+                steps(&inner, &mut core.state, &mut core.pending, &mut core.path, last, ticket)?;
+                let peeked = match peek && !core.pending.is_empty() {
+                    true => {
+                        let (mut state, mut pending, mut path) =
+                            (core.state.clone(), core.pending.clone(), core.path.clone());
+                        steps(&inner, &mut state, &mut pending, &mut path, true, ticket)?;
+                        Some(path)
+                    }
+                    false => None,
+                };
+                Ok((core, peeked))
             })
             .await
     }
-}
 
-#[async_trait::async_trait]
-impl SttStream for ConformerStream {
-    /// The words so far as the final will write them (capitals and commas at pauses), so that
-    /// what a live session commits from them is what the final keeps; the last sentence may go
-    /// on, so it gets no full stop yet.
-    async fn push(&mut self, samples: Vec<f32>) -> Result<Vec<Word>> {
-        let core = self.advance(samples, false).await?;
-        let mut words = readable::sentences(ctc::words(&core.path, &self.inner.vocab, 0.0)).concat();
+    /// The words of `path` as the final will write them (capitals and commas at pauses), so
+    /// that what a live session commits from them is what the final keeps; the last sentence
+    /// may go on, so it gets no full stop yet.
+    fn interim_words(&self, path: &[Best]) -> Vec<Word> {
+        let mut words = readable::sentences(ctc::words(path, &self.inner.vocab, 0.0)).concat();
         if let Some(last) = words.last_mut()
             && let Some(open) = last.text.strip_suffix('.')
         {
             last.text = open.to_string();
         }
+        words
+    }
+}
+
+/// Steps over `pending` while a whole chunk is there (all of it, the last chunk padded, when
+/// `last`), extending `path`.
+fn steps(
+    inner: &Inner,
+    state: &mut StreamState,
+    pending: &mut Vec<Frame>,
+    path: &mut Vec<Best>,
+    last: bool,
+    ticket: &Ticket,
+) -> Result<()> {
+    let classes = inner.model.classes();
+    while pending.len() >= CHUNK_FRAMES || (last && !pending.is_empty()) {
+        ticket.check()?;
+        let real = pending.len().min(CHUNK_FRAMES);
+        let rows = inner.model.step(&mut [Chunk { frames: &pending[..real], state }])?;
+        path.extend(ctc::best_path(&rows[0][..real_outputs(real) * classes], classes));
+        pending.drain(..real.min(STEP_FRAMES));
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl SttStream for ConformerStream {
+    async fn push(&mut self, samples: Vec<f32>) -> Result<Vec<Word>> {
+        let (core, _) = self.advance(samples, false, false).await?;
+        let words = self.interim_words(&core.path);
+        self.core = Some(core);
+        Ok(words)
+    }
+
+    async fn push_at_pause(&mut self, samples: Vec<f32>) -> Result<Vec<Word>> {
+        let (core, peeked) = self.advance(samples, false, true).await?;
+        let words = self.interim_words(peeked.as_deref().unwrap_or(&core.path));
         self.core = Some(core);
         Ok(words)
     }
 
     async fn finish(mut self: Box<Self>) -> Result<Transcript> {
-        let core = self.advance(Vec::new(), true).await?;
+        let (core, _) = self.advance(Vec::new(), true, false).await?;
         let duration = core.samples.len() as f64 / f64::from(SAMPLE_RATE);
         let words = match self.inner.gate(&core.samples) {
             Some(_) => Vec::new(),

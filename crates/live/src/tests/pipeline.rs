@@ -2,7 +2,7 @@ use super::{finals, kinds, quick};
 use crate::{LiveConfig, LiveEngines, LiveEvent, LiveInput, LiveUpdate, RecognizerConfig, start};
 use sokuji_audio::PcmSpec;
 use sokuji_core::{ErrorCode, SpeechToText, Translator};
-use sokuji_testkit::{FixedTranslator, FlakyStt, LevelStt, LoudnessVad, ToneTts, pcm16, silence, speech};
+use sokuji_testkit::{FixedTranslator, FlakyStt, Lag, LevelStt, LoudnessVad, ToneTts, pcm16, silence, speech};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::mpsc;
 
@@ -539,11 +539,13 @@ async fn the_speech_translation_started_at_a_pause_becomes_the_final_one() {
     assert_eq!(translator.calls.load(std::sync::atomic::Ordering::Relaxed), 0);
 }
 
-/// [`TranslatingStt`] that streams as the Conformer does: what it has heard lacks the last word
-/// until the stream is finished (the CTC output lags the audio), so the transcript at a pause is
-/// one word short of the final one.
+/// [`TranslatingStt`] that streams as the Conformer does: the last word heard waits (`lag`), so
+/// without reading ahead at a pause the transcript there is one word short of the final one.
 #[derive(Default)]
-struct LaggingStt(TranslatingStt);
+struct LaggingStt {
+    inner: TranslatingStt,
+    lag: Lag,
+}
 
 #[async_trait::async_trait]
 impl SpeechToText for LaggingStt {
@@ -552,38 +554,47 @@ impl SpeechToText for LaggingStt {
         audio: sokuji_core::Audio,
         options: sokuji_core::TranscribeOptions,
     ) -> sokuji_core::Result<sokuji_core::Transcript> {
-        self.0.transcribe(audio, options).await
+        self.inner.transcribe(audio, options).await
     }
 
     async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
-        self.0.languages().await
+        self.inner.languages().await
     }
 
     async fn health(&self) -> sokuji_core::Health {
-        self.0.health().await
+        self.inner.health().await
     }
 
     async fn stream(&self, options: &sokuji_core::TranscribeOptions) -> Option<Box<dyn sokuji_core::SttStream>> {
-        Some(Box::new(LaggingStream { heard: Vec::new(), options: options.clone() }))
+        sokuji_testkit::StreamingStt { lag: self.lag, ..Default::default() }.stream(options).await
     }
 }
 
-struct LaggingStream {
-    heard: Vec<f32>,
-    options: sokuji_core::TranscribeOptions,
-}
-
-#[async_trait::async_trait]
-impl sokuji_core::SttStream for LaggingStream {
-    async fn push(&mut self, samples: Vec<f32>) -> sokuji_core::Result<Vec<sokuji_core::Word>> {
-        self.heard.extend(samples);
-        let mut words = LevelStt::hear(&self.heard);
-        words.pop();
-        Ok(words)
-    }
-
-    async fn finish(self: Box<Self>) -> sokuji_core::Result<sokuji_core::Transcript> {
-        LevelStt.transcribe(sokuji_core::Audio::new(self.heard), self.options).await
+/// A streaming recognizer that reads ahead at a pause gives the pause the final's words, so the
+/// translation started there is the final one; one that cannot has a word more at the close,
+/// and that text is translated again.
+#[tokio::test(start_paused = true)]
+async fn reading_ahead_at_a_pause_keeps_its_translation_for_the_final() {
+    for (lag, per_utterance) in [(Lag::UntilPause, 1), (Lag::UntilFinish, 2)] {
+        let mut cfg = LiveConfig::translate("vi", "en", "");
+        cfg.recognizer = quick();
+        cfg.translate_interim = false;
+        let translator = Arc::new(FixedTranslator::default());
+        let stt = Arc::new(LaggingStt { lag, ..Default::default() });
+        let (tx, rx) = start(engines(stt, Some(translator.clone()), false), cfg);
+        send_realtime(&tx, &utterances(2)).await;
+        tx.send(LiveInput::End).await.expect("end");
+        let events = collect(rx).await;
+        let f = finals(&events);
+        assert_eq!(f.len(), 2);
+        for t in &f {
+            let tr = events.iter().find_map(|e| match e {
+                LiveEvent::Translation(x) if x.segment_id == t.segment_id && x.is_final => Some(x.text.clone()),
+                _ => None,
+            });
+            assert_eq!(tr, Some(FixedTranslator::render(&t.text, "en")), "{lag:?}");
+        }
+        assert_eq!(translator.calls.load(std::sync::atomic::Ordering::Relaxed), 2 * per_utterance, "{lag:?}");
     }
 }
 
@@ -592,7 +603,10 @@ impl sokuji_core::SttStream for LaggingStream {
 /// per utterance, not a second one after the close.
 #[tokio::test(start_paused = true)]
 async fn the_pause_speech_translation_stands_when_the_transcript_gains_a_word() {
-    let stt = Arc::new(LaggingStt(TranslatingStt { delay: Duration::from_millis(300), ..Default::default() }));
+    let stt = Arc::new(LaggingStt {
+        inner: TranslatingStt { delay: Duration::from_millis(300), ..Default::default() },
+        lag: Lag::UntilFinish,
+    });
     let mut cfg = LiveConfig::translate("vi", "en", "default");
     cfg.recognizer = quick();
     cfg.speech_translation = true;
@@ -618,7 +632,7 @@ async fn the_pause_speech_translation_stands_when_the_transcript_gains_a_word() 
         });
         assert_eq!(tr, Some(format!("english {}", t.text)), "the speech's translation holds the last word");
     }
-    assert_eq!(stt.0.translations.load(std::sync::atomic::Ordering::Relaxed), 2, "the pause's decode was kept");
+    assert_eq!(stt.inner.translations.load(std::sync::atomic::Ordering::Relaxed), 2, "the pause's decode was kept");
 }
 
 /// Speech that goes on after a pause, up to the end of the input (no second pause): the pause's
@@ -626,7 +640,10 @@ async fn the_pause_speech_translation_stands_when_the_transcript_gains_a_word() 
 /// from the whole utterance.
 #[tokio::test(start_paused = true)]
 async fn speech_after_the_pause_is_translated_too() {
-    let stt = Arc::new(LaggingStt(TranslatingStt { delay: Duration::from_millis(300), ..Default::default() }));
+    let stt = Arc::new(LaggingStt {
+        inner: TranslatingStt { delay: Duration::from_millis(300), ..Default::default() },
+        lag: Lag::UntilFinish,
+    });
     let mut cfg = LiveConfig::translate("vi", "en", "default");
     cfg.recognizer = quick();
     cfg.speech_translation = true;
@@ -727,7 +744,12 @@ async fn a_pause_translation_is_spoken_ahead_of_the_final() {
 /// streaming transcript that gained its last word after the pause is translated and spoken anew.
 #[tokio::test(start_paused = true)]
 async fn speech_made_ahead_is_dropped_when_the_final_says_more() {
-    let (events, calls) = spoken_session(Arc::new(LaggingStt::default()), false, Duration::from_millis(150)).await;
+    let (events, calls) = spoken_session(
+        Arc::new(LaggingStt { lag: Lag::UntilFinish, ..Default::default() }),
+        false,
+        Duration::from_millis(150),
+    )
+    .await;
     let f = finals(&events);
     assert_eq!(f.len(), 2);
     for t in &f {

@@ -139,9 +139,9 @@ struct RemoteSttStream {
 }
 
 impl RemoteSttStream {
-    async fn call(&mut self, samples: &[f32], finish: bool) -> Result<UtteranceResponse> {
+    async fn call(&mut self, samples: &[f32], finish: bool, at_pause: bool) -> Result<UtteranceResponse> {
         self.samples += samples.len();
-        let req = UtteranceRequest { samples: float32_bytes(samples), finish, ..Default::default() };
+        let req = UtteranceRequest { samples: float32_bytes(samples), finish, at_pause, ..Default::default() };
         // A call the service ended has its reason in the responses.
         let _ = self.requests.send(req).await;
         match tokio::time::timeout(self.deadline, self.responses.message()).await {
@@ -162,11 +162,15 @@ impl RemoteSttStream {
 #[async_trait::async_trait]
 impl SttStream for RemoteSttStream {
     async fn push(&mut self, samples: Vec<f32>) -> Result<Vec<Word>> {
-        Ok(self.call(&samples, false).await?.words.into_iter().map(Into::into).collect())
+        Ok(self.call(&samples, false, false).await?.words.into_iter().map(Into::into).collect())
+    }
+
+    async fn push_at_pause(&mut self, samples: Vec<f32>) -> Result<Vec<Word>> {
+        Ok(self.call(&samples, false, true).await?.words.into_iter().map(Into::into).collect())
     }
 
     async fn finish(mut self: Box<Self>) -> Result<Transcript> {
-        let r = self.call(&[], true).await?;
+        let r = self.call(&[], true, false).await?;
         let result = r.transcript.ok_or_else(|| {
             Error::new(ErrorCode::EngineFailed, "the speech-to-text service finished the stream without a transcript")
         })?;

@@ -5,7 +5,7 @@ use crate::{RemoteStt, grpc};
 use sokuji_core::{Audio, Health, Result, SpeechToText, SttStream, TranscribeOptions, Transcript};
 use sokuji_live::{LiveEvent, Recognizer, RecognizerConfig};
 use sokuji_proto::stt::{UtteranceRequest, stt_service_client::SttServiceClient};
-use sokuji_testkit::{LevelStt, LoudnessVad, StreamingStt, silence, speech};
+use sokuji_testkit::{Lag, LevelStt, LoudnessVad, StreamingStt, silence, speech};
 use std::{
     sync::{
         Arc,
@@ -45,6 +45,18 @@ async fn an_engine_stream_reads_over_the_wire_as_in_process() {
     assert!((b.duration - 1.0).abs() < 1e-9, "{}", b.duration);
     assert_eq!(engine.fed.load(Ordering::SeqCst), 2 * audio.len(), "each sample fed once per stream");
     assert_eq!(engine.transcribes.load(Ordering::SeqCst), 0);
+}
+
+/// A pause's push reaches the engine as one over the wire: the words the utterance would have if
+/// it ended there, where a plain push still lacks the last one.
+#[tokio::test]
+async fn a_push_at_a_pause_reads_ahead_over_the_wire() {
+    let engine = Arc::new(StreamingStt { lag: Lag::UntilPause, ..Default::default() });
+    let remote = RemoteStt::connect_lazy(&serve(engine).await, Duration::from_secs(10)).expect("client");
+    let mut wire = remote.stream(&english()).await.expect("remote");
+    assert_eq!(wire.push(speech(0.4, 0.4)).await.expect("push").len(), 1);
+    assert_eq!(wire.push_at_pause(speech(0.4, 0.4)).await.expect("push at a pause").len(), 4);
+    assert_eq!(wire.push(Vec::new()).await.expect("push").len(), 3, "the stream goes on");
 }
 
 /// `LevelStt` that counts the streams it is asked for (and has none).
