@@ -116,24 +116,27 @@ fn sentences(s: &str) -> usize {
     sentence_ends(s.trim().trim_end_matches(['.', '!', '?', '。', '！', '？', '…', '"', '»', '」', ')'])).count()
 }
 
-/// The byte offset just past each sentence-ending mark. A point between digits is a decimal or
-/// thousands separator, not an end.
+/// The byte offset just past each sentence-ending mark. A point inside a word or number
+/// ("a.m", "U.S", "3.5", "1,000.50"), before a lower-case word ("9 a.m. tomorrow", "e.g. this")
+/// or after a title ("Dr. Lan") ends nothing.
 fn sentence_ends(s: &str) -> impl Iterator<Item = usize> + '_ {
-    let mut prev = None;
-    let mut chars = s.char_indices().peekable();
-    std::iter::from_fn(move || {
-        while let Some((i, c)) = chars.next() {
-            let before = prev.replace(c);
-            let decimal = c == '.'
-                && before.is_some_and(|b: char| b.is_ascii_digit())
-                && chars.peek().is_some_and(|(_, n)| n.is_ascii_digit());
-            if matches!(c, '.' | '!' | '?' | '。' | '！' | '？') && !decimal {
-                return Some(i + c.len_utf8());
-            }
+    s.char_indices().filter(|&(_, c)| matches!(c, '.' | '!' | '?' | '。' | '！' | '？')).filter_map(|(i, c)| {
+        let end = i + c.len_utf8();
+        if c != '.' {
+            return Some(end);
         }
-        None
+        let rest = &s[end..];
+        let inside = rest.chars().next().is_some_and(char::is_alphanumeric);
+        let lower_next =
+            rest.starts_with(char::is_whitespace) && rest.trim_start().chars().next().is_some_and(char::is_lowercase);
+        let word = s[..i].rsplit(|c: char| !c.is_alphanumeric()).next().unwrap_or_default();
+        let title = TITLES.iter().any(|t| word.eq_ignore_ascii_case(t));
+        (!inside && !lower_next && !title).then_some(end)
     })
 }
+
+/// Abbreviated titles written before a name, with a point.
+const TITLES: &[&str] = &["mr", "mrs", "ms", "dr", "prof", "st"];
 
 /// Runs of digits, leading zeros dropped, sorted: "1,000.50" and "1.000,50" read the same, as do
 /// "09:00" and "9:00". Full-width digits count as digits.
@@ -521,6 +524,10 @@ mod tests {
             ("Hàng nghìn người đã đến.", "vi", "Thousands of people came.", "en"),
             ("Hundreds of people came.", "en", "Rất nhiều người đã đến.", "vi"),
             ("A hundred people came.", "en", "Một trăm người đã đến.", "vi"),
+            // Points that end no sentence.
+            ("Hẹn gặp bạn lúc 9 giờ sáng mai.", "vi", "See you at 9 a.m. tomorrow.", "en"),
+            ("Bác sĩ Lan sẽ đến lúc 3 giờ chiều.", "vi", "Dr. Lan will come at 3 p.m.", "en"),
+            ("Tôi sống ở Mỹ.", "vi", "I live in the U.S.", "en"),
         ];
         for (s, sl, t, tl) in ok {
             assert_eq!(reasons(s, sl, t, tl), Vec::<&str>::new(), "{s} -> {t}");

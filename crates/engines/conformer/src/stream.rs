@@ -54,14 +54,13 @@ impl ConformerStream {
                 core.features.push(&samples, &mut core.pending);
                 core.samples.extend(samples);
                 steps(&inner, &mut core.state, &mut core.pending, &mut core.path, last, ticket)?;
-                let peeked = match peek && !core.pending.is_empty() {
-                    true => {
-                        let (mut state, mut pending, mut path) =
-                            (core.state.clone(), core.pending.clone(), core.path.clone());
-                        steps(&inner, &mut state, &mut pending, &mut path, true, ticket)?;
-                        Some(path)
-                    }
-                    false => None,
+                let peeked = if peek && !core.pending.is_empty() {
+                    let (mut state, mut pending, mut path) =
+                        (core.state.clone(), core.pending.clone(), core.path.clone());
+                    steps(&inner, &mut state, &mut pending, &mut path, true, ticket)?;
+                    Some(path)
+                } else {
+                    None
                 };
                 Ok((core, peeked))
             })

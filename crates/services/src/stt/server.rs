@@ -155,10 +155,7 @@ impl SttService for SttServer {
                 let samples = utterance_samples(&req).map_err(status)?;
                 meter_audio(meter.as_ref(), samples.len() as f64 / f64::from(SAMPLE_RATE)).await.map_err(status)?;
                 if !req.finish {
-                    let words = match req.at_pause {
-                        true => stream.push_at_pause(samples).await,
-                        false => stream.push(samples).await,
-                    };
+                    let words = if req.at_pause { stream.push_at_pause(samples).await } else { stream.push(samples).await };
                     let words = words.map_err(status)?;
                     yield UtteranceResponse { words: words.iter().map(Into::into).collect(), ..Default::default() };
                     continue;
