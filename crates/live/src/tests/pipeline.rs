@@ -570,6 +570,31 @@ impl SpeechToText for LaggingStt {
     }
 }
 
+/// The final translation of utterance `segment`, if one came.
+fn final_translation(events: &[LiveEvent], segment: u64) -> Option<String> {
+    events.iter().find_map(|e| match e {
+        LiveEvent::Translation(x) if x.segment_id == segment && x.is_final => Some(x.text.clone()),
+        _ => None,
+    })
+}
+
+/// `audio` through a speech translation session (vi into English) whose recognizer streams
+/// and lags like the Conformer's without reading ahead; the events and the translate decodes.
+async fn lagging_speech_session(audio: &[f32]) -> (Vec<LiveEvent>, usize) {
+    let stt = Arc::new(LaggingStt {
+        inner: TranslatingStt { delay: Duration::from_millis(300), ..Default::default() },
+        lag: Lag::UntilFinish,
+    });
+    let mut cfg = LiveConfig::translate("vi", "en", "default");
+    cfg.recognizer = quick();
+    cfg.speech_translation = true;
+    let (tx, rx) = start(engines(stt.clone(), Some(Arc::new(FixedTranslator::default())), true), cfg);
+    send_realtime(&tx, audio).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    (events, stt.inner.translations.load(std::sync::atomic::Ordering::Relaxed))
+}
+
 /// A streaming recognizer that reads ahead at a pause gives the pause the final's words, so the
 /// translation started there is the final one; one that cannot has a word more at the close,
 /// and that text is translated again.
@@ -588,11 +613,11 @@ async fn reading_ahead_at_a_pause_keeps_its_translation_for_the_final() {
         let f = finals(&events);
         assert_eq!(f.len(), 2);
         for t in &f {
-            let tr = events.iter().find_map(|e| match e {
-                LiveEvent::Translation(x) if x.segment_id == t.segment_id && x.is_final => Some(x.text.clone()),
-                _ => None,
-            });
-            assert_eq!(tr, Some(FixedTranslator::render(&t.text, "en")), "{lag:?}");
+            assert_eq!(
+                final_translation(&events, t.segment_id),
+                Some(FixedTranslator::render(&t.text, "en")),
+                "{lag:?}"
+            );
         }
         assert_eq!(translator.calls.load(std::sync::atomic::Ordering::Relaxed), 2 * per_utterance, "{lag:?}");
     }
@@ -603,17 +628,7 @@ async fn reading_ahead_at_a_pause_keeps_its_translation_for_the_final() {
 /// per utterance, not a second one after the close.
 #[tokio::test(start_paused = true)]
 async fn the_pause_speech_translation_stands_when_the_transcript_gains_a_word() {
-    let stt = Arc::new(LaggingStt {
-        inner: TranslatingStt { delay: Duration::from_millis(300), ..Default::default() },
-        lag: Lag::UntilFinish,
-    });
-    let mut cfg = LiveConfig::translate("vi", "en", "default");
-    cfg.recognizer = quick();
-    cfg.speech_translation = true;
-    let (tx, rx) = start(engines(stt.clone(), Some(Arc::new(FixedTranslator::default())), true), cfg);
-    send_realtime(&tx, &utterances(2)).await;
-    tx.send(LiveInput::End).await.expect("end");
-    let events = collect(rx).await;
+    let (events, translations) = lagging_speech_session(&utterances(2)).await;
     let f = finals(&events);
     assert_eq!(f.len(), 2);
     for t in &f {
@@ -626,13 +641,10 @@ async fn the_pause_speech_translation_stands_when_the_transcript_gains_a_word() 
             "{at_pause:?} / {}",
             t.text
         );
-        let tr = events.iter().find_map(|e| match e {
-            LiveEvent::Translation(x) if x.segment_id == t.segment_id && x.is_final => Some(x.text.clone()),
-            _ => None,
-        });
+        let tr = final_translation(&events, t.segment_id);
         assert_eq!(tr, Some(format!("english {}", t.text)), "the speech's translation holds the last word");
     }
-    assert_eq!(stt.inner.translations.load(std::sync::atomic::Ordering::Relaxed), 2, "the pause's decode was kept");
+    assert_eq!(translations, 2, "the pause's decode was kept");
 }
 
 /// Speech that goes on after a pause, up to the end of the input (no second pause): the pause's
@@ -640,29 +652,12 @@ async fn the_pause_speech_translation_stands_when_the_transcript_gains_a_word() 
 /// from the whole utterance.
 #[tokio::test(start_paused = true)]
 async fn speech_after_the_pause_is_translated_too() {
-    let stt = Arc::new(LaggingStt {
-        inner: TranslatingStt { delay: Duration::from_millis(300), ..Default::default() },
-        lag: Lag::UntilFinish,
-    });
-    let mut cfg = LiveConfig::translate("vi", "en", "default");
-    cfg.recognizer = quick();
-    cfg.speech_translation = true;
-    let (tx, rx) = start(engines(stt.clone(), Some(Arc::new(FixedTranslator::default())), true), cfg);
-    let mut audio = silence(0.3);
-    audio.extend(speech(1.0, 0.3));
-    audio.extend(silence(0.2));
-    audio.extend(speech(0.3, 0.6));
-    send_realtime(&tx, &audio).await;
-    tx.send(LiveInput::End).await.expect("end");
-    let events = collect(rx).await;
+    let audio = [silence(0.3), speech(1.0, 0.3), silence(0.2), speech(0.3, 0.6)].concat();
+    let (events, _) = lagging_speech_session(&audio).await;
     let f = finals(&events);
     assert_eq!(f.len(), 1);
     assert!(f[0].text.ends_with("w6"), "{}", f[0].text);
-    let tr = events.iter().find_map(|e| match e {
-        LiveEvent::Translation(x) if x.is_final => Some(x.text.clone()),
-        _ => None,
-    });
-    assert_eq!(tr, Some(format!("english {}", f[0].text)));
+    assert_eq!(final_translation(&events, f[0].segment_id), Some(format!("english {}", f[0].text)));
 }
 
 /// [`ToneTts`] after `delay`, counting its calls.
