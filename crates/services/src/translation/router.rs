@@ -122,7 +122,7 @@ fn mended(request: &TranslateRequest, (violations, t): (Vec<Violation>, Translat
     };
     let again = fidelity::check(&request.text, &t.source, &text, &request.target, &request.keep);
     if again.len() < violations.len() {
-        tracing::info!(from = %t.text, to = %text, "a weekday or month put right");
+        tracing::debug!(from = %t.text, to = %text, "a weekday or month put right");
         (again, Translation { text, ..t })
     } else {
         (violations, t)
