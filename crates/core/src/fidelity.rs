@@ -187,15 +187,17 @@ fn knows(lang: &str) -> bool {
 /// out (so "tháng 7" or "7月" is a month, not a number).
 fn dates(text: &str, lang: &str) -> (Vec<u8>, Vec<u8>, String) {
     let mut rest = text.to_lowercase();
-    let values = |hits: Vec<Named>| {
-        let mut v: Vec<u8> = hits.into_iter().map(|h| h.value).collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
-    let days = values(named(WEEKDAYS, lang, &mut rest));
-    let months = values(named(MONTHS, lang, &mut rest)).into_iter().map(|m| m + 1).collect();
+    let days = values(&named(WEEKDAYS, lang, &mut rest));
+    let months = values(&named(MONTHS, lang, &mut rest)).into_iter().map(|m| m + 1).collect();
     (days, months, rest)
+}
+
+/// The entries named, sorted and deduplicated.
+fn values(hits: &[Named]) -> Vec<u8> {
+    let mut v: Vec<u8> = hits.iter().map(|h| h.value).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 /// A name of a table's entry found in a text: its byte range and its index in the table.
@@ -239,15 +241,11 @@ pub fn mend_dates(source: &str, source_lang: &str, translation: &str, target: &s
     let mut rest = lower;
     let mut mends: Vec<(std::ops::Range<usize>, &str)> = Vec::new();
     for table in [WEEKDAYS, MONTHS] {
-        let want: std::collections::BTreeSet<u8> =
-            named(table, source_lang, &mut src).iter().map(|h| h.value).collect();
         let got = named(table, target, &mut rest);
-        let wrote: std::collections::BTreeSet<u8> = got.iter().map(|h| h.value).collect();
-        let (Some(&w), Some(&g)) = (want.first(), wrote.first()) else { continue };
-        if want.len() != 1 || wrote.len() != 1 || w == g {
+        let (&[want], &[wrote]) = (&values(&named(table, source_lang, &mut src))[..], &values(&got)[..]) else {
             continue;
-        }
-        let Some(right) = first_name(table, target, w) else { continue };
+        };
+        let Some(right) = first_name(table, target, want).filter(|_| want != wrote) else { continue };
         mends.extend(got.into_iter().map(|h| (h.at, right)));
     }
     if mends.is_empty() {

@@ -360,7 +360,7 @@ async fn stt_stage(
                     let audio = if t.is_final {
                         recognizer.take_final_audio(t.segment_id)
                     } else if t.at_pause {
-                        recognizer.take_pause_audio(t.segment_id)
+                        recognizer.pause_audio(t.segment_id)
                     } else {
                         None
                     };

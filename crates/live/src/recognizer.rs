@@ -130,14 +130,12 @@ pub struct Recognizer {
     pause_decode: Option<(u64, u64, Transcript, f64)>,
 }
 
-/// The audio between absolute samples `from` and `upto`, read at a pause of segment `segment`;
-/// `taken` once the session has it.
+/// The audio between absolute samples `from` and `upto`, read at a pause of segment `segment`.
 struct PauseAudio {
     segment: u64,
     from: u64,
     upto: u64,
     audio: Arc<[f32]>,
-    taken: bool,
 }
 
 /// What a decode is for.
@@ -242,10 +240,8 @@ impl Recognizer {
     }
 
     /// The audio of open utterance `segment_id` as it was at its last pause, if it was kept.
-    pub fn take_pause_audio(&mut self, segment_id: u64) -> Option<Arc<[f32]>> {
-        let p = self.pause_audio.as_mut().filter(|p| p.segment == segment_id && !p.taken)?;
-        p.taken = true;
-        Some(p.audio.clone())
+    pub fn pause_audio(&self, segment_id: u64) -> Option<Arc<[f32]>> {
+        self.pause_audio.as_ref().filter(|p| p.segment == segment_id).map(|p| p.audio.clone())
     }
 
     /// Changes how turns are found, from the next utterance on (an open one stays open).
@@ -479,7 +475,6 @@ impl Recognizer {
             from: start,
             upto: now,
             audio: self.slice(start, now).into(),
-            taken: false,
         });
         // The utterance's first decode that heard words: a whole-decoding engine's guess from
         // about a second of speech, often nonsense.

@@ -179,7 +179,8 @@ struct LevelStream {
 }
 
 impl LevelStream {
-    fn heard(&mut self, samples: Vec<f32>, all: bool) -> Vec<Word> {
+    /// Takes `samples`; every word heard so far, or all but the last.
+    fn hear_more(&mut self, samples: Vec<f32>, all: bool) -> Vec<Word> {
         self.fed.fetch_add(samples.len(), Ordering::SeqCst);
         self.heard.extend(samples);
         let mut words = LevelStt::hear(&self.heard);
@@ -193,11 +194,11 @@ impl LevelStream {
 #[async_trait]
 impl SttStream for LevelStream {
     async fn push(&mut self, samples: Vec<f32>) -> Result<Vec<Word>> {
-        Ok(self.heard(samples, self.lag == Lag::None))
+        Ok(self.hear_more(samples, self.lag == Lag::None))
     }
 
     async fn push_at_pause(&mut self, samples: Vec<f32>) -> Result<Vec<Word>> {
-        Ok(self.heard(samples, self.lag != Lag::UntilFinish))
+        Ok(self.hear_more(samples, self.lag != Lag::UntilFinish))
     }
 
     async fn finish(self: Box<Self>) -> Result<Transcript> {
