@@ -278,6 +278,12 @@ impl MediaInput {
     }
 }
 
+/// What the recognition stage takes up next: the client's input, or an interim decode done aside.
+enum Heard {
+    Input(Instant, LiveInput),
+    Decoded(Vec<LiveEvent>),
+}
+
 async fn stt_stage(
     engines: LiveEngines,
     cfg: LiveConfig,
@@ -291,6 +297,7 @@ async fn stt_stage(
     recognizer.set_pausing(pausing);
     recognizer.set_keep_final_audio(cfg.speech_translation);
     recognizer.set_pause_interim(cfg.target.is_some());
+    recognizer.set_interims_aside(true);
     let mut recorder = cfg.record.map(Recorder::new);
     let mut arrivals = Arrivals::default();
     let mut media = MediaInput::default();
@@ -303,50 +310,64 @@ async fn stt_stage(
         translate_interim: cfg.translate_interim,
         last_interim_mt: String::new(),
     };
-    while let Some((arrived, msg)) = input.recv().await {
+    loop {
+        // An interim decode runs aside while audio goes on arriving (see `Recognizer`).
+        let next = tokio::select! {
+            biased;
+            decoded = recognizer.interim_done() => Heard::Decoded(decoded),
+            msg = input.recv() => match msg {
+                Some((arrived, msg)) => Heard::Input(arrived, msg),
+                None => return,
+            },
+        };
         let mut done = false;
-        let events = match msg {
-            LiveInput::Pcm { spec, data } => match spec.to_mono(&data) {
-                Ok(mono) => {
-                    let secs = mono.len() as f64 / f64::from(spec.sample_rate.max(1));
-                    if let Err(e) = allowance.cover(secs).await {
-                        // The caller's audio for the day is used: the session ends here.
-                        let _ = emit(&out, LiveEvent::error(e)).await;
-                        return;
+        let events = match next {
+            Heard::Decoded(events) => events,
+            Heard::Input(arrived, msg) => match msg {
+                LiveInput::Pcm { spec, data } => match spec.to_mono(&data) {
+                    Ok(mono) => {
+                        let secs = mono.len() as f64 / f64::from(spec.sample_rate.max(1));
+                        if let Err(e) = allowance.cover(secs).await {
+                            // The caller's audio for the day is used: the session ends here.
+                            let _ = emit(&out, LiveEvent::error(e)).await;
+                            return;
+                        }
+                        hear(spec.sample_rate, &mono, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await
                     }
-                    hear(spec.sample_rate, &mono, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await
-                }
-                // A bad chunk is reported; the session goes on with the next one.
-                Err(e) => vec![LiveEvent::error(e)],
-            },
-            LiveInput::Media(piece) => match media.push(piece).await {
-                Ok(mono) => {
-                    if let Err(e) = allowance.cover(mono.len() as f64 / 16_000.0).await {
-                        let _ = emit(&out, LiveEvent::error(e)).await;
-                        return;
-                    }
-                    hear(16_000, &mono, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await
-                }
-                Err(e) => vec![LiveEvent::error(e)],
-            },
-            LiveInput::Commit => recognizer.commit().await.unwrap_or_else(|e| vec![LiveEvent::error(e)]),
-            LiveInput::Clear => {
-                recognizer.clear();
-                vec![LiveEvent::Cleared]
-            }
-            LiveInput::Update(u) => match current.apply(&u, &mut recognizer) {
-                Ok(()) => Vec::new(),
-                Err(e) => vec![LiveEvent::error(e)],
-            },
-            LiveInput::End => {
-                done = true;
-                let mut events = match media.finish().await {
-                    Ok(tail) => hear(16_000, &tail, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await,
+                    // A bad chunk is reported; the session goes on with the next one.
                     Err(e) => vec![LiveEvent::error(e)],
-                };
-                events.extend(recognizer.finish().await);
-                events
-            }
+                },
+                LiveInput::Media(piece) => match media.push(piece).await {
+                    Ok(mono) => {
+                        if let Err(e) = allowance.cover(mono.len() as f64 / 16_000.0).await {
+                            let _ = emit(&out, LiveEvent::error(e)).await;
+                            return;
+                        }
+                        hear(16_000, &mono, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await
+                    }
+                    Err(e) => vec![LiveEvent::error(e)],
+                },
+                LiveInput::Commit => recognizer.commit().await.unwrap_or_else(|e| vec![LiveEvent::error(e)]),
+                LiveInput::Clear => {
+                    recognizer.clear();
+                    vec![LiveEvent::Cleared]
+                }
+                LiveInput::Update(u) => match current.apply(&u, &mut recognizer) {
+                    Ok(()) => Vec::new(),
+                    Err(e) => vec![LiveEvent::error(e)],
+                },
+                LiveInput::End => {
+                    done = true;
+                    let mut events = match media.finish().await {
+                        Ok(tail) => {
+                            hear(16_000, &tail, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await
+                        }
+                        Err(e) => vec![LiveEvent::error(e)],
+                    };
+                    events.extend(recognizer.finish().await);
+                    events
+                }
+            },
         };
         for e in events {
             if let LiveEvent::Error(err) = &e {

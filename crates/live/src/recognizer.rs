@@ -5,7 +5,9 @@
 //! ([`Turns::Manual`] and [`Recognizer::commit`]), as OpenAI's realtime API lets a client choose.
 //! While an utterance is open it is re-decoded every `interim_every` seconds of audio (no more
 //! often than `min_interim_gap` of wall time, so a client sending faster than real time loses
-//! interim results, never final ones) and local agreement commits its stable prefix. When it
+//! interim results, never final ones) and local agreement commits its stable prefix; a caller that
+//! polls [`Recognizer::interim_done`] beside its input may have those decodes run aside, so that a
+//! pause or the close is heard while one runs (which it then gives up). When it
 //! closes it is decoded once more and given as final, keeping the committed prefix exactly.
 //! Engines that stream natively (`SpeechToText::stream`) are instead fed each piece of audio
 //! once: an interim costs the new audio only, the final the last chunk.
@@ -23,6 +25,8 @@ use sokuji_core::{
     stream::{EndpointConfig, Endpointer, LocalAgreement, VadEvent},
 };
 use std::{
+    future::Future,
+    pin::Pin,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -128,6 +132,19 @@ pub struct Recognizer {
     /// for an engine that decodes whole audio: when the utterance then closes without more speech, it
     /// is the final decode already made.
     pause_decode: Option<(u64, u64, Transcript, f64)>,
+    /// Interim decodes of engines that decode whole audio run aside ([`Self::interim_done`]
+    /// hands their results out), so the audio after them is heard meanwhile: a pause then starts
+    /// its decode at once instead of after the interim's, and the utterance's close is seen then.
+    interims_aside: bool,
+    aside: Option<AsideDecode>,
+}
+
+/// An interim decode of `from..upto` under way aside; dropping it cancels the engine's work.
+struct AsideDecode {
+    from: u64,
+    upto: u64,
+    started: Instant,
+    decode: Pin<Box<dyn Future<Output = Result<Transcript>> + Send>>,
 }
 
 /// The audio between absolute samples `from` and `upto`, read at a pause of segment `segment`.
@@ -195,6 +212,8 @@ impl Recognizer {
             pause_frames: None,
             pausing: None,
             pause_decode: None,
+            interims_aside: false,
+            aside: None,
         }
     }
 
@@ -224,6 +243,24 @@ impl Recognizer {
     /// (engines that do not stream only): the segment id, before the decode; `None` after it.
     pub fn set_pausing(&mut self, pausing: tokio::sync::watch::Sender<Option<u64>>) {
         self.pausing = Some(pausing);
+    }
+
+    /// Runs interim decodes of engines that decode whole audio aside: their results then come
+    /// from [`Self::interim_done`], which the caller polls beside its input (the decode runs
+    /// while it is polled).
+    pub fn set_interims_aside(&mut self, on: bool) {
+        self.interims_aside = on;
+        self.aside = None;
+    }
+
+    /// The events of the interim decode running aside, once it is done; never ready while none
+    /// runs. Cancel-safe: dropped before it is ready, the decode goes on.
+    pub async fn interim_done(&mut self) -> Vec<LiveEvent> {
+        let Some(aside) = self.aside.as_mut() else { return std::future::pending().await };
+        let result = (&mut aside.decode).await;
+        let Some(AsideDecode { from, upto, started, .. }) = self.aside.take() else { return Vec::new() };
+        let decoded = result.map(|t| (self.settled(t, from), started.elapsed().as_secs_f64() * 1000.0));
+        self.interim_heard(from, upto, false, decoded)
     }
 
     /// Keeps each closed utterance's audio until [`Self::take_final_audio`] takes it.
@@ -286,6 +323,7 @@ impl Recognizer {
 
     /// Drops the open utterance's audio undecoded.
     pub fn clear(&mut self) {
+        self.aside = None;
         self.pause_decode = None;
         self.pause_audio = None;
         if self.utterance.take().is_some() {
@@ -374,7 +412,11 @@ impl Recognizer {
         {
             p.send_replace(Some(self.segment_id));
         }
-        if self.utterance.is_some() && (paused || (self.cfg.interim && self.interim_due())) {
+        if paused {
+            // The pause's decode of the whole utterance supersedes it, and wants the cores.
+            self.aside = None;
+        }
+        if self.utterance.is_some() && (paused || (self.cfg.interim && self.aside.is_none() && self.interim_due())) {
             events.extend(self.interim(paused).await);
         }
         if let Some(p) = &self.pausing {
@@ -406,21 +448,34 @@ impl Recognizer {
         })
     }
 
-    async fn decode_within(&mut self, from: u64, to: u64, read: Read) -> Result<(Transcript, f64)> {
+    /// The options of a decode: the language found by the utterance's first decode, if any.
+    fn decode_options(&self) -> TranscribeOptions {
         let mut options = self.options.clone();
         if self.language.is_some() {
             options.language = self.language.clone();
         }
-        let started = Instant::now();
+        options
+    }
+
+    /// Whether the engine streams the utterance that starts at `from` (its stream, opened here
+    /// when it has one, is then in `self.stream`).
+    async fn streams(&mut self, from: u64, options: &TranscribeOptions) -> bool {
         if self.stream.as_ref().is_some_and(|s| s.from != from) {
             self.stream = None;
         }
         if self.stream.is_none()
-            && let Some(stream) = self.stt.stream(&options).await
+            && let Some(stream) = self.stt.stream(options).await
         {
             self.stream = Some(OpenStream { stream, from, fed: from });
         }
-        let mut t = match self.stream.take() {
+        self.stream.is_some()
+    }
+
+    async fn decode_within(&mut self, from: u64, to: u64, read: Read) -> Result<(Transcript, f64)> {
+        let options = self.decode_options();
+        let started = Instant::now();
+        self.streams(from, &options).await;
+        let t = match self.stream.take() {
             Some(mut open) => {
                 // An interim may have fed a little past where the endpointer then closed the
                 // utterance: only the silence that ended it, which adds no words.
@@ -442,13 +497,35 @@ impl Recognizer {
             }
             None => self.stt.transcribe(Audio::new(self.slice(from, to)), options).await?,
         };
+        Ok((self.settled(t, from), started.elapsed().as_secs_f64() * 1000.0))
+    }
+
+    /// A decode of audio from absolute sample `from` in stream seconds; the language it found is
+    /// the utterance's from then on (detected once, reused by later decodes).
+    fn settled(&mut self, mut t: Transcript, from: u64) -> Transcript {
         let offset = secs(from);
         t.segments = std::mem::take(&mut t.segments).into_iter().map(|s| s.shifted(offset)).collect();
         if self.language.is_none() && !t.language.is_empty() {
-            // Detected once per utterance; reused by its later decodes.
             self.language = Some(t.language.clone());
         }
-        Ok((t, started.elapsed().as_secs_f64() * 1000.0))
+        t
+    }
+
+    /// Starts an interim decode of `from..to` aside, when asked to and the engine decodes whole
+    /// audio; false when it should be decoded here.
+    async fn decode_aside(&mut self, from: u64, to: u64) -> bool {
+        let options = self.decode_options();
+        if !self.interims_aside || self.streams(from, &options).await {
+            return false;
+        }
+        let (stt, audio, limit) = (self.stt.clone(), Audio::new(self.slice(from, to)), self.cfg.decode_timeout);
+        let decode = async move {
+            tokio::time::timeout(limit, stt.transcribe(audio, options)).await.unwrap_or_else(|_| {
+                Err(Error::new(ErrorCode::Timeout, format!("speech-to-text did not answer within {limit:?}")))
+            })
+        };
+        self.aside = Some(AsideDecode { from, upto: to, started: Instant::now(), decode: Box::pin(decode) });
+        true
     }
 
     async fn interim(&mut self, at_pause: bool) -> Vec<LiveEvent> {
@@ -458,7 +535,22 @@ impl Recognizer {
         let now = self.end();
         self.last_interim_audio = now;
         self.last_interim_wall = Some(Instant::now());
-        let (t, ms) = match self.decode(start, now, if at_pause { Read::Pause } else { Read::Interim }).await {
+        if !at_pause && self.decode_aside(start, now).await {
+            return Vec::new();
+        }
+        let decoded = self.decode(start, now, if at_pause { Read::Pause } else { Read::Interim }).await;
+        self.interim_heard(start, now, at_pause, decoded)
+    }
+
+    /// The events of an interim decode of `start..now`.
+    fn interim_heard(
+        &mut self,
+        start: u64,
+        now: u64,
+        at_pause: bool,
+        decoded: Result<(Transcript, f64)>,
+    ) -> Vec<LiveEvent> {
+        let (t, ms) = match decoded {
             Ok(r) => r,
             Err(e) => {
                 // The final decode will say it if the engine stays down; an interim result is
@@ -531,6 +623,7 @@ impl Recognizer {
     /// Closes the open utterance at `end`: a `Committed` event, then its final transcript (empty
     /// when nothing was said) or the error that kept it from being decoded.
     async fn finalize(&mut self, end: u64) -> Vec<LiveEvent> {
+        self.aside = None;
         let Some(start) = self.utterance.take() else {
             return Vec::new();
         };
@@ -585,6 +678,7 @@ impl Recognizer {
     /// Emits the committed words of an over-long utterance as a final result and continues the
     /// utterance from the end of the last committed word.
     async fn cut_long_utterance(&mut self, now: u64) -> Vec<LiveEvent> {
+        self.aside = None;
         let Some(start) = self.utterance else {
             return Vec::new();
         };

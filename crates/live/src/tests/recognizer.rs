@@ -24,6 +24,26 @@ async fn run(r: &mut Recognizer, audio: &[f32], chunk: usize) -> Vec<LiveEvent> 
     events
 }
 
+/// [`run`] in real time, with interim decodes run aside: while a chunk's audio is arriving,
+/// what the recognizer decodes aside is taken (as a live session's recognition stage does).
+async fn run_aside(r: &mut Recognizer, audio: &[f32], chunk: usize) -> Vec<LiveEvent> {
+    let mut events = Vec::new();
+    for c in audio.chunks(chunk) {
+        let arrived = tokio::time::sleep(std::time::Duration::from_secs_f64(c.len() as f64 / 16_000.0));
+        tokio::pin!(arrived);
+        loop {
+            tokio::select! {
+                biased;
+                done = r.interim_done() => events.extend(done),
+                _ = &mut arrived => break,
+            }
+        }
+        events.extend(r.push(16_000, c).await.expect("a valid rate"));
+    }
+    events.extend(r.finish().await);
+    events
+}
+
 /// (audio layout, chunk in samples, the words of each final)
 type Case<'a> = (&'a [(f32, f32)], usize, &'a [&'a [&'a str]]);
 
@@ -371,4 +391,84 @@ async fn the_decode_at_the_last_pause_is_the_final_one_unless_speech_went_on() {
     );
     // Two decodes, one per pause: the second was also the final.
     assert_eq!(stt.calls(), 2);
+}
+
+/// [`LevelStt`] whose first decode takes `slow` (as Whisper's takes a third of a second).
+struct SlowFirst {
+    slow: std::time::Duration,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl SpeechToText for SlowFirst {
+    async fn transcribe(
+        &self,
+        audio: sokuji_core::Audio,
+        options: TranscribeOptions,
+    ) -> sokuji_core::Result<Transcript> {
+        if self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            tokio::time::sleep(self.slow).await;
+        }
+        LevelStt.transcribe(audio, options).await
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        LevelStt.languages().await
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        LevelStt.health().await
+    }
+}
+
+/// An interim decode run aside is given up when the speaker pauses: the pause's decode starts at
+/// once instead of after it, no stale interim follows the pause's, and no second interim starts
+/// while one runs.
+#[tokio::test(start_paused = true)]
+async fn an_interim_decode_aside_gives_way_to_the_pause() {
+    // Done after the pause (1.62 s) and before the close (1.82 s) when started at 0.8 s.
+    let slow = std::time::Duration::from_millis(950);
+    let stt = Arc::new(SlowFirst { slow, calls: 0.into() });
+    let mut r = recognizer(stt.clone(), quick());
+    r.set_pause_interim(true);
+    r.set_interims_aside(true);
+    let audio = layout(&[(0.3, 0.0), (1.2, 0.3), (1.0, 0.0)]);
+    let started = tokio::time::Instant::now();
+    let events = run_aside(&mut r, &audio, 800).await;
+    // Real time: the audio's own 2.5 s, never held up by the slow decode.
+    let took = started.elapsed().as_secs_f64();
+    assert!(took < audio.len() as f64 / 16_000.0 + 0.2, "held up: {took} s");
+    let transcripts = interims(&events);
+    assert_eq!(transcripts.iter().map(|t| (t.at_pause, kinds(&t.text))).collect::<Vec<_>>(), [(true, vec!["w3"])]);
+    assert_eq!(finals(&events).iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(), [vec!["w3"]]);
+    // The slow interim and the pause's decode (also the final): none started beside the first.
+    assert_eq!(stt.calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+/// An utterance that closes while its interim is decoded aside gives that interim up: nothing
+/// of it comes after the final.
+#[tokio::test(start_paused = true)]
+async fn an_interim_decode_aside_never_outlives_its_utterance() {
+    let stt = Arc::new(SlowFirst { slow: std::time::Duration::from_secs(2), calls: 0.into() });
+    let mut r = recognizer(stt.clone(), quick());
+    r.set_interims_aside(true);
+    let events = run_aside(&mut r, &layout(&[(0.3, 0.0), (1.2, 0.3), (3.0, 0.0)]), 800).await;
+    let last = events.iter().rposition(|e| matches!(e, LiveEvent::Transcription(_)));
+    assert!(last.is_some_and(|i| matches!(&events[i], LiveEvent::Transcription(t) if t.is_final)), "{events:#?}");
+    assert_eq!(finals(&events).iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(), [vec!["w3"]]);
+}
+
+/// Without a pause, the decode run aside hands its interim out when done.
+#[tokio::test]
+async fn an_interim_decoded_aside_comes_from_interim_done() {
+    let mut r = recognizer(Arc::new(LevelStt), quick());
+    r.set_interims_aside(true);
+    let mut events = Vec::new();
+    for c in layout(&[(0.3, 0.0), (0.6, 0.3)]).chunks(800) {
+        events.extend(r.push(16_000, c).await.expect("a valid rate"));
+    }
+    assert!(interims(&events).is_empty(), "decoded in push: {events:#?}");
+    let done = r.interim_done().await;
+    let got: Vec<Vec<&str>> = interims(&done).iter().map(|t| kinds(&t.text)).collect();
+    assert_eq!(got, [vec!["w3"]], "{done:#?}");
 }
