@@ -441,11 +441,8 @@ impl Recognizer {
     /// Decodes `from..to` (`read`: for what); times come back in stream seconds. Engines that
     /// stream natively are fed only the audio they have not read yet.
     async fn decode(&mut self, from: u64, to: u64, read: Read) -> Result<(Transcript, f64)> {
-        let limit = self.cfg.decode_timeout;
         // A stream under way is out of `self.stream` while it is read, so it goes with the call.
-        tokio::time::timeout(limit, self.decode_within(from, to, read)).await.unwrap_or_else(|_| {
-            Err(Error::new(ErrorCode::Timeout, format!("speech-to-text did not answer within {limit:?}")))
-        })
+        bounded(self.cfg.decode_timeout, self.decode_within(from, to, read)).await
     }
 
     /// The options of a decode: the language found by the utterance's first decode, if any.
@@ -519,11 +516,7 @@ impl Recognizer {
             return false;
         }
         let (stt, audio, limit) = (self.stt.clone(), Audio::new(self.slice(from, to)), self.cfg.decode_timeout);
-        let decode = async move {
-            tokio::time::timeout(limit, stt.transcribe(audio, options)).await.unwrap_or_else(|_| {
-                Err(Error::new(ErrorCode::Timeout, format!("speech-to-text did not answer within {limit:?}")))
-            })
-        };
+        let decode = async move { bounded(limit, stt.transcribe(audio, options)).await };
         self.aside = Some(AsideDecode { from, upto: to, started: Instant::now(), decode: Box::pin(decode) });
         true
     }
@@ -726,6 +719,13 @@ impl Recognizer {
             self.buf_start += drop as u64;
         }
     }
+}
+
+/// `decode`'s answer, or a timeout error once `limit` has passed.
+async fn bounded<T>(limit: Duration, decode: impl Future<Output = Result<T>>) -> Result<T> {
+    tokio::time::timeout(limit, decode).await.unwrap_or_else(|_| {
+        Err(Error::new(ErrorCode::Timeout, format!("speech-to-text did not answer within {limit:?}")))
+    })
 }
 
 fn all_but_last_word(text: &str) -> String {
