@@ -619,8 +619,15 @@ async fn mt_stage(
         if job.speculative {
             // Done before its utterance closed: kept for the final, not shown, and its first
             // piece synthesized meanwhile (the endpointer waits out the silence before the final).
-            // Not waited for: it is worth nothing until the final asks for it.
-            if let Some(tts) = tts.as_ref().filter(|_| !job.voice.is_empty()) {
+            // Not waited for: it is worth nothing until the final asks for it, and nothing at all
+            // when the speaker has already said more (a later text of its utterance that does not
+            // only repeat its first words is queued): it would only take the cores from that
+            // text's translation.
+            while let Ok(next) = jobs.try_recv() {
+                pending.push_back(next);
+            }
+            let said_more = pending.iter().any(|n| n.segment_id == job.segment_id && says_more(&n.text, &job.text));
+            if let Some(tts) = tts.as_ref().filter(|_| !job.voice.is_empty() && !said_more) {
                 let _ = tts.try_send(TtsJob { ahead: true, ..tts_job(&job, text.clone()) });
             }
             ready = Some(Ready {
@@ -807,6 +814,12 @@ fn words(s: &str) -> Vec<String> {
 /// Whether two transcripts have the same words.
 fn same_words(a: &str, b: &str) -> bool {
     words(a) == words(b)
+}
+
+/// Whether transcript `later` has words that `earlier` lacks (one that only repeats its first
+/// words, as a streaming recognizer's interim without its last word does, says nothing more).
+fn says_more(later: &str, earlier: &str) -> bool {
+    !words(earlier).starts_with(&words(later))
 }
 
 fn tts_job(job: &MtJob, text: String) -> TtsJob {
@@ -1057,6 +1070,19 @@ mod tests {
             done_ahead(&kept, &MtJob { target: "ja".into(), ..job("tôi muốn mua hai", true) }).map(|a| a.segment),
             None
         );
+    }
+
+    #[test]
+    fn a_later_transcript_says_more_only_with_words_the_earlier_lacks() {
+        for (later, earlier, more) in [
+            ("tôi muốn mua hai vé", "tôi muốn mua", true),
+            ("tôi muốn mua", "tôi muốn mua hai vé", false),
+            ("Tôi muốn mua hai vé.", "tôi muốn mua hai vé", false),
+            ("tôi cần mua", "tôi muốn mua hai vé", true),
+            ("", "tôi muốn", false),
+        ] {
+            assert_eq!(says_more(later, earlier), more, "{later:?} after {earlier:?}");
+        }
     }
 
     #[test]

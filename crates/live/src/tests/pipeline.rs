@@ -1100,3 +1100,38 @@ async fn a_stream_that_is_no_audio_is_an_audio_error() {
     let events = collect(rx).await;
     assert!(errors(&events).iter().any(|(_, c)| *c == ErrorCode::InvalidAudio), "{:?}", errors(&events));
 }
+
+/// A pause's translation finished after the speaker said more (a second pause's text queued
+/// behind it) is not spoken ahead: that speech could only be dropped, and it would take the cores
+/// from the next translation.
+#[tokio::test(start_paused = true)]
+async fn a_pause_translation_overtaken_by_more_speech_is_not_spoken_ahead() {
+    let tts = Arc::new(CountingTts { tone: ToneTts { delay: Duration::from_millis(10) }, ..Default::default() });
+    let mut cfg = LiveConfig::translate("vi", "en", "default");
+    cfg.recognizer = RecognizerConfig { interim: false, ..quick() };
+    // Slower than the gap between the two pauses, faster than the close after the second.
+    let translator = Arc::new(FixedTranslator::with_delay(Duration::from_millis(1000)));
+    let engines = LiveEngines { tts: Some(tts.clone()), ..engines(Arc::new(LevelStt), Some(translator), false) };
+    let (tx, rx) = start(engines, cfg);
+    // Two pauses (0.12 s of silence is one; 0.32 s closes the utterance): after "w3" and after "w5".
+    let mut audio = silence(0.3);
+    audio.extend(speech(1.0, 0.3));
+    audio.extend(silence(0.2));
+    audio.extend(speech(0.6, 0.5));
+    audio.extend(silence(1.5));
+    send_realtime(&tx, &audio).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let f = finals(&events);
+    assert_eq!(f.iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(), [vec!["w3", "w5"]], "{events:#?}");
+    let spoken: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Audio(a) => Some(a.text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(spoken, [FixedTranslator::render(&f[0].text, "en")]);
+    let calls = tts.calls.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(calls, 1, "only the whole text synthesized, never the first pause's");
+}
