@@ -278,12 +278,6 @@ impl MediaInput {
     }
 }
 
-/// What the recognition stage takes up next: the client's input, or an interim decode done aside.
-enum Heard {
-    Input(Instant, LiveInput),
-    Decoded(Vec<LiveEvent>),
-}
-
 async fn stt_stage(
     engines: LiveEngines,
     cfg: LiveConfig,
@@ -312,86 +306,65 @@ async fn stt_stage(
     };
     loop {
         // An interim decode runs aside while audio goes on arriving (see `Recognizer`).
-        let next = tokio::select! {
+        let (arrived, msg) = tokio::select! {
             biased;
-            decoded = recognizer.interim_done() => Heard::Decoded(decoded),
+            decoded = recognizer.interim_done() => {
+                if !pass_on(decoded, &mut recognizer, recorder.as_mut(), &mut current, &arrivals, &out, &mt).await {
+                    return;
+                }
+                continue;
+            }
             msg = input.recv() => match msg {
-                Some((arrived, msg)) => Heard::Input(arrived, msg),
+                Some(m) => m,
                 None => return,
             },
         };
         let mut done = false;
-        let events = match next {
-            Heard::Decoded(events) => events,
-            Heard::Input(arrived, msg) => match msg {
-                LiveInput::Pcm { spec, data } => match spec.to_mono(&data) {
-                    Ok(mono) => {
-                        let secs = mono.len() as f64 / f64::from(spec.sample_rate.max(1));
-                        if let Err(e) = allowance.cover(secs).await {
-                            // The caller's audio for the day is used: the session ends here.
-                            let _ = emit(&out, LiveEvent::error(e)).await;
-                            return;
-                        }
-                        hear(spec.sample_rate, &mono, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await
+        let events = match msg {
+            LiveInput::Pcm { spec, data } => match spec.to_mono(&data) {
+                Ok(mono) => {
+                    let secs = mono.len() as f64 / f64::from(spec.sample_rate.max(1));
+                    if let Err(e) = allowance.cover(secs).await {
+                        // The caller's audio for the day is used: the session ends here.
+                        let _ = emit(&out, LiveEvent::error(e)).await;
+                        return;
                     }
-                    // A bad chunk is reported; the session goes on with the next one.
-                    Err(e) => vec![LiveEvent::error(e)],
-                },
-                LiveInput::Media(piece) => match media.push(piece).await {
-                    Ok(mono) => {
-                        if let Err(e) = allowance.cover(mono.len() as f64 / 16_000.0).await {
-                            let _ = emit(&out, LiveEvent::error(e)).await;
-                            return;
-                        }
-                        hear(16_000, &mono, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await
-                    }
-                    Err(e) => vec![LiveEvent::error(e)],
-                },
-                LiveInput::Commit => recognizer.commit().await.unwrap_or_else(|e| vec![LiveEvent::error(e)]),
-                LiveInput::Clear => {
-                    recognizer.clear();
-                    vec![LiveEvent::Cleared]
+                    hear(spec.sample_rate, &mono, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await
                 }
-                LiveInput::Update(u) => match current.apply(&u, &mut recognizer) {
-                    Ok(()) => Vec::new(),
-                    Err(e) => vec![LiveEvent::error(e)],
-                },
-                LiveInput::End => {
-                    done = true;
-                    let mut events = match media.finish().await {
-                        Ok(tail) => {
-                            hear(16_000, &tail, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await
-                        }
-                        Err(e) => vec![LiveEvent::error(e)],
-                    };
-                    events.extend(recognizer.finish().await);
-                    events
-                }
+                // A bad chunk is reported; the session goes on with the next one.
+                Err(e) => vec![LiveEvent::error(e)],
             },
-        };
-        for e in events {
-            if let LiveEvent::Error(err) = &e {
-                tracing::info!(code = err.code.as_str(), "{}", err.message);
-            }
-            let forwarded = match e {
-                LiveEvent::Transcription(t) => {
-                    if let Some(r) = recorder.as_mut() {
-                        r.add(&t);
+            LiveInput::Media(piece) => match media.push(piece).await {
+                Ok(mono) => {
+                    if let Err(e) = allowance.cover(mono.len() as f64 / 16_000.0).await {
+                        let _ = emit(&out, LiveEvent::error(e)).await;
+                        return;
                     }
-                    let audio = if t.is_final {
-                        recognizer.take_final_audio(t.segment_id)
-                    } else if t.at_pause {
-                        recognizer.pause_audio(t.segment_id)
-                    } else {
-                        None
-                    };
-                    forward_transcript(t, audio, &mut current, &arrivals, &out, &mt).await
+                    hear(16_000, &mono, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await
                 }
-                other => emit(&out, other).await,
-            };
-            if !forwarded {
-                return;
+                Err(e) => vec![LiveEvent::error(e)],
+            },
+            LiveInput::Commit => recognizer.commit().await.unwrap_or_else(|e| vec![LiveEvent::error(e)]),
+            LiveInput::Clear => {
+                recognizer.clear();
+                vec![LiveEvent::Cleared]
             }
+            LiveInput::Update(u) => match current.apply(&u, &mut recognizer) {
+                Ok(()) => Vec::new(),
+                Err(e) => vec![LiveEvent::error(e)],
+            },
+            LiveInput::End => {
+                done = true;
+                let mut events = match media.finish().await {
+                    Ok(tail) => hear(16_000, &tail, &mut recognizer, recorder.as_mut(), &mut arrivals, arrived).await,
+                    Err(e) => vec![LiveEvent::error(e)],
+                };
+                events.extend(recognizer.finish().await);
+                events
+            }
+        };
+        if !pass_on(events, &mut recognizer, recorder.as_mut(), &mut current, &arrivals, &out, &mt).await {
+            return;
         }
         if done {
             if let Some(rec) = recorder.take().and_then(Recorder::finish) {
@@ -400,6 +373,44 @@ async fn stt_stage(
             return;
         }
     }
+}
+
+/// Sends the recognizer's events on: each transcript (with the audio a second pass needs) to the
+/// recording and to translation, everything to the client. False when the client is gone.
+async fn pass_on(
+    events: Vec<LiveEvent>,
+    recognizer: &mut Recognizer,
+    mut recorder: Option<&mut Recorder>,
+    current: &mut Current,
+    arrivals: &Arrivals,
+    out: &mpsc::Sender<LiveEvent>,
+    mt: &mpsc::Sender<MtJob>,
+) -> bool {
+    for e in events {
+        if let LiveEvent::Error(err) = &e {
+            tracing::info!(code = err.code.as_str(), "{}", err.message);
+        }
+        let forwarded = match e {
+            LiveEvent::Transcription(t) => {
+                if let Some(r) = recorder.as_mut() {
+                    r.add(&t);
+                }
+                let audio = if t.is_final {
+                    recognizer.take_final_audio(t.segment_id)
+                } else if t.at_pause {
+                    recognizer.pause_audio(t.segment_id)
+                } else {
+                    None
+                };
+                forward_transcript(t, audio, current, arrivals, out, mt).await
+            }
+            other => emit(out, other).await,
+        };
+        if !forwarded {
+            return false;
+        }
+    }
+    true
 }
 
 /// Sends one transcript on, and its text to translation. False when the client is gone.
@@ -623,9 +634,7 @@ async fn mt_stage(
             // when the speaker has already said more (a later text of its utterance that does not
             // only repeat its first words is queued): it would only take the cores from that
             // text's translation.
-            while let Ok(next) = jobs.try_recv() {
-                pending.push_back(next);
-            }
+            queue_arrived(&mut jobs, &mut pending);
             let said_more = pending.iter().any(|n| n.segment_id == job.segment_id && says_more(&n.text, &job.text));
             if let Some(tts) = tts.as_ref().filter(|_| !job.voice.is_empty() && !said_more) {
                 let _ = tts.try_send(TtsJob { ahead: true, ..tts_job(&job, text.clone()) });
@@ -904,15 +913,20 @@ pub(crate) fn push_context(context: &mut VecDeque<String>, sentence: String) {
     context.push_back(sentence);
 }
 
+/// Moves the jobs that have arrived into `pending`, in order.
+fn queue_arrived(jobs: &mut mpsc::Receiver<MtJob>, pending: &mut VecDeque<MtJob>) {
+    while let Ok(j) = jobs.try_recv() {
+        pending.push_back(j);
+    }
+}
+
 /// The next job worth doing: finals in order; an interim job only when nothing newer waits (a
 /// stale interim translation would only delay the final behind it).
 async fn next_job(jobs: &mut mpsc::Receiver<MtJob>, pending: &mut VecDeque<MtJob>) -> Option<MtJob> {
     if pending.is_empty() {
         pending.push_back(jobs.recv().await?);
     }
-    while let Ok(j) = jobs.try_recv() {
-        pending.push_back(j);
-    }
+    queue_arrived(jobs, pending);
     while let Some(job) = pending.pop_front() {
         if job.is_final || pending.is_empty() {
             return Some(job);

@@ -511,8 +511,11 @@ impl Recognizer {
     /// Starts an interim decode of `from..to` aside, when asked to and the engine decodes whole
     /// audio; false when it should be decoded here.
     async fn decode_aside(&mut self, from: u64, to: u64) -> bool {
+        if !self.interims_aside {
+            return false;
+        }
         let options = self.decode_options();
-        if !self.interims_aside || self.streams(from, &options).await {
+        if self.streams(from, &options).await {
             return false;
         }
         let (stt, audio, limit) = (self.stt.clone(), Audio::new(self.slice(from, to)), self.cfg.decode_timeout);
