@@ -391,13 +391,7 @@ async fn a_whole_translation_is_spoken_first_clause_first() {
     send_audio(&tx, &utterances(1), 1_600).await;
     tx.send(LiveInput::End).await.expect("end");
     let events = collect(rx).await;
-    let said: Vec<&str> = events
-        .iter()
-        .filter_map(|e| match e {
-            LiveEvent::Audio(a) => Some(a.text.as_str()),
-            _ => None,
-        })
-        .collect();
+    let said = spoken(&events);
     assert_eq!(said, ["the first clause here,", "and the rest of it."]);
 }
 
@@ -568,6 +562,17 @@ impl SpeechToText for LaggingStt {
     async fn stream(&self, options: &sokuji_core::TranscribeOptions) -> Option<Box<dyn sokuji_core::SttStream>> {
         sokuji_testkit::StreamingStt { lag: self.lag, ..Default::default() }.stream(options).await
     }
+}
+
+/// The text of every piece of speech, in order.
+fn spoken(events: &[LiveEvent]) -> Vec<&str> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::Audio(a) => Some(a.text.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The final translation of utterance `segment`, if one came.
@@ -1103,35 +1108,35 @@ async fn a_stream_that_is_no_audio_is_an_audio_error() {
 
 /// A pause's translation finished after the speaker said more (a second pause's text queued
 /// behind it) is not spoken ahead: that speech could only be dropped, and it would take the cores
-/// from the next translation.
+/// from the next translation. By the translator (which watches the queue while it writes) and by
+/// Whisper's translate task (which does not).
 #[tokio::test(start_paused = true)]
 async fn a_pause_translation_overtaken_by_more_speech_is_not_spoken_ahead() {
-    let tts = Arc::new(CountingTts { tone: ToneTts { delay: Duration::from_millis(10) }, ..Default::default() });
-    let mut cfg = LiveConfig::translate("vi", "en", "default");
-    cfg.recognizer = RecognizerConfig { interim: false, ..quick() };
     // Slower than the gap between the two pauses, faster than the close after the second.
-    let translator = Arc::new(FixedTranslator::with_delay(Duration::from_millis(1000)));
-    let engines = LiveEngines { tts: Some(tts.clone()), ..engines(Arc::new(LevelStt), Some(translator), false) };
-    let (tx, rx) = start(engines, cfg);
-    // Two pauses (0.12 s of silence is one; 0.32 s closes the utterance): after "w3" and after "w5".
-    let mut audio = silence(0.3);
-    audio.extend(speech(1.0, 0.3));
-    audio.extend(silence(0.2));
-    audio.extend(speech(0.6, 0.5));
-    audio.extend(silence(1.5));
-    send_realtime(&tx, &audio).await;
-    tx.send(LiveInput::End).await.expect("end");
-    let events = collect(rx).await;
-    let f = finals(&events);
-    assert_eq!(f.iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(), [vec!["w3", "w5"]], "{events:#?}");
-    let spoken: Vec<&str> = events
-        .iter()
-        .filter_map(|e| match e {
-            LiveEvent::Audio(a) => Some(a.text.as_str()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(spoken, [FixedTranslator::render(&f[0].text, "en")]);
-    let calls = tts.calls.load(std::sync::atomic::Ordering::Relaxed);
-    assert_eq!(calls, 1, "only the whole text synthesized, never the first pause's");
+    let slow = Duration::from_millis(1000);
+    for speech_translation in [false, true] {
+        let tts = Arc::new(CountingTts { tone: ToneTts { delay: Duration::from_millis(10) }, ..Default::default() });
+        let mut cfg = LiveConfig::translate("vi", "en", "default");
+        cfg.recognizer = RecognizerConfig { interim: false, ..quick() };
+        cfg.speech_translation = speech_translation;
+        let stt = Arc::new(TranslatingStt { delay: slow, ..Default::default() });
+        let translator = Arc::new(FixedTranslator::with_delay(slow));
+        let engines = LiveEngines { tts: Some(tts.clone()), ..engines(stt, Some(translator), false) };
+        let (tx, rx) = start(engines, cfg);
+        // Two pauses (0.12 s of silence is one; 0.32 s closes the utterance): after "w3" and "w5".
+        let mut audio = silence(0.3);
+        audio.extend(speech(1.0, 0.3));
+        audio.extend(silence(0.2));
+        audio.extend(speech(0.6, 0.5));
+        audio.extend(silence(1.5));
+        send_realtime(&tx, &audio).await;
+        tx.send(LiveInput::End).await.expect("end");
+        let events = collect(rx).await;
+        let f = finals(&events);
+        assert_eq!(f.iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(), [vec!["w3", "w5"]], "{events:#?}");
+        let whole = final_translation(&events, f[0].segment_id).expect("a final translation");
+        assert_eq!(spoken(&events), [whole.as_str()], "speech translation: {speech_translation}");
+        let calls = tts.calls.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(calls, 1, "only the whole text synthesized, never the first pause's ({speech_translation})");
+    }
 }
