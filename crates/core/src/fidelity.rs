@@ -188,8 +188,29 @@ fn knows(lang: &str) -> bool {
 fn dates(text: &str, lang: &str) -> (Vec<u8>, Vec<u8>, String) {
     let mut rest = text.to_lowercase();
     let days = values(&named(WEEKDAYS, lang, &mut rest));
-    let months = values(&named(MONTHS, lang, &mut rest)).into_iter().map(|m| m + 1).collect();
+    let months = values(&names(MONTHS, lang, text, &mut rest)).into_iter().map(|m| m + 1).collect();
     (days, months, rest)
+}
+
+/// The names of `table`'s entries in `text` (`rest`: its lower case, blanked as they are found),
+/// English "May" among the months where it is written as a name, capitalised inside a sentence
+/// ("the fifth of May", not "May I come?" or "you may").
+fn names(table: Table, lang: &str, text: &str, rest: &mut String) -> Vec<Named> {
+    let mut hits = named(table, lang, rest);
+    if lang != "en" || !std::ptr::eq(table, MONTHS) {
+        return hits;
+    }
+    let mut from = 0;
+    while let Some(at) = find_word(&rest[from..], "may").map(|i| i + from) {
+        from = at + 3;
+        let before = text.get(..at).map(str::trim_end).unwrap_or_default();
+        let inside = !before.is_empty() && sentence_ends(before).last() != Some(before.len());
+        if text.get(at..at + 3) == Some("May") && inside {
+            hits.push(Named { at: at..at + 3, value: 4 });
+            rest.replace_range(at..at + 3, "   ");
+        }
+    }
+    hits
 }
 
 /// The entries named, sorted and deduplicated.
@@ -227,35 +248,58 @@ fn named(table: Table, lang: &str, rest: &mut String) -> Vec<Named> {
 }
 
 /// The translation with its weekday, and its month, put right where the source names exactly one
-/// and the translation names exactly one other (however often): the commonest slip of a small
-/// model ("thứ hai", literally "the second", written "Tuesday"; "Friday" written "thứ năm").
-/// Certain and instant where a retry with a hint is neither. `None` when there is no such slip.
+/// and the translation names exactly one other (however often), or none of its own language but
+/// the source's very name, left untranslated: the commonest slips of a small model ("thứ hai",
+/// literally "the second", written "Tuesday"; "Friday" written "thứ năm"; "the fifth of May"
+/// written "ngày 5 tháng May"). Certain and instant where a retry with a hint is neither. `None`
+/// when there is no such slip.
 pub fn mend_dates(source: &str, source_lang: &str, translation: &str, target: &str) -> Option<String> {
     let lower = translation.to_lowercase();
     // Byte ranges of the lower-case text are the translation's only when lower-casing kept every
     // length (it does for the scripts the tables hold).
-    if lower.len() != translation.len() || !knows(source_lang) || !knows(target) {
+    if lower.len() != translation.len() || !knows(source_lang) || !knows(target) || source_lang == target {
         return None;
     }
     let mut src = source.to_lowercase();
     let mut rest = lower;
-    let mut mends: Vec<(std::ops::Range<usize>, &str)> = Vec::new();
+    // (range, right name, whether the slip was the source language's name)
+    let mut mends: Vec<(std::ops::Range<usize>, &str, bool)> = Vec::new();
     for table in [WEEKDAYS, MONTHS] {
-        let got = named(table, target, &mut rest);
-        let (&[want], &[wrote]) = (&values(&named(table, source_lang, &mut src))[..], &values(&got)[..]) else {
-            continue;
-        };
-        let Some(right) = first_name(table, target, want).filter(|_| want != wrote) else { continue };
-        mends.extend(got.into_iter().map(|h| (h.at, right)));
+        let (wanted, got) = (names(table, source_lang, source, &mut src), names(table, target, translation, &mut rest));
+        let &[want] = &values(&wanted)[..] else { continue };
+        let Some(right) = first_name(table, target, want) else { continue };
+        match &values(&got)[..] {
+            &[wrote] if wrote != want => mends.extend(got.into_iter().map(|h| (h.at, right, false))),
+            [] => {
+                let left = names(table, source_lang, translation, &mut rest);
+                if values(&left) == [want] {
+                    mends.extend(left.into_iter().map(|h| (h.at, right, true)));
+                }
+            }
+            _ => {}
+        }
     }
     if mends.is_empty() {
         return None;
     }
-    mends.sort_by_key(|(at, _)| std::cmp::Reverse(at.start));
+    mends.sort_by_key(|(at, ..)| std::cmp::Reverse(at.start));
     let mut out = translation.to_string();
-    for (at, right) in mends {
-        // English and German write them with a capital; elsewhere the slip's own case stays.
-        let capital = matches!(target, "en" | "de") || out[at.clone()].chars().next().is_some_and(char::is_uppercase);
+    for (mut at, right, foreign) in mends {
+        // "tháng May" mended to "tháng năm", not "tháng tháng năm".
+        if let Some(head) = right.split_whitespace().next().filter(|_| foreign)
+            && let Some(before) = out[..at.start].trim_end().strip_suffix(head)
+            && before.chars().next_back().is_none_or(|c| !c.is_alphanumeric())
+        {
+            at.start = before.len();
+        }
+        // English and German write them with a capital; elsewhere the slip's own case stays (a
+        // name left in the source language only starts a sentence with one).
+        let starts_sentence = {
+            let before = out[..at.start].trim_end();
+            before.is_empty() || sentence_ends(before).last() == Some(before.len())
+        };
+        let first_upper = out[at.clone()].chars().next().is_some_and(char::is_uppercase);
+        let capital = matches!(target, "en" | "de") || if foreign { starts_sentence } else { first_upper };
         out.replace_range(at, &if capital { capitalized(right) } else { right.to_string() });
     }
     Some(out)
@@ -311,7 +355,7 @@ type Table = &'static [(&'static str, &'static [&'static [&'static str]])];
 
 /// Weekdays, Monday first; the first form is the one hints name. Vietnamese "thứ hai" is also
 /// "second" (`is_ordinal`); Portuguese "segunda" counts only as "segunda-feira".
-const WEEKDAYS: Table = &[
+static WEEKDAYS: Table = &[
     (
         "en",
         &[
@@ -355,7 +399,7 @@ const WEEKDAYS: Table = &[
 ];
 
 /// Months, January first. English "may" is a verb as often as a month: left out.
-const MONTHS: Table = &[
+static MONTHS: Table = &[
     (
         "en",
         &[
@@ -526,6 +570,12 @@ mod tests {
             ("Hẹn gặp bạn lúc 9 giờ sáng mai.", "vi", "See you at 9 a.m. tomorrow.", "en"),
             ("Bác sĩ Lan sẽ đến lúc 3 giờ chiều.", "vi", "Dr. Lan will come at 3 p.m.", "en"),
             ("Tôi sống ở Mỹ.", "vi", "I live in the U.S.", "en"),
+            // English "May" is a month where it is written as a name, a verb elsewhere.
+            ("Cuộc họp vào tháng năm.", "vi", "The meeting is in May.", "en"),
+            ("Gói hàng sẽ đến vào ngày 5 tháng 5.", "vi", "The package arrives on the 5th of May.", "en"),
+            ("The package arrives on 5 May.", "en", "Gói hàng đến vào ngày 5 tháng 5.", "vi"),
+            ("May I come in?", "en", "Tôi vào được không?", "vi"),
+            ("It may rain. May I stay?", "en", "Trời có thể mưa. Tôi ở lại được không?", "vi"),
         ];
         for (s, sl, t, tl) in ok {
             assert_eq!(reasons(s, sl, t, tl), Vec::<&str>::new(), "{s} -> {t}");
@@ -553,6 +603,14 @@ mod tests {
             ("Call me at 9.", "en", "Ligue-me às 9 ou 10.", "pt", "numbers"),
             ("The flight is in March.", "en", "O voo é em maio.", "pt", "months"),
             ("Cuộc họp vào tháng 7.", "vi", "The meeting is in June.", "en", "months"),
+            ("The package will arrive on the fifth of May.", "en", "Gói hàng sẽ đến ngày 5 tháng bảy.", "vi", "months"),
+            (
+                "In January we hired fifteen engineers.",
+                "en",
+                "Trong tháng January, chúng tôi tuyển 15 kỹ sư.",
+                "vi",
+                "months",
+            ),
             ("Thank you very much for your help.", "en", "ありがとうございます。どういたしまして？", "ja", "added"),
             ("Yes.", "en", "Sim. Claro, posso ajudar com isso e com muito mais coisas hoje.", "pt", "added"),
         ];
@@ -623,6 +681,24 @@ mod tests {
                 "vi",
                 Some("Cửa hàng đóng cửa vào các ngày thứ bảy."),
             ),
+            // A name left in the source's language (the 1.5B model's, bench/data/guard-cases.tsv).
+            (
+                "The package will arrive on Tuesday, the fifth of May.",
+                "en",
+                "Gói hàng sẽ đến thứ ba, ngày 5 tháng May.",
+                "vi",
+                Some("Gói hàng sẽ đến thứ ba, ngày 5 tháng năm."),
+            ),
+            (
+                "In January we hired fifteen new engineers.",
+                "en",
+                "Trong tháng January, chúng tôi đã tuyển 15 kỹ sư mới.",
+                "vi",
+                Some("Trong tháng một, chúng tôi đã tuyển 15 kỹ sư mới."),
+            ),
+            ("See you on Friday.", "en", "Hẹn gặp bạn vào Friday.", "vi", Some("Hẹn gặp bạn vào thứ sáu.")),
+            ("Friday is fine.", "en", "Friday thì được.", "vi", Some("Thứ sáu thì được.")),
+            ("Hẹn gặp vào thứ sáu.", "vi", "Hẹn gặp on thứ sáu.", "en", Some("Hẹn gặp on Friday.")),
             // Nothing to mend: right already, missing (a retry's work), two days either side,
             // languages without tables.
             ("Vào thứ sáu.", "vi", "On Friday.", "en", None),
@@ -631,6 +707,10 @@ mod tests {
             ("From Friday to Saturday.", "en", "Từ thứ năm đến thứ sáu.", "vi", None),
             ("Lần thứ hai tôi đến.", "vi", "The second time I came, on Monday.", "en", None),
             ("Hẹn gặp thứ sáu.", "vi", "金曜日に会いましょう。", "ko", None),
+            // A name left untranslated beside one of the target's, or not the source's one.
+            ("See you on Friday.", "en", "Hẹn gặp vào Friday, thứ sáu.", "vi", None),
+            ("See you on Friday.", "en", "Hẹn gặp vào Monday.", "vi", None),
+            ("May I come?", "en", "Tôi đến được không, May?", "vi", None),
         ];
         for (s, sl, t, tl, want) in cases {
             let got = mend_dates(s, sl, t, tl);
