@@ -40,6 +40,10 @@ pub enum Turns {
     Manual,
 }
 
+/// Audio a decode must have heard for the language it found to be kept for the utterance
+/// ([`Recognizer::settled`]).
+const KEEP_LANGUAGE_SECS: f64 = 2.0;
+
 /// A pause this long inside an utterance gets an interim decode at once (the endpointer closes
 /// the utterance only after its longer silence, 0.64 s by default).
 pub const PAUSE_SECS: f64 = 0.12;
@@ -109,6 +113,9 @@ pub struct Recognizer {
     agreement: LocalAgreement,
     last_words: Vec<Word>,
     language: Option<String>,
+    /// With no language given, the one the utterance's last decode found, not kept yet
+    /// ([`Self::settled`]).
+    found: Option<String>,
     last_interim_audio: u64,
     last_interim_wall: Option<Instant>,
     segment_id: u64,
@@ -202,6 +209,7 @@ impl Recognizer {
             agreement: LocalAgreement::new(),
             last_words: Vec::new(),
             language,
+            found: None,
             last_interim_audio: 0,
             last_interim_wall: None,
             segment_id: 0,
@@ -231,6 +239,7 @@ impl Recognizer {
     pub fn set_language(&mut self, language: Option<String>) {
         self.options.language = language;
         self.language = self.options.language_hint().map(String::from);
+        self.found = None;
     }
 
     /// Decodes an interim result ([`Transcription::at_pause`]) once the speaker has paused
@@ -259,7 +268,7 @@ impl Recognizer {
         let Some(aside) = self.aside.as_mut() else { return std::future::pending().await };
         let result = (&mut aside.decode).await;
         let Some(AsideDecode { from, upto, started, .. }) = self.aside.take() else { return Vec::new() };
-        let decoded = result.map(|t| (self.settled(t, from), started.elapsed().as_secs_f64() * 1000.0));
+        let decoded = result.map(|t| (self.settled(t, from, upto), started.elapsed().as_secs_f64() * 1000.0));
         self.interim_heard(from, upto, false, decoded)
     }
 
@@ -332,6 +341,7 @@ impl Recognizer {
         self.closed_to = self.end();
         self.agreement = LocalAgreement::new();
         self.last_words.clear();
+        self.forget_language();
         self.stream = None;
         self.renew_endpointer();
         self.trim();
@@ -445,7 +455,7 @@ impl Recognizer {
         bounded(self.cfg.decode_timeout, self.decode_within(from, to, read)).await
     }
 
-    /// The options of a decode: the language found by the utterance's first decode, if any.
+    /// The options of a decode: the utterance's language, once known ([`Self::settled`]).
     fn decode_options(&self) -> TranscribeOptions {
         let mut options = self.options.clone();
         if self.language.is_some() {
@@ -494,18 +504,34 @@ impl Recognizer {
             }
             None => self.stt.transcribe(Audio::new(self.slice(from, to)), options).await?,
         };
-        Ok((self.settled(t, from), started.elapsed().as_secs_f64() * 1000.0))
+        Ok((self.settled(t, from, to), started.elapsed().as_secs_f64() * 1000.0))
     }
 
-    /// A decode of audio from absolute sample `from` in stream seconds; the language it found is
-    /// the utterance's from then on (detected once, reused by later decodes).
-    fn settled(&mut self, mut t: Transcript, from: u64) -> Transcript {
+    /// A decode of the audio between absolute samples `from` and `to`, in stream seconds. With no
+    /// language given, the language found by two decodes in a row, the second of at least
+    /// [`KEEP_LANGUAGE_SECS`], is the utterance's from then on (later decodes reuse it, and a
+    /// language's own streaming engine takes over). A short decode's is not enough: Whisper base
+    /// took the first 1.7 s of a Vietnamese sentence for Chinese (2.7 s: Vietnamese), then
+    /// decoded the whole of it as Chinese into a loop that the guards dropped, and the utterance
+    /// was lost.
+    fn settled(&mut self, mut t: Transcript, from: u64, to: u64) -> Transcript {
         let offset = secs(from);
         t.segments = std::mem::take(&mut t.segments).into_iter().map(|s| s.shifted(offset)).collect();
         if self.language.is_none() && !t.language.is_empty() {
-            self.language = Some(t.language.clone());
+            if self.found.as_ref() == Some(&t.language) && secs(to.saturating_sub(from)) >= KEEP_LANGUAGE_SECS {
+                self.language = Some(t.language.clone());
+            }
+            self.found = Some(t.language.clone());
         }
         t
+    }
+
+    /// The next utterance's language is found afresh, unless one was given.
+    fn forget_language(&mut self) {
+        self.found = None;
+        if self.options.language_hint().is_none() {
+            self.language = None;
+        }
     }
 
     /// Starts an interim decode of `from..to` aside, when asked to and the engine decodes whole
@@ -647,9 +673,7 @@ impl Recognizer {
         self.stream = None;
         let mut agreement = std::mem::take(&mut self.agreement);
         self.last_words.clear();
-        if self.options.language_hint().is_none() {
-            self.language = None;
-        }
+        self.forget_language();
         match decoded {
             Ok((t, ms)) => {
                 let words: Vec<Word> = t.words().cloned().collect();

@@ -193,6 +193,72 @@ async fn a_first_guess_is_not_translated_ahead_the_second_is() {
     assert_eq!(interims[1].ahead, interims[1].text);
 }
 
+/// With no language given, an engine that identifies the language of under 2 s of speech
+/// wrongly ("zh", as Whisper base did the start of a Vietnamese sentence) and, told that wrong
+/// language, hears nothing in the rest (its loop dropped by the guards). Each decode counted.
+#[derive(Default)]
+struct MisheardStart {
+    decodes: std::sync::Mutex<Vec<(f64, Option<String>)>>,
+}
+
+#[async_trait::async_trait]
+impl SpeechToText for MisheardStart {
+    async fn transcribe(
+        &self,
+        audio: sokuji_core::Audio,
+        options: TranscribeOptions,
+    ) -> sokuji_core::Result<Transcript> {
+        let secs = audio.duration_secs();
+        let asked = options.language_hint().map(String::from);
+        self.decodes.lock().expect("decodes").push((secs, asked.clone()));
+        let language = asked.unwrap_or_else(|| if secs < 2.0 { "zh" } else { "vi" }.into());
+        if language == "zh" && secs >= 2.0 {
+            return Ok(Transcript { language, duration: secs, ..Default::default() });
+        }
+        LevelStt.transcribe(audio, TranscribeOptions { language: Some(language), ..options }).await
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        LevelStt.languages().await
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        LevelStt.health().await
+    }
+}
+
+/// The language found by the first second's decodes is not kept for the whole utterance: it is
+/// kept once two decodes in a row find it, the second of at least 2 s, and a cleared or closed
+/// utterance's is not the next one's.
+#[tokio::test]
+async fn a_language_found_on_the_first_second_is_not_kept_for_the_utterance() {
+    let stt = Arc::new(MisheardStart::default());
+    let options = TranscribeOptions::default();
+    let mut r = Recognizer::new(stt.clone(), quick(), options, Box::new(LoudnessVad::default()));
+    let events = run(&mut r, &layout(&[(0.3, 0.0), (3.6, 0.5), (1.0, 0.0)]), 1_600).await;
+    let f = finals(&events);
+    assert_eq!(f.len(), 1, "the utterance is not lost: {events:#?}");
+    assert_eq!((f[0].language.as_str(), kinds(&f[0].text)), ("vi", vec!["w5"]), "{:?}", f[0]);
+    assert!(interims(&events).iter().any(|t| t.language == "zh"), "the first guesses were Chinese: {events:#?}");
+    // Kept from the second decode of 2 s or more that agreed with the one before it.
+    let decodes = stt.decodes.lock().expect("decodes").clone();
+    let kept = decodes.iter().position(|(_, asked)| asked.is_some()).expect("the language was kept at last");
+    assert!(decodes[..kept].iter().all(|(_, asked)| asked.is_none()), "{decodes:?}");
+    assert!(decodes[kept - 2].0 >= 2.0 && decodes[kept - 3].0 < 2.0, "{decodes:?}");
+    assert!(decodes[kept..].iter().all(|(_, asked)| asked.as_deref() == Some("vi")), "{decodes:?}");
+
+    // Long enough to keep its language, then cleared: the next utterance's is found afresh.
+    stt.decodes.lock().expect("decodes").clear();
+    let mut r = Recognizer::new(stt.clone(), quick(), TranscribeOptions::default(), Box::new(LoudnessVad::default()));
+    for c in layout(&[(0.3, 0.0), (3.0, 0.4)]).chunks(1_600) {
+        r.push(16_000, c).await.expect("push");
+    }
+    assert!(stt.decodes.lock().expect("decodes").iter().any(|(_, asked)| asked.is_some()), "kept before the clear");
+    r.clear();
+    let events = run(&mut r, &layout(&[(0.3, 0.0), (1.0, 0.8), (1.0, 0.0)]), 1_600).await;
+    assert_eq!(finals(&events).iter().map(|t| t.language.as_str()).collect::<Vec<_>>(), ["zh"], "{events:#?}");
+}
+
 /// A final keeps the committed words where its own decode heard others: its word list says the
 /// same words as its text (it gave the decode's, which a client showing words saw disagree).
 #[tokio::test]
