@@ -30,7 +30,7 @@ pub mod wer;
 pub use audio::{Audio, SAMPLE_RATE};
 pub use embed::{EmbedKind, Embedder, Embeddings};
 pub use error::{Error, ErrorCode, Result};
-pub use stt::{Health, SpeechToText, SttModel, SttStream};
+pub use stt::{Health, Identified, SpeechToText, SttModel, SttStream};
 pub use text::{NormalizeMode, TextNormalizer};
 pub use transcript::{Producer, ProgressFn, Segment, Task, TranscribeOptions, Transcript, Word};
 pub use translate::{Partial, TranslateRequest, Translation, Translator};

@@ -3,6 +3,15 @@
 use crate::{Audio, Result, TranscribeOptions, Transcript, Word};
 use std::collections::BTreeMap;
 
+/// A spoken language as an engine identified it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Identified {
+    /// ISO 639-1.
+    pub language: String,
+    /// How likely the engine finds it (0–1): a second of speech often leaves it unsure.
+    pub probability: f32,
+}
+
 /// What a service says of itself for health checks.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Health {
@@ -37,7 +46,7 @@ pub trait SpeechToText: Send + Sync {
 
     /// The spoken language of `audio` (ISO 639-1), for routing; `None` when this engine cannot
     /// tell.
-    async fn identify_language(&self, _audio: Audio) -> Result<Option<String>> {
+    async fn identify_language(&self, _audio: Audio) -> Result<Option<Identified>> {
         Ok(None)
     }
 

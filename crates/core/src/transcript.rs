@@ -75,6 +75,9 @@ pub struct Transcript {
     pub text: String,
     /// The language of most of the speech (by duration); "" when there was no speech.
     pub language: String,
+    /// How likely the engine that identified `language` found it (0–1); `None` when it was
+    /// given, or identified by an engine that does not say.
+    pub language_probability: Option<f32>,
     /// Mean token probability over the text, 0 when there is no text.
     pub confidence: f32,
     pub duration: f64,
@@ -106,7 +109,7 @@ impl Transcript {
             s.id = i as u32;
         }
         let text = segments.iter().map(|s| s.text.as_str()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ");
-        Transcript { text, language, confidence, duration, segments, producer }
+        Transcript { text, language, language_probability: None, confidence, duration, segments, producer }
     }
 
     /// Every word of every segment, in order.

@@ -43,6 +43,10 @@ pub enum Turns {
 /// Audio a decode must have heard for the language it found to be kept for the utterance
 /// ([`Recognizer::settled`]).
 const KEEP_LANGUAGE_SECS: f64 = 2.0;
+/// A language identified at least this likely is kept from the first decode on. Whisper base
+/// on the first 1.2–1.7 s of the mixed benchmark's utterances: Vietnamese 0.94–0.99, English
+/// (eSpeak) 0.21–0.54 (at 2.4 s: 0.65–0.80), the one wrong answer (Chinese) 0.60.
+const SURE_LANGUAGE: f32 = 0.9;
 
 /// A pause this long inside an utterance gets an interim decode at once (the endpointer closes
 /// the utterance only after its longer silence, 0.64 s by default).
@@ -508,17 +512,21 @@ impl Recognizer {
     }
 
     /// A decode of the audio between absolute samples `from` and `to`, in stream seconds. With no
-    /// language given, the language found by two decodes in a row, the second of at least
-    /// [`KEEP_LANGUAGE_SECS`], is the utterance's from then on (later decodes reuse it, and a
-    /// language's own streaming engine takes over). A short decode's is not enough: Whisper base
-    /// took the first 1.7 s of a Vietnamese sentence for Chinese (2.7 s: Vietnamese), then
-    /// decoded the whole of it as Chinese into a loop that the guards dropped, and the utterance
+    /// language given, the language a decode found is the utterance's from then on (later
+    /// decodes reuse it, and a language's own streaming engine takes over) when it was
+    /// identified as sure ([`SURE_LANGUAGE`]), or when two decodes in a row found it, the second
+    /// of at least [`KEEP_LANGUAGE_SECS`]. An unsure first guess is not enough: Whisper base took
+    /// the first 1.7 s of a Vietnamese sentence for Chinese (0.60; 2.7 s: Vietnamese), the whole
+    /// of it was then decoded as Chinese into a loop that the guards dropped, and the utterance
     /// was lost.
     fn settled(&mut self, mut t: Transcript, from: u64, to: u64) -> Transcript {
         let offset = secs(from);
         t.segments = std::mem::take(&mut t.segments).into_iter().map(|s| s.shifted(offset)).collect();
         if self.language.is_none() && !t.language.is_empty() {
-            if self.found.as_ref() == Some(&t.language) && secs(to.saturating_sub(from)) >= KEEP_LANGUAGE_SECS {
+            let sure = t.language_probability.is_some_and(|p| p >= SURE_LANGUAGE);
+            let agreed =
+                self.found.as_ref() == Some(&t.language) && secs(to.saturating_sub(from)) >= KEEP_LANGUAGE_SECS;
+            if sure || agreed {
                 self.language = Some(t.language.clone());
             }
             self.found = Some(t.language.clone());

@@ -135,6 +135,7 @@ mod tests {
 
     fn part(text: &str, start: f64, end: f64) -> Transcript {
         Transcript {
+            language_probability: None,
             text: text.into(),
             language: "vi".into(),
             confidence: 0.5,

@@ -55,6 +55,7 @@ impl StoredTranscript {
         let text = segments.iter().map(|s| s.text.trim()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ");
         let producer = sokuji_core::Producer::new(self.engine.clone(), self.model.clone());
         Transcript {
+            language_probability: None,
             text,
             language: self.language.clone(),
             confidence: 0.0,

@@ -270,6 +270,7 @@ async fn exercise(db: Db, bus: Arc<dyn EventBus>, objects: Objects) {
     let d2 = next(&bus, "asr", "w2", wait).await.expect("redelivered");
     assert_eq!((d2.event.id.as_str(), d2.attempt), (d.event.id.as_str(), 2));
     let t = Transcript {
+        language_probability: None,
         text: "xin chào".into(),
         language: "vi".into(),
         confidence: 0.9,

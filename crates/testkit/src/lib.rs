@@ -111,7 +111,15 @@ impl SpeechToText for LevelStt {
                 language: language.clone(),
             }]
         };
-        Ok(Transcript { text, language, confidence: 0.9, duration, segments, producer: Default::default() })
+        Ok(Transcript {
+            language_probability: None,
+            text,
+            language,
+            confidence: 0.9,
+            duration,
+            segments,
+            producer: Default::default(),
+        })
     }
 
     async fn languages(&self) -> Result<Vec<String>> {

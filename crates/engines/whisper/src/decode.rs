@@ -2,7 +2,7 @@
 use crate::words::{Token, group};
 use sokuji_admission::Ticket;
 use sokuji_core::{
-    Audio, Error, ErrorCode, Producer, Result, Segment, Task, TranscribeOptions, Transcript,
+    Audio, Error, ErrorCode, Identified, Producer, Result, Segment, Task, TranscribeOptions, Transcript,
     guard::{Rejections, SegmentEvidence, judge_segment},
 };
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperState};
@@ -169,12 +169,15 @@ pub fn identification_state(ctx: &WhisperContext, threads: usize, ticket: &Ticke
 
 /// The spoken language of the first `IDENTIFY_SECS` of `audio`: one encoder pass and one
 /// decoder step on a state from `identification_state`.
-pub fn identify(state: &mut WhisperState, audio: &Audio, threads: usize) -> Result<String> {
+pub fn identify(state: &mut WhisperState, audio: &Audio, threads: usize) -> Result<Identified> {
     let fail = |e: String| Error::new(ErrorCode::EngineFailed, format!("whisper language detection failed: {e}"));
     let pcm = audio.slice_secs(0.0, IDENTIFY_SECS);
     state.pcm_to_mel(pcm.samples(), threads).map_err(|e| fail(e.to_string()))?;
-    let (id, _) = state.lang_detect(0, threads).map_err(|e| fail(e.to_string()))?;
-    Ok(whisper_rs::get_lang_str(id).unwrap_or("").to_string())
+    let (id, probabilities) = state.lang_detect(0, threads).map_err(|e| fail(e.to_string()))?;
+    let language = whisper_rs::get_lang_str(id).unwrap_or("").to_string();
+    let probability = usize::try_from(id).ok().and_then(|i| probabilities.get(i)).copied().unwrap_or(0.0);
+    tracing::debug!(%language, probability, secs = pcm.duration_secs(), "language identified");
+    Ok(Identified { language, probability })
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use sokuji_audio::{
     vad::{detect_speech, group_regions},
 };
 use sokuji_core::{
-    Audio, Error, ErrorCode, Health, Producer, Result, SpeechToText, SttModel, Task, TranscribeOptions, Transcript,
-    guard::Rejections, stream::EndpointConfig,
+    Audio, Error, ErrorCode, Health, Identified, Producer, Result, SpeechToText, SttModel, Task, TranscribeOptions,
+    Transcript, guard::Rejections, stream::EndpointConfig,
 };
 use std::{
     path::PathBuf,
@@ -270,7 +270,7 @@ impl SpeechToText for WhisperEngine {
         Health { healthy: true, status: "ready".into(), provider: ENGINE.into(), details }
     }
 
-    async fn identify_language(&self, audio: Audio) -> Result<Option<String>> {
+    async fn identify_language(&self, audio: Audio) -> Result<Option<Identified>> {
         if !self.inner.multilingual {
             return Ok(None);
         }
@@ -287,7 +287,7 @@ impl SpeechToText for WhisperEngine {
                 decode::identify(state, &audio, engine.threads)
             })
             .await?;
-        Ok(Some(lang).filter(|l| !l.is_empty()))
+        Ok(Some(lang).filter(|l| !l.language.is_empty()))
     }
 
     async fn models(&self) -> Vec<SttModel> {

@@ -194,10 +194,12 @@ async fn a_first_guess_is_not_translated_ahead_the_second_is() {
 }
 
 /// With no language given, an engine that identifies the language of under 2 s of speech
-/// wrongly ("zh", as Whisper base did the start of a Vietnamese sentence) and, told that wrong
-/// language, hears nothing in the rest (its loop dropped by the guards). Each decode counted.
+/// wrongly and unsure ("zh" at 0.6, as Whisper base did the start of a Vietnamese sentence) and,
+/// told that wrong language, hears nothing in the rest (its loop dropped by the guards); or,
+/// `sure`, identifies it right and sure from the start. Each decode counted.
 #[derive(Default)]
 struct MisheardStart {
+    sure: bool,
     decodes: std::sync::Mutex<Vec<(f64, Option<String>)>>,
 }
 
@@ -211,11 +213,17 @@ impl SpeechToText for MisheardStart {
         let secs = audio.duration_secs();
         let asked = options.language_hint().map(String::from);
         self.decodes.lock().expect("decodes").push((secs, asked.clone()));
-        let language = asked.unwrap_or_else(|| if secs < 2.0 { "zh" } else { "vi" }.into());
+        let identified = match (&asked, self.sure) {
+            (Some(_), _) => None,
+            (None, true) => Some(("vi", 0.97)),
+            (None, false) => Some(if secs < 2.0 { ("zh", 0.6) } else { ("vi", 0.64) }),
+        };
+        let language = asked.unwrap_or_else(|| identified.map(|(l, _)| l.to_string()).unwrap_or_default());
         if language == "zh" && secs >= 2.0 {
             return Ok(Transcript { language, duration: secs, ..Default::default() });
         }
-        LevelStt.transcribe(audio, TranscribeOptions { language: Some(language), ..options }).await
+        let t = LevelStt.transcribe(audio, TranscribeOptions { language: Some(language), ..options }).await?;
+        Ok(Transcript { language_probability: identified.map(|(_, p)| p), ..t })
     }
 
     async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
@@ -227,9 +235,9 @@ impl SpeechToText for MisheardStart {
     }
 }
 
-/// The language found by the first second's decodes is not kept for the whole utterance: it is
-/// kept once two decodes in a row find it, the second of at least 2 s, and a cleared or closed
-/// utterance's is not the next one's.
+/// The language found unsure by the first second's decodes is not kept for the whole utterance:
+/// it is kept once two decodes in a row find it, the second of at least 2 s, or from the first
+/// decode when that was sure; a cleared or closed utterance's is not the next one's.
 #[tokio::test]
 async fn a_language_found_on_the_first_second_is_not_kept_for_the_utterance() {
     let stt = Arc::new(MisheardStart::default());
@@ -257,6 +265,15 @@ async fn a_language_found_on_the_first_second_is_not_kept_for_the_utterance() {
     r.clear();
     let events = run(&mut r, &layout(&[(0.3, 0.0), (1.0, 0.8), (1.0, 0.0)]), 1_600).await;
     assert_eq!(finals(&events).iter().map(|t| t.language.as_str()).collect::<Vec<_>>(), ["zh"], "{events:#?}");
+
+    // Sure from the first decode: kept from it on (a streaming engine would take over there).
+    let stt = Arc::new(MisheardStart { sure: true, ..Default::default() });
+    let mut r = Recognizer::new(stt.clone(), quick(), TranscribeOptions::default(), Box::new(LoudnessVad::default()));
+    let events = run(&mut r, &layout(&[(0.3, 0.0), (3.6, 0.5), (1.0, 0.0)]), 1_600).await;
+    assert_eq!(finals(&events).iter().map(|t| t.language.as_str()).collect::<Vec<_>>(), ["vi"], "{events:#?}");
+    let decodes = stt.decodes.lock().expect("decodes").clone();
+    assert!(decodes.len() > 2 && decodes[0].1.is_none(), "{decodes:?}");
+    assert!(decodes[1..].iter().all(|(_, asked)| asked.as_deref() == Some("vi")), "{decodes:?}");
 }
 
 /// A final keeps the committed words where its own decode heard others: its word list says the

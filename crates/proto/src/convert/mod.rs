@@ -105,6 +105,8 @@ impl From<common::TranscriptionResult> for Transcript {
         Self {
             text: r.text,
             language: r.language,
+            // The wire has no field for it.
+            language_probability: None,
             confidence: r.confidence,
             duration,
             segments: r.segments.into_iter().map(Into::into).collect(),

@@ -5,8 +5,8 @@
 //! request may also name a model (`TranscribeOptions::model`).
 use sokuji_audio::vad::detect_speech;
 use sokuji_core::{
-    Audio, Error, Health, Producer, Result, Segment, SpeechToText, SttModel, SttStream, Task, TranscribeOptions,
-    Transcript, stream::EndpointConfig,
+    Audio, Error, Health, Identified, Producer, Result, Segment, SpeechToText, SttModel, SttStream, Task,
+    TranscribeOptions, Transcript, stream::EndpointConfig,
 };
 use std::sync::Arc;
 
@@ -64,14 +64,16 @@ impl SttRouter {
         let regions = tokio::task::spawn_blocking(move || segmenter(samples.samples()))
             .await
             .map_err(|e| Error::internal(format!("voice detection failed: {e}")))?;
-        let mut languages = Vec::with_capacity(regions.len());
+        let mut identified = Vec::with_capacity(regions.len());
         for &(a, b) in &regions {
-            languages.push(if b - a < MIN_IDENTIFY_SECS {
+            identified.push(if b - a < MIN_IDENTIFY_SECS {
                 None
             } else {
                 self.general.identify_language(audio.slice_secs(a, b.min(a + MAX_IDENTIFY_SECS))).await?
             });
         }
+        let languages: Vec<Option<String>> =
+            identified.iter().map(|i| i.as_ref().map(|i| i.language.clone())).collect();
         if languages.iter().all(Option::is_none) {
             // Nothing identified (no speech, or a general engine that cannot tell): the general
             // engine transcribes, and its language decides whether another engine reads it again.
@@ -102,7 +104,11 @@ impl SttRouter {
             (p.0)(1.0);
         }
         let confidence = if segments.is_empty() { 0.0 } else { (weighted / spoken.max(1e-9)) as f32 };
-        Ok(Transcript::assemble(segments, confidence, duration, None, Producer::join(producers)))
+        let mut t = Transcript::assemble(segments, confidence, duration, None, Producer::join(producers));
+        // The surest identification of the language the transcript is in.
+        t.language_probability =
+            identified.iter().flatten().filter(|i| i.language == t.language).map(|i| i.probability).reduce(f32::max);
+        Ok(t)
     }
 }
 
@@ -172,7 +178,7 @@ impl SpeechToText for SttRouter {
         h
     }
 
-    async fn identify_language(&self, audio: Audio) -> Result<Option<String>> {
+    async fn identify_language(&self, audio: Audio) -> Result<Option<Identified>> {
         self.general.identify_language(audio).await
     }
 
@@ -250,9 +256,10 @@ mod tests {
         async fn health(&self) -> Health {
             Health::ready(self.name)
         }
-        async fn identify_language(&self, audio: Audio) -> Result<Option<String>> {
+        async fn identify_language(&self, audio: Audio) -> Result<Option<Identified>> {
             let peak = audio.samples().iter().fold(0f32, |m, s| m.max(s.abs()));
-            Ok(self.identifies.then(|| if peak >= 0.5 { "vi" } else { "en" }.to_string()))
+            let language = if peak >= 0.5 { "vi" } else { "en" }.to_string();
+            Ok(self.identifies.then_some(Identified { language, probability: peak }))
         }
         async fn models(&self) -> Vec<SttModel> {
             vec![SttModel { id: format!("{}-model", self.name), engine: self.name.into() }]
@@ -288,6 +295,11 @@ mod tests {
         assert_eq!(*vi.calls.lock().expect("calls"), vec![l("vi")]);
         assert_eq!(*general.calls.lock().expect("calls"), vec![l("en"), l("en")]);
         assert_eq!(t.producer, Producer::new("whisper+conformer", "whisper-model+conformer-model"));
+        // How sure the identification of the transcript's language was (the fake's: the peak).
+        let sure = |t: &Transcript, p: f32| t.language_probability.is_some_and(|q| (q - p).abs() < 0.05);
+        assert!(t.language == "en" && sure(&t, 0.3), "{t:?}");
+        let t = r.transcribe(Audio::new(speech(2.0, 0.8)), TranscribeOptions::default()).await.expect("vi");
+        assert!(t.language == "vi" && sure(&t, 0.8), "{t:?}");
     }
 
     #[tokio::test]
@@ -321,6 +333,7 @@ mod tests {
         // LevelStt answers "en" without a hint: stays with the general engine.
         let t = r.transcribe(mixed(), TranscribeOptions::default()).await.expect("transcribe");
         assert_eq!(t.producer.engine, "whisper");
+        assert_eq!(t.language_probability, None);
         assert!(vi.calls.lock().expect("calls").is_empty());
         // Silence: nothing to identify, nothing said.
         let t = r.transcribe(Audio::new(silence(2.0)), TranscribeOptions::default()).await.expect("silence");
