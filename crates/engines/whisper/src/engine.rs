@@ -275,7 +275,7 @@ impl SpeechToText for WhisperEngine {
             return Ok(None);
         }
         let engine = Arc::clone(&self.inner);
-        let lang = self
+        let identified = self
             .admission
             .run(None, move |ticket| {
                 ticket.check()?;
@@ -287,7 +287,7 @@ impl SpeechToText for WhisperEngine {
                 decode::identify(state, &audio, engine.threads)
             })
             .await?;
-        Ok(Some(lang).filter(|l| !l.language.is_empty()))
+        Ok(Some(identified).filter(|i| !i.language.is_empty()))
     }
 
     async fn models(&self) -> Vec<SttModel> {
