@@ -398,7 +398,8 @@ static WEEKDAYS: Table = &[
     ("de", &[&["montag"], &["dienstag"], &["mittwoch"], &["donnerstag"], &["freitag"], &["samstag"], &["sonntag"]]),
 ];
 
-/// Months, January first. English "may" is a verb as often as a month: left out.
+/// Months, January first. English "may" is a verb as often as a month: not here, read by
+/// [`names`] where it is written as a name.
 static MONTHS: Table = &[
     (
         "en",
