@@ -132,7 +132,23 @@ pub fn clean(answer: &str, input: &str, target: &str) -> String {
             text = text[label.len()..].trim_start().to_string();
         }
     }
-    strip_quotes(&text, input).to_string()
+    let text = strip_label(&text, input);
+    strip_quotes(text, input).to_string()
+}
+
+/// `text` without a label of the model's own ("Mô tả:", "Description:"), where the input has no
+/// colon: the 1.5B model writes one now and then ("Mô tả: Đào hàng sẽ đến thứ ba, ngày 5 tháng
+/// năm."). Only labels it writes are known: a short phrase and a colon may be the translation of
+/// "In short," or "Note that".
+fn strip_label<'a>(text: &'a str, input: &str) -> &'a str {
+    const LABELS: &[&str] =
+        &["mô tả", "dịch", "bản dịch", "câu dịch", "kết quả", "văn bản", "description", "answer", "output", "result"];
+    if input.contains([':', '：']) {
+        return text;
+    }
+    let Some((label, rest)) = text.split_once([':', '：']) else { return text };
+    let label = label.trim().to_lowercase();
+    if LABELS.contains(&label.as_str()) && !rest.trim().is_empty() { rest.trim_start() } else { text }
 }
 
 /// The translation within an answer still being written: what precedes the closing tag (or the
@@ -353,5 +369,19 @@ mod tests {
         check("", "Hello", "");
         check("Xin chào.\n</text>", "Hello.", "Xin chào.");
         check("<text>\nXin chào.\n</text>\nextra", "Hello.", "Xin chào.");
+        // A label of the model's own: dropped where the input has none.
+        check("Mô tả: Đào hàng sẽ đến thứ ba.", "It will arrive on Tuesday.", "Đào hàng sẽ đến thứ ba.");
+        check("Dịch：Xin chào.", "Hello.", "Xin chào.");
+        check("Lưu ý: đóng cửa.", "Note: closed.", "Lưu ý: đóng cửa.");
+        check("Giờ mở cửa là 9:00.", "Opening time is 9:00.", "Giờ mở cửa là 9:00.");
+        check("Giờ mở cửa lúc 9:00.", "It opens at nine.", "Giờ mở cửa lúc 9:00.");
+        check(
+            "Chúng tôi có ba thứ: táo, lê và cam.",
+            "We have three things, apples, pears and oranges.",
+            "Chúng tôi có ba thứ: táo, lê và cam.",
+        );
+        check("Tiêu đề:", "Title", "Tiêu đề:");
+        check("Tóm lại: không.", "In short, no.", "Tóm lại: không.");
+        check("Kết quả: hòa.", "Result: a draw.", "Kết quả: hòa.");
     }
 }
