@@ -123,32 +123,30 @@ pub fn clean(answer: &str, input: &str, target: &str) -> String {
         lines.truncate(blank);
     }
     lines.retain(|l| !l.is_empty() && !is_preamble(l));
-    let mut text = lines.join("\n");
-    for label in [format!("{to}:"), format!("{to} translation:"), "Translation:".to_string()] {
-        if text.len() >= label.len()
-            && text.is_char_boundary(label.len())
-            && text[..label.len()].eq_ignore_ascii_case(&label)
-        {
-            text = text[label.len()..].trim_start().to_string();
-        }
-    }
-    let text = strip_label(&text, input);
-    strip_quotes(text, input).to_string()
+    let text = lines.join("\n");
+    strip_quotes(strip_labels(&text, input, to), input).to_string()
 }
 
-/// `text` without a label of the model's own ("Mô tả:", "Description:"), where the input has no
-/// colon: the 1.5B model writes one now and then ("Mô tả: Đào hàng sẽ đến thứ ba, ngày 5 tháng
-/// năm."). Only labels it writes are known: a short phrase and a colon may be the translation of
-/// "In short," or "Note that".
-fn strip_label<'a>(text: &'a str, input: &str) -> &'a str {
-    const LABELS: &[&str] =
+/// `text` without the labels the model opens an answer with: "Vietnamese:", "Vietnamese
+/// translation:", "Translation:" always; where the input has no colon, also the ones it writes
+/// now and then in either language ("Mô tả: Đào hàng sẽ đến thứ ba, ngày 5 tháng năm."). Only
+/// known labels go: a short phrase and a colon may be the translation of "In short,".
+fn strip_labels<'a>(text: &'a str, input: &str, to: &str) -> &'a str {
+    const OWN: &[&str] =
         &["mô tả", "dịch", "bản dịch", "câu dịch", "kết quả", "văn bản", "description", "answer", "output", "result"];
-    if input.contains([':', '：']) {
-        return text;
+    let to = to.to_lowercase();
+    let always = [to.clone(), format!("{to} translation"), "translation".to_string()];
+    let colonless = !input.contains([':', '：']);
+    let mut text = text;
+    while let Some((label, rest)) = text.split_once([':', '：']) {
+        let label = label.trim().to_lowercase();
+        if always.contains(&label) || (colonless && OWN.contains(&label.as_str()) && !rest.trim().is_empty()) {
+            text = rest.trim_start();
+        } else {
+            break;
+        }
     }
-    let Some((label, rest)) = text.split_once([':', '：']) else { return text };
-    let label = label.trim().to_lowercase();
-    if LABELS.contains(&label.as_str()) && !rest.trim().is_empty() { rest.trim_start() } else { text }
+    text
 }
 
 /// The translation within an answer still being written: what precedes the closing tag (or the
@@ -362,6 +360,8 @@ mod tests {
         check("  \"Xin chào.\" ", "Hello.", "Xin chào.");
         check("\"Xin chào.\"", "\"Hello.\"", "\"Xin chào.\"");
         check("Vietnamese: Xin chào.", "Hello.", "Xin chào.");
+        check("Vietnamese translation: Xin chào.", "Note: hi.", "Xin chào.");
+        check("translation:Xin chào.", "Hello.", "Xin chào.");
         check("Here is the translation:\nXin chào.", "Hello.", "Xin chào.");
         check("Xin chào.\n\nNote: this is informal.", "Hello.", "Xin chào.");
         check("Dòng một\nDòng hai", "Line one\nLine two", "Dòng một\nDòng hai");
