@@ -127,38 +127,74 @@ pub fn clean(answer: &str, input: &str, target: &str) -> String {
     strip_quotes(strip_labels(&text, input, to), input).to_string()
 }
 
-/// `text` without the labels the model opens an answer with: "Vietnamese:", "Vietnamese
-/// translation:", "Translation:" always; where the input has no colon, also the ones it writes
-/// now and then in either language ("Mô tả: Đào hàng sẽ đến thứ ba, ngày 5 tháng năm."). Only
-/// known labels go: a short phrase and a colon may be the translation of "In short,".
-fn strip_labels<'a>(text: &'a str, input: &str, to: &str) -> &'a str {
-    const OWN: &[&str] =
-        &["mô tả", "dịch", "bản dịch", "câu dịch", "kết quả", "văn bản", "description", "answer", "output", "result"];
+/// Labels of the model's own, in either language, dropped only where the input has no colon: a
+/// short phrase and a colon may be the translation of "In short,".
+const OWN_LABELS: &[&str] =
+    &["mô tả", "dịch", "bản dịch", "câu dịch", "kết quả", "văn bản", "description", "answer", "output", "result"];
+
+/// The labels the model opens an answer to `input` in `to` (a language's name) with:
+/// "Vietnamese:", "Vietnamese translation:", "Translation:" always; where the input has no colon,
+/// also the ones it writes now and then ("Mô tả: Đào hàng sẽ đến thứ ba, ngày 5 tháng năm.").
+fn labels(input: &str, to: &str) -> Vec<String> {
     let to = to.to_lowercase();
-    let always = [to.clone(), format!("{to} translation"), "translation".to_string()];
-    let colonless = !input.contains([':', '：']);
+    let mut labels = vec![format!("{to} translation"), to, "translation".to_string()];
+    if !input.contains([':', '：']) {
+        labels.extend(OWN_LABELS.iter().map(|l| l.to_string()));
+    }
+    labels
+}
+
+/// `text` without the [`labels`] it opens with. A label of the model's own stays when nothing
+/// follows it (the translation of "Description:"). Only known labels go.
+fn strip_labels<'a>(text: &'a str, input: &str, to: &str) -> &'a str {
+    let labels = labels(input, to);
     let mut text = text;
     while let Some((label, rest)) = text.split_once([':', '：']) {
         let label = label.trim().to_lowercase();
-        if always.contains(&label) || (colonless && OWN.contains(&label.as_str()) && !rest.trim().is_empty()) {
-            text = rest.trim_start();
-        } else {
+        let own = OWN_LABELS.contains(&label.as_str());
+        if !labels.contains(&label) || (own && rest.trim().is_empty()) {
             break;
         }
+        text = rest.trim_start();
     }
     text
 }
 
-/// The translation within an answer still being written: what precedes the closing tag (or the
-/// part of it already written), trimmed. Unlike [`clean`] it never looks past the text so far, so
-/// each partial extends the previous one until the answer is complete.
-pub fn partial_answer(raw: &str) -> &str {
+/// The translation within an answer to `input` in `target` still being written: what precedes
+/// the closing tag (or the part of it already written), past whole preamble lines and the
+/// [`labels`] [`clean`] drops, trimmed. A line that may still become a label ("Vietnam") is held
+/// back until it is one or is not, so labels are never shown or spoken, and each partial extends
+/// the previous one until the answer is complete (a retry with another prompt starts over).
+pub fn partial_answer<'a>(raw: &'a str, input: &str, target: &str) -> &'a str {
     let mut text = after_prime(raw).split("</text>").next().unwrap_or_default();
     // A closing tag cut by the token boundary: "</", "</te".
     if let Some(open) = text.rfind('<')
         && "</text>".starts_with(&text[open..])
     {
         text = &text[..open];
+    }
+    let mut text = text.trim_start();
+    while let Some((line, rest)) = text.split_once('\n')
+        && is_preamble(line.trim())
+    {
+        text = rest.trim_start();
+    }
+    let to = language_name(target).unwrap_or(target).to_lowercase();
+    let labels = labels(input, &to);
+    loop {
+        match text.split_once([':', '：']) {
+            Some((label, rest)) if !label.contains('\n') && labels.contains(&label.trim().to_lowercase()) => {
+                text = rest.trim_start();
+            }
+            Some(_) => break,
+            None => {
+                let line = text.trim().to_lowercase();
+                if !line.is_empty() && !line.contains('\n') && labels.iter().any(|l| l.starts_with(&line)) {
+                    return "";
+                }
+                break;
+            }
+        }
     }
     text.trim()
 }
@@ -348,9 +384,25 @@ mod tests {
             ("Hội nghị.\n</text>\nNote: x", "Hội nghị."),
             ("<text>\nHello", "Hello"),
             ("a < b", "a < b"),
+            // Labels and preambles never show, nor the start of one.
+            ("Vietn", ""),
+            ("Vietnamese", ""),
+            ("Vietnamese translation", ""),
+            ("Vietnamese:", ""),
+            ("Vietnamese: Hội", "Hội"),
+            ("Translation: Vietnamese: Hội nghị", "Hội nghị"),
+            ("Mô tả", ""),
+            ("Mô tả: Hội", "Hội"),
+            ("Here is the translation:\nHội", "Hội"),
+            ("Việt Nam", "Việt Nam"),
+            ("Vie", ""),
+            ("Viet Nam", "Viet Nam"),
+            ("Hội nghị: ba", "Hội nghị: ba"),
         ] {
-            assert_eq!(partial_answer(raw), want, "{raw:?}");
+            assert_eq!(partial_answer(raw, "The meeting.", "vi"), want, "{raw:?}");
         }
+        // Where the input has a colon, a label of the model's own may be the translation.
+        assert_eq!(partial_answer("Mô tả: ba", "Description: three", "vi"), "Mô tả: ba");
     }
 
     #[test]

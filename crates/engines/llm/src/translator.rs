@@ -98,7 +98,7 @@ impl Translator for LlmTranslator {
                 let mut model =
                     model.lock().map_err(|_| Error::new(ErrorCode::EngineFailed, "translation model poisoned"))?;
                 let mut on_text = |raw: &str| {
-                    let text = prompt::partial_answer(raw);
+                    let text = prompt::partial_answer(raw, &request.text, &request.target);
                     if !text.is_empty() {
                         partial(text);
                     }
