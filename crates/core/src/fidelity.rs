@@ -5,6 +5,9 @@
 //! (`spelled_numbers`). Pure and table-tested; the translation router applies them after each
 //! translation and retries with a hint or with the other engine when one fails.
 
+use std::ops::Range;
+
+use crate::readable::capitalized;
 use crate::spelled_numbers::{spelled, spells};
 
 /// What a translation got wrong.
@@ -223,7 +226,7 @@ fn values(hits: &[Named]) -> Vec<u8> {
 
 /// A name of a table's entry found in a text: its byte range and its index in the table.
 struct Named {
-    at: std::ops::Range<usize>,
+    at: Range<usize>,
     value: u8,
 }
 
@@ -251,8 +254,11 @@ fn named(table: Table, lang: &str, rest: &mut String) -> Vec<Named> {
 /// and the translation names exactly one other (however often), or none of its own language but
 /// the source's very name, left untranslated: the commonest slips of a small model ("thứ hai",
 /// literally "the second", written "Tuesday"; "Friday" written "thứ năm"; "the fifth of May"
-/// written "ngày 5 tháng May"). Certain and instant where a retry with a hint is neither. `None`
-/// when there is no such slip.
+/// written "ngày 5 tháng May"). Where both name the same number of them, two or more, but not the
+/// same ones, the translation's are made the source's in the order they are written: the model
+/// shifts a pair by one ("from Friday to Saturday" written "từ thứ năm đến thứ sáu") or slips on
+/// one of them, and English and Vietnamese name dates in the same order. Certain and instant
+/// where a retry with a hint is neither. `None` when there is no such slip.
 pub fn mend_dates(source: &str, source_lang: &str, translation: &str, target: &str) -> Option<String> {
     let lower = translation.to_lowercase();
     // Byte ranges of the lower-case text are the translation's only when lower-casing kept every
@@ -263,9 +269,13 @@ pub fn mend_dates(source: &str, source_lang: &str, translation: &str, target: &s
     let mut src = source.to_lowercase();
     let mut rest = lower;
     // (range, right name, whether the slip was the source language's name)
-    let mut mends: Vec<(std::ops::Range<usize>, &str, bool)> = Vec::new();
+    let mut mends: Vec<(Range<usize>, &str, bool)> = Vec::new();
     for table in [WEEKDAYS, MONTHS] {
         let (wanted, got) = (names(table, source_lang, source, &mut src), names(table, target, translation, &mut rest));
+        if values(&wanted).len() > 1 {
+            mends.extend(in_order(table, target, wanted, got).into_iter().map(|(at, right)| (at, right, false)));
+            continue;
+        }
         let &[want] = &values(&wanted)[..] else { continue };
         let Some(right) = first_name(table, target, want) else { continue };
         match &values(&got)[..] {
@@ -305,10 +315,24 @@ pub fn mend_dates(source: &str, source_lang: &str, translation: &str, target: &s
     Some(out)
 }
 
-/// `s` with its first letter upper-case.
-fn capitalized(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+/// The translation's names (`got`) that differ from the source's (`wanted`) taken in the order
+/// written, each with the name it should be; none unless both name as many and not the same ones.
+fn in_order(
+    table: Table,
+    target: &str,
+    mut wanted: Vec<Named>,
+    mut got: Vec<Named>,
+) -> Vec<(Range<usize>, &'static str)> {
+    if wanted.len() != got.len() || values(&wanted) == values(&got) {
+        return Vec::new();
+    }
+    wanted.sort_by_key(|h| h.at.start);
+    got.sort_by_key(|h| h.at.start);
+    let pairs = got.into_iter().zip(wanted).filter(|(g, w)| g.value != w.value);
+    pairs
+        .map(|(g, w)| first_name(table, target, w.value).map(|right| (g.at, right)))
+        .collect::<Option<_>>()
+        .unwrap_or_default()
 }
 
 /// Vietnamese weekdays are ordinals too: "thứ hai" after "lần" is "the second time".
@@ -700,12 +724,31 @@ mod tests {
             ("See you on Friday.", "en", "Hẹn gặp bạn vào Friday.", "vi", Some("Hẹn gặp bạn vào thứ sáu.")),
             ("Friday is fine.", "en", "Friday thì được.", "vi", Some("Thứ sáu thì được.")),
             ("Hẹn gặp vào thứ sáu.", "vi", "Hẹn gặp on thứ sáu.", "en", Some("Hẹn gặp on Friday.")),
-            // Nothing to mend: right already, missing (a retry's work), two days either side,
-            // languages without tables.
+            // Two or more: the translation's made the source's in the order written (the model's
+            // real slips, bench/data/guard-cases.tsv).
+            (
+                "The concert was postponed from Friday to Saturday evening.",
+                "en",
+                "Lễ hội đã bị hoãn từ thứ Năm vào thứ sáu tối.",
+                "vi",
+                Some("Lễ hội đã bị hoãn từ thứ sáu vào thứ bảy tối."),
+            ),
+            (
+                "Cửa hàng đóng cửa vào chủ nhật và mở lại vào thứ ba.",
+                "vi",
+                "The shop closes on Sunday and opens on Wednesday.",
+                "en",
+                Some("The shop closes on Sunday and opens on Tuesday."),
+            ),
+            ("From January to March.", "en", "Từ tháng hai đến tháng tư.", "vi", Some("Từ tháng một đến tháng ba.")),
+            // Nothing to mend: right already (in either order), missing (a retry's work), not as
+            // many either side, languages without tables.
+            ("On Monday and Friday.", "en", "Vào thứ sáu và thứ hai.", "vi", None),
+            ("From Friday to Saturday.", "en", "Từ thứ năm.", "vi", None),
+            ("From Friday to Saturday.", "en", "Từ thứ năm đến thứ sáu, thứ bảy.", "vi", None),
             ("Vào thứ sáu.", "vi", "On Friday.", "en", None),
             ("Vào thứ sáu.", "vi", "On friday.", "en", None),
             ("I would like two tickets before Friday afternoon.", "en", "Tôi muốn hai vé trước chiều tối.", "vi", None),
-            ("From Friday to Saturday.", "en", "Từ thứ năm đến thứ sáu.", "vi", None),
             ("Lần thứ hai tôi đến.", "vi", "The second time I came, on Monday.", "en", None),
             ("Hẹn gặp thứ sáu.", "vi", "金曜日に会いましょう。", "ko", None),
             // A name left untranslated beside one of the target's, or not the source's one.

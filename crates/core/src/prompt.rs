@@ -1,6 +1,9 @@
 //! The translation prompt for instruction-tuned models (local GGUF or a remote chat endpoint) and
 //! the clean-up of their answers.
 //! Pure: tested with tables, no model needed.
+use std::borrow::Cow;
+
+use crate::readable::capitalized;
 use crate::translate::{TranslateRequest, language_name, latin_script, latin_text_char};
 
 /// A chat turn's text; the template's special tokens are added by id when encoding.
@@ -124,7 +127,41 @@ pub fn clean(answer: &str, input: &str, target: &str) -> String {
     }
     lines.retain(|l| !l.is_empty() && !is_preamble(l));
     let text = lines.join("\n");
-    strip_quotes(strip_labels(&text, input, to), input).to_string()
+    let text = strip_quotes(strip_labels(&text, input, to), input);
+    match reply_opener(text, input) {
+        Some(n) => capitalized(&text[n..]),
+        None => text.to_string(),
+    }
+}
+
+/// How a reply opens, not a translation: now and then the model answers the text before
+/// translating it ("We have a team meeting every Wednesday at ten." → "Tất nhiên, chúng tôi có
+/// một cuộc họp…", "Of course, …"). Lower case, each with the comma that ends it.
+const REPLY_OPENERS: &[&str] =
+    &["tất nhiên,", "chắc chắn rồi,", "vâng,", "of course,", "sure,", "certainly,", "もちろん、"];
+
+/// The length of the [`REPLY_OPENERS`] entry `text` opens with, and the space after it, unless
+/// `input` [`opens_with_phrase`] of its own. `None` when there is none to drop.
+fn reply_opener(text: &str, input: &str) -> Option<usize> {
+    let lower = text.to_lowercase();
+    let opener = REPLY_OPENERS.iter().find(|o| lower.starts_with(**o))?;
+    if opens_with_phrase(input) || lower.len() != text.len() {
+        return None;
+    }
+    let rest = &text[opener.len()..];
+    Some(text.len() - rest.trim_start().len()).filter(|&n| n < text.len())
+}
+
+/// Whether `input` opens with a short phrase and a comma ("Sure, we can.", "Yes, I know."), which
+/// one of the [`REPLY_OPENERS`] may translate.
+fn opens_with_phrase(input: &str) -> bool {
+    input.trim().split_once([',', '、', '，']).is_some_and(|(head, _)| head.split_whitespace().count() <= 3)
+}
+
+/// Whether `text`, an answer being written, may still become one of the [`REPLY_OPENERS`].
+fn may_be_opener(text: &str) -> bool {
+    let lower = text.trim().to_lowercase();
+    !lower.is_empty() && REPLY_OPENERS.iter().any(|o| o.starts_with(&lower))
 }
 
 /// Labels of the model's own, in either language, dropped only where the input has no colon: a
@@ -164,8 +201,9 @@ fn strip_labels<'a>(text: &'a str, input: &str, to: &str) -> &'a str {
 /// the closing tag (or the part of it already written), past whole preamble lines and the
 /// [`labels`] [`clean`] drops, trimmed. A line that may still become a label ("Vietnam") is held
 /// back until it is one or is not, so labels are never shown or spoken, and each partial extends
-/// the previous one until the answer is complete (a retry with another prompt starts over).
-pub fn partial_answer<'a>(raw: &'a str, input: &str, target: &str) -> &'a str {
+/// the previous one until the answer is complete (a retry with another prompt starts over). So
+/// are the [`REPLY_OPENERS`] [`clean`] drops, and what follows one is capitalised as it will be.
+pub fn partial_answer<'a>(raw: &'a str, input: &str, target: &str) -> Cow<'a, str> {
     let mut text = after_prime(raw).split("</text>").next().unwrap_or_default();
     // A closing tag cut by the token boundary: "</", "</te".
     if let Some(open) = text.rfind('<')
@@ -190,13 +228,21 @@ pub fn partial_answer<'a>(raw: &'a str, input: &str, target: &str) -> &'a str {
             None => {
                 let line = text.trim().to_lowercase();
                 if !line.is_empty() && !line.contains('\n') && labels.iter().any(|l| l.starts_with(&line)) {
-                    return "";
+                    return Cow::Borrowed("");
                 }
                 break;
             }
         }
     }
-    text.trim()
+    let text = text.trim();
+    if let Some(n) = reply_opener(text, input) {
+        return Cow::Owned(capitalized(&text[n..]));
+    }
+    // Held back while it may still become an opener to drop: "Tất nhiên" until its comma.
+    if !opens_with_phrase(input) && may_be_opener(text) {
+        return Cow::Borrowed("");
+    }
+    Cow::Borrowed(text)
 }
 
 /// Whether an answer still being written (`raw`, as for [`partial_answer`]) to `input` is
@@ -403,6 +449,22 @@ mod tests {
         }
         // Where the input has a colon, a label of the model's own may be the translation.
         assert_eq!(partial_answer("Mô tả: ba", "Description: three", "vi"), "Mô tả: ba");
+        // A reply's opener is held back until it is one, then dropped, what follows capitalised.
+        let input = "We have a team meeting every Wednesday at ten.";
+        for (raw, want) in [
+            ("Tất", ""),
+            ("Tất nhiên", ""),
+            ("Tất nhiên,", ""),
+            ("Tất nhiên, chúng", "Chúng"),
+            ("Tất nhiên, chúng tôi có một cuộc họp.", "Chúng tôi có một cuộc họp."),
+            ("Tất cả chúng tôi", "Tất cả chúng tôi"),
+            ("Chúng tôi", "Chúng tôi"),
+        ] {
+            assert_eq!(partial_answer(raw, input, "vi"), want, "{raw:?}");
+        }
+        // Where the input opens with a phrase and a comma, the opener may be its translation.
+        assert_eq!(partial_answer("Tất nhiên", "Of course, we can.", "vi"), "Tất nhiên");
+        assert_eq!(partial_answer("Tất nhiên, chúng", "Of course, we can.", "vi"), "Tất nhiên, chúng");
     }
 
     #[test]
@@ -433,6 +495,14 @@ mod tests {
             "Chúng tôi có ba thứ: táo, lê và cam.",
         );
         check("Tiêu đề:", "Title", "Tiêu đề:");
+        // A reply's opener: dropped where the input opens with no phrase and comma of its own.
+        let meeting = "We have a team meeting every Wednesday at ten.";
+        check("Tất nhiên, chúng tôi có một cuộc họp.", meeting, "Chúng tôi có một cuộc họp.");
+        check("Vietnamese: Tất nhiên, chúng tôi có.", meeting, "Chúng tôi có.");
+        check("Tất nhiên, chúng tôi có.", "Of course, we have.", "Tất nhiên, chúng tôi có.");
+        check("Vâng, tôi biết.", "Yes, I know.", "Vâng, tôi biết.");
+        check("Tất nhiên,", meeting, "Tất nhiên,");
+        check("Tất nhiên là không.", "Certainly not, not now.", "Tất nhiên là không.");
         check("Tóm lại: không.", "In short, no.", "Tóm lại: không.");
         check("Kết quả: hòa.", "Result: a draw.", "Kết quả: hòa.");
     }

@@ -100,7 +100,7 @@ impl Translator for LlmTranslator {
                 let mut on_text = |raw: &str| {
                     let text = prompt::partial_answer(raw, &request.text, &request.target);
                     if !text.is_empty() {
-                        partial(text);
+                        partial(&text);
                     }
                 };
                 translate_with(&mut model, &request, &source, ticket, &mut on_text).map_err(|e| match e {
