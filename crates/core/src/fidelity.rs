@@ -40,8 +40,11 @@ impl Violation {
     /// A sentence for the model's next attempt, in English (the prompt's language), naming the
     /// right words in the target language where the tables know them.
     pub fn hint(&self, target: &str) -> Option<String> {
+        // English and German write them with a capital ("may" alone is a verb).
+        let capital = matches!(target, "en" | "de");
         let names = |days: &[u8], table: &dyn Fn(u8) -> Option<&'static str>| {
-            days.iter().filter_map(|d| table(*d)).map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+            let name = |n: &str| if capital { capitalized(n) } else { n.to_string() };
+            days.iter().filter_map(|d| table(*d)).map(|n| format!("\"{}\"", name(n))).collect::<Vec<_>>().join(", ")
         };
         match self {
             Self::Numbers { source, .. } if !source.is_empty() => {
@@ -370,9 +373,12 @@ fn month_name(lang: &str, month: u8) -> Option<&'static str> {
     first_name(MONTHS, lang, month.checked_sub(1)?)
 }
 
-/// The first form of entry `i` (from 0) of `table` in `lang`.
+/// The first form of entry `i` (from 0) of `table` in `lang`. English "May" is read only where it
+/// is written as a name ([`names`]), not from the table, but it is written all the same.
 fn first_name(table: Table, lang: &str, i: u8) -> Option<&'static str> {
-    table.iter().find(|(l, _)| *l == lang).and_then(|(_, e)| e.get(usize::from(i))).and_then(|f| f.first().copied())
+    let forms = table.iter().find(|(l, _)| *l == lang).and_then(|(_, e)| e.get(usize::from(i)))?;
+    let may = std::ptr::eq(table, MONTHS) && lang == "en" && i == 4;
+    forms.first().copied().or(may.then_some("may"))
 }
 
 type Table = &'static [(&'static str, &'static [&'static [&'static str]])];
@@ -691,6 +697,7 @@ mod tests {
             ),
             ("Before Friday afternoon.", "en", "Trước chiều thứ 5.", "vi", Some("Trước chiều thứ sáu.")),
             ("Cuộc họp vào tháng 7.", "vi", "The meeting is in June.", "en", Some("The meeting is in July.")),
+            ("Cuộc họp vào tháng năm.", "vi", "The meeting is in June.", "en", Some("The meeting is in May.")),
             // Every mention of the one wrong day; a weekday and a month at once.
             (
                 "See you on Friday in March.",
@@ -783,6 +790,13 @@ mod tests {
         assert!(hint.contains("\"thứ sáu\""), "{hint}");
         let v = check("Two tickets for 15 euros.", "en", "Dois bilhetes por 50 euros.", "pt", &[]);
         assert!(v[0].hint("pt").unwrap_or_default().contains("15"));
+        // English "May" is read only as a name, but hints name it all the same (a vi->en answer
+        // that lost it: "Vào tháng năm" written "In the month and year").
+        let v =
+            check("Vào tháng năm, chúng tôi trồng cây.", "vi", "In the month and year, we planted trees.", "en", &[]);
+        assert_eq!(v[0].hint("en").as_deref(), Some("The text names the month \"May\"; keep that exact month."));
+        let v = check("Hẹn gặp thứ sáu.", "vi", "See you on Monday.", "en", &[]);
+        assert!(v[0].hint("en").unwrap_or_default().contains("\"Friday\""));
     }
 
     #[test]

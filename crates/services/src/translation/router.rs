@@ -73,6 +73,8 @@ impl TranslationRouter {
         self.failed_checks.fetch_add(1, Ordering::Relaxed);
         let reasons: Vec<&str> = violations.iter().map(Violation::reason).collect();
         tracing::info!(?reasons, engine = %first.engine, "translation failed its checks");
+        // The answer's time is the request's: both attempts, whichever answer stands.
+        let mut spent = first.processing_ms;
         let mut best = mended(request, (violations, first));
         // The general engine decodes greedily: asking it again without a hint would repeat itself.
         let hinted = best.0.iter().any(|v| v.hint(&request.target).is_some());
@@ -81,6 +83,7 @@ impl TranslationRouter {
             && (dedicated || hinted)
             && let Ok(second) = self.retry(request, &best.0).await
         {
+            spent += second.processing_ms;
             let again = fidelity::check(&request.text, &second.source, &second.text, &request.target, &request.keep);
             let again = mended(request, (again, second));
             if again.0.len() < best.0.len() {
@@ -97,7 +100,7 @@ impl TranslationRouter {
             }
         }
         self.repaired.fetch_add(u64::from(best.0.is_empty()), Ordering::Relaxed);
-        Ok(best.1)
+        Ok(Translation { processing_ms: spent, ..best.1 })
     }
 
     async fn retry(&self, request: &TranslateRequest, violations: &[Violation]) -> Result<Translation> {
@@ -260,6 +263,7 @@ mod tests {
                 source: r.source,
                 target: r.target,
                 engine: self.name.into(),
+                processing_ms: 100.0,
                 ..Default::default()
             })
         }
@@ -346,6 +350,8 @@ mod tests {
         let t = router.translate(req("Two tickets, 15 euros.", "en", "vi")).await.expect("translated");
         assert_eq!(t.text, "Hai vé, 50 euro.");
         assert_eq!(llm.seen().len(), 2);
+        // The first answer's, but the time of both attempts.
+        assert_eq!(t.processing_ms, 200.0);
     }
 
     #[tokio::test]
