@@ -15,7 +15,8 @@ pub struct Chat {
     /// already under way instead of deciding whether to answer the text.
     pub answer_prefix: String,
     /// What the model will most likely write after the prefix (`TranslateRequest::draft` past
-    /// the start, ended as the answer ends), empty when nothing is known: checked, never imposed.
+    /// the start, or all of it, ended as the answer ends), empty when nothing is known: checked,
+    /// never imposed.
     pub draft: String,
     /// Earlier (user, assistant) turns shown as examples.
     pub examples: Vec<(String, String)>,
@@ -80,16 +81,21 @@ pub fn answer_start(request: &TranslateRequest) -> String {
     start.rsplit_once(char::is_whitespace).map(|(kept, _)| kept.trim_end().to_string()).unwrap_or_default()
 }
 
-/// What of the draft follows the answer's `start`, ended where the answer ends: a one-line text's
-/// at its line break ([`line_done`]: the closing tag is never written, and checking it cost three
-/// rows of every drafted pass), others at the closing tag. Empty without a draft or when the
-/// draft does not begin with the start.
+/// What of the draft follows the answer's `start` (all of it where it does not begin with the
+/// start: the engine takes a draft up wherever the answer meets it), ended where the answer ends:
+/// a one-line text's at its line break ([`line_done`]: the closing tag is never written, and
+/// checking it cost three rows of every drafted pass), others at the closing tag. Empty without a
+/// draft.
 fn answer_draft(request: &TranslateRequest, start: &str) -> String {
     let Some(draft) = request.draft.as_deref().map(str::trim).filter(|d| !d.is_empty()) else {
         return String::new();
     };
     let close = if one_line(&request.text) { "\n" } else { "\n</text>" };
-    draft.strip_prefix(start).filter(|rest| !rest.is_empty()).map_or(String::new(), |rest| format!("{rest}{close}"))
+    match draft.strip_prefix(start) {
+        Some("") => String::new(),
+        Some(rest) => format!("{rest}{close}"),
+        None => format!("{draft}{close}"),
+    }
 }
 
 /// The same chat with a worked example of an order being translated rather than obeyed; used
@@ -402,8 +408,9 @@ mod tests {
             ("x\ny", None, Some("Cuộc họp\nđược chuyển. "), "Cuộc họp\nđược chuyển.\n</text>"),
             ("x", None, Some("会議は金曜日に"), "会議は金曜日に\n"),
             ("x", Some("Tôi muốn mua hai"), Some("Tôi muốn mua hai vé đi Hà Nội."), " hai vé đi Hà Nội.\n"),
-            // A draft that does not go on from the start is of no use.
-            ("x", Some("Tôi muốn mua hai"), Some("Tôi cần mua hai vé."), ""),
+            // One that does not go on from the start is offered whole (taken up where the answer
+            // meets it); one that is the start has nothing to offer.
+            ("x", Some("Tôi muốn mua hai"), Some("Tôi cần mua hai vé."), "Tôi cần mua hai vé.\n"),
             ("x", Some("Tôi muốn mua hai"), Some("Tôi muốn mua"), ""),
         ];
         for (text, start, draft, want) in cases {

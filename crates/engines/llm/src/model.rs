@@ -3,7 +3,8 @@
 //!
 //! A draft of the answer (`Chat::draft`) is checked, not imposed: where the model's next token is
 //! the draft's, the draft's following tokens are read in one pass and kept as long as each is
-//! the one the model would have written after the ones before. A pass reads the layers' weights
+//! the one the model would have written after the ones before. Where the answer has parted from
+//! the draft, it is taken up again wherever the draft has the answer's last token and the next. A pass reads the layers' weights
 //! once for all its tokens (only the output projection is applied per token), so an answer that
 //! follows its draft is read at a fraction of the cost of writing it. Those rows round differently
 //! from one-token passes, so where two tokens nearly tie, a draft can tip the answer (seen in the
@@ -138,13 +139,18 @@ pub(crate) fn write(
     let Hooks { step, wrote, stop } = hooks;
     let engine = |e: candle_core::Error| GenerateError::Engine(e.to_string());
     let mut out = Vec::new();
+    // Where in the draft the answer goes on: its start, then past the tokens last read from it.
+    let mut cursor = Some(0);
     let (mut drafted, mut span) = (0, DRAFT_FIRST);
     while !limits.stops.contains(&next) && out.len() < limits.max_new && !out.ends_with(limits.close) {
         step(out.len())?;
-        // On the draft so far and about to write its next token: check the ones after it too.
-        let end = (out.len() + span).min(draft.len()).min(limits.max_new);
-        if draft.get(out.len()) == Some(&next) && draft[..out.len()] == out[..] && end - out.len() >= PASS_MIN {
-            let checked = &draft[out.len()..end];
+        // On the draft and about to write its next token: check the ones after it too.
+        let at = cursor.filter(|&c| draft.get(c) == Some(&next)).or_else(|| rejoin(draft, &out, next));
+        let end = at.map_or(0, |at| (at + span).min(draft.len()).min(at + limits.max_new - out.len()));
+        if let Some(at) = at
+            && end >= at + PASS_MIN
+        {
+            let checked = &draft[at..end];
             let base = cache.tokens().len();
             let Some(logits) = net.forward_all(checked, cache, stop, limits.vocab).map_err(engine)? else {
                 return given_up(out.len(), step);
@@ -156,11 +162,14 @@ pub(crate) fn write(
             out.extend_from_slice(&checked[..kept]);
             drafted += kept;
             next = wants[kept - 1];
-            span = PASS_MAX;
+            // Longer passes while the draft holds; a short one again where it has parted.
+            span = if kept == checked.len() { PASS_MAX } else { DRAFT_FIRST };
+            cursor = Some(at + kept);
             if wrote(&out)? {
                 break;
             }
         } else {
+            cursor = None;
             out.push(next);
             if wrote(&out)? {
                 break;
@@ -172,6 +181,15 @@ pub(crate) fn write(
         }
     }
     Ok((out, drafted))
+}
+
+/// Where the draft takes the answer up again after parting from it: the first place where it has
+/// the answer's last token followed by `next` (a retry that rewrites one phrase of the first
+/// answer, "To the end of the nineties" written "By the end of the nineties", reads the rest from
+/// it). `None` when there is none.
+fn rejoin(draft: &[u32], out: &[u32], next: u32) -> Option<usize> {
+    let &last = out.last()?;
+    draft.windows(2).position(|w| w == [last, next]).map(|p| p + 1)
 }
 
 pub struct Model {

@@ -62,7 +62,7 @@ impl TranslationRouter {
                     "dedicated translation failed, using the general engine: {}",
                     e.message
                 );
-                return self.retry(request, &[]).await;
+                return self.retry(request, &[], None).await;
             }
             Err(e) => return Err(e),
         };
@@ -81,7 +81,7 @@ impl TranslationRouter {
         if !best.0.is_empty()
             && self.general.is_some()
             && (dedicated || hinted)
-            && let Ok(second) = self.retry(request, &best.0).await
+            && let Ok(second) = self.retry(request, &best.0, Some(best.1.text.clone())).await
         {
             spent += second.processing_ms;
             let again = fidelity::check(&request.text, &second.source, &second.text, &request.target, &request.keep);
@@ -103,11 +103,19 @@ impl TranslationRouter {
         Ok(Translation { processing_ms: spent, ..best.1 })
     }
 
-    async fn retry(&self, request: &TranslateRequest, violations: &[Violation]) -> Result<Translation> {
+    /// One more attempt on the general engine, with hints for `violations`; `first`, the answer
+    /// that failed, drafts it: a retry mostly rewrites a phrase, and the rest is read, not written.
+    async fn retry(
+        &self,
+        request: &TranslateRequest,
+        violations: &[Violation],
+        first: Option<String>,
+    ) -> Result<Translation> {
         let general = self.general.as_ref().ok_or_else(|| Error::internal("no general translation engine"))?;
         let hints = violations.iter().filter_map(|v| v.hint(&request.target)).collect();
         // Afresh: a start made from a fragment may be what went wrong (a draft is only checked).
-        general.translate(TranslateRequest { hints, start: None, ..request.clone() }).await
+        let draft = first.or_else(|| request.draft.clone());
+        general.translate(TranslateRequest { hints, start: None, draft, ..request.clone() }).await
     }
 }
 
@@ -307,6 +315,7 @@ mod tests {
         assert_eq!((t.engine.as_str(), t.text.as_str()), ("llm", "Até sexta-feira."));
         let hints = &llm.seen()[0].hints;
         assert!(hints.iter().any(|h| h.contains("sexta-feira")), "{hints:?}");
+        assert_eq!(llm.seen()[0].draft.as_deref(), Some("Até logo."), "the failed answer drafts the retry");
         assert!(router.health().await.details.get("repaired").is_some_and(|r| r == "1"));
     }
 
