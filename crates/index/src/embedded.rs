@@ -17,15 +17,31 @@ use std::{
     sync::{Arc, Mutex, RwLock},
 };
 use tantivy::{
-    Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
+    Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term,
     collector::{Count, DocSetCollector, TopDocs},
-    directory::MmapDirectory,
+    directory::{MmapDirectory, error::LockError},
     query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery},
     schema::{IndexRecordOption, Value},
 };
 
 fn failed(what: &str, e: impl std::fmt::Display) -> Error {
     Error::new(ErrorCode::EngineFailed, format!("search index ({what}): {e}"))
+}
+
+/// The one writer of the index in `dir`; where another process holds it (a second server on the
+/// same data directory), an error that says so.
+fn writer(index: &Index, dir: &Path) -> Result<IndexWriter> {
+    index.writer(50_000_000).map_err(|e| match e {
+        TantivyError::LockFailure(LockError::LockBusy, _) => Error::new(
+            ErrorCode::EngineUnavailable,
+            format!(
+                "the search index in {} is in use by another process (another `sokuji serve` with this \
+                 data directory?): stop it, or give this server its own SOKUJI_DATA_DIR",
+                dir.display()
+            ),
+        ),
+        e => failed("writer", e),
+    })
 }
 
 /// The vectors' graph: HNSW ids are assigned in insertion order; a replaced or deleted
@@ -101,15 +117,19 @@ impl EmbeddedIndex {
         let open = || MmapDirectory::open(dir).map_err(|e| failed("open", e));
         // An index written before a field was added cannot take the new schema: it is emptied
         // and its recordings indexed again from the database (the caller queues them).
-        let outdated = Index::open(open()?).is_ok_and(|old| old.schema() != schema);
-        if outdated {
+        let outdated = Index::open(open()?).ok().filter(|old| old.schema() != schema);
+        let rebuilt = outdated.is_some();
+        if let Some(old) = outdated {
+            // Never emptied under another process that writes it.
+            drop(writer(&old, dir)?);
+            drop(old);
             tracing::warn!(dir = %dir.display(), "search index of an older schema: emptied, to be indexed again");
             std::fs::remove_dir_all(dir).map_err(|e| failed("empty", e))?;
             std::fs::create_dir_all(dir).map_err(|e| failed("create directory", e))?;
         }
         let index = Index::open_or_create(open()?, schema).map_err(|e| failed("open", e))?;
         schema::register_analyzers(&index);
-        let writer = index.writer(50_000_000).map_err(|e| failed("writer", e))?;
+        let writer = writer(&index, dir)?;
         let reader =
             index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e| failed("reader", e))?;
         let searcher = reader.searcher();
@@ -138,7 +158,7 @@ impl EmbeddedIndex {
         flush(&mut graph, &mut batch);
         tracing::info!(passages = graph.keys.len(), dir = %dir.display(), "search index opened");
         let inner = Inner { index, reader, writer: Mutex::new(writer), f, graph: RwLock::new(graph) };
-        Ok(Self { inner: Arc::new(inner), rebuilt: outdated })
+        Ok(Self { inner: Arc::new(inner), rebuilt })
     }
 
     /// Whether `open` emptied an index of an older schema (its recordings need indexing again).

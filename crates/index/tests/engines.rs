@@ -220,6 +220,30 @@ fn an_outdated_embedded_index_is_rebuilt() {
     assert!(!EmbeddedIndex::open(dir.path()).expect("reopen").rebuilt());
 }
 
+/// A second server on the same data directory is told the index is in use, and an outdated one
+/// is not emptied under the process that writes it.
+#[test]
+fn an_embedded_index_in_use_says_so() {
+    let dir = tempfile::tempdir().expect("dir");
+    let first = EmbeddedIndex::open(dir.path()).expect("open");
+    let Err(e) = EmbeddedIndex::open(dir.path()) else { panic!("opened twice") };
+    assert_eq!(e.code, sokuji_core::ErrorCode::EngineUnavailable);
+    assert!(e.message.contains("in use by another process"), "{}", e.message);
+    drop(first);
+    drop(EmbeddedIndex::open(dir.path()).expect("open once the first is closed"));
+
+    let old_dir = tempfile::tempdir().expect("dir");
+    let mut old = tantivy::schema::Schema::builder();
+    old.add_text_field("key", tantivy::schema::STRING | tantivy::schema::STORED);
+    let old = tantivy::Index::create_in_dir(old_dir.path(), old.build()).expect("an old index");
+    let writing = old.writer::<tantivy::TantivyDocument>(15_000_000).expect("writer");
+    let Err(e) = EmbeddedIndex::open(old_dir.path()) else { panic!("emptied under its writer") };
+    assert_eq!(e.code, sokuji_core::ErrorCode::EngineUnavailable);
+    assert!(old_dir.path().join("meta.json").exists(), "the old index is still there");
+    drop(writing);
+    assert!(EmbeddedIndex::open(old_dir.path()).expect("open").rebuilt());
+}
+
 async fn persisted(index: &dyn SearchIndex) {
     let all = SearchFilter::default();
     let hits = index.semantic(axis(4, 5), &all, 5).await.expect("s");
