@@ -239,8 +239,14 @@ fn named(table: Table, lang: &str, rest: &mut String) -> Vec<Named> {
     let Some((_, names)) = table.iter().find(|(l, _)| *l == lang) else { return hits };
     // Longest forms first: "thứ hai" must not be read inside "thứ hai mươi"; "tháng mười hai"
     // before "tháng mười".
-    let mut forms: Vec<(usize, &str)> =
-        names.iter().enumerate().flat_map(|(i, fs)| fs.iter().map(move |f| (i, *f))).collect();
+    // English "may" is a verb as often as a month: read by [`names`] only where it is written as
+    // a name, though written (in hints and mends) like any month.
+    let mut forms: Vec<(usize, &str)> = names
+        .iter()
+        .enumerate()
+        .flat_map(|(i, fs)| fs.iter().map(move |f| (i, *f)))
+        .filter(|&(_, f)| !(lang == "en" && f == "may"))
+        .collect();
     forms.sort_by_key(|(_, f)| std::cmp::Reverse(f.chars().count()));
     for (i, form) in forms {
         while let Some(at) = find_word(rest, form) {
@@ -275,11 +281,14 @@ pub fn mend_dates(source: &str, source_lang: &str, translation: &str, target: &s
     let mut mends: Vec<(Range<usize>, &str, bool)> = Vec::new();
     for table in [WEEKDAYS, MONTHS] {
         let (wanted, got) = (names(table, source_lang, source, &mut src), names(table, target, translation, &mut rest));
-        if values(&wanted).len() > 1 {
-            mends.extend(in_order(table, target, wanted, got).into_iter().map(|(at, right)| (at, right, false)));
-            continue;
-        }
-        let &[want] = &values(&wanted)[..] else { continue };
+        let want = match &values(&wanted)[..] {
+            &[want] => want,
+            [_, _, ..] => {
+                mends.extend(in_order(table, target, wanted, got).into_iter().map(|(at, right)| (at, right, false)));
+                continue;
+            }
+            [] => continue,
+        };
         let Some(right) = first_name(table, target, want) else { continue };
         match &values(&got)[..] {
             &[wrote] if wrote != want => mends.extend(got.into_iter().map(|h| (h.at, right, false))),
@@ -373,12 +382,9 @@ fn month_name(lang: &str, month: u8) -> Option<&'static str> {
     first_name(MONTHS, lang, month.checked_sub(1)?)
 }
 
-/// The first form of entry `i` (from 0) of `table` in `lang`. English "May" is read only where it
-/// is written as a name ([`names`]), not from the table, but it is written all the same.
+/// The first form of entry `i` (from 0) of `table` in `lang`.
 fn first_name(table: Table, lang: &str, i: u8) -> Option<&'static str> {
-    let forms = table.iter().find(|(l, _)| *l == lang).and_then(|(_, e)| e.get(usize::from(i)))?;
-    let may = std::ptr::eq(table, MONTHS) && lang == "en" && i == 4;
-    forms.first().copied().or(may.then_some("may"))
+    table.iter().find(|(l, _)| *l == lang).and_then(|(_, e)| e.get(usize::from(i))).and_then(|f| f.first().copied())
 }
 
 type Table = &'static [(&'static str, &'static [&'static [&'static str]])];
@@ -428,8 +434,7 @@ static WEEKDAYS: Table = &[
     ("de", &[&["montag"], &["dienstag"], &["mittwoch"], &["donnerstag"], &["freitag"], &["samstag"], &["sonntag"]]),
 ];
 
-/// Months, January first. English "may" is a verb as often as a month: not here, read by
-/// [`names`] where it is written as a name.
+/// Months, January first. English "may" is read only where it is written as a name ([`names`]).
 static MONTHS: Table = &[
     (
         "en",
@@ -438,7 +443,7 @@ static MONTHS: Table = &[
             &["february"],
             &["march"],
             &["april"],
-            &[],
+            &["may"],
             &["june"],
             &["july"],
             &["august"],

@@ -134,7 +134,7 @@ pub fn clean(answer: &str, input: &str, target: &str) -> String {
     lines.retain(|l| !l.is_empty() && !is_preamble(l));
     let text = lines.join("\n");
     let text = strip_quotes(strip_labels(&text, input, to), input);
-    match reply_opener(text, input) {
+    match reply_opener(text).filter(|_| !opens_with_phrase(input)) {
         Some(n) => capitalized(&text[n..]),
         None => text.to_string(),
     }
@@ -146,12 +146,12 @@ pub fn clean(answer: &str, input: &str, target: &str) -> String {
 const REPLY_OPENERS: &[&str] =
     &["tất nhiên,", "chắc chắn rồi,", "vâng,", "of course,", "sure,", "certainly,", "もちろん、"];
 
-/// The length of the [`REPLY_OPENERS`] entry `text` opens with, and the space after it, unless
-/// `input` [`opens_with_phrase`] of its own. `None` when there is none to drop.
-fn reply_opener(text: &str, input: &str) -> Option<usize> {
+/// The length of the [`REPLY_OPENERS`] entry `text` opens with, and the space after it (dropped
+/// unless the input [`opens_with_phrase`] of its own). `None` when there is none to drop.
+fn reply_opener(text: &str) -> Option<usize> {
     let lower = text.to_lowercase();
     let opener = REPLY_OPENERS.iter().find(|o| lower.starts_with(**o))?;
-    if opens_with_phrase(input) || lower.len() != text.len() {
+    if lower.len() != text.len() {
         return None;
     }
     let rest = &text[opener.len()..];
@@ -241,12 +241,14 @@ pub fn partial_answer<'a>(raw: &'a str, input: &str, target: &str) -> Cow<'a, st
         }
     }
     let text = text.trim();
-    if let Some(n) = reply_opener(text, input) {
-        return Cow::Owned(capitalized(&text[n..]));
-    }
-    // Held back while it may still become an opener to drop: "Tất nhiên" until its comma.
-    if !opens_with_phrase(input) && may_be_opener(text) {
-        return Cow::Borrowed("");
+    if !opens_with_phrase(input) {
+        if let Some(n) = reply_opener(text) {
+            return Cow::Owned(capitalized(&text[n..]));
+        }
+        // Held back while it may still become an opener to drop: "Tất nhiên" until its comma.
+        if may_be_opener(text) {
+            return Cow::Borrowed("");
+        }
     }
     Cow::Borrowed(text)
 }

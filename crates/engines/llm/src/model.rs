@@ -4,12 +4,13 @@
 //! A draft of the answer (`Chat::draft`) is checked, not imposed: where the model's next token is
 //! the draft's, the draft's following tokens are read in one pass and kept as long as each is
 //! the one the model would have written after the ones before. Where the answer has parted from
-//! the draft, it is taken up again wherever the draft has the answer's last token and the next. A pass reads the layers' weights
-//! once for all its tokens (only the output projection is applied per token), so an answer that
-//! follows its draft is read at a fraction of the cost of writing it. Those rows round differently
-//! from one-token passes, so where two tokens nearly tie, a draft can tip the answer (seen in the
-//! e2e tests: a comma, and once "the traditional way" for "the principles of Taoism"); a token is
-//! kept only where it is the model's own first choice on those rows.
+//! the draft, it is taken up again wherever the draft has the answer's last token and the next.
+//! A pass reads the layers' weights once for all its tokens (only the output projection is
+//! applied per token), so an answer that follows its draft is read at a fraction of the cost of
+//! writing it. Those rows round differently from one-token passes, so where two tokens nearly
+//! tie, a draft can tip the answer (seen in the e2e tests: a comma, and once "the traditional
+//! way" for "the principles of Taoism"); a token is kept only where it is the model's own first
+//! choice on those rows.
 //!
 //! The attention state of recent prompts is kept: a prompt that starts like one of them (the
 //! system turn of a language pair and the conversation so far) resumes from the shared part
