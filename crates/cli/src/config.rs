@@ -120,6 +120,10 @@ pub struct Config {
     pub piper_voices: Vec<String>,
     /// ONNX Runtime shared library for Piper (`SOKUJI_ONNXRUNTIME`, default: the catalog's).
     pub onnxruntime: PathBuf,
+    /// ONNX Runtime's threads (the Conformer's, Piper's) spin between runs (`SOKUJI_ONNX_SPIN`,
+    /// default false): faster archive decodes where nothing else needs the cores, slower live
+    /// translation where the LLM does.
+    pub onnx_spin: bool,
     /// Remote TTS gRPC service; replaces the local voices (`SOKUJI_TTS_URL`).
     pub tts_url: Option<String>,
     /// The original system's per-service variables, read when one service runs alone
@@ -263,6 +267,7 @@ impl Config {
                 Some(p) => PathBuf::from(p),
                 None => catalog_path(&model_dir, "onnxruntime"),
             },
+            onnx_spin: parse("SOKUJI_ONNX_SPIN", false)?,
             tts_url: var("SOKUJI_TTS_URL").or_else(|| var("TTS_SERVICE_URL").map(|u| original::service_url(&u))),
             stt_provider: var("STT_PROVIDER").unwrap_or_else(|| "whisper".into()),
             model: var("MODEL"),

@@ -80,6 +80,7 @@ fn vietnamese(cfg: &Config, rejections: &Arc<Rejections>) -> anyhow::Result<[Arc
         vocab_path,
         runtime_lib: cfg.onnxruntime.clone(),
         threads: cfg.stt_threads,
+        spin: cfg.onnx_spin,
         max_concurrent: cfg.stt_concurrency,
         rejections: rejections.clone(),
     })
@@ -206,7 +207,7 @@ async fn local_voices(cfg: &Config, piper: bool) -> anyhow::Result<sokuji_live::
         let mut voices = Vec::new();
         for (name, path) in &paths {
             let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-            match sokuji_piper::PiperVoice::load(path, &cfg.onnxruntime, threads) {
+            match sokuji_piper::PiperVoice::load(path, &cfg.onnxruntime, threads, cfg.onnx_spin) {
                 Ok(v) => voices.push(v),
                 // eSpeak NG still speaks every language: start, say what is missing and how to fix it.
                 Err(e) => tracing::warn!("Piper voice {name} not loaded ({e}); run `sokuji models fetch`"),

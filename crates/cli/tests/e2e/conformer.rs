@@ -11,6 +11,7 @@ fn engine() -> sokuji_conformer::ConformerEngine {
         vocab_path: model_dir().join("vi-conformer.vocab.txt"),
         runtime_lib: model_dir().join("libonnxruntime.so.1.31.1"),
         threads: 2,
+        spin: false,
         max_concurrent: 1,
         rejections: Arc::default(),
     })

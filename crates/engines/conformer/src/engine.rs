@@ -33,6 +33,8 @@ pub struct ConformerConfig {
     /// ONNX Runtime's shared library.
     pub runtime_lib: PathBuf,
     pub threads: usize,
+    /// ONNX Runtime's threads spin between runs (`sokuji_onnx::session`).
+    pub spin: bool,
     /// Requests decoded at once; more wait their turn.
     pub max_concurrent: usize,
     /// Where audio and text refused as non-speech are counted.
@@ -76,7 +78,7 @@ impl ConformerEngine {
         let raw = std::fs::read_to_string(&cfg.vocab_path)
             .map_err(|e| Error::new(ErrorCode::ModelNotFound, format!("{}: {e}", cfg.vocab_path.display())))?;
         let vocab = Vocabulary::parse(&raw)?;
-        let model = Model::load(&cfg.model_path, &cfg.runtime_lib, cfg.threads)?;
+        let model = Model::load(&cfg.model_path, &cfg.runtime_lib, cfg.threads, cfg.spin)?;
         if model.classes() > vocab.len() {
             return Err(Error::new(
                 ErrorCode::ModelNotFound,

@@ -47,10 +47,10 @@ fn engine_err(e: impl std::fmt::Display) -> Error {
 }
 
 impl Model {
-    pub fn load(model: &Path, runtime_lib: &Path, threads: usize) -> Result<Self> {
+    pub fn load(model: &Path, runtime_lib: &Path, threads: usize, spin: bool) -> Result<Self> {
         sokuji_onnx::runtime(runtime_lib).map_err(|e| Error::new(ErrorCode::EngineUnavailable, e))?;
-        let session =
-            sokuji_onnx::session(runtime_lib, model, threads).map_err(|e| Error::new(ErrorCode::ModelNotFound, e))?;
+        let session = sokuji_onnx::session(runtime_lib, model, threads, spin)
+            .map_err(|e| Error::new(ErrorCode::ModelNotFound, e))?;
         let classes = session
             .outputs()
             .first()

@@ -17,9 +17,12 @@ pub fn runtime(lib: &Path) -> Result<&'static ort::environment::Environment, Str
 }
 
 /// A session of `model` on the runtime in `lib`: full graph optimization, `threads` threads
-/// inside an operator and one across them (the engines run one inference at a time per session),
-/// which block instead of spinning while they wait.
-pub fn session(lib: &Path, model: &Path, threads: usize) -> Result<ort::session::Session, String> {
+/// inside an operator and one across them (the engines run one inference at a time per session).
+///
+/// With `spin`, those threads spin between runs instead of blocking: a long file decodes ~20%
+/// faster, but beside the LLM on few cores the spinning takes the cores its tokens wait for
+/// (bench/results/live-2026-12-03.md: vi→en text p50 0.1–0.2 s later on 2 cores).
+pub fn session(lib: &Path, model: &Path, threads: usize, spin: bool) -> Result<ort::session::Session, String> {
     let env = runtime(lib)?;
     let err = |e: String| format!("cannot load {}: {e}", model.display());
     ort::session::Session::builder(env)
@@ -30,10 +33,7 @@ pub fn session(lib: &Path, model: &Path, threads: usize) -> Result<ort::session:
         .map_err(|e| err(e.to_string()))?
         .with_inter_threads(1)
         .map_err(|e| err(e.to_string()))?
-        // Its idle workers would otherwise spin after each run on cores the LLM and the other
-        // engines need (bench/results/live-2026-12-03.md: vi→en text p50 −0.1 to −0.2 s on 2
-        // cores; Piper alone ~3% slower).
-        .with_intra_op_spinning(false)
+        .with_intra_op_spinning(spin)
         .map_err(|e| err(e.to_string()))?
         .commit_from_file(model)
         .map_err(|e| err(e.to_string()))

@@ -34,8 +34,9 @@ pub struct PiperVoice {
 }
 
 impl PiperVoice {
-    /// Loads `model` (.onnx) with its `model.json` (or `.onnx.json`) beside it.
-    pub fn load(model: &Path, runtime_lib: &Path, threads: usize) -> Result<Self, PiperError> {
+    /// Loads `model` (.onnx) with its `model.json` (or `.onnx.json`) beside it; `spin` as in
+    /// [`sokuji_onnx::session`].
+    pub fn load(model: &Path, runtime_lib: &Path, threads: usize, spin: bool) -> Result<Self, PiperError> {
         let mut json = model.as_os_str().to_owned();
         json.push(".json");
         let json = PathBuf::from(json);
@@ -43,7 +44,7 @@ impl PiperVoice {
         let config: PiperConfig = serde_json::from_slice(&raw)
             .map_err(|e| PiperError::Config { path: json.clone(), detail: e.to_string() })?;
         runtime(runtime_lib)?;
-        let session = sokuji_onnx::session(runtime_lib, model, threads)
+        let session = sokuji_onnx::session(runtime_lib, model, threads, spin)
             .map_err(|detail| PiperError::Model { path: model.into(), detail })?;
         let name = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         tracing::info!(voice = %name, sample_rate = config.audio.sample_rate, "piper voice loaded");
