@@ -67,7 +67,9 @@ fi
 if [ -x "${WHISPER_CLI_LINKED:-}" ]; then
   configs+=("whisper.cpp CLI as linked, vi|$AUDIO|$WHISPER_CLI_LINKED -m $MODEL -t $THREADS -l vi -bs 1 -bo 1 -np -nt -f")
 fi
-export SOKUJI_STT_THREADS="$THREADS" SOKUJI_LOG=warn
+# Batch transcription alone, as a server that only transcribes runs it (and as results before
+# 2026-12-03 were measured): ONNX Runtime's threads spin (SOKUJI_ONNX_SPIN=false: the default's).
+export SOKUJI_STT_THREADS="$THREADS" SOKUJI_LOG=warn SOKUJI_ONNX_SPIN="${SOKUJI_ONNX_SPIN:-true}"
 secs() { python3 -c "import wave,sys; w=wave.open(sys.argv[1]); print(w.getnframes()/w.getframerate())" "$1"; }
 for run in $(seq 1 "$RUNS"); do
   for i in "${!configs[@]}"; do
