@@ -193,7 +193,7 @@ fn knows(lang: &str) -> bool {
 /// out (so "tháng 7" or "7月" is a month, not a number).
 fn dates(text: &str, lang: &str) -> (Vec<u8>, Vec<u8>, String) {
     let mut rest = text.to_lowercase();
-    let days = values(&named(WEEKDAYS, lang, &mut rest));
+    let days = values(&named(WEEKDAYS, lang, &mut rest, &[]));
     let months = values(&names(MONTHS, lang, text, &mut rest)).into_iter().map(|m| m + 1).collect();
     (days, months, rest)
 }
@@ -202,8 +202,11 @@ fn dates(text: &str, lang: &str) -> (Vec<u8>, Vec<u8>, String) {
 /// English "May" among the months where it is written as a name, capitalised inside a sentence
 /// ("the fifth of May", not "May I come?" or "you may").
 fn names(table: Table, lang: &str, text: &str, rest: &mut String) -> Vec<Named> {
-    let mut hits = named(table, lang, rest);
-    if lang != "en" || !std::ptr::eq(table, MONTHS) {
+    // "may" is a verb as often as a month: not read from the table, though written from it (in
+    // hints and mends) like any month.
+    let may = lang == "en" && std::ptr::eq(table, MONTHS);
+    let mut hits = named(table, lang, rest, if may { &["may"] } else { &[] });
+    if !may {
         return hits;
     }
     let mut from = 0;
@@ -233,19 +236,18 @@ struct Named {
     value: u8,
 }
 
-/// The names of `table`'s entries in `rest` (lower case), which are blanked out as they are found.
-fn named(table: Table, lang: &str, rest: &mut String) -> Vec<Named> {
+/// The names of `table`'s entries in `rest` (lower case), which are blanked out as they are found;
+/// the forms in `skip` are not read.
+fn named(table: Table, lang: &str, rest: &mut String, skip: &[&str]) -> Vec<Named> {
     let mut hits = Vec::new();
     let Some((_, names)) = table.iter().find(|(l, _)| *l == lang) else { return hits };
     // Longest forms first: "thứ hai" must not be read inside "thứ hai mươi"; "tháng mười hai"
     // before "tháng mười".
-    // English "may" is a verb as often as a month: read by [`names`] only where it is written as
-    // a name, though written (in hints and mends) like any month.
     let mut forms: Vec<(usize, &str)> = names
         .iter()
         .enumerate()
         .flat_map(|(i, fs)| fs.iter().map(move |f| (i, *f)))
-        .filter(|&(_, f)| !(lang == "en" && f == "may"))
+        .filter(|(_, f)| !skip.contains(f))
         .collect();
     forms.sort_by_key(|(_, f)| std::cmp::Reverse(f.chars().count()));
     for (i, form) in forms {
