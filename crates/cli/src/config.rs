@@ -118,6 +118,8 @@ pub struct Config {
     pub tts_provider: String,
     /// Piper voices: catalog names or `.onnx` paths, comma-separated (`SOKUJI_PIPER_VOICES`).
     pub piper_voices: Vec<String>,
+    /// Threads per Piper synthesis (`SOKUJI_TTS_THREADS`, default: all cores).
+    pub tts_threads: usize,
     /// ONNX Runtime shared library for Piper (`SOKUJI_ONNXRUNTIME`, default: the catalog's).
     pub onnxruntime: PathBuf,
     /// ONNX Runtime's threads (the Conformer's, Piper's) spin between runs (`SOKUJI_ONNX_SPIN`,
@@ -268,6 +270,7 @@ impl Config {
                 None => catalog_path(&model_dir, "onnxruntime"),
             },
             onnx_spin: parse("SOKUJI_ONNX_SPIN", false)?,
+            tts_threads: parse("SOKUJI_TTS_THREADS", cores)?,
             tts_url: var("SOKUJI_TTS_URL").or_else(|| var("TTS_SERVICE_URL").map(|u| original::service_url(&u))),
             stt_provider: var("STT_PROVIDER").unwrap_or_else(|| "whisper".into()),
             model: var("MODEL"),

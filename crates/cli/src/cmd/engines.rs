@@ -206,8 +206,7 @@ async fn local_voices(cfg: &Config, piper: bool) -> anyhow::Result<sokuji_live::
     if piper && !paths.is_empty() {
         let mut voices = Vec::new();
         for (name, path) in &paths {
-            let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-            match sokuji_piper::PiperVoice::load(path, &cfg.onnxruntime, threads, cfg.onnx_spin) {
+            match sokuji_piper::PiperVoice::load(path, &cfg.onnxruntime, cfg.tts_threads, cfg.onnx_spin) {
                 Ok(v) => voices.push(v),
                 // eSpeak NG still speaks every language: start, say what is missing and how to fix it.
                 Err(e) => tracing::warn!("Piper voice {name} not loaded ({e}); run `sokuji models fetch`"),
