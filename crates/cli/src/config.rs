@@ -367,3 +367,24 @@ fn mask<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Erro
         None => s.serialize_none(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every variable this file reads, but the system's own (`HOME`, `XDG_*`), is named in the
+    /// README's tables: a setting added without a row is a setting nobody finds.
+    #[test]
+    fn every_variable_read_here_is_in_the_readme() {
+        let readme = include_str!("../../../README.md");
+        let source = include_str!("config.rs");
+        // Every piece between two quotes that is a name in capitals (whatever the quotes' parity).
+        let names = source
+            .split('"')
+            .filter(|s| s.len() > 2 && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'));
+        let mut seen = 0;
+        for name in names.filter(|n| *n != "HOME" && !n.starts_with("XDG_")) {
+            seen += 1;
+            assert!(readme.contains(&format!("`{name}`")), "{name} is read but not in README.md");
+        }
+        assert!(seen > 40, "only {seen} variables found: the scan no longer reads this file's names");
+    }
+}
