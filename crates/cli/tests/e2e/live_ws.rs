@@ -198,7 +198,9 @@ async fn vietnamese_speech_becomes_english_text_and_speech() {
 }
 
 /// English speech to Portuguese through the dedicated model: every final translated by
-/// fxtranslate, each segment's translation before its audio.
+/// fxtranslate, each segment's translation before its audio; and four sentences 0.25 s apart
+/// (shorter than the endpointer's silence) are closed at a pause once the utterance has gone on
+/// for 3 s, so they come out as more than one final, with every word kept.
 #[tokio::test]
 async fn english_speech_becomes_portuguese_through_the_dedicated_model() {
     let server = Server::start(&["--grpc-listen", "off"], &[("TRANSLATION_PROVIDER", "local")]).wait_ready();
@@ -232,6 +234,27 @@ async fn english_speech_becomes_portuguese_through_the_dedicated_model() {
         assert!(audio_at.is_some(), "no speech for {t}");
         assert!(msgs.iter().position(|m| std::ptr::eq(m, *t)) < audio_at, "translation before audio");
     }
+
+    let (mut audio, mut reference) = (Vec::new(), Vec::new());
+    for (path, text) in set.iter().take(4) {
+        let speech = load_16k(path);
+        let voiced = |x: &f32| x.abs() > 0.01;
+        let first = speech.iter().position(voiced).unwrap_or(0);
+        let last = speech.iter().rposition(voiced).unwrap_or(0);
+        audio.extend(&speech[first..=last.max(first)]);
+        audio.extend(vec![0.0; 4_000]);
+        reference.push(text.as_str());
+    }
+    audio.extend(vec![0.0; 16_000]);
+    let mut ws = connect(&server).await;
+    ws.send(text(json!({"type": "config", "source_language": "en", "target_language": "pt", "voice_id": "", "sample_rate": 16000, "channels": 1})))
+        .await
+        .expect("config");
+    let msgs = say_and_end(&mut ws, &audio).await;
+    let heard = final_texts(&msgs);
+    assert!(heard.len() >= 2, "never closed at a pause: {heard:?}");
+    let wer = word_error_rate(&reference.join(" "), &heard.join(" "));
+    assert!(wer < 0.4, "WER {wer}: {heard:?}");
 }
 
 #[tokio::test]

@@ -555,3 +555,81 @@ async fn an_interim_decoded_aside_comes_from_interim_done() {
     let got: Vec<Vec<&str>> = interims(&done).iter().map(|t| kinds(&t.text)).collect();
     assert_eq!(got, [vec!["w3"]], "{done:#?}");
 }
+
+/// [`LevelStt`] ending each text with a full stop, as Whisper ends a clause.
+struct Punctuated;
+
+#[async_trait::async_trait]
+impl SpeechToText for Punctuated {
+    async fn transcribe(
+        &self,
+        audio: sokuji_core::Audio,
+        options: TranscribeOptions,
+    ) -> sokuji_core::Result<Transcript> {
+        let mut t = LevelStt.transcribe(audio, options).await?;
+        if !t.text.is_empty() {
+            t.text.push('.');
+        }
+        Ok(t)
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        LevelStt.languages().await
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        LevelStt.health().await
+    }
+}
+
+/// A long utterance is closed at a pause whose decode ends a clause: that decode is its final,
+/// and what follows is the next utterance, with its own start. A shorter one, an engine that
+/// wrote no punctuation there, or a session that decodes no pauses keep the utterance whole; a
+/// close that no speech follows leaves nothing behind (no decode of the silence).
+#[tokio::test]
+async fn a_long_utterance_closes_at_a_pause_that_ends_a_clause() {
+    // (engine punctuates, pause decodes on, speech before the 0.25 s pause in s, finals' words)
+    let cases: &[(bool, bool, f32, &[&[&str]])] = &[
+        (true, true, 3.2, &[&["w3"], &["w6"]]),
+        (true, true, 2.4, &[&["w3", "w6"]]),
+        (false, true, 3.2, &[&["w3", "w6"]]),
+        (true, false, 3.2, &[&["w3", "w6"]]),
+    ];
+    for &(punctuates, pauses, long, expected) in cases {
+        let stt: Arc<dyn SpeechToText> = if punctuates { Arc::new(Punctuated) } else { Arc::new(LevelStt) };
+        let mut r = recognizer(stt, RecognizerConfig { clause_secs: 3.0, ..quick() });
+        r.set_pause_interim(pauses);
+        let audio = layout(&[(0.3, 0.0), (long, 0.3), (0.25, 0.0), (1.0, 0.6), (1.0, 0.0)]);
+        let events = run(&mut r, &audio, 800).await;
+        let what = format!("punctuates {punctuates}, pauses {pauses}, {long} s");
+        let got: Vec<Vec<&str>> = finals(&events).iter().map(|t| kinds(&t.text)).collect();
+        assert_eq!(got, expected, "{what}: {events:#?}");
+        for id in 0..expected.len() as u64 {
+            let order: Vec<&str> = events
+                .iter()
+                .filter_map(|e| match e {
+                    LiveEvent::SpeechStarted { segment_id, .. } if *segment_id == id => Some("started"),
+                    LiveEvent::SpeechStopped { segment_id, .. } if *segment_id == id => Some("stopped"),
+                    LiveEvent::Committed { segment_id, .. } if *segment_id == id => Some("committed"),
+                    LiveEvent::Transcription(t) if t.segment_id == id && t.is_final => Some("final"),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(order, ["started", "stopped", "committed", "final"], "{what}, utterance {id}");
+        }
+        if expected.len() == 2 {
+            let f = finals(&events);
+            // Closed at the pause (the speech ends at 3.5 s, the pause decoded 0.12 s in), and
+            // the next utterance starts no earlier.
+            assert!((3.62..=3.62 + 0.09).contains(&f[0].end), "{what}: closed at {}", f[0].end);
+            assert!(f[1].start >= f[0].end, "{what}: {} overlaps {}", f[1].start, f[0].end);
+        }
+    }
+    // Closed at the pause, then silence: the close's final and nothing else.
+    let stt = Arc::new(FlakyStt::new(Punctuated, ErrorCode::EngineUnavailable, |_, _| false));
+    let mut r = recognizer(stt.clone(), RecognizerConfig { clause_secs: 3.0, interim: false, ..quick() });
+    r.set_pause_interim(true);
+    let events = run(&mut r, &layout(&[(0.3, 0.0), (3.2, 0.3), (2.0, 0.0)]), 800).await;
+    assert_eq!(finals(&events).iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(), [vec!["w3"]], "{events:#?}");
+    assert_eq!(stt.calls(), 1, "only the pause's decode");
+}
