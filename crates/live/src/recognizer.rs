@@ -457,6 +457,7 @@ impl Recognizer {
     }
 
     /// Whether the pause just decoded closes its utterance ([`RecognizerConfig::clause_secs`]).
+    /// (An earlier pause's decode, kept when this one's failed, was already found not to.)
     fn pause_ends_clause(&self) -> bool {
         let Some((from, upto, t, _)) = &self.pause_decode else { return false };
         let text = t.text.trim_end();
