@@ -139,32 +139,37 @@ async fn interim_results_only_grow_their_committed_prefix() {
     assert!(f[0].text.starts_with(&committed), "the final keeps the committed prefix");
 }
 
-/// The inner engine, but the decodes that hear words and whose count (from 0) `reworded`
-/// picks hear other ones ("guess"), as Whisper's guess from the first second often does.
-struct Reworded {
-    reworded: fn(usize) -> bool,
+/// [`LevelStt`] with the transcript of each decode that hears words handed to `edit`, with the
+/// count of such decodes before it.
+struct Edited {
+    edit: fn(usize, &mut Transcript),
     heard: std::sync::atomic::AtomicUsize,
 }
 
-impl Reworded {
-    fn new(reworded: fn(usize) -> bool) -> Self {
-        Self { reworded, heard: 0.into() }
+impl Edited {
+    fn new(edit: fn(usize, &mut Transcript)) -> Self {
+        Self { edit, heard: 0.into() }
+    }
+}
+
+/// Every word of `t` heard as "guess", as Whisper's guess from the first second often is.
+fn guess(t: &mut Transcript) {
+    for s in &mut t.segments {
+        s.words.iter_mut().for_each(|w| w.text = "guess".into());
+        s.text = s.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
     }
 }
 
 #[async_trait::async_trait]
-impl SpeechToText for Reworded {
+impl SpeechToText for Edited {
     async fn transcribe(
         &self,
         audio: sokuji_core::Audio,
         options: TranscribeOptions,
     ) -> sokuji_core::Result<Transcript> {
         let mut t = LevelStt.transcribe(audio, options).await?;
-        if !t.segments.is_empty() && (self.reworded)(self.heard.fetch_add(1, std::sync::atomic::Ordering::SeqCst)) {
-            for s in &mut t.segments {
-                s.words.iter_mut().for_each(|w| w.text = "guess".into());
-                s.text = s.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
-            }
+        if !t.segments.is_empty() {
+            (self.edit)(self.heard.fetch_add(1, std::sync::atomic::Ordering::SeqCst), &mut t);
         }
         Ok(t)
     }
@@ -182,7 +187,11 @@ impl SpeechToText for Reworded {
 /// with the first or not; never its first guess.
 #[tokio::test]
 async fn a_first_guess_is_not_translated_ahead_the_second_is() {
-    let stt = Arc::new(Reworded::new(|decode| decode == 0));
+    let stt = Arc::new(Edited::new(|decode, t| {
+        if decode == 0 {
+            guess(t)
+        }
+    }));
     let mut r = recognizer(stt, quick());
     let events = run(&mut r, &layout(&[(0.3, 0.0), (2.4, 0.5), (1.0, 0.0)]), 1_600).await;
     let interims = interims(&events);
@@ -281,7 +290,11 @@ async fn a_language_found_on_the_first_second_is_not_kept_for_the_utterance() {
 #[tokio::test]
 async fn a_final_lists_the_words_its_text_says() {
     // The first two decodes agree; the later ones hear other words.
-    let stt = Arc::new(Reworded::new(|decode| decode >= 2));
+    let stt = Arc::new(Edited::new(|decode, t| {
+        if decode >= 2 {
+            guess(t)
+        }
+    }));
     let mut r = recognizer(stt, quick());
     let events = run(&mut r, &layout(&[(0.3, 0.0), (3.4, 0.5), (1.0, 0.0)]), 1_600).await;
     let f = finals(&events);
@@ -556,32 +569,6 @@ async fn an_interim_decoded_aside_comes_from_interim_done() {
     assert_eq!(got, [vec!["w3"]], "{done:#?}");
 }
 
-/// [`LevelStt`] ending each text with a full stop, as Whisper ends a clause.
-struct Punctuated;
-
-#[async_trait::async_trait]
-impl SpeechToText for Punctuated {
-    async fn transcribe(
-        &self,
-        audio: sokuji_core::Audio,
-        options: TranscribeOptions,
-    ) -> sokuji_core::Result<Transcript> {
-        let mut t = LevelStt.transcribe(audio, options).await?;
-        if !t.text.is_empty() {
-            t.text.push('.');
-        }
-        Ok(t)
-    }
-
-    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
-        LevelStt.languages().await
-    }
-
-    async fn health(&self) -> sokuji_core::Health {
-        LevelStt.health().await
-    }
-}
-
 /// A long utterance is closed at a pause whose decode ends a clause: that decode is its final,
 /// and what follows is the next utterance, with its own start. A shorter one, an engine that
 /// wrote no punctuation there, or a session that decodes no pauses keep the utterance whole; a
@@ -596,7 +583,9 @@ async fn a_long_utterance_closes_at_a_pause_that_ends_a_clause() {
         (true, false, 3.2, &[&["w3", "w6"]]),
     ];
     for &(punctuates, pauses, long, expected) in cases {
-        let stt: Arc<dyn SpeechToText> = if punctuates { Arc::new(Punctuated) } else { Arc::new(LevelStt) };
+        // Whisper ends a clause with its punctuation.
+        let stt: Arc<dyn SpeechToText> =
+            if punctuates { Arc::new(Edited::new(|_, t| t.text.push('.'))) } else { Arc::new(LevelStt) };
         let mut r = recognizer(stt, RecognizerConfig { clause_secs: 3.0, ..quick() });
         r.set_pause_interim(pauses);
         let audio = layout(&[(0.3, 0.0), (long, 0.3), (0.25, 0.0), (1.0, 0.6), (1.0, 0.0)]);
@@ -626,7 +615,7 @@ async fn a_long_utterance_closes_at_a_pause_that_ends_a_clause() {
         }
     }
     // Closed at the pause, then silence: the close's final and nothing else.
-    let stt = Arc::new(FlakyStt::new(Punctuated, ErrorCode::EngineUnavailable, |_, _| false));
+    let stt = Arc::new(FlakyStt::new(Edited::new(|_, t| t.text.push('.')), ErrorCode::EngineUnavailable, |_, _| false));
     let mut r = recognizer(stt.clone(), RecognizerConfig { clause_secs: 3.0, interim: false, ..quick() });
     r.set_pause_interim(true);
     let events = run(&mut r, &layout(&[(0.3, 0.0), (3.2, 0.3), (2.0, 0.0)]), 800).await;
