@@ -44,6 +44,20 @@ async fn run_aside(r: &mut Recognizer, audio: &[f32], chunk: usize) -> Vec<LiveE
     events
 }
 
+/// Utterance `id`'s speech start and stop, its commit and its final, in the order they came.
+fn order(events: &[LiveEvent], id: u64) -> Vec<&'static str> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            LiveEvent::SpeechStarted { segment_id, .. } if *segment_id == id => Some("started"),
+            LiveEvent::SpeechStopped { segment_id, .. } if *segment_id == id => Some("stopped"),
+            LiveEvent::Committed { segment_id, .. } if *segment_id == id => Some("committed"),
+            LiveEvent::Transcription(t) if t.segment_id == id && t.is_final => Some("final"),
+            _ => None,
+        })
+        .collect()
+}
+
 /// (audio layout, chunk in samples, the words of each final)
 type Case<'a> = (&'a [(f32, f32)], usize, &'a [&'a [&'a str]]);
 
@@ -67,17 +81,7 @@ async fn utterances_come_out_in_order_with_their_own_words() {
         }
         // Per utterance: started, stopped, committed, then its final; interims before that.
         for id in 0..expected.len() as u64 {
-            let order: Vec<&str> = events
-                .iter()
-                .filter_map(|e| match e {
-                    LiveEvent::SpeechStarted { segment_id, .. } if *segment_id == id => Some("started"),
-                    LiveEvent::SpeechStopped { segment_id, .. } if *segment_id == id => Some("stopped"),
-                    LiveEvent::Committed { segment_id, .. } if *segment_id == id => Some("committed"),
-                    LiveEvent::Transcription(t) if t.segment_id == id && t.is_final => Some("final"),
-                    _ => None,
-                })
-                .collect();
-            assert_eq!(order, ["started", "stopped", "committed", "final"], "utterance {id} of {parts:?}");
+            assert_eq!(order(&events, id), ["started", "stopped", "committed", "final"], "utterance {id} of {parts:?}");
         }
     }
 }
@@ -594,17 +598,7 @@ async fn a_long_utterance_closes_at_a_pause_that_ends_a_clause() {
         let got: Vec<Vec<&str>> = finals(&events).iter().map(|t| kinds(&t.text)).collect();
         assert_eq!(got, expected, "{what}: {events:#?}");
         for id in 0..expected.len() as u64 {
-            let order: Vec<&str> = events
-                .iter()
-                .filter_map(|e| match e {
-                    LiveEvent::SpeechStarted { segment_id, .. } if *segment_id == id => Some("started"),
-                    LiveEvent::SpeechStopped { segment_id, .. } if *segment_id == id => Some("stopped"),
-                    LiveEvent::Committed { segment_id, .. } if *segment_id == id => Some("committed"),
-                    LiveEvent::Transcription(t) if t.segment_id == id && t.is_final => Some("final"),
-                    _ => None,
-                })
-                .collect();
-            assert_eq!(order, ["started", "stopped", "committed", "final"], "{what}, utterance {id}");
+            assert_eq!(order(&events, id), ["started", "stopped", "committed", "final"], "{what}, utterance {id}");
         }
         if expected.len() == 2 {
             let f = finals(&events);
