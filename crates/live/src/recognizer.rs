@@ -445,8 +445,9 @@ impl Recognizer {
         if self.utterance.is_some() && (paused || (self.cfg.interim && self.aside.is_none() && self.interim_due())) {
             events.extend(self.interim(paused).await);
         }
-        if paused && self.pause_ends_clause() {
-            events.extend(self.close_at_pause().await);
+        // Only the VAD's turns pause.
+        if paused && let Some(upto) = self.clause_end() {
+            events.extend(self.close_at_pause(upto).await);
         }
         if let Some(p) = &self.pausing {
             // The pause's decode is done.
@@ -456,22 +457,22 @@ impl Recognizer {
         events
     }
 
-    /// Whether the pause just decoded closes its utterance ([`RecognizerConfig::clause_secs`]).
-    /// (An earlier pause's decode, kept when this one's failed, was already found not to.)
-    fn pause_ends_clause(&self) -> bool {
-        let Some((from, upto, t, _)) = &self.pause_decode else { return false };
+    /// Where the pause decoded last closes its utterance ([`RecognizerConfig::clause_secs`]), if
+    /// it does. (An earlier pause's decode, kept when a later one's failed, was already found
+    /// not to.)
+    fn clause_end(&self) -> Option<u64> {
+        let (from, upto, t, _) = self.pause_decode.as_ref()?;
         let text = t.text.trim_end();
-        matches!(self.cfg.turns, Turns::Vad(_))
-            && self.utterance == Some(*from)
+        let ends = self.utterance == Some(*from)
             && secs(upto.saturating_sub(*from)) >= self.cfg.clause_secs
             && text.ends_with(CLAUSE_ENDS)
-            && !text.ends_with("..")
+            && !text.ends_with("..");
+        ends.then_some(*upto)
     }
 
-    /// Closes the open utterance at the pause just decoded, that decode being its final one;
-    /// speech after it starts the next utterance, as after a commit.
-    async fn close_at_pause(&mut self) -> Vec<LiveEvent> {
-        let Some(upto) = self.pause_decode.as_ref().map(|p| p.1) else { return Vec::new() };
+    /// Closes the open utterance at `upto`, where the pause just decoded ends, that decode being
+    /// its final one; speech after it starts the next utterance, as after a commit.
+    async fn close_at_pause(&mut self, upto: u64) -> Vec<LiveEvent> {
         let silence = u64::from(self.endpointer.trailing_silence()) * FRAME as u64;
         let mut events = vec![LiveEvent::SpeechStopped {
             segment_id: self.segment_id,
