@@ -12,7 +12,8 @@
 //! Engines that stream natively (`SpeechToText::stream`) are instead fed each piece of audio
 //! once: an interim costs the new audio only, the final the last chunk.
 //! Utterances longer than `max_utterance_secs` are cut at the last committed word, so the
-//! buffer, and the latency, stay bounded on streams of any length.
+//! buffer, and the latency, stay bounded on streams of any length; in translating sessions, at
+//! the last committed end of a clause once that closes `clause_secs` of speech.
 //!
 //! Invariants: every call consumes all the audio it is given (a decode failure never drops the
 //! rest of a chunk); a failed final decode becomes an `Error` event for its utterance and leaves
@@ -22,7 +23,7 @@ use crate::event::{LiveError, LiveEvent, Transcription};
 use sokuji_audio::{FrameScorer, StreamResampler, vad::FRAME};
 use sokuji_core::{
     Audio, Error, ErrorCode, Result, SAMPLE_RATE, SpeechToText, SttStream, TranscribeOptions, Transcript, Word,
-    stream::{EndpointConfig, Endpointer, LocalAgreement, VadEvent},
+    stream::{EndpointConfig, Endpointer, Hypothesis, LocalAgreement, VadEvent},
 };
 use std::{
     future::Future,
@@ -72,6 +73,10 @@ pub struct RecognizerConfig {
     /// English sentences 0.3 s apart: the first two translated 2.2 s after the second's end,
     /// against all three 4.1 s after the third's). Only sessions that decode pauses (translating
     /// ones) do; at least 3 s, so that a hesitation in a short sentence does not split it.
+    /// Speech with no pause the VAD hears is cut after an interim decode, after the last
+    /// committed word that ends a clause (`close_committed`), once what that closes is this long:
+    /// Whisper otherwise re-decodes the whole growing utterance each second (1.2–3.5 s a decode at
+    /// 9–12 s of speech), and translates none of it before the speaker stops.
     pub clause_secs: f64,
     /// Audio kept before the VAD's speech start, so first syllables are not clipped.
     pub pre_roll_secs: f64,
@@ -96,6 +101,12 @@ impl Default for RecognizerConfig {
             decode_timeout: Duration::from_secs(20),
         }
     }
+}
+
+/// Whether `text` ends with a clause's punctuation ([`CLAUSE_ENDS`]), not an ellipsis.
+fn ends_clause(text: &str) -> bool {
+    let text = text.trim_end();
+    text.ends_with(CLAUSE_ENDS) && !text.ends_with("..")
 }
 
 fn secs(samples: u64) -> f64 {
@@ -462,11 +473,9 @@ impl Recognizer {
     /// not to.)
     fn clause_end(&self) -> Option<u64> {
         let (from, upto, t, _) = self.pause_decode.as_ref()?;
-        let text = t.text.trim_end();
         let ends = self.utterance == Some(*from)
             && secs(upto.saturating_sub(*from)) >= self.cfg.clause_secs
-            && text.ends_with(CLAUSE_ENDS)
-            && !text.ends_with("..");
+            && ends_clause(&t.text);
         ends.then_some(*upto)
     }
 
@@ -649,7 +658,7 @@ impl Recognizer {
         if h.committed.is_empty() && h.tentative.is_empty() {
             return Vec::new();
         }
-        vec![LiveEvent::Transcription(Transcription {
+        let interim = Transcription {
             segment_id: self.segment_id,
             is_final: false,
             text: h.text(),
@@ -665,7 +674,45 @@ impl Recognizer {
             e2e_ms: None,
             producer: t.producer,
             at_pause,
-        })]
+        };
+        let Some((n, cut)) = self.clause_cut(start, at_pause) else {
+            return vec![LiveEvent::Transcription(interim)];
+        };
+        let mut events = self.close_committed(start, n, cut);
+        // The words after the cut, as the next utterance's interim.
+        let rest = Hypothesis { committed: h.committed[n..].to_vec(), tentative: h.tentative };
+        if !rest.text().is_empty() {
+            events.push(LiveEvent::Transcription(Transcription {
+                segment_id: self.segment_id,
+                text: rest.text(),
+                ahead: rest.text(),
+                committed: rest.committed_text(),
+                stability: rest.stability(),
+                start: secs(cut),
+                ..interim
+            }));
+        }
+        events
+    }
+
+    /// Where to cut an utterance that goes on without a pause ([`RecognizerConfig::clause_secs`])
+    /// after an interim decode from `start`: after the last committed word that ends a clause in
+    /// that decode too, with words after it there (so it was not only where the audio stopped),
+    /// when what it closes is at least `clause_secs` long. The first `n` words and the sample
+    /// where the cut falls (between that word and the next, when they leave a gap), if anywhere.
+    fn clause_cut(&self, start: u64, at_pause: bool) -> Option<(usize, u64)> {
+        // A pause's decode may close the whole utterance instead (`clause_end`); a streaming
+        // engine's cost does not grow with the utterance.
+        if at_pause || self.pause_frames.is_none() || self.stream.is_some() || self.utterance != Some(start) {
+            return None;
+        }
+        let committed = self.agreement.committed();
+        let i = (0..committed.len()).rev().find(|&i| {
+            ends_clause(&committed[i]) && i + 1 < self.last_words.len() && ends_clause(&self.last_words[i].text)
+        })?;
+        let (word, next) = (&self.last_words[i], &self.last_words[i + 1]);
+        let cut = samples(if next.start > word.end { (word.end + next.start) / 2.0 } else { word.end });
+        (cut > start && secs(cut - start) >= self.cfg.clause_secs && cut < self.end()).then_some((i + 1, cut))
     }
 
     /// What of an interim to translate ahead ([`Transcription::ahead`]): from a streaming engine
@@ -674,7 +721,7 @@ impl Recognizer {
     /// translation only takes the cores from the next decode; its second, from two seconds, is
     /// mostly the final's text on short sentences, and whether it agrees with the first says
     /// little: waiting for agreement left those translated only after the pause).
-    fn ahead(&self, h: &sokuji_core::stream::Hypothesis, first_guess: bool) -> String {
+    fn ahead(&self, h: &Hypothesis, first_guess: bool) -> String {
         if self.stream.is_some() {
             all_but_last_word(&h.text())
         } else if first_guess {
@@ -748,12 +795,11 @@ impl Recognizer {
     /// Emits the committed words of an over-long utterance as a final result and continues the
     /// utterance from the end of the last committed word.
     async fn cut_long_utterance(&mut self, now: u64) -> Vec<LiveEvent> {
-        self.aside = None;
         let Some(start) = self.utterance else {
             return Vec::new();
         };
-        let committed = self.agreement.committed().to_vec();
-        let cut = committed.len().checked_sub(1).and_then(|i| self.last_words.get(i)).map(|w| samples(w.end));
+        let n = self.agreement.committed().len();
+        let cut = n.checked_sub(1).and_then(|i| self.last_words.get(i)).map(|w| samples(w.end));
         let Some(cut) = cut.filter(|c| *c > start && *c < now) else {
             // Nothing stable to cut at: finalize everything so far and start afresh.
             let events = self.finalize(now).await;
@@ -761,12 +807,24 @@ impl Recognizer {
             self.last_interim_audio = now;
             return events;
         };
-        let words: Vec<Word> = self.last_words[..committed.len()].to_vec();
-        self.agreement.drain_committed(committed.len());
+        self.close_committed(start, n, cut)
+    }
+
+    /// Closes the open utterance's first `n` committed words (heard by the last decode, from
+    /// `start`) as a final of their own, ending at `cut`; the utterance goes on from there.
+    fn close_committed(&mut self, start: u64, n: usize, cut: u64) -> Vec<LiveEvent> {
+        self.aside = None;
+        let committed = self.agreement.committed()[..n].to_vec();
+        let words: Vec<Word> = self.last_words[..n].to_vec();
+        self.agreement.drain_committed(n);
         self.last_words.clear();
         self.utterance = Some(cut);
         self.closed_to = cut;
         let id = self.next_segment_id();
+        if self.keep_final_audio {
+            self.final_audio.truncate(3);
+            self.final_audio.push((id, self.slice(start, cut).into()));
+        }
         let confidence = words.iter().map(|w| w.probability).sum::<f32>() / words.len().max(1) as f32;
         vec![
             LiveEvent::Committed { segment_id: id, start: secs(start), end: secs(cut) },

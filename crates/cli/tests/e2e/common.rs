@@ -60,6 +60,16 @@ pub fn load_16k(path: &Path) -> Vec<f32> {
     sokuji_audio::decode_bytes(bytes, Some("wav")).expect("decode wav").samples().to_vec()
 }
 
+/// A recording's samples from its first voiced one to its last (speech joined with gaps shorter
+/// than its own leading and trailing silence).
+pub fn voiced(samples: &[f32]) -> &[f32] {
+    let loud = |x: &f32| x.abs() > 0.01;
+    match (samples.iter().position(loud), samples.iter().rposition(loud)) {
+        (Some(first), Some(last)) => &samples[first..=last],
+        _ => &[],
+    }
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }

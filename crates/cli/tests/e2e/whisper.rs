@@ -1,7 +1,7 @@
 //! The Whisper engine in-process, on real speech: a caller that gives up frees nothing until
 //! its decode has really stopped (and it stops at once), a lane over the same weights has slots
 //! of its own, and a reused decoder state decodes the same audio to the same text whatever it
-//! decoded before.
+//! decoded before; and a live recognizer on it cuts fast speech after its clauses.
 use crate::common::*;
 use sokuji_core::{Audio, SpeechToText, TranscribeOptions, wer::word_error_rate};
 use std::{sync::Arc, time::Duration};
@@ -97,4 +97,51 @@ async fn a_reused_decoder_state_gives_the_same_text_for_the_same_audio() {
         let _ = text(other).await;
         assert_eq!(text(&long).await, first, "after a decode of {} s", other.len() / 16_000);
     }
+}
+
+/// The finals of a live recognizer on Whisper fed English `audio` as a translating session
+/// decodes it (pauses, and interims every second of audio, here inline so that the machine's
+/// speed changes nothing).
+async fn live_finals(audio: &[f32]) -> Vec<sokuji_live::Transcription> {
+    let cfg = sokuji_live::RecognizerConfig { min_interim_gap: Duration::ZERO, ..Default::default() };
+    let options = TranscribeOptions { language: Some("en".into()), ..Default::default() };
+    let vad = Box::new(sokuji_audio::vad::VoiceDetector::default());
+    let mut r = sokuji_live::Recognizer::new(Arc::new(engine(1)), cfg, options, vad);
+    r.set_pause_interim(true);
+    let mut events = Vec::new();
+    for piece in audio.chunks(1_600) {
+        events.extend(r.push(16_000, piece).await.expect("16 kHz"));
+    }
+    events.extend(r.finish().await);
+    events
+        .into_iter()
+        .filter_map(|e| match e {
+            sokuji_live::LiveEvent::Transcription(t) if t.is_final => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Fast speech with no pause the VAD hears (five sentences 60 ms apart) is cut after committed
+/// clauses while the speaker goes on, every piece but the last at least 3 s long, the pieces
+/// covering the speech end to end (no audio left out or heard twice).
+#[tokio::test]
+async fn fast_speech_is_cut_after_its_clauses_while_it_goes_on() {
+    let (mut audio, mut reference) = (vec![0.0; 8_000], Vec::new());
+    for (path, text) in speech_set("en").into_iter().take(5) {
+        audio.extend(voiced(&load_16k(&path)));
+        audio.extend(vec![0.0; 960]);
+        reference.push(text);
+    }
+    let spoken = audio.len() as f64 / 16_000.0;
+    audio.extend(vec![0.0; 24_000]);
+    let finals = live_finals(&audio).await;
+    let heard: Vec<&str> = finals.iter().map(|t| t.text.as_str()).collect();
+    assert!(finals.len() >= 2, "never cut: {heard:?}");
+    assert!(finals[0].end < spoken - 2.0, "the first cut at {} s of {spoken}: {heard:?}", finals[0].end);
+    for (t, next) in finals.iter().zip(&finals[1..]) {
+        assert!(t.end - t.start >= 3.0 && (next.start - t.end).abs() < 1e-6, "{t:?} then {next:?}");
+    }
+    let wer = word_error_rate(&reference.join(" "), &heard.join(" "));
+    assert!(wer < 0.4, "WER {wer}: {heard:?}");
 }

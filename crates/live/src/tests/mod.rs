@@ -3,7 +3,8 @@ mod pipeline;
 mod recognizer;
 
 use crate::{LiveEvent, RecognizerConfig, Transcription, Turns};
-use sokuji_core::stream::EndpointConfig;
+use sokuji_core::{SpeechToText, TranscribeOptions, Transcript, stream::EndpointConfig};
+use sokuji_testkit::LevelStt;
 use std::time::Duration;
 
 /// Interim decodes every 0.4 s of audio, never held back by wall time, so runs are
@@ -44,4 +45,61 @@ fn kinds(text: &str) -> Vec<&str> {
         }
     }
     out
+}
+
+/// [`LevelStt`] with the transcript of each decode that hears words handed to `edit`, with the
+/// count of such decodes before it.
+struct Edited {
+    edit: fn(usize, &mut Transcript),
+    heard: std::sync::atomic::AtomicUsize,
+}
+
+impl Edited {
+    fn new(edit: fn(usize, &mut Transcript)) -> Self {
+        Self { edit, heard: 0.into() }
+    }
+}
+
+/// Every word of `t` heard as "guess", as Whisper's guess from the first second often is.
+fn guess(t: &mut Transcript) {
+    for s in &mut t.segments {
+        s.words.iter_mut().for_each(|w| w.text = "guess".into());
+        s.text = s.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+    }
+}
+
+#[async_trait::async_trait]
+impl SpeechToText for Edited {
+    async fn transcribe(
+        &self,
+        audio: sokuji_core::Audio,
+        options: TranscribeOptions,
+    ) -> sokuji_core::Result<Transcript> {
+        let mut t = LevelStt.transcribe(audio, options).await?;
+        if !t.segments.is_empty() {
+            (self.edit)(self.heard.fetch_add(1, std::sync::atomic::Ordering::SeqCst), &mut t);
+        }
+        Ok(t)
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        LevelStt.languages().await
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        LevelStt.health().await
+    }
+}
+
+/// Whisper's comma after the last quiet word where a louder one follows it in the same decode.
+fn comma_where_louder(_: usize, t: &mut Transcript) {
+    for s in &mut t.segments {
+        for i in 1..s.words.len() {
+            if s.words[i - 1].text == "w3" && s.words[i].text == "w6" {
+                s.words[i - 1].text.push(',');
+            }
+        }
+        s.text = s.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+    }
+    t.text = t.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
 }

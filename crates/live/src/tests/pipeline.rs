@@ -1140,3 +1140,25 @@ async fn a_pause_translation_overtaken_by_more_speech_is_not_spoken_ahead() {
         assert_eq!(calls, 1, "only the whole text synthesized, never the first pause's ({speech_translation})");
     }
 }
+
+/// Speech with no pause, cut after a committed clause: that piece is translated and spoken while
+/// the speaker goes on (before the speech stops), and the rest after it.
+#[tokio::test(start_paused = true)]
+async fn a_clause_cut_from_speech_without_a_pause_is_translated_while_it_goes_on() {
+    let stt = Arc::new(super::Edited::new(super::comma_where_louder));
+    let (tx, rx) = start(engines(stt, Some(Arc::new(FixedTranslator::default())), true), config(Some("vi")));
+    let audio = [silence(0.3), speech(3.4, 0.3), speech(3.0, 0.6), silence(1.0)].concat();
+    send_realtime(&tx, &audio).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    let texts: Vec<String> = finals(&events).iter().map(|t| t.text.replace(',', "")).collect();
+    assert_eq!(texts.iter().map(|t| kinds(t)).collect::<Vec<_>>(), [vec!["w3"], vec!["w6"]], "{events:#?}");
+    let pos = |f: &dyn Fn(&LiveEvent) -> bool| events.iter().position(f);
+    let stopped = pos(&|e| matches!(e, LiveEvent::SpeechStopped { .. }));
+    for id in [0, 1] {
+        let translated = pos(&|e| matches!(e, LiveEvent::Translation(t) if t.segment_id == id && t.is_final));
+        let spoken = pos(&|e| matches!(e, LiveEvent::Audio(a) if a.segment_id == id));
+        assert!(translated.is_some() && spoken.is_some(), "utterance {id}: {events:#?}");
+        assert_eq!(id == 0, translated < stopped && spoken < stopped, "utterance {id} against the speech's stop");
+    }
+}

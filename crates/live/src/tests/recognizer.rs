@@ -1,4 +1,4 @@
-use super::{finals, interims, kinds, quick};
+use super::{Edited, comma_where_louder, finals, guess, interims, kinds, quick};
 use crate::{LiveEvent, Recognizer, RecognizerConfig, Turns};
 use sokuji_core::{ErrorCode, SpeechToText, TranscribeOptions, Transcript};
 use sokuji_testkit::{FlakyStt, LevelStt, LoudnessVad, StreamingStt, WORD_SAMPLES, silence, speech};
@@ -141,50 +141,6 @@ async fn interim_results_only_grow_their_committed_prefix() {
     let f = finals(&events);
     assert_eq!(f.len(), 1);
     assert!(f[0].text.starts_with(&committed), "the final keeps the committed prefix");
-}
-
-/// [`LevelStt`] with the transcript of each decode that hears words handed to `edit`, with the
-/// count of such decodes before it.
-struct Edited {
-    edit: fn(usize, &mut Transcript),
-    heard: std::sync::atomic::AtomicUsize,
-}
-
-impl Edited {
-    fn new(edit: fn(usize, &mut Transcript)) -> Self {
-        Self { edit, heard: 0.into() }
-    }
-}
-
-/// Every word of `t` heard as "guess", as Whisper's guess from the first second often is.
-fn guess(t: &mut Transcript) {
-    for s in &mut t.segments {
-        s.words.iter_mut().for_each(|w| w.text = "guess".into());
-        s.text = s.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
-    }
-}
-
-#[async_trait::async_trait]
-impl SpeechToText for Edited {
-    async fn transcribe(
-        &self,
-        audio: sokuji_core::Audio,
-        options: TranscribeOptions,
-    ) -> sokuji_core::Result<Transcript> {
-        let mut t = LevelStt.transcribe(audio, options).await?;
-        if !t.segments.is_empty() {
-            (self.edit)(self.heard.fetch_add(1, std::sync::atomic::Ordering::SeqCst), &mut t);
-        }
-        Ok(t)
-    }
-
-    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
-        LevelStt.languages().await
-    }
-
-    async fn health(&self) -> sokuji_core::Health {
-        LevelStt.health().await
-    }
 }
 
 /// A whole-decoding engine's interims are translated ahead from its second decode on, agreed
@@ -615,4 +571,53 @@ async fn a_long_utterance_closes_at_a_pause_that_ends_a_clause() {
     let events = run(&mut r, &layout(&[(0.3, 0.0), (3.2, 0.3), (2.0, 0.0)]), 800).await;
     assert_eq!(finals(&events).iter().map(|t| kinds(&t.text)).collect::<Vec<_>>(), [vec!["w3"]], "{events:#?}");
     assert_eq!(stt.calls(), 1, "only the pause's decode");
+}
+
+/// Speech that goes on without a pause is cut after a committed word that ends a clause, once
+/// what it closes is long enough: its committed words are that utterance's final while the
+/// speaker talks on, and the rest is the next utterance (no word lost or heard twice). A
+/// shorter clause, an engine that wrote no punctuation, or a session that decodes no pauses keep
+/// the utterance whole.
+#[tokio::test]
+async fn speech_without_a_pause_is_cut_after_a_committed_clause() {
+    // (engine punctuates, pause decodes on, quiet speech before the louder in s, finals' words)
+    let cases: &[(bool, bool, f32, &[&[&str]])] = &[
+        (true, true, 3.4, &[&["w3"], &["w6"]]),
+        (true, true, 2.4, &[&["w3", "w6"]]),
+        (false, true, 3.4, &[&["w3", "w6"]]),
+        (true, false, 3.4, &[&["w3", "w6"]]),
+    ];
+    for &(punctuates, pauses, quiet, expected) in cases {
+        let stt: Arc<dyn SpeechToText> =
+            if punctuates { Arc::new(Edited::new(comma_where_louder)) } else { Arc::new(LevelStt) };
+        let mut r = recognizer(stt, RecognizerConfig { clause_secs: 3.0, ..quick() });
+        r.set_pause_interim(pauses);
+        r.set_keep_final_audio(true);
+        let audio = layout(&[(0.3, 0.0), (quiet, 0.3), (3.0, 0.6), (1.0, 0.0)]);
+        let events = run(&mut r, &audio, 800).await;
+        let what = format!("punctuates {punctuates}, pauses {pauses}, {quiet} s");
+        let f = finals(&events);
+        let texts: Vec<String> = f.iter().map(|t| t.text.replace(',', "")).collect();
+        let got: Vec<Vec<&str>> = texts.iter().map(|t| kinds(t)).collect();
+        assert_eq!(got, expected, "{what}: {events:#?}");
+        let words: usize = f.iter().map(|t| t.text.split_whitespace().count()).sum();
+        let whole = LevelStt::hear(&audio).len();
+        assert!(words.abs_diff(whole) <= 1, "{what}: {words} words of {whole}");
+        // Each final's audio is kept for a second pass (speech translation); a cut one's is
+        // its own span.
+        let kept: Vec<usize> = f.iter().filter_map(|t| r.take_final_audio(t.segment_id)).map(|a| a.len()).collect();
+        assert_eq!(kept.len(), f.len(), "{what}");
+        let span = ((f[0].end - f[0].start) * 16_000.0).round() as usize;
+        assert!(expected.len() == 1 || kept[0] == span, "{what}: {} of {span}", kept[0]);
+        if expected.len() == 2 {
+            // Cut where the louder speech starts (3.7 s, on the engine's 0.2 s word grid), while
+            // the speaker talks: before the speech stops, the next utterance starting there.
+            assert!((3.5..=3.9).contains(&f[0].end), "{what}: cut at {}", f[0].end);
+            assert!((f[1].start - f[0].end).abs() < 1e-9, "{what}: {} then {}", f[0].end, f[1].start);
+            assert_eq!(order(&events, 0), ["started", "committed", "final"], "{what}");
+            assert_eq!(order(&events, 1), ["stopped", "committed", "final"], "{what}");
+            // Its interims go on with the words after the cut.
+            assert!(interims(&events).iter().any(|t| t.segment_id == 1 && kinds(&t.text) == ["w6"]), "{what}");
+        }
+    }
 }
