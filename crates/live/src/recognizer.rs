@@ -74,7 +74,7 @@ pub struct RecognizerConfig {
     /// against all three 4.1 s after the third's). Only sessions that decode pauses (translating
     /// ones) do; at least 3 s, so that a hesitation in a short sentence does not split it.
     /// Speech with no pause the VAD hears is cut after an interim decode, after the last
-    /// committed word that ends a clause (`close_committed`), once what that closes is this long:
+    /// committed word that ends a clause, once what that closes is this long:
     /// Whisper otherwise re-decodes the whole growing utterance each second (1.2–3.5 s a decode at
     /// 9–12 s of speech), and translates none of it before the speaker stops.
     pub clause_secs: f64,
