@@ -306,6 +306,13 @@ impl Recognizer {
         self.pause_audio = None;
     }
 
+    /// Keeps closed utterance `id`'s audio for [`Self::take_final_audio`].
+    fn store_final_audio(&mut self, id: u64, audio: Arc<[f32]>) {
+        // Untaken audio of earlier utterances (a final that failed) is not kept forever.
+        self.final_audio.truncate(3);
+        self.final_audio.push((id, audio));
+    }
+
     /// The audio of closed utterance `segment_id`, if it was kept.
     pub fn take_final_audio(&mut self, segment_id: u64) -> Option<Arc<[f32]>> {
         let at = self.final_audio.iter().position(|(id, _)| *id == segment_id)?;
@@ -751,15 +758,13 @@ impl Recognizer {
         let id = self.next_segment_id();
         let mut events = vec![LiveEvent::Committed { segment_id: id, start: secs(start), end: secs(end) }];
         if self.keep_final_audio {
-            // Untaken audio of earlier utterances (a final that failed) is not kept forever.
-            self.final_audio.truncate(3);
             // The very audio of the pause when it held all the speech: the session's second pass
             // over it (made at the pause) is then the final's.
             let audio = match self.pause_audio.take() {
                 Some(p) if self.heard_all(p.from, p.upto, start, end) => p.audio,
                 _ => self.slice(start, end).into(),
             };
-            self.final_audio.push((id, audio));
+            self.store_final_audio(id, audio);
         }
         // Nothing was said since the pause's decode: it is the final decode, already made while
         // the endpointer waited out the silence.
@@ -822,8 +827,7 @@ impl Recognizer {
         self.closed_to = cut;
         let id = self.next_segment_id();
         if self.keep_final_audio {
-            self.final_audio.truncate(3);
-            self.final_audio.push((id, self.slice(start, cut).into()));
+            self.store_final_audio(id, self.slice(start, cut).into());
         }
         let confidence = words.iter().map(|w| w.probability).sum::<f32>() / words.len().max(1) as f32;
         vec![

@@ -199,8 +199,9 @@ async fn vietnamese_speech_becomes_english_text_and_speech() {
 
 /// English speech to Portuguese through the dedicated model: every final translated by
 /// fxtranslate, each segment's translation before its audio; and four sentences 0.25 s apart
-/// (shorter than the endpointer's silence) are closed at a pause once the utterance has gone on
-/// for 3 s, so they come out as more than one final, with every word kept.
+/// (shorter than the endpointer's silence) come out as more than one final, with every word
+/// kept: closed at a pause or cut after a clause once the utterance has gone on for 3 s (which of
+/// the two is pinned by the live crate's recognizer tables).
 #[tokio::test]
 async fn english_speech_becomes_portuguese_through_the_dedicated_model() {
     let server = Server::start(&["--grpc-listen", "off"], &[("TRANSLATION_PROVIDER", "local")]).wait_ready();
@@ -248,7 +249,7 @@ async fn english_speech_becomes_portuguese_through_the_dedicated_model() {
         .expect("config");
     let msgs = say_and_end(&mut ws, &audio).await;
     let heard = final_texts(&msgs);
-    assert!(heard.len() >= 2, "never closed at a pause: {heard:?}");
+    assert!(heard.len() >= 2, "never closed before the end: {heard:?}");
     let wer = word_error_rate(&reference.join(" "), &heard.join(" "));
     assert!(wer < 0.4, "WER {wer}: {heard:?}");
 }

@@ -64,8 +64,16 @@ impl Edited {
 fn guess(t: &mut Transcript) {
     for s in &mut t.segments {
         s.words.iter_mut().for_each(|w| w.text = "guess".into());
+    }
+    retext(t);
+}
+
+/// `t`'s segment texts and its text written again from its (edited) words.
+fn retext(t: &mut Transcript) {
+    for s in &mut t.segments {
         s.text = s.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
     }
+    t.text = t.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
 }
 
 #[async_trait::async_trait]
@@ -99,7 +107,6 @@ fn comma_where_louder(_: usize, t: &mut Transcript) {
                 s.words[i - 1].text.push(',');
             }
         }
-        s.text = s.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
     }
-    t.text = t.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
+    retext(t);
 }
