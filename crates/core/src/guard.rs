@@ -23,16 +23,20 @@ pub enum Rejection {
     Repetition,
     /// A stock phrase Whisper produces from non-speech, without strong evidence of speech.
     KnownPhrase,
+    /// A live decode stopped as soon as its tokens went round in a loop (`ends_in_loop`):
+    /// its text would have been dropped as a `Repetition`, after up to ~220 tokens.
+    Loop,
 }
 
 impl Rejection {
-    pub const ALL: [Rejection; 6] = [
+    pub const ALL: [Rejection; 7] = [
         Rejection::Quiet,
         Rejection::Steady,
         Rejection::NoSpeech,
         Rejection::LowConfidence,
         Rejection::Repetition,
         Rejection::KnownPhrase,
+        Rejection::Loop,
     ];
 
     /// The metric label.
@@ -44,6 +48,7 @@ impl Rejection {
             Self::LowConfidence => "low_confidence",
             Self::Repetition => "repetition",
             Self::KnownPhrase => "known_phrase",
+            Self::Loop => "decoder_loop",
         }
     }
 
@@ -56,7 +61,7 @@ impl Rejection {
 /// exports the counts.
 #[derive(Debug, Default)]
 pub struct Rejections {
-    counts: [AtomicU64; 6],
+    counts: [AtomicU64; 7],
 }
 
 impl Rejections {
@@ -128,6 +133,15 @@ fn units(text: &str) -> Vec<String> {
     words
 }
 
+/// How many times `items[i..i + n]` occurs back to back from `i`.
+fn repeats<T: PartialEq>(items: &[T], i: usize, n: usize) -> usize {
+    let mut reps = 1;
+    while i + (reps + 1) * n <= items.len() && items[i + reps * n..i + (reps + 1) * n] == items[i..i + n] {
+        reps += 1;
+    }
+    reps
+}
+
 /// True when a run of one unit or phrase of up to eight, repeated back to back at least three
 /// times, covers at least 60% of the text and six units.
 pub fn is_repetitive(text: &str) -> bool {
@@ -135,10 +149,7 @@ pub fn is_repetitive(text: &str) -> bool {
     for n in 1..=8usize {
         let mut i = 0;
         while i + n <= u.len() {
-            let mut reps = 1;
-            while i + (reps + 1) * n <= u.len() && u[i + reps * n..i + (reps + 1) * n] == u[i..i + n] {
-                reps += 1;
-            }
+            let reps = repeats(&u, i, n);
             let covered = reps * n;
             if reps >= 3 && covered >= 6 && covered * 10 >= u.len() * 6 {
                 return true;
@@ -147,6 +158,21 @@ pub fn is_repetitive(text: &str) -> bool {
         }
     }
     false
+}
+
+/// True when `tokens` end in one phrase of up to 16 tokens repeated back to back at least four
+/// times over at least 16 tokens ("can do so you can do so you can do so you can do so you").
+///
+/// Checked after every token of a live decode, which then stops: greedy decoding never leaves
+/// such a loop by itself; it runs to whisper.cpp's limit (~220 tokens, measured 3.8 s for 7 s
+/// of English on 2 cores) and the text is dropped (`is_repetitive`) anyway. Stricter than
+/// `is_repetitive`, since stopping also loses whatever the speaker said after: "no, no, no"
+/// and a word said four times are not loops.
+pub fn ends_in_loop<T: PartialEq>(tokens: &[T]) -> bool {
+    (1..=16usize).any(|n| {
+        let reps = 16usize.div_ceil(n).max(4);
+        tokens.len() >= reps * n && repeats(tokens, tokens.len() - reps * n, n) >= reps
+    })
 }
 
 enum Phrase {
@@ -243,6 +269,27 @@ mod tests {
         ];
         for (text, no_speech, p, expected) in cases {
             assert_eq!(judge(text, *no_speech, *p), *expected, "{text:?} (no_speech {no_speech}, p {p})");
+        }
+    }
+
+    #[test]
+    fn loops_at_the_end_of_a_decode() {
+        let tokens = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        let cases: &[(&str, bool)] = &[
+            ("the merch can do so you can do so you can do so you can do so you", true),
+            ("the merch can do so you can do so you can do so you", false),
+            ("can do so you can do so you can do so you can do so you and then", false),
+            ("la la la la la la la la la la la la la la la la", true),
+            ("la la la la la la la la la la la la la la la", false),
+            ("no , no , no , no , no , no , no , no , no", true),
+            ("no , no , no , no , no , no , no , no", false),
+            ("I said no , no , no , no to him", false),
+            ("a b c d e f g h i j a b c d e f g h i j a b c d e f g h i j a b c d e f g h i j", true),
+            ("a b c d e f g h i j a b c d e f g h i j a b c d e f g h i j", false),
+            ("", false),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(ends_in_loop(&tokens(text)), *expected, "{text:?}");
         }
     }
 

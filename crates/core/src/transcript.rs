@@ -153,9 +153,10 @@ pub struct TranscribeOptions {
     pub initial_prompt: Option<String>,
     /// Voice activity detection before decoding; `None` means the engine's default (on).
     pub vad: Option<bool>,
-    /// Live use: size the encoder context to the audio instead of a full 30 s window, and decode
-    /// once (no repeats at higher temperatures). Much faster for short utterances, slightly less
-    /// accurate.
+    /// Live use: size the encoder context to the audio instead of a full 30 s window, decode
+    /// once (no repeats at higher temperatures), and stop a decode whose tokens go round in a
+    /// loop (`guard::ends_in_loop`; it gives no text). Much faster for short utterances,
+    /// slightly less accurate.
     pub fit_context: bool,
     /// The engine or model to use (`SpeechToText::models` lists them); `None` lets the
     /// deployment's routing choose.

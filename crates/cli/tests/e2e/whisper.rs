@@ -1,17 +1,26 @@
 //! The Whisper engine in-process, on real speech: a caller that gives up frees nothing until
 //! its decode has really stopped (and it stops at once), a lane over the same weights has slots
 //! of its own, and a reused decoder state decodes the same audio to the same text whatever it
-//! decoded before; and a live recognizer on it cuts fast speech after its clauses.
+//! decoded before; a live decode that goes round in a loop is stopped; and a live recognizer on
+//! it cuts fast speech after its clauses.
 use crate::common::*;
-use sokuji_core::{Audio, SpeechToText, TranscribeOptions, wer::word_error_rate};
+use sokuji_core::{
+    Audio, SpeechToText, Task, TranscribeOptions,
+    guard::{Rejection, Rejections},
+    wer::word_error_rate,
+};
 use std::{sync::Arc, time::Duration};
 
 fn engine(max_concurrent: usize) -> sokuji_whisper::WhisperEngine {
+    counting_engine(max_concurrent, Arc::default())
+}
+
+fn counting_engine(max_concurrent: usize, rejections: Arc<Rejections>) -> sokuji_whisper::WhisperEngine {
     sokuji_whisper::WhisperEngine::load(&sokuji_whisper::WhisperConfig {
         model_path: model_dir().join(whisper_base_file()),
         threads: 2,
         max_concurrent,
-        rejections: Arc::default(),
+        rejections,
     })
     .expect("model")
 }
@@ -97,6 +106,38 @@ async fn a_reused_decoder_state_gives_the_same_text_for_the_same_audio() {
         let _ = text(other).await;
         assert_eq!(text(&long).await, first, "after a decode of {} s", other.len() / 16_000);
     }
+}
+
+/// Whisper base translating the first 3–3.8 s of two Vietnamese recordings into English loops
+/// (one phrase over and over): a live decode (`fit_context`) stops there and gives no text,
+/// where it ran to whisper.cpp's token limit (2.1–4.9 s each on 2 cores, measured) and the
+/// guards dropped its text. A window that does not loop still gives its text.
+#[tokio::test]
+async fn a_live_decode_that_goes_round_in_a_loop_is_stopped() {
+    let rejections: Arc<Rejections> = Arc::default();
+    let e = counting_engine(1, rejections.clone());
+    let live = TranscribeOptions {
+        language: Some("vi".into()),
+        task: Task::Translate,
+        vad: Some(false),
+        fit_context: true,
+        ..Default::default()
+    };
+    let mut stopped = 0;
+    for (name, secs) in [("doan", 3.0), ("doan", 3.5), ("tuyen", 3.0), ("tuyen", 3.5), ("ly", 2.5)] {
+        let before = rejections.get(Rejection::Loop);
+        let speech = voiced(&recording(name).0).to_vec();
+        let window = speech[..((secs * 16_000.0) as usize).min(speech.len())].to_vec();
+        let t = e.transcribe(Audio::new(window), live.clone()).await.expect("decode");
+        if rejections.get(Rejection::Loop) > before {
+            stopped += 1;
+            assert!(t.text.is_empty(), "{name} to {secs} s was stopped but gave {:?}", t.text);
+        } else {
+            assert!(!t.text.is_empty(), "{name} to {secs} s gave nothing");
+        }
+    }
+    assert!(stopped >= 1, "no loop was stopped");
+    assert_eq!(rejections.get(Rejection::Repetition), 0, "a loop ran on to the token limit");
 }
 
 /// The finals of a live recognizer on Whisper fed English `audio` as a translating session

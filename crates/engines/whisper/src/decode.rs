@@ -1,9 +1,10 @@
 //! One whisper pass over one window of audio, and the assembly of windows into a transcript.
+use crate::abort::Ended;
 use crate::words::{Token, group};
 use sokuji_admission::Ticket;
 use sokuji_core::{
     Audio, Error, ErrorCode, Identified, Producer, Result, Segment, Task, TranscribeOptions, Transcript,
-    guard::{Rejections, SegmentEvidence, judge_segment},
+    guard::{Rejection, Rejections, SegmentEvidence, judge_segment},
 };
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperState};
 
@@ -37,7 +38,8 @@ fn fitted_audio_ctx(samples: usize) -> i32 {
 }
 
 /// Decodes one window. Segments the guards judge as decoded from non-speech (`core::guard`) are
-/// dropped and counted; a cancelled ticket aborts the decode with the ticket's error.
+/// dropped and counted, and so is a live decode stopped in a loop (no segments); a cancelled
+/// ticket aborts the decode with the ticket's error.
 #[allow(clippy::too_many_arguments)]
 pub fn window(
     state: &mut WhisperState,
@@ -76,15 +78,25 @@ pub fn window(
         // live decode two to three times slower, and the guards judge the greedy text anyway.
         p.set_temperature_inc(0.0);
     }
-    if let Err(e) = crate::abort::full(state, p, &pcm, ticket) {
-        ticket.check()?;
-        return Err(Error::new(ErrorCode::EngineFailed, format!("whisper decode failed: {e}")));
+    let eot = ctx.token_eot();
+    // A live decode has no temperature fallback to leave a loop with: stop it at once.
+    match crate::abort::full(state, p, &pcm, ticket, eot, o.fit_context) {
+        Ok(Ended::Done) => {}
+        Ok(Ended::Looped) => {
+            ticket.check()?;
+            rejections.count(Rejection::Loop);
+            tracing::debug!(secs = w.audio.duration_secs(), "decode stopped in a loop");
+            return Ok(Vec::new());
+        }
+        Err(e) => {
+            ticket.check()?;
+            return Err(Error::new(ErrorCode::EngineFailed, format!("whisper decode failed: {e}")));
+        }
     }
     let lang = match language {
         Some(l) => l.to_string(),
         None => whisper_rs::get_lang_str(state.full_lang_id_from_state()).unwrap_or("").to_string(),
     };
-    let eot = ctx.token_eot();
     let mut out = Vec::new();
     for seg in state.as_iter() {
         let mut tokens = Vec::new();
@@ -163,7 +175,8 @@ pub fn identification_state(ctx: &WhisperContext, threads: usize, ticket: &Ticke
     p.set_print_progress(false);
     p.set_print_realtime(false);
     p.set_audio_ctx(IDENTIFY_CTX);
-    crate::abort::full(&mut state, p, &vec![0.0; MIN_SAMPLES], ticket).map_err(|e| fail(e.to_string()))?;
+    crate::abort::full(&mut state, p, &vec![0.0; MIN_SAMPLES], ticket, ctx.token_eot(), false)
+        .map_err(|e| fail(e.to_string()))?;
     Ok(state)
 }
 
