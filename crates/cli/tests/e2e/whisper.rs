@@ -111,7 +111,8 @@ async fn a_reused_decoder_state_gives_the_same_text_for_the_same_audio() {
 /// Whisper base translating the first 3–3.8 s of two Vietnamese recordings into English loops
 /// (one phrase over and over): a live decode (`fit_context`) stops there and gives no text,
 /// where it ran to whisper.cpp's token limit (2.1–4.9 s each on 2 cores, measured) and the
-/// guards dropped its text. A window that does not loop still gives its text.
+/// guards dropped its text (a loop seen but not aborted would still end that way, counted as a
+/// `Repetition`). A window that does not loop still gives its text.
 #[tokio::test]
 async fn a_live_decode_that_goes_round_in_a_loop_is_stopped() {
     let rejections: Arc<Rejections> = Arc::default();

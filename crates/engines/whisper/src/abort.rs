@@ -20,8 +20,9 @@ use whisper_rs::{WhisperSysContext, WhisperSysState, WhisperTokenData};
 /// What one `whisper_full` call is stopped by.
 struct Stop<'a> {
     ticket: &'a Ticket,
-    /// Tokens from this id up (end of text, timestamps, special tokens) are not text.
-    eot: i32,
+    /// Tokens from this id up (end of text, timestamps, special tokens) are not text; `None`
+    /// when loops are not watched for.
+    eot: Option<i32>,
     /// Set by the logits filter when the text tokens end in a loop.
     looped: AtomicBool,
 }
@@ -47,13 +48,13 @@ unsafe extern "C" fn watch_for_loops(
     // SAFETY: as in `stopped`, `data` is the `&Stop` borrowed for the whole call.
     let stop = unsafe { &*(data as *const Stop) };
     let n = usize::try_from(n_tokens).unwrap_or(0);
-    if tokens.is_null() || n == 0 {
+    let Some(eot) = stop.eot.filter(|_| !tokens.is_null() && n > 0) else {
         return;
-    }
+    };
     // SAFETY: whisper.cpp passes its decoder's token vector: `n_tokens` initialised values that
     // stay in place until this callback returns.
     let tokens = unsafe { std::slice::from_raw_parts(tokens, n) };
-    let text: Vec<i32> = tokens.iter().map(|t| t.id).filter(|&id| id < stop.eot).collect();
+    let text: Vec<i32> = tokens.iter().map(|t| t.id).filter(|&id| id < eot).collect();
     if ends_in_loop(&text) {
         stop.looped.store(true, Ordering::Relaxed);
     }
@@ -62,21 +63,20 @@ unsafe extern "C" fn watch_for_loops(
 /// How a decode ended.
 pub enum Ended {
     Done,
-    /// Stopped in a loop (`stop_loops` only): the state's segments are not to be read.
+    /// Aborted in a loop (`loops_below` only): the state's segments are not to be read.
     Looped,
 }
 
-/// `state.full(params, pcm)`, aborted as soon as `ticket` is cancelled or, with `stop_loops`,
-/// as soon as its text tokens end in a loop.
+/// `state.full(params, pcm)`, aborted as soon as `ticket` is cancelled or, with
+/// `loops_below: Some(eot)`, as soon as its text tokens (ids below `eot`) end in a loop.
 pub fn full(
     state: &mut WhisperState,
     mut params: FullParams,
     pcm: &[f32],
     ticket: &Ticket,
-    eot: i32,
-    stop_loops: bool,
+    loops_below: Option<i32>,
 ) -> Result<Ended, WhisperError> {
-    let stop = Stop { ticket, eot, looped: AtomicBool::new(false) };
+    let stop = Stop { ticket, eot: loops_below, looped: AtomicBool::new(false) };
     let data = &stop as *const Stop as *mut c_void;
     // SAFETY: the callbacks match whisper.cpp's `bool (*)(void *)` and
     // `whisper_logits_filter_callback`; their user data points at `stop`, which outlives this
@@ -85,14 +85,15 @@ pub fn full(
     unsafe {
         params.set_abort_callback(Some(stopped));
         params.set_abort_callback_user_data(data);
-        if stop_loops {
+        if loops_below.is_some() {
             params.set_filter_logits_callback(Some(watch_for_loops));
             params.set_filter_logits_callback_user_data(data);
         }
     }
-    let result = state.full(params, pcm);
-    if stop.looped.load(Ordering::Relaxed) {
-        return Ok(Ended::Looped);
+    match state.full(params, pcm) {
+        // Only a decode the loop really aborted: one that ended by itself as the loop was seen
+        // keeps its text for the guards to judge.
+        Err(_) if stop.looped.load(Ordering::Relaxed) => Ok(Ended::Looped),
+        result => result.map(|_| Ended::Done),
     }
-    result.map(|_| Ended::Done)
 }

@@ -80,7 +80,7 @@ pub fn window(
     }
     let eot = ctx.token_eot();
     // A live decode has no temperature fallback to leave a loop with: stop it at once.
-    match crate::abort::full(state, p, &pcm, ticket, eot, o.fit_context) {
+    match crate::abort::full(state, p, &pcm, ticket, o.fit_context.then_some(eot)) {
         Ok(Ended::Done) => {}
         Ok(Ended::Looped) => {
             ticket.check()?;
@@ -175,8 +175,7 @@ pub fn identification_state(ctx: &WhisperContext, threads: usize, ticket: &Ticke
     p.set_print_progress(false);
     p.set_print_realtime(false);
     p.set_audio_ctx(IDENTIFY_CTX);
-    crate::abort::full(&mut state, p, &vec![0.0; MIN_SAMPLES], ticket, ctx.token_eot(), false)
-        .map_err(|e| fail(e.to_string()))?;
+    crate::abort::full(&mut state, p, &vec![0.0; MIN_SAMPLES], ticket, None).map_err(|e| fail(e.to_string()))?;
     Ok(state)
 }
 
