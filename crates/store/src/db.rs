@@ -3,7 +3,11 @@
 //! parameter syntax of PostgreSQL). Each backend has its own migrations.
 use sokuji_core::{Error, ErrorCode, Result};
 use sqlx::{AnyPool, any::AnyPoolOptions};
-use std::time::Duration;
+use std::{
+    fs::{File, OpenOptions, TryLockError},
+    path::Path,
+    time::{Duration, Instant},
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -40,6 +44,35 @@ pub(crate) fn db_error(e: sqlx::Error) -> Error {
     }
 }
 
+/// An exclusive lock on `<db>.lock`, held while a SQLite file is migrated (released on drop).
+/// sqlx locks migrations on PostgreSQL only: two processes opening one fresh file at once (a
+/// server and `sokuji keys`) both ran migration 1, and one failed on the other's tables.
+async fn migration_lock(db: &Path) -> Result<File> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    let path = Path::new(&name);
+    let unavailable = |e: String| Error::new(ErrorCode::EngineUnavailable, format!("{}: {e}", path.display()));
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| unavailable(e.to_string()))?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(TryLockError::WouldBlock) => {
+                return Err(unavailable("still locked by another migration after 60 s".into()));
+            }
+            Err(TryLockError::Error(e)) => return Err(unavailable(e.to_string())),
+        }
+    }
+}
+
 impl Db {
     /// Opens (creating a SQLite file if needed) and migrates. `url`: `sqlite:///path/meta.db` or
     /// `postgres://user:pass@host/db`.
@@ -52,15 +85,17 @@ impl Db {
         } else {
             return Err(Error::invalid_request(format!("metadata URL {url:?}: use sqlite://PATH or postgres://…")));
         };
+        let mut file = None; // a SQLite file's path: its migrations take a lock
         if backend == Backend::Sqlite {
             // Create the file's directory on first use (the file itself: mode=rwc below).
             let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
-            let path = std::path::Path::new(path.split('?').next().unwrap_or_default());
+            let path = Path::new(path.split('?').next().unwrap_or_default());
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     Error::new(ErrorCode::EngineUnavailable, format!("cannot create {}: {e}", dir.display()))
                 })?;
             }
+            file = Some(path.to_path_buf()).filter(|p| !p.as_os_str().is_empty() && p != Path::new(":memory:"));
         }
         let url = match backend {
             // Create the file on first use.
@@ -84,6 +119,11 @@ impl Db {
                 })
             }),
             Backend::Postgres => options.max_connections(16),
+        };
+        // From the first connection (which creates the file and sets WAL) to the last migration.
+        let _lock = match &file {
+            Some(path) => Some(migration_lock(path).await?),
+            None => None,
         };
         let pool = options.connect(&url).await.map_err(db_error)?;
         let migrator = match backend {
@@ -119,4 +159,30 @@ impl Db {
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Db;
+
+    /// A server and `sokuji keys` opening the same fresh SQLite file at once: every opener
+    /// migrates it, none fails on tables the other has just made.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn openers_of_one_fresh_sqlite_file_at_once_all_succeed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for round in 0..10 {
+            let url = format!("sqlite://{}", dir.path().join(format!("m{round}.db")).display());
+            let opens: Vec<_> = (0..4)
+                .map(|_| {
+                    let url = url.clone();
+                    tokio::spawn(async move { Db::open(&url).await.map(|_| ()) })
+                })
+                .collect();
+            for open in opens {
+                if let Err(e) = open.await.expect("task") {
+                    panic!("round {round}: {}", e.message);
+                }
+            }
+        }
+    }
 }
