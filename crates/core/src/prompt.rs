@@ -52,12 +52,16 @@ pub fn chat(request: &TranslateRequest, source: &str) -> Chat {
         let keep = request.keep.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ");
         system.push_str(&format!(" Keep these terms exactly as written: {keep}."));
     }
-    for hint in &request.hints {
-        system.push(' ');
-        system.push_str(hint);
-    }
-    if let Some(ctx) = request.context.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    let context = request.context.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    if let Some(ctx) = context {
         system.push_str(&format!(" For reference only (do not translate it), the conversation so far was:\n{ctx}"));
+    }
+    // Last in the system turn, on a line of their own after the context: a guard's retry adds
+    // them to a prompt that is otherwise the first attempt's, which the model then resumes up to
+    // here instead of reading the context again.
+    if !request.hints.is_empty() {
+        system.push_str(if context.is_some() { "\n\nIn this text: " } else { " " });
+        system.push_str(&request.hints.join(" "));
     }
     let ask = |text: &str| format!("Translate this {text_kind} into {to}:\n<text>\n{}\n</text>", text.trim());
     let start = answer_start(request);
@@ -348,6 +352,28 @@ mod tests {
         assert_eq!(auto.user, "Translate this text into English:\n<text>\nhola\n</text>");
         assert!(auto.examples.is_empty());
         assert_eq!(c.answer_prefix, "<text>\n");
+    }
+
+    #[test]
+    fn a_retry_with_hints_begins_as_the_first_attempt_did() {
+        // The model resumes a retry from the first attempt's kept state up to where their
+        // prompts part: the hints come after everything else in the system turn, the context too.
+        let first = TranslateRequest {
+            text: "Hẹn gặp thứ sáu.".into(),
+            source: "vi".into(),
+            target: "en".into(),
+            context: Some("Chào anh.\nAnh khỏe không?".into()),
+            keep: vec!["Sokuji".into()],
+            ..Default::default()
+        };
+        let hints = vec!["The text names the weekday \"Friday\"; keep that exact day.".to_string()];
+        for context in [first.context.clone(), None] {
+            let plain = chat(&TranslateRequest { context: context.clone(), ..first.clone() }, "vi");
+            let retry = chat(&TranslateRequest { context, hints: hints.clone(), ..first.clone() }, "vi");
+            let rest = retry.system.strip_prefix(plain.system.as_str()).unwrap_or_default();
+            assert!(rest.ends_with(&hints[0]), "{:?} then {:?}", plain.system, retry.system);
+            assert_eq!(retry.user, plain.user);
+        }
     }
 
     #[test]

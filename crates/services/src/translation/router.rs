@@ -84,6 +84,7 @@ impl TranslationRouter {
             && let Ok(second) = self.retry(request, &best.0, Some(best.1.text.clone())).await
         {
             spent += second.processing_ms;
+            tracing::debug!(first = %best.1.text, second = %second.text, "translation retried with hints");
             let again = fidelity::check(&request.text, &second.source, &second.text, &request.target, &request.keep);
             let again = mended(request, (again, second));
             if again.0.len() < best.0.len() {
