@@ -154,7 +154,10 @@ impl Server {
         // Translation loads a gigabyte model: tests that need it ask for it.
         // SOKUJI_TEST_SERVER_LOG=debug shows what the servers of a failing test did.
         let log = std::env::var("SOKUJI_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into());
+        // Supervised: it exits by itself when this process does, even when this process is
+        // killed (-9) midway and never drops it; otherwise it would serve on, orphaned.
         cmd.env("SOKUJI_MODEL_DIR", model_dir())
+            .env("SOKUJI_SUPERVISED", "1")
             .env("SOKUJI_LOG", log)
             .env("TRANSLATION_PROVIDER", "none")
             .stdout(Stdio::null())
@@ -166,14 +169,6 @@ impl Server {
         }
         let child = cmd.spawn().expect("spawn sokuji serve");
         Server { child: std::sync::Mutex::new(child), port, _data: data }
-    }
-
-    /// A server shared by the tests of one area, for the life of the test process (statics are
-    /// never dropped: it exits by itself when this process does, as a supervised engine would).
-    pub fn start_shared(args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut env = env.to_vec();
-        env.push(("SOKUJI_SUPERVISED", "1"));
-        Self::start(args, &env)
     }
 
     /// The same, with the gRPC services of `serve all` on a second free port (returned).

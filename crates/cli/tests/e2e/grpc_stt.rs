@@ -13,8 +13,9 @@ use tonic::{Code, transport::Channel};
 /// One STT service for the tests of this module that neither count its requests nor stop it:
 /// each opens its own channel and streams.
 fn shared() -> &'static Server {
+    // A static is never dropped: the server exits by itself when this process does (supervised).
     static SERVER: std::sync::OnceLock<Server> = std::sync::OnceLock::new();
-    SERVER.get_or_init(|| Server::start_shared(&["stt"], &[]).wait_ready())
+    SERVER.get_or_init(|| Server::start(&["stt"], &[]).wait_ready())
 }
 
 async fn client(server: &Server) -> SttServiceClient<Channel> {
