@@ -9,7 +9,9 @@
 #
 # A pair written `vi-en+speech` asks for speech translation (Whisper's translate task makes the
 # English), `vi-en+whole` for whole-sentence translations (interim ones only draft them). The
-# peak RSS of each server process is reported at the end.
+# peak RSS of each server process is reported at the end. `vi-en+joined` streams the set's
+# recordings as one session (1.5 s of silence between them), so that each translation after the
+# first has the conversation's context, as in a real conversation.
 #
 # Usage: bash bench/live.sh   (RUNS=1: passes over the recordings; PAIRS="vi-en en-vi en-pt";
 #        MODES="all-in-one split"; EVENTS=file keeps every message)
@@ -42,6 +44,22 @@ wait_healthy() {
   echo "server at $1 not healthy" >&2; exit 1
 }
 
+# Writes the recordings (one format) to $1 one after another, 1.5 s of silence between them.
+join_wavs() {
+  python3 - "$@" <<'PY'
+import sys, wave
+out, files = sys.argv[1], sys.argv[2:]
+with wave.open(files[0]) as w:
+    params = w.getparams()
+gap = b"\0" * int(1.5 * params.framerate) * params.sampwidth * params.nchannels
+with wave.open(out, "wb") as o:
+    o.setparams(params)
+    for f in files:
+        with wave.open(f) as w:
+            o.writeframes(w.readframes(w.getnframes()) + gap)
+PY
+}
+
 start_all() {
   local p; p=$(port)
   SOKUJI_LOG=warn "$SOKUJI" serve --listen "127.0.0.1:$p" --grpc-listen off & pids+=($!)
@@ -67,7 +85,12 @@ for mode in $MODES; do
       flags=()
       case "$pair" in *+speech) flags=(--speech-translation) ;; *+whole) flags=(--whole-sentences) ;; esac
       set_dir=$([ "$from" = vi ] && echo vieneu || echo en)
-      for wav in "$SOKUJI_TESTDATA/$set_dir"/*.wav; do
+      wavs=("$SOKUJI_TESTDATA/$set_dir"/*.wav)
+      if [[ "$pair" == *+joined ]]; then
+        join_wavs "$out/$set_dir.wav" "${wavs[@]}"
+        wavs=("$out/$set_dir.wav")
+      fi
+      for wav in "${wavs[@]}"; do
         "$SOKUJI" live --server "$URL" --from "$from" --to "$to" "${flags[@]}" --json "$wav" | sed "s|^|$mode $pair $run/$(basename "$wav") |" >> "$out/events"
       done
     done
