@@ -44,20 +44,15 @@ wait_healthy() {
   echo "server at $1 not healthy" >&2; exit 1
 }
 
-# Writes the recordings (one format) to $1 one after another, 1.5 s of silence between them.
+# Writes the recordings to $1 one after another, each followed by 1.5 s of silence (sox refuses
+# recordings of different formats).
 join_wavs() {
-  python3 - "$@" <<'PY'
-import sys, wave
-out, files = sys.argv[1], sys.argv[2:]
-with wave.open(files[0]) as w:
-    params = w.getparams()
-gap = b"\0" * int(1.5 * params.framerate) * params.sampwidth * params.nchannels
-with wave.open(out, "wb") as o:
-    o.setparams(params)
-    for f in files:
-        with wave.open(f) as w:
-            o.writeframes(w.readframes(w.getnframes()) + gap)
-PY
+  local out=$1 tmp k=0; shift; tmp=$(mktemp -d); local parts=()
+  for f in "$@"; do
+    k=$((k + 1)); sox "$f" "$tmp/$k.wav" pad 0 1.5; parts+=("$tmp/$k.wav")
+  done
+  local rc=0; sox "${parts[@]}" "$out" || rc=$?
+  rm -rf "$tmp"; return $rc
 }
 
 start_all() {
@@ -87,7 +82,7 @@ for mode in $MODES; do
       set_dir=$([ "$from" = vi ] && echo vieneu || echo en)
       wavs=("$SOKUJI_TESTDATA/$set_dir"/*.wav)
       if [[ "$pair" == *+joined ]]; then
-        join_wavs "$out/$set_dir.wav" "${wavs[@]}"
+        [ -f "$out/$set_dir.wav" ] || join_wavs "$out/$set_dir.wav" "${wavs[@]}"
         wavs=("$out/$set_dir.wav")
       fi
       for wav in "${wavs[@]}"; do
