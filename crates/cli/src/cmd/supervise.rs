@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use tokio::{process::Command, sync::watch};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
-/// Set in a child's environment: it exits when its supervisor does (see `exit_with_parent`).
+/// Set in a child's environment to the supervisor's pid: it exits when its supervisor does (see
+/// `exit_with_parent`).
 pub const SUPERVISED: &str = "SOKUJI_SUPERVISED";
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
@@ -55,14 +56,19 @@ async fn supervise(
     loop {
         let started = Instant::now();
         // `MODEL` names one service's model; each child takes its own from the SOKUJI_* variables.
-        let mut child =
-            match Command::new(&exe).args(&args).env(SUPERVISED, "1").env_remove("MODEL").kill_on_drop(true).spawn() {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::error!(engine = name, "cannot start: {e}");
-                    return;
-                }
-            };
+        let mut child = match Command::new(&exe)
+            .args(&args)
+            .env(SUPERVISED, std::process::id().to_string())
+            .env_remove("MODEL")
+            .kill_on_drop(true)
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(engine = name, "cannot start: {e}");
+                return;
+            }
+        };
         tracing::info!(engine = name, pid = child.id(), port, "engine started");
         let why = tokio::select! {
             status = child.wait() => format!("exited ({})", status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())),
@@ -124,11 +130,14 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 
 /// In a supervised child: exits when the supervisor is gone (kill -9 included, where no cleanup
 /// of ours runs), so no engine outlives the server. Polls the parent pid: no signals, no unsafe.
+///
+/// The supervisor's pid comes from `SOKUJI_SUPERVISED`: a supervisor killed before this child
+/// got here has already left it to init, whose pid would otherwise be taken for the supervisor's.
 pub fn exit_with_parent() {
-    if std::env::var_os(SUPERVISED).is_none() {
+    let Some(value) = std::env::var_os(SUPERVISED) else {
         return;
-    }
-    let parent = std::os::unix::process::parent_id();
+    };
+    let parent = value.to_str().and_then(|v| v.parse().ok()).unwrap_or_else(std::os::unix::process::parent_id);
     std::thread::spawn(move || {
         loop {
             std::thread::sleep(Duration::from_millis(500));

@@ -157,7 +157,7 @@ impl Server {
         // Supervised: it exits by itself when this process does, even when this process is
         // killed (-9) midway and never drops it; otherwise it would serve on, orphaned.
         cmd.env("SOKUJI_MODEL_DIR", model_dir())
-            .env("SOKUJI_SUPERVISED", "1")
+            .env("SOKUJI_SUPERVISED", std::process::id().to_string())
             .env("SOKUJI_LOG", log)
             .env("TRANSLATION_PROVIDER", "none")
             .stdout(Stdio::null())

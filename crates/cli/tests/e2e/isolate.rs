@@ -129,3 +129,27 @@ fn original_service_variables_are_read_and_checked_at_start() {
     let err = run(&["serve", "translation", "--listen", "127.0.0.1:0"], ("MODEL", "/nonexistent/model.gguf"));
     assert!(err.contains("/nonexistent/model.gguf"), "{err}");
 }
+
+/// Whether process `pid` has ended (gone, or a zombie nobody has reaped yet).
+fn ended(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(')').next().and_then(|r| r.split_whitespace().next()).is_none_or(|state| state == "Z")
+}
+
+/// kill -9 of a supervisor runs none of its clean-up: its engines exit by themselves
+/// (`SOKUJI_SUPERVISED`), as every test server does when a test binary is killed midway.
+#[test]
+fn engines_exit_when_their_supervisor_is_killed() {
+    let server = Server::start(&["--isolate", "--grpc-listen", "off"], &[]).wait_ready();
+    let stt = child_pid(server.pid(), "stt");
+    assert!(!ended(stt), "the stt engine runs");
+    kill9(server.pid());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ended(stt) {
+        if Instant::now() > deadline {
+            kill9(stt);
+            panic!("the stt engine {stt} outlived its killed supervisor by 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
