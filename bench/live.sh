@@ -14,7 +14,7 @@
 # first has the conversation's context, as in a real conversation.
 #
 # Usage: bash bench/live.sh   (RUNS=1: passes over the recordings; PAIRS="vi-en en-vi en-pt";
-#        MODES="all-in-one split"; EVENTS=file keeps every message)
+#        MODES="all-in-one split"; EVENTS=file keeps every message; SOKUJI=binary to time another build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${CACHE:-$HOME/.cache/sokuji}"
@@ -23,7 +23,7 @@ export CARGO_TARGET_DIR SOKUJI_MODEL_DIR
 RUNS="${RUNS:-1}"
 PAIRS="${PAIRS:-vi-en en-vi en-pt}"
 MODES="${MODES:-all-in-one split}"
-SOKUJI="$CARGO_TARGET_DIR/release/sokuji"
+SOKUJI="${SOKUJI:-$CARGO_TARGET_DIR/release/sokuji}"
 [ -x "$SOKUJI" ] || cargo build --release --locked
 out=$(mktemp -d)
 pids=()

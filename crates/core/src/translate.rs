@@ -60,6 +60,16 @@ pub trait Translator: Send + Sync {
         self.translate(request).await
     }
 
+    /// Reads ahead, while the engine is idle, what of a request's prompt does not depend on its
+    /// text (the instructions and the conversation so far), so that the next request with that
+    /// context reads only its text: a live session prepares its next sentence's context as soon
+    /// as a sentence is final. `request.text` is not used. Gives way to any request that arrives
+    /// meanwhile. Engines that keep no state between requests (the default) do nothing.
+    async fn prepare(&self, request: TranslateRequest) -> Result<()> {
+        let _ = request;
+        Ok(())
+    }
+
     /// Translates texts that share languages; results keep the order. Engines that can share work
     /// across texts override this.
     async fn translate_batch(&self, requests: Vec<TranslateRequest>) -> Result<Vec<Translation>> {
@@ -173,7 +183,7 @@ fn begins_latin(cut: &[u8]) -> bool {
 
 /// Checks a request before any engine sees it: text present and bounded, languages known.
 pub fn validate(request: &TranslateRequest, max_chars: usize) -> Result<()> {
-    use crate::{Error, ErrorCode};
+    use crate::Error;
     if request.text.trim().is_empty() {
         return Err(Error::invalid_request("text is empty"));
     }
@@ -181,6 +191,13 @@ pub fn validate(request: &TranslateRequest, max_chars: usize) -> Result<()> {
     if chars > max_chars {
         return Err(Error::invalid_request(format!("text has {chars} characters; the limit is {max_chars}")));
     }
+    validate_languages(request)
+}
+
+/// Rejects a request whose languages the local models are not asked to handle ([`LANGUAGES`]);
+/// the source may be "auto".
+pub fn validate_languages(request: &TranslateRequest) -> crate::Result<()> {
+    use crate::{Error, ErrorCode};
     let known = |c: &str| language_name(c).is_some();
     if request.source != "auto" && !known(&request.source) {
         return Err(Error::new(

@@ -65,6 +65,10 @@ impl Translator for LazyTranslator {
         self.get().await?.translate_partial(request, partial).await
     }
 
+    async fn prepare(&self, request: TranslateRequest) -> Result<()> {
+        self.get().await?.prepare(request).await
+    }
+
     async fn languages(&self) -> Result<Vec<String>> {
         Ok(sokuji_core::translate::LANGUAGES.iter().map(|(c, _)| c.to_string()).collect())
     }

@@ -534,7 +534,7 @@ async fn mt_stage(
                 text: job.text.clone(),
                 source: source.clone(),
                 target: job.target.clone(),
-                context: (!context.is_empty()).then(|| context.iter().cloned().collect::<Vec<_>>().join("\n")),
+                context: joined(&context),
                 keep: job.keep.clone(),
                 // The translation it starts from would draft only the word the start drops.
                 draft: draft(&ahead, &job).filter(|d| start.as_ref() != Some(d)),
@@ -651,7 +651,7 @@ async fn mt_stage(
             segment_id: job.segment_id,
             text: text.clone(),
             source_text: job.text.clone(),
-            source_language: source,
+            source_language: source.clone(),
             target_language: job.target.clone(),
             is_final: job.is_final,
             engine,
@@ -669,6 +669,26 @@ async fn mt_stage(
                 if !rest.is_empty() && tts.send(tts_job(&job, rest.to_string())).await.is_err() {
                     return;
                 }
+            }
+            // The next sentence's translations will begin with this context: the translator reads
+            // it now, while the speaker talks, not when that sentence is final. Not when the
+            // speech itself gave the English: the next will most likely come from there too.
+            if let Some(t) = translator.as_ref().filter(|_| !from_speech && source != job.target) {
+                let next = TranslateRequest {
+                    source,
+                    target: job.target.clone(),
+                    context: joined(&context),
+                    keep: job.keep.clone(),
+                    ..Default::default()
+                };
+                let (t, timeout) = (t.clone(), cfg.call_timeout);
+                tokio::spawn(async move {
+                    match tokio::time::timeout(timeout, t.prepare(next)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => tracing::debug!(code = e.code.as_str(), "context not read ahead: {}", e.message),
+                        Err(_) => tracing::debug!("context not read ahead in time"),
+                    }
+                });
             }
         }
     }
@@ -900,6 +920,11 @@ pub(crate) fn speech_pieces(text: &str) -> Vec<String> {
         pieces.splice(0..1, [clause, rest]);
     }
     pieces
+}
+
+/// The context as a request carries it: the sentences, one a line.
+fn joined(context: &VecDeque<String>) -> Option<String> {
+    (!context.is_empty()).then(|| context.iter().cloned().collect::<Vec<_>>().join("\n"))
 }
 
 /// Adds a final source sentence to the context of the next translations. The context grows to

@@ -369,6 +369,49 @@ fn answers_marked_latin_hold_latin_letters_only() {
     assert!(latin.chars().any(char::is_alphabetic) && latin.chars().all(latin_text_char), "{latin:?}");
 }
 
+/// A live session reads the next sentence's context ahead (`Translator::prepare`:
+/// `Model::read_ahead` of `prompt::chat_ahead`) once a sentence is final. The next sentence then
+/// reads little more than its own text, and its answer is the one a model that read the whole
+/// prompt with it gives.
+#[cfg(feature = "mt-candle")]
+#[test]
+fn a_context_read_ahead_leaves_the_next_request_its_text_to_read() {
+    use sokuji_core::{TranslateRequest, prompt};
+    let ticket = sokuji_admission::Ticket::unbounded();
+    let request = |text: &str, context: &[&str]| TranslateRequest {
+        text: text.into(),
+        source: "en".into(),
+        target: "vi".into(),
+        context: Some(context.join("\n")),
+        ..Default::default()
+    };
+    let first = request("I would like two tickets to Hanoi.", &["Good morning."]);
+    let next = request("The train leaves on Friday at nine.", &["Good morning.", "I would like two tickets to Hanoi."]);
+    let (mut ahead, mut plain) = (translation_model(), translation_model());
+    let session = |model: &mut sokuji_llm::Model, read_ahead: bool| {
+        sokuji_llm::translate_with(model, &first, "en", &ticket, &mut |_| {}).expect("first");
+        if read_ahead {
+            let (read, whole) = model.read_ahead(&prompt::chat_ahead(&next, "en"), &|| false).expect("read ahead");
+            assert!(whole && read > 0, "{read} {whole}");
+        }
+        sokuji_llm::translate_with(model, &next, "en", &ticket, &mut |_| {}).expect("next")
+    };
+    let (with, without) = (session(&mut ahead, true), session(&mut plain, false));
+    assert_eq!(with.text, without.text);
+    let read = |g: &sokuji_llm::Generation| g.prompt_tokens - g.cached_tokens;
+    // The text, its closing tag and the assistant's turn opening ("\n</text><|im_end|>\n
+    // <|im_start|>assistant\n<text>\n"); without reading ahead, the context's new line and the
+    // user turn's opening too.
+    let text = ahead.count_tokens(&next.text);
+    assert!(read(&with) <= text + 14, "read {} for a text of {text} tokens", read(&with));
+    assert!(read(&without) >= read(&with) + 15, "read {} without reading ahead, {} with", read(&without), read(&with));
+    // The state the read ahead began from keeps its tail: the first prompt, asked again (as a
+    // next session's first sentence begins like the last session's), reads only its last two
+    // tokens.
+    let again = sokuji_llm::translate_with(&mut ahead, &first, "en", &ticket, &mut |_| {}).expect("again");
+    assert!(read(&again) <= 2, "read {} of a prompt read before", read(&again));
+}
+
 /// The default translation model, loaded in this process.
 #[cfg(feature = "mt-candle")]
 fn translation_model() -> sokuji_llm::Model {

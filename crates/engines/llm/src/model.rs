@@ -97,6 +97,12 @@ pub(crate) fn resume_at(shared: usize, len: usize) -> usize {
     shared.min(len.saturating_sub(PASS_MIN))
 }
 
+/// `cache` cut back to where a prompt of `len` tokens sharing `shared` with it resumes.
+fn cut(mut cache: Cache, shared: usize, len: usize) -> Result<Cache, GenerateError> {
+    cache.truncate(resume_at(shared, len)).map_err(|e| GenerateError::Engine(e.to_string()))?;
+    Ok(cache)
+}
+
 /// The end of a generation whose pass was given up after `n` tokens: `check` says why (the
 /// ticket's error).
 fn given_up<T>(n: usize, check: &mut dyn FnMut(usize) -> Result<(), GenerateError>) -> Result<T, GenerateError> {
@@ -251,6 +257,17 @@ impl Model {
     /// ChatML token ids: special tokens by id, text through the tokenizer.
     fn encode_chat(&self, chat: &Chat) -> Result<Vec<u32>, GenerateError> {
         let enc = |s: &str| self.tokenizer.encode(s).map_err(GenerateError::Engine);
+        let mut ids = self.encode_to_user(chat)?;
+        ids.push(self.im_end);
+        ids.extend(enc("\n")?);
+        ids.push(self.im_start);
+        ids.extend(enc(&format!("assistant\n{}", chat.answer_prefix))?);
+        Ok(ids)
+    }
+
+    /// The chat's token ids up to the end of its user turn's text, not closed.
+    fn encode_to_user(&self, chat: &Chat) -> Result<Vec<u32>, GenerateError> {
+        let enc = |s: &str| self.tokenizer.encode(s).map_err(GenerateError::Engine);
         let mut ids = vec![self.im_start];
         ids.extend(enc(&format!("system\n{}", chat.system))?);
         ids.push(self.im_end);
@@ -267,11 +284,40 @@ impl Model {
         }
         ids.push(self.im_start);
         ids.extend(enc(&format!("user\n{}", chat.user))?);
-        ids.push(self.im_end);
-        ids.extend(enc("\n")?);
-        ids.push(self.im_start);
-        ids.extend(enc(&format!("assistant\n{}", chat.answer_prefix))?);
         Ok(ids)
+    }
+
+    /// Reads the chat up to the end of its user turn's text (`prompt::chat_ahead`: up to where
+    /// a text would begin) into a kept state, writing nothing: the next prompt that begins so
+    /// resumes it. Stops between layers once `stop` says so, keeping what it read. The tokens
+    /// read, and whether all of them were.
+    pub fn read_ahead(&mut self, chat: &Chat, stop: &dyn Fn() -> bool) -> Result<(usize, bool), GenerateError> {
+        let prompt = self.encode_to_user(chat)?;
+        if prompt.len() > self.context {
+            return Err(GenerateError::TooLong(prompt.len(), self.context));
+        }
+        let mut cache = self.copy_cache(&prompt)?;
+        let mut at = cache.tokens().len();
+        let from = at;
+        let result = (|| {
+            for n in passes(prompt.len() - at) {
+                if !self
+                    .net
+                    .feed(&prompt[at..at + n], &mut cache, stop)
+                    .map_err(|e| GenerateError::Engine(e.to_string()))?
+                {
+                    return Ok((at - from, false));
+                }
+                at += n;
+            }
+            Ok((at - from, true))
+        })();
+        // Kept as `generate` keeps its state: a pass given up between layers goes on when the
+        // next request reads the same tokens.
+        if result.is_ok() {
+            self.keep(cache, prompt.len());
+        }
+        result
     }
 
     /// Greedy decoding until a stop token, `max_new` tokens, the ticket's cancellation, or
@@ -358,18 +404,27 @@ impl Model {
     /// [`PASS_MIN`] prompt tokens are read again (the last one's logits are the next token's), or a
     /// fresh one.
     fn take_cache(&mut self, prompt: &[u32]) -> Result<Cache, GenerateError> {
-        let best = self
-            .caches
+        let Some((i, shared)) = self.best_cache(prompt) else { return Ok(self.net.new_cache()) };
+        let (cache, _) = self.caches.remove(i);
+        cut(cache, shared, prompt.len())
+    }
+
+    /// As [`Self::take_cache`], leaving the kept cache as it was (a copy shares its tensors): a
+    /// read ahead must not cost the state it starts from its tail, a session's last prompt,
+    /// which the next session's first request (without that context) resumes.
+    fn copy_cache(&self, prompt: &[u32]) -> Result<Cache, GenerateError> {
+        let Some((i, shared)) = self.best_cache(prompt) else { return Ok(self.net.new_cache()) };
+        cut(self.caches[i].0.clone(), shared, prompt.len())
+    }
+
+    /// The kept cache sharing the longest prefix with `prompt`, and how long a prefix.
+    fn best_cache(&self, prompt: &[u32]) -> Option<(usize, usize)> {
+        self.caches
             .iter()
             .enumerate()
             .map(|(i, (c, read))| (i, c.common_prefix(prompt).min(*read)))
             .max_by_key(|&(_, n)| n)
-            .filter(|&(_, n)| n > 0);
-        let Some((i, shared)) = best else { return Ok(self.net.new_cache()) };
-        let (mut cache, _) = self.caches.remove(i);
-        let keep = resume_at(shared, prompt.len());
-        cache.truncate(keep).map_err(|e| GenerateError::Engine(e.to_string()))?;
-        Ok(cache)
+            .filter(|&(_, n)| n > 0)
     }
 
     /// Keeps a cache as the most recent, dropping the oldest beyond [`KEPT_CACHES`].

@@ -3,13 +3,13 @@ use crate::model::{GenerateError, Generation, LoadError, Model};
 use sokuji_admission::{Admission, Ticket};
 use sokuji_core::{
     Error, ErrorCode, Health, Partial, Result, TranslateRequest, Translation, Translator, prompt,
-    translate::{LANGUAGES, detect_language, validate},
+    translate::{LANGUAGES, detect_language, validate, validate_languages},
 };
 use std::{
     path::PathBuf,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -41,6 +41,24 @@ pub struct LlmTranslator {
     config: TranslatorConfig,
     /// Generations stopped before their end because their caller went away or ran out of time.
     stopped: Arc<AtomicU64>,
+    /// Translations waiting for the model: a read ahead (`prepare`) gives way to them.
+    waiting: Arc<AtomicUsize>,
+}
+
+/// Counts a translation as waiting for the model until it starts or is given up.
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl LlmTranslator {
@@ -59,6 +77,7 @@ impl LlmTranslator {
             name,
             config,
             stopped: Arc::default(),
+            waiting: Arc::default(),
         })
     }
 }
@@ -92,9 +111,11 @@ impl Translator for LlmTranslator {
         // gone stops at its next token and frees the model for the next one.
         let deadline = started + self.config.timeout;
         let (model, stopped) = (self.model.clone(), self.stopped.clone());
+        let waiting = Waiting::new(&self.waiting);
         let generation = self
             .admission
             .run(Some(deadline), move |ticket| {
+                drop(waiting);
                 let mut model =
                     model.lock().map_err(|_| Error::new(ErrorCode::EngineFailed, "translation model poisoned"))?;
                 let mut on_text = |raw: &str| {
@@ -126,6 +147,33 @@ impl Translator for LlmTranslator {
             "translated"
         );
         Ok(out)
+    }
+
+    /// Reads the request's chat up to its text (`prompt::chat_ahead`) into the model's kept
+    /// states, once the model is free; stops between layers as soon as a translation waits for
+    /// the model, keeping what it read. "auto" names no source yet: nothing is read for it.
+    async fn prepare(&self, request: TranslateRequest) -> Result<()> {
+        validate_languages(&request)?;
+        if request.source == "auto" || request.source == request.target {
+            return Ok(());
+        }
+        let chat = prompt::chat_ahead(&request, &request.source);
+        let (model, waiting) = (self.model.clone(), self.waiting.clone());
+        let started = Instant::now();
+        let (read, whole) = self
+            .admission
+            .run(Some(started + self.config.timeout), move |ticket| {
+                let mut model =
+                    model.lock().map_err(|_| Error::new(ErrorCode::EngineFailed, "translation model poisoned"))?;
+                let stop = || ticket.is_cancelled() || waiting.load(Ordering::Relaxed) > 0;
+                model.read_ahead(&chat, &stop).map_err(|e| match e {
+                    GenerateError::TooLong(..) => Error::invalid_request(format!("prepare: {e}")),
+                    other => Error::new(ErrorCode::EngineFailed, other.to_string()),
+                })
+            })
+            .await?;
+        tracing::debug!(read, whole, ms = started.elapsed().as_secs_f64() * 1000.0, "read ahead");
+        Ok(())
     }
 
     async fn languages(&self) -> Result<Vec<String>> {

@@ -1162,3 +1162,61 @@ async fn a_clause_cut_from_speech_without_a_pause_is_translated_while_it_goes_on
         assert_eq!(id == 0, translated < stopped && spoken < stopped, "utterance {id} against the speech's stop");
     }
 }
+
+/// Logs what it is asked, in order: ("translate" or "prepare", the context).
+#[derive(Default)]
+struct ContextLog(std::sync::Mutex<Vec<(&'static str, Option<String>)>>);
+
+impl ContextLog {
+    fn log(&self, what: &'static str, r: &sokuji_core::TranslateRequest) {
+        if let Ok(mut l) = self.0.lock() {
+            l.push((what, r.context.clone()));
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl sokuji_core::Translator for ContextLog {
+    async fn translate(&self, r: sokuji_core::TranslateRequest) -> sokuji_core::Result<sokuji_core::Translation> {
+        self.log("translate", &r);
+        Ok(sokuji_core::Translation { text: format!("vi {}", r.text), ..Default::default() })
+    }
+
+    async fn prepare(&self, r: sokuji_core::TranslateRequest) -> sokuji_core::Result<()> {
+        self.log("prepare", &r);
+        Ok(())
+    }
+
+    async fn languages(&self) -> sokuji_core::Result<Vec<String>> {
+        Ok(vec!["en".into(), "vi".into()])
+    }
+
+    async fn health(&self) -> sokuji_core::Health {
+        sokuji_core::Health::ready("context-log")
+    }
+}
+
+/// Each final sentence has the translator read the next sentence's context ahead, and the next
+/// sentence's translations then carry exactly that context.
+#[tokio::test(start_paused = true)]
+async fn the_next_sentences_context_is_prepared_when_a_sentence_is_final() {
+    let log = Arc::new(ContextLog::default());
+    let (tx, rx) = start(engines(Arc::new(LevelStt), Some(log.clone()), false), config(Some("vi")));
+    send_realtime(&tx, &utterances(3)).await;
+    tx.send(LiveInput::End).await.expect("end");
+    let events = collect(rx).await;
+    assert!(errors(&events).is_empty(), "{:?}", errors(&events));
+    let sentences: Vec<String> = finals(&events).iter().map(|t| t.text.clone()).collect();
+    assert_eq!(sentences.len(), 3, "{sentences:?}");
+    let log = log.0.lock().map(|l| l.clone()).unwrap_or_default();
+    let prepared: Vec<Option<String>> = log.iter().filter(|(w, _)| *w == "prepare").map(|(_, c)| c.clone()).collect();
+    let want: Vec<Option<String>> = (1..=3).map(|n| Some(sentences[..n].join("\n"))).collect();
+    assert_eq!(prepared, want, "{log:?}");
+    // A context is prepared before any translation uses it.
+    for (i, (what, context)) in log.iter().enumerate() {
+        if *what == "translate" && context.is_some() {
+            assert!(log[..i].contains(&("prepare", context.clone())), "{i}: {log:?}");
+        }
+    }
+    assert!(log.iter().any(|(w, c)| *w == "translate" && c.is_some()), "{log:?}");
+}

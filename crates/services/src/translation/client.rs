@@ -57,6 +57,12 @@ impl Translator for RemoteTranslator {
         Err(Error::new(ErrorCode::EngineFailed, "the translation service ended the stream without a result"))
     }
 
+    async fn prepare(&self, request: TranslateRequest) -> Result<()> {
+        let req = sokuji_proto::translation::TranslateRequest::from(&request);
+        self.client.clone().prepare(req).await.map_err(|s| error_from_status(&s))?;
+        Ok(())
+    }
+
     /// One call when the requests share languages and carry no context (what the wire batch
     /// can say); otherwise one call each.
     async fn translate_batch(&self, requests: Vec<TranslateRequest>) -> Result<Vec<Translation>> {

@@ -2,3 +2,5 @@
 pub mod client;
 pub mod router;
 pub mod server;
+#[cfg(test)]
+mod tests;

@@ -162,6 +162,15 @@ impl Translator for TranslationRouter {
         Ok(t)
     }
 
+    /// To the engine that would translate the pair (a dedicated one does nothing); nothing for
+    /// "auto", whose pair only the text says.
+    async fn prepare(&self, request: TranslateRequest) -> Result<()> {
+        if request.source == "auto" {
+            return Ok(());
+        }
+        self.engine_for(&request.source, &request.target)?.0.prepare(request).await
+    }
+
     /// The dedicated engine's share goes as one batch; the general engine's as another.
     async fn translate_batch(&self, requests: Vec<TranslateRequest>) -> Result<Vec<Translation>> {
         let resolved: Vec<(TranslateRequest, bool)> = requests.into_iter().map(Self::resolve).collect();
@@ -276,6 +285,10 @@ mod tests {
                 ..Default::default()
             })
         }
+        /// Logged with the translations, its text marked.
+        async fn prepare(&self, r: TranslateRequest) -> Result<()> {
+            self.translate(TranslateRequest { text: format!("prepare {}", r.text), ..r }).await.map(|_| ())
+        }
         async fn languages(&self) -> Result<Vec<String>> {
             Ok(vec!["en".into(), "pt".into(), "vi".into()])
         }
@@ -304,6 +317,27 @@ mod tests {
         // Only a dedicated engine: an uncovered pair is a clear error.
         let alone = TranslationRouter::new(Some(marian), None);
         let e = alone.translate(req("Good morning.", "en", "vi")).await.expect_err("no engine");
+        assert_eq!(e.code, ErrorCode::UnsupportedLanguage);
+    }
+
+    /// A context is read ahead by the engine that will translate its pair (a dedicated model's
+    /// is the trait's, which keeps nothing); "auto" says no pair yet, and a pair no engine takes
+    /// is a clear error.
+    #[tokio::test]
+    async fn a_pairs_context_is_prepared_by_its_engine() {
+        let marian = Table::new("marian", Some(vec![("en", "pt")]), vec![("prepare ", "")]);
+        let llm = Table::new("llm", None, vec![("prepare ", "")]);
+        let router = TranslationRouter::new(Some(marian.clone()), Some(llm.clone()));
+        let ahead =
+            |source: &str, target: &str| TranslateRequest { context: Some("Hi.".into()), ..req("", source, target) };
+        router.prepare(ahead("en", "vi")).await.expect("en-vi");
+        router.prepare(ahead("en", "pt")).await.expect("en-pt");
+        router.prepare(ahead("auto", "vi")).await.expect("auto");
+        let targets = |t: &Table| t.seen().iter().map(|r| (r.target.clone(), r.context.clone())).collect::<Vec<_>>();
+        assert_eq!(targets(&llm), [("vi".to_string(), Some("Hi.".to_string()))]);
+        assert_eq!(targets(&marian), [("pt".to_string(), Some("Hi.".to_string()))]);
+        let alone = TranslationRouter::new(Some(marian), None);
+        let e = alone.prepare(ahead("en", "vi")).await.expect_err("no engine");
         assert_eq!(e.code, ErrorCode::UnsupportedLanguage);
     }
 

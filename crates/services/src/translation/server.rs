@@ -33,6 +33,11 @@ impl TranslationService for TranslationServer {
         result.map(|t| Response::new((&t).into())).map_err(|e| status_from_error(&e))
     }
 
+    async fn prepare(&self, request: Request<WireRequest>) -> Result<Response<Empty>, Status> {
+        let request: TranslateRequest = request.into_inner().into();
+        self.translator.prepare(request).await.map(|()| Response::new(Empty {})).map_err(|e| status_from_error(&e))
+    }
+
     async fn translate_batch(
         &self,
         request: Request<TranslateBatchRequest>,
