@@ -289,8 +289,8 @@ impl Model {
 
     /// Reads the chat up to the end of its user turn's text (`prompt::chat_ahead`: up to where
     /// a text would begin) into a kept state, writing nothing: the next prompt that begins so
-    /// resumes it. Stops between layers once `stop` says so, keeping what it read. The tokens
-    /// read, and whether all of them were.
+    /// resumes it. Stops between layers once `stop` says so, keeping the passes it read. The
+    /// tokens read, and whether all of them were.
     pub fn read_ahead(&mut self, chat: &Chat, stop: &dyn Fn() -> bool) -> Result<(usize, bool), GenerateError> {
         let prompt = self.encode_to_user(chat)?;
         if prompt.len() > self.context {
@@ -312,9 +312,10 @@ impl Model {
             }
             Ok((at - from, true))
         })();
-        // Kept as `generate` keeps its state: a pass given up between layers goes on when the
-        // next request reads the same tokens.
-        if result.is_ok() {
+        // Kept when it read anything: stopped before its first whole pass, it holds nothing the
+        // state it was copied from does not (the next request's passes, over a longer prompt, are
+        // others than the one given up), and would only push out an older state.
+        if matches!(result, Ok((read, _)) if read > 0) {
             self.keep(cache, prompt.len());
         }
         result
