@@ -487,7 +487,10 @@ async fn an_archive_of_the_previous_release_migrates_whole() {
     let dir = tempfile::tempdir().expect("dir");
     let old = dir.path().join("old-migrations");
     std::fs::create_dir_all(&old).expect("dir");
-    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    let all = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+        .join("migrations/sqlite");
     for entry in std::fs::read_dir(&all).expect("migrations").flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         if name.as_str() < "0006" {

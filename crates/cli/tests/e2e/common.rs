@@ -32,6 +32,12 @@ pub fn whisper_base_file() -> &'static str {
     sokuji_models::catalog::find("whisper-base").expect("whisper-base is in the catalog").file
 }
 
+/// This crate's directory, read when the test runs (cargo sets it): a binary built in another
+/// clone sharing the target dir would otherwise read that clone's files, or none.
+pub fn crate_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+}
+
 pub fn testdata() -> PathBuf {
     let dir = std::env::var_os("SOKUJI_TESTDATA").map(PathBuf::from).unwrap_or_else(|| cache().join("testdata"));
     assert!(dir.join("vieneu/.ready").is_file(), "no test speech in {}: run `make testdata`", dir.display());
@@ -304,7 +310,7 @@ pub fn page_run(script: &str, args: &[&str]) -> serde_json::Value {
     );
     assert!(Path::new("/usr/bin/chromium").is_file(), "no /usr/bin/chromium: run `make testdata`");
     let out = Command::new("node")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web").join(script))
+        .arg(crate_dir().join("tests/web").join(script))
         .args(args)
         .env("NODE_PATH", &node_modules)
         .output()

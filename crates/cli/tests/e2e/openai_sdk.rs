@@ -12,7 +12,7 @@ fn official_python_sdk_works_unchanged() {
     let set = speech_set("vieneu");
     let (speech, reference) = set.iter().find(|(p, _)| p.ends_with("doan.wav")).expect("doan");
     let (ly, _) = set.iter().find(|(p, _)| p.ends_with("ly.wav")).expect("ly");
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/openai_client.py");
+    let script = crate_dir().join("tests/sdk/openai_client.py");
     let out = Command::new(python)
         .arg(script)
         .arg(format!("{}/v1", server.url()))

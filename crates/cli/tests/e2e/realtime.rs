@@ -32,7 +32,7 @@ fn sdk(server: &Server, mode: &str, pcm: &[u8], language: &str, want: usize) -> 
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("speech.pcm");
     std::fs::write(&file, pcm).expect("write pcm");
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/realtime_client.py");
+    let script = crate_dir().join("tests/sdk/realtime_client.py");
     let out = Command::new(python)
         .arg(script)
         .arg(format!("{}/v1", server.url()))

@@ -2,7 +2,7 @@
 //! (`#` starts a comment, `\u{…}` escapes a character); one `check` runs them all and reports
 //! every mismatch at once.
 use sokuji_text::{ToneStyle, inverse_normalize, normalize, normalize_tones};
-use std::{fs, path::Path};
+use std::{fs, path::PathBuf};
 
 fn unescape(s: &str) -> String {
     let mut out = String::new();
@@ -21,9 +21,15 @@ fn unescape(s: &str) -> String {
     out
 }
 
+/// This crate's directory, read when the test runs (cargo sets it): a test binary built in
+/// another clone sharing the target dir would otherwise look for that clone's case files.
+fn crate_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+}
+
 /// Runs every case file of `mode` through `f`; returns the number of cases.
 fn check(mode: &str, f: impl Fn(&str) -> String) -> usize {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases").join(mode);
+    let dir = crate_dir().join("tests/cases").join(mode);
     let mut files: Vec<_> = fs::read_dir(&dir).expect("case dir").flatten().map(|e| e.path()).collect();
     files.sort();
     let mut failures = Vec::new();
