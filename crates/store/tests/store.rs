@@ -9,6 +9,8 @@ mod nats;
 mod pg;
 #[path = "support/seaweed.rs"]
 mod seaweed;
+#[path = "support/watchdog.rs"]
+mod watchdog;
 use futures::stream;
 use sokuji_core::{
     ErrorCode, Segment, Transcript, Word,
@@ -521,4 +523,30 @@ async fn an_archive_of_the_previous_release_migrates_whole() {
     // Deletion still takes the transcript with it from the rebuilt tables.
     db.delete_recording("r1", &Visibility::All).await.expect("delete");
     assert!(db.transcript("r1", &Visibility::All).await.expect("read").is_none());
+}
+
+/// A server a test started is stopped when the test process is killed outright (no `Drop` runs):
+/// its watchdog runs the stop command once the process it watches is gone, and never once the
+/// watchdog itself is dropped with its server.
+#[test]
+fn a_watchdog_stops_what_a_killed_process_started() {
+    use watchdog::{Watchdog, quoted};
+    let dir = tempfile::tempdir().expect("dir");
+    let mark = |name: &str| dir.path().join(name);
+    let touch = |name: &str| format!("touch {}", quoted(&mark(name)));
+    let mut process = std::process::Command::new("sleep").arg("60").spawn().expect("sleep");
+    let _kept = Watchdog::watching(process.id(), &touch("it's kept"));
+    let dropped = Watchdog::watching(process.id(), &touch("dropped"));
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(!mark("it's kept").exists(), "ran while the process it watches lives");
+    drop(dropped);
+    let _ = process.kill();
+    let _ = process.wait();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !mark("it's kept").exists() {
+        assert!(std::time::Instant::now() < deadline, "not run within 10 s of the process's end");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(!mark("dropped").exists(), "a dropped watchdog ran");
 }

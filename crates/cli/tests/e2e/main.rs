@@ -9,6 +9,8 @@ mod nats;
 mod pg;
 #[path = "../../../store/tests/support/seaweed.rs"]
 mod seaweed;
+#[path = "../../../store/tests/support/watchdog.rs"]
+mod watchdog;
 
 mod archive;
 mod auth;

@@ -1,8 +1,9 @@
 //! A NATS server with JetStream on a loopback port for one test (Debian `nats-server`, installed
 //! by `make testdata`; or set `SOKUJI_NATS_SERVER`), its store in a temporary directory. It can
 //! be stopped and started again on the same port and store, as a restart would. Killed when
-//! dropped.
+//! dropped, or by its watchdog when the test process is killed.
 #![allow(dead_code)] // each test binary uses a part
+use crate::watchdog::{Watchdog, kill_and_remove};
 use std::{
     path::PathBuf,
     process::{Child, Command, Stdio},
@@ -11,7 +12,7 @@ use std::{
 
 pub struct Nats {
     bin: PathBuf,
-    child: Option<Child>,
+    child: Option<(Child, Watchdog)>,
     port: u16,
     dir: tempfile::TempDir,
 }
@@ -38,7 +39,8 @@ impl Nats {
 
     /// Kills the server (as a crash would).
     pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
+        if let Some((mut c, watchdog)) = self.child.take() {
+            drop(watchdog);
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -53,7 +55,8 @@ impl Nats {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("{}: {e} (run `make testdata`, or set SOKUJI_NATS_SERVER)", self.bin.display()));
-        self.child = Some(child);
+        let watchdog = Watchdog::new(&kill_and_remove(&child, self.dir.path()));
+        self.child = Some((child, watchdog));
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(Instant::now() < deadline, "nats-server did not start on {}", self.port);

