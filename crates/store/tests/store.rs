@@ -533,7 +533,7 @@ fn a_watchdog_stops_what_a_killed_process_started() {
     use watchdog::{Watchdog, quoted};
     let dir = tempfile::tempdir().expect("dir");
     let mark = |name: &str| dir.path().join(name);
-    let touch = |name: &str| format!("touch {}", quoted(&mark(name)));
+    let touch = |name: &str| format!("touch {}", quoted(mark(name)));
     let mut process = std::process::Command::new("sleep").arg("60").spawn().expect("sleep");
     let _kept = Watchdog::watching(process.id(), &touch("it's kept"));
     let dropped = Watchdog::watching(process.id(), &touch("dropped"));
@@ -549,4 +549,63 @@ fn a_watchdog_stops_what_a_killed_process_started() {
     }
     std::thread::sleep(Duration::from_secs(1));
     assert!(!mark("dropped").exists(), "a dropped watchdog ran");
+}
+
+/// Run by `a_killed_test_process_leaves_no_server_behind` in a test process of its own, to be
+/// killed there: starts the three servers, says where they are, and waits.
+#[test]
+#[ignore = "run in a child process by a_killed_test_process_leaves_no_server_behind"]
+fn servers_held_until_killed() {
+    use std::io::Write as _;
+    let (n, p, s) = (nats::Nats::start(), pg::Postgres::start(), seaweed::SeaweedFs::start());
+    let dirs = [n.dir(), p.dir(), s.dir()].map(|d| d.display().to_string()).join(" ");
+    println!("held: {} {} {} {dirs}", n.url(), p.url(), s.endpoint());
+    let _ = std::io::stdout().flush();
+    std::thread::sleep(Duration::from_secs(120));
+}
+
+/// NATS, PostgreSQL and SeaweedFS started by a test process that is killed outright (kill -9,
+/// no `Drop` runs) stop, and their directories go, within seconds: each server's watchdog.
+#[test]
+fn a_killed_test_process_leaves_no_server_behind() {
+    use std::io::BufRead as _;
+    let exe = std::env::current_exe().expect("this test binary");
+    let mut child = std::process::Command::new(exe)
+        .args(["--exact", "servers_held_until_killed", "--ignored", "--nocapture"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("a test process");
+    let out = child.stdout.take().expect("stdout");
+    let held = std::io::BufReader::new(out)
+        .lines()
+        .map_while(|l| l.ok())
+        .find_map(|l| l.split_once("held: ").map(|(_, rest)| rest.to_string()))
+        .expect("the child test process started its servers");
+    let words: Vec<&str> = held.split_whitespace().collect();
+    let port = |url: &str| -> u16 {
+        let after = url.split_once("127.0.0.1:").map(|(_, a)| a).unwrap_or_default();
+        after.chars().take_while(char::is_ascii_digit).collect::<String>().parse().expect("a port")
+    };
+    let ports: Vec<u16> = words[..3].iter().map(|u| port(u)).collect();
+    let dirs: Vec<std::path::PathBuf> = words[3..].iter().map(std::path::PathBuf::from).collect();
+    assert_eq!(dirs.len(), 3, "{held}");
+    let serving = |p: u16| std::net::TcpStream::connect(("127.0.0.1", p)).is_ok();
+    assert!(ports.iter().all(|&p| serving(p)) && dirs.iter().all(|d| d.is_dir()), "{held}");
+    let _ = child.kill();
+    let _ = child.wait();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let left: Vec<String> = ports
+            .iter()
+            .filter(|&&p| serving(p))
+            .map(|p| format!("port {p}"))
+            .chain(dirs.iter().filter(|d| d.exists()).map(|d| d.display().to_string()))
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still there 20 s after the kill: {left:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

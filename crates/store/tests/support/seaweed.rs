@@ -15,7 +15,7 @@ pub struct SeaweedFs {
     _watchdog: Watchdog,
     child: Child,
     s3_port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// A free port whose +10000 is free too: SeaweedFS finds each server's gRPC port that way.
@@ -68,7 +68,7 @@ impl SeaweedFs {
             .expect("start weed");
         let log = dir.path().join("log");
         let _watchdog = Watchdog::new(&kill_and_remove(&child, dir.path()));
-        let server = Self { _watchdog, child, s3_port, _dir: dir };
+        let server = Self { _watchdog, child, s3_port, dir };
         // Ready when the filer takes the bucket (a directory under /buckets).
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut made = false;
@@ -94,6 +94,12 @@ impl SeaweedFs {
 
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.s3_port)
+    }
+
+    /// Where its volumes, configuration and log are.
+    #[allow(dead_code)] // each test binary uses a part
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
     }
 }
 

@@ -3,6 +3,7 @@
 //! stop command. Dropped with the server it guards, so it never acts on a pid that was reused.
 #![allow(dead_code)] // each test binary uses a part
 use std::{
+    ffi::OsStr,
     path::Path,
     process::{Child, Command, Stdio},
 };
@@ -38,9 +39,14 @@ impl Drop for Watchdog {
     }
 }
 
-/// `path` as one `sh` word.
-pub fn quoted(path: &Path) -> String {
-    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+/// `word` as one `sh` word.
+pub fn quoted(word: impl AsRef<OsStr>) -> String {
+    format!("'{}'", word.as_ref().to_string_lossy().replace('\'', r"'\''"))
+}
+
+/// `command` (program and arguments, not its environment) as a `sh` command line.
+pub fn shell_line(command: &Command) -> String {
+    std::iter::once(command.get_program()).chain(command.get_args()).map(quoted).collect::<Vec<_>>().join(" ")
 }
 
 /// The command line that kills `child` at once and removes its temporary directory.
